@@ -1,0 +1,335 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * conf/: the Momentum configuration language and vipd's view of it.
+ *
+ * A pure library: it reads files and returns data. It never logs, never
+ * exits; every problem is returned as a diagnostic with file, line and
+ * column. Two layers:
+ *
+ *   1. the language: vip_conf_parse_file() -> struct vip_conf_tree, a tree of
+ *      scopes and options that keeps everything, known or not;
+ *   2. the schema: vip_config_load() -> struct vipd_config, the immutable,
+ *      validated settings vipd acts on (Security, cluster, DuraVIPs).
+ */
+#ifndef VIP_CONF_H
+#define VIP_CONF_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "util.h"
+
+/* ------------------------------------------------------------------ */
+/* Addresses (shared by every folder)                                 */
+/* ------------------------------------------------------------------ */
+
+/* An IPv4 or IPv6 address. family is AF_INET or AF_INET6. */
+struct vip_addr {
+	int family;
+	union {
+		struct in_addr v4;
+		struct in6_addr v6;
+		uint8_t bytes[16];
+	};
+};
+
+/* Longest text of an address, with NUL (INET6_ADDRSTRLEN). */
+#define VIP_ADDR_STRLEN 46
+
+/* Parse "198.51.100.1" or "2001:db8::1" (no brackets, no port). 0 or -EINVAL. */
+int vip_addr_from_string(const char *s, struct vip_addr *ret);
+/* Format into buf (at least VIP_ADDR_STRLEN bytes); returns buf. */
+const char *vip_addr_to_string(const struct vip_addr *a, char *buf, size_t len);
+/* Total order: family first, then bytes. */
+int vip_addr_cmp(const struct vip_addr *a, const struct vip_addr *b);
+bool vip_addr_equal(const struct vip_addr *a, const struct vip_addr *b);
+/* Number of address bytes for the family (4 or 16). */
+size_t vip_addr_len(const struct vip_addr *a);
+/* True when a lies in net/prefix. */
+bool vip_addr_in_prefix(const struct vip_addr *a, const struct vip_addr *net, unsigned prefix);
+/* Parse "net/len"; 0 or -EINVAL (host bits set is accepted). */
+int vip_prefix_from_string(const char *s, struct vip_addr *ret_net, unsigned *ret_len);
+
+/* ------------------------------------------------------------------ */
+/* Diagnostics                                                        */
+/* ------------------------------------------------------------------ */
+
+enum vip_conf_severity {
+	VIP_CONF_ERROR,
+	VIP_CONF_WARNING,
+	_VIP_CONF_SEVERITY_MAX,
+};
+
+struct vip_conf_diagnostic {
+	enum vip_conf_severity severity;
+	char *file;     /* path as it was opened, or NULL (no file) */
+	unsigned line;  /* 1-based, 0 when there is no position */
+	unsigned col;   /* 1-based, 0 when there is no position */
+	char *message;  /* no trailing newline */
+};
+
+/* A growing list of diagnostics; zero-initialise, free with vip_conf_diag_clear. */
+struct vip_conf_diag {
+	struct vip_conf_diagnostic *items;
+	size_t n;
+	size_t cap;
+	size_t n_errors;
+};
+
+/* Append one; file may be NULL. Returns 0 or -ENOMEM. */
+int vip_conf_diag_add(struct vip_conf_diag *d, enum vip_conf_severity sev, const char *file,
+		      unsigned line, unsigned col, const char *fmt, ...) _printf_(6, 7);
+void vip_conf_diag_clear(struct vip_conf_diag *d);
+/* Format one as "file:line:col: error: message" (or without position parts). Caller frees. */
+char *vip_conf_diagnostic_format(const struct vip_conf_diagnostic *e);
+
+/* ------------------------------------------------------------------ */
+/* The language: a tree                                               */
+/* ------------------------------------------------------------------ */
+
+struct vip_conf_loc {
+	const char *file; /* owned by the tree; the path as opened */
+	unsigned line;
+	unsigned col;
+};
+
+enum vip_conf_value_type {
+	VIP_CONF_STRING, /* bare or quoted scalar */
+	VIP_CONF_LIST,   /* ( a b "c" ) */
+	VIP_CONF_DICT,   /* [ k = v k2 = ( x ) ] */
+	_VIP_CONF_VALUE_TYPE_MAX,
+};
+
+struct vip_conf_pair;
+
+struct vip_conf_value {
+	enum vip_conf_value_type type;
+	struct vip_conf_loc loc;
+	bool quoted;                  /* STRING: was it written in quotes */
+	char *str;                    /* STRING: unescaped text */
+	struct vip_conf_value **items; /* LIST */
+	size_t n_items;
+	struct vip_conf_pair *pairs;  /* DICT, in written order */
+	size_t n_pairs;
+};
+
+struct vip_conf_pair {
+	char *key;
+	struct vip_conf_loc loc;
+	struct vip_conf_value *value;
+};
+
+enum vip_conf_node_type {
+	VIP_CONF_OPTION, /* name = value */
+	VIP_CONF_SCOPE,  /* Name [instance] { ... } */
+	_VIP_CONF_NODE_TYPE_MAX,
+};
+
+struct vip_conf_node {
+	enum vip_conf_node_type type;
+	char *name;        /* as written; compare with strcasecmp */
+	char *instance;    /* SCOPE: instance name (case-sensitive) or NULL */
+	struct vip_conf_loc loc; /* of the name token */
+	struct vip_conf_value *value;    /* OPTION */
+	struct vip_conf_node **children; /* SCOPE: in reading order, includes expanded in place */
+	size_t n_children;
+	struct vip_conf_node *parent;    /* NULL for the root */
+};
+
+struct vip_conf_tree;
+
+/* Bounds that keep a hostile or broken input from hanging or exhausting us. */
+struct vip_conf_limits {
+	size_t max_file_size;        /* bytes per file */
+	size_t max_total_size;       /* bytes over all files */
+	unsigned max_include_depth;  /* nested includes */
+	unsigned max_nesting;        /* scopes, lists and dicts inside each other */
+	size_t max_files;            /* files read in total */
+};
+
+/* The defaults: 16 MiB per file, 64 MiB total, depth 16, nesting 64, 1024 files. */
+extern const struct vip_conf_limits vip_conf_default_limits;
+
+/*
+ * Parse a file and every file it includes into a tree.
+ * limits may be NULL (defaults). On success returns 0 and *ret owns the tree
+ * (diagnostics may still hold warnings). On failure returns -EINVAL (syntax or
+ * include errors: see diag), or another -errno, and leaves *ret untouched.
+ */
+int vip_conf_parse_file(const char *path, const struct vip_conf_limits *limits,
+			struct vip_conf_tree **ret, struct vip_conf_diag *diag);
+
+/*
+ * Parse text held in memory; name is used in diagnostics and base_dir for
+ * relative includes (NULL: includes are refused). Same contract as above.
+ */
+int vip_conf_parse_string(const char *name, const char *text, size_t len, const char *base_dir,
+			  const struct vip_conf_limits *limits, struct vip_conf_tree **ret,
+			  struct vip_conf_diag *diag);
+
+/* Accepts NULL. */
+void vip_conf_tree_free(struct vip_conf_tree *t);
+
+/* The root scope (type SCOPE, name "", no parent). Never NULL for a parsed tree. */
+const struct vip_conf_node *vip_conf_tree_root(const struct vip_conf_tree *t);
+
+/* Every file read, in the order first read. */
+size_t vip_conf_tree_files(const struct vip_conf_tree *t, const char *const **ret_files);
+
+/* First child of scope whose name matches (case-insensitive) and type, or NULL. */
+const struct vip_conf_node *vip_conf_find(const struct vip_conf_node *scope, const char *name,
+					  enum vip_conf_node_type type);
+/* Last option of that name in scope (the later setting wins), or NULL. */
+const struct vip_conf_node *vip_conf_find_option(const struct vip_conf_node *scope, const char *name);
+
+/* ------------------------------------------------------------------ */
+/* The schema: vipd's view                                            */
+/* ------------------------------------------------------------------ */
+
+/* Where an effective setting came from: file (as opened) and line, or default. */
+struct vip_conf_src {
+	const char *file; /* NULL: default; owned by the config */
+	unsigned line;
+};
+
+/* "base:line" or "default" into buf. Returns buf. */
+const char *vip_conf_src_format(const struct vip_conf_src *s, char *buf, size_t len);
+
+struct vipd_security {
+	char *user;                /* as written or default "ecuser" */
+	uid_t uid;
+	char *group;
+	gid_t gid;
+	char *capabilities;        /* text as written, NULL when none */
+	uint64_t cap_permitted;    /* bit n = capability n, from cap_from_text */
+	uint64_t cap_effective;
+	char *privileges;          /* Solaris privilege text, NULL when none */
+	char *chroot;              /* NULL when none */
+	char **supplemental_groups; /* names as written */
+	gid_t *supplemental_gids;
+	size_t n_supplemental;
+	struct vip_conf_src src_user, src_group, src_capabilities, src_privileges, src_chroot,
+		src_supplemental_groups;
+};
+
+struct vipd_topology {
+	struct vip_addr network;
+	unsigned network_len;
+	char *interface;
+	unsigned cidrmask;
+	struct vip_conf_src src;
+};
+
+enum vip_quorum_policy {
+	VIP_QUORUM_RELEASE,
+	VIP_QUORUM_KEEP,
+	_VIP_QUORUM_POLICY_MAX,
+};
+const char *vip_quorum_policy_to_string(enum vip_quorum_policy p);
+int vip_quorum_policy_from_string(const char *s); /* value or -EINVAL */
+
+enum vip_arp_mode {
+	VIP_ARP_REQUEST,
+	VIP_ARP_REPLY,
+	VIP_ARP_BOTH,
+	_VIP_ARP_MODE_MAX,
+};
+const char *vip_arp_mode_to_string(enum vip_arp_mode m);
+int vip_arp_mode_from_string(const char *s); /* value or -EINVAL */
+
+struct vipd_cluster {
+	bool enabled;                 /* a cluster scope exists */
+	char *nodename;
+	char *cluster_group;
+	uint32_t view_mature_time_ms;     /* default 5 s */
+	uint32_t view_balance_interval_ms; /* default 10 s */
+	uint32_t duravip_balance_set_size; /* default 1 */
+	uint32_t if_check_interval_ms;    /* default 30 s */
+	uint32_t if_down_limit;           /* default 4 */
+	bool arp_all_hosts;               /* default true */
+	enum vip_quorum_policy quorum_policy; /* duravip_quorum_policy, default release */
+	enum vip_arp_mode arp_mode;       /* default request */
+	uint32_t arp_repeat;              /* default 5 */
+	uint32_t arp_repeat_interval_ms;  /* default 1100, never below 1000 */
+	uint32_t arp_refresh_interval_ms; /* default 0 = off */
+	uint32_t arp_pace;                /* packets per second per interface, 0 = unlimited */
+	struct vipd_topology *topology;
+	size_t n_topology;
+	struct vip_conf_src src_nodename, src_cluster_group, src_view_mature_time,
+		src_view_balance_interval, src_duravip_balance_set_size, src_if_check_interval,
+		src_if_down_limit, src_arp_all_hosts, src_quorum_policy, src_arp_mode, src_arp_repeat,
+		src_arp_repeat_interval, src_arp_refresh_interval, src_arp_pace;
+};
+
+struct vipd_duravip {
+	struct vip_addr addr;
+	unsigned prefix;          /* Topology cidrmask, else 32 / 128 */
+	char *interface;          /* from Topology, NULL: resolved at run time by the port */
+	char *binding;            /* binding name when a Binding uses it, else NULL */
+	char **services;          /* "binding:NAME", "ESMTP_Listener:ADDR:PORT", sorted */
+	size_t n_services;
+	char *preference;         /* node name or NULL */
+	char *follow;             /* what a following listener follows (as written) or NULL */
+	struct vip_conf_src src;  /* first place it was declared */
+};
+
+struct vipd_config {
+	char *path;                       /* main file as opened */
+	struct vipd_security security;
+	struct vipd_cluster cluster;
+	struct vipd_duravip *duravips;    /* sorted by address */
+	size_t n_duravips;
+};
+
+/* Knobs for load: overrides and the environment, injectable for tests. */
+struct vip_config_opts {
+	const char *nodename;          /* --nodename, or NULL */
+	const char *env_node_name;     /* value of EC_NODE_NAME, or NULL (load reads getenv when opts is NULL) */
+	const char *hostname;          /* host name, or NULL to ask gethostname() */
+	const struct vip_conf_limits *limits;
+};
+
+/*
+ * Load, extract and validate. opts may be NULL. On success returns 0 and *ret
+ * owns the config; warnings are appended to diag. On failure returns -EINVAL
+ * (see diag: every error found, not just the first) or another -errno and
+ * leaves *ret untouched.
+ */
+int vip_config_load(const char *path, const struct vip_config_opts *opts,
+		    struct vipd_config **ret, struct vip_conf_diag *diag);
+
+/* Same, from an already parsed tree (the tree is only read). */
+int vip_config_from_tree(const struct vip_conf_tree *tree, const struct vip_config_opts *opts,
+			 struct vipd_config **ret, struct vip_conf_diag *diag);
+
+/* Accepts NULL. */
+void vip_config_free(struct vipd_config *c);
+
+/* The DuraVIP with this address, or NULL. */
+const struct vipd_duravip *vip_config_find_duravip(const struct vipd_config *c,
+						   const struct vip_addr *a);
+
+/* Human summary as `vipd --check` prints it. Returns 0 or -errno. */
+int vip_config_print(const struct vipd_config *c, const struct vip_conf_diag *diag, FILE *f);
+/* One JSON object as `vipd --check --json` prints it (with a final newline). */
+int vip_config_print_json(const struct vipd_config *c, const struct vip_conf_diag *diag, FILE *f);
+
+/* What changed between two configurations (bit set). */
+enum vip_config_change {
+	VIP_CHANGE_SECURITY = 1u << 0,  /* needs a restart */
+	VIP_CHANGE_IDENTITY = 1u << 1,  /* nodename or cluster_group: needs a restart */
+	VIP_CHANGE_CLUSTER_MODE = 1u << 2, /* cluster scope added or removed: needs a restart */
+	VIP_CHANGE_DURAVIPS = 1u << 3,  /* added, removed or changed DuraVIPs: live */
+	VIP_CHANGE_TOPOLOGY = 1u << 4,  /* live */
+	VIP_CHANGE_TIMING = 1u << 5,    /* maturity, balance, interface checks: live */
+	VIP_CHANGE_ANNOUNCE = 1u << 6,  /* arp_* options: live */
+};
+#define VIP_CHANGE_NEEDS_RESTART (VIP_CHANGE_SECURITY | VIP_CHANGE_IDENTITY | VIP_CHANGE_CLUSTER_MODE)
+
+unsigned vip_config_diff(const struct vipd_config *old, const struct vipd_config *new_);
+
+#endif
