@@ -190,13 +190,16 @@ const struct vip_conf_node *vip_conf_find_option(const struct vip_conf_node *sco
 /* The schema: vipd's view                                            */
 /* ------------------------------------------------------------------ */
 
-/* Where an effective setting came from: file (as opened) and line, or default. */
+/*
+ * Where an effective setting came from: file (as opened) and line, or default.
+ * line 0: file names a non-file origin ("--nodename", "EC_NODE_NAME", "hostname").
+ */
 struct vip_conf_src {
 	const char *file; /* NULL: default; owned by the config */
 	unsigned line;
 };
 
-/* "base:line" or "default" into buf. Returns buf. */
+/* "base:line", "default", or the origin text when line is 0, into buf. Returns buf. */
 const char *vip_conf_src_format(const struct vip_conf_src *s, char *buf, size_t len);
 
 struct vipd_security {

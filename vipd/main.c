@@ -2,20 +2,35 @@
 /*
  * vipd: the node daemon's entry point. Parses the command line and runs one
  * of the modes: --check (validate and print the effective configuration),
- * or the daemon.
+ * --flush (remove every vipd-tagged address), or the daemon (vipd/daemon.c),
+ * in the foreground or daemonized with a pid file.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "conf.h"
+#include "daemon.h"
+#include "log.h"
+#include "port.h"
 #include "vipd-build.h"
+
+#define PID_FILE_DIR "/run/vipd"
+#define PID_FILE PID_FILE_DIR "/vipd.pid"
 
 struct opts {
 	const char *config;
 	const char *nodename;
+	const char *control;
 	bool check;
 	bool json;
+	bool foreground;
+	bool flush;
+	bool debug;
 };
 
 static void usage(FILE *f)
@@ -25,11 +40,17 @@ static void usage(FILE *f)
 		"Cluster-aware DuraVIP network-interface manager.\n\n"
 		"  -c, --config PATH   Momentum configuration (default %s)\n"
 		"      --nodename NAME this node's name (overrides cluster { nodename })\n"
+		"  -f, --foreground    stay in the foreground, log to stderr (also when started\n"
+		"                      by systemd); otherwise daemonize, log to syslog and\n"
+		"                      write the pid to " PID_FILE "\n"
+		"      --control PATH  control socket (default %s)\n"
+		"  -d, --debug         debug logging\n"
 		"      --check         load and validate the configuration, print it, exit\n"
 		"      --json          with --check: print one JSON object\n"
+		"      --flush         remove every address vipd tagged (IFA_PROTO), exit\n"
 		"  -h, --help          this text\n"
 		"      --version       print the version\n",
-		VIPD_DEFAULT_CONFIG);
+		VIPD_DEFAULT_CONFIG, VIPD_DEFAULT_CONTROL);
 }
 
 static void print_diag(const struct vip_conf_diag *diag)
@@ -65,7 +86,148 @@ static int run_check(const struct opts *o)
 	return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 }
 
-enum { OPT_CHECK = 0x100, OPT_JSON, OPT_NODENAME, OPT_VERSION };
+static int run_flush(void)
+{
+	const struct vip_port_ops *ops = vip_port_native();
+	struct vip_port *p = NULL;
+	int r = ops->open(&(struct vip_port_opts){ .flags = VIP_PORT_OPEN_NO_PACKET | VIP_PORT_OPEN_NO_MONITOR }, &p);
+
+	if (r < 0) {
+		fprintf(stderr, "vipd: cannot open rtnetlink: %s\n", strerror(-r));
+		return EXIT_FAILURE;
+	}
+	r = ops->flush_tagged(p, 0);
+	ops->close(p);
+	if (r < 0) {
+		fprintf(stderr, "vipd: flush failed: %s\n", strerror(-r));
+		return EXIT_FAILURE;
+	}
+	printf("Removed %d vipd address%s\n", r, r == 1 ? "" : "es");
+	return EXIT_SUCCESS;
+}
+
+static bool under_systemd(void)
+{
+	const char *a = getenv("INVOCATION_ID"), *b = getenv("NOTIFY_SOCKET");
+
+	return (a && *a) || (b && *b);
+}
+
+/*
+ * Daemonize: fork, setsid, fork; the first process waits on a pipe for the
+ * daemon to report that start-up finished, and exits with its status, so a
+ * failed start is still an exit code for the init script. Returns the write
+ * end of the pipe in the daemon, or -1 in case of an error (reported).
+ */
+static int daemonize(void)
+{
+	int p[2], devnull;
+	pid_t pid;
+	char status = 1;
+
+	if (pipe2(p, O_CLOEXEC) < 0) {
+		perror("vipd: pipe");
+		return -1;
+	}
+	pid = fork();
+	if (pid < 0) {
+		perror("vipd: fork");
+		return -1;
+	}
+	if (pid > 0) {
+		close(p[1]);
+		if (read(p[0], &status, 1) != 1)
+			status = 1;
+		_exit(status);
+	}
+	close(p[0]);
+	if (setsid() < 0 || (pid = fork()) < 0)
+		_exit(1);
+	if (pid > 0)
+		_exit(0);
+	devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (devnull >= 0) {
+		dup2(devnull, 0);
+		dup2(devnull, 1);
+		dup2(devnull, 2);
+		if (devnull > 2)
+			close(devnull);
+	}
+	umask(022);
+	if (chdir("/") < 0)
+		_exit(1);
+	return p[1];
+}
+
+static void report_start(int fd, char status)
+{
+	if (fd < 0)
+		return;
+	if (write(fd, &status, 1) != 1)
+		log_warning("Could not report the start-up status to the parent");
+	close(fd);
+}
+
+static void write_pid_file(void)
+{
+	FILE *f;
+
+	mkdir(PID_FILE_DIR, 0755);
+	f = fopen(PID_FILE, "we");
+	if (!f) {
+		log_warning_errno(-errno, "Cannot write %s: %m", PID_FILE);
+		return;
+	}
+	fprintf(f, "%d\n", (int)getpid());
+	fclose(f);
+}
+
+static int run_daemon(const struct opts *o)
+{
+	struct vipd_daemon_opts dopts = {
+		.config_path = o->config,
+		.nodename = o->nodename,
+		.control_path = o->control,
+		.chown_control = true,
+	};
+	struct vipd_daemon d = { .reaper = { .fd = -1 } };
+	struct vipd_config *cfg = NULL;
+	bool fg = o->foreground || under_systemd();
+	int status_fd = -1, r;
+
+	log_setup(fg ? LOG_TARGET_CONSOLE : LOG_TARGET_SYSLOG, "vipd");
+	log_set_level(o->debug ? LOG_DEBUG : LOG_INFO);
+	/* Validate on the terminal before going to the background. */
+	if (!fg) {
+		log_setup(LOG_TARGET_CONSOLE, "vipd");
+		r = vipd_daemon_load_config(&dopts, &cfg);
+		vip_config_free(cfg);
+		if (r < 0)
+			return EXIT_FAILURE;
+		status_fd = daemonize();
+		if (status_fd < 0)
+			return EXIT_FAILURE;
+		log_setup(LOG_TARGET_SYSLOG, "vipd");
+		write_pid_file();
+		dopts.pid_file = PID_FILE;
+	}
+	r = vipd_daemon_setup(&d, &dopts);
+	if (r < 0) {
+		report_start(status_fd, 1);
+		vipd_daemon_free(&d);
+		if (!fg)
+			unlink(PID_FILE);
+		return EXIT_FAILURE;
+	}
+	report_start(status_fd, 0);
+	r = vipd_daemon_run(&d);
+	vipd_daemon_free(&d);
+	/* After the drop the reaper removed the pid file at the clean stop. */
+	log_notice("vipd stopped");
+	return r == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
+
+enum { OPT_CHECK = 0x100, OPT_JSON, OPT_NODENAME, OPT_VERSION, OPT_CONTROL, OPT_FLUSH };
 
 int main(int argc, char **argv)
 {
@@ -74,6 +236,10 @@ int main(int argc, char **argv)
 		{ "nodename", required_argument, NULL, OPT_NODENAME },
 		{ "check", no_argument, NULL, OPT_CHECK },
 		{ "json", no_argument, NULL, OPT_JSON },
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "control", required_argument, NULL, OPT_CONTROL },
+		{ "flush", no_argument, NULL, OPT_FLUSH },
+		{ "debug", no_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ 0 },
@@ -81,7 +247,7 @@ int main(int argc, char **argv)
 	struct opts o = { .config = VIPD_DEFAULT_CONFIG };
 	int c;
 
-	while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:fdh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			o.config = optarg;
@@ -94,6 +260,18 @@ int main(int argc, char **argv)
 			break;
 		case OPT_JSON:
 			o.json = true;
+			break;
+		case 'f':
+			o.foreground = true;
+			break;
+		case 'd':
+			o.debug = true;
+			break;
+		case OPT_CONTROL:
+			o.control = optarg;
+			break;
+		case OPT_FLUSH:
+			o.flush = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -112,7 +290,7 @@ int main(int argc, char **argv)
 	}
 	if (o.check)
 		return run_check(&o);
-
-	fprintf(stderr, "vipd: the daemon is not built yet (issue 6); use --check\n");
-	return EXIT_FAILURE;
+	if (o.flush)
+		return run_flush();
+	return run_daemon(&o);
 }

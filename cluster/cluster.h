@@ -1,0 +1,427 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cluster/: who owns which DuraVIP (DESIGN.md §3).
+ *
+ * Three layers, one header:
+ *
+ *   1. membership backends (struct vip_cl_backend_ops): corosync CPG and
+ *      "solo". They deliver views and messages in one total order and say
+ *      whether the partition is quorate. The only part that does I/O.
+ *   2. the protocol (struct vip_cl_proto): pure and I/O-free. The caller feeds
+ *      it what the backend delivers, the time, and what the engine did; it
+ *      answers with an action queue (messages to multicast, addresses to hold
+ *      or release) and a query API for the console.
+ *   3. the assignment (vip_cl_assign): one pure, deterministic function every
+ *      member runs on the same inputs at the same point of the order.
+ *
+ * Library code: nothing here logs, prints or exits. Times are milliseconds of
+ * CLOCK_MONOTONIC supplied by the caller.
+ *
+ * Typical daemon wiring (see vipd/):
+ *
+ *   ops = vip_cl_backend_find(cfg->cluster.enabled ? "cpg" : "solo");
+ *   ops->connect(&cbs, ctx, &be);       // as root, before the privilege drop
+ *   vip_cl_proto_new(cfg, &proto);
+ *   ops->join(be, cfg->cluster.cluster_group);
+ *   loop_add_fd(loop, ops->fd(be), EPOLLIN, ...)  -> ops->dispatch(be)
+ *     cbs.view     -> vip_cl_proto_on_view(proto, view, now)
+ *     cbs.message  -> vip_cl_proto_on_message(proto, sender, data, len, now)
+ *     cbs.quorum   -> vip_cl_proto_on_quorum(proto, quorate, now)
+ *     cbs.lost     -> vip_cl_proto_on_lost(proto, now); free backend; reconnect with back-off
+ *   timer at vip_cl_proto_next_timeout() -> vip_cl_proto_on_tick(proto, now)
+ *   after every input: drain vip_cl_proto_peek()/vip_cl_proto_pop():
+ *     SEND    -> ops->send(be, data, len)  (on -EAGAIN leave it queued, retry later)
+ *     HOLD    -> engine plumbs addr
+ *     RELEASE -> engine unplumbs addr, then vip_cl_proto_local_released(proto, addr, now)
+ */
+#ifndef VIP_CLUSTER_H
+#define VIP_CLUSTER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "conf.h"
+
+/* Longest node name carried in a message (bytes, without NUL). */
+#define VIP_CL_NAME_MAX 255
+/* Members the assignment handles (bit masks). Members past this, in name order, get nothing. */
+#define VIP_CL_MAX_MEMBERS 64
+/* Protocol version carried in every message. */
+#define VIP_CL_PROTO_VERSION 1
+
+/* ------------------------------------------------------------------ */
+/* Membership                                                         */
+/* ------------------------------------------------------------------ */
+
+/* Why a member joined or left a view (CPG_REASON_*). */
+enum vip_cl_reason {
+	VIP_CL_REASON_JOIN,     /* joined the group */
+	VIP_CL_REASON_LEAVE,    /* left the group on purpose */
+	VIP_CL_REASON_NODEDOWN, /* its node left the corosync membership */
+	VIP_CL_REASON_PROCDOWN, /* its process died or lost corosync */
+	VIP_CL_REASON_UNKNOWN,
+	_VIP_CL_REASON_MAX,
+};
+const char *vip_cl_reason_to_string(enum vip_cl_reason r);
+
+/* One group member: a process on a node. (nodeid, pid) identifies it. */
+struct vip_cl_member {
+	uint32_t nodeid;           /* corosync node id; solo: 1 */
+	uint32_t pid;              /* process id on that node */
+	enum vip_cl_reason reason; /* only meaningful in joined/left lists */
+};
+
+/*
+ * A view: the ordered member list every member sees alike, and what changed.
+ * Pointers are valid only during the callback that delivers it.
+ */
+struct vip_cl_view {
+	uint64_t ring_seq;                   /* cpg: totem ring sequence as last reported (corosync may
+						report it after the view; 0 before any); solo: a counter */
+	const struct vip_cl_member *members; /* in the backend's (shared) order */
+	size_t n_members;
+	const struct vip_cl_member *joined;
+	size_t n_joined;
+	const struct vip_cl_member *left;
+	size_t n_left;
+	ssize_t self;                        /* index of this process in members, -1 if absent */
+};
+
+/* Callbacks a backend calls from dispatch(), always in delivery order. */
+struct vip_cl_backend_cbs {
+	/* A new view. */
+	void (*view)(void *userdata, const struct vip_cl_view *v);
+	/* A message multicast by sender, in agreed order; data valid during the call. */
+	void (*message)(void *userdata, const struct vip_cl_member *sender, const void *data,
+			size_t len);
+	/* Quorum changed (also called once after join with the current value). */
+	void (*quorum)(void *userdata, bool quorate);
+	/*
+	 * The membership engine went away (corosync stopped or the connection
+	 * broke): error is a -errno. The backend is dead; the caller frees it,
+	 * applies the quorum policy (vip_cl_proto_on_lost) and reconnects with
+	 * back-off. A reconnect after the privilege drop works only when the
+	 * daemon's user/group is allowed in corosync's uidgid configuration
+	 * (/etc/corosync/uidgid.d/); the caller should say so in its log.
+	 */
+	void (*lost)(void *userdata, int error);
+};
+
+struct vip_cl_backend; /* opaque: one connected backend instance */
+
+/* A membership backend. Every member takes the instance returned by connect(). */
+struct vip_cl_backend_ops {
+	const char *name; /* "cpg", "solo" */
+	/*
+	 * Connect to the membership engine (as root, before the privilege drop).
+	 * cbs is copied; userdata is passed to every callback. 0 or -errno
+	 * (-ECONNREFUSED: corosync not running); *ret untouched on failure.
+	 */
+	int (*connect)(const struct vip_cl_backend_cbs *cbs, void *userdata,
+		       struct vip_cl_backend **ret);
+	/* Disconnect and free; accepts NULL. No callbacks run. */
+	void (*free)(struct vip_cl_backend *b);
+	/* Join the group (cluster_group). The first view (with self) follows via dispatch. 0 or -errno. */
+	int (*join)(struct vip_cl_backend *b, const char *group);
+	/* Leave the group (planned stop). 0 or -errno. */
+	int (*leave)(struct vip_cl_backend *b);
+	/* One pollable fd (EPOLLIN = dispatch() has work). Owned by the backend. */
+	int (*fd)(struct vip_cl_backend *b);
+	/*
+	 * Deliver everything pending, without blocking, through the callbacks.
+	 * 0, or -errno after calling lost().
+	 */
+	int (*dispatch)(struct vip_cl_backend *b);
+	/*
+	 * Multicast data to the group in agreed (total) order; the sender gets
+	 * it back too. 0, -EAGAIN (flow control: keep it and retry later),
+	 * -EMSGSIZE, or another -errno.
+	 */
+	int (*send)(struct vip_cl_backend *b, const void *data, size_t len);
+	/* Is this partition quorate now? (solo: always; cpg without a quorum provider: always). */
+	bool (*is_quorate)(struct vip_cl_backend *b);
+	/* This process as a member (valid after connect). 0 or -errno. */
+	int (*local)(struct vip_cl_backend *b, struct vip_cl_member *ret);
+};
+
+extern const struct vip_cl_backend_ops vip_cl_backend_solo;
+/* The backend by name ("cpg", "solo"), or NULL when unknown or not built in. */
+const struct vip_cl_backend_ops *vip_cl_backend_find(const char *name);
+
+/* ------------------------------------------------------------------ */
+/* Per-DuraVIP state words                                            */
+/* ------------------------------------------------------------------ */
+
+/* Flags shown by `cluster duravip show`, as Momentum names them. */
+enum {
+	VIP_CL_F_OWNED = 1u << 0,    /* an owner holds it (no hand-off pending) */
+	VIP_CL_F_SAFE = 1u << 1,     /* members agree on its binding and services */
+	VIP_CL_F_CONFLICT = 1u << 2, /* two or more members prefer it: no preference used */
+	VIP_CL_F_UNSAFE = 1u << 3,   /* members disagree on which services use it */
+	VIP_CL_F_BROKEN = 1u << 4,   /* members disagree on its binding name: not managed */
+	VIP_CL_F_MOVING = 1u << 5,   /* hand-off pending: waiting for the old holder's RELEASED */
+	VIP_CL_F_PINNED = 1u << 6,   /* placed by an operator move (until the next view) */
+};
+/* "owned safe", "UNSAFE MOVING", ... into buf; returns buf ("-" when none). */
+const char *vip_cl_flags_format(uint32_t flags, char *buf, size_t len);
+
+/* ------------------------------------------------------------------ */
+/* The assignment: pure, deterministic, independent of input order    */
+/* ------------------------------------------------------------------ */
+
+/* One live member as the assignment sees it. Names must be distinct. */
+struct vip_cl_anode {
+	const char *name;
+	bool mature; /* its view is view_mature_time old (rule 4 gate) */
+};
+
+/* One DuraVIP. Masks: bit i = nodes[i] of the input. */
+struct vip_cl_avip {
+	struct vip_addr addr;
+	uint64_t candidates; /* members that may be given it (configured, interface up) */
+	uint64_t holders;    /* members that may have it plumbed now */
+	uint64_t keepers;    /* holders that keep it (not releasing); subset of holders */
+	uint64_t prefer;     /* members whose configuration prefers them */
+	uint32_t flags;      /* in: VIP_CL_F_UNSAFE / VIP_CL_F_BROKEN from the digests */
+	int prev_owner;      /* previous owner (node index) or -1 */
+	bool prev_pinned;    /* previous owner came from an operator move */
+	int move_to;         /* operator move target (node index) or -1 */
+	ssize_t follow;      /* index (in vips) of the DuraVIP it follows, or -1 */
+};
+
+struct vip_cl_assign_in {
+	const struct vip_cl_anode *nodes;
+	size_t n_nodes;                   /* at most VIP_CL_MAX_MEMBERS */
+	const struct vip_cl_avip *vips;
+	size_t n_vips;
+	bool balance;                     /* run one balancing round */
+	uint32_t balance_set_size;        /* moves per balancing round */
+};
+
+struct vip_cl_aout {
+	int owner;      /* node index or -1 (unowned / not managed) */
+	bool plumb;     /* owner may plumb now: no other member may hold it */
+	uint32_t flags; /* VIP_CL_F_* */
+};
+
+struct vip_cl_assign_stats {
+	size_t moved;      /* DuraVIPs whose owner differs from prev_owner (prev_owner >= 0) */
+	size_t placed;     /* DuraVIPs with no previous owner that got one */
+	size_t balanced;   /* moves made by the balancing round */
+};
+
+/*
+ * Compute the owner of every DuraVIP (DESIGN.md §3 rules 1-6):
+ *   - BROKEN or no candidate: unowned.
+ *   - operator move to a candidate; else the previous owner if still a candidate;
+ *     else the one keeper; two or more keepers: the preferred one if it keeps,
+ *     else the highest rendezvous hash (node name, address);
+ *     else the preferred member; else the least-loaded candidate, ties broken
+ *     by rendezvous hash (DuraVIPs taken in address order).
+ *   - rule 4: a mature preferred candidate gets it back (not when pinned).
+ *   - balance: up to balance_set_size moves from the most to the least loaded
+ *     while they differ by more than one (never a preferred or pinned one).
+ *   - a follower gets its leader's owner.
+ * out has n_vips entries in input order; st may be NULL. Result depends only
+ * on the names, addresses and masks, never on the order of nodes or vips.
+ * Returns 0, -EINVAL (more than VIP_CL_MAX_MEMBERS nodes, a NULL or repeated
+ * name, a repeated address, an index out of range) or -ENOMEM.
+ */
+int vip_cl_assign(const struct vip_cl_assign_in *in, struct vip_cl_aout *out,
+		  struct vip_cl_assign_stats *st);
+
+/* The rendezvous score of (node name, address): a 64-bit keyed mix. Exposed for tests. */
+uint64_t vip_cl_rendezvous(const char *name, const struct vip_addr *a);
+
+/* ------------------------------------------------------------------ */
+/* Messages (codec)                                                   */
+/* ------------------------------------------------------------------ */
+
+enum vip_cl_msg_type {
+	VIP_CL_MSG_STATE = 1,
+	VIP_CL_MSG_RELEASED = 2,
+	VIP_CL_MSG_MOVE = 3,
+	VIP_CL_MSG_BALANCE = 4,
+	_VIP_CL_MSG_TYPE_MAX,
+};
+
+/* Per-address flags in a STATE record. */
+enum {
+	VIP_CL_R_CONFIGURED = 1u << 0, /* in the sender's configuration */
+	VIP_CL_R_HELD = 1u << 1,       /* the sender may have it plumbed */
+	VIP_CL_R_RELEASING = 1u << 2,  /* held but being released */
+	VIP_CL_R_PREFER = 1u << 3,     /* Duravip_Preference names the sender */
+	VIP_CL_R_DOWN = 1u << 4,       /* the sender cannot host it (interface down) */
+	VIP_CL_R_FOLLOW = 1u << 5,     /* follows record.follow */
+};
+
+struct vip_cl_record {
+	struct vip_addr addr;
+	uint8_t flags;             /* VIP_CL_R_* */
+	uint64_t binding_digest;   /* hash of the binding name, 0 when none */
+	uint64_t services_digest;  /* hash of the sorted service list */
+	struct vip_addr follow;    /* with VIP_CL_R_FOLLOW */
+};
+
+struct vip_cl_msg {
+	enum vip_cl_msg_type type;
+	uint8_t version;
+	/* STATE */
+	char name[VIP_CL_NAME_MAX + 1];  /* STATE: sender's node name; MOVE: target node */
+	bool mature;                     /* STATE */
+	struct vip_cl_record *records;   /* STATE: sorted by address, unique; owned */
+	size_t n_records;
+	/* RELEASED */
+	struct vip_addr *addrs;          /* owned */
+	size_t n_addrs;
+	/* MOVE */
+	struct vip_addr addr;
+};
+
+/*
+ * Decode one message. 0 and *ret filled (free with vip_cl_msg_clear);
+ * -EPROTONOSUPPORT for another protocol version (ret->version set, nothing
+ * else); -EBADMSG when malformed (any length, count, family, order or
+ * padding that does not check exactly); -ENOMEM.
+ */
+int vip_cl_msg_decode(const void *data, size_t len, struct vip_cl_msg *ret);
+/* Encode; *ret_data is malloc'ed. 0, -EINVAL (bad field) or -ENOMEM. */
+int vip_cl_msg_encode(const struct vip_cl_msg *m, uint8_t **ret_data, size_t *ret_len);
+/* Free what a decoded message owns and zero it. Accepts NULL. */
+void vip_cl_msg_clear(struct vip_cl_msg *m);
+const char *vip_cl_msg_type_to_string(enum vip_cl_msg_type t);
+
+/* ------------------------------------------------------------------ */
+/* The protocol                                                       */
+/* ------------------------------------------------------------------ */
+
+struct vip_cl_proto; /* opaque */
+
+enum vip_cl_action_type {
+	VIP_CL_ACT_SEND,    /* multicast data/len */
+	VIP_CL_ACT_HOLD,    /* plumb addr (this node owns it now) */
+	VIP_CL_ACT_RELEASE, /* unplumb addr, then call vip_cl_proto_local_released */
+	_VIP_CL_ACT_MAX,
+};
+
+struct vip_cl_action {
+	enum vip_cl_action_type type;
+	struct vip_addr addr;  /* HOLD, RELEASE */
+	const uint8_t *data;   /* SEND: valid until the action is popped */
+	size_t len;
+};
+
+/*
+ * Make the protocol state for this node from the configuration (copied: the
+ * config may be freed afterwards). 0, -EINVAL (no node name) or -ENOMEM.
+ */
+int vip_cl_proto_new(const struct vipd_config *cfg, struct vip_cl_proto **ret);
+void vip_cl_proto_free(struct vip_cl_proto *p); /* accepts NULL */
+
+/*
+ * Inputs. Each returns 0 or -errno and may queue actions. Call them in the
+ * order the backend delivered the events.
+ */
+/* A view from the backend. A newer view restarts the STATE round. */
+int vip_cl_proto_on_view(struct vip_cl_proto *p, const struct vip_cl_view *v, uint64_t now);
+/*
+ * A delivered message. 0 accepted (or stale and ignored); -EPROTONOSUPPORT
+ * (another version: counted, log once; a member that speaks only another
+ * version is left out of the round instead of waited for); -EBADMSG
+ * (malformed: counted, dropped); -ENOMEM.
+ */
+int vip_cl_proto_on_message(struct vip_cl_proto *p, const struct vip_cl_member *sender,
+			    const void *data, size_t len, uint64_t now);
+/* Quorum changed. Inquorate with policy release: release all, plumb nothing. */
+int vip_cl_proto_on_quorum(struct vip_cl_proto *p, bool quorate, uint64_t now);
+/* The backend was lost: behave as inquorate and alone until the next view. */
+int vip_cl_proto_on_lost(struct vip_cl_proto *p, uint64_t now);
+/* Timers: maturity, automatic balancing rounds. Call at vip_cl_proto_next_timeout. */
+int vip_cl_proto_on_tick(struct vip_cl_proto *p, uint64_t now);
+/* Milliseconds from now until on_tick has work, or UINT64_MAX for none. */
+uint64_t vip_cl_proto_next_timeout(const struct vip_cl_proto *p, uint64_t now);
+/*
+ * The engine removed addr from the kernel (or it was never there) after a
+ * RELEASE action: the group is told (RELEASED). Ignored when addr is wanted
+ * again by then.
+ */
+int vip_cl_proto_local_released(struct vip_cl_proto *p, const struct vip_addr *addr, uint64_t now);
+/*
+ * The addresses this node cannot host now (their interface is down past
+ * if_down_limit); replaces the previous set. They are released and the group
+ * is told, so another member takes them. n = 0 clears.
+ */
+int vip_cl_proto_set_unavailable(struct vip_cl_proto *p, const struct vip_addr *addrs, size_t n,
+				 uint64_t now);
+/* Operator: multicast a move of addr to node. -ENOENT unknown address, -EINVAL bad name. */
+int vip_cl_proto_request_move(struct vip_cl_proto *p, const struct vip_addr *addr,
+			      const char *node, uint64_t now);
+/* Operator: multicast one balancing round. */
+int vip_cl_proto_request_balance(struct vip_cl_proto *p, uint64_t now);
+/* A reloaded configuration (node name and group changes need a restart and are ignored). */
+int vip_cl_proto_reconfigure(struct vip_cl_proto *p, const struct vipd_config *cfg, uint64_t now);
+
+/*
+ * Outputs: the action queue. peek returns false when empty. (Not const:
+ * consecutive releases are batched into one RELEASED, encoded at peek.)
+ */
+bool vip_cl_proto_peek(struct vip_cl_proto *p, struct vip_cl_action *ret);
+void vip_cl_proto_pop(struct vip_cl_proto *p);
+
+/* Level-triggered view: does this node want addr plumbed now? */
+bool vip_cl_proto_wants(const struct vip_cl_proto *p, const struct vip_addr *addr);
+/* Every address this node wants plumbed, sorted; *ret malloc'ed. Count or -ENOMEM. */
+ssize_t vip_cl_proto_desired(const struct vip_cl_proto *p, struct vip_addr **ret);
+/* Bumped whenever the wanted set changes. */
+uint64_t vip_cl_proto_generation(const struct vip_cl_proto *p);
+
+/* ------------------------------------------------------------------ */
+/* Queries (console: cluster duravip show, cluster membership, info)  */
+/* ------------------------------------------------------------------ */
+
+struct vip_cl_vip_info {
+	struct vip_addr addr;
+	const char *owner;       /* node name or NULL; valid until the next input */
+	const char *holder;      /* MOVING: a member that still holds it, else NULL */
+	const char *preference;  /* this node's configured preference or NULL */
+	uint32_t flags;          /* VIP_CL_F_* */
+	uint64_t since;          /* time the owner last changed */
+	bool local_hold;         /* this node wants it plumbed */
+};
+
+struct vip_cl_member_info {
+	struct vip_cl_member member;
+	const char *name;        /* NULL until its STATE is delivered */
+	bool self;
+	bool mature;
+	uint32_t load;           /* DuraVIPs it owns */
+};
+
+struct vip_cl_status {
+	bool in_view;            /* a view with self has been delivered */
+	bool round_complete;     /* STATE of every member delivered for this view */
+	bool quorate;
+	bool mature;             /* this node's view is view_mature_time old */
+	uint64_t ring_seq;
+	uint64_t view_since;     /* time of the current view */
+	uint64_t stable_since;   /* time the current round completed */
+	size_t n_views;
+	size_t n_assign;         /* vip_cl_assign runs */
+	size_t n_malformed;      /* dropped messages */
+	size_t n_bad_version;    /* ignored messages of another version */
+	size_t n_stale;          /* valid but ignored (before the round, unknown node, ...) */
+	size_t n_moves, n_balances;
+};
+
+size_t vip_cl_proto_n_vips(const struct vip_cl_proto *p);
+/* i < n_vips, address order. 0 or -ERANGE. */
+int vip_cl_proto_vip(const struct vip_cl_proto *p, size_t i, struct vip_cl_vip_info *ret);
+size_t vip_cl_proto_n_members(const struct vip_cl_proto *p);
+/* i < n_members, view order. 0 or -ERANGE. */
+int vip_cl_proto_member(const struct vip_cl_proto *p, size_t i, struct vip_cl_member_info *ret);
+void vip_cl_proto_status(const struct vip_cl_proto *p, struct vip_cl_status *ret);
+/* This node's name. */
+const char *vip_cl_proto_nodename(const struct vip_cl_proto *p);
+
+#endif

@@ -1,0 +1,132 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The protocol's state, shared by proto.c (inputs, outputs, local node) and
+ * proto-table.c (the replicated DuraVIP table and the assignment runs).
+ *
+ * Two kinds of state, kept apart on purpose:
+ *   - replicated: members' STATE records, the table (owners, grants). It is
+ *     derived only from delivered views and messages, so every member holds
+ *     the same copy at the same point of the order;
+ *   - local: this node's configuration, quorum, unavailable addresses and
+ *     what the engine may have plumbed (lvip). It decides what this node
+ *     wants, never what the group computes.
+ */
+#ifndef VIP_PROTO_INTERNAL_H
+#define VIP_PROTO_INTERNAL_H
+
+#include "cluster-internal.h"
+
+/* This node's view of one address: configured here and/or possibly plumbed here. */
+struct lvip {
+	struct vip_addr addr;
+	bool configured;
+	bool prefer;     /* Duravip_Preference names this node */
+	bool down;       /* set_unavailable */
+	bool want;       /* this node wants it plumbed (HOLD issued) */
+	bool may_hold;   /* HOLD issued and no local_released since */
+	bool has_follow;
+	struct vip_addr follow;
+	uint64_t binding_digest, services_digest;
+	char *preference; /* configured preference (display) or NULL */
+};
+
+/* A member of the current view. */
+struct pmember {
+	struct vip_cl_member id;
+	char *name;                    /* from its first STATE */
+	bool have_state;               /* STATE delivered in this view */
+	bool foreign;                  /* speaks another protocol version: not waited for */
+	bool mature;
+	struct vip_cl_record *records; /* its last STATE, sorted; RELEASED clears HELD */
+	size_t n_records;
+	int anode;                     /* index in proto->nodes, -1 when not assigned anything */
+};
+
+/* One DuraVIP of the replicated table (union of every member's records). */
+struct pvip {
+	struct vip_addr addr;
+	/* derived from records at each rebuild (bit = anode) */
+	uint64_t candidates, held, kept, prefer;
+	uint32_t in_flags; /* VIP_CL_F_UNSAFE / BROKEN */
+	bool cfg_seen;
+	uint64_t bind_d, svc_d;
+	bool has_follow;
+	struct vip_addr follow;
+	/* persistent within a view */
+	uint64_t granted; /* members told they may plumb it (until their RELEASED) */
+	int owner;        /* anode or -1 */
+	bool pinned;
+	bool plumb;
+	int move_to;      /* one-shot operator move, anode or -1 */
+	uint32_t flags;
+	uint64_t since;
+	/* local */
+	bool rel_pending; /* this node multicast RELEASED for it, not yet delivered */
+};
+
+struct action {
+	enum vip_cl_action_type type;
+	struct vip_addr addr;
+	uint8_t *data;
+	size_t len;
+	/* SEND of a RELEASED still open for more addresses (data == NULL until peek) */
+	struct vip_addr *batch;
+	size_t n_batch, cap_batch;
+};
+
+struct vip_cl_proto {
+	char *nodename;
+	uint32_t mature_ms, balance_ms, set_size;
+	enum vip_quorum_policy qpolicy;
+
+	struct lvip *l; /* sorted by address */
+	size_t n_l;
+
+	struct pmember *m; /* view order */
+	size_t n_m;
+	ssize_t self;
+	struct vip_cl_anode nodes[VIP_CL_MAX_MEMBERS];
+	size_t n_nodes;
+
+	struct pvip *t; /* sorted by address */
+	size_t n_t;
+
+	struct action *q;
+	size_t q_head, q_len, q_cap;
+
+	bool in_view, round_complete, quorate, mature;
+	uint64_t ring_seq, view_since, stable_since, last_balance, generation;
+	struct vip_cl_status st;
+};
+
+/* proto-table.c */
+/* Rebuild the table from the members' records and the local configuration. 0 or -ENOMEM. */
+int vip_cl_table_rebuild(struct vip_cl_proto *p);
+/* Rebuild, run vip_cl_assign, apply. 0 or -errno. */
+int vip_cl_table_recompute(struct vip_cl_proto *p, uint64_t now, bool balance);
+/* Forget owners and grants (a new view restarts the round). */
+void vip_cl_table_reset(struct vip_cl_proto *p);
+/* Table entry for addr or NULL. */
+struct pvip *vip_cl_table_find(const struct vip_cl_proto *p, const struct vip_addr *a);
+/* Map members with names to assignment nodes (round completion). */
+void vip_cl_table_map_nodes(struct vip_cl_proto *p);
+/* True when the most and least loaded members differ by more than one. */
+bool vip_cl_table_unbalanced(const struct vip_cl_proto *p);
+
+/* proto-local.c */
+struct lvip *vip_cl_local_find(const struct vip_cl_proto *p, const struct vip_addr *a);
+/* (Re)load the local list from cfg, keeping what the engine may hold. 0 or -ENOMEM. */
+int vip_cl_local_load(struct vip_cl_proto *p, const struct vipd_config *cfg);
+void vip_cl_local_free(struct vip_cl_proto *p);
+int vip_cl_queue_push(struct vip_cl_proto *p, const struct action *a);
+/* Encode m and queue it for multicast. 0 or -errno. */
+int vip_cl_queue_send(struct vip_cl_proto *p, const struct vip_cl_msg *m);
+void vip_cl_queue_free(struct vip_cl_proto *p);
+/* Queue this node's STATE. */
+int vip_cl_send_state(struct vip_cl_proto *p);
+/* Recompute what this node wants; queue HOLD/RELEASE and a RELEASED for stale claims. */
+int vip_cl_update_wants(struct vip_cl_proto *p);
+/* Queue a RELEASED for e if the group still counts this node as its holder. */
+int vip_cl_sweep_one(struct vip_cl_proto *p, struct pvip *e);
+
+#endif

@@ -1,0 +1,349 @@
+// SPDX-License-Identifier: MIT
+/*
+ * This node's side of the protocol: its configuration as it goes into STATE,
+ * the action queue, and the wanted set (what the engine should plumb).
+ */
+#include <stdlib.h>
+
+#include "proto-internal.h"
+
+struct lvip *vip_cl_local_find(const struct vip_cl_proto *p, const struct vip_addr *a)
+{
+	size_t lo = 0, hi = p->n_l;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = vip_addr_cmp(&p->l[mid].addr, a);
+		if (c == 0)
+			return &p->l[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+static uint64_t services_digest(const struct vipd_duravip *d)
+{
+	uint64_t h = VIP_CL_HASH_INIT;
+	for (size_t i = 0; i < d->n_services; i++)
+		h = vip_cl_hash_bytes(h, d->services[i], strlen(d->services[i]) + 1);
+	return vip_cl_mix64(h);
+}
+
+/* A follow target: a binding name, or an address (optionally "addr:port"). */
+static bool resolve_follow(const struct vipd_config *cfg, const char *follow, struct vip_addr *ret)
+{
+	for (size_t i = 0; i < cfg->n_duravips; i++)
+		if (streq_ptr(cfg->duravips[i].binding, follow)) {
+			*ret = cfg->duravips[i].addr;
+			return true;
+		}
+	char buf[VIP_ADDR_STRLEN + 8];
+	snprintf(buf, sizeof(buf), "%s", follow);
+	if (vip_addr_from_string(buf, ret) == 0)
+		return true;
+	char *colon = strrchr(buf, ':');
+	if (buf[0] == '[') {
+		char *end = strchr(buf, ']');
+		if (!end)
+			return false;
+		*end = '\0';
+		return vip_addr_from_string(buf + 1, ret) == 0;
+	}
+	if (colon)
+		*colon = '\0';
+	return vip_addr_from_string(buf, ret) == 0;
+}
+
+static void lvip_free_all(struct lvip *l, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(l[i].preference);
+	free(l);
+}
+
+/*
+ * The new local list from cfg, keeping want/may_hold/down of every address
+ * already known, and keeping unconfigured ones this node may still hold.
+ */
+int vip_cl_local_load(struct vip_cl_proto *p, const struct vipd_config *cfg)
+{
+	size_t cap = cfg->n_duravips + p->n_l + 1, n = 0;
+	struct lvip *l = calloc(cap, sizeof(*l));
+	if (!l)
+		return -ENOMEM;
+	size_t j = 0;
+	for (size_t i = 0; i <= cfg->n_duravips; i++) {
+		const struct vipd_duravip *d = i < cfg->n_duravips ? &cfg->duravips[i] : NULL;
+		/* carry unconfigured, possibly held addresses that sort before d */
+		for (; j < p->n_l && (!d || vip_addr_cmp(&p->l[j].addr, &d->addr) < 0); j++)
+			if (p->l[j].may_hold || p->l[j].want)
+				l[n++] = (struct lvip){ .addr = p->l[j].addr, .want = p->l[j].want,
+							.may_hold = p->l[j].may_hold };
+		if (!d)
+			break;
+		if (n > 0 && vip_addr_equal(&l[n - 1].addr, &d->addr))
+			continue; /* duplicate in config: first wins */
+		struct lvip *e = &l[n++];
+		const struct lvip *old = vip_cl_local_find(p, &d->addr);
+		*e = (struct lvip){ .addr = d->addr, .configured = true };
+		if (old) {
+			e->want = old->want;
+			e->may_hold = old->may_hold;
+			e->down = old->down;
+		}
+		e->prefer = streq_ptr(d->preference, p->nodename);
+		e->binding_digest = d->binding ? vip_cl_mix64(vip_cl_hash_bytes(
+				VIP_CL_HASH_INIT, d->binding, strlen(d->binding))) : 0;
+		e->services_digest = services_digest(d);
+		e->has_follow = d->follow && resolve_follow(cfg, d->follow, &e->follow) &&
+				!vip_addr_equal(&e->follow, &d->addr);
+		if (d->preference && !(e->preference = strdup(d->preference))) {
+			lvip_free_all(l, n);
+			return -ENOMEM;
+		}
+		if (j < p->n_l && vip_addr_equal(&p->l[j].addr, &d->addr))
+			j++;
+	}
+	lvip_free_all(p->l, p->n_l);
+	p->l = l;
+	p->n_l = n;
+	return 0;
+}
+
+void vip_cl_local_free(struct vip_cl_proto *p)
+{
+	lvip_free_all(p->l, p->n_l);
+	p->l = NULL;
+	p->n_l = 0;
+}
+
+/* ---- the action queue ---- */
+
+int vip_cl_queue_push(struct vip_cl_proto *p, const struct action *a)
+{
+	if (p->q_head > 0 && p->q_head == p->q_len)
+		p->q_head = p->q_len = 0;
+	if (p->q_len == p->q_cap) {
+		size_t cap = p->q_cap ? p->q_cap * 2 : 64;
+		struct action *q = realloc(p->q, cap * sizeof(*q));
+		if (!q)
+			return -ENOMEM;
+		p->q = q;
+		p->q_cap = cap;
+	}
+	p->q[p->q_len++] = *a;
+	return 0;
+}
+
+int vip_cl_queue_send(struct vip_cl_proto *p, const struct vip_cl_msg *m)
+{
+	struct action a = { .type = VIP_CL_ACT_SEND };
+	int r = vip_cl_msg_encode(m, &a.data, &a.len);
+	if (r < 0)
+		return r;
+	r = vip_cl_queue_push(p, &a);
+	if (r < 0)
+		free(a.data);
+	return r;
+}
+
+/*
+ * Add addr to the RELEASED at the tail of the queue, or queue a new one. The
+ * engine reports releases one by one; a batch keeps 10,000 of them one
+ * message (and one recomputation at every member), in the order they happened.
+ */
+static int queue_released(struct vip_cl_proto *p, const struct vip_addr *addr)
+{
+	struct action *t = p->q_len > p->q_head ? &p->q[p->q_len - 1] : NULL;
+
+	if (!t || !t->batch || t->data) {
+		struct action a = { .type = VIP_CL_ACT_SEND, .cap_batch = 16 };
+		a.batch = malloc(a.cap_batch * sizeof(*a.batch));
+		if (!a.batch)
+			return -ENOMEM;
+		int r = vip_cl_queue_push(p, &a);
+		if (r < 0) {
+			free(a.batch);
+			return r;
+		}
+		t = &p->q[p->q_len - 1];
+	}
+	if (t->n_batch == t->cap_batch) {
+		struct vip_addr *nb = realloc(t->batch, t->cap_batch * 2 * sizeof(*nb));
+		if (!nb)
+			return -ENOMEM;
+		t->batch = nb;
+		t->cap_batch *= 2;
+	}
+	t->batch[t->n_batch++] = *addr;
+	return 0;
+}
+
+bool vip_cl_proto_peek(struct vip_cl_proto *p, struct vip_cl_action *ret)
+{
+	if (p->q_head == p->q_len)
+		return false;
+	struct action *a = &p->q[p->q_head];
+	if (a->batch && !a->data) {
+		/* close the batch: from now on it is an ordinary message */
+		struct vip_cl_msg m = { .type = VIP_CL_MSG_RELEASED, .addrs = a->batch,
+					.n_addrs = a->n_batch };
+		if (vip_cl_msg_encode(&m, &a->data, &a->len) < 0)
+			return false; /* out of memory: try again at the next peek */
+	}
+	*ret = (struct vip_cl_action){ .type = a->type, .addr = a->addr, .data = a->data,
+				       .len = a->len };
+	return true;
+}
+
+static void action_free(struct action *a)
+{
+	free(a->data);
+	free(a->batch);
+}
+
+void vip_cl_proto_pop(struct vip_cl_proto *p)
+{
+	if (p->q_head == p->q_len)
+		return;
+	action_free(&p->q[p->q_head]);
+	p->q_head++;
+}
+
+void vip_cl_queue_free(struct vip_cl_proto *p)
+{
+	for (size_t i = p->q_head; i < p->q_len; i++)
+		action_free(&p->q[i]);
+	free(p->q);
+	p->q = NULL;
+	p->q_head = p->q_len = p->q_cap = 0;
+}
+
+/* ---- STATE ---- */
+
+int vip_cl_send_state(struct vip_cl_proto *p)
+{
+	struct vip_cl_msg m = { .type = VIP_CL_MSG_STATE, .mature = p->mature };
+	_cleanup_free_ struct vip_cl_record *rec = calloc(p->n_l + 1, sizeof(*rec));
+	if (!rec)
+		return -ENOMEM;
+	snprintf(m.name, sizeof(m.name), "%s", p->nodename);
+	for (size_t i = 0; i < p->n_l; i++) {
+		const struct lvip *l = &p->l[i];
+		uint8_t f = 0;
+		if (!l->configured && !l->may_hold)
+			continue;
+		f |= l->configured ? VIP_CL_R_CONFIGURED : 0;
+		f |= l->may_hold ? VIP_CL_R_HELD : 0;
+		f |= l->may_hold && !l->want ? VIP_CL_R_RELEASING : 0;
+		f |= l->configured && l->prefer ? VIP_CL_R_PREFER : 0;
+		f |= l->down ? VIP_CL_R_DOWN : 0;
+		f |= l->configured && l->has_follow ? VIP_CL_R_FOLLOW : 0;
+		rec[m.n_records++] = (struct vip_cl_record){
+			.addr = l->addr, .flags = f, .binding_digest = l->binding_digest,
+			.services_digest = l->services_digest, .follow = l->follow,
+		};
+	}
+	m.records = rec;
+	return vip_cl_queue_send(p, &m);
+}
+
+/* ---- the wanted set ---- */
+
+static int self_anode(const struct vip_cl_proto *p)
+{
+	return p->self >= 0 && (size_t)p->self < p->n_m ? p->m[p->self].anode : -1;
+}
+
+static bool decide_want(const struct vip_cl_proto *p, const struct lvip *l, int me)
+{
+	bool keep = p->qpolicy == VIP_QUORUM_KEEP;
+	bool allowed = (p->quorate || keep) && (p->in_view || keep) && l->configured && !l->down;
+
+	if (!p->round_complete)
+		return allowed && l->want; /* between views: hold what we hold, plumb nothing new */
+	const struct pvip *e = vip_cl_table_find(p, &l->addr);
+	return allowed && me >= 0 && e && e->owner == me && e->plumb;
+}
+
+int vip_cl_sweep_one(struct vip_cl_proto *p, struct pvip *e)
+{
+	int me = self_anode(p);
+
+	if (me < 0 || !p->in_view || e->rel_pending || !((e->held | e->granted) & vip_cl_bit(me)))
+		return 0;
+	/* The permitted owner counts as a holder anyway: saying RELEASED would
+	 * only be answered by the same grant again. */
+	if (p->round_complete && e->owner == me && e->plumb)
+		return 0;
+	const struct lvip *l = vip_cl_local_find(p, &e->addr);
+	if (l && (l->may_hold || l->want))
+		return 0;
+	e->rel_pending = true;
+	return queue_released(p, &e->addr);
+}
+
+/*
+ * Tell the group about every address the table still counts this node as a
+ * holder of, though the engine no longer has it (released, or granted but
+ * never plumbed) and this node is not its permitted owner.
+ */
+static int sweep_released(struct vip_cl_proto *p)
+{
+	for (size_t i = 0; i < p->n_t; i++) {
+		int r = vip_cl_sweep_one(p, &p->t[i]);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+int vip_cl_update_wants(struct vip_cl_proto *p)
+{
+	int me = self_anode(p);
+	int r;
+
+	for (size_t i = 0; i < p->n_l; i++) {
+		struct lvip *l = &p->l[i];
+		bool w = decide_want(p, l, me);
+		if (w == l->want)
+			continue;
+		l->want = w;
+		if (w)
+			l->may_hold = true;
+		struct action a = { .type = w ? VIP_CL_ACT_HOLD : VIP_CL_ACT_RELEASE, .addr = l->addr };
+		r = vip_cl_queue_push(p, &a);
+		if (r < 0)
+			return r;
+		p->generation++;
+	}
+	return sweep_released(p);
+}
+
+bool vip_cl_proto_wants(const struct vip_cl_proto *p, const struct vip_addr *addr)
+{
+	const struct lvip *l = vip_cl_local_find(p, addr);
+	return l && l->want;
+}
+
+ssize_t vip_cl_proto_desired(const struct vip_cl_proto *p, struct vip_addr **ret)
+{
+	struct vip_addr *a = calloc(p->n_l + 1, sizeof(*a));
+	size_t n = 0;
+
+	if (!a)
+		return -ENOMEM;
+	for (size_t i = 0; i < p->n_l; i++)
+		if (p->l[i].want)
+			a[n++] = p->l[i].addr;
+	*ret = a;
+	return (ssize_t)n;
+}
+
+uint64_t vip_cl_proto_generation(const struct vip_cl_proto *p)
+{
+	return p->generation;
+}

@@ -1,0 +1,361 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The replicated DuraVIP table: rebuilt from the members' delivered STATE
+ * records, then handed to vip_cl_assign(). Only delivered data goes in, so
+ * every member's table is the same at the same point of the order.
+ */
+#include <stdlib.h>
+
+#include "proto-internal.h"
+
+struct pvip *vip_cl_table_find(const struct vip_cl_proto *p, const struct vip_addr *a)
+{
+	size_t lo = 0, hi = p->n_t;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = vip_addr_cmp(&p->t[mid].addr, a);
+		if (c == 0)
+			return &p->t[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+void vip_cl_table_reset(struct vip_cl_proto *p)
+{
+	for (size_t i = 0; i < p->n_t; i++) {
+		struct pvip *e = &p->t[i];
+		e->granted = 0;
+		e->owner = -1;
+		e->pinned = false;
+		e->plumb = false;
+		e->move_to = -1;
+		e->flags = 0;
+		e->rel_pending = false;
+	}
+}
+
+void vip_cl_table_map_nodes(struct vip_cl_proto *p)
+{
+	p->n_nodes = 0;
+	for (size_t i = 0; i < p->n_m; i++) {
+		struct pmember *m = &p->m[i];
+		bool dup = false;
+		m->anode = -1;
+		if (!m->name || !m->have_state || p->n_nodes == VIP_CL_MAX_MEMBERS)
+			continue;
+		for (size_t k = 0; k < p->n_nodes && !dup; k++)
+			dup = strcmp(p->nodes[k].name, m->name) == 0;
+		if (dup)
+			continue; /* two processes with one node name: the first in view order wins */
+		m->anode = (int)p->n_nodes;
+		p->nodes[p->n_nodes++] = (struct vip_cl_anode){ .name = m->name };
+	}
+}
+
+/* Merge sorted, unique a[] with the record addresses r[] into out; returns the count. */
+static size_t merge_addrs(const struct vip_addr *a, size_t na, const struct vip_cl_record *r,
+			  size_t nr, struct vip_addr *out)
+{
+	size_t i = 0, j = 0, n = 0;
+
+	while (i < na || j < nr) {
+		if (j < nr && !(r[j].flags & (VIP_CL_R_CONFIGURED | VIP_CL_R_HELD))) {
+			j++; /* released and not configured: gone */
+			continue;
+		}
+		int c = i == na ? 1 : j == nr ? -1 : vip_addr_cmp(&a[i], &r[j].addr);
+		if (c <= 0) {
+			out[n++] = a[i++];
+			if (c == 0)
+				j++;
+		} else {
+			out[n++] = r[j++].addr;
+		}
+	}
+	return n;
+}
+
+/* The sorted union of the local addresses and every member's record addresses. */
+static int collect_addrs(const struct vip_cl_proto *p, struct vip_addr **ret, size_t *ret_n)
+{
+	size_t cap = p->n_l + 1;
+	for (size_t i = 0; i < p->n_m; i++)
+		cap += p->m[i].anode >= 0 ? p->m[i].n_records : 0;
+	_cleanup_free_ struct vip_addr *cur = malloc(cap * sizeof(*cur));
+	_cleanup_free_ struct vip_addr *tmp = malloc(cap * sizeof(*tmp));
+	if (!cur || !tmp)
+		return -ENOMEM;
+	size_t n = 0;
+	for (size_t i = 0; i < p->n_l; i++)
+		if (p->l[i].configured || p->l[i].may_hold || p->l[i].want)
+			cur[n++] = p->l[i].addr;
+	for (size_t i = 0; i < p->n_m; i++) {
+		const struct pmember *m = &p->m[i];
+		if (m->anode < 0 || !m->n_records)
+			continue;
+		n = merge_addrs(cur, n, m->records, m->n_records, tmp);
+		struct vip_addr *sw = cur;
+		cur = tmp;
+		tmp = sw;
+	}
+	*ret = steal_ptr(cur);
+	*ret_n = n;
+	return 0;
+}
+
+static void add_record(struct pvip *e, const struct vip_cl_record *rec, int anode)
+{
+	uint64_t bit = vip_cl_bit(anode);
+
+	if (rec->flags & VIP_CL_R_HELD) {
+		e->held |= bit;
+		if (!(rec->flags & VIP_CL_R_RELEASING))
+			e->kept |= bit;
+	}
+	if (!(rec->flags & VIP_CL_R_CONFIGURED))
+		return;
+	if (!(rec->flags & VIP_CL_R_DOWN))
+		e->candidates |= bit;
+	if (rec->flags & VIP_CL_R_PREFER)
+		e->prefer |= bit;
+	bool follows = rec->flags & VIP_CL_R_FOLLOW;
+	if (!e->cfg_seen) {
+		e->cfg_seen = true;
+		e->bind_d = rec->binding_digest;
+		e->svc_d = rec->services_digest;
+		e->has_follow = follows;
+		e->follow = rec->follow;
+		return;
+	}
+	if (e->bind_d != rec->binding_digest)
+		e->in_flags |= VIP_CL_F_BROKEN;
+	if (e->svc_d != rec->services_digest || e->has_follow != follows ||
+	    (follows && !vip_addr_equal(&e->follow, &rec->follow)))
+		e->in_flags |= VIP_CL_F_UNSAFE;
+}
+
+static void add_member(struct pvip *t, size_t n, const struct pmember *m)
+{
+	size_t j = 0;
+
+	for (size_t i = 0; i < m->n_records; i++) {
+		while (j < n && vip_addr_cmp(&t[j].addr, &m->records[i].addr) < 0)
+			j++;
+		if (j < n && vip_addr_equal(&t[j].addr, &m->records[i].addr))
+			add_record(&t[j], &m->records[i], m->anode);
+	}
+}
+
+int vip_cl_table_rebuild(struct vip_cl_proto *p)
+{
+	_cleanup_free_ struct vip_addr *addrs = NULL;
+	size_t n = 0;
+	int r = collect_addrs(p, &addrs, &n);
+	if (r < 0)
+		return r;
+	struct pvip *t = calloc(n + 1, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	for (size_t i = 0, j = 0; i < n; i++) {
+		while (j < p->n_t && vip_addr_cmp(&p->t[j].addr, &addrs[i]) < 0)
+			j++;
+		if (j < p->n_t && vip_addr_equal(&p->t[j].addr, &addrs[i])) {
+			t[i] = p->t[j]; /* keep the persistent fields */
+		} else {
+			t[i].owner = -1;
+			t[i].move_to = -1;
+		}
+		t[i].addr = addrs[i];
+		t[i].candidates = t[i].held = t[i].kept = t[i].prefer = 0;
+		t[i].in_flags = 0;
+		t[i].cfg_seen = t[i].has_follow = false;
+	}
+	for (size_t k = 0; k < p->n_m; k++)
+		if (p->m[k].anode >= 0 && p->m[k].have_state)
+			add_member(t, n, &p->m[k]);
+	free(p->t);
+	p->t = t;
+	p->n_t = n;
+	return 0;
+}
+
+static void fill_input(const struct vip_cl_proto *p, struct vip_cl_avip *v)
+{
+	for (size_t i = 0; i < p->n_t; i++) {
+		const struct pvip *e = &p->t[i];
+		v[i] = (struct vip_cl_avip){
+			.addr = e->addr,
+			.candidates = e->candidates,
+			.holders = e->held | e->granted,
+			.keepers = e->kept | e->granted,
+			.prefer = e->prefer,
+			.flags = e->in_flags,
+			.prev_owner = e->owner,
+			.prev_pinned = e->pinned,
+			.move_to = e->move_to,
+			.follow = -1,
+		};
+		const struct pvip *f = e->has_follow ? vip_cl_table_find(p, &e->follow) : NULL;
+		if (f)
+			v[i].follow = f - p->t;
+	}
+}
+
+int vip_cl_table_recompute(struct vip_cl_proto *p, uint64_t now, bool balance)
+{
+	int r = vip_cl_table_rebuild(p);
+	if (r < 0 || !p->round_complete)
+		return r;
+	for (size_t k = 0; k < p->n_nodes; k++)
+		for (size_t i = 0; i < p->n_m; i++)
+			if (p->m[i].anode == (int)k)
+				p->nodes[k].mature = p->m[i].mature;
+	_cleanup_free_ struct vip_cl_avip *in_v = calloc(p->n_t + 1, sizeof(*in_v));
+	_cleanup_free_ struct vip_cl_aout *out = calloc(p->n_t + 1, sizeof(*out));
+	if (!in_v || !out)
+		return -ENOMEM;
+	fill_input(p, in_v);
+	struct vip_cl_assign_in in = {
+		.nodes = p->nodes, .n_nodes = p->n_nodes, .vips = in_v, .n_vips = p->n_t,
+		.balance = balance, .balance_set_size = p->set_size,
+	};
+	r = vip_cl_assign(&in, out, NULL);
+	if (r < 0)
+		return r;
+	p->st.n_assign++;
+	for (size_t i = 0; i < p->n_t; i++) {
+		struct pvip *e = &p->t[i];
+		if (out[i].owner != e->owner || e->since == 0)
+			e->since = now;
+		e->owner = out[i].owner;
+		e->pinned = out[i].flags & VIP_CL_F_PINNED;
+		e->plumb = out[i].plumb;
+		e->flags = out[i].flags;
+		e->move_to = -1;
+		if (e->plumb)
+			e->granted |= vip_cl_bit(e->owner);
+	}
+	return 0;
+}
+
+bool vip_cl_table_unbalanced(const struct vip_cl_proto *p)
+{
+	uint32_t load[VIP_CL_MAX_MEMBERS] = { 0 };
+	uint32_t lo = UINT32_MAX, hi = 0;
+
+	if (p->n_nodes < 2)
+		return false;
+	for (size_t i = 0; i < p->n_t; i++)
+		if (p->t[i].owner >= 0 && !p->t[i].has_follow)
+			load[p->t[i].owner]++;
+	for (size_t k = 0; k < p->n_nodes; k++) {
+		lo = load[k] < lo ? load[k] : lo;
+		hi = load[k] > hi ? load[k] : hi;
+	}
+	return hi > lo + 1;
+}
+
+/* ---- queries ---- */
+
+size_t vip_cl_proto_n_vips(const struct vip_cl_proto *p)
+{
+	return p->n_t;
+}
+
+static const char *anode_name(const struct vip_cl_proto *p, int a)
+{
+	return a >= 0 && (size_t)a < p->n_nodes ? p->nodes[a].name : NULL;
+}
+
+int vip_cl_proto_vip(const struct vip_cl_proto *p, size_t i, struct vip_cl_vip_info *ret)
+{
+	if (i >= p->n_t)
+		return -ERANGE;
+	const struct pvip *e = &p->t[i];
+	const struct lvip *l = vip_cl_local_find(p, &e->addr);
+	uint64_t others = e->owner >= 0 ? (e->held | e->granted) & ~vip_cl_bit(e->owner) : 0;
+	*ret = (struct vip_cl_vip_info){
+		.addr = e->addr,
+		.owner = p->round_complete ? anode_name(p, e->owner) : NULL,
+		.holder = others ? anode_name(p, __builtin_ctzll(others)) : NULL,
+		.preference = l ? l->preference : NULL,
+		.flags = p->round_complete ? e->flags : 0,
+		.since = e->since,
+		.local_hold = l && l->want,
+	};
+	return 0;
+}
+
+size_t vip_cl_proto_n_members(const struct vip_cl_proto *p)
+{
+	return p->n_m;
+}
+
+int vip_cl_proto_member(const struct vip_cl_proto *p, size_t i, struct vip_cl_member_info *ret)
+{
+	if (i >= p->n_m)
+		return -ERANGE;
+	const struct pmember *m = &p->m[i];
+	uint32_t load = 0;
+	for (size_t k = 0; m->anode >= 0 && k < p->n_t; k++)
+		load += p->t[k].owner == m->anode;
+	*ret = (struct vip_cl_member_info){
+		.member = m->id,
+		.name = m->name,
+		.self = (ssize_t)i == p->self,
+		.mature = m->mature,
+		.load = load,
+	};
+	return 0;
+}
+
+void vip_cl_proto_status(const struct vip_cl_proto *p, struct vip_cl_status *ret)
+{
+	*ret = p->st;
+	ret->in_view = p->in_view;
+	ret->round_complete = p->round_complete;
+	ret->quorate = p->quorate;
+	ret->mature = p->mature;
+	ret->ring_seq = p->ring_seq;
+	ret->view_since = p->view_since;
+	ret->stable_since = p->stable_since;
+}
+
+const char *vip_cl_proto_nodename(const struct vip_cl_proto *p)
+{
+	return p->nodename;
+}
+
+const char *vip_cl_flags_format(uint32_t flags, char *buf, size_t len)
+{
+	static const struct {
+		uint32_t f;
+		const char *s;
+	} words[] = {
+		{ VIP_CL_F_OWNED, "owned" },       { VIP_CL_F_SAFE, "safe" },
+		{ VIP_CL_F_CONFLICT, "conflict" }, { VIP_CL_F_UNSAFE, "UNSAFE" },
+		{ VIP_CL_F_BROKEN, "BROKEN" },     { VIP_CL_F_MOVING, "moving" },
+		{ VIP_CL_F_PINNED, "pinned" },
+	};
+	size_t n = 0;
+
+	if (len == 0)
+		return buf;
+	buf[0] = '\0';
+	for (size_t i = 0; i < ARRAY_SIZE(words); i++) {
+		if (!(flags & words[i].f))
+			continue;
+		int w = snprintf(buf + n, len - n, "%s%s", n ? " " : "", words[i].s);
+		if (w < 0 || (size_t)w >= len - n)
+			break;
+		n += (size_t)w;
+	}
+	if (n == 0)
+		snprintf(buf, len, "-");
+	return buf;
+}

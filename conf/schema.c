@@ -1,0 +1,187 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The schema: vip_config_load() turns a parsed tree into the immutable
+ * struct vipd_config. Each part lives in its own file (security.c, cluster.c,
+ * duravip.c); this one runs them in order, owns the result's lifetime and
+ * answers lookups.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "schema-internal.h"
+
+static const char *const quorum_policy_names[_VIP_QUORUM_POLICY_MAX] = {
+	[VIP_QUORUM_RELEASE] = "release",
+	[VIP_QUORUM_KEEP] = "keep",
+};
+
+static const char *const arp_mode_names[_VIP_ARP_MODE_MAX] = {
+	[VIP_ARP_REQUEST] = "request",
+	[VIP_ARP_REPLY] = "reply",
+	[VIP_ARP_BOTH] = "both",
+};
+
+const char *vip_quorum_policy_to_string(enum vip_quorum_policy p)
+{
+	return (unsigned)p < _VIP_QUORUM_POLICY_MAX ? quorum_policy_names[p] : NULL;
+}
+
+int vip_quorum_policy_from_string(const char *s)
+{
+	for (int i = 0; s && i < _VIP_QUORUM_POLICY_MAX; i++)
+		if (strcasecmp(s, quorum_policy_names[i]) == 0)
+			return i;
+	return -EINVAL;
+}
+
+const char *vip_arp_mode_to_string(enum vip_arp_mode m)
+{
+	return (unsigned)m < _VIP_ARP_MODE_MAX ? arp_mode_names[m] : NULL;
+}
+
+int vip_arp_mode_from_string(const char *s)
+{
+	for (int i = 0; s && i < _VIP_ARP_MODE_MAX; i++)
+		if (strcasecmp(s, arp_mode_names[i]) == 0)
+			return i;
+	return -EINVAL;
+}
+
+int vip_config_load(const char *path, const struct vip_config_opts *opts, struct vipd_config **ret,
+		    struct vip_conf_diag *diag)
+{
+	struct vip_conf_tree *tree = NULL;
+	int r = vip_conf_parse_file(path, opts ? opts->limits : NULL, &tree, diag);
+
+	if (r < 0)
+		return r;
+	r = vip_config_from_tree(tree, opts, ret, diag);
+	vip_conf_tree_free(tree);
+	return r;
+}
+
+int vip_config_from_tree(const struct vip_conf_tree *tree, const struct vip_config_opts *opts,
+			 struct vipd_config **ret, struct vip_conf_diag *diag)
+{
+	struct vip_config_opts env_opts = { 0 };
+	const char *const *files = NULL;
+
+	if (!tree || !ret || !diag)
+		return -EINVAL;
+	if (!opts) {
+		env_opts.env_node_name = getenv("EC_NODE_NAME");
+		opts = &env_opts;
+	}
+	struct vipd_config *cfg = calloc(1, sizeof(*cfg));
+	if (!cfg)
+		return -ENOMEM;
+	size_t n_files = vip_conf_tree_files(tree, &files);
+	cfg->path = strdup(n_files > 0 ? files[0] : "");
+	struct schema s = { .opts = opts, .diag = diag, .cfg = cfg };
+	if (!cfg->path)
+		s.fatal = -ENOMEM;
+
+	const struct vip_conf_node *root = vip_conf_tree_root(tree);
+	if (!s.fatal)
+		schema_security(&s, root);
+	if (!s.fatal)
+		schema_cluster(&s, root);
+	if (!s.fatal)
+		schema_duravips(&s, root);
+	if (!s.fatal)
+		schema_security_check_duravips(&s);
+
+	if (s.fatal || s.n_errors > 0) {
+		vip_config_free(cfg);
+		return s.fatal ? s.fatal : -EINVAL;
+	}
+	*ret = cfg;
+	return 0;
+}
+
+static void security_free(struct vipd_security *sec)
+{
+	free(sec->user);
+	free(sec->group);
+	free(sec->capabilities);
+	free(sec->privileges);
+	free(sec->chroot);
+	for (size_t i = 0; i < sec->n_supplemental; i++)
+		free(sec->supplemental_groups[i]);
+	free(sec->supplemental_groups);
+	free(sec->supplemental_gids);
+	schema_src_clear(&sec->src_user);
+	schema_src_clear(&sec->src_group);
+	schema_src_clear(&sec->src_capabilities);
+	schema_src_clear(&sec->src_privileges);
+	schema_src_clear(&sec->src_chroot);
+	schema_src_clear(&sec->src_supplemental_groups);
+}
+
+static void cluster_free(struct vipd_cluster *cl)
+{
+	struct vip_conf_src *srcs[] = {
+		&cl->src_nodename, &cl->src_cluster_group, &cl->src_view_mature_time,
+		&cl->src_view_balance_interval, &cl->src_duravip_balance_set_size,
+		&cl->src_if_check_interval, &cl->src_if_down_limit, &cl->src_arp_all_hosts,
+		&cl->src_quorum_policy, &cl->src_arp_mode, &cl->src_arp_repeat,
+		&cl->src_arp_repeat_interval, &cl->src_arp_refresh_interval, &cl->src_arp_pace,
+	};
+
+	free(cl->nodename);
+	free(cl->cluster_group);
+	for (size_t i = 0; i < cl->n_topology; i++) {
+		free(cl->topology[i].interface);
+		schema_src_clear(&cl->topology[i].src);
+	}
+	free(cl->topology);
+	for (size_t i = 0; i < ARRAY_SIZE(srcs); i++)
+		schema_src_clear(srcs[i]);
+}
+
+void schema_duravip_clear(struct vipd_duravip *d)
+{
+	free(d->interface);
+	free(d->binding);
+	for (size_t i = 0; i < d->n_services; i++)
+		free(d->services[i]);
+	free(d->services);
+	free(d->preference);
+	free(d->follow);
+	schema_src_clear(&d->src);
+}
+
+void vip_config_free(struct vipd_config *c)
+{
+	if (!c)
+		return;
+	free(c->path);
+	security_free(&c->security);
+	cluster_free(&c->cluster);
+	for (size_t i = 0; i < c->n_duravips; i++)
+		schema_duravip_clear(&c->duravips[i]);
+	free(c->duravips);
+	free(c);
+}
+
+const struct vipd_duravip *vip_config_find_duravip(const struct vipd_config *c,
+						   const struct vip_addr *a)
+{
+	size_t lo = 0, hi;
+
+	if (!c || !a)
+		return NULL;
+	hi = c->n_duravips;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int r = vip_addr_cmp(a, &c->duravips[mid].addr);
+		if (r == 0)
+			return &c->duravips[mid];
+		if (r < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return NULL;
+}

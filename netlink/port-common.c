@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Portable helpers of the port layer: alias labels, the address table,
+ * event names. No system calls.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+
+#include "port-internal.h"
+
+static const char *const event_names[_VIP_PORT_EV_MAX] = {
+	[VIP_PORT_EV_ADDR_NEW] = "addr-new",
+	[VIP_PORT_EV_ADDR_DEL] = "addr-del",
+	[VIP_PORT_EV_LINK_UP] = "link-up",
+	[VIP_PORT_EV_LINK_DOWN] = "link-down",
+	[VIP_PORT_EV_LINK_GONE] = "link-gone",
+	[VIP_PORT_EV_LINK_MAC] = "link-mac",
+	[VIP_PORT_EV_RESYNC_NEEDED] = "resync-needed",
+};
+
+const char *vip_port_event_type_to_string(enum vip_port_event_type t)
+{
+	if ((unsigned)t >= _VIP_PORT_EV_MAX)
+		return NULL;
+	return event_names[t];
+}
+
+int vip_port_event_type_from_string(const char *s)
+{
+	if (!s)
+		return -EINVAL;
+	for (unsigned i = 0; i < _VIP_PORT_EV_MAX; i++)
+		if (strcasecmp(s, event_names[i]) == 0)
+			return (int)i;
+	return -EINVAL;
+}
+
+int vip_port_label(const char *ifname, int family, char ret[VIP_PORT_NAME_MAX])
+{
+	ret[0] = '\0';
+	if (family != AF_INET)
+		return -EAFNOSUPPORT;
+	if (!ifname || !ifname[0])
+		return -EINVAL;
+	size_t len = strlen(ifname), suf = strlen(VIP_PORT_LABEL_SUFFIX);
+	/* The kernel wants the label to start with the link's name and fit IFNAMSIZ. */
+	if (len + suf >= VIP_PORT_NAME_MAX)
+		return -ENAMETOOLONG;
+	memcpy(ret, ifname, len);
+	memcpy(ret + len, VIP_PORT_LABEL_SUFFIX, suf + 1);
+	return 0;
+}
+
+int vip_port_table_add(struct vip_port_table *t, const struct vip_port_addr *a)
+{
+	if (t->n == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 64;
+		struct vip_port_addr *items = reallocarray(t->items, cap, sizeof(*items));
+		if (!items)
+			return -ENOMEM;
+		t->items = items;
+		t->cap = cap;
+	}
+	t->items[t->n++] = *a;
+	return 0;
+}
+
+void vip_port_table_clear(struct vip_port_table *t)
+{
+	if (!t)
+		return;
+	free(t->items);
+	memset(t, 0, sizeof(*t));
+}
+
+const struct vip_port_addr *vip_port_table_find(const struct vip_port_table *t,
+						const struct vip_addr *a, int ifindex)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		const struct vip_port_addr *e = &t->items[i];
+		if ((ifindex == 0 || e->ifindex == ifindex) && vip_addr_equal(&e->addr, a))
+			return e;
+	}
+	return NULL;
+}
+
+const struct vipd_topology *vip_port_topology_match(const struct vip_addr *addr,
+						    const struct vipd_config *cfg)
+{
+	const struct vipd_topology *best = NULL;
+	if (!cfg)
+		return NULL;
+	for (size_t i = 0; i < cfg->cluster.n_topology; i++) {
+		const struct vipd_topology *t = &cfg->cluster.topology[i];
+		if (t->network.family != addr->family ||
+		    !vip_addr_in_prefix(addr, &t->network, t->network_len))
+			continue;
+		if (!best || t->network_len > best->network_len)
+			best = t;
+	}
+	return best;
+}

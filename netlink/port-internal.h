@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Folder-private, portable internals of the port layer: the announcement
+ * frame builders (pure functions, unit-tested field by field).
+ */
+#ifndef VIP_PORT_INTERNAL_H
+#define VIP_PORT_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "port.h"
+
+#define VIP_ETH_ALEN 6
+#define VIP_ETH_HLEN 14
+#define VIP_ARP_FRAME_LEN 42   /* Ethernet + ARP for IPv4 over Ethernet */
+#define VIP_NA_FRAME_LEN 86    /* Ethernet + IPv6 + NA + target link-layer option */
+#define VIP_FRAME_MAX 96
+
+/*
+ * Gratuitous ARP in buf (at least VIP_ARP_FRAME_LEN bytes): Ethernet broadcast
+ * from mac, sender = target protocol address = ip; request form (target
+ * hardware zero) or reply form (target hardware = mac, as the kernel wants a
+ * gratuitous reply). Returns the frame length.
+ */
+size_t vip_frame_arp(uint8_t *buf, const uint8_t mac[VIP_ETH_ALEN], const struct in_addr *ip,
+		     bool reply);
+
+/*
+ * Unsolicited neighbour advertisement in buf (at least VIP_NA_FRAME_LEN bytes):
+ * from ip and mac to ff02::1 (33:33:00:00:00:01), hop limit 255, Override set,
+ * Solicited clear, Router = router, target link-layer address option, ICMPv6
+ * checksum filled. Returns the frame length.
+ */
+size_t vip_frame_na(uint8_t *buf, const uint8_t mac[VIP_ETH_ALEN], const struct in6_addr *ip,
+		    bool router);
+
+/* ICMPv6 checksum of an IPv6 packet's payload (pseudo-header included); 0xffff..0 folded. */
+uint16_t vip_frame_icmp6_csum(const struct in6_addr *src, const struct in6_addr *dst,
+			      const uint8_t *icmp, size_t len);
+
+/* The longest Topology rule of cfg whose network holds addr, or NULL (cfg may be NULL). */
+const struct vipd_topology *vip_port_topology_match(const struct vip_addr *addr,
+						    const struct vipd_config *cfg);
+
+#endif

@@ -1,0 +1,267 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * netlink/: the port layer, vipd's one interface to the operating system's
+ * networking (DESIGN.md §4).
+ *
+ * A port is `const struct vip_port_ops` plus an opaque `struct vip_port`
+ * context that only the ops which opened it may touch. Meson compiles exactly
+ * one native port (Linux: libmnl + AF_PACKET; SunOS: logical interfaces +
+ * DLPI) and `vip_port_native()` returns it; `vip_port_fake_ops` is an
+ * in-memory port for unit tests, with test hooks declared at the end.
+ *
+ * Conventions: every function returns 0 (or a count) on success and -errno on
+ * failure; `ret` out-parameters are untouched on failure; nothing here logs.
+ * Batch calls fill one result per entry: 0 or -errno plus, when the kernel
+ * gave one, its extended-ACK text in `errmsg`.
+ */
+#ifndef VIP_PORT_H
+#define VIP_PORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "conf.h"
+
+/* IFA_PROTO value carried by every address vipd adds ('v'; the kernel reserves 0..3). */
+#define VIP_PORT_IFA_PROTO 0x76
+
+/* Suffix of the alias label vipd gives IPv4 addresses: "<ifname>:dv". */
+#define VIP_PORT_LABEL_SUFFIX ":dv"
+
+/* Interface name or label with its NUL (IFNAMSIZ on Linux). */
+#define VIP_PORT_NAME_MAX 16
+/* Extended-ACK text kept per entry, with its NUL (longer text is cut). */
+#define VIP_PORT_ERRMSG_MAX 96
+/* Link-layer address bytes kept (Ethernet uses 6). */
+#define VIP_PORT_HWADDR_MAX 16
+
+struct vip_port;
+
+/* ------------------------------------------------------------------ */
+/* Opening                                                             */
+/* ------------------------------------------------------------------ */
+
+/* No AF_PACKET socket: announce() fails -ENOTCONN. Needs only cap_net_admin (reaper, --flush). */
+#define VIP_PORT_OPEN_NO_PACKET (1u << 0)
+/* No event socket: event_fd() and next_event() fail -ENOTCONN. */
+#define VIP_PORT_OPEN_NO_MONITOR (1u << 1)
+
+struct vip_port_opts {
+	unsigned flags;       /* VIP_PORT_OPEN_* */
+	int monitor_rcvbuf;   /* event socket receive buffer in bytes; 0: 8 MiB */
+};
+
+/* ------------------------------------------------------------------ */
+/* Data                                                                */
+/* ------------------------------------------------------------------ */
+
+/* One address in an add or remove batch. */
+struct vip_port_req {
+	/* in */
+	struct vip_addr addr;
+	unsigned prefix;                /* add: required; remove: required for IPv6, ignored for IPv4 */
+	int ifindex;
+	char label[VIP_PORT_NAME_MAX];  /* add, IPv4 only: "" for none; see vip_port_label() */
+	/* out */
+	int result;                     /* 0 or -errno */
+	char errmsg[VIP_PORT_ERRMSG_MAX]; /* the kernel's extended-ACK text, or "" */
+};
+
+/* Portable address flags (struct vip_port_addr.flags, events). */
+#define VIP_PORT_ADDR_SECONDARY (1u << 0)
+#define VIP_PORT_ADDR_TENTATIVE (1u << 1)  /* IPv6 DAD in progress */
+#define VIP_PORT_ADDR_DADFAILED (1u << 2)
+#define VIP_PORT_ADDR_DEPRECATED (1u << 3)
+#define VIP_PORT_ADDR_NODAD (1u << 4)
+#define VIP_PORT_ADDR_PERMANENT (1u << 5)
+
+/* One address as the system has it. */
+struct vip_port_addr {
+	struct vip_addr addr;
+	unsigned prefix;
+	int ifindex;
+	unsigned flags;                 /* VIP_PORT_ADDR_* */
+	uint8_t proto;                  /* IFA_PROTO as the kernel reports it, 0 when none */
+	bool ours;                      /* proto == VIP_PORT_IFA_PROTO */
+	char label[VIP_PORT_NAME_MAX];  /* "" when none */
+};
+
+/* A caller's table that dump() fills; zero-initialise, free with vip_port_table_clear(). */
+struct vip_port_table {
+	struct vip_port_addr *items;
+	size_t n;
+	size_t cap;
+};
+
+/* One link. */
+struct vip_port_link {
+	int ifindex;
+	char ifname[VIP_PORT_NAME_MAX];
+	bool up;                        /* administratively up and carrier (IFF_UP && IFF_RUNNING) */
+	bool noarp;                     /* IFF_NOARP: nothing is announced on it */
+	bool loopback;
+	unsigned mtu;
+	uint8_t hwaddr[VIP_PORT_HWADDR_MAX];
+	size_t hwaddr_len;              /* 6 for Ethernet, 0 when none */
+};
+
+enum vip_port_event_type {
+	VIP_PORT_EV_ADDR_NEW,       /* an address was added or changed (by anyone; see .ours) */
+	VIP_PORT_EV_ADDR_DEL,       /* an address was removed (by anyone) */
+	VIP_PORT_EV_LINK_UP,        /* link became up, or a new link appeared up */
+	VIP_PORT_EV_LINK_DOWN,      /* link became down, or a new link appeared down */
+	VIP_PORT_EV_LINK_GONE,      /* link deleted (its addresses are gone with it) */
+	VIP_PORT_EV_LINK_MAC,       /* link-layer address changed: re-announce */
+	VIP_PORT_EV_RESYNC_NEEDED,  /* events were lost (overrun): dump and reconcile */
+	_VIP_PORT_EV_MAX,
+};
+const char *vip_port_event_type_to_string(enum vip_port_event_type t);
+int vip_port_event_type_from_string(const char *s); /* value or -EINVAL */
+
+struct vip_port_event {
+	enum vip_port_event_type type;
+	int ifindex;                    /* 0 for RESYNC_NEEDED */
+	struct vip_port_addr addr;      /* ADDR_*: the address (ifindex repeated in it) */
+	struct vip_port_link link;      /* LINK_*: the link's new state (GONE: last known) */
+};
+
+/* Where an address goes, from resolve(). */
+struct vip_port_target {
+	int ifindex;
+	char ifname[VIP_PORT_NAME_MAX];
+	unsigned prefix;
+	char label[VIP_PORT_NAME_MAX];  /* vip_port_label() of ifname, "" when it does not fit or IPv6 */
+	bool from_topology;             /* a Topology rule decided it */
+};
+
+/* One address to announce. */
+struct vip_port_announce {
+	/* in */
+	struct vip_addr addr;
+	int ifindex;
+	/* out */
+	int result;                     /* frames sent for it (0 on IFF_NOARP links), or -errno */
+};
+
+/* ------------------------------------------------------------------ */
+/* The port                                                            */
+/* ------------------------------------------------------------------ */
+
+struct vip_port_ops {
+	const char *name; /* "linux", "sunos", "fake" */
+
+	/* Open the sockets (call before dropping privileges; afterwards every op works with
+	 * cap_net_admin + cap_net_raw). opts may be NULL. 0 or -errno; *ret owns the port. */
+	int (*open)(const struct vip_port_opts *opts, struct vip_port **ret);
+
+	/* Close every socket and free. Accepts NULL. */
+	void (*close)(struct vip_port *p);
+
+	/* Add each address (replace if present, tagged VIP_PORT_IFA_PROTO; IPv6 without DAD).
+	 * Already present is success. Returns the number of failed entries (0: all done), or
+	 * -errno when the transport failed (unanswered entries then carry that -errno). */
+	int (*add)(struct vip_port *p, struct vip_port_req *reqs, size_t n);
+
+	/* Remove each address; already gone (or its link gone) is success. Returns like add. */
+	int (*remove)(struct vip_port *p, struct vip_port_req *reqs, size_t n);
+
+	/* Replace t's contents with every address of the system (ifindex 0) or of one link.
+	 * Retries an interrupted dump; returns the count, -EAGAIN if it kept being
+	 * interrupted, or -errno (t then holds no entries). */
+	int (*dump)(struct vip_port *p, int ifindex, struct vip_port_table *t);
+
+	/* Remove every address tagged VIP_PORT_IFA_PROTO (all links, or one). Works on a port
+	 * opened with VIP_PORT_OPEN_NO_PACKET|NO_MONITOR. Returns the number removed or -errno
+	 * (-EIO when some removals failed; the rest are removed; -EOPNOTSUPP on SunOS, which
+	 * has no per-address tag). */
+	int (*flush_tagged)(struct vip_port *p, int ifindex);
+
+	/* The fd to poll for readability (EPOLLIN); owned by the port. fd or -ENOTCONN. */
+	int (*event_fd)(struct vip_port *p);
+
+	/* Next pending event: 1 with *ret filled, 0 when none is pending (never blocks), or
+	 * -errno. An overrun yields RESYNC_NEEDED; call until 0 after each wake-up. (SunOS
+	 * reports address changes as RESYNC_NEEDED too.) */
+	int (*next_event)(struct vip_port *p, struct vip_port_event *ret);
+
+	/* Where addr goes: the best (longest) matching Topology rule of cfg (cfg may be NULL),
+	 * else the link whose connected route covers addr. 0, -ENODEV (rule names a link that
+	 * does not exist), -ENETUNREACH (no rule and no connected route), -EADDRINUSE (addr is
+	 * one of the node's own addresses, not vipd's) or -errno. */
+	int (*resolve)(struct vip_port *p, const struct vip_addr *addr, const struct vipd_config *cfg,
+		       struct vip_port_target *ret);
+
+	/* State of one link. 0, -ENODEV or -errno. */
+	int (*link_get)(struct vip_port *p, int ifindex, struct vip_port_link *ret);
+
+	/* Announce each address once (IPv4 gratuitous ARP in the given mode, IPv6 unsolicited
+	 * NA) in as few system calls as possible; nothing on IFF_NOARP links. Returns the
+	 * number of frames sent or -errno (each entry's result says what happened to it). */
+	int (*announce)(struct vip_port *p, struct vip_port_announce *batch, size_t n,
+			enum vip_arp_mode mode);
+};
+
+/* The port compiled for this system. */
+const struct vip_port_ops *vip_port_native(void);
+
+extern const struct vip_port_ops vip_port_fake_ops;
+
+/* ------------------------------------------------------------------ */
+/* Helpers (portable, no system calls)                                 */
+/* ------------------------------------------------------------------ */
+
+/* Alias label "<ifname>:dv" into ret: 0, -ENAMETOOLONG (does not fit in 15 bytes) or
+ * -EAFNOSUPPORT (IPv6 has no labels); ret is "" on failure. */
+int vip_port_label(const char *ifname, int family, char ret[VIP_PORT_NAME_MAX]);
+
+/* Append one entry (copied): 0 or -ENOMEM. */
+int vip_port_table_add(struct vip_port_table *t, const struct vip_port_addr *a);
+/* Free the entries; t is zeroed and can be reused. Accepts NULL. */
+void vip_port_table_clear(struct vip_port_table *t);
+/* The entry with this address (and ifindex, unless 0), or NULL. */
+const struct vip_port_addr *vip_port_table_find(const struct vip_port_table *t,
+						const struct vip_addr *a, int ifindex);
+
+/* ------------------------------------------------------------------ */
+/* Fake port test hooks (only on ports opened with vip_port_fake_ops)  */
+/* ------------------------------------------------------------------ */
+
+/* Create or update a link. 0 or -errno. Emits LINK_UP/DOWN/MAC events as a kernel would. */
+int vip_port_fake_set_link(struct vip_port *p, const struct vip_port_link *l);
+/* Delete a link and its addresses (emits ADDR_DEL for each, then LINK_GONE). 0 or -ENODEV. */
+int vip_port_fake_del_link(struct vip_port *p, int ifindex);
+/* Put an address on a link as someone else would (a.ours is taken from a.proto). Emits ADDR_NEW. */
+int vip_port_fake_put_addr(struct vip_port *p, const struct vip_port_addr *a);
+/* Queue one event as if the kernel had sent it (the event fd becomes readable). 0 or -ENOMEM. */
+int vip_port_fake_inject_event(struct vip_port *p, const struct vip_port_event *ev);
+/* Make add/remove/announce of this address fail with err and msg (err 0 clears it). */
+int vip_port_fake_fail_addr(struct vip_port *p, const struct vip_addr *a, int err, const char *msg);
+/* Make the next count calls of every op fail with err as a broken transport would. */
+void vip_port_fake_fail_calls(struct vip_port *p, int err, unsigned count);
+/* Whether add/remove also queue ADDR_NEW/ADDR_DEL events, as the kernel does (default true). */
+void vip_port_fake_set_echo(struct vip_port *p, bool echo);
+
+/* The addresses the fake holds now (valid until the next call on p). */
+const struct vip_port_table *vip_port_fake_addrs(struct vip_port *p);
+
+/* One frame the fake "sent". */
+struct vip_port_fake_frame {
+	struct vip_addr addr;
+	int ifindex;
+	enum vip_arp_mode mode;  /* IPv4: which ARP form(s); IPv6: VIP_ARP_REQUEST */
+	unsigned frames;         /* 1, or 2 for VIP_ARP_BOTH */
+};
+/* Every announcement made since open or the last reset (valid until the next call on p). */
+size_t vip_port_fake_announced(struct vip_port *p, const struct vip_port_fake_frame **ret);
+
+/* Counters of calls made on the fake. */
+struct vip_port_fake_stats {
+	unsigned add_calls, remove_calls, dump_calls, flush_calls, announce_calls, resolve_calls;
+	size_t added, removed, announced; /* entries that succeeded */
+};
+void vip_port_fake_get_stats(struct vip_port *p, struct vip_port_fake_stats *ret);
+/* Forget the announcement log and zero the counters. */
+void vip_port_fake_reset_log(struct vip_port *p);
+
+#endif

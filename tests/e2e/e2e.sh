@@ -1,0 +1,284 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# tests/e2e/e2e.sh SCENARIO VIPD VIPCTL LABNET: one end-to-end scenario on a
+# three-node lab with real corosync (see e2e-lib.sh). Root; exits 77 when
+# something is missing unless VIPD_REQUIRE_NETNS=1, then 1.
+#
+#   00-lab         the lab itself: reachability, partition, heal, link, down
+#   01-steady      six DuraVIPs with preferences: each on its preferred node, announced
+#   02-kill-vipd   kill -9 of an owner's vipd: reaper unplumbs, survivors take over
+#   03-kill-corosync  kill -9 of a node's corosync: survivors take over after detection
+#   03-link-down   a node's link goes down: survivors take over after detection
+#   04-sigterm     SIGTERM: hand-over without waiting for detection
+#   05-rejoin      the preferred node comes back and gets its addresses by hand-off
+#   06-partition   1 | 2: the single node releases, the pair owns all; heal converges
+#   07-console     vipctl move, balance, and config reload adding a DuraVIP
+#   08-bulk        1,000 DuraVIPs: kill an owner, every address plumbed and announced
+#   09-ipv6        IPv6 DuraVIPs: neighbour advertisements move the client's entries
+set -uo pipefail
+scenario=${1:?scenario}
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=e2e-lib.sh
+. "$here/e2e-lib.sh"
+e2e_init "${2:?vipd}" "${3:?vipctl}" "${4:?lab-net}"
+
+steady_six() {
+	six_vips | write_conf "$WORK/conf"
+	start_cluster "$WORK/conf/ecelerity.conf"
+	local a
+	for a in $SIX; do expect_owner "$a" "$(pref_of "$a")" 10; done
+}
+
+survivors_of() { # dead node -> the other two
+	local n out=""
+	for n in n1 n2 n3; do [ "$n" = "$1" ] || out+="$n "; done
+	echo "$out"
+}
+
+# Every address preferred by DEAD is held by exactly one survivor, which the
+# client's neighbour entry follows and which answers.
+expect_taken_over() { # dead timeout
+	local a h
+	for a in $SIX; do
+		[ "$(pref_of "$a")" = "$1" ] || continue
+		# shellcheck disable=SC2046
+		check "$a taken over by a survivor" wait_until "$2" held_by_one_of "$a" $(survivors_of "$1")
+		h=$(holders "$a")
+		[ -n "$h" ] || continue
+		check "client's neighbour entry for $a moved to $h" wait_until 4 client_mac_is "$a" "$h"
+		check "$h answers on $a" test "$(answer "$a")" = "$h"
+	done
+}
+
+reach() { # from to-address: does a TCP connect to port 7000 get an answer?
+	L exec "$1" python3 -c '
+import socket, sys
+try:
+    socket.create_connection((sys.argv[1], 7000), timeout=0.5).recv(16)
+except OSError:
+    sys.exit(1)' "$2"
+}
+
+unreachable() { ! reach "$@"; }
+
+s_00_lab() {
+	L up 3 >/dev/null 2>&1 || { fail "lab up"; exit 1; }
+	S=$(L path)
+	local n
+	for n in n1 n2 n3; do L bg "$n" listen python3 -c "$listener" "$n" >/dev/null; done
+	L bg host watch "$LABNET" watch --exclude-file "$EXCLUDE" --ready "$WORK/watch.ready" \
+		"$PREFIX" 3 >/dev/null
+	wait_until 5 test -f "$WORK/watch.ready" || fail "watcher did not start"
+	check "client reaches n1" wait_until 3 reach c 203.0.113.11
+	check "client reaches n3 over IPv6" wait_until 3 reach c 2001:db8::1:3
+	check "n1 reaches n3" reach n1 203.0.113.13
+	check "each node has its own /run" test "$(L exec n1 ls /run)" != "$(ls /run)"
+	L partition n1,n2 n3 >/dev/null
+	check "partition: n1 no longer reaches n3" unreachable n1 203.0.113.13
+	check "partition: n1 still reaches n2" reach n1 203.0.113.12
+	check "partition: the client still reaches n3" reach c 203.0.113.13
+	L heal >/dev/null
+	check "heal: n1 reaches n3 again" wait_until 2 reach n1 203.0.113.13
+	L link n2 down
+	check "link down: the client no longer reaches n2" unreachable c 203.0.113.12
+	L link n2 up
+	check "link up: the client reaches n2 again" wait_until 3 reach c 203.0.113.12
+	# A plumbed duplicate is what the watcher must catch: put one address on
+	# two nodes (outside vipd) and expect exactly that violation.
+	L exec n1 ip addr add 198.51.100.77/32 dev eth0
+	L exec n2 ip addr add 198.51.100.77/32 dev eth0
+	sleep 0.2
+	L kill host watch >/dev/null
+	check "the watcher reports an address held by two nodes" \
+		grep -q 'VIOLATION .* 198.51.100.77 on n1 n2' "$S/host/watch.log"
+	local pids
+	pids=$(cat "$S"/n*/*.pid | awk '{ print $1 }')
+	L down >/dev/null 2>&1
+	check "lab down deletes its namespaces" test -z "$(ip netns list | grep "^$PREFIX-")"
+	local p alive=0
+	for p in $pids; do [ -d "/proc/$p" ] && [ "$(awk '{ print $3 }' "/proc/$p/stat")" != Z ] && alive=1; done
+	check "lab down stops every process it started" test $alive = 0
+	if [ "$E2E_FAILS" = 0 ]; then log "PASS"; exit 0; fi
+	exit 1
+}
+
+s_01_steady() {
+	steady_six
+	check "vipctl cluster duravip show lists six owned DuraVIPs" \
+		test "$(L exec n1 "$VIPCTL" cluster duravip show | grep -c 'state: *owned')" = 6
+}
+
+s_02_kill_vipd() {
+	steady_six
+	exclude n1
+	local t0
+	t0=$(date +%s%N)
+	L kill n1 vipd -9
+	check "reaper: n1 holds no DuraVIP within 0.5 s of kill -9" wait_until 0.5 count_is n1 0
+	expect_taken_over n1 3
+	log "n1's DuraVIPs answered by survivors $((($(date +%s%N) - t0) / 1000000)) ms after kill -9 (incl. checks)"
+}
+
+s_03_kill_corosync() {
+	steady_six
+	# n2's vipd stays up and connected to the LAN: it must let go of its
+	# addresses itself, so n2 is NOT excluded from the two-owner rule.
+	L kill n2 corosync -9
+	expect_taken_over n2 5
+	check "n2 (corosync gone) holds no DuraVIP" wait_until 5 count_is n2 0
+}
+
+s_03_link_down() {
+	steady_six
+	exclude n3
+	L link n3 down
+	expect_taken_over n3 5
+	check "n3 (cut off, not quorate) releases its DuraVIPs" wait_until 5 count_is n3 0
+	L link n3 up
+	include_all
+	local a
+	for a in $SIX; do expect_owner "$a" "$(pref_of "$a")" 15; done
+}
+
+s_04_sigterm() {
+	steady_six
+	local t0 t1
+	t0=$(date +%s%N)
+	L kill n1 vipd
+	wait_until 3 held_by_one_of 203.0.113.101 n2 n3
+	wait_until 3 held_by_one_of 203.0.113.102 n2 n3
+	t1=$(date +%s%N)
+	log "n1's DuraVIPs on survivors $(((t1 - t0) / 1000000)) ms after SIGTERM (polling included)"
+	check "n1 released everything" test "$(count_on n1)" = 0
+	expect_taken_over n1 1
+}
+
+s_05_rejoin() {
+	steady_six
+	exclude n1
+	L kill n1 vipd -9
+	expect_taken_over n1 3
+	wait_until 1 count_is n1 0
+	include_all
+	L start-vipd n1 "$CONF" >/dev/null
+	expect_owner 203.0.113.101 n1 10
+	expect_owner 203.0.113.102 n1 10
+	local a
+	for a in $SIX; do check "$a has one owner, its preferred node" is_held_by "$a" "$(pref_of "$a")"; done
+}
+
+s_06_partition() {
+	steady_six
+	exclude n3
+	L partition n1,n2 n3 >/dev/null
+	check "n3 (alone, not quorate) releases" wait_until 5 count_is n3 0
+	expect_taken_over n3 5
+	L heal >/dev/null
+	include_all
+	local a
+	for a in $SIX; do expect_owner "$a" "$(pref_of "$a")" 15; done
+}
+
+s_07_console() {
+	# Six DuraVIPs by preference and three without one. n1 starts alone and
+	# takes all nine; the three stay there (an owned address does not move), so
+	# the cluster starts unbalanced: 5 / 2 / 2.
+	{
+		six_vips
+		local i
+		for i in 110 111 112; do
+			echo "Binding \"f$i\" { Bind_Address = \"203.0.113.$i\" Enable_Duravip = true }"
+		done
+	} | write_conf "$WORK/conf"
+	start_cluster "$WORK/conf/ecelerity.conf" 9
+	local a
+	for a in $SIX; do check "$a on its preferred node" wait_until 10 is_held_by "$a" "$(pref_of "$a")"; done
+	check "unbalanced before: n1 holds 5" count_is n1 5
+	check "vipctl cluster duravip move 203.0.113.101 n3" \
+		L exec n2 "$VIPCTL" cluster duravip move 203.0.113.101 n3
+	expect_owner 203.0.113.101 n3 5
+	check "vipctl cluster duravip balance" L exec n1 "$VIPCTL" cluster duravip balance
+	balanced() {
+		local c1 c2 c3 max min c
+		c1=$(count_on n1) c2=$(count_on n2) c3=$(count_on n3)
+		max=$c1 min=$c1
+		for c in $c2 $c3; do
+			[ "$c" -gt "$max" ] && max=$c
+			[ "$c" -lt "$min" ] && min=$c
+		done
+		[ $((c1 + c2 + c3)) = 9 ] && [ $((max - min)) -le 1 ]
+	}
+	check "after balance the loads differ by at most one" wait_until 10 balanced
+	log "loads: n1 $(count_on n1), n2 $(count_on n2), n3 $(count_on n3)"
+	check "the moved DuraVIP stays where it was put" is_held_by 203.0.113.101 n3
+	echo 'Binding "c7" { Bind_Address = "203.0.113.107" Enable_Duravip = true }' >>"$WORK/conf/ecelerity.conf"
+	local n
+	for n in n1 n2 n3; do
+		check "vipctl config reload on $n" L exec "$n" "$VIPCTL" config reload
+	done
+	check "the new DuraVIP 203.0.113.107 is plumbed on one node" \
+		wait_until 5 held_by_one_of 203.0.113.107 n1 n2 n3
+	local h
+	h=$(holders 203.0.113.107)
+	[ -n "$h" ] && expect_owner 203.0.113.107 "$h" 2
+}
+
+s_08_bulk() {
+	# 1,000 DuraVIPs in 198.18.0.0/15, outside the client's subnet: the client's
+	# arp_accept = 2 keeps them out of the machine-wide neighbour table; the
+	# announcements are counted with a packet socket.
+	# Preferences spread them: 334 on n1, 333 on n2 and n3.
+	awk 'BEGIN { for (i = 1; i <= 1000; i++)
+		printf "Binding \"v%d\" { Bind_Address = \"198.18.%d.%d\" Enable_Duravip = true Duravip_Preference = \"n%d\" }\n",
+			i, int(i / 256), i % 256, (i - 1) % 3 + 1 }' | write_conf "$WORK/conf"
+	start_cluster "$WORK/conf/ecelerity.conf"
+	settled() { [ "$(count_on n1)" = 334 ] && [ "$(count_on n2)" = 333 ] && [ "$(count_on n3)" = 333 ]; }
+	check "all 1,000 DuraVIPs plumbed on their preferred nodes" wait_until 20 settled
+	local c1 out
+	c1=$(count_on n1)
+	log "spread: n1 $c1, n2 $(count_on n2), n3 $(count_on n3)"
+	check "n1 owns some of them" test "$c1" -gt 0
+	exclude n1
+	out=$(L net capture --ns "$PREFIX-c" --match 198.18.0.0/15 --expect "$c1" \
+		--plumb "$PREFIX-n2,$PREFIX-n3" --not-mac "$MAC_n1" --timeout 15 \
+		-- kill -KILL "$(L pid n1 vipd)")
+	log "capture: $out"
+	check "all $c1 of n1's addresses announced by survivors" grep -q "distinct=$c1 " <<<"$out"
+	check "all 1,000 plumbed on the survivors" wait_until 5 total_is 1000 n2 n3
+	check "n1 holds none (reaper)" test "$(count_on n1)" = 0
+	check "the client learnt no bulk address" test "$(L exec c ip neigh show to 198.18.0.0/15 | wc -l)" = 0
+}
+
+s_09_ipv6() {
+	write_conf "$WORK/conf" <<'EOF'
+ESMTP_Listener {
+  Listen "[2001:db8::100:1]:25" { Enable_Duravip = true Duravip_Preference = "n1" }
+  Listen "[2001:db8::100:2]:25" { Enable_Duravip = true Duravip_Preference = "n2" }
+  Listen "[2001:db8::100:3]:25" { Enable_Duravip = true Duravip_Preference = "n3" }
+}
+EOF
+	start_cluster "$WORK/conf/ecelerity.conf"
+	local i
+	for i in 1 2 3; do
+		check "2001:db8::100:$i held by n$i" wait_until 10 is_held_by "2001:db8::100:$i" "n$i"
+		# An unsolicited NA only updates an entry the client already has.
+		check "n$i answers on 2001:db8::100:$i" test "$(answer "2001:db8::100:$i")" = "n$i"
+		check "client's entry for 2001:db8::100:$i is n$i's MAC" client_mac_is "2001:db8::100:$i" "n$i"
+	done
+	exclude n1
+	L kill n1 vipd -9
+	check "2001:db8::100:1 taken over" wait_until 3 held_by_one_of 2001:db8::100:1 n2 n3
+	local h
+	h=$(holders 2001:db8::100:1)
+	if [ -n "$h" ]; then
+		check "neighbour advertisement moved the client's entry to $h" \
+			wait_until 4 client_mac_is 2001:db8::100:1 "$h"
+		check "$h answers on 2001:db8::100:1" test "$(answer 2001:db8::100:1)" = "$h"
+	fi
+}
+
+fn=s_${scenario//-/_}
+declare -F "$fn" >/dev/null || { echo "unknown scenario $scenario" >&2; exit 2; }
+log "scenario $scenario"
+"$fn"
+e2e_done

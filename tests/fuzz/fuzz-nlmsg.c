@@ -1,0 +1,55 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Fuzz the Linux port's rtnetlink decoders with what a kernel reply or a
+ * monitor datagram could hold: walk the messages as the port does and feed
+ * each to the address, link and ACK parsers and to the event builder, which
+ * keeps a link table across messages. Parsed results are checked for sanity.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "port-linux-internal.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void one(struct vip_port *p, const struct nlmsghdr *nlh)
+{
+	struct vip_port_addr a;
+	struct vip_port_link l;
+	char msg[VIP_PORT_ERRMSG_MAX];
+	int err;
+
+	if (vip_nl_parse_addr(nlh, &a) == 0) {
+		if (a.prefix > vip_addr_len(&a.addr) * 8 || a.label[sizeof(a.label) - 1] ||
+		    a.ours != (a.proto == VIP_PORT_IFA_PROTO))
+			abort();
+	}
+	if (vip_nl_parse_link(nlh, &l) == 0 &&
+	    (l.hwaddr_len > sizeof(l.hwaddr) || l.ifname[sizeof(l.ifname) - 1]))
+		abort();
+	if (vip_nl_parse_ack(nlh, &err, msg, sizeof(msg)) == 0 &&
+	    (err > 0 || strlen(msg) >= sizeof(msg)))
+		abort();
+	(void)vip_nl_event_from_msg(p, nlh);
+	if (p->n_pending > VIP_NL_PENDING_MAX)
+		abort();
+	p->n_pending = p->pending_pos = 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	/* Netlink messages are 4-byte aligned in the kernel's buffers: copy to an aligned one. */
+	uint32_t *buf = malloc(size + 4);
+	struct vip_port p = { 0 };
+	if (!buf)
+		return 0;
+	memcpy(buf, data, size);
+	const struct nlmsghdr *nlh = (const struct nlmsghdr *)buf;
+	int rest = (int)size;
+	for (int i = 0; i < 4096 && vip_nl_msg_ok(nlh, rest); i++, nlh = mnl_nlmsg_next(nlh, &rest))
+		one(&p, nlh);
+	free(p.links);
+	free(buf);
+	return 0;
+}

@@ -1,0 +1,217 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * netns: announcements from the Linux port captured in the peer namespace
+ * with a packet socket, every field checked (ARP request, ARP reply, both,
+ * IPv6 NA with and without the Router flag), nothing on an IFF_NOARP link,
+ * and the peer's stale neighbour entries moved from an old MAC to ours.
+ */
+#include "test-port-lib.h"
+
+static const struct vip_port_ops *ops;
+
+static uint16_t be16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static bool is_arp_for(const uint8_t *f, size_t n, const void *arg)
+{
+	const struct vip_addr *a = arg;
+	return n >= 42 && be16(f + 12) == 0x0806 && memcmp(f + 28, &a->v4, 4) == 0;
+}
+
+static bool is_na_for(const uint8_t *f, size_t n, const void *arg)
+{
+	const struct vip_addr *a = arg;
+	return n >= 86 && be16(f + 12) == 0x86dd && f[20] == 58 && f[54] == 136 &&
+	       memcmp(f + 62, &a->v6, 16) == 0;
+}
+
+static void check_arp(const uint8_t *f, size_t n, const struct rig *rig,
+		      const struct vip_addr *a, bool reply)
+{
+	static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+	CHECK_EQ(n >= 42, 1);
+	CHECK(memcmp(f, bcast, 6) == 0);
+	CHECK(memcmp(f + 6, rig->mac_a, 6) == 0);
+	CHECK_EQ(be16(f + 12), 0x0806);
+	CHECK_EQ(be16(f + 14), 1);      /* Ethernet */
+	CHECK_EQ(be16(f + 16), 0x0800); /* IPv4 */
+	CHECK_EQ(f[18], 6);
+	CHECK_EQ(f[19], 4);
+	CHECK_EQ(be16(f + 20), reply ? 2 : 1);
+	CHECK(memcmp(f + 22, rig->mac_a, 6) == 0);   /* sender hardware */
+	CHECK(memcmp(f + 28, &a->v4, 4) == 0);        /* sender protocol */
+	if (reply)
+		CHECK(memcmp(f + 32, rig->mac_a, 6) == 0);
+	else
+		CHECK(memcmp(f + 32, "\0\0\0\0\0\0", 6) == 0);
+	CHECK(memcmp(f + 38, &a->v4, 4) == 0);        /* target protocol */
+}
+
+/* Independent one's-complement sum over pseudo-header and ICMPv6 message. */
+static bool icmp6_sum_ok(const uint8_t *ip6)
+{
+	uint32_t sum = 0;
+	unsigned plen = be16(ip6 + 4);
+	for (int i = 8; i < 40; i += 2)
+		sum += be16(ip6 + i);
+	sum += plen + 58;
+	for (unsigned i = 0; i < plen; i += 2)
+		sum += be16(ip6 + 40 + i);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return sum == 0xffff;
+}
+
+static void check_na(const uint8_t *f, size_t n, const struct rig *rig, const struct vip_addr *a,
+		     bool router)
+{
+	static const uint8_t all_nodes[16] = { 0xff, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1 };
+	CHECK_EQ(n, 86);
+	CHECK(memcmp(f, "\x33\x33\x00\x00\x00\x01", 6) == 0);
+	CHECK(memcmp(f + 6, rig->mac_a, 6) == 0);
+	CHECK_EQ(be16(f + 12), 0x86dd);
+	const uint8_t *ip = f + 14;
+	CHECK_EQ(ip[0] >> 4, 6);
+	CHECK_EQ(be16(ip + 4), 32);     /* payload length */
+	CHECK_EQ(ip[6], 58);            /* ICMPv6 */
+	CHECK_EQ(ip[7], 255);           /* hop limit */
+	CHECK(memcmp(ip + 8, &a->v6, 16) == 0);
+	CHECK(memcmp(ip + 24, all_nodes, 16) == 0);
+	const uint8_t *icmp = ip + 40;
+	CHECK_EQ(icmp[0], 136);
+	CHECK_EQ(icmp[1], 0);
+	CHECK(icmp6_sum_ok(ip));
+	CHECK_EQ(!!(icmp[4] & 0x80), router); /* R */
+	CHECK_EQ(icmp[4] & 0x40, 0);          /* S clear */
+	CHECK_EQ(icmp[4] & 0x20, 0x20);       /* O set */
+	CHECK(memcmp(icmp + 8, &a->v6, 16) == 0);
+	CHECK_EQ(icmp[24], 2);                /* target link-layer address option */
+	CHECK_EQ(icmp[25], 1);
+	CHECK(memcmp(icmp + 26, rig->mac_a, 6) == 0);
+}
+
+static void announce(struct vip_port *p, const struct rig *rig, const char *ip,
+		     enum vip_arp_mode mode, int want)
+{
+	struct vip_port_announce an = { .addr = addr_of(ip), .ifindex = rig->ifindex_a };
+	CHECK_EQ(ops->announce(p, &an, 1, mode), want);
+	CHECK_EQ(an.result, want);
+}
+
+static void test_arp(struct vip_port *p, struct rig *rig, int cap)
+{
+	uint8_t f[2048];
+	size_t n;
+	const struct vip_addr *a = AP("198.51.100.60");
+
+	drain(cap);
+	announce(p, rig, "198.51.100.60", VIP_ARP_REQUEST, 1);
+	CHECK((n = capture_next(cap, f, sizeof(f), 3, is_arp_for, a)) > 0);
+	check_arp(f, n, rig, a, false);
+
+	announce(p, rig, "198.51.100.60", VIP_ARP_REPLY, 1);
+	CHECK((n = capture_next(cap, f, sizeof(f), 3, is_arp_for, a)) > 0);
+	check_arp(f, n, rig, a, true);
+
+	announce(p, rig, "198.51.100.60", VIP_ARP_BOTH, 2);
+	CHECK((n = capture_next(cap, f, sizeof(f), 3, is_arp_for, a)) > 0);
+	check_arp(f, n, rig, a, false);
+	CHECK((n = capture_next(cap, f, sizeof(f), 3, is_arp_for, a)) > 0);
+	check_arp(f, n, rig, a, true);
+	fprintf(stderr, "arp: request, reply and both captured, every field checked\n");
+}
+
+static void test_na(struct vip_port *p, struct rig *rig, int cap)
+{
+	uint8_t f[2048];
+	size_t n;
+	const struct vip_addr *a = AP("2001:db8:1::60");
+
+	drain(cap);
+	announce(p, rig, "2001:db8:1::60", VIP_ARP_REQUEST, 1);
+	CHECK((n = capture_next(cap, f, sizeof(f), 3, is_na_for, a)) > 0);
+	check_na(f, n, rig, a, false);
+
+	CHECK(nstest_sh("ip netns exec %s sysctl -qw net.ipv6.conf.va.forwarding=1", rig->a) == 0);
+	announce(p, rig, "2001:db8:1::60", VIP_ARP_REQUEST, 1);
+	CHECK((n = capture_next(cap, f, sizeof(f), 3, is_na_for, a)) > 0);
+	check_na(f, n, rig, a, true);
+	CHECK(nstest_sh("ip netns exec %s sysctl -qw net.ipv6.conf.va.forwarding=0", rig->a) == 0);
+	fprintf(stderr, "na: unsolicited NA captured (Router clear and set), every field checked\n");
+}
+
+static void test_noarp(struct vip_port *p, struct rig *rig, int cap)
+{
+	uint8_t f[2048];
+	struct vip_port_announce an[2] = {
+		{ .addr = addr_of("198.51.100.62"), .ifindex = rig->ifindex_a },
+		{ .addr = addr_of("2001:db8:1::62"), .ifindex = rig->ifindex_a },
+	};
+	CHECK(nstest_sh("ip -n %s link set va arp off", rig->a) == 0);
+	drain(cap);
+	CHECK_EQ(ops->announce(p, an, 2, VIP_ARP_BOTH), 0);
+	CHECK_EQ(an[0].result, 0);
+	CHECK_EQ(an[1].result, 0);
+	CHECK_EQ(capture_next(cap, f, sizeof(f), 0.5, is_arp_for, &an[0].addr), 0);
+	CHECK(nstest_sh("ip -n %s link set va arp on", rig->a) == 0);
+	an[0].ifindex = 9999;
+	CHECK_EQ(ops->announce(p, an, 1, VIP_ARP_REQUEST), 0);
+	CHECK_EQ(an[0].result, -ENODEV);
+	fprintf(stderr, "noarp: nothing sent on an IFF_NOARP link\n");
+}
+
+static bool neigh_has(struct rig *rig, const char *ip, const uint8_t mac[6])
+{
+	char want[32];
+	snprintf(want, sizeof(want), "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2],
+		 mac[3], mac[4], mac[5]);
+	return nstest_sh("ip -n %s neigh show %s dev vb | grep -q %s", rig->b, ip, want) == 0;
+}
+
+static void test_neigh(struct vip_port *p, struct rig *rig)
+{
+	static const uint8_t old[6] = { 0x02, 0, 0, 0, 0, 0x99 };
+	/* The peer knew each VIP at an old MAC (a previous owner), entries stale. */
+	CHECK(nstest_sh("ip -n %s neigh replace 198.51.100.61 lladdr 02:00:00:00:00:99 nud stale dev vb",
+			rig->b) == 0);
+	CHECK(nstest_sh("ip -n %s -6 neigh replace 2001:db8:1::61 lladdr 02:00:00:00:00:99 nud stale dev vb",
+			rig->b) == 0);
+	CHECK(neigh_has(rig, "198.51.100.61", old));
+	CHECK(neigh_has(rig, "2001:db8:1::61", old));
+	struct vip_port_announce an[2] = {
+		{ .addr = addr_of("198.51.100.61"), .ifindex = rig->ifindex_a },
+		{ .addr = addr_of("2001:db8:1::61"), .ifindex = rig->ifindex_a },
+	};
+	CHECK_EQ(ops->announce(p, an, 2, VIP_ARP_REQUEST), 2);
+	bool v4 = false, v6 = false;
+	for (int i = 0; i < 50 && !(v4 && v6); i++) {
+		v4 = neigh_has(rig, "198.51.100.61", rig->mac_a);
+		v6 = neigh_has(rig, "2001:db8:1::61", rig->mac_a);
+		if (!(v4 && v6))
+			usleep(50000);
+	}
+	CHECK(v4);
+	CHECK(v6);
+	CHECK(nstest_sh("ip -n %s neigh flush dev vb", rig->b) == 0);
+	fprintf(stderr, "neigh: peer entries moved from the old MAC to ours (IPv4 and IPv6)\n");
+}
+
+int main(void)
+{
+	struct rig rig;
+	struct vip_port *p;
+	rig_up(&rig);
+	ops = vip_port_native();
+	CHECK_EQ(ops->open(NULL, &p), 0);
+	int cap = capture_open(&rig);
+	test_arp(p, &rig, cap);
+	test_na(p, &rig, cap);
+	test_noarp(p, &rig, cap);
+	test_neigh(p, &rig);
+	close(cap);
+	ops->close(p);
+	nstest_cleanup();
+	return 0;
+}

@@ -1,0 +1,310 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# vipd in solo mode, end to end, in a fresh network namespace with a veth to a
+# peer namespace: start, drop, plumb, announce, put back, vipctl access,
+# reload (SIGHUP and vipctl), SIGTERM, kill -9 and the reaper.
+#
+# Usage: test-vipd-solo.sh VIPD VIPCTL
+# Exit 77 (skip) without root, unless VIPD_REQUIRE_NETNS=1 (then fail).
+set -u
+
+VIPD=${1:?vipd binary}
+VIPCTL=${2:?vipctl binary}
+NS=vt-$$-vipd
+PEER=vt-$$-peer
+TMP=
+PIDS=()
+FAILS=0
+
+skip_or_fail() {
+	if [ "${VIPD_REQUIRE_NETNS:-0}" = 1 ]; then
+		echo "FAIL: $*" >&2
+		exit 1
+	fi
+	echo "SKIP: $*" >&2
+	exit 77
+}
+
+[ "$(id -u)" -eq 0 ] || skip_or_fail "needs root"
+command -v tcpdump >/dev/null || skip_or_fail "needs tcpdump"
+id ecuser >/dev/null 2>&1 || skip_or_fail "needs the ecuser account (tools/deps)"
+
+cleanup() {
+	# TERM first: timeout(1) passes it on to tcpdump; then KILL what is left.
+	for p in "${PIDS[@]}"; do
+		kill -TERM "$p" 2>/dev/null
+	done
+	sleep 0.2
+	for p in "${PIDS[@]}"; do
+		kill -9 "$p" 2>/dev/null
+	done
+	for p in "${PIDS[@]}"; do
+		wait "$p" 2>/dev/null
+	done
+	ip netns del "$NS" 2>/dev/null
+	ip netns del "$PEER" 2>/dev/null
+	[ -n "$TMP" ] && rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+ok() { echo "ok   - $*"; }
+fail() { echo "FAIL - $*"; FAILS=$((FAILS + 1)); }
+check() { # check "description" command...
+	local what=$1
+	shift
+	if "$@"; then ok "$what"; else fail "$what"; fi
+}
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+nsip() { ip -n "$NS" "$@"; }
+
+# wait_for MAX_MS command...: poll every 20 ms until command succeeds.
+wait_for() {
+	local max=$1 start
+	shift
+	start=$(now_ms)
+	while ! "$@"; do
+		[ $(($(now_ms) - start)) -ge "$max" ] && return 1
+		sleep 0.02
+	done
+	return 0
+}
+
+has_addr() { nsip -o addr show dev veth0 | grep -q " $1/"; }
+lacks_addr() { ! has_addr "$1"; }
+all_plumbed() { for a in "$@"; do has_addr "$a" || return 1; done; }
+none_plumbed() { for a in "$@"; do has_addr "$a" && return 1; done; return 0; }
+
+# ---------------------------------------------------------------- setup
+TMP=$(mktemp -d /tmp/vipd-solo.XXXXXX)
+chmod 755 "$TMP"      # vipd re-reads the configuration as ecuser on reload
+mkdir "$TMP/run"
+
+write_config() { # write_config CAPS ADDR...
+	local caps=$1
+	shift
+	{
+		echo "Security {"
+		echo "  user = ecuser"
+		echo "  group = ecuser"
+		echo "  Capabilities = \"$caps\""
+		echo "}"
+		local i=0
+		for a in "$@"; do
+			i=$((i + 1))
+			case $a in
+			*:*) echo "ESMTP_Listener { Listen \"[$a]:25\" { Enable_Duravip = true } }" ;;
+			*) echo "Binding \"b$i\" { Bind_Address = $a Enable_Duravip = true }" ;;
+			esac
+		done
+	} >"$TMP/ecelerity.conf.new"
+	chmod 644 "$TMP/ecelerity.conf.new"
+	mv "$TMP/ecelerity.conf.new" "$TMP/ecelerity.conf"
+}
+CAPS="cap_net_admin+ep cap_net_raw+ep"
+write_config "$CAPS" 198.51.100.21 198.51.100.30 2001:db8:1::30
+
+ip netns add "$NS" || skip_or_fail "cannot create a network namespace"
+ip netns add "$PEER"
+nsip link add veth0 type veth peer name veth1 netns "$PEER"
+nsip link set lo up
+nsip addr add 198.51.100.1/24 dev veth0
+nsip addr add 2001:db8:1::1/64 dev veth0 nodad
+nsip link set veth0 up
+ip -n "$PEER" link set veth1 up
+ip netns exec "$PEER" sysctl -qw net.ipv4.conf.all.arp_accept=0
+ip netns exec "$PEER" sysctl -qw net.ipv6.conf.veth1.disable_ipv6=0 2>/dev/null
+
+CTL="$TMP/run/control"
+NOTIFY=
+start_vipd() {
+	ip netns exec "$NS" env NOTIFY_SOCKET="$NOTIFY" "$VIPD" -f -c "$TMP/ecelerity.conf" --nodename solo1 --control "$CTL" \
+		>>"$TMP/vipd.log" 2>&1 &
+	VIPD_PID=$!
+	PIDS+=("$VIPD_PID")
+}
+vipctl() { ip netns exec "$NS" "$VIPCTL" -s "$CTL" "$@"; }
+
+# Capture announcements at the peer from before the start (packet socket via tcpdump).
+ip netns exec "$PEER" timeout 8 tcpdump -l -n -i veth1 -c 64 \
+	'arp or (icmp6 and ip6[40] == 136)' >"$TMP/capture" 2>/dev/null &
+CAP_PID=$!
+PIDS+=("$CAP_PID")
+sleep 0.5
+
+# sd_notify: a datagram socket standing in for systemd's (writable by ecuser:
+# STATUS and STOPPING are sent after the drop).
+if command -v python3 >/dev/null; then
+	NOTIFY="$TMP/notify"
+	python3 -c '
+import os, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1]); os.chmod(sys.argv[1], 0o666); s.settimeout(20)
+with open(sys.argv[2], "a") as f:
+    while True:
+        try:
+            d = s.recv(4096)
+        except socket.timeout:
+            break
+        f.write(d.decode() + "\n"); f.flush()
+' "$NOTIFY" "$TMP/notified" &
+	PIDS+=("$!")
+	wait_for 2000 test -S "$NOTIFY"
+fi
+
+# ---------------------------------------------------------------- start, drop, plumb
+t0=$(now_ms)
+start_vipd
+NOTIFY=
+if wait_for 5000 all_plumbed 198.51.100.21 198.51.100.30 2001:db8:1::30; then
+	ok "every DuraVIP plumbed $(($(now_ms) - t0)) ms after start"
+else
+	fail "DuraVIPs plumbed within 5 s"
+	nsip addr show
+fi
+
+st=/proc/$VIPD_PID/status
+uid=$(id -u ecuser)
+check "runs as ecuser (Uid: $(awk '/^Uid:/{print $2,$3,$4,$5}' "$st"))" \
+	awk -v u="$uid" '/^Uid:/{exit !($2==u && $3==u && $4==u && $5==u)}' "$st"
+check "CapEff is exactly net_admin+net_raw ($(awk '/^CapEff:/{print $2}' "$st"))" \
+	grep -q '^CapEff:[[:space:]]*0000000000003000$' "$st"
+check "NoNewPrivs is set" grep -q '^NoNewPrivs:[[:space:]]*1$' "$st"
+
+# The reaper: a child of vipd that stays uid 0 with cap_net_admin only.
+REAPER=$(pgrep -P "$VIPD_PID" | head -1)
+if [ -n "$REAPER" ]; then
+	check "reaper keeps only cap_net_admin ($(awk '/^CapEff:/{print $2}' /proc/$REAPER/status))" \
+		grep -q '^CapEff:[[:space:]]*0000000000001000$' /proc/$REAPER/status
+else
+	fail "reaper child running"
+fi
+
+# ---------------------------------------------------------------- announcements
+seen_all() {
+	grep -q 'who-has 198.51.100.21 tell 198.51.100.21\|Reply 198.51.100.21 is-at' "$TMP/capture" &&
+		grep -q 'who-has 198.51.100.30 tell 198.51.100.30\|Reply 198.51.100.30 is-at' "$TMP/capture" &&
+		grep -q 'neighbor advertisement, tgt is 2001:db8:1::30' "$TMP/capture"
+}
+wait_for 3000 seen_all
+check "gratuitous ARP for 198.51.100.21 seen at the peer" grep -q 'Request who-has 198.51.100.21 tell 198.51.100.21\|Reply 198.51.100.21 is-at' "$TMP/capture"
+check "gratuitous ARP for 198.51.100.30 seen at the peer" grep -q 'who-has 198.51.100.30 tell 198.51.100.30\|Reply 198.51.100.30 is-at' "$TMP/capture"
+check "unsolicited NA for 2001:db8:1::30 seen at the peer" grep -q 'neighbor advertisement, tgt is 2001:db8:1::30' "$TMP/capture"
+
+# ---------------------------------------------------------------- put back
+nsip addr del 198.51.100.21/32 dev veth0
+t0=$(now_ms)
+if wait_for 2000 has_addr 198.51.100.21; then
+	ok "198.51.100.21 removed from outside was put back in $(($(now_ms) - t0)) ms"
+else
+	fail "198.51.100.21 put back within 2 s"
+fi
+check "the put-back is logged" grep -q 'removed from veth0 by someone else' "$TMP/vipd.log"
+
+# ---------------------------------------------------------------- vipctl access
+out=$(vipctl cluster duravip show)
+check "vipctl as root: cluster duravip show" grep -q 'owned' <<<"$out"
+check "vipctl --json metrics shows 3 owned" bash -c "ip netns exec '$NS' '$VIPCTL' -s '$CTL' --json metrics | grep -q '\"vipd_duravips_owned\":3'"
+check "vipctl as ecuser (the daemon's user) works" \
+	bash -c "ip netns exec '$NS' setpriv --reuid=ecuser --regid=ecuser --clear-groups '$VIPCTL' -s '$CTL' cluster info >/dev/null"
+if ip netns exec "$NS" setpriv --reuid=65534 --regid=65534 --clear-groups "$VIPCTL" -s "$CTL" cluster info \
+	>/dev/null 2>&1; then
+	fail "vipctl as nobody is refused (filesystem permissions)"
+else
+	ok "vipctl as nobody is refused (filesystem permissions)"
+fi
+# Open the socket to everyone: the peer-credential check must still refuse nobody.
+chmod o+x "$TMP/run" && chmod o+rw "$CTL"
+ip netns exec "$NS" setpriv --reuid=65534 --regid=65534 --clear-groups "$VIPCTL" -s "$CTL" cluster info \
+	>"$TMP/denied" 2>&1
+rc=$?
+check "vipctl as nobody on an open socket is refused by SO_PEERCRED (exit $rc)" [ "$rc" -eq 3 ]
+chmod o-rw "$CTL" && chmod o-x "$TMP/run"
+
+# ---------------------------------------------------------------- reload
+write_config "$CAPS" 198.51.100.21 198.51.100.40 2001:db8:1::30
+kill -HUP "$VIPD_PID"
+check "SIGHUP reload adds 198.51.100.40" wait_for 3000 has_addr 198.51.100.40
+check "SIGHUP reload removes 198.51.100.30" wait_for 3000 lacks_addr 198.51.100.30
+
+write_config "$CAPS" 198.51.100.21 198.51.100.41 2001:db8:1::30
+out=$(vipctl config reload)
+echo "$out" | sed 's/^/     | /'
+check "vipctl config reload reports the change" grep -q 'Reconfigured: 1 DuraVIP added (198.51.100.41)' <<<"$out"
+check "vipctl config reload adds 198.51.100.41" wait_for 3000 has_addr 198.51.100.41
+check "vipctl config reload removes 198.51.100.40" wait_for 3000 lacks_addr 198.51.100.40
+
+write_config "cap_net_admin+ep cap_net_raw+ep cap_net_bind_service+ep" 198.51.100.21 198.51.100.41 2001:db8:1::30
+out=$(vipctl config reload)
+echo "$out" | sed 's/^/     | /'
+check "a Security change is reported as needing a restart" grep -q 'needs a restart' <<<"$out"
+check "... and not applied (CapEff unchanged)" grep -q '^CapEff:[[:space:]]*0000000000003000$' "$st"
+
+write_config "$CAPS" 198.51.100.21 198.51.100.41 2001:db8:1::30
+echo 'Binding "broken" { Bind_Address = ' >>"$TMP/ecelerity.conf"
+vipctl config reload >"$TMP/reload-bad" 2>&1
+rc=$?
+check "a broken configuration is refused (exit $rc): Reconfigure failed" grep -q 'Reconfigure failed' "$TMP/reload-bad"
+check "... and the running DuraVIPs stay" all_plumbed 198.51.100.21 198.51.100.41 2001:db8:1::30
+write_config "$CAPS" 198.51.100.21 198.51.100.41 2001:db8:1::30
+
+# ---------------------------------------------------------------- SIGTERM
+kill -TERM "$VIPD_PID"
+if wait_for 5000 bash -c "! kill -0 $VIPD_PID 2>/dev/null"; then
+	wait "$VIPD_PID"
+	rc=$?
+	check "SIGTERM: vipd exits 0 (got $rc)" [ "$rc" -eq 0 ]
+else
+	fail "vipd exits within 5 s of SIGTERM"
+fi
+check "SIGTERM leaves no DuraVIP plumbed" none_plumbed 198.51.100.21 198.51.100.41 2001:db8:1::30
+if [ -f "$TMP/notified" ]; then
+	check "sd_notify READY=1 sent" grep -q '^READY=1$' "$TMP/notified"
+	check "sd_notify STATUS sent after the drop" grep -q '^STATUS=3 of 3 DuraVIPs owned here' "$TMP/notified"
+	check "sd_notify RELOADING=1 on reload" grep -q '^RELOADING=1$' "$TMP/notified"
+	check "sd_notify STOPPING=1 sent" grep -q '^STOPPING=1$' "$TMP/notified"
+fi
+
+# ---------------------------------------------------------------- kill -9 and the reaper
+start_vipd
+if wait_for 5000 all_plumbed 198.51.100.21 198.51.100.41 2001:db8:1::30; then
+	ok "restarted vipd plumbed every DuraVIP"
+else
+	fail "restarted vipd plumbed every DuraVIP"
+fi
+# Time the removals as the kernel reports them (ip -ts monitor), not by polling.
+ip -n "$NS" -ts monitor address >"$TMP/monitor" 2>/dev/null &
+MON_PID=$!
+PIDS+=("$MON_PID")
+sleep 0.3
+t0=$(date +%s%N)
+kill -9 "$VIPD_PID"
+wait_for 2000 none_plumbed 198.51.100.21 198.51.100.41 2001:db8:1::30
+gone=$?
+sleep 0.1
+kill "$MON_PID" 2>/dev/null
+wait "$MON_PID" 2>/dev/null
+last=$(grep 'Deleted' "$TMP/monitor" | grep -E '198\.51\.100\.(21|41)/|2001:db8:1::30/' | tail -1 |
+	sed -E 's/^\[([^]]+)\].*/\1/')
+if [ "$gone" -eq 0 ] && [ -n "$last" ]; then
+	t1=$(date -d "$last" +%s%N)
+	ok "kill -9 leaves no address: the last one was removed $(( (t1 - t0) / 1000 )) us after the kill (reaper)"
+else
+	fail "kill -9: addresses removed by the reaper within 2 s"
+	nsip addr show
+fi
+wait "$VIPD_PID" 2>/dev/null
+
+# ---------------------------------------------------------------- vipd --flush
+start_vipd
+wait_for 5000 all_plumbed 198.51.100.21 198.51.100.41 2001:db8:1::30 || fail "third start plumbed"
+kill -STOP "$VIPD_PID"   # frozen: neither it nor its reaper touches anything now
+out=$(ip netns exec "$NS" "$VIPD" --flush)
+check "vipd --flush: $out" none_plumbed 198.51.100.21 198.51.100.41 2001:db8:1::30
+check "vipd --flush keeps the node's own address" has_addr 198.51.100.1
+kill -9 "$VIPD_PID"
+wait "$VIPD_PID" 2>/dev/null
+
+echo "--- vipd log"
+sed 's/^/     | /' "$TMP/vipd.log"
+[ "$FAILS" -eq 0 ] || { echo "$FAILS check(s) failed"; exit 1; }
+echo "all checks passed"

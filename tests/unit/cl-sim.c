@@ -1,0 +1,400 @@
+// SPDX-License-Identifier: MIT
+/* The virtual-synchrony simulator: see cl-sim.h. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <cmocka.h>
+
+#include "cl-sim.h"
+
+uint64_t sim_rnd(struct sim *s)
+{
+	s->rng ^= s->rng << 13;
+	s->rng ^= s->rng >> 7;
+	s->rng ^= s->rng << 17;
+	return s->rng;
+}
+
+const char *sim_node_name(size_t i)
+{
+	static const char *const names[NMAX] = { "n0", "n1", "n2", "n3", "n4", "n5", "n6", "n7" };
+	return names[i];
+}
+
+static size_t vip_index(const struct sim *s, const struct vip_addr *a)
+{
+	for (size_t i = 0; i < s->nv; i++) {
+		struct vip_addr b = cltest_addr(i, s->nv);
+		if (vip_addr_equal(a, &b))
+			return i;
+	}
+	fail_msg("unknown address");
+	return 0;
+}
+
+static void q_push(struct squeue *q, const struct vip_cl_member *from, const uint8_t *d, size_t len)
+{
+	if (q->n == q->cap) {
+		q->cap = q->cap ? q->cap * 2 : 32;
+		q->m = realloc(q->m, q->cap * sizeof(*q->m));
+		assert_non_null(q->m);
+	}
+	uint8_t *c = malloc(len);
+	assert_non_null(c);
+	memcpy(c, d, len);
+	q->m[q->n++] = (struct smsg){ .from = *from, .data = c, .len = len };
+}
+
+static void q_clear(struct squeue *q)
+{
+	for (size_t i = q->head; i < q->n; i++)
+		free(q->m[i].data);
+	q->head = q->n = 0;
+}
+
+/* Execute what node i's protocol asks for. */
+void sim_drain(struct sim *s, size_t i)
+{
+	struct snode *n = &s->n[i];
+	struct vip_cl_action a;
+
+	while (vip_cl_proto_peek(n->p, &a)) {
+		size_t v;
+		switch (a.type) {
+		case VIP_CL_ACT_SEND:
+			q_push(s->flushing ? &s->staged[n->comp] : &s->q[n->comp], &n->id, a.data, a.len);
+			break;
+		case VIP_CL_ACT_HOLD:
+			v = vip_index(s, &a.addr);
+			for (size_t k = 0; k < s->nn; k++)
+				if (k != i && s->n[k].alive && s->n[k].comp == n->comp && s->n[k].plumbed[v])
+					fail_msg("t=%llu: %s plumbs vip %zu while %s holds it",
+						 (unsigned long long)s->now, sim_node_name(i), v, sim_node_name(k));
+			n->plumbed[v] = true;
+			s->holds++;
+			break;
+		case VIP_CL_ACT_RELEASE:
+			assert_true(n->n_rel < VMAX * 4 / 4);
+			n->rel[n->n_rel++] = (int)vip_index(s, &a.addr);
+			break;
+		default:
+			fail();
+		}
+		vip_cl_proto_pop(n->p);
+	}
+}
+
+/* The fake engine finishes one unplumb on node i. */
+static void engine_step(struct sim *s, size_t i)
+{
+	struct snode *n = &s->n[i];
+	size_t k = sim_rnd(s) % n->n_rel;
+	int v = n->rel[k];
+	n->rel[k] = n->rel[--n->n_rel];
+	struct vip_addr a = cltest_addr((size_t)v, s->nv);
+	if (vip_cl_proto_wants(n->p, &a))
+		return; /* wanted again before the engine got to it */
+	n->plumbed[v] = false;
+	s->releases++;
+	assert_int_equal(vip_cl_proto_local_released(n->p, &a, s->now), 0);
+	sim_drain(s, i);
+}
+
+static void deliver(struct sim *s, int comp, const struct smsg *m, const bool *to)
+{
+	for (size_t i = 0; i < s->nn; i++) {
+		if (!s->n[i].alive || s->n[i].comp != comp || (to && !to[i]))
+			continue;
+		int r = vip_cl_proto_on_message(s->n[i].p, &m->from, m->data, m->len, s->now);
+		assert_int_equal(r, 0);
+		sim_drain(s, i);
+	}
+}
+
+static bool deliver_one(struct sim *s, int comp)
+{
+	struct squeue *q = &s->q[comp];
+	if (q->head == q->n)
+		return false;
+	struct smsg m = q->m[q->head++];
+	s->delivered++;
+	if (getenv("VIPD_SIM_DEBUG"))
+		fprintf(stderr, "t=%llu comp %d: %u.%u %s (%zu bytes)\n", (unsigned long long)s->now,
+			comp, m.from.nodeid, m.from.pid, vip_cl_msg_type_to_string(m.data[3]), m.len);
+	deliver(s, comp, &m, NULL);
+	free(m.data);
+	if (q->head == q->n)
+		q->head = q->n = 0;
+	return true;
+}
+
+static size_t comp_size(const struct sim *s, int comp)
+{
+	size_t c = 0;
+	for (size_t i = 0; i < s->nn; i++)
+		c += s->n[i].alive && s->n[i].comp == comp;
+	return c;
+}
+
+static unsigned comp_mask(const struct sim *s, int comp)
+{
+	unsigned m = 0;
+	for (size_t i = 0; i < s->nn; i++)
+		if (s->n[i].alive && s->n[i].comp == comp)
+			m |= 1u << i;
+	return m;
+}
+
+/* Install the views of the components whose membership changed, then quorum. */
+static void install_views(struct sim *s, const unsigned *before)
+{
+	for (int c = 0; c < NMAX; c++) {
+		if (comp_mask(s, c) == before[c])
+			continue;
+		struct vip_cl_member m[NMAX];
+		size_t n = 0, idx[NMAX];
+		for (size_t i = 0; i < s->nn; i++)
+			if (s->n[i].alive && s->n[i].comp == c) {
+				idx[n] = i;
+				m[n++] = s->n[i].id;
+			}
+		s->views += n;
+		for (size_t k = 0; k < n; k++) {
+			struct vip_cl_view v = { .members = m, .n_members = n, .self = (ssize_t)k };
+			assert_int_equal(vip_cl_proto_on_view(s->n[idx[k]].p, &v, s->now), 0);
+		}
+		/* what was sent during the flush comes first in the new view */
+		for (size_t k = s->staged[c].head; k < s->staged[c].n; k++) {
+			struct smsg *sm = &s->staged[c].m[k];
+			q_push(&s->q[c], &sm->from, sm->data, sm->len);
+		}
+		q_clear(&s->staged[c]);
+		for (size_t k = 0; k < n; k++)
+			sim_drain(s, idx[k]);
+		for (size_t k = 0; k < n; k++) {
+			bool quorate = comp_size(s, c) * 2 > s->nn;
+			assert_int_equal(vip_cl_proto_on_quorum(s->n[idx[k]].p, quorate, s->now), 0);
+			sim_drain(s, idx[k]);
+		}
+	}
+}
+
+/*
+ * Change membership: new_comp[i] is node i's next component (-1: dies).
+ * The old queues are flushed: each group of members that move on together
+ * delivers one random prefix (usually all) of its old component's queue.
+ */
+void sim_view_change(struct sim *s, const int *new_comp)
+{
+	unsigned before[NMAX], after[NMAX] = { 0 };
+	for (int c = 0; c < NMAX; c++)
+		before[c] = comp_mask(s, c);
+	for (size_t i = 0; i < s->nn; i++)
+		if (new_comp[i] >= 0 && (s->n[i].alive))
+			after[new_comp[i]] |= 1u << i;
+	s->flushing = true;
+	for (int c = 0; c < NMAX; c++) {
+		struct squeue *q = &s->q[c];
+		if (before[c] == after[c])
+			continue; /* unchanged: its order just goes on */
+		for (int d = -1; d < NMAX && q->head < q->n; d++) {
+			bool to[NMAX] = { false }, any = false;
+			for (size_t i = 0; i < s->nn; i++)
+				if (s->n[i].alive && s->n[i].comp == c && new_comp[i] == d && d >= 0) {
+					to[i] = true;
+					any = true;
+				}
+			if (!any)
+				continue;
+			size_t len = q->n - q->head;
+			size_t k = sim_rnd(s) % 4 ? len : (size_t)(sim_rnd(s) % (len + 1));
+			for (size_t j = 0; j < k; j++)
+				deliver(s, c, &q->m[q->head + j], to);
+			s->lost += len - k;
+		}
+		q_clear(q);
+	}
+	s->flushing = false;
+	for (size_t i = 0; i < s->nn; i++) {
+		struct snode *n = &s->n[i];
+		if (n->alive && new_comp[i] < 0) { /* the node dies: its addresses vanish */
+			vip_cl_proto_free(n->p);
+			n->p = NULL;
+			n->alive = false;
+			memset(n->plumbed, 0, sizeof(n->plumbed));
+			n->n_rel = 0;
+		}
+		n->comp = new_comp[i];
+	}
+	install_views(s, before);
+}
+
+void sim_start_node(struct sim *s, size_t i)
+{
+	struct snode *n = &s->n[i];
+	assert_false(n->alive);
+	n->cfg->cluster.quorum_policy = s->policy;
+	assert_int_equal(vip_cl_proto_new(n->cfg, &n->p), 0);
+	n->alive = true;
+	n->id = (struct vip_cl_member){ .nodeid = (uint32_t)i + 1, .pid = ++s->next_pid };
+	memset(n->plumbed, 0, sizeof(n->plumbed));
+	n->n_rel = 0;
+}
+
+/*
+ * Run deliveries and engine steps in random interleaving until nothing is
+ * pending, or for at most max steps (then a view change may cut in).
+ */
+void sim_run_some(struct sim *s, size_t max)
+{
+	for (size_t step = 0; step < max; step++) {
+		int choices[2 * NMAX], nc = 0;
+		for (int c = 0; c < NMAX; c++)
+			if (s->q[c].head < s->q[c].n)
+				choices[nc++] = c;
+		for (size_t i = 0; i < s->nn; i++)
+			if (s->n[i].alive && s->n[i].n_rel)
+				choices[nc++] = NMAX + (int)i;
+		if (nc == 0)
+			return;
+		int pick = choices[sim_rnd(s) % (uint64_t)nc];
+		if (pick < NMAX)
+			deliver_one(s, pick);
+		else
+			engine_step(s, (size_t)(pick - NMAX));
+	}
+	if (max == STEP_MAX)
+		fail_msg("no quiescence after %d steps", STEP_MAX);
+}
+
+void sim_run(struct sim *s)
+{
+	sim_run_some(s, STEP_MAX);
+}
+
+/* Let time pass in 100 ms ticks, running to quiescence after each. */
+void sim_advance(struct sim *s, uint64_t ms)
+{
+	uint64_t end = s->now + ms;
+	while (s->now < end) {
+		s->now += 100;
+		for (size_t i = 0; i < s->nn; i++) {
+			if (!s->n[i].alive)
+				continue;
+			if (vip_cl_proto_next_timeout(s->n[i].p, s->now) == 0) {
+				assert_int_equal(vip_cl_proto_on_tick(s->n[i].p, s->now), 0);
+				sim_drain(s, i);
+			}
+		}
+		sim_run(s);
+	}
+}
+
+/* The quiescent invariants. */
+void sim_check(struct sim *s)
+{
+	for (int c = 0; c < NMAX; c++) {
+		size_t size = comp_size(s, c), first = SIZE_MAX;
+		if (!size)
+			continue;
+		bool quorate = size * 2 > s->nn;
+		for (size_t v = 0; v < s->nv; v++) {
+			size_t holders = 0;
+			const char *owner = NULL;
+			for (size_t i = 0; i < s->nn; i++) {
+				if (!s->n[i].alive || s->n[i].comp != c)
+					continue;
+				holders += s->n[i].plumbed[v];
+				struct vip_cl_vip_info info;
+				assert_int_equal(vip_cl_proto_vip(s->n[i].p, v, &info), 0);
+				if (first == SIZE_MAX)
+					first = i;
+				if (i == first)
+					owner = info.owner;
+				else if (!streq_ptr(owner, info.owner))
+					fail_msg("t=%llu vip %zu: %s says %s, %s says %s",
+						 (unsigned long long)s->now, v, sim_node_name(first),
+						 owner ? owner : "-", sim_node_name(i),
+						 info.owner ? info.owner : "-");
+				if (s->n[i].plumbed[v] && quorate)
+					assert_string_equal(info.owner, sim_node_name(i));
+			}
+			if (quorate || s->policy == VIP_QUORUM_KEEP)
+				assert_int_equal(holders, 1);
+			else
+				assert_int_equal(holders, 0);
+		}
+	}
+}
+
+static const char *pref_of(size_t i, void *data)
+{
+	const size_t *nn = data;
+	return i < 3 * *nn ? sim_node_name(i % *nn) : NULL; /* three each, the rest free */
+}
+
+void sim_init(struct sim *s, size_t nn, size_t nv, uint64_t seed, enum vip_quorum_policy pol)
+{
+	memset(s, 0, sizeof(*s));
+	s->nn = nn;
+	s->nv = nv;
+	s->rng = seed * 2654435761u + 1;
+	s->policy = pol;
+	s->now = 1000;
+	for (size_t i = 0; i < nn; i++) {
+		s->n[i].cfg = cltest_config(sim_node_name(i), nv, pref_of, &s->nn);
+		s->n[i].comp = -1;
+	}
+}
+
+void sim_free(struct sim *s)
+{
+	for (size_t i = 0; i < s->nn; i++) {
+		vip_cl_proto_free(s->n[i].p);
+		cltest_config_free(s->n[i].cfg);
+	}
+	for (int c = 0; c < NMAX; c++) {
+		q_clear(&s->q[c]);
+		free(s->q[c].m);
+		q_clear(&s->staged[c]);
+		free(s->staged[c].m);
+	}
+}
+
+/* All nodes up in component 0. */
+void sim_all_join(struct sim *s)
+{
+	int comp[NMAX];
+	for (size_t i = 0; i < s->nn; i++) {
+		sim_start_node(s, i);
+		comp[i] = 0;
+	}
+	sim_view_change(s, comp);
+	sim_run(s);
+}
+
+size_t sim_count_plumbed(const struct sim *s, size_t i)
+{
+	size_t c = 0;
+	for (size_t v = 0; v < s->nv; v++)
+		c += s->n[i].plumbed[v];
+	return c;
+}
+
+void sim_check_preferred(const struct sim *s)
+{
+	for (size_t v = 0; v < 3 * s->nn && v < s->nv; v++) {
+		size_t pn = v % s->nn;
+		struct vip_cl_vip_info info;
+		if (!s->n[pn].alive || comp_size(s, s->n[pn].comp) * 2 <= s->nn)
+			continue;
+		assert_int_equal(vip_cl_proto_vip(s->n[pn].p, v, &info), 0);
+		if (!(info.flags & VIP_CL_F_PINNED)) /* an operator move wins until the next view */
+			assert_true(s->n[pn].plumbed[v]);
+	}
+}
+

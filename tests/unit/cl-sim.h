@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * An in-process simulator of virtual synchrony driving the real protocol
+ * code (struct vip_cl_proto) of N members:
+ *
+ *   - components (partitions): each has one FIFO that every member of it
+ *     delivers in the same order (agreed order);
+ *   - a view change first flushes the old component's queue the way
+ *     extended virtual synchrony allows: members moving on together deliver
+ *     the same prefix of it, the rest is lost (a crashed sender's messages,
+ *     or the tail cut by a partition); then every new component gets its view;
+ *   - a fake engine per member: HOLD plumbs at once, RELEASE unplumbs after
+ *     a random delay and then calls vip_cl_proto_local_released();
+ *   - quorum: a component is quorate when it has more than half the nodes.
+ *
+ * Invariants, checked after every step: a member never plumbs an address
+ * another member of its component has plumbed. At quiescence: in every
+ * quorate component each DuraVIP is plumbed by exactly one member and every
+ * member shows the same owners; an inquorate component (policy release)
+ * plumbs nothing.
+ */
+#ifndef VIP_CL_SIM_H
+#define VIP_CL_SIM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cl-testutil.h"
+
+#define NMAX 8
+#define VMAX 64
+#define STEP_MAX 200000
+
+struct smsg {
+	struct vip_cl_member from;
+	uint8_t *data;
+	size_t len;
+};
+
+struct squeue {
+	struct smsg *m;
+	size_t head, n, cap;
+};
+
+struct snode {
+	bool alive;
+	int comp;
+	struct vip_cl_member id;
+	struct vip_cl_proto *p;
+	struct vipd_config *cfg;
+	bool plumbed[VMAX];
+	int rel[VMAX]; /* pending unplumbs (vip index) */
+	size_t n_rel;
+};
+
+struct sim {
+	struct snode n[NMAX];
+	size_t nn, nv;
+	uint64_t now;
+	uint64_t rng;
+	uint32_t next_pid;
+	enum vip_quorum_policy policy;
+	struct squeue q[NMAX];      /* per component */
+	struct squeue staged[NMAX]; /* sent during a flush: delivered after the new view */
+	bool flushing;
+	size_t holds, releases, views, delivered, lost;
+};
+
+/* Set up nn nodes (not started) sharing nv DuraVIPs; seed picks the interleaving. */
+void sim_init(struct sim *s, size_t nn, size_t nv, uint64_t seed, enum vip_quorum_policy pol);
+void sim_free(struct sim *s);
+uint64_t sim_rnd(struct sim *s);
+const char *sim_node_name(size_t i);
+/* A fresh process (new pid) for node i; it joins at the next sim_view_change. */
+void sim_start_node(struct sim *s, size_t i);
+/* Carry out node i's queued actions (sends, plumbs; unplumbs later). */
+void sim_drain(struct sim *s, size_t i);
+/* New components (-1: the node dies), with the flush described above. */
+void sim_view_change(struct sim *s, const int *new_comp);
+/* Start every node in component 0 and run to quiescence. */
+void sim_all_join(struct sim *s);
+/* Deliver and unplumb in random order: at most max steps / until quiescent (or fail). */
+void sim_run_some(struct sim *s, size_t max);
+void sim_run(struct sim *s);
+/* Let ms pass in 100 ms ticks, running to quiescence after each. */
+void sim_advance(struct sim *s, uint64_t ms);
+/* The quiescent invariants (see above). */
+void sim_check(struct sim *s);
+/* DuraVIP i < 3 * nn is at node i % nn when that node is in a quorate component (unless pinned). */
+void sim_check_preferred(const struct sim *s);
+size_t sim_count_plumbed(const struct sim *s, size_t i);
+
+#endif

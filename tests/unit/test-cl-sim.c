@@ -1,0 +1,306 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The protocol in the virtual-synchrony simulator (cl-sim.h): start, fail,
+ * rejoin, partition and heal, quorum loss, operator move and balance, and
+ * random histories, with the invariants checked after every step.
+ * VIPD_SIM_SEEDS=<n> sets the number of random histories.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <cmocka.h>
+
+#include "cl-sim.h"
+
+
+static void startup(struct sim *s)
+{
+	sim_all_join(s);
+	sim_check(s);
+	sim_advance(s, 6000); /* views mature: preferred addresses go home */
+	sim_check(s);
+	sim_check_preferred(s);
+}
+
+static void test_startup_fail_rejoin(void **state)
+{
+	(void)state;
+	struct sim s;
+	sim_init(&s, 3, 20, 1, VIP_QUORUM_RELEASE);
+	startup(&s);
+	bool before[NMAX][VMAX];
+	for (size_t i = 0; i < s.nn; i++)
+		memcpy(before[i], s.n[i].plumbed, sizeof(before[i]));
+	size_t held1 = sim_count_plumbed(&s, 1);
+	assert_true(held1 >= 3);
+
+	/* n1 fails: the survivors take its addresses at once, nothing else moves */
+	int comp[NMAX] = { 0, -1, 0 };
+	sim_view_change(&s, comp);
+	sim_run(&s);
+	sim_check(&s);
+	for (size_t i = 0; i < s.nn; i += 2)
+		for (size_t v = 0; v < s.nv; v++)
+			if (before[i][v])
+				assert_true(s.n[i].plumbed[v]);
+	assert_int_equal(sim_count_plumbed(&s, 0) + sim_count_plumbed(&s, 2), s.nv);
+
+	/* n1 comes back: nothing moves before maturity, its own come back after */
+	sim_start_node(&s, 1);
+	comp[1] = 0;
+	sim_view_change(&s, comp);
+	sim_run(&s);
+	sim_check(&s);
+	assert_int_equal(sim_count_plumbed(&s, 1), 0);
+	sim_advance(&s, 6000);
+	sim_check(&s);
+	sim_check_preferred(&s);
+	sim_free(&s);
+}
+
+static void test_partition_heal(void **state)
+{
+	(void)state;
+	struct sim s;
+	sim_init(&s, 3, 20, 2, VIP_QUORUM_RELEASE);
+	startup(&s);
+	int comp[NMAX] = { 0, 0, 1 };
+	sim_view_change(&s, comp);
+	sim_run(&s);
+	sim_check(&s); /* the minority plumbs nothing, the majority everything */
+	assert_int_equal(sim_count_plumbed(&s, 2), 0);
+	assert_int_equal(sim_count_plumbed(&s, 0) + sim_count_plumbed(&s, 1), s.nv);
+	comp[2] = 0;
+	sim_view_change(&s, comp);
+	sim_run(&s);
+	sim_check(&s);
+	sim_advance(&s, 6000);
+	sim_check(&s);
+	sim_check_preferred(&s);
+	sim_free(&s);
+}
+
+static void test_split_brain(void **state)
+{
+	(void)state;
+	/* release: an even split leaves both halves inquorate, nothing plumbed */
+	struct sim s;
+	sim_init(&s, 4, 16, 3, VIP_QUORUM_RELEASE);
+	startup(&s);
+	int comp[NMAX] = { 0, 0, 1, 1 };
+	sim_view_change(&s, comp);
+	sim_run(&s);
+	sim_check(&s);
+	for (size_t i = 0; i < s.nn; i++)
+		assert_int_equal(sim_count_plumbed(&s, i), 0);
+	int heal[NMAX] = { 0, 0, 0, 0 };
+	sim_view_change(&s, heal);
+	sim_run(&s);
+	sim_check(&s);
+	sim_free(&s);
+
+	/* keep: both halves hold everything; the heal resolves the doubles */
+	sim_init(&s, 4, 16, 4, VIP_QUORUM_KEEP);
+	startup(&s);
+	sim_view_change(&s, comp);
+	sim_run(&s);
+	sim_check(&s);
+	assert_int_equal(sim_count_plumbed(&s, 0) + sim_count_plumbed(&s, 1), s.nv);
+	assert_int_equal(sim_count_plumbed(&s, 2) + sim_count_plumbed(&s, 3), s.nv);
+	sim_view_change(&s, heal);
+	sim_run(&s);
+	sim_check(&s);
+	sim_advance(&s, 6000);
+	sim_check(&s);
+	sim_check_preferred(&s);
+	sim_free(&s);
+}
+
+static void test_move(void **state)
+{
+	(void)state;
+	struct sim s;
+	sim_init(&s, 3, 20, 5, VIP_QUORUM_RELEASE);
+	startup(&s);
+	/* a free address, asked from n2, to n0; a preferred one (n0's) to n1 */
+	struct vip_addr a15 = cltest_addr(15, s.nv), a0 = cltest_addr(0, s.nv);
+	assert_int_equal(vip_cl_proto_request_move(s.n[2].p, &a15, "n0", s.now), 0);
+	assert_int_equal(vip_cl_proto_request_move(s.n[2].p, &a0, "n1", s.now), 0);
+	assert_int_equal(vip_cl_proto_request_move(s.n[2].p, &a0, "", s.now), -EINVAL);
+	sim_drain(&s, 2);
+	sim_run(&s);
+	sim_check(&s);
+	assert_true(s.n[0].plumbed[15]);
+	assert_true(s.n[1].plumbed[0]);
+	sim_advance(&s, 12000); /* pinned: rule 4 leaves it there */
+	sim_check(&s);
+	assert_true(s.n[1].plumbed[0]);
+	struct vip_cl_status st;
+	vip_cl_proto_status(s.n[1].p, &st);
+	assert_int_equal(st.n_moves, 2);
+	sim_free(&s);
+}
+
+static const char *no_pref(size_t i, void *data)
+{
+	(void)i;
+	(void)data;
+	return NULL;
+}
+
+static void test_balance(void **state)
+{
+	(void)state;
+	struct sim s;
+	sim_init(&s, 3, 30, 6, VIP_QUORUM_KEEP); /* n0 alone is inquorate */
+	for (size_t i = 0; i < s.nn; i++) {
+		cltest_config_free(s.n[i].cfg);
+		s.n[i].cfg = cltest_config(sim_node_name(i), s.nv, no_pref, NULL);
+		s.n[i].cfg->cluster.duravip_balance_set_size = 4;
+	}
+	/* n0 alone takes everything */
+	sim_start_node(&s, 0);
+	int comp[NMAX] = { 0, -1, -1 };
+	sim_view_change(&s, comp);
+	sim_run(&s);
+	sim_check(&s);
+	assert_int_equal(sim_count_plumbed(&s, 0), 30);
+	/* the others join: nothing moves until the balancing rounds */
+	sim_start_node(&s, 1);
+	sim_start_node(&s, 2);
+	comp[1] = comp[2] = 0;
+	sim_view_change(&s, comp);
+	sim_run(&s);
+	sim_check(&s);
+	assert_int_equal(sim_count_plumbed(&s, 0), 30);
+	sim_advance(&s, 60000);
+	sim_check(&s);
+	size_t lo = SIZE_MAX, hi = 0;
+	for (size_t i = 0; i < s.nn; i++) {
+		size_t c = sim_count_plumbed(&s, i);
+		lo = c < lo ? c : lo;
+		hi = c > hi ? c : hi;
+	}
+	assert_true(hi <= lo + 1);
+	sim_free(&s);
+}
+
+static void random_event(struct sim *s)
+{
+	int comp[NMAX];
+	size_t alive = 0;
+	for (size_t i = 0; i < s->nn; i++) {
+		comp[i] = s->n[i].alive ? s->n[i].comp : -1;
+		alive += s->n[i].alive;
+	}
+	size_t i = sim_rnd(s) % s->nn;
+	sim_run_some(s, sim_rnd(s) % 12); /* often the next event cuts in while messages are in flight */
+	switch (sim_rnd(s) % 7) {
+	case 0: /* a node fails */
+		if (s->n[i].alive && alive > 1) {
+			comp[i] = -1;
+			sim_view_change(s, comp);
+		}
+		break;
+	case 1: /* a node (re)starts and joins a component */
+		if (!s->n[i].alive) {
+			sim_start_node(s, i);
+			comp[i] = (int)(sim_rnd(s) % 2);
+			sim_view_change(s, comp);
+		}
+		break;
+	case 2: /* partition */
+		for (size_t k = 0; k < s->nn; k++)
+			if (s->n[k].alive)
+				comp[k] = (int)(sim_rnd(s) % 3);
+		sim_view_change(s, comp);
+		break;
+	case 3: /* heal */
+		for (size_t k = 0; k < s->nn; k++)
+			if (s->n[k].alive)
+				comp[k] = 0;
+		sim_view_change(s, comp);
+		break;
+	case 4: /* operator move */
+		if (s->n[i].alive) {
+			struct vip_addr a = cltest_addr(sim_rnd(s) % s->nv, s->nv);
+			vip_cl_proto_request_move(s->n[i].p, &a, sim_node_name(sim_rnd(s) % s->nn), s->now);
+			sim_drain(s, i);
+		}
+		break;
+	case 5: /* operator balance */
+		if (s->n[i].alive) {
+			vip_cl_proto_request_balance(s->n[i].p, s->now);
+			sim_drain(s, i);
+		}
+		break;
+	default:
+		sim_run(s);
+		sim_advance(s, sim_rnd(s) % 7000);
+		break;
+	}
+	if (sim_rnd(s) % 2) {
+		sim_run(s);
+		sim_check(s);
+	}
+}
+
+/* VIPD_SIM_SEEDS=<n> runs more random histories (default 500). */
+static uint64_t sim_seeds(void)
+{
+	const char *e = getenv("VIPD_SIM_SEEDS");
+	return e ? strtoull(e, NULL, 10) : 500;
+}
+
+static void test_random(void **state)
+{
+	(void)state;
+	size_t views = 0, delivered = 0, lost = 0, holds = 0, releases = 0;
+	for (uint64_t seed = 1; seed <= sim_seeds(); seed++) {
+		struct sim s;
+		sim_init(&s, 3 + seed % 3, 12, seed * 7 + 11,
+			 seed % 4 == 0 ? VIP_QUORUM_KEEP : VIP_QUORUM_RELEASE);
+		sim_all_join(&s);
+		sim_check(&s);
+		for (int e = 0; e < 40; e++)
+			random_event(&s);
+		/* heal everything, start everyone, settle: the preferred come home */
+		int comp[NMAX];
+		for (size_t i = 0; i < s.nn; i++) {
+			if (!s.n[i].alive)
+				sim_start_node(&s, i);
+			comp[i] = 0;
+		}
+		sim_view_change(&s, comp);
+		sim_run(&s);
+		sim_advance(&s, 6000);
+		sim_check(&s);
+		sim_check_preferred(&s);
+		views += s.views;
+		delivered += s.delivered;
+		lost += s.lost;
+		holds += s.holds;
+		releases += s.releases;
+		sim_free(&s);
+	}
+	printf("%u random runs: %zu views installed, %zu messages delivered, %zu lost at view "
+	       "boundaries, %zu plumbs, %zu unplumbs\n", (unsigned)sim_seeds(), views, delivered, lost, holds, releases);
+	assert_true(lost > 0 && releases > 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_startup_fail_rejoin),
+		cmocka_unit_test(test_partition_heal),
+		cmocka_unit_test(test_split_brain),
+		cmocka_unit_test(test_move),
+		cmocka_unit_test(test_balance),
+		cmocka_unit_test(test_random),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,695 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The control server on a real loop: dispatch, usage errors, framing errors,
+ * bounds (request size, connections, output), a client that never reads,
+ * peer credentials (injected through the get_peer hook), events, and the
+ * socket file itself (mode, directory, stale and live sockets).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "control.h"
+
+#define GID 4242
+#define DAEMON_UID 4243
+
+struct fixture {
+	struct loop *loop;
+	struct vipd_control *ctl;
+	struct vipd_control_config cfg;
+	char dir[64];
+	char path[128];
+	struct vipd_control_peer next_peer; /* what get_peer reports */
+	int handler_calls;
+};
+
+/* ---------------------------------------------------------------- handlers */
+
+static int h_info(struct vipd_control_call *call)
+{
+	struct fixture *f = call->userdata;
+
+	f->handler_calls++;
+	if (call->json)
+		return vip_ctl_buf_puts(call->out, "{\"backend\":\"solo\"}\n");
+	return vip_ctl_buf_printf(call->out, "backend: solo (%zu args)\n", call->n_args);
+}
+
+static int h_move(struct vipd_control_call *call)
+{
+	return vip_ctl_buf_printf(call->out, "moving %s to %s\n", call->args[0], call->args[1]);
+}
+
+static int h_fail(struct vipd_control_call *call _unused_)
+{
+	return -EIO;
+}
+
+static int h_status3(struct vipd_control_call *call)
+{
+	(void)vip_ctl_buf_puts(call->out, "no such node\n");
+	return 3;
+}
+
+static int h_big(struct vipd_control_call *call)
+{
+	static char chunk[4096];
+
+	memset(chunk, 'x', sizeof(chunk));
+	for (int i = 0; i < 64; i++) /* 256 KiB: more than a socket buffer */
+		if (vip_ctl_buf_append(call->out, chunk, sizeof(chunk)) < 0)
+			return -ENOBUFS;
+	return 0;
+}
+
+static int h_events(struct vipd_control_call *call)
+{
+	int r = vipd_control_subscribe(call);
+
+	if (r < 0)
+		return r;
+	return vip_ctl_buf_puts(call->out, call->json ? "{\"subscribed\":true}\n" : "subscribed\n");
+}
+
+static const struct vipd_control_command table[] = {
+	{ "cluster info", h_info, NULL, 0, 0, "cluster summary" },
+	{ "cluster", h_info, "[x]", 0, 1, "the shorter match" },
+	{ "cluster duravip move", h_move, "<ip> <node>", 2, 2, "move one" },
+	{ "fail", h_fail, NULL, 0, 0, "always fails" },
+	{ "status3", h_status3, NULL, 0, 0, "exit 3" },
+	{ "big", h_big, NULL, 0, 0, "a large reply" },
+	{ "events", h_events, NULL, 0, 0, "stream" },
+};
+
+static int fake_peer(int fd _unused_, struct vipd_control_peer *ret, void *userdata)
+{
+	struct fixture *f = userdata;
+
+	*ret = f->next_peer;
+	return 0;
+}
+
+/* ---------------------------------------------------------------- fixture */
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	if (!f)
+		return -1;
+	snprintf(f->dir, sizeof(f->dir), "/tmp/test-control-XXXXXX");
+	if (!mkdtemp(f->dir))
+		return -1;
+	snprintf(f->path, sizeof(f->path), "%s/run/control", f->dir);
+	f->cfg = (struct vipd_control_config){
+		.path = f->path, .daemon_uid = DAEMON_UID, .gid = GID, .group_name = "vipgrp",
+		.commands = table, .n_commands = ARRAY_SIZE(table), .userdata = f,
+		.get_peer = fake_peer, .idle_timeout_ms = 5000,
+	};
+	f->next_peer = (struct vipd_control_peer){ .pid = 1, .uid = 0, .gid = 0 };
+	if (loop_new(&f->loop) < 0)
+		return -1;
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	char p[160];
+
+	vipd_control_free(f->ctl);
+	loop_free(f->loop);
+	unlink(f->path);
+	snprintf(p, sizeof(p), "%s/run", f->dir);
+	rmdir(p);
+	rmdir(f->dir);
+	free(f);
+	return 0;
+}
+
+static void start(struct fixture *f)
+{
+	assert_int_equal(vipd_control_new(f->loop, &f->cfg, &f->ctl), 0);
+}
+
+static int client(struct fixture *f)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+
+	assert_true(fd >= 0);
+	strcpy(sa.sun_path, f->path);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	return fd;
+}
+
+/* Spin the loop (bounded) until fd has a whole frame; returns its type (or -errno:
+ * -ECONNRESET at EOF) and leaves the frame in b. */
+static int read_frame(struct fixture *f, int fd, struct vip_ctl_buf *b)
+{
+	struct vip_ctl_header h;
+
+	vip_ctl_buf_reset(b);
+	for (int i = 0; i < 500; i++) {
+		uint8_t tmp[65536];
+		int k = vip_ctl_frame_peek(b->data, b->len, 0, &h);
+		if (k > 0) {
+			assert_int_equal((size_t)k, b->len);
+			return h.type;
+		}
+		if (k < 0)
+			return k;
+		/* Never read past the current frame: the next one stays in the socket. */
+		size_t want = b->len < VIP_CTL_HEADER_SIZE ? VIP_CTL_HEADER_SIZE - b->len
+							   : VIP_CTL_HEADER_SIZE + h.length - b->len;
+		ssize_t n = recv(fd, tmp, want < sizeof(tmp) ? want : sizeof(tmp), MSG_DONTWAIT);
+		if (n > 0) {
+			assert_int_equal(vip_ctl_buf_append(b, tmp, (size_t)n), 0);
+			continue;
+		}
+		if (n == 0)
+			return -ECONNRESET;
+		loop_iterate(f->loop, 10);
+	}
+	return -ETIMEDOUT;
+}
+
+struct reply {
+	unsigned status;
+	bool stream;
+	char body[300000];
+	size_t len;
+};
+
+static void send_raw(int fd, const void *p, size_t n)
+{
+	assert_int_equal(send(fd, p, n, MSG_NOSIGNAL), (ssize_t)n);
+}
+
+static int call(struct fixture *f, int fd, bool json, struct reply *rep, int argc, ...)
+{
+	const char *argv[16];
+	struct vip_ctl_buf b = { .max = VIP_CTL_HEADER_SIZE + VIP_CTL_MAX_REPLY };
+	const char *body;
+	va_list ap;
+	int r;
+
+	va_start(ap, argc);
+	for (int i = 0; i < argc; i++)
+		argv[i] = va_arg(ap, const char *);
+	va_end(ap);
+	assert_int_equal(vip_ctl_request_encode(&b, argv, (size_t)argc, json), 0);
+	send_raw(fd, b.data, b.len);
+	r = read_frame(f, fd, &b);
+	if (r == VIP_CTL_REPLY) {
+		assert_int_equal(vip_ctl_reply_decode(b.data, b.len, &rep->status, &rep->stream, &body, &rep->len), 0);
+		assert_true(rep->len < sizeof(rep->body));
+		memcpy(rep->body, body, rep->len);
+		rep->body[rep->len] = '\0';
+	}
+	vip_ctl_buf_free(&b);
+	return r;
+}
+
+/* True when the server closed fd (EOF after any pending frames are read). */
+static bool closed_by_server(struct fixture *f, int fd)
+{
+	struct vip_ctl_buf b = { 0 };
+	int r;
+
+	do
+		r = read_frame(f, fd, &b);
+	while (r > 0);
+	vip_ctl_buf_free(&b);
+	return r == -ECONNRESET;
+}
+
+/* ---------------------------------------------------------------- tests */
+
+static struct reply rep; /* large: kept off the stack */
+
+static void test_dispatch(void **state)
+{
+	struct fixture *f = *state;
+	int fd;
+
+	start(f);
+	fd = client(f);
+	assert_int_equal(call(f, fd, false, &rep, 2, "cluster", "info"), VIP_CTL_REPLY);
+	assert_int_equal(rep.status, VIP_CTL_OK);
+	assert_false(rep.stream);
+	assert_string_equal(rep.body, "backend: solo (0 args)\n");
+	/* Same connection, next request, JSON. */
+	assert_int_equal(call(f, fd, true, &rep, 2, "cluster", "info"), VIP_CTL_REPLY);
+	assert_string_equal(rep.body, "{\"backend\":\"solo\"}\n");
+	/* The longest match wins; "cluster x" is the short command with one arg. */
+	assert_int_equal(call(f, fd, false, &rep, 2, "cluster", "x"), VIP_CTL_REPLY);
+	assert_string_equal(rep.body, "backend: solo (1 args)\n");
+	assert_int_equal(call(f, fd, false, &rep, 5, "cluster", "duravip", "move", "198.51.100.9", "n2"),
+			 VIP_CTL_REPLY);
+	assert_int_equal(rep.status, VIP_CTL_OK);
+	assert_string_equal(rep.body, "moving 198.51.100.9 to n2\n");
+	assert_int_equal(f->handler_calls, 3);
+	assert_int_equal(vipd_control_n_connections(f->ctl), 1);
+
+	/* Pipelined: two requests in one write get two replies, in order. */
+	struct vip_ctl_buf b = { 0 };
+	const char *a1[] = { "cluster", "info" }, *a2[] = { "cluster", "duravip", "move", "a", "b" };
+	const char *body;
+	assert_int_equal(vip_ctl_request_encode(&b, a1, 2, false), 0);
+	assert_int_equal(vip_ctl_request_encode(&b, a2, 5, false), 0);
+	send_raw(fd, b.data, b.len);
+	assert_int_equal(read_frame(f, fd, &b), VIP_CTL_REPLY);
+	assert_int_equal(vip_ctl_reply_decode(b.data, b.len, &rep.status, &rep.stream, &body, &rep.len), 0);
+	assert_memory_equal(body, "backend: solo (0 args)\n", rep.len);
+	assert_int_equal(read_frame(f, fd, &b), VIP_CTL_REPLY);
+	assert_int_equal(vip_ctl_reply_decode(b.data, b.len, &rep.status, &rep.stream, &body, &rep.len), 0);
+	assert_memory_equal(body, "moving a to b\n", rep.len);
+	vip_ctl_buf_free(&b);
+	close(fd);
+}
+
+static void test_errors(void **state)
+{
+	struct fixture *f = *state;
+	int fd;
+
+	start(f);
+	fd = client(f);
+	assert_int_equal(call(f, fd, false, &rep, 2, "frobnicate", "now"), VIP_CTL_REPLY);
+	assert_int_equal(rep.status, VIP_CTL_USAGE);
+	assert_string_equal(rep.body, "error: unknown command 'frobnicate'; try 'help'\n");
+	assert_int_equal(call(f, fd, true, &rep, 1, "frobnicate"), VIP_CTL_REPLY);
+	assert_string_equal(rep.body, "{\"error\":\"unknown command 'frobnicate'; try 'help'\"}\n");
+	assert_int_equal(call(f, fd, false, &rep, 4, "cluster", "duravip", "move", "198.51.100.9"), VIP_CTL_REPLY);
+	assert_int_equal(rep.status, VIP_CTL_USAGE);
+	assert_string_equal(rep.body, "error: usage: cluster duravip move <ip> <node>\n");
+	assert_int_equal(call(f, fd, false, &rep, 1, "fail"), VIP_CTL_REPLY);
+	assert_int_equal(rep.status, VIP_CTL_FAILED);
+	assert_string_equal(rep.body, "error: Input/output error\n");
+	assert_int_equal(call(f, fd, false, &rep, 1, "status3"), VIP_CTL_REPLY);
+	assert_int_equal(rep.status, 3);
+	assert_string_equal(rep.body, "no such node\n");
+	assert_int_equal(call(f, fd, false, &rep, 1, "help"), VIP_CTL_REPLY);
+	assert_int_equal(rep.status, VIP_CTL_OK);
+	assert_non_null(strstr(rep.body, "cluster duravip move"));
+	assert_non_null(strstr(rep.body, "usage: cluster duravip move <ip> <node>"));
+	assert_int_equal(call(f, fd, true, &rep, 1, "help"), VIP_CTL_REPLY);
+	assert_non_null(strstr(rep.body, "{\"command\":\"cluster info\",\"args\":\"\",\"help\":\"cluster summary\"}"));
+	/* Still usable after all those errors. */
+	assert_int_equal(call(f, fd, false, &rep, 2, "cluster", "info"), VIP_CTL_REPLY);
+	assert_int_equal(rep.status, VIP_CTL_OK);
+	close(fd);
+}
+
+static void raw_header(uint8_t *p, uint32_t mv, uint16_t type, uint16_t flags, uint32_t len)
+{
+	p[0] = (uint8_t)(mv >> 24), p[1] = (uint8_t)(mv >> 16), p[2] = (uint8_t)(mv >> 8), p[3] = (uint8_t)mv;
+	p[4] = (uint8_t)(type >> 8), p[5] = (uint8_t)type, p[6] = (uint8_t)(flags >> 8), p[7] = (uint8_t)flags;
+	p[8] = (uint8_t)(len >> 24), p[9] = (uint8_t)(len >> 16), p[10] = (uint8_t)(len >> 8), p[11] = (uint8_t)len;
+}
+
+/* Send raw bytes; expect one REPLY with status, then the server closes. */
+static void expect_refused(struct fixture *f, const void *p, size_t n, unsigned status, const char *text)
+{
+	struct vip_ctl_buf b = { 0 };
+	const char *body;
+	size_t len;
+	unsigned st;
+	bool stream;
+	int fd = client(f);
+
+	send_raw(fd, p, n);
+	assert_int_equal(read_frame(f, fd, &b), VIP_CTL_REPLY);
+	assert_int_equal(vip_ctl_reply_decode(b.data, b.len, &st, &stream, &body, &len), 0);
+	assert_int_equal(st, status);
+	assert_non_null(memmem(body, len, text, strlen(text)));
+	assert_true(closed_by_server(f, fd));
+	vip_ctl_buf_free(&b);
+	close(fd);
+}
+
+static void test_malformed(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t fr[64];
+
+	f->cfg.max_request = 1024;
+	start(f);
+	/* Oversized: refused on the header, before the payload is sent. */
+	raw_header(fr, VIP_CTL_MAGIC << 16 | VIP_CTL_VERSION, VIP_CTL_REQUEST, 0, 1025);
+	expect_refused(f, fr, VIP_CTL_HEADER_SIZE, VIP_CTL_TOO_LARGE, "request too large");
+	raw_header(fr, VIP_CTL_MAGIC << 16 | 9, VIP_CTL_REQUEST, 0, 4);
+	expect_refused(f, fr, VIP_CTL_HEADER_SIZE, VIP_CTL_PROTOCOL, "unsupported protocol version");
+	expect_refused(f, "GET / HTTP/1.0\r\n\r\n", 18, VIP_CTL_PROTOCOL, "protocol error");
+	/* A reply is not a request. */
+	raw_header(fr, VIP_CTL_MAGIC << 16 | VIP_CTL_VERSION, VIP_CTL_REPLY, 0, 4);
+	memset(fr + VIP_CTL_HEADER_SIZE, 0, 4);
+	expect_refused(f, fr, VIP_CTL_HEADER_SIZE + 4, VIP_CTL_PROTOCOL, "protocol error");
+	/* Framed but inconsistent: argc 2, one argument. */
+	raw_header(fr, VIP_CTL_MAGIC << 16 | VIP_CTL_VERSION, VIP_CTL_REQUEST, 0, 6);
+	memcpy(fr + VIP_CTL_HEADER_SIZE, "\0\2\0\2hi", 6);
+	expect_refused(f, fr, VIP_CTL_HEADER_SIZE + 6, VIP_CTL_PROTOCOL, "malformed request");
+
+	/* Truncated: half a frame, then the client goes away; the server just closes. */
+	int fd = client(f);
+	send_raw(fd, fr, 7);
+	for (int i = 0; i < 5; i++)
+		loop_iterate(f->loop, 5);
+	assert_int_equal(vipd_control_n_connections(f->ctl), 1);
+	close(fd);
+	for (int i = 0; i < 50 && vipd_control_n_connections(f->ctl) > 0; i++)
+		loop_iterate(f->loop, 10);
+	assert_int_equal(vipd_control_n_connections(f->ctl), 0);
+}
+
+/* A periodic timer proves the loop keeps turning. */
+static void on_tick(struct loop *l _unused_, struct loop_timer *t _unused_, void *data)
+{
+	(*(int *)data)++;
+}
+
+static void test_slow_client(void **state)
+{
+	struct fixture *f = *state;
+	struct vip_ctl_buf b = { 0 };
+	const char *argv[] = { "big" };
+	struct loop_timer *tick;
+	int ticks = 0, slow, fast;
+
+	f->cfg.idle_timeout_ms = 300;
+	start(f);
+	assert_int_equal(loop_timer_new(f->loop, on_tick, &ticks, &tick), 0);
+	assert_int_equal(loop_timer_arm(tick, 10, 10), 0);
+	slow = client(f);
+	/* Ask for 256 KiB replies ten times and never read. */
+	for (int i = 0; i < 10; i++)
+		assert_int_equal(vip_ctl_request_encode(&b, argv, 1, false), 0);
+	send_raw(slow, b.data, b.len);
+	vip_ctl_buf_free(&b);
+	uint64_t t0 = loop_now_ms();
+	for (int i = 0; i < 10; i++)
+		loop_iterate(f->loop, 10);
+	/* Meanwhile another client is served at once. */
+	fast = client(f);
+	assert_int_equal(call(f, fast, false, &rep, 2, "cluster", "info"), VIP_CTL_REPLY);
+	assert_int_equal(rep.status, VIP_CTL_OK);
+	assert_true(loop_now_ms() - t0 < 250);
+	assert_int_equal(vipd_control_n_connections(f->ctl), 2);
+	/* The slow one is dropped after its idle timeout; the loop ticked all along. */
+	for (int i = 0; i < 100 && vipd_control_n_connections(f->ctl) > 1; i++)
+		loop_iterate(f->loop, 20);
+	assert_int_equal(vipd_control_n_connections(f->ctl), 0 + 1);
+	assert_true(ticks >= 10);
+	/* The fast one, idle too, goes the same way. */
+	for (int i = 0; i < 100 && vipd_control_n_connections(f->ctl) > 0; i++)
+		loop_iterate(f->loop, 20);
+	assert_int_equal(vipd_control_n_connections(f->ctl), 0);
+	loop_timer_free(tick);
+	close(slow);
+	close(fast);
+}
+
+static void test_output_bound(void **state)
+{
+	struct fixture *f = *state;
+	int fd;
+
+	/* A reply bigger than the per-connection bound: the client is dropped. */
+	f->cfg.max_output = 64 * 1024;
+	start(f);
+	fd = client(f);
+	struct vip_ctl_buf b = { 0 };
+	const char *argv[] = { "big" };
+	assert_int_equal(vip_ctl_request_encode(&b, argv, 1, false), 0);
+	send_raw(fd, b.data, b.len);
+	vip_ctl_buf_free(&b);
+	assert_true(closed_by_server(f, fd));
+	assert_int_equal(vipd_control_n_connections(f->ctl), 0);
+	close(fd);
+}
+
+static void test_connection_limit(void **state)
+{
+	struct fixture *f = *state;
+	int fds[3];
+
+	f->cfg.max_connections = 2;
+	start(f);
+	for (int i = 0; i < 3; i++) {
+		fds[i] = client(f);
+		for (int k = 0; k < 5; k++)
+			loop_iterate(f->loop, 5);
+	}
+	assert_int_equal(vipd_control_n_connections(f->ctl), 2);
+	struct vip_ctl_buf b = { 0 };
+	const char *body;
+	size_t len;
+	unsigned st;
+	bool stream;
+	assert_int_equal(read_frame(f, fds[2], &b), VIP_CTL_REPLY);
+	assert_int_equal(vip_ctl_reply_decode(b.data, b.len, &st, &stream, &body, &len), 0);
+	assert_int_equal(st, VIP_CTL_BUSY);
+	assert_true(closed_by_server(f, fds[2]));
+	vip_ctl_buf_free(&b);
+	/* One leaves: there is room again. */
+	close(fds[0]);
+	for (int i = 0; i < 50 && vipd_control_n_connections(f->ctl) > 1; i++)
+		loop_iterate(f->loop, 10);
+	close(fds[2]);
+	fds[2] = client(f);
+	assert_int_equal(call(f, fds[2], false, &rep, 2, "cluster", "info"), VIP_CTL_REPLY);
+	assert_int_equal(rep.status, VIP_CTL_OK);
+	close(fds[1]);
+	close(fds[2]);
+}
+
+static void test_peer_credentials(void **state)
+{
+	struct fixture *f = *state;
+	struct vipd_control_peer allowed[] = {
+		{ .uid = 0, .gid = 100 },
+		{ .uid = DAEMON_UID, .gid = 100 },
+		{ .uid = 1000, .gid = GID },
+		{ .uid = 1000, .gid = 100, .groups = { 10, GID }, .n_groups = 2 },
+	};
+	int fd;
+
+	start(f);
+	for (size_t i = 0; i < ARRAY_SIZE(allowed); i++) {
+		f->next_peer = allowed[i];
+		fd = client(f);
+		assert_int_equal(call(f, fd, false, &rep, 2, "cluster", "info"), VIP_CTL_REPLY);
+		assert_int_equal(rep.status, VIP_CTL_OK);
+		close(fd);
+	}
+	/* A foreign user, even with other supplementary groups, is refused and closed. */
+	f->next_peer = (struct vipd_control_peer){ .uid = 1000, .gid = 100, .groups = { 10, 27 }, .n_groups = 2 };
+	int calls = f->handler_calls;
+	fd = client(f);
+	assert_int_equal(call(f, fd, false, &rep, 2, "cluster", "info"), VIP_CTL_REPLY);
+	assert_int_equal(rep.status, VIP_CTL_DENIED);
+	assert_string_equal(rep.body, "permission denied: you must be root, or in group vipgrp\n");
+	assert_true(closed_by_server(f, fd));
+	assert_int_equal(f->handler_calls, calls);
+	close(fd);
+}
+
+static void test_peer_from_fd(void **state _unused_)
+{
+	struct vipd_control_peer p;
+	int sp[2];
+	gid_t groups[VIPD_CONTROL_MAX_GROUPS];
+	int n = getgroups(VIPD_CONTROL_MAX_GROUPS, groups);
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sp), 0);
+	assert_int_equal(vipd_control_peer_from_fd(sp[0], &p), 0);
+	assert_int_equal(p.pid, getpid());
+	assert_int_equal(p.uid, geteuid());
+	assert_int_equal(p.gid, getegid());
+	assert_true(n >= 0);
+	assert_int_equal(p.n_groups, (size_t)n);
+	for (int i = 0; i < n; i++)
+		assert_int_equal(p.groups[i], groups[i]);
+	close(sp[0]);
+	close(sp[1]);
+	assert_int_equal(vipd_control_peer_from_fd(-1, &p), -EBADF);
+}
+
+static void test_events(void **state)
+{
+	struct fixture *f = *state;
+	struct vip_ctl_buf b = { 0 };
+	const char *text;
+	size_t len;
+	int t, j, plain;
+
+	f->cfg.idle_timeout_ms = 100;
+	start(f);
+	t = client(f);
+	j = client(f);
+	plain = client(f);
+	assert_int_equal(call(f, t, false, &rep, 1, "events"), VIP_CTL_REPLY);
+	assert_int_equal(rep.status, VIP_CTL_OK);
+	assert_true(rep.stream);
+	assert_string_equal(rep.body, "subscribed\n");
+	assert_int_equal(call(f, j, true, &rep, 1, "events"), VIP_CTL_REPLY);
+	assert_true(rep.stream);
+	assert_int_equal(call(f, plain, false, &rep, 2, "cluster", "info"), VIP_CTL_REPLY);
+	assert_false(rep.stream);
+	assert_int_equal(vipd_control_n_subscribers(f->ctl), 2);
+	/* Past the idle timeout: the plain client is gone, the subscribers stay. */
+	for (int i = 0; i < 100 && vipd_control_n_connections(f->ctl) > 2; i++)
+		loop_iterate(f->loop, 10);
+	assert_int_equal(vipd_control_n_connections(f->ctl), 2);
+	assert_true(closed_by_server(f, plain));
+	for (int i = 0; i < 15; i++)
+		loop_iterate(f->loop, 10);
+	assert_int_equal(vipd_control_n_connections(f->ctl), 2);
+
+	assert_int_equal(vipd_control_event(f->ctl, "acquired 198.51.100.1", "{\"acquired\":\"198.51.100.1\"}"), 2);
+	assert_int_equal(read_frame(f, t, &b), VIP_CTL_EVENT);
+	assert_int_equal(vip_ctl_event_decode(b.data, b.len, &text, &len), 0);
+	assert_int_equal(len, strlen("acquired 198.51.100.1\n"));
+	assert_memory_equal(text, "acquired 198.51.100.1\n", len);
+	assert_int_equal(read_frame(f, j, &b), VIP_CTL_EVENT);
+	assert_int_equal(vip_ctl_event_decode(b.data, b.len, &text, &len), 0);
+	assert_memory_equal(text, "{\"acquired\":\"198.51.100.1\"}\n", len);
+	/* Text only: the JSON subscriber gets nothing. */
+	assert_int_equal(vipd_control_event(f->ctl, "released 198.51.100.1\n", NULL), 1);
+	assert_int_equal(read_frame(f, t, &b), VIP_CTL_EVENT);
+	/* A request on a stream is a protocol error. */
+	assert_int_equal(call(f, t, false, &rep, 2, "cluster", "info"), VIP_CTL_REPLY);
+	assert_int_equal(rep.status, VIP_CTL_PROTOCOL);
+	assert_true(closed_by_server(f, t));
+	assert_int_equal(vipd_control_n_subscribers(f->ctl), 1);
+	vip_ctl_buf_free(&b);
+	close(t);
+	close(plain);
+	close(j);
+	for (int i = 0; i < 50 && vipd_control_n_subscribers(f->ctl) > 0; i++)
+		loop_iterate(f->loop, 10);
+	assert_int_equal(vipd_control_n_subscribers(f->ctl), 0);
+}
+
+static void test_event_subscriber_never_reads(void **state)
+{
+	struct fixture *f = *state;
+	char line[1024];
+	int fd, last = -1;
+
+	f->cfg.max_output = 64 * 1024;
+	start(f);
+	fd = client(f);
+	assert_int_equal(call(f, fd, false, &rep, 1, "events"), VIP_CTL_REPLY);
+	memset(line, 'e', sizeof(line) - 1);
+	line[sizeof(line) - 1] = '\0';
+	/* Socket buffers plus 64 KiB: a few thousand events at most. */
+	for (int i = 0; i < 20000 && last != 0; i++)
+		last = vipd_control_event(f->ctl, line, NULL);
+	assert_int_equal(last, 0);
+	assert_int_equal(vipd_control_n_subscribers(f->ctl), 0);
+	assert_int_equal(vipd_control_n_connections(f->ctl), 0);
+	assert_int_equal(vipd_control_event(f->ctl, NULL, NULL), 0);
+	close(fd);
+}
+
+static void test_socket_file(void **state)
+{
+	struct fixture *f = *state;
+	struct vipd_control *other = NULL;
+	struct stat st;
+	char dir[160];
+
+	snprintf(dir, sizeof(dir), "%s/run", f->dir);
+	/* A stale socket (nobody listening) is replaced. */
+	assert_int_equal(mkdir(dir, 0700), 0);
+	int s = socket(AF_UNIX, SOCK_STREAM, 0);
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	strcpy(sa.sun_path, f->path);
+	assert_int_equal(bind(s, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	close(s);
+	start(f);
+	assert_int_equal(stat(f->path, &st), 0);
+	assert_true(S_ISSOCK(st.st_mode));
+	assert_int_equal(st.st_mode & 07777, 0660);
+	assert_int_equal(stat(dir, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0700); /* an existing directory is left alone */
+	/* A live server on the path: a second one refuses. */
+	assert_int_equal(vipd_control_new(f->loop, &f->cfg, &other), -EADDRINUSE);
+	assert_null(other);
+	/* Freed: the socket file goes with it. */
+	vipd_control_free(f->ctl);
+	f->ctl = NULL;
+	assert_int_equal(stat(f->path, &st), -1);
+	assert_int_equal(errno, ENOENT);
+	/* A missing directory is made 0750. */
+	assert_int_equal(rmdir(dir), 0);
+	start(f);
+	assert_int_equal(stat(dir, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0750);
+	/* A regular file in the way is not deleted. */
+	vipd_control_free(f->ctl);
+	f->ctl = NULL;
+	int rf = open(f->path, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+	assert_true(rf >= 0);
+	close(rf);
+	assert_int_equal(vipd_control_new(f->loop, &f->cfg, &other), -EEXIST);
+	assert_int_equal(unlink(f->path), 0);
+	/* Paths that cannot be socket addresses. */
+	char longp[200];
+	memset(longp, 'a', sizeof(longp) - 1);
+	longp[0] = '/';
+	longp[sizeof(longp) - 1] = '\0';
+	f->cfg.path = longp;
+	assert_int_equal(vipd_control_new(f->loop, &f->cfg, &other), -ENAMETOOLONG);
+	f->cfg.path = "relative/control";
+	assert_int_equal(vipd_control_new(f->loop, &f->cfg, &other), -EINVAL);
+}
+
+static void test_adopt_socketpair(void **state)
+{
+	struct fixture *f = *state;
+	int sp[2];
+
+	assert_int_equal(vipd_control_new_detached(f->loop, &f->cfg, &f->ctl), 0);
+	assert_int_equal(vipd_control_fd(f->ctl), -1);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp), 0);
+	assert_int_equal(vipd_control_adopt(f->ctl, sp[0]), 0);
+	assert_int_equal(call(f, sp[1], false, &rep, 2, "cluster", "info"), VIP_CTL_REPLY);
+	assert_int_equal(rep.status, VIP_CTL_OK);
+	close(sp[1]);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_dispatch, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_malformed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_slow_client, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_output_bound, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_connection_limit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_peer_credentials, setup, teardown),
+		cmocka_unit_test(test_peer_from_fd),
+		cmocka_unit_test_setup_teardown(test_events, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_event_subscriber_never_reads, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_socket_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_adopt_socketpair, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,460 @@
+// SPDX-License-Identifier: MIT
+/*
+ * vipd/engine against the fake port and the real protocol on the solo
+ * backend: desired vs observed, external removal put back, strays, resync,
+ * link down past if_down_limit and back, a live reconfiguration, shutdown.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <string.h>
+
+#include "engine.h"
+
+#define IF_ETH0 2
+
+struct h {
+	struct vip_port *port;
+	struct vipd_config *cfg;
+	struct vip_cl_proto *proto;
+	struct vip_cl_backend *be;
+	struct vipd_announce *ann;
+	struct vipd_engine *e;
+	uint64_t now;
+	unsigned events[_VIPD_EV_MAX];
+};
+
+#define SECURITY "Security { capabilities = \"cap_net_admin+ep cap_net_raw+ep\" }\n"
+
+static const char base_conf[] = SECURITY
+	"cluster { nodename = n1 if_check_interval = 1 if_down_limit = 2 }\n"
+	"Binding \"a\" { Bind_Address = 198.51.100.21 Enable_Duravip = true }\n"
+	"Binding \"b\" { Bind_Address = 198.51.100.22 Enable_Duravip = true }\n"
+	"ESMTP_Listener { Listen \"[2001:db8:1::30]:25\" { Enable_Duravip = true } }\n";
+
+static struct vipd_config *load(const char *text)
+{
+	struct vip_conf_diag diag = { 0 };
+	struct vip_conf_tree *t = NULL;
+	struct vipd_config *c = NULL;
+	struct vip_config_opts o = { .nodename = "n1", .hostname = "host" };
+
+	assert_int_equal(vip_conf_parse_string("test.conf", text, strlen(text), NULL, NULL, &t, &diag), 0);
+	int r = vip_config_from_tree(t, &o, &c, &diag);
+	for (size_t i = 0; r < 0 && i < diag.n; i++)
+		print_error("%s\n", diag.items[i].message);
+	assert_int_equal(r, 0);
+	vip_conf_tree_free(t);
+	vip_conf_diag_clear(&diag);
+	return c;
+}
+
+static struct vip_addr A(const char *s)
+{
+	struct vip_addr a;
+
+	assert_int_equal(vip_addr_from_string(s, &a), 0);
+	return a;
+}
+
+static void on_event(void *data, enum vipd_engine_event ev, const struct vip_addr *addr _unused_,
+		     const char *detail _unused_)
+{
+	struct h *h = data;
+
+	h->events[ev]++;
+}
+
+static int ann_send(void *data, int ifindex, const struct vip_addr *addrs, size_t n)
+{
+	struct h *h = data;
+	struct vip_port_announce b[16];
+
+	assert_true(n <= 16);
+	for (size_t i = 0; i < n; i++)
+		b[i] = (struct vip_port_announce){ .addr = addrs[i], .ifindex = ifindex };
+	vip_port_fake_ops.announce(h->port, b, n, VIP_ARP_REQUEST);
+	return (int)n;
+}
+
+static void be_view(void *data, const struct vip_cl_view *v)
+{
+	struct h *h = data;
+
+	assert_int_equal(vip_cl_proto_on_view(h->proto, v, h->now), 0);
+}
+
+static void be_message(void *data, const struct vip_cl_member *s, const void *m, size_t len)
+{
+	struct h *h = data;
+
+	assert_int_equal(vip_cl_proto_on_message(h->proto, s, m, len, h->now), 0);
+}
+
+static void be_quorum(void *data, bool q)
+{
+	struct h *h = data;
+
+	vip_cl_proto_on_quorum(h->proto, q, h->now);
+}
+
+/* What the daemon does after every input, until nothing moves. */
+static void pump(struct h *h)
+{
+	for (int round = 0; round < 64; round++) {
+		struct vip_cl_action a;
+		bool progress = false;
+
+		assert_int_equal(vip_cl_backend_solo.dispatch(h->be), 0);
+		while (vip_cl_proto_peek(h->proto, &a)) {
+			if (a.type == VIP_CL_ACT_SEND)
+				assert_int_equal(vip_cl_backend_solo.send(h->be, a.data, a.len), 0);
+			else if (a.type == VIP_CL_ACT_HOLD)
+				vipd_engine_on_hold(h->e, &a.addr);
+			else
+				vipd_engine_on_release(h->e, &a.addr);
+			vip_cl_proto_pop(h->proto);
+			progress = true;
+		}
+		progress |= vipd_engine_drain_port(h->e, h->now) > 0;
+		if (vipd_engine_is_dirty(h->e)) {
+			assert_int_equal(vipd_engine_reconcile(h->e, h->now), 0);
+			progress = true;
+		}
+		if (!progress)
+			return;
+	}
+	fail_msg("pump did not settle");
+}
+
+static bool has(struct h *h, const char *s)
+{
+	struct vip_addr a = A(s);
+	const struct vip_port_addr *p = vip_port_table_find(vip_port_fake_addrs(h->port), &a, 0);
+
+	return p && p->ours;
+}
+
+static int setup(void **state)
+{
+	static const struct vip_cl_backend_cbs cbs = { .view = be_view, .message = be_message, .quorum = be_quorum };
+	struct h *h = calloc(1, sizeof(*h));
+	struct vip_port_link l = { .ifindex = IF_ETH0, .ifname = "eth0", .up = true, .hwaddr_len = 6,
+				   .hwaddr = { 2, 0, 0, 0, 0, 1 } };
+	struct vipd_announce_opts ao = { .repeat = 2, .repeat_interval_ms = 1100 };
+
+	h->now = 1000;
+	assert_int_equal(vip_port_fake_ops.open(NULL, &h->port), 0);
+	assert_int_equal(vip_port_fake_set_link(h->port, &l), 0);
+	struct vip_port_addr own = { .addr = A("198.51.100.1"), .prefix = 24, .ifindex = IF_ETH0 };
+	assert_int_equal(vip_port_fake_put_addr(h->port, &own), 0);
+	struct vip_port_addr own6 = { .addr = A("2001:db8:1::1"), .prefix = 64, .ifindex = IF_ETH0 };
+	assert_int_equal(vip_port_fake_put_addr(h->port, &own6), 0);
+	h->cfg = load(base_conf);
+	assert_int_equal(vip_cl_proto_new(h->cfg, &h->proto), 0);
+	assert_int_equal(vipd_announce_new(&ao, ann_send, h, &h->ann), 0);
+	struct vipd_engine_deps deps = { .port_ops = &vip_port_fake_ops, .port = h->port, .proto = h->proto,
+					 .announce = h->ann, .event = on_event, .event_data = h };
+	assert_int_equal(vipd_engine_new(&deps, h->cfg, &h->e), 0);
+	assert_int_equal(vipd_engine_start(h->e, h->now), 0);
+	assert_int_equal(vip_cl_backend_solo.connect(&cbs, h, &h->be), 0);
+	assert_int_equal(vip_cl_backend_solo.join(h->be, "g"), 0);
+	pump(h);
+	*state = h;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct h *h = *state;
+
+	vip_cl_backend_solo.free(h->be);
+	vipd_engine_free(h->e);
+	vipd_announce_free(h->ann);
+	vip_cl_proto_free(h->proto);
+	vip_port_fake_ops.close(h->port);
+	vip_config_free(h->cfg);
+	free(h);
+	return 0;
+}
+
+static void test_plumbs_and_announces(void **state)
+{
+	struct h *h = *state;
+	const struct vip_port_fake_frame *fr;
+	struct vipd_engine_metrics m;
+
+	assert_true(has(h, "198.51.100.21"));
+	assert_true(has(h, "198.51.100.22"));
+	assert_true(has(h, "2001:db8:1::30"));
+	/* The configuration's prefix (no Topology: /32 and /128), on the resolved link. */
+	struct vip_addr a = A("198.51.100.21");
+	const struct vip_port_addr *p = vip_port_table_find(vip_port_fake_addrs(h->port), &a, IF_ETH0);
+	assert_non_null(p);
+	assert_int_equal(p->prefix, 32);
+	/* First announcement in the same turn as the plumbing. */
+	assert_int_equal(vip_port_fake_announced(h->port, &fr), 3);
+	vipd_engine_get_metrics(h->e, &m);
+	assert_int_equal(m.owned, 3);
+	assert_int_equal(m.acquired, 3);
+	assert_int_equal(h->events[VIPD_EV_ACQUIRED], 3);
+	/* Converged: another reconcile changes nothing. */
+	struct vip_port_fake_stats st;
+	vip_port_fake_get_stats(h->port, &st);
+	unsigned adds = st.add_calls;
+	assert_int_equal(vipd_engine_reconcile(h->e, h->now), 0);
+	vip_port_fake_get_stats(h->port, &st);
+	assert_int_equal(st.add_calls, adds);
+	/* One batched add for all three. */
+	assert_int_equal(adds, 1);
+}
+
+static void test_external_removal_put_back(void **state)
+{
+	struct h *h = *state;
+	struct vip_port_req q = { .addr = A("198.51.100.22"), .prefix = 32, .ifindex = IF_ETH0 };
+	struct vipd_engine_metrics m;
+
+	/* Someone else removes it (the fake emits ADDR_DEL as the kernel does). */
+	assert_int_equal(vip_port_fake_ops.remove(h->port, &q, 1), 0);
+	assert_false(has(h, "198.51.100.22"));
+	pump(h);
+	assert_true(has(h, "198.51.100.22"));
+	vipd_engine_get_metrics(h->e, &m);
+	assert_int_equal(m.put_back, 1);
+	assert_int_equal(h->events[VIPD_EV_PUT_BACK], 1);
+	assert_int_equal(m.owned, 3);
+}
+
+static void test_stray_tagged_address_removed(void **state)
+{
+	struct h *h = *state;
+	struct vip_port_addr stray = { .addr = A("198.51.100.99"), .prefix = 32, .ifindex = IF_ETH0,
+				       .proto = VIP_PORT_IFA_PROTO, .ours = true };
+	struct vip_port_addr other = { .addr = A("198.51.100.98"), .prefix = 32, .ifindex = IF_ETH0 };
+
+	assert_int_equal(vip_port_fake_put_addr(h->port, &stray), 0);
+	assert_int_equal(vip_port_fake_put_addr(h->port, &other), 0);
+	pump(h);
+	assert_null(vip_port_table_find(vip_port_fake_addrs(h->port), &stray.addr, 0));
+	/* Someone else's untagged address is none of vipd's business. */
+	assert_non_null(vip_port_table_find(vip_port_fake_addrs(h->port), &other.addr, 0));
+	assert_int_equal(h->events[VIPD_EV_STRAY], 1);
+}
+
+static void test_resync_after_lost_events(void **state)
+{
+	struct h *h = *state;
+	struct vip_port_req q = { .addr = A("198.51.100.21"), .prefix = 32, .ifindex = IF_ETH0 };
+	struct vip_port_event ev = { .type = VIP_PORT_EV_RESYNC_NEEDED };
+	struct vipd_engine_metrics m;
+
+	/* The removal's event is lost: the engine believes it is still there. */
+	vip_port_fake_set_echo(h->port, false);
+	assert_int_equal(vip_port_fake_ops.remove(h->port, &q, 1), 0);
+	vip_port_fake_set_echo(h->port, true);
+	pump(h);
+	assert_false(has(h, "198.51.100.21"));
+	/* The port says events were lost: dump and reconcile. */
+	assert_int_equal(vip_port_fake_inject_event(h->port, &ev), 0);
+	pump(h);
+	assert_true(has(h, "198.51.100.21"));
+	vipd_engine_get_metrics(h->e, &m);
+	assert_int_equal(m.resyncs, 1);
+}
+
+static void test_link_down_then_up(void **state)
+{
+	struct h *h = *state;
+	struct vip_port_link l = { .ifindex = IF_ETH0, .ifname = "eth0", .up = false, .hwaddr_len = 6,
+				   .hwaddr = { 2, 0, 0, 0, 0, 1 } };
+	struct vipd_engine_vip v;
+	struct vipd_engine_metrics m;
+
+	assert_int_equal(vip_port_fake_set_link(h->port, &l), 0);
+	pump(h);
+	/* Down, but not yet for if_down_limit (2) checks: kept. */
+	assert_true(has(h, "198.51.100.21"));
+	assert_int_equal(vipd_engine_check_links(h->e, h->now), 0);
+	pump(h);
+	assert_true(has(h, "198.51.100.21"));
+	assert_int_equal(vipd_engine_check_links(h->e, h->now), 0);
+	pump(h);
+	/* Second check: released, and the protocol no longer wants them here. */
+	assert_false(has(h, "198.51.100.21"));
+	assert_false(has(h, "2001:db8:1::30"));
+	struct vip_addr a = A("198.51.100.21");
+	assert_false(vip_cl_proto_wants(h->proto, &a));
+	assert_int_equal(vipd_engine_find(h->e, &a, &v), 0);
+	assert_true(v.unavailable);
+	vipd_engine_get_metrics(h->e, &m);
+	assert_int_equal(m.link_releases, 1);
+	assert_int_equal(m.owned, 0);
+	assert_int_equal(h->events[VIPD_EV_LINK_DOWN], 1);
+	/* Link up: eligible again at once. */
+	l.up = true;
+	assert_int_equal(vip_port_fake_set_link(h->port, &l), 0);
+	pump(h);
+	assert_true(has(h, "198.51.100.21"));
+	assert_true(has(h, "2001:db8:1::30"));
+	assert_int_equal(h->events[VIPD_EV_LINK_UP], 1);
+}
+
+/* The failover measurement: from the view that lost a member to the last address plumbed. */
+static void test_failover_measured(void **state)
+{
+	struct h *h = *state;
+	struct vip_port_link l = { .ifindex = IF_ETH0, .ifname = "eth0", .up = false, .hwaddr_len = 6 };
+	struct vipd_engine_metrics m;
+
+	vip_port_fake_set_link(h->port, &l);
+	pump(h);
+	vipd_engine_check_links(h->e, h->now);
+	vipd_engine_check_links(h->e, h->now);
+	pump(h);
+	assert_false(has(h, "198.51.100.21"));
+	vipd_engine_mark_failover(h->e, h->now);
+	h->now += 250;
+	l.up = true;
+	vip_port_fake_set_link(h->port, &l);
+	pump(h);
+	assert_true(has(h, "198.51.100.21"));
+	vipd_engine_get_metrics(h->e, &m);
+	assert_int_equal(m.failovers, 1);
+	assert_int_equal(m.last_failover_ms, 250);
+	/* A mark that leads to nothing expires without a measurement. */
+	vipd_engine_mark_failover(h->e, h->now);
+	h->now += 20000;
+	assert_int_equal(vipd_engine_reconcile(h->e, h->now), 0);
+	vipd_engine_get_metrics(h->e, &m);
+	assert_int_equal(m.failovers, 1);
+}
+
+static void test_flap_shorter_than_limit_keeps(void **state)
+{
+	struct h *h = *state;
+	struct vip_port_link l = { .ifindex = IF_ETH0, .ifname = "eth0", .up = false, .hwaddr_len = 6 };
+
+	vip_port_fake_set_link(h->port, &l);
+	pump(h);
+	vipd_engine_check_links(h->e, h->now);
+	l.up = true;
+	vip_port_fake_set_link(h->port, &l);
+	pump(h);
+	vipd_engine_check_links(h->e, h->now);
+	l.up = false;
+	vip_port_fake_set_link(h->port, &l);
+	pump(h);
+	vipd_engine_check_links(h->e, h->now);
+	pump(h);
+	/* Never two checks in a row: nothing released. */
+	assert_true(has(h, "198.51.100.21"));
+	assert_int_equal(h->events[VIPD_EV_LINK_DOWN], 0);
+}
+
+static void test_reconfigure_live(void **state)
+{
+	struct h *h = *state;
+	struct vipd_config *next = load(SECURITY
+		"cluster { nodename = n1 if_check_interval = 1 if_down_limit = 2 }\n"
+		"Binding \"a\" { Bind_Address = 198.51.100.21 Enable_Duravip = true }\n"
+		"Binding \"c\" { Bind_Address = 198.51.100.23 Enable_Duravip = true }\n"
+		"ESMTP_Listener { Listen \"[2001:db8:1::30]:25\" { Enable_Duravip = true } }\n");
+
+	assert_int_equal(vip_cl_proto_reconfigure(h->proto, next, h->now), 0);
+	assert_int_equal(vipd_engine_reconfigure(h->e, next, h->now), 0);
+	vip_config_free(h->cfg);
+	h->cfg = next;
+	pump(h);
+	assert_true(has(h, "198.51.100.21"));
+	assert_true(has(h, "198.51.100.23"));
+	assert_false(has(h, "198.51.100.22"));
+	assert_int_equal(vipd_engine_n_vips(h->e), 3);
+}
+
+static void test_failed_add_is_retried(void **state)
+{
+	struct h *h = *state;
+	struct vip_port_req q = { .addr = A("198.51.100.22"), .prefix = 32, .ifindex = IF_ETH0 };
+	struct vipd_engine_metrics m;
+
+	/* Removed from outside, and the kernel now refuses to add it back. */
+	assert_int_equal(vip_port_fake_ops.remove(h->port, &q, 1), 0);
+	assert_int_equal(vip_port_fake_fail_addr(h->port, &q.addr, -ENOBUFS, "no room"), 0);
+	assert_true(vipd_engine_drain_port(h->e, h->now) > 0);
+	/* The add fails: reported, counted, and retried by the next reconcile. */
+	assert_int_equal(vipd_engine_reconcile(h->e, h->now), 1);
+	assert_false(has(h, "198.51.100.22"));
+	vipd_engine_get_metrics(h->e, &m);
+	assert_true(m.netlink_errors >= 1);
+	assert_true(vipd_engine_is_dirty(h->e));
+	vip_port_fake_fail_addr(h->port, &q.addr, 0, NULL);
+	assert_int_equal(vipd_engine_reconcile(h->e, h->now), 0);
+	assert_true(has(h, "198.51.100.22"));
+}
+
+static void test_release_all(void **state)
+{
+	struct h *h = *state;
+	struct vipd_engine_metrics m;
+
+	assert_int_equal(vipd_engine_release_all(h->e, h->now), 3);
+	assert_false(has(h, "198.51.100.21"));
+	assert_false(has(h, "198.51.100.22"));
+	assert_false(has(h, "2001:db8:1::30"));
+	vipd_engine_get_metrics(h->e, &m);
+	assert_int_equal(m.owned, 0);
+	assert_int_equal(m.released, 3);
+	/* The releases were told to the protocol (RELEASED messages queued). */
+	struct vip_cl_action a;
+	unsigned sends = 0;
+	while (vip_cl_proto_peek(h->proto, &a)) {
+		sends += a.type == VIP_CL_ACT_SEND;
+		assert_int_not_equal(a.type, VIP_CL_ACT_HOLD);
+		vip_cl_proto_pop(h->proto);
+	}
+	assert_true(sends >= 1);
+	/* And nothing is wanted here any more. */
+	struct vip_addr x = A("198.51.100.21");
+	assert_false(vip_cl_proto_wants(h->proto, &x));
+}
+
+static void test_clean_slate(void **state)
+{
+	struct h *h = *state;
+	/* A vipd-tagged leftover and a configured DuraVIP someone plumbed by hand. */
+	struct vip_port_addr left = { .addr = A("198.51.100.77"), .prefix = 32, .ifindex = IF_ETH0,
+				      .proto = VIP_PORT_IFA_PROTO, .ours = true };
+	struct vip_port_addr hand = { .addr = A("198.51.100.22"), .prefix = 24, .ifindex = IF_ETH0 };
+	struct vip_port_req q = { .addr = A("198.51.100.22"), .prefix = 32, .ifindex = IF_ETH0 };
+
+	vip_port_fake_ops.remove(h->port, &q, 1);
+	vip_port_fake_put_addr(h->port, &left);
+	vip_port_fake_put_addr(h->port, &hand);
+	/* Removes them and the engine's own three (two tagged + the hand-made one). */
+	assert_true(vipd_engine_clean_slate(h->e) >= 2);
+	assert_null(vip_port_table_find(vip_port_fake_addrs(h->port), &left.addr, 0));
+	assert_null(vip_port_table_find(vip_port_fake_addrs(h->port), &hand.addr, 0));
+	struct vip_addr own = A("198.51.100.1");
+	assert_non_null(vip_port_table_find(vip_port_fake_addrs(h->port), &own, 0));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_plumbs_and_announces, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_external_removal_put_back, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stray_tagged_address_removed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_resync_after_lost_events, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_link_down_then_up, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_flap_shorter_than_limit_keeps, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_failover_measured, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reconfigure_live, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_failed_add_is_retried, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_release_all, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_clean_slate, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: MIT */
+/* Unit: the announcement frame builders, field by field, and the ICMPv6 checksum. */
+#include <arpa/inet.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "port-internal.h"
+
+static const uint8_t mac[6] = { 0x02, 0x11, 0x22, 0x33, 0x44, 0x55 };
+
+static uint16_t be16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static void test_arp_request(void **state)
+{
+	(void)state;
+	uint8_t f[VIP_FRAME_MAX];
+	struct in_addr ip;
+	inet_pton(AF_INET, "198.51.100.7", &ip);
+	memset(f, 0xee, sizeof(f));
+	assert_int_equal(vip_frame_arp(f, mac, &ip, false), VIP_ARP_FRAME_LEN);
+	assert_memory_equal(f, "\xff\xff\xff\xff\xff\xff", 6);
+	assert_memory_equal(f + 6, mac, 6);
+	assert_int_equal(be16(f + 12), 0x0806);
+	assert_int_equal(be16(f + 14), 1);
+	assert_int_equal(be16(f + 16), 0x0800);
+	assert_int_equal(f[18], 6);
+	assert_int_equal(f[19], 4);
+	assert_int_equal(be16(f + 20), 1);
+	assert_memory_equal(f + 22, mac, 6);
+	assert_memory_equal(f + 28, "\xc6\x33\x64\x07", 4);
+	assert_memory_equal(f + 32, "\0\0\0\0\0\0", 6);
+	assert_memory_equal(f + 38, "\xc6\x33\x64\x07", 4);
+	assert_int_equal(f[42], 0xee); /* nothing written past the frame */
+}
+
+static void test_arp_reply(void **state)
+{
+	(void)state;
+	uint8_t f[VIP_FRAME_MAX];
+	struct in_addr ip;
+	inet_pton(AF_INET, "203.0.113.200", &ip);
+	assert_int_equal(vip_frame_arp(f, mac, &ip, true), VIP_ARP_FRAME_LEN);
+	assert_memory_equal(f, "\xff\xff\xff\xff\xff\xff", 6);
+	assert_int_equal(be16(f + 20), 2);
+	assert_memory_equal(f + 22, mac, 6);
+	assert_memory_equal(f + 28, "\xcb\x00\x71\xc8", 4);
+	assert_memory_equal(f + 32, mac, 6); /* a gratuitous reply names the sender as target */
+	assert_memory_equal(f + 38, "\xcb\x00\x71\xc8", 4);
+}
+
+/* A second, plain implementation: the sum over pseudo-header and message must be 0xffff. */
+static bool csum_ok(const uint8_t *ip6)
+{
+	uint32_t sum = 0;
+	unsigned plen = be16(ip6 + 4);
+	for (int i = 8; i < 40; i += 2)
+		sum += be16(ip6 + i);
+	sum += plen + ip6[6];
+	for (unsigned i = 0; i < plen; i += 2)
+		sum += be16(ip6 + 40 + i);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return sum == 0xffff;
+}
+
+static void check_na(bool router)
+{
+	uint8_t f[VIP_FRAME_MAX];
+	struct in6_addr ip;
+	inet_pton(AF_INET6, "2001:db8::42", &ip);
+	memset(f, 0xee, sizeof(f));
+	assert_int_equal(vip_frame_na(f, mac, &ip, router), VIP_NA_FRAME_LEN);
+	assert_memory_equal(f, "\x33\x33\x00\x00\x00\x01", 6);
+	assert_memory_equal(f + 6, mac, 6);
+	assert_int_equal(be16(f + 12), 0x86dd);
+	const uint8_t *h = f + 14;
+	assert_memory_equal(h, "\x60\x00\x00\x00", 4);
+	assert_int_equal(be16(h + 4), 32);
+	assert_int_equal(h[6], 58);
+	assert_int_equal(h[7], 255);
+	assert_memory_equal(h + 8, &ip, 16);
+	assert_memory_equal(h + 24, "\xff\x02\0\0\0\0\0\0\0\0\0\0\0\0\0\x01", 16);
+	const uint8_t *m = h + 40;
+	assert_int_equal(m[0], 136);
+	assert_int_equal(m[1], 0);
+	assert_int_equal(m[4], router ? 0xa0 : 0x20); /* R?, S clear, O set */
+	assert_memory_equal(m + 5, "\0\0\0", 3);
+	assert_memory_equal(m + 8, &ip, 16);
+	assert_int_equal(m[24], 2);
+	assert_int_equal(m[25], 1);
+	assert_memory_equal(m + 26, mac, 6);
+	assert_int_equal(f[86], 0xee);
+	assert_true(csum_ok(h));
+	/* The checksum covers the payload: corrupt one byte and it no longer adds up. */
+	f[14 + 40 + 30] ^= 0x01;
+	assert_false(csum_ok(h));
+}
+
+static void test_na(void **state)
+{
+	(void)state;
+	check_na(false);
+	check_na(true);
+}
+
+static void test_csum_vector(void **state)
+{
+	(void)state;
+	/* Worked by hand: src ::1, dst ::2, 8-byte message 80 00 00 00 00 01 00 01. */
+	struct in6_addr s = IN6ADDR_LOOPBACK_INIT, d = IN6ADDR_LOOPBACK_INIT;
+	d.s6_addr[15] = 2;
+	uint8_t msg[8] = { 0x80, 0, 0, 0, 0, 1, 0, 1 };
+	/* 1 + 2 + 8 (length) + 58 + 0x8000 + 1 + 1 = 0x8047, complemented: 0x7fb8 */
+	assert_int_equal(vip_frame_icmp6_csum(&s, &d, msg, sizeof(msg)), 0x7fb8);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_arp_request),
+		cmocka_unit_test(test_arp_reply),
+		cmocka_unit_test(test_na),
+		cmocka_unit_test(test_csum_vector),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,395 @@
+// SPDX-License-Identifier: MIT
+/*
+ * vipd/announce: the announcement schedule (see announce.h for the rules).
+ *
+ * Entries live in one array; a tick scans it once per interface that has
+ * something due. That is linear in the number of addresses, which is fine for
+ * the tens of thousands vipd is sized for: ticks happen at most a few times
+ * per second per schedule phase.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "announce.h"
+
+#define NEVER UINT64_MAX
+/* Token bucket amounts are kept in thousandths of a packet so a rate in
+ * packets/s refills exactly `pace` units per millisecond. */
+#define MILLI 1000u
+
+struct entry {
+	struct vip_addr addr;
+	int ifindex;
+	uint32_t sent;
+	uint32_t repeats_left;
+	uint64_t last_ms;
+	uint64_t next_ms;
+};
+
+struct bucket {
+	int ifindex;
+	uint64_t tokens; /* milli-packets */
+	uint64_t stamp;  /* last refill */
+	bool fresh;      /* never refilled: starts full */
+};
+
+struct vipd_announce {
+	struct vipd_announce_opts opts;
+	vipd_announce_send_fn send;
+	void *data;
+	struct entry *entries;
+	size_t n, cap;
+	struct bucket *buckets;
+	size_t n_buckets;
+	struct vip_addr *batch; /* scratch for one send call */
+	size_t *batch_idx;
+	size_t batch_cap;
+	struct vipd_announce_stats stats;
+};
+
+static uint32_t at_least_min(uint32_t ms)
+{
+	return ms < VIPD_ANNOUNCE_MIN_INTERVAL_MS ? VIPD_ANNOUNCE_MIN_INTERVAL_MS : ms;
+}
+
+void vipd_announce_opts_from_config(const struct vipd_cluster *c, struct vipd_announce_opts *ret)
+{
+	*ret = (struct vipd_announce_opts){
+		.repeat = c->arp_repeat,
+		.repeat_interval_ms = c->arp_repeat_interval_ms,
+		.refresh_interval_ms = c->arp_refresh_interval_ms,
+		.pace = c->arp_pace,
+		.mode = c->arp_mode,
+	};
+}
+
+static void normalise(struct vipd_announce_opts *o)
+{
+	o->repeat_interval_ms = at_least_min(o->repeat_interval_ms);
+	if (o->refresh_interval_ms)
+		o->refresh_interval_ms = at_least_min(o->refresh_interval_ms);
+}
+
+int vipd_announce_new(const struct vipd_announce_opts *opts, vipd_announce_send_fn send, void *data,
+		      struct vipd_announce **ret)
+{
+	struct vipd_announce *a = calloc(1, sizeof(*a));
+
+	if (!a)
+		return -ENOMEM;
+	a->opts = *opts;
+	normalise(&a->opts);
+	a->send = send;
+	a->data = data;
+	*ret = a;
+	return 0;
+}
+
+void vipd_announce_free(struct vipd_announce *a)
+{
+	if (!a)
+		return;
+	free(a->entries);
+	free(a->buckets);
+	free(a->batch);
+	free(a->batch_idx);
+	free(a);
+}
+
+static unsigned packets_per(const struct vipd_announce *a, const struct entry *e)
+{
+	return (e->addr.family == AF_INET && a->opts.mode == VIP_ARP_BOTH) ? 2 : 1;
+}
+
+static uint64_t bucket_capacity(const struct vipd_announce *a)
+{
+	uint64_t cap = a->opts.pace / 10;
+
+	return (cap < 2 ? 2 : cap) * MILLI;
+}
+
+static struct bucket *bucket_get(struct vipd_announce *a, int ifindex)
+{
+	for (size_t i = 0; i < a->n_buckets; i++)
+		if (a->buckets[i].ifindex == ifindex)
+			return &a->buckets[i];
+	struct bucket *nb = realloc(a->buckets, (a->n_buckets + 1) * sizeof(*nb));
+	if (!nb)
+		return NULL;
+	a->buckets = nb;
+	nb[a->n_buckets] = (struct bucket){ .ifindex = ifindex, .fresh = true };
+	return &nb[a->n_buckets++];
+}
+
+static const struct bucket *bucket_find(const struct vipd_announce *a, int ifindex)
+{
+	for (size_t i = 0; i < a->n_buckets; i++)
+		if (a->buckets[i].ifindex == ifindex)
+			return &a->buckets[i];
+	return NULL;
+}
+
+/* Tokens the bucket holds at time t (without changing it). */
+static uint64_t bucket_level(const struct vipd_announce *a, const struct bucket *b, uint64_t t)
+{
+	uint64_t cap = bucket_capacity(a);
+	uint64_t level;
+
+	if (!b || b->fresh)
+		return cap;
+	level = b->tokens + (t > b->stamp ? (t - b->stamp) * a->opts.pace : 0);
+	return level > cap ? cap : level;
+}
+
+static void bucket_refill(struct vipd_announce *a, struct bucket *b, uint64_t now)
+{
+	b->tokens = bucket_level(a, b, now);
+	b->stamp = now;
+	b->fresh = false;
+}
+
+/* Earliest time >= t at which the bucket of ifindex can pay cost packets. */
+static uint64_t paced_time(const struct vipd_announce *a, int ifindex, unsigned cost, uint64_t t)
+{
+	uint64_t need = (uint64_t)cost * MILLI, level;
+
+	if (a->opts.pace == 0)
+		return t;
+	level = bucket_level(a, bucket_find(a, ifindex), t);
+	if (level >= need)
+		return t;
+	return t + (need - level + a->opts.pace - 1) / a->opts.pace;
+}
+
+static struct entry *entry_find(struct vipd_announce *a, const struct vip_addr *addr)
+{
+	for (size_t i = 0; i < a->n; i++)
+		if (vip_addr_equal(&a->entries[i].addr, addr))
+			return &a->entries[i];
+	return NULL;
+}
+
+static void entry_restart(const struct vipd_announce *a, struct entry *e, uint64_t now)
+{
+	e->repeats_left = a->opts.repeat;
+	e->next_ms = now;
+	/* The kernel's ARP locktime: a second announcement within 1 s is ignored. */
+	if (e->last_ms != NEVER && now < e->last_ms + VIPD_ANNOUNCE_MIN_INTERVAL_MS)
+		e->next_ms = e->last_ms + VIPD_ANNOUNCE_MIN_INTERVAL_MS;
+}
+
+int vipd_announce_add(struct vipd_announce *a, const struct vip_addr *addr, int ifindex, uint64_t now_ms)
+{
+	struct entry *e = entry_find(a, addr);
+
+	if (!e) {
+		if (a->n == a->cap) {
+			size_t nc = a->cap ? a->cap * 2 : 16;
+			struct entry *ne = realloc(a->entries, nc * sizeof(*ne));
+			if (!ne)
+				return -ENOMEM;
+			a->entries = ne;
+			a->cap = nc;
+		}
+		e = &a->entries[a->n++];
+		*e = (struct entry){ .addr = *addr, .last_ms = NEVER };
+	}
+	e->ifindex = ifindex;
+	entry_restart(a, e, now_ms);
+	return 0;
+}
+
+int vipd_announce_remove(struct vipd_announce *a, const struct vip_addr *addr)
+{
+	struct entry *e = entry_find(a, addr);
+
+	if (!e)
+		return -ENOENT;
+	*e = a->entries[--a->n];
+	return 0;
+}
+
+size_t vipd_announce_restart_all(struct vipd_announce *a, uint64_t now_ms)
+{
+	for (size_t i = 0; i < a->n; i++)
+		entry_restart(a, &a->entries[i], now_ms);
+	return a->n;
+}
+
+void vipd_announce_set_opts(struct vipd_announce *a, const struct vipd_announce_opts *opts)
+{
+	a->opts = *opts;
+	normalise(&a->opts);
+	for (size_t i = 0; i < a->n; i++) {
+		struct entry *e = &a->entries[i];
+
+		if (e->repeats_left > a->opts.repeat)
+			e->repeats_left = a->opts.repeat;
+		if (e->repeats_left > 0 || e->last_ms == NEVER)
+			continue;
+		/* In (or past) the refresh phase: follow the new refresh setting. */
+		e->next_ms = a->opts.refresh_interval_ms ? e->last_ms + a->opts.refresh_interval_ms : NEVER;
+	}
+}
+
+static void entry_advance(const struct vipd_announce *a, struct entry *e, uint64_t now)
+{
+	e->last_ms = now;
+	if (e->repeats_left > 0) {
+		e->repeats_left--;
+		e->next_ms = now + a->opts.repeat_interval_ms;
+	} else if (a->opts.refresh_interval_ms) {
+		e->next_ms = now + a->opts.refresh_interval_ms;
+	} else {
+		e->next_ms = NEVER;
+	}
+}
+
+static int batch_reserve(struct vipd_announce *a, size_t n)
+{
+	if (n <= a->batch_cap)
+		return 0;
+	struct vip_addr *nb = realloc(a->batch, n * sizeof(*nb));
+	if (!nb)
+		return -ENOMEM;
+	a->batch = nb;
+	size_t *ni = realloc(a->batch_idx, n * sizeof(*ni));
+	if (!ni)
+		return -ENOMEM;
+	a->batch_idx = ni;
+	a->batch_cap = n;
+	return 0;
+}
+
+/* Announce what is due on one interface. Returns addresses sent or -errno. */
+static int tick_interface(struct vipd_announce *a, int ifindex, uint64_t now)
+{
+	struct bucket *b = NULL;
+	size_t n = 0;
+	int r;
+
+	if (a->opts.pace) {
+		b = bucket_get(a, ifindex);
+		if (!b)
+			return -ENOMEM;
+		bucket_refill(a, b, now);
+	}
+	for (size_t i = 0; i < a->n; i++) {
+		struct entry *e = &a->entries[i];
+		uint64_t cost = (uint64_t)packets_per(a, e) * MILLI;
+
+		if (e->ifindex != ifindex || e->next_ms > now)
+			continue;
+		if (b && b->tokens < cost) {
+			a->stats.deferred++;
+			continue;
+		}
+		if (b)
+			b->tokens -= cost;
+		a->batch[n] = e->addr;
+		a->batch_idx[n++] = i;
+	}
+	if (n == 0)
+		return 0;
+	r = a->send(a->data, ifindex, a->batch, n);
+	if (r < 0)
+		a->stats.errors++;
+	for (size_t k = 0; k < n; k++) {
+		struct entry *e = &a->entries[a->batch_idx[k]];
+
+		/* A failed send still advances the schedule: a persistent error
+		 * must not turn into a busy loop; the next slot retries. */
+		if (r >= 0 && k < (size_t)r) {
+			e->sent++;
+			a->stats.announced++;
+			a->stats.packets += packets_per(a, e);
+		}
+		entry_advance(a, e, now);
+	}
+	return r;
+}
+
+int vipd_announce_tick(struct vipd_announce *a, uint64_t now_ms)
+{
+	_cleanup_free_ int *ifs = NULL;
+	size_t n_ifs = 0;
+	int total = 0, first_err = 0, r;
+
+	r = batch_reserve(a, a->n);
+	if (r < 0)
+		return r;
+	ifs = malloc((a->n ? a->n : 1) * sizeof(*ifs));
+	if (!ifs)
+		return -ENOMEM;
+	/* The interfaces with something due, in the order they first appear. */
+	for (size_t i = 0; i < a->n; i++) {
+		bool seen = false;
+
+		if (a->entries[i].next_ms > now_ms)
+			continue;
+		for (size_t j = 0; j < n_ifs && !seen; j++)
+			seen = ifs[j] == a->entries[i].ifindex;
+		if (!seen)
+			ifs[n_ifs++] = a->entries[i].ifindex;
+	}
+	for (size_t k = 0; k < n_ifs; k++) {
+		r = tick_interface(a, ifs[k], now_ms);
+		if (r < 0 && first_err == 0)
+			first_err = r;
+		else if (r > 0)
+			total += r;
+	}
+	return first_err < 0 ? first_err : total;
+}
+
+uint64_t vipd_announce_next_due(const struct vipd_announce *a, uint64_t now_ms)
+{
+	uint64_t best = NEVER;
+
+	for (size_t i = 0; i < a->n; i++) {
+		const struct entry *e = &a->entries[i];
+		uint64_t t;
+
+		if (e->next_ms == NEVER)
+			continue;
+		t = e->next_ms > now_ms ? e->next_ms : now_ms;
+		t = paced_time(a, e->ifindex, packets_per(a, e), t);
+		if (t < best)
+			best = t;
+	}
+	return best;
+}
+
+size_t vipd_announce_count(const struct vipd_announce *a)
+{
+	return a->n;
+}
+
+int vipd_announce_get(const struct vipd_announce *a, size_t i, struct vipd_announce_entry *ret)
+{
+	const struct entry *e;
+
+	if (i >= a->n)
+		return -ENOENT;
+	e = &a->entries[i];
+	*ret = (struct vipd_announce_entry){
+		.addr = e->addr,
+		.ifindex = e->ifindex,
+		.sent = e->sent,
+		.repeats_left = e->repeats_left,
+		.last_ms = e->last_ms,
+		.next_ms = e->next_ms,
+	};
+	return 0;
+}
+
+void vipd_announce_get_stats(const struct vipd_announce *a, struct vipd_announce_stats *ret)
+{
+	*ret = a->stats;
+}
+
+const struct vipd_announce_opts *vipd_announce_get_opts(const struct vipd_announce *a)
+{
+	return &a->opts;
+}

@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vipd/control: the control socket's server side. A unix stream socket
+ * (mode 0660, owner root, group = the Security group) on the daemon's loop;
+ * every connection's peer must be root, the daemon's user, or a member of its
+ * group (primary or supplementary), else it gets one VIP_CTL_DENIED reply and
+ * is closed. Frames are vipd/ctlproto.h's. Connections, request size, output
+ * buffered per connection and idle time are bounded, and all I/O is
+ * non-blocking, so a slow or hostile client can never stall the loop: one
+ * whose pending output passes max_output is dropped.
+ *
+ * Commands are dispatched through a table the daemon supplies. `help` is
+ * built in (unless the table has its own): it lists the table's words, args
+ * and help.
+ */
+#ifndef VIPD_CONTROL_H
+#define VIPD_CONTROL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "ctlproto.h"
+#include "loop.h"
+
+struct vipd_control;
+struct vipd_control_conn;
+
+/* What a handler gets for one request. */
+struct vipd_control_call {
+	const char *const *args; /* the arguments after the command words; args[n_args] == NULL */
+	size_t n_args;
+	const char *const *argv; /* the whole request, argv[argc] == NULL */
+	size_t argc;
+	bool json;               /* the client asked for JSON */
+	struct vip_ctl_buf *out; /* append the reply body here (text, or one JSON document) */
+	void *userdata;          /* vipd_control_config.userdata */
+	struct vipd_control *control;
+	struct vipd_control_conn *conn; /* for vipd_control_subscribe() */
+};
+
+/*
+ * A command handler. Returns the reply status: 0 (VIP_CTL_OK), a positive
+ * exit status < 256 (the body says why), or -errno: then the status is
+ * VIP_CTL_FAILED and, when the handler wrote nothing, the server writes
+ * "error: <strerror>" (or {"error": "..."} for JSON). -EINVAL is a usage
+ * error (VIP_CTL_USAGE) and the command's usage line is appended when the
+ * body is empty.
+ */
+typedef int (*vipd_control_fn)(struct vipd_control_call *call);
+
+struct vipd_control_command {
+	const char *words;     /* "cluster duravip show": matched word by word */
+	vipd_control_fn fn;
+	const char *args;      /* usage of the arguments, e.g. "<ip> <node>"; NULL: none */
+	unsigned min_args;     /* arguments after the words, checked before fn runs */
+	unsigned max_args;
+	const char *help;      /* one line */
+};
+
+/* The identity of a peer, as the kernel reports it. */
+#define VIPD_CONTROL_MAX_GROUPS 256
+struct vipd_control_peer {
+	pid_t pid;
+	uid_t uid;
+	gid_t gid;
+	gid_t groups[VIPD_CONTROL_MAX_GROUPS]; /* supplementary groups */
+	size_t n_groups;
+};
+
+/*
+ * Read a peer's credentials from a connected socket: SO_PEERCRED, and the
+ * supplementary groups from SO_PEERGROUPS or, where that is missing, the
+ * Groups: line of /proc/<pid>/status. 0 or -errno.
+ */
+int vipd_control_peer_from_fd(int fd, struct vipd_control_peer *ret);
+
+struct vipd_control_config {
+	const char *path;          /* socket path; NULL: VIPD_DEFAULT_CONTROL */
+	uid_t daemon_uid;          /* the user vipd runs as after the drop */
+	gid_t gid;                 /* the Security group: socket group and allowed peers */
+	const char *group_name;    /* for the denial text; NULL: the number */
+	bool chown_socket;         /* chown root:gid (needs root); false in tests */
+	unsigned max_connections;  /* 0: 32 */
+	size_t max_request;        /* REQUEST payload bound; 0: VIP_CTL_MAX_REQUEST */
+	size_t max_output;         /* pending output per connection; 0: 2 * VIP_CTL_MAX_REPLY */
+	unsigned idle_timeout_ms;  /* close a connection idle this long (not a subscriber); 0: 60 s */
+	const struct vipd_control_command *commands;
+	size_t n_commands;
+	void *userdata;            /* passed to handlers */
+	/* Test hook: replaces vipd_control_peer_from_fd when set. */
+	int (*get_peer)(int fd, struct vipd_control_peer *ret, void *userdata);
+};
+
+/*
+ * Create the socket and start serving on loop. Must run before the
+ * privilege drop: creates the parent directory (mode 0750, root:gid when
+ * chown_socket) if missing, removes a stale socket, binds with mode 0660 and
+ * chowns it root:gid. The config is copied, with path and group_name; the
+ * command table and userdata must outlive the server. Returns 0 and *ret, or -errno (-ENAMETOOLONG for a
+ * path that does not fit sun_path; -EADDRINUSE when a live server answers on
+ * the path).
+ */
+int vipd_control_new(struct loop *loop, const struct vipd_control_config *cfg,
+		     struct vipd_control **ret);
+/*
+ * Same without a socket path (cfg->path ignored): serve only connections
+ * handed over with vipd_control_adopt. For tests (socketpair).
+ */
+int vipd_control_new_detached(struct loop *loop, const struct vipd_control_config *cfg,
+			      struct vipd_control **ret);
+/* Serve an already connected stream socket (takes ownership of fd, made
+ * non-blocking). Runs the peer check like accept does. 0 or -errno (fd closed). */
+int vipd_control_adopt(struct vipd_control *c, int fd);
+/* Close every connection and the listening socket, unlink the path (when
+ * allowed). Accepts NULL. */
+void vipd_control_free(struct vipd_control *c);
+
+/* The listening fd (-1 when detached). */
+int vipd_control_fd(const struct vipd_control *c);
+/* Open connections. */
+size_t vipd_control_n_connections(const struct vipd_control *c);
+
+/*
+ * From a handler: turn this connection into an event stream. The reply is
+ * sent with VIP_CTL_F_STREAM (its body, if any, first: e.g. a snapshot); the
+ * connection then only receives events and is exempt from the idle timeout.
+ * 0 or -EINVAL (not called from a handler).
+ */
+int vipd_control_subscribe(struct vipd_control_call *call);
+size_t vipd_control_n_subscribers(const struct vipd_control *c);
+
+/*
+ * Push one change to every subscriber: text (one line) to those that asked
+ * for text, json (one object) to those that asked for JSON; a missing final
+ * newline is added. Either may be NULL (those subscribers get nothing). A
+ * subscriber whose pending output passes max_output is dropped. Returns the
+ * number of subscribers the event was queued for, or -errno (-EINVAL: NUL or
+ * too long).
+ */
+int vipd_control_event(struct vipd_control *c, const char *text, const char *json);
+
+#endif

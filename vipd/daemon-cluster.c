@@ -1,0 +1,313 @@
+// SPDX-License-Identifier: MIT
+/*
+ * vipd/daemon: the cluster connection. The backend (cpg or solo) delivers
+ * views, messages and quorum through callbacks that feed the protocol; when
+ * corosync goes away the protocol behaves as alone and inquorate (its quorum
+ * policy decides what is released) and the daemon reconnects with back-off.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "daemon-internal.h"
+#include "log.h"
+
+#define RECONNECT_FIRST_MS 200u
+#define RECONNECT_MAX_MS 10000u
+
+static void be_view(void *data, const struct vip_cl_view *v)
+{
+	struct vipd_daemon *d = data;
+	uint64_t now = loop_now_ms();
+	char detail[96];
+	int r;
+
+	d->stats.view_changes++;
+	if (v->n_left > 0)
+		vipd_engine_mark_failover(d->engine, now);
+	r = vip_cl_proto_on_view(d->proto, v, now);
+	if (r < 0)
+		log_error_errno(r, "Failed to take the new view: %m");
+	log_info("View %llu: %zu member%s (%zu joined, %zu left)", (unsigned long long)v->ring_seq,
+		 v->n_members, v->n_members == 1 ? "" : "s", v->n_joined, v->n_left);
+	snprintf(detail, sizeof(detail), "members=%zu joined=%zu left=%zu", v->n_members, v->n_joined, v->n_left);
+	vipd_daemon_event(d, "view", NULL, detail);
+}
+
+static void be_message(void *data, const struct vip_cl_member *sender, const void *msg, size_t len)
+{
+	struct vipd_daemon *d = data;
+	int r = vip_cl_proto_on_message(d->proto, sender, msg, len, loop_now_ms());
+
+	if (r == -EBADMSG) {
+		d->stats.messages_bad++;
+		log_warning_ratelimit("Dropped a malformed %zu-byte message from node %u pid %u", len,
+				      sender->nodeid, sender->pid);
+	} else if (r == -EPROTONOSUPPORT) {
+		log_warning_ratelimit("Ignored a message of another protocol version from node %u", sender->nodeid);
+	} else if (r < 0) {
+		log_error_errno(r, "Failed to take a message: %m");
+	}
+}
+
+static void be_quorum(void *data, bool quorate)
+{
+	struct vipd_daemon *d = data;
+	int state = quorate ? 1 : 0;
+
+	/* Backends repeat the current value (after join, on views): log changes only. */
+	if (state == d->quorate_seen) {
+		vip_cl_proto_on_quorum(d->proto, quorate, loop_now_ms());
+		return;
+	}
+	d->quorate_seen = state;
+	if (quorate)
+		log_notice("This partition is quorate");
+	else
+		log_warning("This partition lost quorum: DuraVIPs are released per duravip_quorum_policy (%s)",
+			    vip_quorum_policy_to_string(d->cfg->cluster.quorum_policy));
+	vip_cl_proto_on_quorum(d->proto, quorate, loop_now_ms());
+	vipd_daemon_event(d, quorate ? "quorate" : "inquorate", NULL, NULL);
+}
+
+static void be_lost(void *data, int error)
+{
+	struct vipd_daemon *d = data;
+
+	log_error_errno(error, "Membership lost: the connection to %s broke (%m); reconnecting. "
+			       "A reconnect as user %s needs it allowed in corosync's uidgid configuration",
+			d->be_ops->name, d->cfg->security.user);
+	vip_cl_proto_on_lost(d->proto, loop_now_ms());
+	d->quorate_seen = -1;
+	d->be_lost = true;
+	vipd_daemon_event(d, "membership-lost", NULL, strerror(error < 0 ? -error : error));
+}
+
+static const struct vip_cl_backend_cbs callbacks = {
+	.view = be_view,
+	.message = be_message,
+	.quorum = be_quorum,
+	.lost = be_lost,
+};
+
+static void schedule_reconnect(struct vipd_daemon *d)
+{
+	if (d->reconnect_delay_ms == 0)
+		d->reconnect_delay_ms = RECONNECT_FIRST_MS;
+	if (d->t_reconnect)
+		loop_timer_arm(d->t_reconnect, d->reconnect_delay_ms, 0);
+	d->reconnect_delay_ms = d->reconnect_delay_ms * 2 > RECONNECT_MAX_MS ? RECONNECT_MAX_MS
+									: d->reconnect_delay_ms * 2;
+}
+
+void daemon_cluster_disconnect(struct vipd_daemon *d)
+{
+	if (!d->be)
+		return;
+	if (d->loop)
+		loop_remove_fd(d->loop, d->be_ops->fd(d->be));
+	d->be_ops->free(d->be);
+	d->be = NULL;
+	d->be_lost = false;
+}
+
+static void on_backend_fd(struct loop *l _unused_, int fd _unused_, uint32_t revents _unused_, void *data)
+{
+	struct vipd_daemon *d = data;
+	int r = d->be_ops->dispatch(d->be);
+
+	if (r < 0 || d->be_lost) {
+		if (!d->be_lost)
+			be_lost(d, r);
+		daemon_cluster_disconnect(d);
+		if (!d->stopping)
+			schedule_reconnect(d);
+		vipd_daemon_notify_status(d);
+	}
+	vipd_daemon_pump(d);
+}
+
+int daemon_cluster_connect(struct vipd_daemon *d, bool startup)
+{
+	const char *name = d->cfg->cluster.enabled ? "cpg" : "solo";
+	int r;
+
+	if (!d->be_ops) {
+		d->be_ops = d->opts.backend_ops ? d->opts.backend_ops : vip_cl_backend_find(name);
+		if (!d->be_ops)
+			return log_error_errno(-EOPNOTSUPP, "The %s membership backend is not built into this vipd",
+					       name);
+	}
+	r = d->be_ops->connect(&callbacks, d, &d->be);
+	if (r >= 0)
+		return 0;
+	d->be = NULL;
+	if (startup && strcmp(d->be_ops->name, "solo") == 0)
+		return log_error_errno(r, "Failed to start the solo backend: %m");
+	log_full_errno(startup ? LOG_WARNING : LOG_DEBUG, r,
+		       "Cannot connect to the %s membership engine (%m); retrying with back-off", d->be_ops->name);
+	return 0;
+}
+
+int daemon_cluster_join(struct vipd_daemon *d)
+{
+	int r;
+
+	if (!d->be) {
+		schedule_reconnect(d);
+		return 0;
+	}
+	r = d->be_ops->join(d->be, d->cfg->cluster.cluster_group);
+	if (r >= 0)
+		r = loop_add_fd(d->loop, d->be_ops->fd(d->be), EPOLLIN, on_backend_fd, d);
+	if (r >= 0) {
+		d->reconnect_delay_ms = 0;
+		return 0;
+	}
+	log_error_errno(r, "Failed to join group %s: %m", d->cfg->cluster.cluster_group);
+	d->be_ops->free(d->be);
+	d->be = NULL;
+	if (strcmp(d->be_ops->name, "solo") == 0)
+		return r;
+	schedule_reconnect(d);
+	return 0;
+}
+
+void daemon_on_reconnect_timer(struct loop *l _unused_, struct loop_timer *t _unused_, void *data)
+{
+	struct vipd_daemon *d = data;
+
+	if (d->be || d->stopping)
+		return;
+	daemon_cluster_connect(d, false);
+	if (!d->be) {
+		schedule_reconnect(d);
+		return;
+	}
+	if (daemon_cluster_join(d) < 0 || !d->be)
+		return;
+	d->stats.backend_reconnects++;
+	log_notice("Connected to the %s membership engine; joined group %s", d->be_ops->name,
+		   d->cfg->cluster.cluster_group);
+	vipd_daemon_notify_status(d);
+	vipd_daemon_pump(d);
+}
+
+/* ---------------------------------------------------------------- owner changes */
+
+struct daemon_owner {
+	struct vip_addr addr;
+	char *owner;
+	uint32_t flags;
+};
+
+static void owners_free(struct vipd_daemon *d)
+{
+	for (size_t i = 0; i < d->n_owners; i++)
+		free(d->owners[i].owner);
+	free(d->owners);
+	d->owners = NULL;
+	d->n_owners = 0;
+}
+
+void daemon_owners_free(struct vipd_daemon *d)
+{
+	owners_free(d);
+}
+
+/* More changes than this in one pass are summed up in one line (each at debug). */
+#define OWNER_LOG_EACH_MAX 16
+
+static void owner_changed(struct vipd_daemon *d, const struct vip_cl_vip_info *pi, const char *old, bool quiet)
+{
+	char a[VIP_ADDR_STRLEN], detail[2 * VIP_CL_NAME_MAX + 16];
+
+	vip_addr_to_string(&pi->addr, a, sizeof(a));
+	if (old && pi->owner) {
+		log_full(quiet ? LOG_DEBUG : LOG_INFO, "DuraVIP %s moved from %s to %s", a, old, pi->owner);
+		snprintf(detail, sizeof(detail), "%s->%s", old, pi->owner);
+		vipd_daemon_event(d, "moved", &pi->addr, detail);
+	} else if (pi->owner) {
+		log_debug("DuraVIP %s is owned by %s", a, pi->owner);
+		vipd_daemon_event(d, "owner", &pi->addr, pi->owner);
+	} else {
+		log_full(quiet ? LOG_DEBUG : LOG_INFO, "DuraVIP %s has no owner (was %s)", a, old);
+		vipd_daemon_event(d, "unowned", &pi->addr, old);
+	}
+}
+
+static void flags_changed(struct vipd_daemon *d, const struct vip_cl_vip_info *pi, uint32_t old)
+{
+	static const struct { uint32_t flag; int prio; const char *what; } bad[] = {
+		{ VIP_CL_F_CONFLICT, LOG_WARNING, "conflict: two or more members prefer it; no preference is used" },
+		{ VIP_CL_F_UNSAFE, LOG_WARNING, "UNSAFE: members disagree on which services use it" },
+		{ VIP_CL_F_BROKEN, LOG_ERR, "BROKEN: members disagree on its binding name; not managed" },
+	};
+	char a[VIP_ADDR_STRLEN];
+
+	vip_addr_to_string(&pi->addr, a, sizeof(a));
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		if ((pi->flags & bad[i].flag) && !(old & bad[i].flag)) {
+			log_full(bad[i].prio, "DuraVIP %s: %s", a, bad[i].what);
+			vipd_daemon_event(d, "state", &pi->addr, bad[i].what);
+		}
+	}
+}
+
+/* Owner changes since the last pass (a counting pass, so a mass move is one line). */
+static size_t count_owner_changes(struct vipd_daemon *d, size_t n)
+{
+	size_t changed = 0;
+
+	for (size_t i = 0; i < n && i < d->n_owners; i++) {
+		struct vip_cl_vip_info pi;
+
+		if (vip_cl_proto_vip(d->proto, i, &pi) == 0 && vip_addr_equal(&d->owners[i].addr, &pi.addr) &&
+		    !streq_ptr(d->owners[i].owner, pi.owner))
+			changed++;
+	}
+	return changed;
+}
+
+void daemon_watch_owners(struct vipd_daemon *d)
+{
+	size_t n = d->proto ? vip_cl_proto_n_vips(d->proto) : 0, changed;
+	bool quiet;
+
+	if (n != d->n_owners) {
+		owners_free(d);
+		d->owners = calloc(n ? n : 1, sizeof(*d->owners));
+		if (!d->owners)
+			return;
+		d->n_owners = n;
+		for (size_t i = 0; i < n; i++)
+			d->owners[i].addr.family = AF_UNSPEC;
+	}
+	changed = count_owner_changes(d, n);
+	quiet = changed > OWNER_LOG_EACH_MAX;
+	if (quiet)
+		log_info("%zu DuraVIPs changed owner", changed);
+	for (size_t i = 0; i < n; i++) {
+		struct daemon_owner *o = &d->owners[i];
+		struct vip_cl_vip_info pi;
+
+		if (vip_cl_proto_vip(d->proto, i, &pi) < 0)
+			continue;
+		if (!vip_addr_equal(&o->addr, &pi.addr)) {
+			/* New in this slot (start-up, reload): remember it without a message. */
+			free(o->owner);
+			*o = (struct daemon_owner){ .addr = pi.addr, .owner = pi.owner ? strdup(pi.owner) : NULL,
+						    .flags = pi.flags };
+			flags_changed(d, &pi, 0);
+			continue;
+		}
+		if (!streq_ptr(o->owner, pi.owner)) {
+			owner_changed(d, &pi, o->owner, quiet);
+			free(o->owner);
+			o->owner = pi.owner ? strdup(pi.owner) : NULL;
+		}
+		if (pi.flags != o->flags) {
+			flags_changed(d, &pi, o->flags);
+			o->flags = pi.flags;
+		}
+	}
+}

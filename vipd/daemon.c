@@ -1,0 +1,598 @@
+// SPDX-License-Identifier: MIT
+/*
+ * vipd/daemon: start-up, the input handlers and the planned stop (see
+ * daemon.h). The reload and the cluster connection live in daemon-reload.c
+ * and daemon-cluster.c; the console commands in commands.c.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "daemon-internal.h"
+#include "log.h"
+#include "privdrop.h"
+#include "sdnotify.h"
+#include "vipd-build.h"
+
+#define PUMP_MAX_ROUNDS 32
+#define RETRY_FAILED_MS 1000u
+#define RETRY_SEND_MS 20u
+#define REAPER_STOP_TIMEOUT_MS 1000u
+#define REAPER_MAX_RESTARTS 5u
+
+void daemon_log_diag(const struct vip_conf_diag *diag, struct vip_ctl_buf *out)
+{
+	for (size_t i = 0; i < diag->n; i++) {
+		const struct vip_conf_diagnostic *it = &diag->items[i];
+		_cleanup_free_ char *line = vip_conf_diagnostic_format(it);
+		const char *text = line ? line : it->message;
+
+		if (it->severity == VIP_CONF_ERROR)
+			log_error("%s", text);
+		else
+			log_warning("%s", text);
+		if (out)
+			vip_ctl_buf_printf(out, "%s\n", text);
+	}
+}
+
+int daemon_load(const struct vipd_daemon_opts *opts, struct vipd_config **ret, struct vip_ctl_buf *out)
+{
+	struct vip_conf_diag diag = { 0 };
+	struct vip_config_opts co = { .nodename = opts->nodename, .env_node_name = getenv("EC_NODE_NAME") };
+	int r = vip_config_load(opts->config_path, &co, ret, &diag);
+
+	daemon_log_diag(&diag, out);
+	if (r < 0 && diag.n_errors == 0) {
+		log_error_errno(r, "%s: %m", opts->config_path);
+		if (out)
+			vip_ctl_buf_printf(out, "%s: error: %s\n", opts->config_path, strerror(-r));
+	}
+	vip_conf_diag_clear(&diag);
+	return r;
+}
+
+int vipd_daemon_load_config(const struct vipd_daemon_opts *opts, struct vipd_config **ret)
+{
+	return daemon_load(opts, ret, NULL);
+}
+
+/* The announce schedule's send: one port call per batch. */
+static int announce_send(void *data, int ifindex, const struct vip_addr *addrs, size_t n)
+{
+	struct vipd_daemon *d = data;
+	_cleanup_free_ struct vip_port_announce *b = calloc(n ? n : 1, sizeof(*b));
+	int ok = 0, r;
+
+	if (!b)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		b[i].addr = addrs[i];
+		b[i].ifindex = ifindex;
+	}
+	r = d->port_ops->announce(d->port, b, n, vipd_announce_get_opts(d->announce)->mode);
+	for (size_t i = 0; i < n; i++) {
+		char buf[VIP_ADDR_STRLEN];
+
+		if (b[i].result >= 0) {
+			ok++;
+			continue;
+		}
+		log_warning_errno_ratelimit(b[i].result, "Failed to announce %s: %m",
+					    vip_addr_to_string(&b[i].addr, buf, sizeof(buf)));
+	}
+	if (r < 0 && ok == 0)
+		return r;
+	return ok;
+}
+
+static void engine_event(void *data, enum vipd_engine_event ev, const struct vip_addr *addr, const char *detail)
+{
+	vipd_daemon_event(data, vipd_engine_event_to_string(ev), addr, detail);
+}
+
+void vipd_daemon_event(struct vipd_daemon *d, const char *kind, const struct vip_addr *addr, const char *detail)
+{
+	char ts[64], a[VIP_ADDR_STRLEN] = "";
+	struct timespec now;
+	struct tm tm;
+	struct vip_ctl_buf text = { .max = VIP_CTL_MAX_EVENT }, json = { .max = VIP_CTL_MAX_EVENT };
+
+	if (!d->control || vipd_control_n_subscribers(d->control) == 0)
+		return;
+	clock_gettime(CLOCK_REALTIME, &now);
+	gmtime_r(&now.tv_sec, &tm);
+	snprintf(ts, sizeof(ts), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900, tm.tm_mon + 1,
+		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, now.tv_nsec / 1000000L);
+	if (addr)
+		vip_addr_to_string(addr, a, sizeof(a));
+	vip_ctl_buf_printf(&text, "%s %s%s%s%s%s\n", ts, kind, addr ? " " : "", a, detail ? " " : "",
+			   detail ? detail : "");
+	vip_ctl_buf_printf(&json, "{\"time\":\"%s\",\"event\":", ts);
+	vip_ctl_buf_json_string(&json, kind);
+	if (addr)
+		vip_ctl_buf_printf(&json, ",\"address\":\"%s\"", a);
+	if (detail) {
+		vip_ctl_buf_puts(&json, ",\"detail\":");
+		vip_ctl_buf_json_string(&json, detail);
+	}
+	vip_ctl_buf_puts(&json, "}\n");
+	if (vip_ctl_buf_append(&text, "", 1) == 0 && vip_ctl_buf_append(&json, "", 1) == 0)
+		vipd_control_event(d->control, (const char *)text.data, (const char *)json.data);
+	vip_ctl_buf_free(&text);
+	vip_ctl_buf_free(&json);
+}
+
+void vipd_daemon_notify_status(struct vipd_daemon *d)
+{
+	struct vipd_engine_metrics m;
+	struct vip_cl_status st = { 0 };
+
+	if (!d->engine)
+		return;
+	vipd_engine_get_metrics(d->engine, &m);
+	if (d->proto)
+		vip_cl_proto_status(d->proto, &st);
+	vipd_sd_notifyf("STATUS=%zu of %zu DuraVIPs owned here; %zu member%s in view%s", m.owned,
+			vipd_engine_n_vips(d->engine), d->proto ? vip_cl_proto_n_members(d->proto) : 0,
+			d->proto && vip_cl_proto_n_members(d->proto) == 1 ? "" : "s",
+			d->be ? "" : "; membership engine disconnected");
+	d->last_owned = m.owned;
+}
+
+static void arm_timers(struct vipd_daemon *d)
+{
+	uint64_t now = loop_now_ms(), t;
+
+	if (d->proto) {
+		t = vip_cl_proto_next_timeout(d->proto, now);
+		if (t == UINT64_MAX)
+			loop_timer_disarm(d->t_proto);
+		else
+			loop_timer_arm(d->t_proto, t, 0);
+	}
+	t = vipd_announce_next_due(d->announce, now);
+	if (t == UINT64_MAX)
+		loop_timer_disarm(d->t_announce);
+	else
+		loop_timer_arm_at(d->t_announce, t, 0);
+}
+
+/* Hand the protocol's queue out. Returns true when something was done. */
+static bool drain_actions(struct vipd_daemon *d, bool *blocked)
+{
+	struct vip_cl_action a;
+	bool progress = false;
+
+	while (d->proto && !*blocked && vip_cl_proto_peek(d->proto, &a)) {
+		if (a.type == VIP_CL_ACT_SEND && d->be) {
+			int r = d->be_ops->send(d->be, a.data, a.len);
+
+			if (r == -EAGAIN) {
+				/* Corosync flow control: keep it queued, retry soon. */
+				*blocked = true;
+				loop_timer_arm(d->t_retry, RETRY_SEND_MS, 0);
+				break;
+			}
+			if (r < 0)
+				log_warning_errno_ratelimit(r, "Failed to multicast a %zu-byte message: %m", a.len);
+		} else if (a.type == VIP_CL_ACT_HOLD && !d->stopping) {
+			vipd_engine_on_hold(d->engine, &a.addr);
+		} else if (a.type == VIP_CL_ACT_RELEASE && !d->stopping) {
+			vipd_engine_on_release(d->engine, &a.addr);
+		}
+		/* SEND while disconnected is dropped: the next view starts a new round. */
+		vip_cl_proto_pop(d->proto);
+		progress = true;
+	}
+	return progress;
+}
+
+void vipd_daemon_pump(struct vipd_daemon *d)
+{
+	bool blocked = false, failed = false;
+
+	for (int round = 0; round < PUMP_MAX_ROUNDS; round++) {
+		bool progress = drain_actions(d, &blocked);
+
+		/* After a failed reconcile only the queue is drained: the retry
+		 * timer brings the next attempt, so a stubborn error is no busy loop. */
+		if (!d->stopping && !failed && vipd_engine_is_dirty(d->engine)) {
+			int r = vipd_engine_reconcile(d->engine, loop_now_ms());
+
+			if (r < 0)
+				log_error_errno(r, "Reconcile failed: %m");
+			if (r != 0) {
+				failed = true;
+				if (!loop_timer_is_armed(d->t_retry))
+					loop_timer_arm(d->t_retry, RETRY_FAILED_MS, 0);
+			}
+			progress = true;
+		}
+		if (!progress)
+			break;
+	}
+	if (d->stopping)
+		return;
+	arm_timers(d);
+	daemon_watch_owners(d);
+	struct vipd_engine_metrics m;
+	vipd_engine_get_metrics(d->engine, &m);
+	if (m.owned != d->last_owned)
+		vipd_daemon_notify_status(d);
+}
+
+/* ---------------------------------------------------------------- loop callbacks */
+
+static void on_port_fd(struct loop *l _unused_, int fd _unused_, uint32_t revents _unused_, void *data)
+{
+	struct vipd_daemon *d = data;
+	int r = vipd_engine_drain_port(d->engine, loop_now_ms());
+
+	if (r < 0)
+		log_error_errno_ratelimit(r, "Failed to read address events: %m");
+	vipd_daemon_pump(d);
+}
+
+static void on_proto_timer(struct loop *l _unused_, struct loop_timer *t _unused_, void *data)
+{
+	struct vipd_daemon *d = data;
+
+	if (d->proto)
+		vip_cl_proto_on_tick(d->proto, loop_now_ms());
+	vipd_daemon_pump(d);
+}
+
+static void on_announce_timer(struct loop *l _unused_, struct loop_timer *t _unused_, void *data)
+{
+	struct vipd_daemon *d = data;
+
+	vipd_announce_tick(d->announce, loop_now_ms());
+	arm_timers(d);
+}
+
+static void on_check_timer(struct loop *l _unused_, struct loop_timer *t _unused_, void *data)
+{
+	struct vipd_daemon *d = data;
+	int r = vipd_engine_check_links(d->engine, loop_now_ms());
+
+	if (r < 0)
+		log_error_errno(r, "Link check failed: %m");
+	vipd_daemon_pump(d);
+}
+
+static void on_retry_timer(struct loop *l _unused_, struct loop_timer *t _unused_, void *data)
+{
+	vipd_daemon_pump(data);
+}
+
+static void on_stop_signal(struct loop *l _unused_, const struct signalfd_siginfo *si, void *data)
+{
+	log_notice("Received %s", strsignal((int)si->ssi_signo));
+	vipd_daemon_stop(data);
+}
+
+static void on_hup(struct loop *l _unused_, const struct signalfd_siginfo *si _unused_, void *data)
+{
+	log_notice("Received SIGHUP: reloading the configuration");
+	vipd_daemon_reload(data, NULL, false);
+}
+
+static void on_chld(struct loop *l _unused_, const struct signalfd_siginfo *si _unused_, void *data)
+{
+	struct vipd_daemon *d = data;
+	int st;
+
+	if (!vipd_reaper_reaped(&d->reaper, &st))
+		return;
+	if (d->stopping)
+		return;
+	log_error("The reaper exited (status %d): restarting it", WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+	if (d->stats.reaper_restarts++ < REAPER_MAX_RESTARTS && daemon_start_reaper(d) == 0)
+		return;
+	log_error("No reaper: if vipd dies now, its addresses stay plumbed");
+}
+
+/* ---------------------------------------------------------------- start-up */
+
+static int reaper_prepare(void *data)
+{
+	struct daemon_reaper_ctx *c = data;
+
+	return c->ops->open(&(struct vip_port_opts){ .flags = VIP_PORT_OPEN_NO_PACKET | VIP_PORT_OPEN_NO_MONITOR },
+			    &c->port);
+}
+
+static int reaper_flush(void *data)
+{
+	struct daemon_reaper_ctx *c = data;
+
+	return c->ops->flush_tagged(c->port, 0);
+}
+
+static void reaper_stopped(void *data)
+{
+	struct daemon_reaper_ctx *c = data;
+
+	if (c->pid_file)
+		unlink(c->pid_file);
+}
+
+int daemon_start_reaper(struct vipd_daemon *d)
+{
+	static const struct vipd_reaper_ops ops = {
+		.prepare = reaper_prepare, .flush = reaper_flush, .stopped = reaper_stopped,
+	};
+
+	d->reaper_ctx.ops = d->port_ops;
+	d->reaper_ctx.port = NULL;
+	d->reaper_ctx.pid_file = d->opts.pid_file;
+	return vipd_reaper_start(&d->reaper, &ops, &d->reaper_ctx, NULL, 0);
+}
+
+static int setup_control(struct vipd_daemon *d)
+{
+	size_t n;
+	const struct vipd_control_command *cmds = vipd_daemon_commands(&n);
+	struct vipd_control_config cc = {
+		.path = d->opts.control_path,
+		.daemon_uid = d->cfg->security.uid,
+		.gid = d->cfg->security.gid,
+		.group_name = d->cfg->security.group,
+		.chown_socket = d->opts.chown_control,
+		.commands = cmds,
+		.n_commands = n,
+		.userdata = d,
+	};
+	int r;
+
+	if (d->opts.no_control)
+		return 0;
+	r = vipd_control_new(d->loop, &cc, &d->control);
+	if (r < 0)
+		return log_error_errno(r, "Failed to open the control socket %s: %m",
+				       d->opts.control_path ? d->opts.control_path : VIPD_DEFAULT_CONTROL);
+	return 0;
+}
+
+static int setup_core(struct vipd_daemon *d)
+{
+	struct vipd_announce_opts ao;
+	struct vipd_engine_deps deps;
+	int r;
+
+	r = loop_new(&d->loop);
+	if (r < 0)
+		return log_error_errno(r, "Failed to create the event loop: %m");
+	d->started_ms = d->config_since_ms = loop_now_ms();
+	d->port_ops = d->opts.port_ops ? d->opts.port_ops : vip_port_native();
+	r = d->port_ops->open(NULL, &d->port);
+	if (r < 0)
+		return log_error_errno(r, "Failed to open the %s port (rtnetlink and packet sockets): %m",
+				       d->port_ops->name);
+	vipd_announce_opts_from_config(&d->cfg->cluster, &ao);
+	r = vipd_announce_new(&ao, announce_send, d, &d->announce);
+	if (r < 0)
+		return log_error_errno(r, "Out of memory: %m");
+	deps = (struct vipd_engine_deps){
+		.port_ops = d->port_ops,
+		.port = d->port,
+		.announce = d->announce,
+		.event = engine_event,
+		.event_data = d,
+		.clock = loop_now_ms,
+	};
+	r = vipd_engine_new(&deps, d->cfg, &d->engine);
+	if (r < 0)
+		return log_error_errno(r, "Out of memory: %m");
+	r = vip_cl_proto_new(d->cfg, &d->proto);
+	if (r < 0)
+		return log_error_errno(r, "Failed to set up the ownership protocol: %m");
+	vipd_engine_set_proto(d->engine, d->proto);
+	return 0;
+}
+
+static int setup_timers(struct vipd_daemon *d)
+{
+	struct { struct loop_timer **t; loop_timer_cb cb; } tt[] = {
+		{ &d->t_proto, on_proto_timer },   { &d->t_announce, on_announce_timer },
+		{ &d->t_check, on_check_timer },   { &d->t_retry, on_retry_timer },
+		{ &d->t_reconnect, daemon_on_reconnect_timer },
+	};
+	int r;
+
+	for (size_t i = 0; i < ARRAY_SIZE(tt); i++) {
+		r = loop_timer_new(d->loop, tt[i].cb, d, tt[i].t);
+		if (r < 0)
+			return log_error_errno(r, "Failed to create a timer: %m");
+	}
+	return daemon_arm_check_timer(d);
+}
+
+int daemon_arm_check_timer(struct vipd_daemon *d)
+{
+	uint32_t ms = d->cfg->cluster.if_check_interval_ms ? d->cfg->cluster.if_check_interval_ms : 30000;
+
+	return loop_timer_arm(d->t_check, ms, ms);
+}
+
+static int setup_signals(struct vipd_daemon *d)
+{
+	int r = 0;
+
+	signal(SIGPIPE, SIG_IGN);
+	r = r ?: loop_add_signal(d->loop, SIGTERM, on_stop_signal, d);
+	r = r ?: loop_add_signal(d->loop, SIGINT, on_stop_signal, d);
+	r = r ?: loop_add_signal(d->loop, SIGHUP, on_hup, d);
+	r = r ?: loop_add_signal(d->loop, SIGCHLD, on_chld, d);
+	if (r < 0)
+		return log_error_errno(r, "Failed to set up signals: %m");
+	return 0;
+}
+
+static int drop_privileges(struct vipd_daemon *d)
+{
+	struct vip_privdrop_needs needs;
+	struct vip_privdrop_result res = { 0 };
+	_cleanup_free_ char *id = NULL;
+	int r;
+
+	if (d->opts.no_drop)
+		return 0;
+	vip_privdrop_needs_from_config(d->cfg, &needs);
+	r = vip_privdrop(&d->cfg->security, &needs, &res);
+	for (size_t i = 0; i < res.n_msgs; i++)
+		log_full(res.msgs[i].prio, "%s", res.msgs[i].text);
+	if (r < 0 && res.error[0])
+		return log_error_errno(r, "Failed to drop privileges: %s", res.error);
+	if (r < 0)
+		return log_error_errno(r, "Failed to drop privileges: %m");
+	if (vip_privdrop_identity(&id) == 0)
+		log_info("Running as %s", id);
+	return 0;
+}
+
+int vipd_daemon_setup(struct vipd_daemon *d, const struct vipd_daemon_opts *opts)
+{
+	int r;
+
+	*d = (struct vipd_daemon){ .opts = *opts, .reaper = { .fd = -1 }, .quorate_seen = -1 };
+	r = daemon_load(opts, &d->cfg, NULL);
+	if (r < 0)
+		return r;
+	r = setup_core(d);
+	if (r < 0)
+		return r;
+	r = setup_control(d);
+	if (r < 0)
+		return r;
+	r = daemon_cluster_connect(d, true);
+	if (r < 0)
+		return r;
+	r = vipd_engine_clean_slate(d->engine);
+	if (r < 0)
+		return log_error_errno(r, "Failed to remove DuraVIPs left from before: %m");
+	if (r > 0)
+		log_notice("Clean slate: removed %d DuraVIP address%s left from before", r, r == 1 ? "" : "es");
+	r = setup_signals(d);
+	if (r < 0)
+		return r;
+	if (!opts->no_reaper) {
+		r = daemon_start_reaper(d);
+		if (r < 0)
+			return log_error_errno(r, "Failed to start the reaper: %m");
+	}
+	r = drop_privileges(d);
+	if (r < 0)
+		return r;
+	r = vipd_engine_start(d->engine, loop_now_ms());
+	if (r < 0)
+		return log_error_errno(r, "Failed to read the system's addresses: %m");
+	r = loop_add_fd(d->loop, d->port_ops->event_fd(d->port), EPOLLIN, on_port_fd, d);
+	if (r < 0)
+		return log_error_errno(r, "Failed to watch address events: %m");
+	r = setup_timers(d);
+	if (r < 0)
+		return r;
+	r = daemon_cluster_join(d);
+	if (r < 0)
+		return r;
+	log_notice("vipd %s started: node %s, %s backend, group %s, %zu DuraVIP%s", VIPD_VERSION,
+		   d->cfg->cluster.nodename, d->be_ops->name, d->cfg->cluster.cluster_group, d->cfg->n_duravips,
+		   d->cfg->n_duravips == 1 ? "" : "s");
+	vipd_daemon_pump(d);
+	return 0;
+}
+
+int vipd_daemon_run(struct vipd_daemon *d)
+{
+	int r;
+
+	vipd_sd_notify("READY=1");
+	vipd_daemon_notify_status(d);
+	r = loop_run(d->loop);
+	if (r < 0) {
+		log_error_errno(r, "Event loop failed: %m");
+		vipd_daemon_stop(d);
+		return 1;
+	}
+	return r;
+}
+
+/* ---------------------------------------------------------------- stop */
+
+static void flush_sends(struct vipd_daemon *d)
+{
+	struct vip_cl_action a;
+
+	/* Bounded: at most 50 flow-control retries 10 ms apart. */
+	for (int tries = 0; d->proto && vip_cl_proto_peek(d->proto, &a) && tries < 50;) {
+		if (a.type == VIP_CL_ACT_SEND && d->be) {
+			int r = d->be_ops->send(d->be, a.data, a.len);
+
+			if (r == -EAGAIN) {
+				tries++;
+				d->be_ops->dispatch(d->be);
+				nanosleep(&(struct timespec){ .tv_nsec = 10000000L }, NULL);
+				continue;
+			}
+		}
+		vip_cl_proto_pop(d->proto);
+	}
+}
+
+void vipd_daemon_stop(struct vipd_daemon *d)
+{
+	uint64_t now = loop_now_ms();
+	int r;
+
+	if (d->stopping)
+		return;
+	d->stopping = true;
+	vipd_sd_notify("STOPPING=1");
+	log_notice("Stopping: releasing every DuraVIP and leaving the group");
+	if (d->engine) {
+		r = vipd_engine_release_all(d->engine, now);
+		if (r < 0)
+			log_error_errno(r, "Failed to release every DuraVIP: %m");
+	}
+	flush_sends(d);
+	if (d->be) {
+		r = d->be_ops->leave(d->be);
+		if (r < 0)
+			log_warning_errno(r, "Failed to leave the group: %m");
+	}
+	r = vipd_reaper_stop(&d->reaper, REAPER_STOP_TIMEOUT_MS);
+	if (r < 0)
+		log_warning_errno(r, "Failed to stop the reaper cleanly: %m");
+	if (d->loop)
+		loop_exit(d->loop, 0);
+}
+
+void vipd_daemon_free(struct vipd_daemon *d)
+{
+	if (d->reaper.pid > 0 || d->reaper.fd >= 0)
+		vipd_reaper_stop(&d->reaper, REAPER_STOP_TIMEOUT_MS);
+	vipd_control_free(d->control);
+	daemon_cluster_disconnect(d);
+	vip_cl_proto_free(d->proto);
+	vipd_engine_free(d->engine);
+	vipd_announce_free(d->announce);
+	loop_timer_free(d->t_proto);
+	loop_timer_free(d->t_announce);
+	loop_timer_free(d->t_check);
+	loop_timer_free(d->t_retry);
+	loop_timer_free(d->t_reconnect);
+	if (d->port && d->loop)
+		loop_remove_fd(d->loop, d->port_ops->event_fd(d->port));
+	if (d->port)
+		d->port_ops->close(d->port);
+	loop_free(d->loop);
+	vip_config_free(d->cfg);
+	daemon_owners_free(d);
+	*d = (struct vipd_daemon){ .reaper = { .fd = -1 } };
+}

@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vipd/engine internals shared by engine.c (addresses, reconcile) and
+ * engine-links.c (targets, link checks). Not a public header.
+ */
+#ifndef VIPD_ENGINE_INTERNAL_H
+#define VIPD_ENGINE_INTERNAL_H
+
+#include "engine.h"
+
+/* One configured DuraVIP. */
+struct engine_vip {
+	struct vip_addr addr;
+	/* target: where it goes (from the port's resolve) */
+	int ifindex;                 /* 0: unresolved */
+	unsigned prefix;
+	char ifname[VIP_PORT_NAME_MAX];
+	char label[VIP_PORT_NAME_MAX];
+	int resolve_error;           /* last resolve error, 0 when resolved */
+	/* observed */
+	int obs_ifindex;             /* link it is plumbed on now, 0: absent */
+	unsigned obs_prefix;
+	unsigned expect_del;         /* ADDR_DEL echoes still due for our own removals */
+	uint64_t since;              /* plumbed since */
+	/* protocol */
+	bool release_pending;        /* RELEASE seen: tell local_released once gone */
+};
+
+/* One link a DuraVIP goes on. */
+struct engine_link {
+	int ifindex;
+	char ifname[VIP_PORT_NAME_MAX];
+	bool up;
+	unsigned down_checks;        /* consecutive checks that found it down */
+	bool unavailable;            /* given up after if_down_limit checks */
+};
+
+struct vipd_engine {
+	struct vipd_engine_deps deps;
+	const struct vipd_config *cfg;
+	struct engine_vip *vips;     /* sorted by address */
+	size_t n_vips;
+	struct engine_link *links;
+	size_t n_links;
+	struct vip_port_table strays; /* vipd-tagged addresses not configured: to remove */
+	bool dirty;
+	bool unavail_dirty;          /* the unavailable set changed: tell the protocol */
+	bool failover_armed;
+	uint64_t failover_since;
+	bool failover_acquired;      /* something was plumbed since the mark */
+	struct vipd_engine_metrics m;
+};
+
+/* Work lists of one reconcile (or of a release). */
+struct plan {
+	struct vip_port_req *rm, *add;
+	struct engine_vip **rm_vip, **add_vip; /* NULL for a stray */
+	size_t n_rm, n_add;
+};
+
+/* engine.c */
+struct engine_vip *engine_vip_find(struct vipd_engine *e, const struct vip_addr *a);
+int engine_cmp_vip(const void *a, const void *b);
+/* Entries for every DuraVIP of cfg, sorted, unresolved and unobserved. 0 or -ENOMEM. */
+int engine_vips_from_config(const struct vipd_config *cfg, struct engine_vip **ret, size_t *ret_n);
+/* Does the protocol want v here? */
+bool engine_is_wanted(const struct vipd_engine *e, const struct engine_vip *v);
+void engine_req_from(struct vip_port_req *q, const struct vip_addr *a, unsigned prefix, int ifindex,
+		     const char *label);
+void engine_plan_free(struct plan *p);
+/* Apply p's removals and account for them. Returns the number that failed. */
+int engine_apply_removes(struct vipd_engine *e, struct plan *p, uint64_t now);
+void engine_emit(struct vipd_engine *e, enum vipd_engine_event ev, const struct vip_addr *addr,
+		 const char *detail);
+
+/* engine-links.c */
+/* Resolve one DuraVIP's target (logs a change of error once). */
+void engine_resolve(struct vipd_engine *e, struct engine_vip *v);
+/* Rebuild the link list from the resolved targets, keeping known states. 0 or -ENOMEM. */
+int engine_links_rebuild(struct vipd_engine *e);
+struct engine_link *engine_link_find(const struct vipd_engine *e, int ifindex);
+/* Can this node host v now (resolved and its link not given up)? */
+bool engine_vip_available(const struct vipd_engine *e, const struct engine_vip *v);
+/* Tell the protocol the unavailable set when it changed. 0 or -errno. */
+int engine_push_unavailable(struct vipd_engine *e, uint64_t now);
+/* A LINK_* port event. */
+void engine_on_link_event(struct vipd_engine *e, const struct vip_port_event *ev, uint64_t now);
+
+#endif

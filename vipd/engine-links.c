@@ -1,0 +1,242 @@
+// SPDX-License-Identifier: MIT
+/*
+ * vipd/engine: where each DuraVIP goes and whether its link can carry it.
+ *
+ * A link that goes down is not given up at once (a flapping cable must not
+ * move addresses around the cluster): it is checked every if_check_interval
+ * and only after if_down_limit checks in a row found it down are its
+ * DuraVIPs declared unavailable, released and left to another member. Link
+ * up makes them eligible again at once.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine-internal.h"
+#include "log.h"
+
+static const char *addr_str(const struct vip_addr *a, char *buf)
+{
+	return vip_addr_to_string(a, buf, VIP_ADDR_STRLEN);
+}
+
+void engine_resolve(struct vipd_engine *e, struct engine_vip *v)
+{
+	struct vip_port_target t;
+	char buf[VIP_ADDR_STRLEN];
+	int r;
+
+	r = e->deps.port_ops->resolve(e->deps.port, &v->addr, e->cfg, &t);
+	if (r < 0) {
+		if (r != v->resolve_error)
+			log_warning_errno(r, "Cannot place DuraVIP %s on any interface: %m", addr_str(&v->addr, buf));
+		if (v->ifindex != 0 || r != v->resolve_error)
+			e->unavail_dirty = e->dirty = true;
+		v->resolve_error = r;
+		v->ifindex = 0;
+		v->ifname[0] = '\0';
+		v->label[0] = '\0';
+		return;
+	}
+	/* The prefix is the configuration's (Topology cidrmask, else /32 or /128);
+	 * the port's answer only says which link. */
+	if (v->resolve_error != 0 || v->ifindex != t.ifindex) {
+		if (v->resolve_error < 0)
+			log_info("DuraVIP %s goes on %s", addr_str(&v->addr, buf), t.ifname);
+		e->unavail_dirty = e->dirty = true;
+	}
+	v->resolve_error = 0;
+	v->ifindex = t.ifindex;
+	snprintf(v->ifname, sizeof(v->ifname), "%s", t.ifname);
+	snprintf(v->label, sizeof(v->label), "%s", t.label);
+}
+
+struct engine_link *engine_link_find(const struct vipd_engine *e, int ifindex)
+{
+	for (size_t i = 0; i < e->n_links; i++)
+		if (e->links[i].ifindex == ifindex)
+			return &e->links[i];
+	return NULL;
+}
+
+int engine_links_rebuild(struct vipd_engine *e)
+{
+	struct engine_link *nl = calloc(e->n_vips + 1, sizeof(*nl));
+	size_t n = 0;
+
+	if (!nl)
+		return -ENOMEM;
+	for (size_t i = 0; i < e->n_vips; i++) {
+		const struct engine_vip *v = &e->vips[i];
+		const struct engine_link *old;
+		bool seen = false;
+
+		if (v->ifindex <= 0)
+			continue;
+		for (size_t j = 0; j < n && !seen; j++)
+			seen = nl[j].ifindex == v->ifindex;
+		if (seen)
+			continue;
+		old = engine_link_find(e, v->ifindex);
+		if (old) {
+			nl[n++] = *old;
+			continue;
+		}
+		struct vip_port_link l;
+		nl[n] = (struct engine_link){ .ifindex = v->ifindex, .up = true };
+		snprintf(nl[n].ifname, sizeof(nl[n].ifname), "%s", v->ifname);
+		if (e->deps.port_ops->link_get(e->deps.port, v->ifindex, &l) == 0)
+			nl[n].up = l.up;
+		n++;
+	}
+	free(e->links);
+	e->links = nl;
+	e->n_links = n;
+	return 0;
+}
+
+bool engine_vip_available(const struct vipd_engine *e, const struct engine_vip *v)
+{
+	const struct engine_link *l;
+
+	if (v->ifindex <= 0)
+		return false;
+	l = engine_link_find(e, v->ifindex);
+	return !l || !l->unavailable;
+}
+
+int engine_push_unavailable(struct vipd_engine *e, uint64_t now)
+{
+	_cleanup_free_ struct vip_addr *a = NULL;
+	size_t n = 0;
+
+	if (!e->unavail_dirty || !e->deps.proto)
+		return 0;
+	a = calloc(e->n_vips + 1, sizeof(*a));
+	if (!a)
+		return -ENOMEM;
+	for (size_t i = 0; i < e->n_vips; i++)
+		if (!engine_vip_available(e, &e->vips[i]))
+			a[n++] = e->vips[i].addr;
+	e->unavail_dirty = false;
+	e->dirty = true;
+	return vip_cl_proto_set_unavailable(e->deps.proto, a, n, now);
+}
+
+static void link_back(struct vipd_engine *e, struct engine_link *l)
+{
+	l->down_checks = 0;
+	if (!l->unavailable)
+		return;
+	l->unavailable = false;
+	log_notice("Link %s is up again: its DuraVIPs are eligible", l->ifname);
+	engine_emit(e, VIPD_EV_LINK_UP, NULL, l->ifname);
+	e->unavail_dirty = e->dirty = true;
+}
+
+/* The link is gone: its DuraVIPs have no target until it is resolved again. */
+static void link_gone(struct vipd_engine *e, int ifindex)
+{
+	struct engine_link *l = engine_link_find(e, ifindex);
+
+	if (!l)
+		return;
+	log_warning("Link %s is gone: its DuraVIPs are unavailable until it returns", l->ifname);
+	engine_emit(e, VIPD_EV_LINK_DOWN, NULL, l->ifname);
+	for (size_t i = 0; i < e->n_vips; i++) {
+		struct engine_vip *v = &e->vips[i];
+
+		if (v->obs_ifindex == ifindex) {
+			v->obs_ifindex = 0;
+			v->expect_del = 0;
+		}
+		if (v->ifindex == ifindex) {
+			v->ifindex = 0;
+			v->resolve_error = -ENODEV;
+		}
+	}
+	*l = e->links[--e->n_links];
+	e->unavail_dirty = e->dirty = true;
+}
+
+/* Retry the DuraVIPs without a target; rebuild the link list when one got one. */
+static void resolve_missing(struct vipd_engine *e)
+{
+	bool changed = false;
+
+	for (size_t i = 0; i < e->n_vips; i++) {
+		if (e->vips[i].ifindex > 0)
+			continue;
+		engine_resolve(e, &e->vips[i]);
+		changed |= e->vips[i].ifindex > 0;
+	}
+	if (changed)
+		engine_links_rebuild(e);
+}
+
+void engine_on_link_event(struct vipd_engine *e, const struct vip_port_event *ev, uint64_t now)
+{
+	struct engine_link *l = engine_link_find(e, ev->ifindex);
+
+	switch (ev->type) {
+	case VIP_PORT_EV_LINK_UP:
+		if (l) {
+			l->up = true;
+			link_back(e, l);
+		}
+		resolve_missing(e);
+		break;
+	case VIP_PORT_EV_LINK_DOWN:
+		if (l) {
+			l->up = false;
+			log_info("Link %s is down; its DuraVIPs are released after %u checks", l->ifname,
+				 e->cfg->cluster.if_down_limit ? e->cfg->cluster.if_down_limit : 1);
+		}
+		break;
+	case VIP_PORT_EV_LINK_GONE:
+		link_gone(e, ev->ifindex);
+		break;
+	case VIP_PORT_EV_LINK_MAC:
+		/* The LAN's caches point at the old MAC: announce again. */
+		for (size_t i = 0; i < e->n_vips && e->deps.announce; i++)
+			if (e->vips[i].obs_ifindex == ev->ifindex && e->vips[i].ifindex == ev->ifindex)
+				vipd_announce_add(e->deps.announce, &e->vips[i].addr, ev->ifindex, now);
+		break;
+	default:
+		break;
+	}
+}
+
+int vipd_engine_check_links(struct vipd_engine *e, uint64_t now)
+{
+	unsigned limit = e->cfg->cluster.if_down_limit ? e->cfg->cluster.if_down_limit : 1;
+
+	for (size_t i = 0; i < e->n_links; i++) {
+		struct engine_link *l = &e->links[i];
+		struct vip_port_link pl;
+		int r = e->deps.port_ops->link_get(e->deps.port, l->ifindex, &pl);
+
+		if (r == -ENODEV) {
+			link_gone(e, l->ifindex);
+			i--; /* the last link moved into slot i */
+			continue;
+		}
+		if (r == 0)
+			l->up = pl.up;
+		if (l->up) {
+			link_back(e, l);
+			continue;
+		}
+		l->down_checks++;
+		if (l->down_checks < limit || l->unavailable)
+			continue;
+		l->unavailable = true;
+		e->m.link_releases++;
+		log_warning("Link %s has been down for %u checks: releasing its DuraVIPs to the group",
+			    l->ifname, l->down_checks);
+		engine_emit(e, VIPD_EV_LINK_DOWN, NULL, l->ifname);
+		e->unavail_dirty = e->dirty = true;
+	}
+	resolve_missing(e);
+	return engine_push_unavailable(e, now);
+}

@@ -1,0 +1,509 @@
+// SPDX-License-Identifier: MIT
+/*
+ * vipd/engine: desired vs observed, level-triggered (see engine.h).
+ *
+ * The observed state of each DuraVIP is one field (the link it is on), kept
+ * from port events and rebuilt from a dump on start and after a resync. A
+ * reconcile walks the DuraVIPs once, builds one remove batch and one add
+ * batch, and applies them; anything that failed stays different and is
+ * retried by the next reconcile.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine-internal.h"
+#include "log.h"
+
+/* Batches larger than this are logged as one summary line (each address at debug):
+ * ten thousand log lines would slow the failover they describe. */
+#define LOG_EACH_MAX 16
+/* A failover mark older than this measures nothing (this node took nothing). */
+#define FAILOVER_MARK_TTL_MS 10000u
+
+static const char *const event_names[_VIPD_EV_MAX] = {
+	[VIPD_EV_ACQUIRED] = "acquired",
+	[VIPD_EV_RELEASED] = "released",
+	[VIPD_EV_PUT_BACK] = "put-back",
+	[VIPD_EV_STRAY] = "stray-removed",
+	[VIPD_EV_LINK_DOWN] = "link-down",
+	[VIPD_EV_LINK_UP] = "link-up",
+	[VIPD_EV_RESYNC] = "resync",
+	[VIPD_EV_ERROR] = "error",
+};
+
+const char *vipd_engine_event_to_string(enum vipd_engine_event ev)
+{
+	return (unsigned)ev < _VIPD_EV_MAX ? event_names[ev] : NULL;
+}
+
+void engine_emit(struct vipd_engine *e, enum vipd_engine_event ev, const struct vip_addr *addr,
+		 const char *detail)
+{
+	if (e->deps.event)
+		e->deps.event(e->deps.event_data, ev, addr, detail);
+}
+
+int engine_cmp_vip(const void *a, const void *b)
+{
+	return vip_addr_cmp(&((const struct engine_vip *)a)->addr, &((const struct engine_vip *)b)->addr);
+}
+
+struct engine_vip *engine_vip_find(struct vipd_engine *e, const struct vip_addr *a)
+{
+	struct engine_vip key = { .addr = *a };
+
+	return bsearch(&key, e->vips, e->n_vips, sizeof(key), engine_cmp_vip);
+}
+
+/* Entries for every DuraVIP of cfg, unresolved and unobserved. */
+int engine_vips_from_config(const struct vipd_config *cfg, struct engine_vip **ret, size_t *ret_n)
+{
+	struct engine_vip *v = calloc(cfg->n_duravips ? cfg->n_duravips : 1, sizeof(*v));
+
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < cfg->n_duravips; i++) {
+		v[i].addr = cfg->duravips[i].addr;
+		v[i].prefix = cfg->duravips[i].prefix;
+		v[i].resolve_error = 1; /* not tried yet */
+	}
+	qsort(v, cfg->n_duravips, sizeof(*v), engine_cmp_vip);
+	*ret = v;
+	*ret_n = cfg->n_duravips;
+	return 0;
+}
+
+int vipd_engine_new(const struct vipd_engine_deps *deps, const struct vipd_config *cfg,
+		    struct vipd_engine **ret)
+{
+	struct vipd_engine *e = calloc(1, sizeof(*e));
+	int r;
+
+	if (!e)
+		return -ENOMEM;
+	e->deps = *deps;
+	e->cfg = cfg;
+	r = engine_vips_from_config(cfg, &e->vips, &e->n_vips);
+	if (r < 0) {
+		free(e);
+		return r;
+	}
+	e->dirty = true;
+	e->unavail_dirty = true;
+	*ret = e;
+	return 0;
+}
+
+void vipd_engine_free(struct vipd_engine *e)
+{
+	if (!e)
+		return;
+	free(e->vips);
+	free(e->links);
+	vip_port_table_clear(&e->strays);
+	free(e);
+}
+
+void vipd_engine_set_proto(struct vipd_engine *e, struct vip_cl_proto *proto)
+{
+	e->deps.proto = proto;
+	e->unavail_dirty = true;
+	e->dirty = true;
+}
+
+bool engine_is_wanted(const struct vipd_engine *e, const struct engine_vip *v)
+{
+	return e->deps.proto && vip_cl_proto_wants(e->deps.proto, &v->addr);
+}
+
+void engine_req_from(struct vip_port_req *q, const struct vip_addr *a, unsigned prefix, int ifindex,
+		     const char *label)
+{
+	memset(q, 0, sizeof(*q));
+	q->addr = *a;
+	q->prefix = prefix;
+	q->ifindex = ifindex;
+	if (label)
+		snprintf(q->label, sizeof(q->label), "%s", label);
+}
+
+/* Record that a is on link ifindex (dump or ADDR_NEW). */
+static void observe_new(struct vipd_engine *e, const struct vip_port_addr *a)
+{
+	struct engine_vip *v = engine_vip_find(e, &a->addr);
+
+	if (v) {
+		/* Keep the target link when it is there too. */
+		if (v->obs_ifindex != v->ifindex || v->ifindex == 0) {
+			v->obs_ifindex = a->ifindex;
+			v->obs_prefix = a->prefix;
+		}
+		e->dirty = true;
+		return;
+	}
+	if (a->ours && !vip_port_table_find(&e->strays, &a->addr, a->ifindex)) {
+		vip_port_table_add(&e->strays, a);
+		e->dirty = true;
+	}
+}
+
+int vipd_engine_resync(struct vipd_engine *e, uint64_t now)
+{
+	struct vip_port_table t = { 0 };
+	int r;
+
+	r = e->deps.port_ops->dump(e->deps.port, 0, &t);
+	if (r < 0) {
+		e->m.netlink_errors++;
+		return r;
+	}
+	for (size_t i = 0; i < e->n_vips; i++) {
+		e->vips[i].obs_ifindex = 0;
+		e->vips[i].expect_del = 0;
+	}
+	vip_port_table_clear(&e->strays);
+	for (size_t i = 0; i < t.n; i++)
+		observe_new(e, &t.items[i]);
+	vip_port_table_clear(&t);
+	for (size_t i = 0; i < e->n_links; i++) {
+		struct vip_port_link l;
+
+		if (e->deps.port_ops->link_get(e->deps.port, e->links[i].ifindex, &l) == 0)
+			e->links[i].up = l.up;
+	}
+	(void)now;
+	e->dirty = true;
+	return 0;
+}
+
+int vipd_engine_start(struct vipd_engine *e, uint64_t now)
+{
+	int r;
+
+	for (size_t i = 0; i < e->n_vips; i++)
+		engine_resolve(e, &e->vips[i]);
+	r = engine_links_rebuild(e);
+	if (r < 0)
+		return r;
+	r = vipd_engine_resync(e, now);
+	if (r < 0)
+		return r;
+	e->unavail_dirty = true;
+	return engine_push_unavailable(e, now);
+}
+
+void vipd_engine_on_hold(struct vipd_engine *e, const struct vip_addr *addr)
+{
+	struct engine_vip *v = engine_vip_find(e, addr);
+
+	if (v)
+		v->release_pending = false;
+	else
+		log_warning("The group gave this node %s, which is not in its configuration",
+			    vip_addr_to_string(addr, (char[VIP_ADDR_STRLEN]){ 0 }, VIP_ADDR_STRLEN));
+	e->dirty = true;
+}
+
+void vipd_engine_on_release(struct vipd_engine *e, const struct vip_addr *addr)
+{
+	struct engine_vip *v = engine_vip_find(e, addr);
+
+	if (v)
+		v->release_pending = true;
+	else if (e->deps.proto)
+		/* Never configured here, so never plumbed here: released already. */
+		vip_cl_proto_local_released(e->deps.proto, addr, e->deps.clock ? e->deps.clock() : 0);
+	e->dirty = true;
+}
+
+static void on_addr_del(struct vipd_engine *e, const struct vip_port_addr *a)
+{
+	struct engine_vip *v = engine_vip_find(e, &a->addr);
+	char buf[VIP_ADDR_STRLEN];
+
+	if (!v) {
+		for (size_t i = 0; i < e->strays.n; i++)
+			if (vip_addr_equal(&e->strays.items[i].addr, &a->addr) &&
+			    e->strays.items[i].ifindex == a->ifindex) {
+				e->strays.items[i] = e->strays.items[--e->strays.n];
+				break;
+			}
+		return;
+	}
+	if (v->obs_ifindex != a->ifindex || v->obs_prefix != a->prefix) {
+		/* Another copy (old prefix or link) went: most likely our own removal. */
+		if (v->expect_del > 0)
+			v->expect_del--;
+		return;
+	}
+	v->obs_ifindex = 0;
+	if (v->expect_del > 0) {
+		v->expect_del--;
+		return;
+	}
+	if (!engine_is_wanted(e, v) || !engine_vip_available(e, v))
+		return;
+	vip_addr_to_string(&v->addr, buf, sizeof(buf));
+	log_warning_ratelimit("DuraVIP %s was removed from %s by someone else; putting it back", buf,
+			      v->ifname);
+	e->m.put_back++;
+	engine_emit(e, VIPD_EV_PUT_BACK, &v->addr, v->ifname);
+	e->dirty = true;
+}
+
+int vipd_engine_on_port_event(struct vipd_engine *e, const struct vip_port_event *ev, uint64_t now)
+{
+	switch (ev->type) {
+	case VIP_PORT_EV_ADDR_NEW:
+		observe_new(e, &ev->addr);
+		return 0;
+	case VIP_PORT_EV_ADDR_DEL:
+		on_addr_del(e, &ev->addr);
+		return 0;
+	case VIP_PORT_EV_RESYNC_NEEDED:
+		e->m.resyncs++;
+		log_notice_ratelimit("Address events were lost; re-reading every address");
+		engine_emit(e, VIPD_EV_RESYNC, NULL, NULL);
+		return vipd_engine_resync(e, now);
+	case VIP_PORT_EV_LINK_UP:
+	case VIP_PORT_EV_LINK_DOWN:
+	case VIP_PORT_EV_LINK_GONE:
+	case VIP_PORT_EV_LINK_MAC:
+		engine_on_link_event(e, ev, now);
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+int vipd_engine_drain_port(struct vipd_engine *e, uint64_t now)
+{
+	struct vip_port_event ev;
+	int n = 0, r;
+
+	/* Bounded: a flood is cut into slices; the fd stays readable for the rest. */
+	for (int i = 0; i < 4096; i++) {
+		r = e->deps.port_ops->next_event(e->deps.port, &ev);
+		if (r < 0)
+			return r;
+		if (r == 0)
+			break;
+		r = vipd_engine_on_port_event(e, &ev, now);
+		if (r < 0)
+			return r;
+		n++;
+	}
+	return n;
+}
+
+bool vipd_engine_is_dirty(const struct vipd_engine *e)
+{
+	return e->dirty || e->unavail_dirty;
+}
+
+void engine_plan_free(struct plan *p)
+{
+	free(p->rm);
+	free(p->add);
+	free(p->rm_vip);
+	free(p->add_vip);
+}
+
+static int plan_build(struct vipd_engine *e, struct plan *p)
+{
+	size_t max = e->n_vips + e->strays.n + 1;
+
+	p->rm = calloc(max, sizeof(*p->rm));
+	p->add = calloc(max, sizeof(*p->add));
+	p->rm_vip = calloc(max, sizeof(*p->rm_vip));
+	p->add_vip = calloc(max, sizeof(*p->add_vip));
+	if (!p->rm || !p->add || !p->rm_vip || !p->add_vip)
+		return -ENOMEM;
+	for (size_t i = 0; i < e->strays.n; i++) {
+		const struct vip_port_addr *s = &e->strays.items[i];
+
+		engine_req_from(&p->rm[p->n_rm++], &s->addr, s->prefix, s->ifindex, NULL);
+	}
+	for (size_t i = 0; i < e->n_vips; i++) {
+		struct engine_vip *v = &e->vips[i];
+		bool want = engine_is_wanted(e, v) && engine_vip_available(e, v);
+
+		bool right = v->obs_ifindex == v->ifindex && v->obs_prefix == v->prefix;
+
+		if (v->obs_ifindex && (!want || !right)) {
+			p->rm_vip[p->n_rm] = v;
+			engine_req_from(&p->rm[p->n_rm++], &v->addr, v->obs_prefix, v->obs_ifindex, NULL);
+		}
+		if (want && !right) {
+			p->add_vip[p->n_add] = v;
+			engine_req_from(&p->add[p->n_add++], &v->addr, v->prefix, v->ifindex, v->label);
+		}
+	}
+	return 0;
+}
+
+static void log_req_error(struct vipd_engine *e, const char *what, const struct vip_port_req *q)
+{
+	char buf[VIP_ADDR_STRLEN], detail[160];
+
+	vip_addr_to_string(&q->addr, buf, sizeof(buf));
+	snprintf(detail, sizeof(detail), "%s: %s%s%s", what, strerror(-q->result), q->errmsg[0] ? ": " : "",
+		 q->errmsg);
+	log_error_ratelimit("Failed to %s DuraVIP %s: %s%s%s%s", what, buf, strerror(-q->result),
+			    q->errmsg[0] ? " (" : "", q->errmsg, q->errmsg[0] ? ")" : "");
+	e->m.netlink_errors++;
+	engine_emit(e, VIPD_EV_ERROR, &q->addr, detail);
+}
+
+int engine_apply_removes(struct vipd_engine *e, struct plan *p, uint64_t now)
+{
+	int r, failed = 0;
+	char buf[VIP_ADDR_STRLEN];
+
+	if (p->n_rm == 0)
+		return 0;
+	r = e->deps.port_ops->remove(e->deps.port, p->rm, p->n_rm);
+	if (r < 0)
+		e->m.netlink_errors++;
+	for (size_t i = 0; i < p->n_rm; i++) {
+		struct vip_port_req *q = &p->rm[i];
+		struct engine_vip *v = p->rm_vip[i];
+
+		if (q->result < 0) {
+			log_req_error(e, "remove", q);
+			failed++;
+			continue;
+		}
+		vip_addr_to_string(&q->addr, buf, sizeof(buf));
+		if (!v) {
+			log_notice("Removed vipd address %s: not a DuraVIP of this configuration", buf);
+			engine_emit(e, VIPD_EV_STRAY, &q->addr, NULL);
+			continue;
+		}
+		v->obs_ifindex = 0;
+		v->expect_del++;
+		e->m.released++;
+		if (e->deps.announce)
+			vipd_announce_remove(e->deps.announce, &v->addr);
+		log_full(p->n_rm > LOG_EACH_MAX ? LOG_DEBUG : LOG_INFO, "Released DuraVIP %s/%u from %s", buf,
+			 q->prefix, v->ifname[0] ? v->ifname : "?");
+		engine_emit(e, VIPD_EV_RELEASED, &v->addr, v->ifname);
+	}
+	if (p->n_rm > LOG_EACH_MAX)
+		log_info("Released %zu DuraVIPs (%d failed)", p->n_rm, failed);
+	/* Strays removed (or failed): rebuilt from events and dumps. */
+	vip_port_table_clear(&e->strays);
+	(void)now;
+	return failed;
+}
+
+static int apply_adds(struct vipd_engine *e, struct plan *p, uint64_t now)
+{
+	int r, failed = 0;
+	char buf[VIP_ADDR_STRLEN];
+
+	if (p->n_add == 0)
+		return 0;
+	r = e->deps.port_ops->add(e->deps.port, p->add, p->n_add);
+	if (r < 0)
+		e->m.netlink_errors++;
+	for (size_t i = 0; i < p->n_add; i++) {
+		struct vip_port_req *q = &p->add[i];
+		struct engine_vip *v = p->add_vip[i];
+
+		if (q->result < 0) {
+			log_req_error(e, "add", q);
+			failed++;
+			continue;
+		}
+		v->obs_ifindex = v->ifindex;
+		v->obs_prefix = v->prefix;
+		v->since = now;
+		e->m.acquired++;
+		e->failover_acquired = true;
+		if (e->deps.announce)
+			vipd_announce_add(e->deps.announce, &v->addr, v->ifindex, now);
+		vip_addr_to_string(&v->addr, buf, sizeof(buf));
+		log_full(p->n_add > LOG_EACH_MAX ? LOG_DEBUG : LOG_INFO, "Acquired DuraVIP %s/%u on %s", buf,
+			 v->prefix, v->ifname);
+		engine_emit(e, VIPD_EV_ACQUIRED, &v->addr, v->ifname);
+	}
+	if (p->n_add > LOG_EACH_MAX)
+		log_info("Acquired %zu DuraVIPs (%d failed)", p->n_add - (size_t)failed, failed);
+	return failed;
+}
+
+/* After the removes: tell the protocol about finished releases. */
+static void report_released(struct vipd_engine *e, uint64_t now)
+{
+	for (size_t i = 0; i < e->n_vips; i++) {
+		struct engine_vip *v = &e->vips[i];
+
+		if (!v->release_pending || v->obs_ifindex)
+			continue;
+		v->release_pending = false;
+		if (e->deps.proto && !engine_is_wanted(e, v))
+			vip_cl_proto_local_released(e->deps.proto, &v->addr, now);
+	}
+}
+
+static uint64_t clock_now(const struct vipd_engine *e, uint64_t now)
+{
+	return e->deps.clock ? e->deps.clock() : now;
+}
+
+static void measure_failover(struct vipd_engine *e, uint64_t now)
+{
+	uint64_t end;
+
+	if (!e->failover_armed || !e->failover_acquired)
+		return;
+	for (size_t i = 0; i < e->n_vips; i++)
+		if (engine_is_wanted(e, &e->vips[i]) && engine_vip_available(e, &e->vips[i]) &&
+		    e->vips[i].obs_ifindex != e->vips[i].ifindex)
+			return; /* not complete yet */
+	end = clock_now(e, now);
+	e->m.last_failover_ms = end > e->failover_since ? end - e->failover_since : 0;
+	e->m.failovers++;
+	e->failover_armed = false;
+	log_info("Failover complete: every DuraVIP this node now owns plumbed and announced in %llu ms",
+		 (unsigned long long)e->m.last_failover_ms);
+}
+
+int vipd_engine_reconcile(struct vipd_engine *e, uint64_t now)
+{
+	struct plan p = { 0 };
+	int r, failed;
+
+	/* A mark this old led to nothing here: it must not time a later change. */
+	if (e->failover_armed && now > e->failover_since + FAILOVER_MARK_TTL_MS)
+		e->failover_armed = false;
+	r = engine_push_unavailable(e, now);
+	if (r < 0)
+		return r;
+	r = plan_build(e, &p);
+	if (r < 0) {
+		engine_plan_free(&p);
+		return r;
+	}
+	e->dirty = false;
+	failed = engine_apply_removes(e, &p, now);
+	report_released(e, now);
+	failed += apply_adds(e, &p, now);
+	/* First announcement at once: in the same turn as the plumbing. */
+	if (p.n_add && e->deps.announce)
+		vipd_announce_tick(e->deps.announce, clock_now(e, now));
+	engine_plan_free(&p);
+	measure_failover(e, now);
+	if (failed)
+		e->dirty = true;
+	return failed;
+}
+
+void vipd_engine_mark_failover(struct vipd_engine *e, uint64_t now)
+{
+	e->failover_armed = true;
+	e->failover_since = now;
+	e->failover_acquired = false;
+}
