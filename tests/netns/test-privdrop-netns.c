@@ -168,7 +168,10 @@ static void check_status(const struct variant *v, pid_t pid, const struct passwd
 			unsigned id = i == 0 ? (unsigned)pw->pw_uid : (unsigned)pw->pw_gid;
 			snprintf(want, sizeof(want), "%u %u %u %u", id, id, id, id);
 		} else if (i == 2) {
-			snprintf(want, sizeof(want), v->group ? "%u" : "", (unsigned)v->group);
+			if (v->group)
+				snprintf(want, sizeof(want), "%u", (unsigned)v->group);
+			else
+				want[0] = '\0';
 		} else if (i == 4 || i == 5 || i == 6) {
 			snprintf(want, sizeof(want), "%016llx", (unsigned long long)v->want);
 		} else if (i == 8) {

@@ -169,7 +169,8 @@ int __wrap_setgroups(size_t n, const gid_t *list)
 	if (!(f.eff & B(CAP_SETGID)))
 		return deny(EPERM);
 	assert_true(n <= ARRAY_SIZE(f.groups));
-	memcpy(f.groups, list, n * sizeof(*list));
+	if (n)
+		memcpy(f.groups, list, n * sizeof(*list));
 	f.n_groups = n;
 	return 0;
 }
