@@ -95,6 +95,14 @@ struct vip_cl_proto {
 	size_t q_head, q_len, q_cap;
 
 	bool in_view, round_complete, quorate, mature;
+	/*
+	 * Quorum came back: plumb nothing new until our own STATE, sent when it
+	 * came back, is delivered. The quorum service and CPG are separate
+	 * streams; the view that comes with the regained quorum may still be
+	 * on its way, and the old view (often just ourselves) would hand us
+	 * addresses another member holds.
+	 */
+	bool quorum_fence;
 	uint64_t ring_seq, view_since, stable_since, last_balance, generation;
 	struct vip_cl_status st;
 };

@@ -155,6 +155,8 @@ static int handle_state(struct vip_cl_proto *p, struct pmember *m, struct vip_cl
 	m->n_records = msg->n_records;
 	m->have_state = true;
 	m->mature = msg->mature;
+	if (p->self >= 0 && m == &p->m[p->self])
+		p->quorum_fence = false;
 	return complete_round(p, now);
 }
 
@@ -265,7 +267,18 @@ int vip_cl_proto_on_message(struct vip_cl_proto *p, const struct vip_cl_member *
 
 int vip_cl_proto_on_quorum(struct vip_cl_proto *p, bool quorate, _unused_ uint64_t now)
 {
+	bool regained = quorate && !p->quorate;
+
 	p->quorate = quorate;
+	if (!quorate)
+		p->quorum_fence = false;
+	if (regained && p->in_view && p->qpolicy != VIP_QUORUM_KEEP) {
+		/* Our STATE is ordered after any view change of the new ring. */
+		p->quorum_fence = true;
+		int r = vip_cl_send_state(p);
+		if (r < 0)
+			return r;
+	}
 	return vip_cl_update_wants(p);
 }
 
@@ -275,6 +288,7 @@ int vip_cl_proto_on_lost(struct vip_cl_proto *p, _unused_ uint64_t now)
 	p->in_view = false;
 	p->round_complete = false;
 	p->quorate = false;
+	p->quorum_fence = false;
 	p->mature = false;
 	vip_cl_table_reset(p);
 	return vip_cl_update_wants(p);

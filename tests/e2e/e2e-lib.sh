@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: MIT
+# shellcheck shell=bash disable=SC2034
 # tests/e2e/e2e-lib.sh: helpers for the end-to-end scenarios (sourced by e2e.sh).
 #
 # Each scenario builds its own lab (tools/lab/lab, prefix "e<pid>") with three
@@ -67,6 +68,10 @@ e2e_cleanup() {
 		echo
 		for n in n1 n2 n3; do
 			echo "---- $n corosync: $(L exec "$n" corosync-quorumtool -s 2>&1 | grep -E 'Total votes|Quorate' | tr -s ' \n' ' ')"
+		done
+		for n in n1 n2 n3; do
+			echo "---- $n corosync memberships (last 4):"
+			grep -E 'new membership|Members\[' "$S/$n/corosync.log" 2>/dev/null | tail -n 4
 		done
 		for n in n1 n2 n3; do
 			echo "---- $n vipd.log (last 15 lines)"

@@ -220,6 +220,65 @@ static void test_quorum_policy(void **state)
 	cltest_config_free(cfg);
 }
 
+/* Drain p's queue; return a copy of the last message it asked to send. */
+static uint8_t *take_send(struct vip_cl_proto *p, size_t *len)
+{
+	struct vip_cl_action a;
+	uint8_t *msg = NULL;
+	while (vip_cl_proto_peek(p, &a)) {
+		if (a.type == VIP_CL_ACT_SEND) {
+			free(msg);
+			msg = malloc(a.len);
+			assert_non_null(msg);
+			memcpy(msg, a.data, a.len);
+			*len = a.len;
+		}
+		vip_cl_proto_pop(p);
+	}
+	return msg;
+}
+
+/*
+ * Quorum comes back while the view is stale (often just ourselves, as after
+ * a cut link): the regained member plumbs nothing until its own STATE, sent
+ * when quorum came back, is delivered — by then CPG has delivered the view
+ * of the new ring, so the old view cannot hand it addresses others hold.
+ */
+static void test_quorum_regained_waits_for_own_state(void **state)
+{
+	(void)state;
+	struct vipd_config *cfg = cltest_config("solo-node", 5, NULL, NULL);
+	struct vip_cl_proto *p;
+	struct vip_addr *d;
+	size_t len = 0;
+	assert_int_equal(vip_cl_proto_new(cfg, &p), 0);
+	struct vip_cl_member me = { .nodeid = 1, .pid = 1 };
+	struct vip_cl_view v = { .members = &me, .n_members = 1, .self = 0 };
+	assert_int_equal(vip_cl_proto_on_quorum(p, true, 1), 0);
+	assert_int_equal(vip_cl_proto_on_view(p, &v, 1), 0);
+	uint8_t *msg = take_send(p, &len);
+	assert_non_null(msg);
+	assert_int_equal(vip_cl_proto_on_message(p, &me, msg, len, 2), 0);
+	free(msg);
+	assert_int_equal(vip_cl_proto_desired(p, &d), 5);
+	free(d);
+
+	assert_int_equal(vip_cl_proto_on_quorum(p, false, 3), 0);
+	assert_int_equal(vip_cl_proto_desired(p, &d), 0);
+	free(d);
+	assert_int_equal(vip_cl_proto_on_quorum(p, true, 4), 0);
+	msg = take_send(p, &len);
+	assert_non_null(msg); /* a fresh STATE went out */
+	assert_int_equal(vip_cl_proto_desired(p, &d), 0); /* and nothing is plumbed yet */
+	free(d);
+	assert_int_equal(vip_cl_proto_on_message(p, &me, msg, len, 5), 0);
+	free(msg);
+	assert_int_equal(vip_cl_proto_desired(p, &d), 5);
+	free(d);
+	vip_cl_proto_free(p);
+	cltest_config_free(cfg);
+}
+
 static void test_unavailable_and_reload(void **state)
 {
 	(void)state;
@@ -323,6 +382,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_solo_owns_all),
 		cmocka_unit_test(test_quorum_policy),
+		cmocka_unit_test(test_quorum_regained_waits_for_own_state),
 		cmocka_unit_test(test_unavailable_and_reload),
 		cmocka_unit_test(test_bad_messages),
 		cmocka_unit_test(test_foreign_member),
