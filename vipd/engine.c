@@ -18,6 +18,8 @@
 /* Batches larger than this are logged as one summary line (each address at debug):
  * ten thousand log lines would slow the failover they describe. */
 #define LOG_EACH_MAX 16
+/* Addresses plumbed per netlink batch before their first announcement goes out. */
+#define ENGINE_ADD_SLICE 128
 /* A failover mark older than this measures nothing (this node took nothing). */
 #define FAILOVER_MARK_TTL_MS 10000u
 
@@ -398,17 +400,24 @@ int engine_apply_removes(struct vipd_engine *e, struct plan *p, uint64_t now)
 	return failed;
 }
 
-static int apply_adds(struct vipd_engine *e, struct plan *p, uint64_t now)
+static uint64_t clock_now(const struct vipd_engine *e, uint64_t now)
 {
-	int r, failed = 0;
-	char buf[VIP_ADDR_STRLEN];
+	return e->deps.clock ? e->deps.clock() : now;
+}
 
-	if (p->n_add == 0)
-		return 0;
-	r = e->deps.port_ops->add(e->deps.port, p->add, p->n_add);
-	if (r < 0)
+/*
+ * Plumb one slice of the plan and schedule its announcements. Returns the
+ * number that failed.
+ */
+static int apply_add_slice(struct vipd_engine *e, struct plan *p, size_t from, size_t n,
+			   uint64_t now)
+{
+	char buf[VIP_ADDR_STRLEN];
+	int failed = 0;
+
+	if (e->deps.port_ops->add(e->deps.port, p->add + from, n) < 0)
 		e->m.netlink_errors++;
-	for (size_t i = 0; i < p->n_add; i++) {
+	for (size_t i = from; i < from + n; i++) {
 		struct vip_port_req *q = &p->add[i];
 		struct engine_vip *v = p->add_vip[i];
 
@@ -424,10 +433,28 @@ static int apply_adds(struct vipd_engine *e, struct plan *p, uint64_t now)
 		e->failover_acquired = true;
 		if (e->deps.announce)
 			vipd_announce_add(e->deps.announce, &v->addr, v->ifindex, now);
-		vip_addr_to_string(&v->addr, buf, sizeof(buf));
-		log_full(p->n_add > LOG_EACH_MAX ? LOG_DEBUG : LOG_INFO, "Acquired DuraVIP %s/%u on %s", buf,
-			 v->prefix, v->ifname);
+		log_full(p->n_add > LOG_EACH_MAX ? LOG_DEBUG : LOG_INFO, "Acquired DuraVIP %s/%u on %s",
+			 vip_addr_to_string(&v->addr, buf, sizeof(buf)), v->prefix, v->ifname);
 		engine_emit(e, VIPD_EV_ACQUIRED, &v->addr, v->ifname);
+	}
+	return failed;
+}
+
+/*
+ * Plumb in slices and announce each slice as soon as it is plumbed: the LAN
+ * hears of the first addresses of a large failover while the kernel is still
+ * adding the rest (its cost per add grows with the interface's list).
+ */
+static int apply_adds(struct vipd_engine *e, struct plan *p, uint64_t now)
+{
+	int failed = 0;
+
+	for (size_t from = 0; from < p->n_add; from += ENGINE_ADD_SLICE) {
+		size_t n = p->n_add - from < ENGINE_ADD_SLICE ? p->n_add - from : ENGINE_ADD_SLICE;
+
+		failed += apply_add_slice(e, p, from, n, now);
+		if (e->deps.announce)
+			vipd_announce_tick(e->deps.announce, clock_now(e, now));
 	}
 	if (p->n_add > LOG_EACH_MAX)
 		log_info("Acquired %zu DuraVIPs (%d failed)", p->n_add - (size_t)failed, failed);
@@ -446,11 +473,6 @@ static void report_released(struct vipd_engine *e, uint64_t now)
 		if (e->deps.proto && !engine_is_wanted(e, v))
 			vip_cl_proto_local_released(e->deps.proto, &v->addr, now);
 	}
-}
-
-static uint64_t clock_now(const struct vipd_engine *e, uint64_t now)
-{
-	return e->deps.clock ? e->deps.clock() : now;
 }
 
 static void measure_failover(struct vipd_engine *e, uint64_t now)
@@ -490,10 +512,8 @@ int vipd_engine_reconcile(struct vipd_engine *e, uint64_t now)
 	e->dirty = false;
 	failed = engine_apply_removes(e, &p, now);
 	report_released(e, now);
+	/* First announcements at once, slice by slice, in the same turn as the plumbing. */
 	failed += apply_adds(e, &p, now);
-	/* First announcement at once: in the same turn as the plumbing. */
-	if (p.n_add && e->deps.announce)
-		vipd_announce_tick(e->deps.announce, clock_now(e, now));
 	engine_plan_free(&p);
 	measure_failover(e, now);
 	if (failed)

@@ -24,6 +24,7 @@ struct h {
 	struct vipd_engine *e;
 	uint64_t now;
 	unsigned events[_VIPD_EV_MAX];
+	size_t ann_calls, held_at_first_ann; /* test_large_acquire_announces_by_slice */
 };
 
 #define SECURITY "Security { capabilities = \"cap_net_admin+ep cap_net_raw+ep\" }\n"
@@ -70,12 +71,15 @@ static void on_event(void *data, enum vipd_engine_event ev, const struct vip_add
 static int ann_send(void *data, int ifindex, const struct vip_addr *addrs, size_t n)
 {
 	struct h *h = data;
-	struct vip_port_announce b[16];
+	struct vip_port_announce *b = calloc(n, sizeof(*b));
 
-	assert_true(n <= 16);
+	assert_non_null(b);
+	if (h->ann_calls++ == 0)
+		h->held_at_first_ann = vip_port_fake_addrs(h->port)->n;
 	for (size_t i = 0; i < n; i++)
 		b[i] = (struct vip_port_announce){ .addr = addrs[i], .ifindex = ifindex };
 	vip_port_fake_ops.announce(h->port, b, n, VIP_ARP_REQUEST);
+	free(b);
 	return (int)n;
 }
 
@@ -137,7 +141,7 @@ static bool has(struct h *h, const char *s)
 	return p && p->ours;
 }
 
-static int setup(void **state)
+static int setup_with(void **state, const char *conf)
 {
 	static const struct vip_cl_backend_cbs cbs = { .view = be_view, .message = be_message, .quorum = be_quorum };
 	struct h *h = calloc(1, sizeof(*h));
@@ -152,7 +156,9 @@ static int setup(void **state)
 	assert_int_equal(vip_port_fake_put_addr(h->port, &own), 0);
 	struct vip_port_addr own6 = { .addr = A("2001:db8:1::1"), .prefix = 64, .ifindex = IF_ETH0 };
 	assert_int_equal(vip_port_fake_put_addr(h->port, &own6), 0);
-	h->cfg = load(base_conf);
+	struct vip_port_addr bulk = { .addr = A("198.18.0.1"), .prefix = 16, .ifindex = IF_ETH0 };
+	assert_int_equal(vip_port_fake_put_addr(h->port, &bulk), 0);
+	h->cfg = load(conf);
 	assert_int_equal(vip_cl_proto_new(h->cfg, &h->proto), 0);
 	assert_int_equal(vipd_announce_new(&ao, ann_send, h, &h->ann), 0);
 	struct vipd_engine_deps deps = { .port_ops = &vip_port_fake_ops, .port = h->port, .proto = h->proto,
@@ -164,6 +170,11 @@ static int setup(void **state)
 	pump(h);
 	*state = h;
 	return 0;
+}
+
+static int setup(void **state)
+{
+	return setup_with(state, base_conf);
 }
 
 static int teardown(void **state)
@@ -441,10 +452,43 @@ static void test_clean_slate(void **state)
 	assert_non_null(vip_port_table_find(vip_port_fake_addrs(h->port), &own, 0));
 }
 
+/*
+ * A large acquisition is plumbed in slices, each announced as soon as it is
+ * plumbed: the first announcement goes out before the last address is added.
+ */
+static void test_large_acquire_announces_by_slice(void **state _unused_)
+{
+	enum { N = 300, OWN = 3 };
+	size_t len = sizeof(SECURITY) + 64 + N * 80, off = 0;
+	char *conf = malloc(len);
+	void *hp = NULL;
+
+	assert_non_null(conf);
+	off += (size_t)snprintf(conf + off, len - off, "%scluster { nodename = n1 }\n", SECURITY);
+	for (int i = 0; i < N; i++)
+		off += (size_t)snprintf(conf + off, len - off,
+					"Binding \"b%d\" { Bind_Address = 198.18.%d.%d Enable_Duravip = true }\n",
+					i, 1 + i / 200, 1 + i % 200);
+	assert_int_equal(setup_with(&hp, conf), 0);
+	free(conf);
+	struct h *h = hp;
+	struct vip_port_fake_stats st;
+	const struct vip_port_fake_frame *fr;
+
+	vip_port_fake_get_stats(h->port, &st);
+	assert_int_equal(st.add_calls, 3); /* 128 + 128 + 44 */
+	assert_int_equal(vip_port_fake_addrs(h->port)->n, OWN + N);
+	assert_int_equal(h->held_at_first_ann, OWN + 128);
+	assert_int_equal(h->ann_calls, 3);
+	assert_int_equal(vip_port_fake_announced(h->port, &fr), N);
+	teardown(&hp);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_plumbs_and_announces, setup, teardown),
+		cmocka_unit_test(test_large_acquire_announces_by_slice),
 		cmocka_unit_test_setup_teardown(test_external_removal_put_back, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stray_tagged_address_removed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_resync_after_lost_events, setup, teardown),
