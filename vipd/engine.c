@@ -18,8 +18,8 @@
 /* Batches larger than this are logged as one summary line (each address at debug):
  * ten thousand log lines would slow the failover they describe. */
 #define LOG_EACH_MAX 16
-/* Addresses plumbed per netlink batch before their first announcement goes out. */
-#define ENGINE_ADD_SLICE 128
+/* The first slice of a large acquisition; each next slice is twice as large. */
+#define ENGINE_ADD_SLICE 32
 /* A failover mark older than this measures nothing (this node took nothing). */
 #define FAILOVER_MARK_TTL_MS 10000u
 
@@ -441,16 +441,19 @@ static int apply_add_slice(struct vipd_engine *e, struct plan *p, size_t from, s
 }
 
 /*
- * Plumb in slices and announce each slice as soon as it is plumbed: the LAN
- * hears of the first addresses of a large failover while the kernel is still
- * adding the rest (its cost per add grows with the interface's list).
+ * Plumb in growing slices (32, 64, 128, ...) and announce each as soon as it
+ * is plumbed: the LAN hears of the first addresses of a large failover while
+ * the kernel is still adding the rest (its cost per add grows with the
+ * interface's list), at the price of a few more netlink batches.
  */
 static int apply_adds(struct vipd_engine *e, struct plan *p, uint64_t now)
 {
 	int failed = 0;
 
-	for (size_t from = 0; from < p->n_add; from += ENGINE_ADD_SLICE) {
-		size_t n = p->n_add - from < ENGINE_ADD_SLICE ? p->n_add - from : ENGINE_ADD_SLICE;
+	size_t slice = ENGINE_ADD_SLICE;
+
+	for (size_t from = 0; from < p->n_add; from += slice, slice *= 2) {
+		size_t n = p->n_add - from < slice ? p->n_add - from : slice;
 
 		failed += apply_add_slice(e, p, from, n, now);
 		if (e->deps.announce)

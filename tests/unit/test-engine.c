@@ -476,10 +476,10 @@ static void test_large_acquire_announces_by_slice(void **state _unused_)
 	const struct vip_port_fake_frame *fr;
 
 	vip_port_fake_get_stats(h->port, &st);
-	assert_int_equal(st.add_calls, 3); /* 128 + 128 + 44 */
+	assert_int_equal(st.add_calls, 4); /* 32 + 64 + 128 + 76 */
 	assert_int_equal(vip_port_fake_addrs(h->port)->n, OWN + N);
-	assert_int_equal(h->held_at_first_ann, OWN + 128);
-	assert_int_equal(h->ann_calls, 3);
+	assert_int_equal(h->held_at_first_ann, OWN + 32);
+	assert_int_equal(h->ann_calls, 4);
 	assert_int_equal(vip_port_fake_announced(h->port, &fr), N);
 	teardown(&hp);
 }
