@@ -22,70 +22,21 @@
 #include <syslog.h>
 #include <unistd.h>
 
-#include "privdrop.h"
-
-static void _printf_(3, 4) msg(struct vip_privdrop_result *ret, int prio, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (ret->n_msgs >= VIP_PRIVDROP_MAX_MSGS)
-		return;
-	struct vip_privdrop_msg *m = &ret->msgs[ret->n_msgs++];
-	m->prio = prio;
-	va_start(ap, fmt);
-	vsnprintf(m->text, sizeof(m->text), fmt, ap);
-	va_end(ap);
-}
-
-static int _printf_(3, 4) fail(struct vip_privdrop_result *ret, int r, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(ret->error, sizeof(ret->error), fmt, ap);
-	va_end(ap);
-	size_t at = strlen(ret->error);
-	snprintf(ret->error + at, sizeof(ret->error) - at, ": %s", strerror(-r));
-	return r;
-}
-
-/* Step 1, as on Linux: a root-owned directory nobody else can write. */
-static int step_chroot(const char *dir, struct vip_privdrop_result *ret)
-{
-	struct stat st;
-
-	if (!dir)
-		return 0;
-	if (stat(dir, &st) < 0)
-		return fail(ret, negerrno(), "chroot %s: stat", dir);
-	if (!S_ISDIR(st.st_mode))
-		return fail(ret, -ENOTDIR, "chroot %s", dir);
-	if (st.st_uid != 0)
-		return fail(ret, -EPERM, "chroot %s: owned by uid %u, not root", dir,
-			    (unsigned)st.st_uid);
-	if (st.st_mode & (S_IWGRP | S_IWOTH))
-		return fail(ret, -EPERM, "chroot %s: mode %04o is writable by group or others", dir,
-			    (unsigned)(st.st_mode & 07777));
-	if (chroot(dir) < 0)
-		return fail(ret, negerrno(), "chroot(%s)", dir);
-	if (chdir("/") < 0)
-		return fail(ret, negerrno(), "chdir(/) in %s", dir);
-	return 0;
-}
+#include "privdrop-internal.h"
 
 /* Groups, then the user; PRIV_AWARE first so setuid() keeps the sets. */
 static int step_identity(const struct vipd_security *sec, struct vip_privdrop_result *ret)
 {
 	if (setpflags(PRIV_AWARE, 1) < 0)
-		return fail(ret, negerrno(), "setpflags(PRIV_AWARE, 1)");
+		return vip_privdrop_fail(ret, negerrno(), "setpflags(PRIV_AWARE, 1)");
 	if (setgroups((int)sec->n_supplemental, sec->n_supplemental ? sec->supplemental_gids : NULL) < 0)
-		return fail(ret, negerrno(), "setgroups(%zu groups)", sec->n_supplemental);
+		return vip_privdrop_fail(ret, negerrno(), "setgroups(%zu groups)", sec->n_supplemental);
 	if (setgid(sec->gid) < 0)
-		return fail(ret, negerrno(), "setgid(%u)", (unsigned)sec->gid);
+		return vip_privdrop_fail(ret, negerrno(), "setgid(%u)", (unsigned)sec->gid);
 	if (sec->uid == 0)
 		return 0;
 	if (setuid(sec->uid) < 0)
-		return fail(ret, negerrno(), "setuid(%u)", (unsigned)sec->uid);
+		return vip_privdrop_fail(ret, negerrno(), "setuid(%u)", (unsigned)sec->uid);
 	ret->changed_uid = true;
 	return 0;
 }
@@ -105,15 +56,15 @@ static int step_privs(priv_set_t *want, const char *text, struct vip_privdrop_re
 	int r = 0;
 
 	if (!got)
-		return fail(ret, -ENOMEM, "priv_allocset()");
+		return vip_privdrop_fail(ret, -ENOMEM, "priv_allocset()");
 	for (size_t i = 0; i < sizeof(sets) / sizeof(sets[0]) && r == 0; i++)
 		if (setppriv(PRIV_SET, sets[i].type, want) < 0)
-			r = fail(ret, negerrno(), "setppriv(PRIV_SET, %s, \"%s\")", sets[i].name, text);
+			r = vip_privdrop_fail(ret, negerrno(), "setppriv(PRIV_SET, %s, \"%s\")", sets[i].name, text);
 	for (size_t i = 0; i < sizeof(sets) / sizeof(sets[0]) && r == 0; i++) {
 		if (getppriv(sets[i].type, got) < 0)
-			r = fail(ret, negerrno(), "getppriv(%s)", sets[i].name);
+			r = vip_privdrop_fail(ret, negerrno(), "getppriv(%s)", sets[i].name);
 		else if (!priv_isequalset(got, want))
-			r = fail(ret, -EPERM, "read back %s set differs from \"%s\"", sets[i].name, text);
+			r = vip_privdrop_fail(ret, -EPERM, "read back %s set differs from \"%s\"", sets[i].name, text);
 	}
 	priv_freeset(got);
 	return r;
@@ -122,13 +73,13 @@ static int step_privs(priv_set_t *want, const char *text, struct vip_privdrop_re
 static int verify_ids(const struct vipd_security *sec, struct vip_privdrop_result *ret)
 {
 	if (getuid() != sec->uid || geteuid() != sec->uid)
-		return fail(ret, -EPERM, "read back uid %u/%u, expected %u", (unsigned)getuid(),
+		return vip_privdrop_fail(ret, -EPERM, "read back uid %u/%u, expected %u", (unsigned)getuid(),
 			    (unsigned)geteuid(), (unsigned)sec->uid);
 	if (getgid() != sec->gid || getegid() != sec->gid)
-		return fail(ret, -EPERM, "read back gid %u/%u, expected %u", (unsigned)getgid(),
+		return vip_privdrop_fail(ret, -EPERM, "read back gid %u/%u, expected %u", (unsigned)getgid(),
 			    (unsigned)getegid(), (unsigned)sec->gid);
 	if (sec->uid != 0 && setuid(0) == 0)
-		return fail(ret, -EPERM, "setuid(0) succeeded after the drop to uid %u",
+		return vip_privdrop_fail(ret, -EPERM, "setuid(0) succeeded after the drop to uid %u",
 			    (unsigned)sec->uid);
 	return 0;
 }
@@ -149,26 +100,26 @@ int vip_privdrop(const struct vipd_security *sec, _unused_ const struct vip_priv
 
 	*ret = (struct vip_privdrop_result){ 0 };
 	if (sec->capabilities)
-		msg(ret, LOG_DEBUG, "capabilities \"%s\" are Linux's: ignored here", sec->capabilities);
+		vip_privdrop_msg(ret, LOG_DEBUG, "capabilities \"%s\" are Linux's: ignored here", sec->capabilities);
 	if (geteuid() != 0) {
-		msg(ret, LOG_WARNING, "already running as uid %u: no privilege drop possible",
+		vip_privdrop_msg(ret, LOG_WARNING, "already running as uid %u: no privilege drop possible",
 		    (unsigned)geteuid());
 		return 0;
 	}
 	if (sec->privileges) {
 		want = priv_str_to_set(sec->privileges, ",", &end);
 		if (!want)
-			return fail(ret, -EINVAL, "priv_str_to_set(\"%s\") near \"%s\"",
+			return vip_privdrop_fail(ret, -EINVAL, "priv_str_to_set(\"%s\") near \"%s\"",
 				    sec->privileges, end ? end : "");
 	} else if (sec->uid != 0) {
-		msg(ret, LOG_WARNING, "no privileges listed: user %s keeps none",
+		vip_privdrop_msg(ret, LOG_WARNING, "no privileges listed: user %s keeps none",
 		    sec->user ? sec->user : "?");
 		want = priv_allocset();
 		if (!want)
-			return fail(ret, -ENOMEM, "priv_allocset()");
+			return vip_privdrop_fail(ret, -ENOMEM, "priv_allocset()");
 		priv_emptyset(want);
 	}
-	r = step_chroot(sec->chroot, ret);
+	r = vip_privdrop_chroot(sec->chroot, ret);
 	if (r == 0)
 		r = step_identity(sec, ret);
 	if (r == 0 && want)

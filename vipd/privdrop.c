@@ -13,7 +13,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
-#include "privdrop.h"
+#include "privdrop-internal.h"
 
 #define BIT(c) VIP_PRIVDROP_CAP(c)
 #define NOROOT_BITS (SECBIT_NOROOT | SECBIT_NOROOT_LOCKED)
@@ -28,32 +28,6 @@ struct plan {
 	uint64_t keep_e;
 	bool keep_all;        /* user root without a capabilities list */
 };
-
-static void _printf_(3, 4) msg(struct vip_privdrop_result *ret, int prio, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (ret->n_msgs >= VIP_PRIVDROP_MAX_MSGS)
-		return;
-	struct vip_privdrop_msg *m = &ret->msgs[ret->n_msgs++];
-	m->prio = prio;
-	va_start(ap, fmt);
-	vsnprintf(m->text, sizeof(m->text), fmt, ap);
-	va_end(ap);
-}
-
-/* Record "<what>: <strerror(-r)>" and return r (a -errno). */
-static int _printf_(3, 4) fail(struct vip_privdrop_result *ret, int r, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(ret->error, sizeof(ret->error), fmt, ap);
-	va_end(ap);
-	size_t at = strlen(ret->error);
-	snprintf(ret->error + at, sizeof(ret->error) - at, ": %s", strerror(-r));
-	return r;
-}
 
 /* "cap_net_admin cap_net_raw" (or "none") into buf. */
 static const char *caps_names(uint64_t mask, char *buf, size_t len)
@@ -103,7 +77,7 @@ static int read_bounding(unsigned ncaps, uint64_t *ret_mask, struct vip_privdrop
 	for (unsigned c = 0; c < ncaps; c++) {
 		int r = prctl(PR_CAPBSET_READ, (unsigned long)c, 0UL, 0UL, 0UL);
 		if (r < 0)
-			return fail(ret, negerrno(), "prctl(PR_CAPBSET_READ, %u)", c);
+			return vip_privdrop_fail(ret, negerrno(), "prctl(PR_CAPBSET_READ, %u)", c);
 		if (r > 0)
 			mask |= BIT(c);
 	}
@@ -124,23 +98,23 @@ static int plan_caps(struct plan *p, struct vip_privdrop_result *ret)
 	}
 	cap_t caps = cap_from_text(sec->capabilities);
 	if (!caps)
-		return fail(ret, -EINVAL, "cap_from_text(\"%s\")", sec->capabilities);
+		return vip_privdrop_fail(ret, -EINVAL, "cap_from_text(\"%s\")", sec->capabilities);
 	p->listed = cap_mask(caps, CAP_PERMITTED);
 	p->keep_e = cap_mask(caps, CAP_EFFECTIVE);
 	uint64_t inh = cap_mask(caps, CAP_INHERITABLE);
 	cap_free(caps);
 	if (inh)
-		msg(ret, LOG_WARNING, "capabilities: inheritable flags ignored (%s): vipd keeps "
+		vip_privdrop_msg(ret, LOG_WARNING, "capabilities: inheritable flags ignored (%s): vipd keeps "
 		    "nothing inheritable", caps_names(inh, names, sizeof(names)));
 
 	uint64_t outside = (p->listed | p->keep_e) & ~p->bound_start;
 	if (outside)
-		msg(ret, LOG_WARNING, "capabilities outside this process's bounding set cannot "
+		vip_privdrop_msg(ret, LOG_WARNING, "capabilities outside this process's bounding set cannot "
 		    "be kept: %s", caps_names(outside, names, sizeof(names)));
 	p->keep_p = p->listed & p->bound_start;
 	p->keep_e &= p->bound_start;
 	if (sec->uid == 0)
-		msg(ret, LOG_WARNING, "user %s with capabilities: root loses its access to every "
+		vip_privdrop_msg(ret, LOG_WARNING, "user %s with capabilities: root loses its access to every "
 		    "file not covered by a listed capability", sec->user ? sec->user : "root");
 	return 0;
 }
@@ -152,11 +126,11 @@ static int plan_needs(const struct plan *p, uint64_t needs, struct vip_privdrop_
 	uint64_t missing = needs & ~p->bound_start;
 
 	if (missing)
-		return fail(ret, -EPERM, "needed capabilities outside the bounding set (%s)",
+		return vip_privdrop_fail(ret, -EPERM, "needed capabilities outside the bounding set (%s)",
 			    caps_names(missing, names, sizeof(names)));
 	missing = needs & ~(p->keep_p & p->keep_e);
 	if (missing)
-		return fail(ret, -EPERM, "needed capabilities not kept by Security { capabilities } (%s)",
+		return vip_privdrop_fail(ret, -EPERM, "needed capabilities not kept by Security { capabilities } (%s)",
 			    caps_names(missing, names, sizeof(names)));
 	return 0;
 }
@@ -168,46 +142,22 @@ static int check_unprivileged(const struct plan *p, uint64_t needs, struct vip_p
 	cap_t caps = cap_get_proc();
 
 	if (!caps)
-		return fail(ret, negerrno(), "cap_get_proc()");
+		return vip_privdrop_fail(ret, negerrno(), "cap_get_proc()");
 	uint64_t eff = cap_mask(caps, CAP_EFFECTIVE) & cap_mask(caps, CAP_PERMITTED);
 	cap_free(caps);
 
 	uid_t euid = geteuid();
 	uint64_t missing = needs & ~eff;
 	if (missing)
-		return fail(ret, -EPERM, "already running as uid %u, no privilege drop possible: "
+		return vip_privdrop_fail(ret, -EPERM, "already running as uid %u, no privilege drop possible: "
 			    "missing needed capabilities (%s)", (unsigned)euid,
 			    caps_names(missing, names, sizeof(names)));
-	msg(ret, LOG_WARNING, "already running as uid %u: no privilege drop possible", (unsigned)euid);
+	vip_privdrop_msg(ret, LOG_WARNING, "already running as uid %u: no privilege drop possible", (unsigned)euid);
 	if (p->listed & ~eff)
-		msg(ret, LOG_WARNING, "listed capabilities this process does not have: %s",
+		vip_privdrop_msg(ret, LOG_WARNING, "listed capabilities this process does not have: %s",
 		    caps_names(p->listed & ~eff, names, sizeof(names)));
 	ret->kept_permitted = eff;
 	ret->kept_effective = eff;
-	return 0;
-}
-
-/* Step 1: the folder must be a root-owned directory nobody else can write. */
-static int step_chroot(const char *dir, struct vip_privdrop_result *ret)
-{
-	struct stat st;
-
-	if (!dir)
-		return 0;
-	if (stat(dir, &st) < 0)
-		return fail(ret, negerrno(), "chroot %s: stat", dir);
-	if (!S_ISDIR(st.st_mode))
-		return fail(ret, -ENOTDIR, "chroot %s", dir);
-	if (st.st_uid != 0)
-		return fail(ret, -EPERM, "chroot %s: owned by uid %u, not root", dir,
-			    (unsigned)st.st_uid);
-	if (st.st_mode & (S_IWGRP | S_IWOTH))
-		return fail(ret, -EPERM, "chroot %s: mode %04o is writable by group or others", dir,
-			    (unsigned)(st.st_mode & 07777));
-	if (chroot(dir) < 0)
-		return fail(ret, negerrno(), "chroot(%s)", dir);
-	if (chdir("/") < 0)
-		return fail(ret, negerrno(), "chdir(/) in %s", dir);
 	return 0;
 }
 
@@ -218,15 +168,15 @@ static int step_bounding(const struct plan *p, struct vip_privdrop_result *ret)
 	int bits = prctl(PR_GET_SECUREBITS, 0UL, 0UL, 0UL, 0UL);
 
 	if (bits < 0)
-		return fail(ret, negerrno(), "prctl(PR_GET_SECUREBITS)");
+		return vip_privdrop_fail(ret, negerrno(), "prctl(PR_GET_SECUREBITS)");
 	unsigned long want = (unsigned long)bits | NOROOT_BITS;
 	if (prctl(PR_SET_SECUREBITS, want, 0UL, 0UL, 0UL) < 0)
-		return fail(ret, negerrno(), "prctl(PR_SET_SECUREBITS, 0x%lx)", want);
+		return vip_privdrop_fail(ret, negerrno(), "prctl(PR_SET_SECUREBITS, 0x%lx)", want);
 	for (unsigned c = 0; c < p->ncaps; c++) {
 		if (!(p->bound_start & BIT(c)) || (p->keep_p & BIT(c)))
 			continue;
 		if (prctl(PR_CAPBSET_DROP, (unsigned long)c, 0UL, 0UL, 0UL) < 0)
-			return fail(ret, negerrno(), "prctl(PR_CAPBSET_DROP, %s)",
+			return vip_privdrop_fail(ret, negerrno(), "prctl(PR_CAPBSET_DROP, %s)",
 				    caps_names(BIT(c), name, sizeof(name)));
 	}
 	return 0;
@@ -236,15 +186,15 @@ static int step_bounding(const struct plan *p, struct vip_privdrop_result *ret)
 static int step_identity(const struct vipd_security *sec, struct vip_privdrop_result *ret)
 {
 	if (prctl(PR_SET_KEEPCAPS, 1UL, 0UL, 0UL, 0UL) < 0)
-		return fail(ret, negerrno(), "prctl(PR_SET_KEEPCAPS, 1)");
+		return vip_privdrop_fail(ret, negerrno(), "prctl(PR_SET_KEEPCAPS, 1)");
 	if (setgroups(sec->n_supplemental, sec->n_supplemental ? sec->supplemental_gids : NULL) < 0)
-		return fail(ret, negerrno(), "setgroups(%zu groups)", sec->n_supplemental);
+		return vip_privdrop_fail(ret, negerrno(), "setgroups(%zu groups)", sec->n_supplemental);
 	if (setresgid(sec->gid, sec->gid, sec->gid) < 0)
-		return fail(ret, negerrno(), "setresgid(%u)", (unsigned)sec->gid);
+		return vip_privdrop_fail(ret, negerrno(), "setresgid(%u)", (unsigned)sec->gid);
 	if (sec->uid == 0)
 		return 0; /* user = root: no setuid */
 	if (setresuid(sec->uid, sec->uid, sec->uid) < 0)
-		return fail(ret, negerrno(), "setresuid(%u)", (unsigned)sec->uid);
+		return vip_privdrop_fail(ret, negerrno(), "setresuid(%u)", (unsigned)sec->uid);
 	ret->changed_uid = true;
 	return 0;
 }
@@ -256,7 +206,7 @@ static int step_caps(const struct plan *p, struct vip_privdrop_result *ret)
 	int r = 0;
 
 	if (!caps)
-		return fail(ret, negerrno(), "cap_init()");
+		return vip_privdrop_fail(ret, negerrno(), "cap_init()");
 	for (unsigned c = 0; c < 64 && r == 0; c++) {
 		cap_value_t v = (cap_value_t)c;
 		if (p->keep_p & BIT(c))
@@ -270,16 +220,16 @@ static int step_caps(const struct plan *p, struct vip_privdrop_result *ret)
 		r = -EINVAL;
 	if (r < 0) {
 		char *text = cap_to_text(caps, NULL);
-		fail(ret, r, "cap_set_proc(\"%s\")", text ? text : "?");
+		vip_privdrop_fail(ret, r, "cap_set_proc(\"%s\")", text ? text : "?");
 		cap_free(text);
 	}
 	cap_free(caps);
 	if (r < 0)
 		return r;
 	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0UL, 0UL, 0UL) < 0)
-		return fail(ret, negerrno(), "prctl(PR_CAP_AMBIENT_CLEAR_ALL)");
+		return vip_privdrop_fail(ret, negerrno(), "prctl(PR_CAP_AMBIENT_CLEAR_ALL)");
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1UL, 0UL, 0UL, 0UL) < 0)
-		return fail(ret, negerrno(), "prctl(PR_SET_NO_NEW_PRIVS, 1)");
+		return vip_privdrop_fail(ret, negerrno(), "prctl(PR_SET_NO_NEW_PRIVS, 1)");
 	return 0;
 }
 
@@ -324,20 +274,20 @@ static int verify_ids(const struct vipd_security *sec, struct vip_privdrop_resul
 	gid_t rg, eg, sg;
 
 	if (getresuid(&ru, &eu, &su) < 0)
-		return fail(ret, negerrno(), "getresuid()");
+		return vip_privdrop_fail(ret, negerrno(), "getresuid()");
 	if (ru != sec->uid || eu != sec->uid || su != sec->uid)
-		return fail(ret, -EPERM, "read back uid %u/%u/%u, expected %u", (unsigned)ru,
+		return vip_privdrop_fail(ret, -EPERM, "read back uid %u/%u/%u, expected %u", (unsigned)ru,
 			    (unsigned)eu, (unsigned)su, (unsigned)sec->uid);
 	if (getresgid(&rg, &eg, &sg) < 0)
-		return fail(ret, negerrno(), "getresgid()");
+		return vip_privdrop_fail(ret, negerrno(), "getresgid()");
 	if (rg != sec->gid || eg != sec->gid || sg != sec->gid)
-		return fail(ret, -EPERM, "read back gid %u/%u/%u, expected %u", (unsigned)rg,
+		return vip_privdrop_fail(ret, -EPERM, "read back gid %u/%u/%u, expected %u", (unsigned)rg,
 			    (unsigned)eg, (unsigned)sg, (unsigned)sec->gid);
 
 	_cleanup_free_ gid_t *groups = NULL;
 	int n = read_groups(&groups);
 	if (n < 0)
-		return fail(ret, n, "getgroups()");
+		return vip_privdrop_fail(ret, n, "getgroups()");
 	/* the kernel sorts the list: compare as sets of the same size */
 	bool same = (size_t)n == sec->n_supplemental;
 	for (int i = 0; same && i < n; i++) {
@@ -348,7 +298,7 @@ static int verify_ids(const struct vipd_security *sec, struct vip_privdrop_resul
 	}
 	if (!same) {
 		char a[VIP_PRIVDROP_MSG_LEN / 2], b[VIP_PRIVDROP_MSG_LEN / 2];
-		return fail(ret, -EPERM, "read back groups (%s), expected (%s)",
+		return vip_privdrop_fail(ret, -EPERM, "read back groups (%s), expected (%s)",
 			    gids_text(groups, (size_t)n, a, sizeof(a)),
 			    gids_text(sec->supplemental_gids, sec->n_supplemental, b, sizeof(b)));
 	}
@@ -361,19 +311,19 @@ static int verify_caps(const struct plan *p, struct vip_privdrop_result *ret)
 	cap_t caps = cap_get_proc();
 
 	if (!caps)
-		return fail(ret, negerrno(), "cap_get_proc()");
+		return vip_privdrop_fail(ret, negerrno(), "cap_get_proc()");
 	uint64_t prm = cap_mask(caps, CAP_PERMITTED), eff = cap_mask(caps, CAP_EFFECTIVE);
 	uint64_t inh = cap_mask(caps, CAP_INHERITABLE);
 	cap_free(caps);
 	if (prm != p->keep_p)
-		return fail(ret, -EPERM, "read back permitted (%s), expected (%s)",
+		return vip_privdrop_fail(ret, -EPERM, "read back permitted (%s), expected (%s)",
 			    caps_names(prm, a, sizeof(a)), caps_names(p->keep_p, b, sizeof(b)));
 	if (eff != p->keep_e)
-		return fail(ret, -EPERM, "read back effective (%s), expected (%s)",
+		return vip_privdrop_fail(ret, -EPERM, "read back effective (%s), expected (%s)",
 			    caps_names(eff, a, sizeof(a)), caps_names(p->keep_e, b, sizeof(b)));
 	/* the ambient set is a subset of the inheritable one: empty with it */
 	if (inh)
-		return fail(ret, -EPERM, "read back inheritable (%s), expected none",
+		return vip_privdrop_fail(ret, -EPERM, "read back inheritable (%s), expected none",
 			    caps_names(inh, a, sizeof(a)));
 
 	uint64_t bound;
@@ -381,7 +331,7 @@ static int verify_caps(const struct plan *p, struct vip_privdrop_result *ret)
 	if (r < 0)
 		return r;
 	if (bound != (p->keep_all ? p->bound_start : p->keep_p))
-		return fail(ret, -EPERM, "read back bounding set (%s), expected (%s)",
+		return vip_privdrop_fail(ret, -EPERM, "read back bounding set (%s), expected (%s)",
 			    caps_names(bound, a, sizeof(a)), caps_names(p->keep_p, b, sizeof(b)));
 	return 0;
 }
@@ -391,16 +341,16 @@ static int verify_flags(const struct plan *p, struct vip_privdrop_result *ret)
 	int r = prctl(PR_GET_NO_NEW_PRIVS, 0UL, 0UL, 0UL, 0UL);
 
 	if (r < 0)
-		return fail(ret, negerrno(), "prctl(PR_GET_NO_NEW_PRIVS)");
+		return vip_privdrop_fail(ret, negerrno(), "prctl(PR_GET_NO_NEW_PRIVS)");
 	if (r != 1)
-		return fail(ret, -EPERM, "read back no_new_privs %d, expected 1", r);
+		return vip_privdrop_fail(ret, -EPERM, "read back no_new_privs %d, expected 1", r);
 	if (p->keep_all)
 		return 0;
 	r = prctl(PR_GET_SECUREBITS, 0UL, 0UL, 0UL, 0UL);
 	if (r < 0)
-		return fail(ret, negerrno(), "prctl(PR_GET_SECUREBITS)");
+		return vip_privdrop_fail(ret, negerrno(), "prctl(PR_GET_SECUREBITS)");
 	if ((r & NOROOT_BITS) != NOROOT_BITS)
-		return fail(ret, -EPERM, "read back securebits 0x%x, expected noroot and its lock", r);
+		return vip_privdrop_fail(ret, -EPERM, "read back securebits 0x%x, expected noroot and its lock", r);
 	return 0;
 }
 
@@ -410,7 +360,7 @@ static int prove(const struct vipd_security *sec, struct vip_privdrop_result *re
 	if (sec->uid == 0)
 		return 0;
 	if (setresuid(0, 0, 0) == 0)
-		return fail(ret, -EPERM, "setresuid(0,0,0) succeeded after the drop to uid %u",
+		return vip_privdrop_fail(ret, -EPERM, "setresuid(0,0,0) succeeded after the drop to uid %u",
 			    (unsigned)sec->uid);
 	return 0;
 }
@@ -433,7 +383,7 @@ int vip_privdrop(const struct vipd_security *sec, const struct vip_privdrop_need
 
 	*ret = (struct vip_privdrop_result){ 0 };
 	if (sec->privileges)
-		msg(ret, LOG_DEBUG, "privileges \"%s\" is for Solaris: ignored on Linux",
+		vip_privdrop_msg(ret, LOG_DEBUG, "privileges \"%s\" is for Solaris: ignored on Linux",
 		    sec->privileges);
 	r = plan_init(&p, sec, ret);
 	if (r < 0)
@@ -443,11 +393,11 @@ int vip_privdrop(const struct vipd_security *sec, const struct vip_privdrop_need
 	if ((r = plan_needs(&p, need, ret)) < 0)
 		return r;
 	if (p.keep_all)
-		msg(ret, LOG_WARNING, "user %s without capabilities: vipd keeps every capability",
+		vip_privdrop_msg(ret, LOG_WARNING, "user %s without capabilities: vipd keeps every capability",
 		    sec->user ? sec->user : "root");
 
 	/* Nothing has changed so far. Steps 1 to 6, in order; the first failure stops. */
-	if ((r = step_chroot(sec->chroot, ret)) < 0 ||
+	if ((r = vip_privdrop_chroot(sec->chroot, ret)) < 0 ||
 	    (!p.keep_all && (r = step_bounding(&p, ret)) < 0) ||
 	    (r = step_identity(sec, ret)) < 0 ||
 	    (r = step_caps(&p, ret)) < 0 ||
