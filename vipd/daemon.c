@@ -29,14 +29,11 @@ void daemon_log_diag(const struct vip_conf_diag *diag, struct vip_ctl_buf *out)
 	for (size_t i = 0; i < diag->n; i++) {
 		const struct vip_conf_diagnostic *it = &diag->items[i];
 		_cleanup_free_ char *line = vip_conf_diagnostic_format(it);
-		const char *text = line ? line : it->message;
 
-		if (it->severity == VIP_CONF_ERROR)
-			log_error("%s", text);
-		else
-			log_warning("%s", text);
+		log_line(it->severity == VIP_CONF_ERROR ? LOG_ERR : LOG_WARNING,
+			 line ? line : it->message);
 		if (out)
-			vip_ctl_buf_printf(out, "%s\n", text);
+			vip_ctl_buf_printf(out, "%s\n", line ? line : it->message);
 	}
 }
 

@@ -118,7 +118,7 @@ uint64_t log_now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-static void emit(int prio, const char *msg)
+static void emit(int prio, const char *msg, bool level_prefix)
 {
 	char prefix[32];
 	struct iovec iov[3];
@@ -130,7 +130,7 @@ static void emit(int prio, const char *msg)
 	}
 	if (log_state.journal_prefix)
 		n = snprintf(prefix, sizeof(prefix), "<%d>", prio);
-	else if (prio <= LOG_WARNING || prio == LOG_DEBUG)
+	else if (level_prefix && (prio <= LOG_WARNING || prio == LOG_DEBUG))
 		n = snprintf(prefix, sizeof(prefix), "%s: ", level_names[prio]);
 	else
 		n = 0;
@@ -158,9 +158,19 @@ int log_internal(int prio, int error, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	emit(prio, msg);
+	emit(prio, msg, true);
 	errno = saved;
 	return -error;
+}
+
+void log_line(int prio, const char *line)
+{
+	if (prio < LOG_ERR)
+		prio = LOG_ERR;
+	if (prio > LOG_DEBUG)
+		prio = LOG_DEBUG;
+	if (log_enabled(prio))
+		emit(prio, line, false);
 }
 
 bool log_ratelimit_test(struct log_ratelimit *rl, int prio, uint64_t now_ms)

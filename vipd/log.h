@@ -54,6 +54,13 @@ static inline bool log_enabled(int prio)
  */
 int log_internal(int prio, int error, const char *fmt, ...) _printf_(3, 4);
 
+/*
+ * Emit a line that names its own severity (a configuration diagnostic,
+ * "file:line:col: error: message"): at prio, but without the console's
+ * "error: " prefix, so the severity is not printed twice.
+ */
+void log_line(int prio, const char *line);
+
 #define log_full_errno(prio, error, ...)                                         \
 	({                                                                       \
 		int _p_ = (prio), _e_ = (error);                                 \

@@ -93,6 +93,18 @@ static void test_errno(void **state _unused_)
 	assert_string_equal(drain(), "");
 }
 
+/* A line that names its own severity is not prefixed a second time. */
+static void test_line_names_its_severity(void **state _unused_)
+{
+	drain();
+	log_line(LOG_ERR, "a.conf:3:1: error: expected a value");
+	assert_string_equal(drain(), "a.conf:3:1: error: expected a value\n");
+	log_line(LOG_WARNING, "a.conf:2:5: warning: root keeps every capability");
+	assert_string_equal(drain(), "a.conf:2:5: warning: root keeps every capability\n");
+	log_line(LOG_DEBUG, "hidden at the default level");
+	assert_string_equal(drain(), "");
+}
+
 static void test_level_names(void **state _unused_)
 {
 	assert_int_equal(log_level_from_string("err"), LOG_ERR);
@@ -143,6 +155,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_levels),
 		cmocka_unit_test(test_errno),
+		cmocka_unit_test(test_line_names_its_severity),
 		cmocka_unit_test(test_level_names),
 		cmocka_unit_test(test_ratelimit),
 		cmocka_unit_test(test_ratelimit_callsite),
