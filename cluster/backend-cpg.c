@@ -8,6 +8,15 @@
  * epoll fd, which is the one fd the daemon's loop watches. libqb's IPC lives
  * in /dev/shm, so this process must share corosync's mount namespace.
  *
+ * Quorum and membership are two streams: after a ring change the quorum
+ * service may tell its verdict on the new ring only after CPG delivered the
+ * view, or not at all when the next ring forms first (a node cut off for a
+ * few tens of milliseconds while a link comes back). So a ring or view that
+ * lost half or more of its members to node loss counts as inquorate at once,
+ * until the quorum service speaks for that ring (a notification with a ring
+ * sequence at least as new). A majority that loses a minority is not
+ * suspected: survivors keep their addresses and fail over at once.
+ *
  * When corosync goes away every call starts failing with CS_ERR_LIBRARY or
  * CS_ERR_BAD_HANDLE: dispatch() reports it once through lost() and the
  * instance is dead; the daemon frees it and connects anew with back-off.
@@ -34,6 +43,13 @@ struct vip_cl_backend {
 	bool joined, dead, quorate, quorum_pending;
 	uint32_t nodeid;
 	uint64_t ring_seq;
+	/* quorate is q_quorate unless the membership is suspect (see above) */
+	bool q_quorate;         /* the quorum service's last verdict */
+	uint64_t q_seq;         /* ... and the ring it was about */
+	uint64_t suspect_until; /* 0, or: inquorate until a verdict on a ring this new */
+	uint32_t ring_n;        /* nodes in the last totem ring */
+	size_t view_n;          /* members of the last view */
+	bool totem_since_view;  /* a totem ring arrived after the last view */
 };
 
 static int cs_to_errno(cs_error_t e)
@@ -90,6 +106,30 @@ static void map_list(const struct cpg_address *in, size_t n, struct vip_cl_membe
 						 .reason = map_reason(in[i].reason) };
 }
 
+/* Recompute quorate; tell the caller when it changed, or always when told to. */
+static void update_quorate(struct vip_cl_backend *b, bool always)
+{
+	bool q = !b->quorum_provider ||
+		 (b->q_quorate && (b->suspect_until == 0 || b->q_seq >= b->suspect_until));
+
+	if (q == b->quorate && !always)
+		return;
+	b->quorate = q;
+	b->quorum_pending = false;
+	if (b->cbs.quorum)
+		b->cbs.quorum(b->userdata, q);
+}
+
+/* Membership lost half or more to node loss: inquorate until a verdict on a ring >= seq. */
+static void suspect(struct vip_cl_backend *b, uint64_t seq)
+{
+	if (!b->quorum_provider || b->q_seq >= seq)
+		return;
+	if (seq > b->suspect_until)
+		b->suspect_until = seq;
+	update_quorate(b, false);
+}
+
 static struct vip_cl_backend *from_cpg(cpg_handle_t h)
 {
 	void *ctx = NULL;
@@ -118,16 +158,29 @@ static void on_confchg(cpg_handle_t h, _unused_ const struct cpg_name *group,
 	for (size_t i = 0; i < n_members; i++)
 		if (members[i].nodeid == b->nodeid && members[i].pid == pid)
 			v.self = (ssize_t)i;
+	/* The ring of this view has not been reported yet: judge by the view. */
+	size_t down = 0;
+	for (size_t i = 0; i < n_left; i++)
+		down += left[i].reason == CPG_REASON_NODEDOWN;
+	if (!b->totem_since_view && b->view_n && down * 2 >= b->view_n)
+		suspect(b, b->ring_seq + 1);
+	b->view_n = n_members;
+	b->totem_since_view = false;
 	if (b->cbs.view)
 		b->cbs.view(b->userdata, &v);
 }
 
-static void on_totem(cpg_handle_t h, struct cpg_ring_id ring, _unused_ uint32_t n,
+static void on_totem(cpg_handle_t h, struct cpg_ring_id ring, uint32_t n,
 		     _unused_ const uint32_t *list)
 {
 	struct vip_cl_backend *b = from_cpg(h);
-	if (b)
-		b->ring_seq = ring.seq;
+	if (!b)
+		return;
+	b->ring_seq = ring.seq;
+	if (b->ring_n && (uint64_t)n * 2 <= b->ring_n)
+		suspect(b, ring.seq);
+	b->ring_n = n;
+	b->totem_since_view = true;
 }
 
 static void on_deliver(cpg_handle_t h, _unused_ const struct cpg_name *group, uint32_t nodeid,
@@ -140,17 +193,19 @@ static void on_deliver(cpg_handle_t h, _unused_ const struct cpg_name *group, ui
 		b->cbs.message(b->userdata, &s, msg, len);
 }
 
-static void on_quorum(quorum_handle_t h, uint32_t quorate, _unused_ uint64_t seq,
+static void on_quorum(quorum_handle_t h, uint32_t quorate, uint64_t seq,
 		      _unused_ uint32_t n, _unused_ uint32_t *list)
 {
 	const void *ctx = NULL;
 	if (quorum_context_get(h, &ctx) != CS_OK || !ctx)
 		return;
 	struct vip_cl_backend *b = (struct vip_cl_backend *)ctx;
-	b->quorate = quorate != 0;
-	b->quorum_pending = false;
-	if (b->cbs.quorum)
-		b->cbs.quorum(b->userdata, b->quorate);
+	b->q_quorate = quorate != 0;
+	if (seq > b->q_seq)
+		b->q_seq = seq;
+	if (b->suspect_until && b->q_seq >= b->suspect_until)
+		b->suspect_until = 0;
+	update_quorate(b, true);
 }
 
 static int connect_quorum(struct vip_cl_backend *b)
@@ -174,7 +229,7 @@ static int connect_quorum(struct vip_cl_backend *b)
 		e = quorum_trackstart(b->quorum, CS_TRACK_CHANGES);
 	if (e == CS_OK)
 		e = quorum_fd_get(b->quorum, &b->quorum_fd);
-	b->quorate = q != 0;
+	b->quorate = b->q_quorate = q != 0;
 	return cs_to_errno(e);
 }
 

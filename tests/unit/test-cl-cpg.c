@@ -365,10 +365,76 @@ static void test_connect_refused_and_no_provider(void **state)
 	ops->free(NULL);
 }
 
+static void view_of(size_t n_members, size_t n_left, uint32_t reason)
+{
+	struct cpg_address members[3] = { { 7, (uint32_t)getpid(), CPG_REASON_JOIN },
+					   { 8, 99, CPG_REASON_JOIN }, { 9, 98, CPG_REASON_JOIN } };
+	struct cpg_address left[2] = { { 8, 99, reason }, { 9, 98, reason } };
+	struct cpg_name g = { .length = 3, .value = "grp" };
+	fk.model.cpg_confchg_fn(1, &g, members, n_members, left, n_left, NULL, 0);
+}
+
+static void totem(uint64_t seq, uint32_t n)
+{
+	uint32_t ids[3] = { 7, 8, 9 };
+	fk.model.cpg_totem_confchg_fn(1, (struct cpg_ring_id){ .nodeid = 7, .seq = seq }, n, ids);
+}
+
+/*
+ * Membership that lost half or more to node loss is inquorate at once, until
+ * the quorum service speaks for that ring: a node cut off for a moment must
+ * release before the majority takes its addresses, even when the quorum
+ * service never gets to judge the short-lived ring.
+ */
+static void test_majority_loss_is_inquorate_until_judged(void **state)
+{
+	(void)state;
+	const struct vip_cl_backend_ops *ops = cpg();
+	struct vip_cl_backend *b;
+	struct seen s = { 0 };
+
+	fk.quorate = 1;
+	assert_int_equal(ops->connect(&cbs, &s, &b), 0);
+	assert_true(ops->is_quorate(b));
+	totem(10, 3);
+	fk.qfn(2, 1, 10, 0, NULL);
+	assert_true(ops->is_quorate(b));
+	totem(14, 2); /* two of three: a majority stays quorate */
+	assert_true(ops->is_quorate(b));
+	size_t before = s.quorums;
+	totem(18, 1); /* one of two: suspect */
+	assert_false(ops->is_quorate(b));
+	assert_int_equal(s.quorums, before + 1);
+	assert_false(s.quorate);
+	fk.qfn(2, 1, 14, 0, NULL); /* a verdict on an older ring changes nothing */
+	assert_false(ops->is_quorate(b));
+	fk.qfn(2, 1, 18, 0, NULL);
+	assert_true(ops->is_quorate(b));
+	assert_true(s.quorate);
+
+	/* The view before its ring: judged by the members lost to node loss. */
+	totem(22, 3);
+	fk.qfn(2, 1, 22, 0, NULL);
+	view_of(3, 0, CPG_REASON_JOIN);
+	view_of(1, 2, CPG_REASON_PROCDOWN); /* processes died, nodes are up: no suspicion */
+	assert_true(ops->is_quorate(b));
+	view_of(3, 0, CPG_REASON_JOIN);
+	view_of(1, 2, CPG_REASON_NODEDOWN);
+	assert_false(ops->is_quorate(b));
+	totem(26, 1); /* its ring, late: still waiting for a verdict */
+	assert_false(ops->is_quorate(b));
+	fk.qfn(2, 0, 26, 0, NULL); /* the verdict: inquorate */
+	assert_false(ops->is_quorate(b));
+	fk.qfn(2, 1, 30, 0, NULL);
+	assert_true(ops->is_quorate(b));
+	ops->free(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_view_message_quorum, setup),
+		cmocka_unit_test_setup(test_majority_loss_is_inquorate_until_judged, setup),
 		cmocka_unit_test_setup(test_send_errors, setup),
 		cmocka_unit_test_setup(test_lost_once, setup),
 		cmocka_unit_test_setup(test_connect_refused_and_no_provider, setup),
