@@ -12,10 +12,12 @@
  * service may tell its verdict on the new ring only after CPG delivered the
  * view, or not at all when the next ring forms first (a node cut off for a
  * few tens of milliseconds while a link comes back). So a ring or view that
- * lost half or more of its members to node loss counts as inquorate at once,
- * until the quorum service speaks for that ring (a notification with a ring
- * sequence at least as new). A majority that loses a minority is not
- * suspected: survivors keep their addresses and fail over at once.
+ * lost half or more of its members to node loss counts as inquorate at once:
+ * a ring until the quorum service speaks for it (a notification with a ring
+ * sequence at least as new); a view, which carries no ring of its own, until
+ * the next notification or, when that notification came before the view and
+ * no other follows, SUSPECT_VIEW_MS later. A majority that loses a minority is
+ * not suspected: survivors keep their addresses and fail over at once.
  *
  * When corosync goes away every call starts failing with CS_ERR_LIBRARY or
  * CS_ERR_BAD_HANDLE: dispatch() reports it once through lost() and the
@@ -26,10 +28,13 @@
 #include <corosync/quorum.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
+#include <sys/timerfd.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
 #include "cluster-internal.h"
+
+#define SUSPECT_VIEW_MS 500
 
 struct vip_cl_backend {
 	struct vip_cl_backend_cbs cbs;
@@ -38,7 +43,7 @@ struct vip_cl_backend {
 	quorum_handle_t quorum;
 	bool have_quorum;  /* a quorum connection exists */
 	bool quorum_provider; /* corosync has a quorum provider (else always quorate) */
-	int cpg_fd, quorum_fd, epfd;
+	int cpg_fd, quorum_fd, epfd, timer_fd;
 	struct cpg_name group;
 	bool joined, dead, quorate, quorum_pending;
 	uint32_t nodeid;
@@ -49,7 +54,9 @@ struct vip_cl_backend {
 	uint64_t suspect_until; /* 0, or: inquorate until a verdict on a ring this new */
 	uint32_t ring_n;        /* nodes in the last totem ring */
 	size_t view_n;          /* members of the last view */
-	bool totem_since_view;  /* a totem ring arrived after the last view */
+	unsigned q_count;       /* notifications received */
+	unsigned view_q_count;  /* ... when the suspect view arrived */
+	bool view_suspect;      /* a view lost half or more to node loss */
 };
 
 static int cs_to_errno(cs_error_t e)
@@ -109,8 +116,8 @@ static void map_list(const struct cpg_address *in, size_t n, struct vip_cl_membe
 /* Recompute quorate; tell the caller when it changed, or always when told to. */
 static void update_quorate(struct vip_cl_backend *b, bool always)
 {
-	bool q = !b->quorum_provider ||
-		 (b->q_quorate && (b->suspect_until == 0 || b->q_seq >= b->suspect_until));
+	bool ring_ok = b->suspect_until == 0 || b->q_seq >= b->suspect_until;
+	bool q = !b->quorum_provider || (b->q_quorate && ring_ok && !b->view_suspect);
 
 	if (q == b->quorate && !always)
 		return;
@@ -120,14 +127,37 @@ static void update_quorate(struct vip_cl_backend *b, bool always)
 		b->cbs.quorum(b->userdata, q);
 }
 
-/* Membership lost half or more to node loss: inquorate until a verdict on a ring >= seq. */
-static void suspect(struct vip_cl_backend *b, uint64_t seq)
+/* A ring lost half or more of its nodes: inquorate until a verdict on a ring >= seq. */
+static void suspect_ring(struct vip_cl_backend *b, uint64_t seq)
 {
 	if (!b->quorum_provider || b->q_seq >= seq)
 		return;
 	if (seq > b->suspect_until)
 		b->suspect_until = seq;
 	update_quorate(b, false);
+}
+
+/* A view lost half or more to node loss: inquorate until a fresh verdict, or a while. */
+static void suspect_view(struct vip_cl_backend *b)
+{
+	struct itimerspec its = { .it_value = { .tv_sec = SUSPECT_VIEW_MS / 1000,
+						.tv_nsec = (SUSPECT_VIEW_MS % 1000) * 1000000L } };
+
+	if (!b->quorum_provider || b->timer_fd < 0)
+		return;
+	b->view_suspect = true;
+	b->view_q_count = b->q_count;
+	(void)timerfd_settime(b->timer_fd, 0, &its, NULL);
+	update_quorate(b, false);
+}
+
+static void end_view_suspicion(struct vip_cl_backend *b)
+{
+	struct itimerspec off = { 0 };
+
+	b->view_suspect = false;
+	if (b->timer_fd >= 0)
+		(void)timerfd_settime(b->timer_fd, 0, &off, NULL);
 }
 
 static struct vip_cl_backend *from_cpg(cpg_handle_t h)
@@ -158,14 +188,13 @@ static void on_confchg(cpg_handle_t h, _unused_ const struct cpg_name *group,
 	for (size_t i = 0; i < n_members; i++)
 		if (members[i].nodeid == b->nodeid && members[i].pid == pid)
 			v.self = (ssize_t)i;
-	/* The ring of this view has not been reported yet: judge by the view. */
+	/* Its ring may be reported later, or never: judge by the view too. */
 	size_t down = 0;
 	for (size_t i = 0; i < n_left; i++)
 		down += left[i].reason == CPG_REASON_NODEDOWN;
-	if (!b->totem_since_view && b->view_n && down * 2 >= b->view_n)
-		suspect(b, b->ring_seq + 1);
+	if (b->view_n && down && down * 2 >= b->view_n)
+		suspect_view(b);
 	b->view_n = n_members;
-	b->totem_since_view = false;
 	if (b->cbs.view)
 		b->cbs.view(b->userdata, &v);
 }
@@ -178,9 +207,8 @@ static void on_totem(cpg_handle_t h, struct cpg_ring_id ring, uint32_t n,
 		return;
 	b->ring_seq = ring.seq;
 	if (b->ring_n && (uint64_t)n * 2 <= b->ring_n)
-		suspect(b, ring.seq);
+		suspect_ring(b, ring.seq);
 	b->ring_n = n;
-	b->totem_since_view = true;
 }
 
 static void on_deliver(cpg_handle_t h, _unused_ const struct cpg_name *group, uint32_t nodeid,
@@ -201,10 +229,13 @@ static void on_quorum(quorum_handle_t h, uint32_t quorate, uint64_t seq,
 		return;
 	struct vip_cl_backend *b = (struct vip_cl_backend *)ctx;
 	b->q_quorate = quorate != 0;
+	b->q_count++;
 	if (seq > b->q_seq)
 		b->q_seq = seq;
 	if (b->suspect_until && b->q_seq >= b->suspect_until)
 		b->suspect_until = 0;
+	if (b->view_suspect && b->q_count > b->view_q_count)
+		end_view_suspicion(b);
 	update_quorate(b, true);
 }
 
@@ -249,6 +280,8 @@ static void cpg_backend_free(struct vip_cl_backend *b)
 		quorum_finalize(b->quorum);
 	if (b->epfd >= 0)
 		close(b->epfd);
+	if (b->timer_fd >= 0)
+		close(b->timer_fd);
 	free(b);
 }
 
@@ -269,7 +302,7 @@ static int cpg_backend_connect(const struct vip_cl_backend_cbs *cbs, void *userd
 		return -ENOMEM;
 	b->cbs = *cbs;
 	b->userdata = userdata;
-	b->cpg_fd = b->quorum_fd = b->epfd = -1;
+	b->cpg_fd = b->quorum_fd = b->epfd = b->timer_fd = -1;
 	cs_error_t e = cpg_model_initialize(&b->cpg, CPG_MODEL_V1, (cpg_model_data_t *)&model, b);
 	if (e != CS_OK) {
 		b->cpg = 0;
@@ -288,9 +321,16 @@ static int cpg_backend_connect(const struct vip_cl_backend_cbs *cbs, void *userd
 		r = negerrno();
 		goto fail;
 	}
+	b->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (b->timer_fd < 0) {
+		r = negerrno();
+		goto fail;
+	}
 	r = add_fd(b->epfd, b->cpg_fd, 0);
 	if (r == 0 && b->quorum_fd >= 0)
 		r = add_fd(b->epfd, b->quorum_fd, 1);
+	if (r == 0)
+		r = add_fd(b->epfd, b->timer_fd, 2);
 	if (r < 0)
 		goto fail;
 	*ret = b;
@@ -341,7 +381,7 @@ static int lost(struct vip_cl_backend *b, int r)
 
 static int cpg_backend_dispatch(struct vip_cl_backend *b)
 {
-	struct epoll_event ev[2];
+	struct epoll_event ev[3];
 
 	if (b->dead)
 		return -ECONNRESET;
@@ -350,10 +390,18 @@ static int cpg_backend_dispatch(struct vip_cl_backend *b)
 		if (b->cbs.quorum)
 			b->cbs.quorum(b->userdata, b->quorate);
 	}
-	int n = epoll_wait(b->epfd, ev, 2, 0);
+	int n = epoll_wait(b->epfd, ev, 3, 0);
 	if (n < 0)
 		return errno == EINTR ? 0 : lost(b, negerrno());
 	for (int i = 0; i < n; i++) {
+		if (ev[i].data.u64 == 2) { /* no fresh verdict after a suspect view */
+			uint64_t ticks;
+			if (read(b->timer_fd, &ticks, sizeof(ticks)) == (ssize_t)sizeof(ticks)) {
+				end_view_suspicion(b);
+				update_quorate(b, false);
+			}
+			continue;
+		}
 		if (ev[i].events & (EPOLLHUP | EPOLLERR) && !(ev[i].events & EPOLLIN))
 			return lost(b, -ECONNRESET);
 		cs_error_t e = ev[i].data.u64 == 0 ? cpg_dispatch(b->cpg, CS_DISPATCH_ALL)

@@ -218,15 +218,30 @@ except OSError as e:
 ' "$1"
 }
 
+answers_within() { # addr node tries: connect up to TRIES times (each times out after 1 s)
+	local k
+	for ((k = 0; k < $3; k++)); do
+		[ "$(answer "$1")" = "$2" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 # expect_owner ADDR NODE [S]: held by NODE alone, the client's neighbour entry
-# points at NODE (from the announcement), and NODE answers a connect.
+# points at NODE (from the announcement), and NODE answers a connect. The
+# connect is retried for a few seconds: after a heal corosync may re-form its
+# ring more than once, and each time a node without quorum releases for a
+# moment; a SYN lost in such a gap would only be resent after a second. (That
+# no address is ever on two nodes is checked by the watcher, strictly.)
 expect_owner() {
 	local a=$1 n=$2 t=${3:-5}
 	check "$a held by $n" wait_until "$t" is_held_by "$a" "$n"
 	check "client's neighbour entry for $a is $n's MAC" wait_until 4 client_mac_is "$a" "$n"
-	local who
-	who=$(answer "$a")
-	check "$n answers a TCP connect to $a (got: $who)" test "$who" = "$n"
+	if answers_within "$a" "$n" 4; then
+		ok "$n answers a TCP connect to $a"
+	else
+		fail "$n answers a TCP connect to $a (got: $(answer "$a"))"
+	fi
 }
 
 e2e_done() {

@@ -7,6 +7,7 @@
  */
 #include <corosync/cpg.h>
 #include <corosync/quorum.h>
+#include <poll.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -427,6 +428,16 @@ static void test_majority_loss_is_inquorate_until_judged(void **state)
 	assert_false(ops->is_quorate(b));
 	fk.qfn(2, 1, 30, 0, NULL);
 	assert_true(ops->is_quorate(b));
+
+	/* The verdict came before the view and no other follows: trusted again later. */
+	view_of(3, 0, CPG_REASON_JOIN);
+	view_of(1, 2, CPG_REASON_NODEDOWN);
+	assert_false(ops->is_quorate(b));
+	struct pollfd pfd = { .fd = ops->fd(b), .events = POLLIN };
+	assert_int_equal(poll(&pfd, 1, 2000), 1); /* bounded: the guard is 500 ms */
+	assert_int_equal(ops->dispatch(b), 0);
+	assert_true(ops->is_quorate(b));
+	assert_true(s.quorate);
 	ops->free(b);
 }
 
