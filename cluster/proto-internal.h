@@ -103,6 +103,16 @@ struct vip_cl_proto {
 	 * addresses another member holds.
 	 */
 	bool quorum_fence;
+	/*
+	 * A member was lost to node loss, or we regained quorum (a member may be
+	 * cut off, not dead, and may notice it later than we do): with
+	 * duravip_takeover_delay set,
+	 * plumb nothing new until guard_until, so it has released by then — or
+	 * is back in the view, keeping its addresses.
+	 */
+	bool guarded;
+	uint64_t guard_until;
+	uint32_t takeover_delay_ms;
 	uint64_t ring_seq, view_since, stable_since, last_balance, generation;
 	struct vip_cl_status st;
 };

@@ -263,7 +263,7 @@ static bool decide_want(const struct vip_cl_proto *p, const struct lvip *l, int 
 	bool keep = p->qpolicy == VIP_QUORUM_KEEP;
 	bool allowed = (p->quorate || keep) && (p->in_view || keep) && l->configured && !l->down;
 
-	if (!p->round_complete || p->quorum_fence)
+	if (!p->round_complete || p->quorum_fence || p->guarded)
 		return allowed && l->want; /* between views: hold what we hold, plumb nothing new */
 	const struct pvip *e = vip_cl_table_find(p, &l->addr);
 	return allowed && me >= 0 && e && e->owner == me && e->plumb;

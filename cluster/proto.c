@@ -29,6 +29,7 @@ static void set_timing(struct vip_cl_proto *p, const struct vipd_config *cfg)
 	p->balance_ms = cfg->cluster.view_balance_interval_ms;
 	p->set_size = cfg->cluster.duravip_balance_set_size;
 	p->qpolicy = cfg->cluster.quorum_policy;
+	p->takeover_delay_ms = cfg->cluster.duravip_takeover_delay_ms;
 }
 
 int vip_cl_proto_new(const struct vipd_config *cfg, struct vip_cl_proto **ret)
@@ -102,6 +103,11 @@ int vip_cl_proto_on_view(struct vip_cl_proto *p, const struct vip_cl_view *v, ui
 	p->round_complete = false;
 	p->mature = false;
 	p->st.n_views++;
+	for (size_t i = 0; i < v->n_left && p->takeover_delay_ms; i++)
+		if (v->left[i].reason == VIP_CL_REASON_NODEDOWN) {
+			p->guarded = true;
+			p->guard_until = now + p->takeover_delay_ms;
+		}
 	vip_cl_table_reset(p);
 	int r = vip_cl_table_rebuild(p);
 	if (r == 0 && p->in_view)
@@ -265,7 +271,7 @@ int vip_cl_proto_on_message(struct vip_cl_proto *p, const struct vip_cl_member *
 	return r;
 }
 
-int vip_cl_proto_on_quorum(struct vip_cl_proto *p, bool quorate, _unused_ uint64_t now)
+int vip_cl_proto_on_quorum(struct vip_cl_proto *p, bool quorate, uint64_t now)
 {
 	bool regained = quorate && !p->quorate;
 
@@ -275,6 +281,12 @@ int vip_cl_proto_on_quorum(struct vip_cl_proto *p, bool quorate, _unused_ uint64
 	if (regained && p->in_view && p->qpolicy != VIP_QUORUM_KEEP) {
 		/* Our STATE is ordered after any view change of the new ring. */
 		p->quorum_fence = true;
+		/* Whoever held what we may now be given was maybe cut off from us
+		 * and may learn it later than we do: give it the takeover delay. */
+		if (p->takeover_delay_ms) {
+			p->guarded = true;
+			p->guard_until = now + p->takeover_delay_ms;
+		}
 		int r = vip_cl_send_state(p);
 		if (r < 0)
 			return r;
@@ -311,6 +323,12 @@ int vip_cl_proto_on_tick(struct vip_cl_proto *p, uint64_t now)
 {
 	int r = 0;
 
+	if (p->guarded && now >= p->guard_until) {
+		p->guarded = false;
+		r = vip_cl_update_wants(p);
+		if (r < 0)
+			return r;
+	}
 	if (p->in_view && !p->mature && now >= p->view_since + p->mature_ms) {
 		p->mature = true;
 		r = vip_cl_send_state(p);
@@ -335,6 +353,8 @@ uint64_t vip_cl_proto_next_timeout(const struct vip_cl_proto *p, uint64_t now)
 		next = p->view_since + p->mature_ms;
 	if (is_leader(p) && p->balance_ms && p->last_balance + p->balance_ms < next)
 		next = p->last_balance + p->balance_ms;
+	if (p->guarded && p->guard_until < next)
+		next = p->guard_until;
 	if (next == UINT64_MAX)
 		return next;
 	return next > now ? next - now : 0;

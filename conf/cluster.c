@@ -50,6 +50,7 @@ static const struct cluster_opt cluster_opts[] = {
 	OPT("arp_repeat_interval", KIND_SECONDS, arp_repeat_interval_ms, src_arp_repeat_interval, 1000, 3600000, false),
 	OPT("arp_refresh_interval", KIND_SECONDS, arp_refresh_interval_ms, src_arp_refresh_interval, 1000, 86400000, true),
 	OPT("arp_pace", KIND_UINT, arp_pace, src_arp_pace, 0, 1000000, false),
+	OPT("duravip_takeover_delay", KIND_SECONDS, duravip_takeover_delay_ms, src_duravip_takeover_delay, 1, 60000, true),
 };
 
 static void cluster_defaults(struct vipd_cluster *cl)
@@ -66,6 +67,7 @@ static void cluster_defaults(struct vipd_cluster *cl)
 	cl->arp_repeat_interval_ms = 1100;
 	cl->arp_refresh_interval_ms = 0;
 	cl->arp_pace = 0;
+	cl->duravip_takeover_delay_ms = 0;
 }
 
 static int parse_numeric(struct schema *s, const struct cluster_opt *o,

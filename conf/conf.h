@@ -260,12 +260,13 @@ struct vipd_cluster {
 	uint32_t arp_repeat_interval_ms;  /* default 1100, never below 1000 */
 	uint32_t arp_refresh_interval_ms; /* default 0 = off */
 	uint32_t arp_pace;                /* packets per second per interface, 0 = unlimited */
+	uint32_t duravip_takeover_delay_ms; /* wait before taking addresses of a node lost to NODEDOWN, default 0 */
 	struct vipd_topology *topology;
 	size_t n_topology;
 	struct vip_conf_src src_nodename, src_cluster_group, src_view_mature_time,
 		src_view_balance_interval, src_duravip_balance_set_size, src_if_check_interval,
 		src_if_down_limit, src_arp_all_hosts, src_quorum_policy, src_arp_mode, src_arp_repeat,
-		src_arp_repeat_interval, src_arp_refresh_interval, src_arp_pace;
+		src_arp_repeat_interval, src_arp_refresh_interval, src_arp_pace, src_duravip_takeover_delay;
 };
 
 struct vipd_duravip {

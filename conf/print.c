@@ -50,6 +50,8 @@ size_t schema_cluster_settings(const struct vipd_cluster *cl, struct schema_sett
 	set_secs(&out[n++], "arp_refresh_interval", cl->arp_refresh_interval_ms,
 		 &cl->src_arp_refresh_interval);
 	set_uint(&out[n++], "arp_pace", cl->arp_pace, &cl->src_arp_pace);
+	set_secs(&out[n++], "duravip_takeover_delay", cl->duravip_takeover_delay_ms,
+		 &cl->src_duravip_takeover_delay);
 	return n;
 }
 

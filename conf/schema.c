@@ -127,6 +127,7 @@ static void cluster_free(struct vipd_cluster *cl)
 		&cl->src_if_check_interval, &cl->src_if_down_limit, &cl->src_arp_all_hosts,
 		&cl->src_quorum_policy, &cl->src_arp_mode, &cl->src_arp_repeat,
 		&cl->src_arp_repeat_interval, &cl->src_arp_refresh_interval, &cl->src_arp_pace,
+		&cl->src_duravip_takeover_delay,
 	};
 
 	free(cl->nodename);

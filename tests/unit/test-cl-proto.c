@@ -279,6 +279,92 @@ static void test_quorum_regained_waits_for_own_state(void **state)
 	cltest_config_free(cfg);
 }
 
+/* Lose the only other member with reason; return how many we want, at once and after delay_ms. */
+static void lose_other(uint32_t reason_code, uint32_t delay_ms, size_t *at_once, size_t *after)
+{
+	struct vipd_config *cfg = cltest_config("solo-node", 5, NULL, NULL);
+	struct vip_cl_proto *p;
+	struct vip_addr *d;
+	size_t len = 0;
+
+	cfg->cluster.duravip_takeover_delay_ms = delay_ms;
+	assert_int_equal(vip_cl_proto_new(cfg, &p), 0);
+	assert_int_equal(vip_cl_proto_on_quorum(p, true, 1), 0);
+	struct vip_cl_member two[2] = { { .nodeid = 1, .pid = 1 }, { .nodeid = 2, .pid = 2 } };
+	struct vip_cl_view v2 = { .members = two, .n_members = 2, .self = 0 };
+	assert_int_equal(vip_cl_proto_on_view(p, &v2, 1), 0);
+	free(take_send(p, &len));
+	struct vip_cl_member gone = { .nodeid = 2, .pid = 2, .reason = (enum vip_cl_reason)reason_code };
+	struct vip_cl_view v1 = { .members = two, .n_members = 1, .self = 0, .left = &gone, .n_left = 1 };
+	assert_int_equal(vip_cl_proto_on_view(p, &v1, 100), 0);
+	uint8_t *msg = take_send(p, &len);
+	assert_non_null(msg);
+	assert_int_equal(vip_cl_proto_on_message(p, &two[0], msg, len, 101), 0);
+	free(msg);
+	*at_once = (size_t)vip_cl_proto_desired(p, &d);
+	free(d);
+	if (delay_ms && reason_code == VIP_CL_REASON_NODEDOWN) {
+		assert_int_equal(vip_cl_proto_next_timeout(p, 101), 100 + delay_ms - 101);
+		assert_int_equal(vip_cl_proto_on_tick(p, 100 + delay_ms - 1), 0);
+		assert_int_equal(vip_cl_proto_desired(p, &d), (ssize_t)*at_once);
+		free(d);
+	}
+	assert_int_equal(vip_cl_proto_on_tick(p, 100 + delay_ms), 0);
+	*after = (size_t)vip_cl_proto_desired(p, &d);
+	free(d);
+	vip_cl_proto_free(p);
+	cltest_config_free(cfg);
+}
+
+/*
+ * duravip_takeover_delay: after a member is lost to node loss (maybe only cut
+ * off), take nothing new until the delay has passed; a process that died
+ * (its reaper cleans up) or a planned leave needs no wait.
+ */
+static void test_takeover_delay_after_node_loss(void **state)
+{
+	(void)state;
+	size_t now_n, later_n;
+
+	lose_other(VIP_CL_REASON_NODEDOWN, 200, &now_n, &later_n);
+	assert_int_equal(now_n, 0);
+	assert_int_equal(later_n, 5);
+	lose_other(VIP_CL_REASON_PROCDOWN, 200, &now_n, &later_n);
+	assert_int_equal(now_n, 5);
+	lose_other(VIP_CL_REASON_NODEDOWN, 0, &now_n, &later_n); /* the default: at once */
+	assert_int_equal(now_n, 5);
+	assert_int_equal(later_n, 5);
+}
+
+/* With duravip_takeover_delay, a member that regains quorum also waits it out. */
+static void test_takeover_delay_after_quorum_regained(void **state)
+{
+	(void)state;
+	struct vipd_config *cfg = cltest_config("solo-node", 5, NULL, NULL);
+	struct vip_cl_proto *p;
+	struct vip_addr *d;
+	size_t len = 0;
+
+	cfg->cluster.duravip_takeover_delay_ms = 100;
+	assert_int_equal(vip_cl_proto_new(cfg, &p), 0);
+	struct vip_cl_member me = { .nodeid = 1, .pid = 1 };
+	struct vip_cl_view v = { .members = &me, .n_members = 1, .self = 0 };
+	assert_int_equal(vip_cl_proto_on_view(p, &v, 1), 0);
+	free(take_send(p, &len));
+	assert_int_equal(vip_cl_proto_on_quorum(p, true, 10), 0);
+	uint8_t *msg = take_send(p, &len);
+	assert_non_null(msg);
+	assert_int_equal(vip_cl_proto_on_message(p, &me, msg, len, 11), 0);
+	free(msg);
+	assert_int_equal(vip_cl_proto_desired(p, &d), 0);
+	free(d);
+	assert_int_equal(vip_cl_proto_on_tick(p, 110), 0);
+	assert_int_equal(vip_cl_proto_desired(p, &d), 5);
+	free(d);
+	vip_cl_proto_free(p);
+	cltest_config_free(cfg);
+}
+
 static void test_unavailable_and_reload(void **state)
 {
 	(void)state;
@@ -383,6 +469,8 @@ int main(void)
 		cmocka_unit_test(test_solo_owns_all),
 		cmocka_unit_test(test_quorum_policy),
 		cmocka_unit_test(test_quorum_regained_waits_for_own_state),
+		cmocka_unit_test(test_takeover_delay_after_node_loss),
+		cmocka_unit_test(test_takeover_delay_after_quorum_regained),
 		cmocka_unit_test(test_unavailable_and_reload),
 		cmocka_unit_test(test_bad_messages),
 		cmocka_unit_test(test_foreign_member),
