@@ -197,7 +197,7 @@ void vipd_daemon_pump(struct vipd_daemon *d)
 		bool progress = drain_actions(d, &blocked);
 
 		/* After a failed reconcile only the queue is drained: the retry
-		 * timer brings the next attempt, so a stubborn error is no busy loop. */
+		 * timer brings the next attempt, so an error that persists is no busy loop. */
 		if (!d->stopping && !failed && vipd_engine_is_dirty(d->engine)) {
 			int r = vipd_engine_reconcile(d->engine, loop_now_ms());
 
