@@ -231,6 +231,15 @@ struct vip_cl_assign_stats {
 int vip_cl_assign(const struct vip_cl_assign_in *in, struct vip_cl_aout *out,
 		  struct vip_cl_assign_stats *st);
 
+/*
+ * corosync's effective token timeout from its configuration file (totem {
+ * token, token_coefficient } and the nodelist, with corosync's defaults).
+ * 0 and *ret_ms, or -errno (-ENOENT: no such file).
+ */
+int vip_cl_corosync_token(const char *path, uint32_t *ret_ms);
+/* corosync's configuration file: $COROSYNC_MAIN_CONFIG_FILE, else /etc/corosync/corosync.conf. */
+const char *vip_cl_corosync_conf_path(void);
+
 /* The rendezvous score of (node name, address): a 64-bit keyed mix. Exposed for tests. */
 uint64_t vip_cl_rendezvous(const char *name, const struct vip_addr *a);
 
@@ -243,6 +252,9 @@ enum vip_cl_msg_type {
 	VIP_CL_MSG_RELEASED = 2,
 	VIP_CL_MSG_MOVE = 3,
 	VIP_CL_MSG_BALANCE = 4,
+	VIP_CL_MSG_CLOSE = 5,   /* close the current view's STATE round: members not heard are silent */
+	VIP_CL_MSG_MONITOR = 6, /* name: this member is that node's monitor (vipd/monitor.h), never a candidate */
+	VIP_CL_MSG_FLUSHED = 7, /* name: that node's monitor removed its dead engine's addresses */
 	_VIP_CL_MSG_TYPE_MAX,
 };
 

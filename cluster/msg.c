@@ -13,6 +13,8 @@
  *   RELEASED u32 count (>= 1) | count addrs
  *   MOVE     addr | name
  *   BALANCE  u8 reserved (0)
+ *   MONITOR  name (the node whose monitor sends it)
+ *   FLUSHED  name (that node's monitor removed a dead engine's addresses)
  *
  * The decoder checks everything exactly (OpenBSD imsg style): the total
  * length, every count against the bytes left, reserved bits, families,
@@ -158,6 +160,10 @@ static int decode_body(struct rd *r, struct vip_cl_msg *m)
 		return r->bad ? -EBADMSG : 0;
 	case VIP_CL_MSG_BALANCE:
 		return get_u8(r) != 0 || r->bad ? -EBADMSG : 0;
+	case VIP_CL_MSG_MONITOR:
+	case VIP_CL_MSG_FLUSHED:
+		get_name(r, m->name);
+		return r->bad ? -EBADMSG : 0;
 	default:
 		return -EBADMSG;
 	}
@@ -287,6 +293,9 @@ static int check(const struct vip_cl_msg *m)
 		return family_ok(&m->addr) && name_ok(m->name) ? 0 : -EINVAL;
 	case VIP_CL_MSG_BALANCE:
 		return 0;
+	case VIP_CL_MSG_MONITOR:
+	case VIP_CL_MSG_FLUSHED:
+		return name_ok(m->name) ? 0 : -EINVAL;
 	default:
 		return -EINVAL;
 	}
@@ -316,6 +325,10 @@ static void put_body(struct wr *w, const struct vip_cl_msg *m)
 		break;
 	case VIP_CL_MSG_MOVE:
 		put_addr(w, &m->addr);
+		put_name(w, m->name);
+		break;
+	case VIP_CL_MSG_MONITOR:
+	case VIP_CL_MSG_FLUSHED:
 		put_name(w, m->name);
 		break;
 	default:
@@ -360,6 +373,9 @@ const char *vip_cl_msg_type_to_string(enum vip_cl_msg_type t)
 		[VIP_CL_MSG_RELEASED] = "RELEASED",
 		[VIP_CL_MSG_MOVE] = "MOVE",
 		[VIP_CL_MSG_BALANCE] = "BALANCE",
+		[VIP_CL_MSG_CLOSE] = "CLOSE",
+		[VIP_CL_MSG_MONITOR] = "MONITOR",
+		[VIP_CL_MSG_FLUSHED] = "FLUSHED",
 	};
 	if ((unsigned)t >= ARRAY_SIZE(names) || !names[t])
 		return "unknown";

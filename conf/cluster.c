@@ -51,6 +51,9 @@ static const struct cluster_opt cluster_opts[] = {
 	OPT("arp_refresh_interval", KIND_SECONDS, arp_refresh_interval_ms, src_arp_refresh_interval, 1000, 86400000, true),
 	OPT("arp_pace", KIND_UINT, arp_pace, src_arp_pace, 0, 1000000, false),
 	OPT("duravip_takeover_delay", KIND_SECONDS, duravip_takeover_delay_ms, src_duravip_takeover_delay, 1, 60000, true),
+	OPT("corosync_token", KIND_SECONDS, corosync_token_ms, src_corosync_token, 10, 600000, false),
+	OPT("duravip_round_timeout", KIND_SECONDS, duravip_round_timeout_ms, src_duravip_round_timeout, 50, 600000, false),
+	OPT("duravip_liveness_timeout", KIND_SECONDS, duravip_liveness_timeout_ms, src_duravip_liveness_timeout, 50, 600000, false),
 };
 
 static void cluster_defaults(struct vipd_cluster *cl)
@@ -67,7 +70,52 @@ static void cluster_defaults(struct vipd_cluster *cl)
 	cl->arp_repeat_interval_ms = 1100;
 	cl->arp_refresh_interval_ms = 0;
 	cl->arp_pace = 0;
-	cl->duravip_takeover_delay_ms = 0;
+	cl->corosync_token_ms = VIP_CONF_AUTO;
+	cl->duravip_round_timeout_ms = VIP_CONF_AUTO;
+	cl->duravip_liveness_timeout_ms = VIP_CONF_AUTO;
+	cl->duravip_takeover_delay_ms = VIP_CONF_AUTO;
+}
+
+static uint32_t at_least(uint64_t v, uint32_t lo)
+{
+	return v < lo ? lo : v > UINT32_MAX - 1 ? UINT32_MAX - 1 : (uint32_t)v;
+}
+
+/* One derived option: its value and an origin text that says how it was derived. */
+static int derive(uint32_t *field, struct vip_conf_src *src, uint32_t value, const char *how)
+{
+	if (*field != VIP_CONF_AUTO)
+		return 0;
+	*field = value;
+	return schema_src_from_text(src, how);
+}
+
+int vip_config_resolve_timing(struct vipd_config *c, uint32_t corosync_token_ms)
+{
+	struct vipd_cluster *cl = &c->cluster;
+	uint32_t t;
+	int r;
+
+	if (cl->corosync_token_ms == VIP_CONF_AUTO) {
+		t = corosync_token_ms ? corosync_token_ms : VIP_CONF_COROSYNC_TOKEN_DEFAULT_MS;
+		r = derive(&cl->corosync_token_ms, &cl->src_corosync_token, t,
+			   corosync_token_ms ? "auto: corosync.conf" : "auto: corosync's default");
+		if (r < 0)
+			return r;
+	}
+	t = cl->corosync_token_ms;
+	r = derive(&cl->duravip_round_timeout_ms, &cl->src_duravip_round_timeout,
+		   at_least(2ull * t, 200), "auto: 2 x corosync_token");
+	if (r == 0)
+		r = derive(&cl->duravip_liveness_timeout_ms, &cl->src_duravip_liveness_timeout,
+			   at_least(t, 100), "auto: corosync_token");
+	if (r == 0 && !cl->enabled) /* alone: nobody else can hold an address */
+		r = derive(&cl->duravip_takeover_delay_ms, &cl->src_duravip_takeover_delay, 0,
+			   "auto: no cluster scope");
+	if (r == 0)
+		r = derive(&cl->duravip_takeover_delay_ms, &cl->src_duravip_takeover_delay,
+			   at_least(2ull * t, 0), "auto: 2 x corosync_token");
+	return r;
 }
 
 static int parse_numeric(struct schema *s, const struct cluster_opt *o,

@@ -244,6 +244,11 @@ enum vip_arp_mode {
 const char *vip_arp_mode_to_string(enum vip_arp_mode m);
 int vip_arp_mode_from_string(const char *s); /* value or -EINVAL */
 
+/* A timing option not set in the file: derived from corosync's token (vip_config_resolve_timing). */
+#define VIP_CONF_AUTO UINT32_MAX
+/* corosync's own default totem token timeout, used when corosync.conf cannot be read. */
+#define VIP_CONF_COROSYNC_TOKEN_DEFAULT_MS 3000u
+
 struct vipd_cluster {
 	bool enabled;                 /* a cluster scope exists */
 	char *nodename;
@@ -260,13 +265,23 @@ struct vipd_cluster {
 	uint32_t arp_repeat_interval_ms;  /* default 1100, never below 1000 */
 	uint32_t arp_refresh_interval_ms; /* default 0 = off */
 	uint32_t arp_pace;                /* packets per second per interface, 0 = unlimited */
-	uint32_t duravip_takeover_delay_ms; /* wait before taking addresses of a node lost to NODEDOWN, default 0 */
+	/*
+	 * Fault timing (docs/fault-tolerance.md). Not set in the file: derived
+	 * from corosync's token timeout when the configuration is loaded
+	 * (vip_config_resolve_timing), the origin then reads "auto: ...".
+	 */
+	uint32_t corosync_token_ms;           /* corosync_token: AUTO = read from corosync.conf, else 3 s */
+	uint32_t duravip_round_timeout_ms;    /* a STATE round closes without silent members; AUTO = 2 x token, >= 200 ms */
+	uint32_t duravip_liveness_timeout_ms; /* corosync must answer within; AUTO = token, >= 100 ms */
+	uint32_t duravip_takeover_delay_ms;   /* wait before taking addresses of a node lost to NODEDOWN
+					       * or after regained quorum; AUTO = 2 x token */
 	struct vipd_topology *topology;
 	size_t n_topology;
 	struct vip_conf_src src_nodename, src_cluster_group, src_view_mature_time,
 		src_view_balance_interval, src_duravip_balance_set_size, src_if_check_interval,
 		src_if_down_limit, src_arp_all_hosts, src_quorum_policy, src_arp_mode, src_arp_repeat,
-		src_arp_repeat_interval, src_arp_refresh_interval, src_arp_pace, src_duravip_takeover_delay;
+		src_arp_repeat_interval, src_arp_refresh_interval, src_arp_pace, src_duravip_takeover_delay,
+		src_corosync_token, src_duravip_round_timeout, src_duravip_liveness_timeout;
 };
 
 struct vipd_duravip {
@@ -295,6 +310,8 @@ struct vip_config_opts {
 	const char *env_node_name;     /* value of EC_NODE_NAME, or NULL (load reads getenv when opts is NULL) */
 	const char *hostname;          /* host name, or NULL to ask gethostname() */
 	const struct vip_conf_limits *limits;
+	uint32_t corosync_token_ms;    /* corosync's token timeout as its corosync.conf says
+					* (vip_cl_corosync_token), 0: unknown (corosync's default) */
 };
 
 /*
@@ -309,6 +326,16 @@ int vip_config_load(const char *path, const struct vip_config_opts *opts,
 /* Same, from an already parsed tree (the tree is only read). */
 int vip_config_from_tree(const struct vip_conf_tree *tree, const struct vip_config_opts *opts,
 			 struct vipd_config **ret, struct vip_conf_diag *diag);
+
+/*
+ * Fill every timing option still VIP_CONF_AUTO: corosync_token from
+ * corosync_token_ms (what corosync.conf says; 0 when unknown: corosync's
+ * default), then the round timeout, liveness timeout and takeover delay from
+ * the token (see struct vipd_cluster). Their origin reads "auto: ...".
+ * vip_config_load calls it with opts->corosync_token_ms, so a loaded
+ * configuration holds no VIP_CONF_AUTO. 0 or -ENOMEM.
+ */
+int vip_config_resolve_timing(struct vipd_config *c, uint32_t corosync_token_ms);
 
 /* Accepts NULL. */
 void vip_config_free(struct vipd_config *c);

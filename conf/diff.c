@@ -83,7 +83,10 @@ static unsigned cluster_diff(const struct vipd_cluster *a, const struct vipd_clu
 	    a->duravip_balance_set_size != b->duravip_balance_set_size ||
 	    a->if_check_interval_ms != b->if_check_interval_ms || a->if_down_limit != b->if_down_limit ||
 	    a->quorum_policy != b->quorum_policy ||
-	    a->duravip_takeover_delay_ms != b->duravip_takeover_delay_ms)
+	    a->duravip_takeover_delay_ms != b->duravip_takeover_delay_ms ||
+	    a->corosync_token_ms != b->corosync_token_ms ||
+	    a->duravip_round_timeout_ms != b->duravip_round_timeout_ms ||
+	    a->duravip_liveness_timeout_ms != b->duravip_liveness_timeout_ms)
 		ch |= VIP_CHANGE_TIMING;
 	if (a->arp_all_hosts != b->arp_all_hosts || a->arp_mode != b->arp_mode ||
 	    a->arp_repeat != b->arp_repeat || a->arp_repeat_interval_ms != b->arp_repeat_interval_ms ||

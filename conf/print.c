@@ -22,6 +22,10 @@ static void set_uint(struct schema_setting *s, const char *name, uint32_t v,
 static void set_secs(struct schema_setting *s, const char *name, uint32_t ms,
 		     const struct vip_conf_src *src)
 {
+	if (ms == VIP_CONF_AUTO) { /* not resolved yet (vip_config_resolve_timing) */
+		set_str(s, name, "auto", src);
+		return;
+	}
 	*s = (struct schema_setting){ .name = name, .kind = SETTING_NUMBER, .src = src };
 	s->text = schema_ms_text(ms, s->num, sizeof(s->num));
 }
@@ -50,6 +54,11 @@ size_t schema_cluster_settings(const struct vipd_cluster *cl, struct schema_sett
 	set_secs(&out[n++], "arp_refresh_interval", cl->arp_refresh_interval_ms,
 		 &cl->src_arp_refresh_interval);
 	set_uint(&out[n++], "arp_pace", cl->arp_pace, &cl->src_arp_pace);
+	set_secs(&out[n++], "corosync_token", cl->corosync_token_ms, &cl->src_corosync_token);
+	set_secs(&out[n++], "duravip_round_timeout", cl->duravip_round_timeout_ms,
+		 &cl->src_duravip_round_timeout);
+	set_secs(&out[n++], "duravip_liveness_timeout", cl->duravip_liveness_timeout_ms,
+		 &cl->src_duravip_liveness_timeout);
 	set_secs(&out[n++], "duravip_takeover_delay", cl->duravip_takeover_delay_ms,
 		 &cl->src_duravip_takeover_delay);
 	return n;

@@ -91,6 +91,11 @@ int vip_config_from_tree(const struct vip_conf_tree *tree, const struct vip_conf
 		schema_duravips(&s, root);
 	if (!s.fatal)
 		schema_security_check_duravips(&s);
+	if (!s.fatal && s.n_errors == 0) {
+		int r = vip_config_resolve_timing(cfg, opts->corosync_token_ms);
+		if (r < 0)
+			s.fatal = r;
+	}
 
 	if (s.fatal || s.n_errors > 0) {
 		vip_config_free(cfg);
@@ -127,7 +132,8 @@ static void cluster_free(struct vipd_cluster *cl)
 		&cl->src_if_check_interval, &cl->src_if_down_limit, &cl->src_arp_all_hosts,
 		&cl->src_quorum_policy, &cl->src_arp_mode, &cl->src_arp_repeat,
 		&cl->src_arp_repeat_interval, &cl->src_arp_refresh_interval, &cl->src_arp_pace,
-		&cl->src_duravip_takeover_delay,
+		&cl->src_duravip_takeover_delay, &cl->src_corosync_token, &cl->src_duravip_round_timeout,
+		&cl->src_duravip_liveness_timeout,
 	};
 
 	free(cl->nodename);

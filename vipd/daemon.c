@@ -41,7 +41,12 @@ int daemon_load(const struct vipd_daemon_opts *opts, struct vipd_config **ret, s
 {
 	struct vip_conf_diag diag = { 0 };
 	struct vip_config_opts co = { .nodename = opts->nodename, .env_node_name = getenv("EC_NODE_NAME") };
-	int r = vip_config_load(opts->config_path, &co, ret, &diag);
+	int r;
+
+	/* The fault timing follows corosync's own token (docs/fault-tolerance.md); none: its default. */
+	if (vip_cl_corosync_token(vip_cl_corosync_conf_path(), &co.corosync_token_ms) < 0)
+		co.corosync_token_ms = 0;
+	r = vip_config_load(opts->config_path, &co, ret, &diag);
 
 	daemon_log_diag(&diag, out);
 	if (r < 0 && diag.n_errors == 0) {

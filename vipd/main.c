@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cluster.h"
 #include "conf.h"
 #include "daemon.h"
 #include "log.h"
@@ -66,7 +67,11 @@ static int run_check(const struct opts *o)
 	struct vip_conf_diag diag = { 0 };
 	struct vipd_config *cfg = NULL;
 	struct vip_config_opts copts = { .nodename = o->nodename, .env_node_name = getenv("EC_NODE_NAME") };
-	int r = vip_config_load(o->config, &copts, &cfg, &diag);
+	int r;
+
+	if (vip_cl_corosync_token(vip_cl_corosync_conf_path(), &copts.corosync_token_ms) < 0)
+		copts.corosync_token_ms = 0;
+	r = vip_config_load(o->config, &copts, &cfg, &diag);
 
 	if (r < 0) {
 		print_diag(&diag);

@@ -148,7 +148,9 @@ static void test_diff(void **state)
 			 VIP_CHANGE_IDENTITY);
 	assert_int_equal(diff_of(SEC "cluster { cluster_group = g1 }", SEC "cluster { cluster_group = g2 }"),
 			 VIP_CHANGE_IDENTITY);
-	assert_int_equal(diff_of(SEC "cluster { nodename = host1 }", SEC), VIP_CHANGE_CLUSTER_MODE);
+	/* without a cluster scope the derived takeover delay is 0: a timing change too */
+	assert_int_equal(diff_of(SEC "cluster { nodename = host1 }", SEC),
+			 VIP_CHANGE_CLUSTER_MODE | VIP_CHANGE_TIMING);
 	assert_int_equal(diff_of(base, SEC "cluster { nodename = n1 Topology \"198.51.100.0/24\" { interface = eth0 } }\n"
 				       "Binding \"a\" { Bind_Address = 198.51.100.2 Enable_Duravip = true }\n"),
 			 VIP_CHANGE_DURAVIPS);

@@ -30,7 +30,7 @@ struct h {
 #define SECURITY "Security { capabilities = \"cap_net_admin+ep cap_net_raw+ep\" }\n"
 
 static const char base_conf[] = SECURITY
-	"cluster { nodename = n1 if_check_interval = 1 if_down_limit = 2 }\n"
+	"cluster { nodename = n1 if_check_interval = 1 if_down_limit = 2 duravip_takeover_delay = 0 }\n"
 	"Binding \"a\" { Bind_Address = 198.51.100.21 Enable_Duravip = true }\n"
 	"Binding \"b\" { Bind_Address = 198.51.100.22 Enable_Duravip = true }\n"
 	"ESMTP_Listener { Listen \"[2001:db8:1::30]:25\" { Enable_Duravip = true } }\n";
@@ -369,7 +369,7 @@ static void test_reconfigure_live(void **state)
 {
 	struct h *h = *state;
 	struct vipd_config *next = load(SECURITY
-		"cluster { nodename = n1 if_check_interval = 1 if_down_limit = 2 }\n"
+		"cluster { nodename = n1 if_check_interval = 1 if_down_limit = 2 duravip_takeover_delay = 0 }\n"
 		"Binding \"a\" { Bind_Address = 198.51.100.21 Enable_Duravip = true }\n"
 		"Binding \"c\" { Bind_Address = 198.51.100.23 Enable_Duravip = true }\n"
 		"ESMTP_Listener { Listen \"[2001:db8:1::30]:25\" { Enable_Duravip = true } }\n");
@@ -464,7 +464,7 @@ static void test_large_acquire_announces_by_slice(void **state _unused_)
 	void *hp = NULL;
 
 	assert_non_null(conf);
-	off += (size_t)snprintf(conf + off, len - off, "%scluster { nodename = n1 }\n", SECURITY);
+	off += (size_t)snprintf(conf + off, len - off, "%scluster { nodename = n1 duravip_takeover_delay = 0 }\n", SECURITY);
 	for (int i = 0; i < N; i++)
 		off += (size_t)snprintf(conf + off, len - off,
 					"Binding \"b%d\" { Bind_Address = 198.18.%d.%d Enable_Duravip = true }\n",
