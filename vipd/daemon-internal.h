@@ -12,7 +12,6 @@
 /* Load the configuration; diagnostics are logged and, when out is set, appended to it. */
 int daemon_load(const struct vipd_daemon_opts *opts, struct vipd_config **ret, struct vip_ctl_buf *out);
 void daemon_log_diag(const struct vip_conf_diag *diag, struct vip_ctl_buf *out);
-int daemon_start_reaper(struct vipd_daemon *d);
 int daemon_arm_check_timer(struct vipd_daemon *d);
 
 /* daemon-cluster.c */

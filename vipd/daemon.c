@@ -8,12 +8,13 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "daemon-internal.h"
 #include "log.h"
+#include "monitor.h"
 #include "privdrop.h"
 #include "sdnotify.h"
 #include "vipd-build.h"
@@ -21,8 +22,6 @@
 #define PUMP_MAX_ROUNDS 32
 #define RETRY_FAILED_MS 1000u
 #define RETRY_SEND_MS 20u
-#define REAPER_STOP_TIMEOUT_MS 1000u
-#define REAPER_MAX_RESTARTS 5u
 
 void daemon_log_diag(const struct vip_conf_diag *diag, struct vip_ctl_buf *out)
 {
@@ -58,9 +57,22 @@ int daemon_load(const struct vipd_daemon_opts *opts, struct vipd_config **ret, s
 	return r;
 }
 
-int vipd_daemon_load_config(const struct vipd_daemon_opts *opts, struct vipd_config **ret)
+int vipd_daemon_load_config(const struct vipd_daemon_opts *opts, bool warnings, struct vipd_config **ret)
 {
-	return daemon_load(opts, ret, NULL);
+	struct vip_conf_diag diag = { 0 };
+	struct vip_config_opts co = { .nodename = opts->nodename, .env_node_name = getenv("EC_NODE_NAME") };
+	int r;
+
+	if (warnings)
+		return daemon_load(opts, ret, NULL);
+	/* Quiet unless it fails: the engine loads it again and logs its warnings. */
+	if (vip_cl_corosync_token(vip_cl_corosync_conf_path(), &co.corosync_token_ms) < 0)
+		co.corosync_token_ms = 0;
+	r = vip_config_load(opts->config_path, &co, ret, &diag);
+	vip_conf_diag_clear(&diag);
+	if (r < 0)
+		return daemon_load(opts, ret, NULL);
+	return r;
 }
 
 /* The announce schedule's send: one port call per batch. */
@@ -284,57 +296,38 @@ static void on_hup(struct loop *l _unused_, const struct signalfd_siginfo *si _u
 	vipd_daemon_reload(data, NULL, false);
 }
 
-static void on_chld(struct loop *l _unused_, const struct signalfd_siginfo *si _unused_, void *data)
+/* The monitor's end of the socketpair: it never writes, so anything is its end. */
+static void on_monitor_fd(struct loop *l, int fd, uint32_t revents _unused_, void *data)
 {
 	struct vipd_daemon *d = data;
-	int st;
+	char buf[16];
+	ssize_t n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
 
-	if (!vipd_reaper_reaped(&d->reaper, &st))
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
-	if (d->stopping)
+	loop_remove_fd(l, fd);
+	d->monitor_watched = false;
+	if (n > 0)
+		log_error("The monitor wrote %zd unexpected bytes: stopping", n);
+	else
+		log_error("The monitor is gone: releasing every DuraVIP and stopping, since nothing could "
+			  "clean up after a crash any more");
+	vipd_daemon_stop(d);
+}
+
+static void tell_monitor(struct vipd_daemon *d, enum vipd_note note)
+{
+	int r;
+
+	if (!d->opts.monitored)
 		return;
-	log_error("The reaper exited (status %d): restarting it", WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
-	if (d->stats.reaper_restarts++ < REAPER_MAX_RESTARTS && daemon_start_reaper(d) == 0)
-		return;
-	log_error("No reaper: if vipd dies now, its addresses stay plumbed");
+	r = vipd_note_send(d->opts.monitor_fd, note);
+	if (r < 0)
+		log_full_errno(d->monitor_watched ? LOG_WARNING : LOG_DEBUG, r, "Cannot tell the monitor %s: %m",
+			       vipd_note_to_string(note));
 }
 
 /* ---------------------------------------------------------------- start-up */
-
-static int reaper_prepare(void *data)
-{
-	struct daemon_reaper_ctx *c = data;
-
-	return c->ops->open(&(struct vip_port_opts){ .flags = VIP_PORT_OPEN_NO_PACKET | VIP_PORT_OPEN_NO_MONITOR },
-			    &c->port);
-}
-
-static int reaper_flush(void *data)
-{
-	struct daemon_reaper_ctx *c = data;
-
-	return c->ops->flush_tagged(c->port, 0);
-}
-
-static void reaper_stopped(void *data)
-{
-	struct daemon_reaper_ctx *c = data;
-
-	if (c->pid_file)
-		unlink(c->pid_file);
-}
-
-int daemon_start_reaper(struct vipd_daemon *d)
-{
-	static const struct vipd_reaper_ops ops = {
-		.prepare = reaper_prepare, .flush = reaper_flush, .stopped = reaper_stopped,
-	};
-
-	d->reaper_ctx.ops = d->port_ops;
-	d->reaper_ctx.port = NULL;
-	d->reaper_ctx.pid_file = d->opts.pid_file;
-	return vipd_reaper_start(&d->reaper, &ops, &d->reaper_ctx, NULL, 0);
-}
 
 static int setup_control(struct vipd_daemon *d)
 {
@@ -430,9 +423,14 @@ static int setup_signals(struct vipd_daemon *d)
 	r = r ?: loop_add_signal(d->loop, SIGTERM, on_stop_signal, d);
 	r = r ?: loop_add_signal(d->loop, SIGINT, on_stop_signal, d);
 	r = r ?: loop_add_signal(d->loop, SIGHUP, on_hup, d);
-	r = r ?: loop_add_signal(d->loop, SIGCHLD, on_chld, d);
 	if (r < 0)
 		return log_error_errno(r, "Failed to set up signals: %m");
+	if (d->opts.monitored) {
+		r = loop_add_fd(d->loop, d->opts.monitor_fd, EPOLLIN, on_monitor_fd, d);
+		if (r < 0)
+			return log_error_errno(r, "Failed to watch the monitor: %m");
+		d->monitor_watched = true;
+	}
 	return 0;
 }
 
@@ -462,7 +460,7 @@ int vipd_daemon_setup(struct vipd_daemon *d, const struct vipd_daemon_opts *opts
 {
 	int r;
 
-	*d = (struct vipd_daemon){ .opts = *opts, .reaper = { .fd = -1 }, .quorate_seen = -1 };
+	*d = (struct vipd_daemon){ .opts = *opts, .quorate_seen = -1 };
 	r = daemon_load(opts, &d->cfg, NULL);
 	if (r < 0)
 		return r;
@@ -483,11 +481,6 @@ int vipd_daemon_setup(struct vipd_daemon *d, const struct vipd_daemon_opts *opts
 	r = setup_signals(d);
 	if (r < 0)
 		return r;
-	if (!opts->no_reaper) {
-		r = daemon_start_reaper(d);
-		if (r < 0)
-			return log_error_errno(r, "Failed to start the reaper: %m");
-	}
 	r = drop_privileges(d);
 	if (r < 0)
 		return r;
@@ -514,7 +507,11 @@ int vipd_daemon_run(struct vipd_daemon *d)
 {
 	int r;
 
-	vipd_sd_notify("READY=1");
+	/* Under a monitor READY=1 is the monitor's, sent once (tools/vipd.service). */
+	if (d->opts.monitored)
+		tell_monitor(d, VIPD_NOTE_READY);
+	else
+		vipd_sd_notify("READY=1");
 	vipd_daemon_notify_status(d);
 	r = loop_run(d->loop);
 	if (r < 0) {
@@ -555,12 +552,17 @@ void vipd_daemon_stop(struct vipd_daemon *d)
 	if (d->stopping)
 		return;
 	d->stopping = true;
-	vipd_sd_notify("STOPPING=1");
+	/* A monitored engine may stop to be restarted: STOPPING=1 is the monitor's. */
+	if (!d->opts.monitored)
+		vipd_sd_notify("STOPPING=1");
 	log_notice("Stopping: releasing every DuraVIP and leaving the group");
 	if (d->engine) {
 		r = vipd_engine_release_all(d->engine, now);
-		if (r < 0)
+		if (r < 0) {
 			log_error_errno(r, "Failed to release every DuraVIP: %m");
+			d->release_failed = true;
+			tell_monitor(d, VIPD_NOTE_RELEASE_FAILED);
+		}
 	}
 	flush_sends(d);
 	if (d->be) {
@@ -568,17 +570,16 @@ void vipd_daemon_stop(struct vipd_daemon *d)
 		if (r < 0)
 			log_warning_errno(r, "Failed to leave the group: %m");
 	}
-	r = vipd_reaper_stop(&d->reaper, REAPER_STOP_TIMEOUT_MS);
-	if (r < 0)
-		log_warning_errno(r, "Failed to stop the reaper cleanly: %m");
+	if (!d->release_failed)
+		tell_monitor(d, VIPD_NOTE_RELEASED_OK);
 	if (d->loop)
-		loop_exit(d->loop, 0);
+		loop_exit(d->loop, d->release_failed ? 1 : 0);
 }
 
 void vipd_daemon_free(struct vipd_daemon *d)
 {
-	if (d->reaper.pid > 0 || d->reaper.fd >= 0)
-		vipd_reaper_stop(&d->reaper, REAPER_STOP_TIMEOUT_MS);
+	if (d->monitor_watched)
+		loop_remove_fd(d->loop, d->opts.monitor_fd);
 	vipd_control_free(d->control);
 	daemon_cluster_disconnect(d);
 	vip_cl_proto_free(d->proto);
@@ -596,5 +597,5 @@ void vipd_daemon_free(struct vipd_daemon *d)
 	loop_free(d->loop);
 	vip_config_free(d->cfg);
 	daemon_owners_free(d);
-	*d = (struct vipd_daemon){ .reaper = { .fd = -1 } };
+	*d = (struct vipd_daemon){ 0 };
 }

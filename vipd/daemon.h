@@ -2,15 +2,23 @@
 /*
  * vipd/daemon: the node daemon's context and its start-up, run and stop.
  *
+ * This is the ENGINE: the process vipd/monitor.h forks and restarts; it runs
+ * everything but the crash clean-up, which is the monitor's.
+ *
  * Start-up (vipd_daemon_setup), in Momentum's order:
  *   1. load and validate the configuration (errors: the messages, then -EINVAL);
  *   2. as root: open the port, the control socket and the cluster connection;
  *   3. clean slate: unplumb every configured DuraVIP and every vipd-tagged address;
- *   4. start the reaper; 5. drop privileges; 6. join the group.
+ *   4. drop privileges; 5. join the group.
  * Then (vipd_daemon_run) the loop: what this node owns is plumbed and announced
  * once the protocol says so (solo: at once). SIGTERM/SIGINT release every
- * address, multicast that, leave the group, tell the reaper and return 0;
- * SIGHUP reloads the configuration.
+ * address, multicast that, leave the group and return 0 (1 when a release
+ * failed); SIGHUP reloads the configuration.
+ *
+ * Under a monitor (opts.monitored) the engine tells it READY when the loop
+ * starts, RELEASED-OK or RELEASE-FAILED at the planned stop, and watches its
+ * end of the socketpair: end of file means the monitor died, and nothing could
+ * clean up after a crash any more, so the engine makes the planned stop.
  *
  * Every piece hangs off struct vipd_daemon (no globals); tests build one with
  * injected ports and backends and drive it through the same functions.
@@ -28,7 +36,6 @@
 #include "engine.h"
 #include "loop.h"
 #include "port.h"
-#include "reaper.h"
 
 struct vipd_daemon_opts {
 	const char *config_path;
@@ -38,11 +45,10 @@ struct vipd_daemon_opts {
 	const struct vip_port_ops *port_ops;
 	const struct vip_cl_backend_ops *backend_ops;
 	bool no_drop;                   /* skip the privilege drop (tests, not root) */
-	bool no_reaper;                 /* skip the reaper (tests) */
 	bool no_control;                /* no control socket (tests use vipd_daemon_commands) */
 	bool chown_control;             /* chown the socket root:group (the daemon: true) */
-	const char *pid_file;           /* written by main when daemonized; the reaper removes
-					 * it at a clean stop (the dropped daemon cannot), or NULL */
+	bool monitored;                 /* run under vipd/monitor.h, through monitor_fd */
+	int monitor_fd;                 /* the engine's end of the socketpair (not closed here) */
 };
 
 /* Counters that are the daemon's own (the engine, announce and proto keep theirs). */
@@ -51,14 +57,6 @@ struct vipd_daemon_stats {
 	uint64_t reloads, reload_failures;
 	uint64_t backend_reconnects;
 	uint64_t messages_bad;
-	uint64_t reaper_restarts;
-};
-
-/* What the reaper child uses (a copy lives in the child after the fork). */
-struct daemon_reaper_ctx {
-	const struct vip_port_ops *ops;
-	struct vip_port *port;
-	const char *pid_file;
 };
 
 struct daemon_owner;
@@ -80,8 +78,6 @@ struct vipd_daemon {
 	struct vipd_engine *engine;
 	struct vipd_announce *announce;
 	struct vipd_control *control;
-	struct vipd_reaper reaper;
-	struct daemon_reaper_ctx reaper_ctx;
 
 	struct loop_timer *t_proto, *t_announce, *t_check, *t_retry, *t_reconnect;
 	uint32_t reconnect_delay_ms;
@@ -90,6 +86,8 @@ struct vipd_daemon {
 	uint64_t config_since_ms;        /* configuration loaded or last changed */
 	unsigned restart_needed;         /* VIP_CHANGE_* bits refused by a reload */
 	bool stopping;
+	bool release_failed;             /* the planned stop could not release everything */
+	bool monitor_watched;            /* opts.monitor_fd is in the loop */
 	size_t last_owned;               /* for STATUS updates */
 	struct daemon_owner *owners;     /* last owner and flags per DuraVIP (daemon-cluster.c) */
 	size_t n_owners;
@@ -97,19 +95,26 @@ struct vipd_daemon {
 };
 
 /*
- * Load the configuration for opts; errors and warnings are logged. 0, or
- * -EINVAL (the messages were logged) / -errno. *ret owns the config.
+ * Load the configuration for opts; errors, and warnings when warnings is set,
+ * are logged. 0, or -EINVAL (the messages were logged) / -errno. *ret owns
+ * the config.
  */
-int vipd_daemon_load_config(const struct vipd_daemon_opts *opts, struct vipd_config **ret);
+int vipd_daemon_load_config(const struct vipd_daemon_opts *opts, bool warnings, struct vipd_config **ret);
 
-/* Steps 1-6 above. On failure the error was logged; free the daemon. */
+/* Steps 1-5 above. On failure the error was logged; free the daemon. */
 int vipd_daemon_setup(struct vipd_daemon *d, const struct vipd_daemon_opts *opts);
-/* Run the loop until a stop signal. Returns the exit code (0 for a clean stop). */
+/*
+ * Run the loop until a stop signal (or the monitor's death). Returns the exit
+ * code: 0 for a clean stop, 1 when a release failed or the loop broke.
+ */
 int vipd_daemon_run(struct vipd_daemon *d);
 /* Free everything set up (after run, or after a failed setup). Accepts a zeroed daemon. */
 void vipd_daemon_free(struct vipd_daemon *d);
 
-/* The planned stop: release, multicast, leave, tell the reaper, make run return 0. */
+/*
+ * The planned stop: release, multicast, leave, tell the monitor (RELEASED-OK,
+ * or RELEASE-FAILED), make run return 0 (1 after a failed release).
+ */
 void vipd_daemon_stop(struct vipd_daemon *d);
 
 /*

@@ -2,8 +2,11 @@
 /*
  * vipd: the node daemon's entry point. Parses the command line and runs one
  * of the modes: --check (validate and print the effective configuration),
- * --flush (remove every vipd-tagged address), or the daemon (vipd/daemon.c),
- * in the foreground or daemonized with a pid file.
+ * --flush (remove every vipd-tagged address), or the daemon, in the
+ * foreground or daemonized with a pid file. The daemon is two processes
+ * (docs/privileges.md): this one becomes the root monitor (vipd/monitor.c),
+ * which execs vipd again with the internal option --engine-fd N as the
+ * engine (vipd/daemon.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -17,6 +20,7 @@
 #include "conf.h"
 #include "daemon.h"
 #include "log.h"
+#include "monitor.h"
 #include "port.h"
 #include "vipd-build.h"
 
@@ -32,6 +36,8 @@ struct opts {
 	bool foreground;
 	bool flush;
 	bool debug;
+	int engine_fd;       /* --engine-fd: run as the engine (-1: the monitor) */
+	char **argv;         /* for the monitor's exec of the engine */
 };
 
 static void usage(FILE *f)
@@ -187,52 +193,100 @@ static void write_pid_file(void)
 	fclose(f);
 }
 
-static int run_daemon(const struct opts *o)
+static void log_to(bool fg)
+{
+	log_setup(fg ? LOG_TARGET_CONSOLE : LOG_TARGET_SYSLOG, "vipd");
+}
+
+/* The engine: everything vipd does, under the monitor's eye (--engine-fd). */
+static int run_engine(const struct opts *o)
 {
 	struct vipd_daemon_opts dopts = {
 		.config_path = o->config,
 		.nodename = o->nodename,
 		.control_path = o->control,
 		.chown_control = true,
+		.monitored = true,
+		.monitor_fd = o->engine_fd,
 	};
-	struct vipd_daemon d = { .reaper = { .fd = -1 } };
-	struct vipd_config *cfg = NULL;
-	bool fg = o->foreground || under_systemd();
-	int status_fd = -1, r;
+	struct vipd_daemon d = { 0 };
+	int r;
 
-	log_setup(fg ? LOG_TARGET_CONSOLE : LOG_TARGET_SYSLOG, "vipd");
+	log_to(o->foreground || under_systemd());
 	log_set_level(o->debug ? LOG_DEBUG : LOG_INFO);
-	/* Validate on the terminal before going to the background. */
-	if (!fg) {
-		log_setup(LOG_TARGET_CONSOLE, "vipd");
-		r = vipd_daemon_load_config(&dopts, &cfg);
-		vip_config_free(cfg);
-		if (r < 0)
-			return EXIT_FAILURE;
-		status_fd = daemonize();
-		if (status_fd < 0)
-			return EXIT_FAILURE;
-		log_setup(LOG_TARGET_SYSLOG, "vipd");
-		write_pid_file();
-		dopts.pid_file = PID_FILE;
-	}
 	r = vipd_daemon_setup(&d, &dopts);
 	if (r < 0) {
-		report_start(status_fd, 1);
 		vipd_daemon_free(&d);
-		if (!fg)
-			unlink(PID_FILE);
 		return EXIT_FAILURE;
 	}
-	report_start(status_fd, 0);
 	r = vipd_daemon_run(&d);
 	vipd_daemon_free(&d);
-	/* After the drop the reaper removed the pid file at the clean stop. */
-	log_notice("vipd stopped");
+	log_notice("vipd engine stopped%s", r == 0 ? "" : " after a failure");
 	return r == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }
 
-enum { OPT_CHECK = 0x100, OPT_JSON, OPT_NODENAME, OPT_VERSION, OPT_CONTROL, OPT_FLUSH };
+struct start_report {
+	int fd; /* the daemonizing parent's pipe, or -1 */
+};
+
+static void on_first_ready(void *data)
+{
+	struct start_report *s = data;
+
+	report_start(s->fd, 0);
+	s->fd = -1;
+}
+
+/* The monitor: validate, daemonize, then fork the engine and keep it alive. */
+static int run_daemon(const struct opts *o)
+{
+	struct vipd_daemon_opts dopts = { .config_path = o->config, .nodename = o->nodename };
+	struct start_report start = { .fd = -1 };
+	struct vipd_monitor *m = NULL;
+	struct vipd_config *cfg = NULL;
+	bool fg = o->foreground || under_systemd();
+	int r;
+
+	/* Nothing inherited reaches the engine or stays open here. */
+	close_range(3, ~0u, 0);
+	log_setup(LOG_TARGET_CONSOLE, "vipd");
+	log_set_level(o->debug ? LOG_DEBUG : LOG_INFO);
+	/* Validate on the terminal before going to the background. */
+	if (!fg) {
+		r = vipd_daemon_load_config(&dopts, true, &cfg);
+		vip_config_free(cfg);
+		cfg = NULL;
+		if (r < 0)
+			return EXIT_FAILURE;
+		start.fd = daemonize();
+		if (start.fd < 0)
+			return EXIT_FAILURE;
+		write_pid_file();
+	}
+	log_to(fg);
+	r = vipd_daemon_load_config(&dopts, false, &cfg);
+	if (r == 0) {
+		struct vipd_monitor_opts mo = {
+			.exec_argv = o->argv,
+			.ready = on_first_ready,
+			.ready_data = &start,
+			.nodename = cfg->cluster.nodename,
+			.group = cfg->cluster.enabled ? cfg->cluster.cluster_group : NULL,
+		};
+
+		r = vipd_monitor_new(&mo, &m);
+	}
+	r = r < 0 ? EXIT_FAILURE : vipd_monitor_run(m);
+	vipd_monitor_free(m);
+	vip_config_free(cfg);
+	report_start(start.fd, (char)(r ? r : 1));
+	if (!fg)
+		unlink(PID_FILE);
+	log_notice("vipd stopped");
+	return r;
+}
+
+enum { OPT_CHECK = 0x100, OPT_JSON, OPT_NODENAME, OPT_VERSION, OPT_CONTROL, OPT_FLUSH, OPT_ENGINE_FD };
 
 int main(int argc, char **argv)
 {
@@ -247,9 +301,11 @@ int main(int argc, char **argv)
 		{ "debug", no_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, OPT_VERSION },
+		/* Internal: the monitor starts the engine with it (not in --help). */
+		{ "engine-fd", required_argument, NULL, OPT_ENGINE_FD },
 		{ 0 },
 	};
-	struct opts o = { .config = VIPD_DEFAULT_CONFIG };
+	struct opts o = { .config = VIPD_DEFAULT_CONFIG, .engine_fd = -1, .argv = argv };
 	int c;
 
 	while ((c = getopt_long(argc, argv, "c:fdh", longopts, NULL)) != -1) {
@@ -278,6 +334,13 @@ int main(int argc, char **argv)
 		case OPT_FLUSH:
 			o.flush = true;
 			break;
+		case OPT_ENGINE_FD:
+			o.engine_fd = atoi(optarg);
+			if (o.engine_fd < 3) {
+				fprintf(stderr, "vipd: bad --engine-fd '%s'\n", optarg);
+				return EXIT_FAILURE;
+			}
+			break;
 		case 'h':
 			usage(stdout);
 			return EXIT_SUCCESS;
@@ -297,5 +360,7 @@ int main(int argc, char **argv)
 		return run_check(&o);
 	if (o.flush)
 		return run_flush();
+	if (o.engine_fd >= 0)
+		return run_engine(&o);
 	return run_daemon(&o);
 }

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * vipd/daemon as a whole on the fake port and the solo backend (no root, no
- * drop, no reaper): start-up to plumbed, config reload applied live or
+ * drop, no monitor): start-up to plumbed, config reload applied live or
  * refused, the planned stop, every console command's output, and the event
  * stream through a real control connection (socketpair).
  */
@@ -84,7 +84,7 @@ static int setup(void **state)
 	struct vipd_daemon_opts o = {
 		.config_path = f->path, .nodename = "n1",
 		.port_ops = &vip_port_fake_ops, .backend_ops = &vip_cl_backend_solo,
-		.no_drop = true, .no_reaper = true, .no_control = true,
+		.no_drop = true, .no_control = true,
 	};
 	assert_int_equal(vipd_daemon_setup(&f->d, &o), 0);
 	/* The fake system has no links yet: nothing can be placed until eth0 appears. */

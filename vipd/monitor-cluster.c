@@ -1,0 +1,225 @@
+// SPDX-License-Identifier: MIT
+/*
+ * vipd/monitor: the monitor's own membership in the cluster group (see
+ * monitor.h). It only speaks: MONITOR{node} on every view that holds it, so
+ * the protocol knows this member for a monitor and never a candidate, and
+ * FLUSHED{node} after it removed a dead engine's addresses, so the others may
+ * take them. What it hears is ignored. Connected as root, so a reconnect
+ * needs no uidgid entry in corosync's configuration.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+#include "monitor-internal.h"
+
+#define SEND_RETRY_MS 20u
+
+static void send_pending(struct vipd_monitor *m);
+
+static void cl_view(void *data, const struct vip_cl_view *v)
+{
+	struct vipd_monitor *m = data;
+
+	if (v->self < 0)
+		return;
+	m->cl.want_monitor = true;
+}
+
+static void cl_message(void *data _unused_, const struct vip_cl_member *sender _unused_,
+		       const void *msg _unused_, size_t len _unused_)
+{
+	/* The engines' protocol: not the monitor's business. */
+}
+
+static void cl_quorum(void *data _unused_, bool quorate _unused_)
+{
+}
+
+static void cl_lost(void *data, int error)
+{
+	struct vipd_monitor *m = data;
+
+	log_warning_errno(error, "monitor: the connection to %s broke (%m); reconnecting", m->cl.ops->name);
+	m->cl.lost = true;
+}
+
+static const struct vip_cl_backend_cbs callbacks = {
+	.view = cl_view,
+	.message = cl_message,
+	.quorum = cl_quorum,
+	.lost = cl_lost,
+};
+
+static void disconnect(struct vipd_monitor *m)
+{
+	if (!m->cl.be)
+		return;
+	if (m->loop)
+		loop_remove_fd(m->loop, m->cl.ops->fd(m->cl.be));
+	m->cl.ops->free(m->cl.be);
+	m->cl.be = NULL;
+	m->cl.lost = false;
+}
+
+static void schedule_reconnect(struct vipd_monitor *m)
+{
+	const struct vipd_monitor_timing *t = &m->opts.timing;
+
+	if (m->stopping)
+		return;
+	if (m->cl.reconnect_ms == 0)
+		m->cl.reconnect_ms = t->reconnect_first_ms;
+	loop_timer_arm(m->cl.t_reconnect, m->cl.reconnect_ms, 0);
+	m->cl.reconnect_ms = m->cl.reconnect_ms > t->reconnect_max_ms / 2 ? t->reconnect_max_ms
+									    : m->cl.reconnect_ms * 2;
+}
+
+static int send_one(struct vipd_monitor *m, enum vip_cl_msg_type type)
+{
+	struct vip_cl_msg msg = { .type = type, .version = VIP_CL_PROTO_VERSION };
+	_cleanup_free_ uint8_t *buf = NULL;
+	size_t len = 0;
+	int r;
+
+	snprintf(msg.name, sizeof(msg.name), "%s", m->opts.nodename ? m->opts.nodename : "");
+	r = vip_cl_msg_encode(&msg, &buf, &len);
+	if (r < 0)
+		return r;
+	return m->cl.ops->send(m->cl.be, buf, len);
+}
+
+/* MONITOR first, then FLUSHED; flow control keeps them for a retry. */
+static void send_pending(struct vipd_monitor *m)
+{
+	struct {
+		bool *want;
+		enum vip_cl_msg_type type;
+		unsigned *count;
+	} q[] = {
+		{ &m->cl.want_monitor, VIP_CL_MSG_MONITOR, &m->st.monitor_sent },
+		{ &m->cl.want_flushed, VIP_CL_MSG_FLUSHED, &m->st.flushed_sent },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(q) && m->cl.be; i++) {
+		int r;
+
+		if (!*q[i].want)
+			continue;
+		r = send_one(m, q[i].type);
+		if (r == -EAGAIN) {
+			loop_timer_arm(m->cl.t_send, SEND_RETRY_MS, 0);
+			return;
+		}
+		*q[i].want = false;
+		if (r < 0) {
+			log_warning_errno(r, "monitor: cannot multicast %s: %m", vip_cl_msg_type_to_string(q[i].type));
+			continue;
+		}
+		(*q[i].count)++;
+		log_debug("monitor: multicast %s{%s}", vip_cl_msg_type_to_string(q[i].type), m->opts.nodename);
+	}
+}
+
+static void on_backend_fd(struct loop *l _unused_, int fd _unused_, uint32_t revents _unused_, void *data)
+{
+	struct vipd_monitor *m = data;
+	int r = m->cl.ops->dispatch(m->cl.be);
+
+	if (r < 0 || m->cl.lost) {
+		if (!m->cl.lost)
+			cl_lost(m, r);
+		disconnect(m);
+		schedule_reconnect(m);
+		return;
+	}
+	send_pending(m);
+}
+
+/* Connect, join and watch. 0, or -errno (logged at prio; the caller retries). */
+static int connect_join(struct vipd_monitor *m, int prio)
+{
+	int r = m->cl.ops->connect(&callbacks, m, &m->cl.be);
+
+	if (r < 0) {
+		m->cl.be = NULL;
+		return log_full_errno(prio, r, "monitor: cannot connect to %s (%m); retrying with back-off",
+				      m->cl.ops->name);
+	}
+	r = m->cl.ops->join(m->cl.be, m->opts.group);
+	if (r >= 0)
+		r = loop_add_fd(m->loop, m->cl.ops->fd(m->cl.be), EPOLLIN, on_backend_fd, m);
+	if (r < 0) {
+		log_full_errno(prio, r, "monitor: cannot join group %s (%m); retrying with back-off", m->opts.group);
+		m->cl.ops->free(m->cl.be);
+		m->cl.be = NULL;
+		return r;
+	}
+	m->cl.reconnect_ms = 0;
+	m->st.cl_connects++;
+	log_info("monitor: joined group %s as node %s's monitor", m->opts.group, m->opts.nodename);
+	return 0;
+}
+
+static void on_reconnect_timer(struct loop *l _unused_, struct loop_timer *t _unused_, void *data)
+{
+	struct vipd_monitor *m = data;
+
+	if (m->cl.be || m->stopping)
+		return;
+	if (connect_join(m, LOG_DEBUG) < 0)
+		schedule_reconnect(m);
+}
+
+static void on_send_timer(struct loop *l _unused_, struct loop_timer *t _unused_, void *data)
+{
+	send_pending(data);
+}
+
+int monitor_cluster_start(struct vipd_monitor *m)
+{
+	int r;
+
+	m->cl.ops = m->opts.cl_ops ? m->opts.cl_ops : vip_cl_backend_find("cpg");
+	if (!m->cl.ops)
+		return log_error_errno(-EOPNOTSUPP, "monitor: the cpg membership backend is not built into this vipd");
+	r = loop_timer_new(m->loop, on_reconnect_timer, m, &m->cl.t_reconnect);
+	if (r >= 0)
+		r = loop_timer_new(m->loop, on_send_timer, m, &m->cl.t_send);
+	if (r < 0)
+		return log_error_errno(r, "monitor: cannot create a timer: %m");
+	if (connect_join(m, LOG_WARNING) < 0)
+		schedule_reconnect(m);
+	return 0;
+}
+
+void monitor_cluster_flushed(struct vipd_monitor *m)
+{
+	if (!m->cl.ops)
+		return;
+	m->cl.want_flushed = true;
+	send_pending(m);
+}
+
+void monitor_cluster_stop(struct vipd_monitor *m)
+{
+	int r;
+
+	loop_timer_disarm(m->cl.t_reconnect);
+	loop_timer_disarm(m->cl.t_send);
+	if (!m->cl.be)
+		return;
+	/* A FLUSHED held back by flow control goes out before the leave (at most 0.5 s). */
+	for (int tries = 0; m->cl.want_flushed && m->cl.be && tries < 50; tries++) {
+		send_pending(m);
+		if (!m->cl.want_flushed || m->cl.ops->dispatch(m->cl.be) < 0)
+			break;
+		nanosleep(&(struct timespec){ .tv_nsec = 10000000L }, NULL);
+	}
+	r = m->cl.ops->leave(m->cl.be);
+	if (r < 0)
+		log_warning_errno(r, "monitor: cannot leave group %s: %m", m->opts.group);
+	disconnect(m);
+}

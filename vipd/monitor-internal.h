@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vipd/monitor internals shared by monitor.c (the engine's life) and
+ * monitor-cluster.c (the monitor's own group membership). Not a public header.
+ */
+#ifndef VIPD_MONITOR_INTERNAL_H
+#define VIPD_MONITOR_INTERNAL_H
+
+#include "monitor.h"
+
+struct monitor_cluster {
+	const struct vip_cl_backend_ops *ops;
+	struct vip_cl_backend *be;   /* NULL while disconnected */
+	bool lost;                   /* lost during dispatch: free after it */
+	bool want_monitor;           /* MONITOR to multicast (a view with self came) */
+	bool want_flushed;           /* FLUSHED to multicast (a flush happened) */
+	uint32_t reconnect_ms;       /* next reconnect delay */
+	struct loop_timer *t_reconnect, *t_send;
+};
+
+struct vipd_monitor {
+	struct vipd_monitor_opts opts;
+	struct loop *loop;
+	const struct vip_port_ops *port_ops;
+	struct vip_port *port;
+
+	/* The engine now running (pid 0: none). */
+	pid_t pid;
+	int fd;                      /* our end of the socketpair, -1 when closed */
+	uint64_t started_ms;
+	bool ready, released_ok, release_failed;
+
+	bool stopping;
+	bool flush_ok;               /* no address left behind by the last engine */
+	uint32_t backoff_ms;         /* delay of the next restart */
+	struct loop_timer *t_restart, *t_kill;
+
+	struct monitor_cluster cl;
+	struct vipd_monitor_stats st;
+};
+
+/* monitor-cluster.c */
+/* Connect and join (as root); a failure is logged and retried with back-off. 0 or -errno (timers). */
+int monitor_cluster_start(struct vipd_monitor *m);
+/* Multicast FLUSHED{node} now or as soon as the group can take it. */
+void monitor_cluster_flushed(struct vipd_monitor *m);
+/* Leave the group (best effort, FLUSHED still pending is sent first) and disconnect. */
+void monitor_cluster_stop(struct vipd_monitor *m);
+
+#endif
