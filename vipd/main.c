@@ -237,6 +237,27 @@ static void on_first_ready(void *data)
 	s->fd = -1;
 }
 
+/*
+ * VIPD_MONITOR_BACKOFF="FIRST,MAX,STABLE" (milliseconds): the engine's restart
+ * back-off, for tests that restart it often (vipd(8), ENVIRONMENT). Unset or
+ * malformed: the defaults.
+ */
+static void backoff_from_env(struct vipd_monitor_timing *t)
+{
+	const char *e = getenv("VIPD_MONITOR_BACKOFF");
+	unsigned first, max, stable;
+
+	if (!e || sscanf(e, "%u,%u,%u", &first, &max, &stable) != 3 || first == 0 || max < first ||
+	    stable == 0) {
+		if (e)
+			log_warning("monitor: ignoring VIPD_MONITOR_BACKOFF=%s (want FIRST,MAX,STABLE in ms)", e);
+		return;
+	}
+	t->backoff_first_ms = first;
+	t->backoff_max_ms = max;
+	t->stable_ms = stable;
+}
+
 /* The monitor: validate, daemonize, then fork the engine and keep it alive. */
 static int run_daemon(const struct opts *o)
 {
@@ -274,6 +295,7 @@ static int run_daemon(const struct opts *o)
 			.group = cfg->cluster.enabled ? cfg->cluster.cluster_group : NULL,
 		};
 
+		backoff_from_env(&mo.timing);
 		r = vipd_monitor_new(&mo, &m);
 	}
 	r = r < 0 ? EXIT_FAILURE : vipd_monitor_run(m);

@@ -169,6 +169,7 @@ static void finish(struct vipd_monitor *m, int code)
 }
 
 static void on_engine_fd(struct loop *l, int fd, uint32_t revents, void *data);
+static int take_note(struct vipd_monitor *m);
 
 static int start_engine(struct vipd_monitor *m)
 {
@@ -219,10 +220,14 @@ static void schedule_restart(struct vipd_monitor *m, uint64_t up_ms)
 /* The engine is reaped: clean up after it, then restart it, or finish. */
 static void engine_gone(struct vipd_monitor *m, int st)
 {
-	bool clean = m->released_ok && !m->release_failed;
 	uint64_t up = loop_now_ms() - m->started_ms;
 	char how[96];
+	bool clean;
 
+	/* SIGCHLD may come in the same batch as its last notes, and first. */
+	for (int i = 0; i < 16 && m->fd >= 0 && take_note(m) > 0; i++)
+		;
+	clean = m->released_ok && !m->release_failed;
 	close_engine_fd(m);
 	m->pid = m->st.engine_pid = 0;
 	loop_timer_disarm(m->t_kill);
@@ -280,25 +285,39 @@ static void on_note(struct vipd_monitor *m, enum vipd_note note)
 	}
 }
 
-static void on_engine_fd(struct loop *l _unused_, int fd, uint32_t revents _unused_, void *data)
+/*
+ * Take one datagram from the engine. 1: a note was handled; 0: nothing
+ * pending; -1: end of file or a malformed note (the engine is to go).
+ */
+static int take_note(struct vipd_monitor *m)
 {
-	struct vipd_monitor *m = data;
 	uint8_t buf[16];
 	enum vipd_note note;
-	ssize_t n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+	ssize_t n = recv(m->fd, buf, sizeof(buf), MSG_DONTWAIT);
 
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
-		return;
+		return 0;
 	if (n > 0 && vipd_note_decode(buf, (size_t)n, &note) == 0) {
 		on_note(m, note);
-		return;
+		return 1;
 	}
-	if (n > 0)
+	if (n > 0) {
 		log_error("monitor: engine %d sent a malformed %zd-byte note: killing it", (int)m->pid, n);
+		m->release_failed = true; /* whatever it said before, it is not to be trusted */
+	}
+	return -1;
+}
+
+static void on_engine_fd(struct loop *l _unused_, int fd _unused_, uint32_t revents _unused_, void *data)
+{
+	struct vipd_monitor *m = data;
+
+	if (take_note(m) >= 0)
+		return;
 	close_engine_fd(m);
 	if (m->pid <= 0)
 		return;
-	if (n <= 0 && m->released_ok && !m->release_failed) {
+	if (m->released_ok && !m->release_failed) {
 		/* Exiting after a clean release: let it, within the bound. */
 		loop_timer_arm(m->t_kill, m->opts.timing.stop_timeout_ms, 0);
 		return;

@@ -2,7 +2,10 @@
 # SPDX-License-Identifier: MIT
 # vipd in solo mode, end to end, in a fresh network namespace with a veth to a
 # peer namespace: start, drop, plumb, announce, put back, vipctl access,
-# reload (SIGHUP and vipctl), SIGTERM, kill -9 and the reaper.
+# reload (SIGHUP and vipctl), SIGTERM, and the monitor (docs/privileges.md):
+# kill -9 of the engine (addresses removed at once, the engine back and
+# re-plumbed), the Security user who cannot signal the monitor and kills the
+# engine ten times, SIGTERM to the monitor leaving nothing behind.
 #
 # Usage: test-vipd-solo.sh VIPD VIPCTL
 # Exit 77 (skip) without root, unless VIPD_REQUIRE_NETNS=1 (then fail).
@@ -31,6 +34,10 @@ id ecuser >/dev/null 2>&1 || skip_or_fail "needs the ecuser account (tools/deps)
 
 cleanup() {
 	# TERM first: timeout(1) passes it on to tcpdump; then KILL what is left.
+	# Engines first (children of a monitor this test started), then the rest.
+	for p in "${PIDS[@]}"; do
+		for e in $(pgrep -P "$p" 2>/dev/null); do kill -9 "$e" 2>/dev/null; done
+	done
 	for p in "${PIDS[@]}"; do
 		kill -TERM "$p" 2>/dev/null
 	done
@@ -116,13 +123,18 @@ ip netns exec "$PEER" sysctl -qw net.ipv6.conf.veth1.disable_ipv6=0 2>/dev/null
 
 CTL="$TMP/run/control"
 NOTIFY=
+# The restart back-off made short (100 ms doubling to 400 ms, reset after 2 s
+# up), so ten restarts in a row fit in the test's time.
 start_vipd() {
-	ip netns exec "$NS" env NOTIFY_SOCKET="$NOTIFY" "$VIPD" -f -c "$TMP/ecelerity.conf" --nodename solo1 --control "$CTL" \
+	ip netns exec "$NS" env NOTIFY_SOCKET="$NOTIFY" VIPD_MONITOR_BACKOFF=100,400,2000 "$VIPD" -f -c "$TMP/ecelerity.conf" --nodename solo1 --control "$CTL" \
 		>>"$TMP/vipd.log" 2>&1 &
 	VIPD_PID=$!
 	PIDS+=("$VIPD_PID")
 }
 vipctl() { ip netns exec "$NS" "$VIPCTL" -s "$CTL" "$@"; }
+# The engine: the monitor's one child.
+engine_of() { pgrep -P "$1" 2>/dev/null | head -1; }
+as_ecuser() { setpriv --reuid=ecuser --regid=ecuser --clear-groups "$@"; }
 
 # Capture announcements at the peer from before the start (packet socket via tcpdump).
 ip netns exec "$PEER" timeout 8 tcpdump -l -n -i veth1 -c 64 \
@@ -162,22 +174,27 @@ else
 	nsip addr show
 fi
 
-st=/proc/$VIPD_PID/status
+# The monitor stays root; its child, the engine, drops.
+ENGINE=$(engine_of "$VIPD_PID")
+check "the monitor stays uid 0 ($(awk '/^Uid:/{print $2,$3,$4,$5}' /proc/$VIPD_PID/status))" \
+	grep -q '^Uid:[[:space:]]*0[[:space:]]*0[[:space:]]*0[[:space:]]*0$' /proc/$VIPD_PID/status
+if [ -n "$ENGINE" ]; then
+	ok "the engine runs (pid $ENGINE, a child of monitor $VIPD_PID)"
+else
+	fail "the engine runs as the monitor's child"
+	ENGINE=$VIPD_PID
+fi
+st=/proc/$ENGINE/status
 uid=$(id -u ecuser)
-check "runs as ecuser (Uid: $(awk '/^Uid:/{print $2,$3,$4,$5}' "$st"))" \
+check "the engine runs as ecuser (Uid: $(awk '/^Uid:/{print $2,$3,$4,$5}' "$st"))" \
 	awk -v u="$uid" '/^Uid:/{exit !($2==u && $3==u && $4==u && $5==u)}' "$st"
 check "CapEff is exactly net_admin+net_raw ($(awk '/^CapEff:/{print $2}' "$st"))" \
 	grep -q '^CapEff:[[:space:]]*0000000000003000$' "$st"
 check "NoNewPrivs is set" grep -q '^NoNewPrivs:[[:space:]]*1$' "$st"
-
-# The reaper: a child of vipd that stays uid 0 with cap_net_admin only.
-REAPER=$(pgrep -P "$VIPD_PID" | head -1)
-if [ -n "$REAPER" ]; then
-	check "reaper keeps only cap_net_admin ($(awk '/^CapEff:/{print $2}' /proc/$REAPER/status))" \
-		grep -q '^CapEff:[[:space:]]*0000000000001000$' /proc/$REAPER/status
-else
-	fail "reaper child running"
-fi
+socks() { ls -l "/proc/$1/fd" 2>/dev/null | grep -o 'socket:\[[0-9]*\]' | sort -u; }
+shared=$(comm -12 <(socks "$VIPD_PID") <(socks "$ENGINE") | tr '\n' ' ')
+check "the engine shares no socket with the monitor (${shared:-none})" [ -z "$shared" ]
+check "only one engine process" [ "$(pgrep -P "$VIPD_PID" | wc -l)" -eq 1 ]
 
 # ---------------------------------------------------------------- announcements
 seen_all() {
@@ -248,6 +265,7 @@ check "... and the running DuraVIPs stay" all_plumbed 198.51.100.21 198.51.100.4
 write_config "$CAPS" 198.51.100.21 198.51.100.41 2001:db8:1::30
 
 # ---------------------------------------------------------------- SIGTERM
+ENGINE=$(engine_of "$VIPD_PID")
 kill -TERM "$VIPD_PID"
 if wait_for 5000 bash -c "! kill -0 $VIPD_PID 2>/dev/null"; then
 	wait "$VIPD_PID"
@@ -257,51 +275,125 @@ else
 	fail "vipd exits within 5 s of SIGTERM"
 fi
 check "SIGTERM leaves no DuraVIP plumbed" none_plumbed 198.51.100.21 198.51.100.41 2001:db8:1::30
+check "SIGTERM leaves no engine process" bash -c "! kill -0 ${ENGINE:-0} 2>/dev/null"
+check "the monitor said it was a clean stop" grep -q 'monitor: the engine stopped after releasing every DuraVIP' "$TMP/vipd.log"
 if [ -f "$TMP/notified" ]; then
-	check "sd_notify READY=1 sent" grep -q '^READY=1$' "$TMP/notified"
+	# READY=1 comes once from the monitor; the others each close a RELOADING=1.
+	unasked=$(awk '/^RELOADING=1$/{r=1} /^READY=1$/{if (!r) n++; r=0} END{print n+0}' "$TMP/notified")
+	check "sd_notify READY=1 sent once outside reloads ($unasked)" [ "$unasked" -eq 1 ]
 	check "sd_notify STATUS sent after the drop" grep -q '^STATUS=3 of 3 DuraVIPs owned here' "$TMP/notified"
 	check "sd_notify RELOADING=1 on reload" grep -q '^RELOADING=1$' "$TMP/notified"
 	check "sd_notify STOPPING=1 sent" grep -q '^STOPPING=1$' "$TMP/notified"
 fi
 
-# ---------------------------------------------------------------- kill -9 and the reaper
+# ---------------------------------------------------------------- kill -9 of the engine
 start_vipd
 if wait_for 5000 all_plumbed 198.51.100.21 198.51.100.41 2001:db8:1::30; then
 	ok "restarted vipd plumbed every DuraVIP"
 else
 	fail "restarted vipd plumbed every DuraVIP"
 fi
-# Time the removals as the kernel reports them (ip -ts monitor), not by polling.
+ENGINE=$(engine_of "$VIPD_PID")
+# Time the removals and the re-adds as the kernel reports them (ip -ts monitor), not by polling.
 ip -n "$NS" -ts monitor address >"$TMP/monitor" 2>/dev/null &
 MON_PID=$!
 PIDS+=("$MON_PID")
 sleep 0.3
 t0=$(date +%s%N)
-kill -9 "$VIPD_PID"
+kill -9 "$ENGINE"
 wait_for 2000 none_plumbed 198.51.100.21 198.51.100.41 2001:db8:1::30
 gone=$?
+wait_for 5000 all_plumbed 198.51.100.21 198.51.100.41 2001:db8:1::30
+back=$?
 sleep 0.1
 kill "$MON_PID" 2>/dev/null
 wait "$MON_PID" 2>/dev/null
-last=$(grep 'Deleted' "$TMP/monitor" | grep -E '198\.51\.100\.(21|41)/|2001:db8:1::30/' | tail -1 |
+ts_ns() { date -d "$1" +%s%N; }
+last_del=$(grep 'Deleted' "$TMP/monitor" | grep -E '198\.51\.100\.(21|41)/|2001:db8:1::30/' | tail -1 |
 	sed -E 's/^\[([^]]+)\].*/\1/')
-if [ "$gone" -eq 0 ] && [ -n "$last" ]; then
-	t1=$(date -d "$last" +%s%N)
-	ok "kill -9 leaves no address: the last one was removed $(( (t1 - t0) / 1000 )) us after the kill (reaper)"
+last_add=$(grep -v 'Deleted' "$TMP/monitor" | grep -E '198\.51\.100\.(21|41)/|2001:db8:1::30/' | tail -1 |
+	sed -E 's/^\[([^]]+)\].*/\1/')
+if [ "$gone" -eq 0 ] && [ -n "$last_del" ]; then
+	ok "kill -9 of the engine: the last address was removed $(( ($(ts_ns "$last_del") - t0) / 1000 )) us after the kill (monitor)"
 else
-	fail "kill -9: addresses removed by the reaper within 2 s"
+	fail "kill -9 of the engine: addresses removed by the monitor within 2 s"
 	nsip addr show
 fi
-wait "$VIPD_PID" 2>/dev/null
+if [ "$back" -eq 0 ] && [ -n "$last_add" ] && [ -n "$last_del" ]; then
+	ok "the engine came back and re-plumbed everything $(( ($(ts_ns "$last_add") - $(ts_ns "$last_del")) / 1000000 )) ms after the flush ($(( ($(ts_ns "$last_add") - t0) / 1000000 )) ms after the kill)"
+else
+	fail "the engine came back and re-plumbed within 5 s"
+fi
+NEW=$(engine_of "$VIPD_PID")
+check "a new engine runs (pid ${NEW:-none}, was $ENGINE)" [ -n "$NEW" ] && [ "$NEW" != "$ENGINE" ]
+check "the monitor flushed and restarted" grep -q 'monitor: restarting the engine in 100 ms' "$TMP/vipd.log"
+
+# ---------------------------------------------------------------- the Security user
+out=$(as_ecuser kill -s TERM "$VIPD_PID" 2>&1)
+check "ecuser cannot SIGTERM the monitor: $out" grep -qi 'not permitted' <<<"$out"
+out=$(as_ecuser kill -s KILL "$VIPD_PID" 2>&1)
+check "ecuser cannot SIGKILL the monitor: $out" grep -qi 'not permitted' <<<"$out"
+check "... and the monitor lives" kill -0 "$VIPD_PID"
+
+flushed_before=$(grep -c 'monitor: removed 3 vipd addresses' "$TMP/vipd.log")
+ip -n "$NS" -ts monitor address >"$TMP/monitor2" 2>/dev/null &
+MON_PID=$!
+PIDS+=("$MON_PID")
+sleep 0.3
+kills_ok=0 orphans=0
+for i in 1 2 3 4 5 6 7 8 9 10; do
+	E=$(engine_of "$VIPD_PID")
+	sig=KILL
+	[ $((i % 2)) -eq 0 ] && sig=TERM
+	if [ -z "$E" ] || ! as_ecuser kill -s "$sig" "$E"; then
+		echo "     | kill $i: no engine or kill failed"
+		continue
+	fi
+	# Once the engine is gone, its addresses must be gone too, until the next engine runs.
+	wait_for 2000 bash -c "! kill -0 $E 2>/dev/null"
+	N=$(engine_of "$VIPD_PID")
+	if [ -z "$N" ] || [ "$N" = "$E" ]; then
+		none_plumbed 198.51.100.21 198.51.100.41 2001:db8:1::30 || orphans=$((orphans + 1))
+	fi
+	if wait_for 5000 all_plumbed 198.51.100.21 198.51.100.41 2001:db8:1::30 &&
+		N=$(engine_of "$VIPD_PID") && [ -n "$N" ] && [ "$N" != "$E" ]; then
+		kills_ok=$((kills_ok + 1))
+	fi
+done
+sleep 0.1
+kill "$MON_PID" 2>/dev/null
+wait "$MON_PID" 2>/dev/null
+check "ecuser killed the engine 10 times (SIGKILL and SIGTERM): restarted and re-plumbed each time ($kills_ok)" [ "$kills_ok" -eq 10 ]
+check "the monitor survived" kill -0 "$VIPD_PID"
+check "no address was left plumbed without an engine ($orphans seen)" [ "$orphans" -eq 0 ]
+flushed=$(( $(grep -c 'monitor: removed 3 vipd addresses' "$TMP/vipd.log") - flushed_before ))
+check "each of the 5 SIGKILLs was followed by a flush of the 3 addresses ($flushed)" [ "$flushed" -eq 5 ]
+dels=$(grep 'Deleted' "$TMP/monitor2" | grep -cE '198\.51\.100\.(21|41)/|2001:db8:1::30/')
+check "the kernel saw every address removed after every kill ($dels removals)" [ "$dels" -ge 30 ]
+check "one engine runs" [ "$(pgrep -P "$VIPD_PID" | wc -l)" -eq 1 ]
+
+# ---------------------------------------------------------------- SIGTERM to the monitor: nothing left
+ENGINE=$(engine_of "$VIPD_PID")
+kill -TERM "$VIPD_PID"
+if wait_for 5000 bash -c "! kill -0 $VIPD_PID 2>/dev/null"; then
+	wait "$VIPD_PID"
+	rc=$?
+	check "SIGTERM after the restarts: vipd exits 0 (got $rc)" [ "$rc" -eq 0 ]
+else
+	fail "vipd exits within 5 s of SIGTERM"
+fi
+check "... no DuraVIP plumbed" none_plumbed 198.51.100.21 198.51.100.41 2001:db8:1::30
+check "... no engine left (pid $ENGINE)" bash -c "! kill -0 ${ENGINE:-0} 2>/dev/null"
 
 # ---------------------------------------------------------------- vipd --flush
 start_vipd
 wait_for 5000 all_plumbed 198.51.100.21 198.51.100.41 2001:db8:1::30 || fail "third start plumbed"
-kill -STOP "$VIPD_PID"   # frozen: neither it nor its reaper touches anything now
+ENGINE=$(engine_of "$VIPD_PID")
+kill -STOP "$VIPD_PID" "$ENGINE"  # frozen: neither the monitor nor the engine touches anything now
 out=$(ip netns exec "$NS" "$VIPD" --flush)
 check "vipd --flush: $out" none_plumbed 198.51.100.21 198.51.100.41 2001:db8:1::30
 check "vipd --flush keeps the node's own address" has_addr 198.51.100.1
-kill -9 "$VIPD_PID"
+kill -9 "$ENGINE" "$VIPD_PID"
 wait "$VIPD_PID" 2>/dev/null
 
 echo "--- vipd log"

@@ -54,7 +54,8 @@ enum engine_kind {
 	ENG_CRASH,          /* READY, exit 1 at once */
 	ENG_CRASH_LATE,     /* READY, 350 ms up, exit 1 */
 	ENG_IGNORE_TERM,    /* READY; never exits on its own (until killed or 5 s) */
-	ENG_GARBAGE,        /* READY, then a 5-byte note */
+	ENG_GARBAGE,        /* READY, RELEASED-OK, then a 5-byte note */
+	ENG_CONTRADICT,     /* READY, RELEASED-OK, RELEASE-FAILED, exit 0 */
 };
 
 /* Read by the child at fork time: a test changes it for the next spawn. */
@@ -96,7 +97,12 @@ static int fake_engine(enum engine_kind kind, int fd)
 	case ENG_CRASH_LATE:
 		nanosleep(&(struct timespec){ .tv_nsec = 350000000L }, NULL);
 		return 1;
+	case ENG_CONTRADICT:
+		vipd_note_send(fd, VIPD_NOTE_RELEASED_OK);
+		vipd_note_send(fd, VIPD_NOTE_RELEASE_FAILED);
+		return 0;
 	case ENG_GARBAGE:
+		vipd_note_send(fd, VIPD_NOTE_RELEASED_OK);
 		(void)!send(fd, "\x01\x01\x00\x05\x00", 5, MSG_NOSIGNAL);
 		wait_signal(5000);
 		return 0;
@@ -118,6 +124,10 @@ static int fake_engine(enum engine_kind kind, int fd)
 	}
 }
 
+/* Every engine forked, so a failed test's teardown can end them all. */
+static pid_t spawned[64];
+static size_t n_spawned;
+
 static int fake_spawn(void *data _unused_, int fd, pid_t *ret_pid)
 {
 	enum engine_kind kind = next_engine;
@@ -133,6 +143,8 @@ static int fake_spawn(void *data _unused_, int fd, pid_t *ret_pid)
 		_exit(fake_engine(kind, fd));
 	}
 	ev('S');
+	if (n_spawned < ARRAY_SIZE(spawned))
+		spawned[n_spawned++] = pid;
 	*ret_pid = pid;
 	return 0;
 }
@@ -256,6 +268,9 @@ static void on_ready(void *data _unused_)
 	ready_calls++;
 }
 
+/* The monitor under test, freed by teardown when a failed assertion left it. */
+static struct vipd_monitor *cur;
+
 static struct vipd_monitor *new_monitor(enum engine_kind kind, bool cluster)
 {
 	struct vipd_monitor_opts o = {
@@ -271,6 +286,7 @@ static struct vipd_monitor *new_monitor(enum engine_kind kind, bool cluster)
 
 	next_engine = kind;
 	assert_int_equal(vipd_monitor_new(&o, &m), 0);
+	cur = m;
 	return m;
 }
 
@@ -301,6 +317,19 @@ static int setup(void **state _unused_)
 	ready_calls = 0;
 	port_ops = vip_port_fake_ops;
 	port_ops.flush_tagged = rec_flush;
+	cur = NULL;
+	n_spawned = 0;
+	return 0;
+}
+
+static int teardown(void **state _unused_)
+{
+	vipd_monitor_free(cur);
+	cur = NULL;
+	for (size_t i = 0; i < n_spawned; i++)
+		if (kill(spawned[i], SIGKILL) == 0)
+			waitpid(spawned[i], NULL, 0);
+	n_spawned = 0;
 	return 0;
 }
 
@@ -333,7 +362,6 @@ static void test_kill9_flushes_tells_and_restarts(void **state _unused_)
 	vipd_monitor_stop(m);
 	assert_int_equal(vipd_monitor_run(m), 0);
 	assert_true(cl_left);
-	vipd_monitor_free(m);
 }
 
 static void test_release_failed_flushes_exit_1(void **state _unused_)
@@ -347,7 +375,6 @@ static void test_release_failed_flushes_exit_1(void **state _unused_)
 	assert_int_equal(stats(m).flushed_sent, 1);
 	assert_int_equal(stats(m).restarts, 0);
 	assert_string_equal(events, "SMFXL");
-	vipd_monitor_free(m);
 }
 
 static void test_released_ok_no_flush_restarted(void **state _unused_)
@@ -363,7 +390,6 @@ static void test_released_ok_no_flush_restarted(void **state _unused_)
 	RUN_UNTIL(m, 3000, stats(m).engine_pid > 0 && strchr(events, 'F') == NULL);
 	vipd_monitor_stop(m);
 	vipd_monitor_run(m);
-	vipd_monitor_free(m);
 }
 
 static void test_sigterm_forwarded_clean_exit(void **state _unused_)
@@ -380,7 +406,6 @@ static void test_sigterm_forwarded_clean_exit(void **state _unused_)
 	/* No child left. */
 	assert_int_equal(waitpid(-1, NULL, WNOHANG), -1);
 	assert_int_equal(errno, ECHILD);
-	vipd_monitor_free(m);
 }
 
 static void test_stop_timeout_kills_then_flushes(void **state _unused_)
@@ -394,13 +419,13 @@ static void test_stop_timeout_kills_then_flushes(void **state _unused_)
 
 	next_engine = ENG_IGNORE_TERM;
 	assert_int_equal(vipd_monitor_new(&o, &m), 0);
+	cur = m;
 	RUN_UNTIL(m, 3000, stats(m).ever_ready);
 	t0 = now_ms();
 	vipd_monitor_stop(m);
 	assert_int_equal(vipd_monitor_run(m), 1);
 	assert_true(now_ms() - t0 < 1500);
 	assert_int_equal(stats(m).flushes, 1);
-	vipd_monitor_free(m);
 }
 
 static void test_sighup_forwarded(void **state _unused_)
@@ -414,7 +439,6 @@ static void test_sighup_forwarded(void **state _unused_)
 	assert_int_equal(stats(m).flushes, 0);
 	vipd_monitor_stop(m);
 	assert_int_equal(vipd_monitor_run(m), 0);
-	vipd_monitor_free(m);
 }
 
 static void test_backoff_grows_and_resets(void **state _unused_)
@@ -443,19 +467,19 @@ static void test_backoff_grows_and_resets(void **state _unused_)
 	RUN_UNTIL(m, 3000, stats(m).engine_pid > 0);
 	vipd_monitor_stop(m);
 	vipd_monitor_run(m);
-	vipd_monitor_free(m);
 }
 
 static void test_first_start_failure_exits_with_status(void **state _unused_)
 {
 	struct vipd_monitor *m = new_monitor(ENG_FAIL_START, true);
 
+	/* Bounded: a monitor that restarted it instead would never end. */
+	RUN_UNTIL(m, 3000, loop_is_exiting(vipd_monitor_loop(m)));
 	assert_int_equal(vipd_monitor_run(m), 3);
 	assert_int_equal(stats(m).starts, 1);
 	assert_int_equal(stats(m).restarts, 0);
 	assert_false(stats(m).ever_ready);
 	assert_int_equal(ready_calls, 0);
-	vipd_monitor_free(m);
 }
 
 static void test_failure_after_ready_once_restarts(void **state _unused_)
@@ -472,7 +496,6 @@ static void test_failure_after_ready_once_restarts(void **state _unused_)
 	RUN_UNTIL(m, 3000, stats(m).engine_pid > 0);
 	vipd_monitor_stop(m);
 	vipd_monitor_run(m);
-	vipd_monitor_free(m);
 }
 
 static void test_garbage_note_kills_engine(void **state _unused_)
@@ -485,7 +508,20 @@ static void test_garbage_note_kills_engine(void **state _unused_)
 	RUN_UNTIL(m, 3000, stats(m).starts == 2 && stats(m).engine_pid > 0);
 	vipd_monitor_stop(m);
 	vipd_monitor_run(m);
-	vipd_monitor_free(m);
+}
+
+/* RELEASE-FAILED outweighs a RELEASED-OK, in any order. */
+static void test_contradiction_flushes(void **state _unused_)
+{
+	struct vipd_monitor *m = new_monitor(ENG_CONTRADICT, true);
+
+	RUN_UNTIL(m, 3000, stats(m).restarts == 1);
+	assert_int_equal(stats(m).flushes, 1);
+	assert_int_equal(stats(m).flushed_sent, 1);
+	next_engine = ENG_SERVE;
+	RUN_UNTIL(m, 3000, stats(m).starts == 2 && stats(m).engine_pid > 0);
+	vipd_monitor_stop(m);
+	vipd_monitor_run(m);
 }
 
 static void test_note_codec(void **state _unused_)
@@ -664,16 +700,17 @@ static void test_engine_failed_release_exits_nonzero(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup(test_kill9_flushes_tells_and_restarts, setup),
-		cmocka_unit_test_setup(test_release_failed_flushes_exit_1, setup),
-		cmocka_unit_test_setup(test_released_ok_no_flush_restarted, setup),
-		cmocka_unit_test_setup(test_sigterm_forwarded_clean_exit, setup),
-		cmocka_unit_test_setup(test_stop_timeout_kills_then_flushes, setup),
-		cmocka_unit_test_setup(test_sighup_forwarded, setup),
-		cmocka_unit_test_setup(test_backoff_grows_and_resets, setup),
-		cmocka_unit_test_setup(test_first_start_failure_exits_with_status, setup),
-		cmocka_unit_test_setup(test_failure_after_ready_once_restarts, setup),
-		cmocka_unit_test_setup(test_garbage_note_kills_engine, setup),
+		cmocka_unit_test_setup_teardown(test_kill9_flushes_tells_and_restarts, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_release_failed_flushes_exit_1, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_released_ok_no_flush_restarted, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sigterm_forwarded_clean_exit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stop_timeout_kills_then_flushes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sighup_forwarded, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_backoff_grows_and_resets, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_first_start_failure_exits_with_status, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_failure_after_ready_once_restarts, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_garbage_note_kills_engine, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_contradiction_flushes, setup, teardown),
 		cmocka_unit_test(test_note_codec),
 		cmocka_unit_test_setup_teardown(test_engine_sees_monitor_death, engine_setup, engine_teardown),
 		cmocka_unit_test_setup_teardown(test_engine_stop_says_released_ok, engine_setup, engine_teardown),
