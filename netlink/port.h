@@ -42,7 +42,7 @@ struct vip_port;
 /* Opening                                                             */
 /* ------------------------------------------------------------------ */
 
-/* No AF_PACKET socket: announce() fails -ENOTCONN. Needs only cap_net_admin (reaper, --flush). */
+/* No AF_PACKET socket: announce() fails -ENOTCONN. Needs only cap_net_admin (vipd's monitor, --flush). */
 #define VIP_PORT_OPEN_NO_PACKET (1u << 0)
 /* No event socket: event_fd() and next_event() fail -ENOTCONN. */
 #define VIP_PORT_OPEN_NO_MONITOR (1u << 1)

@@ -6,7 +6,7 @@
 #
 #   00-lab         the lab itself: reachability, partition, heal, link, down
 #   01-steady      six DuraVIPs with preferences: each on its preferred node, announced
-#   02-kill-vipd   kill -9 of an owner's vipd: reaper unplumbs, survivors take over
+#   02-kill-vipd   kill -9 of an owner's vipd (its monitor): the engine hands off, survivors take over
 #   03-kill-corosync  kill -9 of a node's corosync: survivors take over after detection
 #   03-link-down   a node's link goes down: survivors take over after detection
 #   04-sigterm     SIGTERM: hand-over without waiting for detection
@@ -114,7 +114,7 @@ s_02_kill_vipd() {
 	local t0
 	t0=$(date +%s%N)
 	L kill n1 vipd -9
-	check "reaper: n1 holds no DuraVIP within 0.5 s of kill -9" wait_until 0.5 count_is n1 0
+	check "n1 holds no DuraVIP within 0.5 s of kill -9 of its monitor" wait_until 0.5 count_is n1 0
 	expect_taken_over n1 3
 	log "n1's DuraVIPs answered by survivors $((($(date +%s%N) - t0) / 1000000)) ms after kill -9 (incl. checks)"
 }
@@ -245,7 +245,7 @@ s_08_bulk() {
 	log "capture: $out"
 	check "all $c1 of n1's addresses announced by survivors" grep -q "distinct=$c1 " <<<"$out"
 	check "all 1,000 plumbed on the survivors" wait_until 5 total_is 1000 n2 n3
-	check "n1 holds none (reaper)" test "$(count_on n1)" = 0
+	check "n1 holds none (its engine released them)" test "$(count_on n1)" = 0
 	check "the client learnt no bulk address" test "$(L exec c ip neigh show to 198.18.0.0/15 | wc -l)" = 0
 }
 

@@ -188,25 +188,25 @@ static void test_resolve(struct vip_port *p, struct rig *rig)
 static void test_flush(struct rig *rig)
 {
 	struct vip_port_req r[20];
-	struct vip_port *p, *reaper;
+	struct vip_port *p, *light_port;
 	struct vip_port_table t = { 0 };
 	struct vip_port_opts light = { .flags = VIP_PORT_OPEN_NO_PACKET | VIP_PORT_OPEN_NO_MONITOR };
 	CHECK_EQ(ops->open(NULL, &p), 0);
-	CHECK_EQ(ops->open(&light, &reaper), 0);
-	CHECK_EQ(ops->event_fd(reaper), -ENOTCONN);
+	CHECK_EQ(ops->open(&light, &light_port), 0);
+	CHECK_EQ(ops->event_fd(light_port), -ENOTCONN);
 	struct vip_port_announce an = { .addr = addr_of("198.51.100.9"), .ifindex = rig->ifindex_a };
-	CHECK_EQ(ops->announce(reaper, &an, 1, VIP_ARP_REQUEST), -ENOTCONN);
+	CHECK_EQ(ops->announce(light_port, &an, 1, VIP_ARP_REQUEST), -ENOTCONN);
 	fill(r, 15, 5, rig->ifindex_a);
 	CHECK_EQ(ops->add(p, r, 20), 0);
-	CHECK_EQ(ops->flush_tagged(reaper, 0), 20);
-	CHECK(ops->dump(reaper, 0, &t) > 0);
+	CHECK_EQ(ops->flush_tagged(light_port, 0), 20);
+	CHECK(ops->dump(light_port, 0, &t) > 0);
 	for (size_t i = 0; i < t.n; i++)
 		CHECK(!t.items[i].ours);
 	CHECK(vip_port_table_find(&t, AP("198.51.100.1"), 0));
 	CHECK(vip_port_table_find(&t, AP("2001:db8:1::1"), 0));
-	CHECK_EQ(ops->flush_tagged(reaper, 0), 0);
+	CHECK_EQ(ops->flush_tagged(light_port, 0), 0);
 	vip_port_table_clear(&t);
-	ops->close(reaper);
+	ops->close(light_port);
 	ops->close(p);
 	ops->close(NULL);
 	fprintf(stderr, "flush_tagged: 20 tagged removed, own addresses kept\n");
