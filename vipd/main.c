@@ -198,6 +198,15 @@ static void log_to(bool fg)
 	log_setup(fg ? LOG_TARGET_CONSOLE : LOG_TARGET_SYSLOG, "vipd");
 }
 
+/*
+ * The monitor's socket moves above every other descriptor of the engine. At
+ * exit the kernel releases the descriptors highest first, and releasing the
+ * packet socket waits for the network's RCU grace period (about 10 ms here):
+ * as the highest, the socket's end of file reaches the monitor, which then
+ * removes the engine's addresses, before that wait instead of after it.
+ */
+#define ENGINE_MONITOR_FD_MIN 255
+
 /* The engine: everything vipd does, under the monitor's eye (--engine-fd). */
 static int run_engine(const struct opts *o)
 {
@@ -207,13 +216,18 @@ static int run_engine(const struct opts *o)
 		.control_path = o->control,
 		.chown_control = true,
 		.monitored = true,
-		.monitor_fd = o->engine_fd,
+		.monitor_fd = fcntl(o->engine_fd, F_DUPFD_CLOEXEC, ENGINE_MONITOR_FD_MIN),
 	};
 	struct vipd_daemon d = { 0 };
 	int r;
 
 	log_to(o->foreground || under_systemd());
 	log_set_level(o->debug ? LOG_DEBUG : LOG_INFO);
+	if (dopts.monitor_fd < 0) {
+		log_error_errno(-errno, "Cannot move the monitor's socket: %m");
+		return EXIT_FAILURE;
+	}
+	close(o->engine_fd);
 	r = vipd_daemon_setup(&d, &dopts);
 	if (r < 0) {
 		vipd_daemon_free(&d);

@@ -29,6 +29,7 @@ struct vipd_monitor {
 	int fd;                      /* our end of the socketpair, -1 when closed */
 	uint64_t started_ms;
 	bool ready, released_ok, release_failed;
+	bool flushed;                /* its addresses were removed already (it was exiting) */
 
 	bool stopping;
 	bool flush_ok;               /* no address left behind by the last engine */

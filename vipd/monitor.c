@@ -187,7 +187,7 @@ static int start_engine(struct vipd_monitor *m)
 	m->pid = m->st.engine_pid = pid;
 	m->fd = sp[0];
 	m->started_ms = loop_now_ms();
-	m->ready = m->released_ok = m->release_failed = false;
+	m->ready = m->released_ok = m->release_failed = m->flushed = false;
 	m->st.starts++;
 	r = loop_add_fd(m->loop, m->fd, EPOLLIN, on_engine_fd, m);
 	if (r < 0) {
@@ -239,7 +239,8 @@ static void engine_gone(struct vipd_monitor *m, int st)
 	} else {
 		log_error("monitor: the engine ended without releasing its DuraVIPs (%s, up %llu ms)", how,
 			  (unsigned long long)up);
-		flush(m);
+		if (!m->flushed)
+			flush(m);
 	}
 	if (m->stopping) {
 		finish(m, clean ? 0 : 1);
@@ -308,6 +309,34 @@ static int take_note(struct vipd_monitor *m)
 	return -1;
 }
 
+/*
+ * Is the engine inside exit(2) (PF_EXITING in /proc/PID/stat)? Then it can
+ * never run its own code again: its memory is gone and it is single-threaded.
+ */
+static bool is_exiting(pid_t pid)
+{
+	char path[64], buf[1024];
+	unsigned long flags = 0;
+	const char *p;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	p = strrchr(buf, ')');
+	/* After "(comm)": state ppid pgrp session tty_nr tpgid flags. */
+	if (!p || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %lu", &flags) != 1)
+		return false;
+	return flags & 0x4; /* PF_EXITING */
+}
+
 static void on_engine_fd(struct loop *l _unused_, int fd _unused_, uint32_t revents _unused_, void *data)
 {
 	struct vipd_monitor *m = data;
@@ -320,6 +349,17 @@ static void on_engine_fd(struct loop *l _unused_, int fd _unused_, uint32_t reve
 	if (m->released_ok && !m->release_failed) {
 		/* Exiting after a clean release: let it, within the bound. */
 		loop_timer_arm(m->t_kill, m->opts.timing.stop_timeout_ms, 0);
+		return;
+	}
+	/*
+	 * The engine's descriptors close before it can be reaped, and closing a
+	 * packet socket waits for the network's RCU grace period (milliseconds):
+	 * when it is already exiting, its addresses go now rather than at waitpid.
+	 */
+	if (is_exiting(m->pid)) {
+		log_error("monitor: engine %d is dying without releasing its DuraVIPs", (int)m->pid);
+		flush(m);
+		m->flushed = true;
 		return;
 	}
 	kill(m->pid, SIGKILL);
