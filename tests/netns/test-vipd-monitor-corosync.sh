@@ -95,7 +95,7 @@ t0=$(date +%s%N)
 "$lab" kill n1 engine -9
 if wait_for 3 grep -q '^FLUSHED name=n1 ' "$L"; then
 	t1=$(sed -n 's/^FLUSHED name=n1 .* ms=\([0-9]*\)$/\1/p' "$L" | head -1)
-	ok "FLUSHED{n1} delivered at n2 $((t1 - t0 / 1000000)) ms after kill -9 of the engine"
+	ok "FLUSHED{n1} delivered at n2 $((t1 - t0 / 1000000)) ms after \`lab kill n1 engine -9\` began"
 else
 	fail "FLUSHED{n1} within 3 s of kill -9 of the engine"
 	tail -20 "$V"
