@@ -52,6 +52,8 @@ struct vipd_daemon_stats {
 	uint64_t backend_reconnects;
 	uint64_t messages_bad;
 	uint64_t reaper_restarts;
+	uint64_t corosync_stalls;     /* the backend said corosync stopped answering (liveness) */
+	uint64_t corosync_recoveries; /* ... and that it answers again */
 };
 
 /* What the reaper child uses (a copy lives in the child after the fork). */
