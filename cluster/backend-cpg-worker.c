@@ -19,6 +19,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/eventfd.h>
+#include <sys/timerfd.h>
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
@@ -44,6 +45,7 @@ struct vip_cl_cpg_worker {
 	pthread_cond_t done; /* the caller: connected, exited */
 	pthread_t thread;
 	int efd;             /* the caller's eventfd; -1 once the caller let go */
+	int call_tfd;        /* fires when a request has been outstanding timeout_ms */
 	unsigned refs;       /* caller + worker */
 
 	cpg_model_v1_data_t model;
@@ -60,7 +62,7 @@ struct vip_cl_cpg_worker {
 	uint64_t retry_at;   /* the head is retried then (CS_ERR_TRY_AGAIN) */
 	uint32_t retry_ms;
 
-	uint32_t probe_ms;
+	uint32_t timeout_ms, probe_ms;
 	uint64_t last_probe;
 	unsigned sends_since_probe;
 	struct vip_cl_cpg_worker_status st;
@@ -122,7 +124,18 @@ static void timed_wait(pthread_cond_t *c, pthread_mutex_t *mu, uint64_t until_ms
 	pthread_cond_timedwait(c, mu, &ts);
 }
 
-/* Mark a request to corosync as outstanding (the loop thread's watchdog reads it). */
+static void arm_call_timer(struct vip_cl_cpg_worker *w, uint32_t ms)
+{
+	struct itimerspec its = { .it_value = { .tv_sec = ms / 1000,
+						.tv_nsec = (long)(ms % 1000) * 1000000L } };
+
+	(void)timerfd_settime(w->call_tfd, 0, &its, NULL); /* ms 0: off */
+}
+
+/*
+ * Mark a request to corosync as outstanding; the loop thread's watchdog
+ * reads it when the call timer fires, just past the timeout.
+ */
 static void begin_call(struct vip_cl_cpg_worker *w, const char *name)
 {
 	uint64_t now = vip_cl_cpg_now_ms();
@@ -130,6 +143,8 @@ static void begin_call(struct vip_cl_cpg_worker *w, const char *name)
 	pthread_mutex_lock(&w->mu);
 	w->st.call_since = now ? now : 1;
 	w->st.call = name;
+	if (w->timeout_ms)
+		arm_call_timer(w, w->timeout_ms + 1);
 	pthread_mutex_unlock(&w->mu);
 }
 
@@ -139,8 +154,11 @@ static void end_call(struct vip_cl_cpg_worker *w)
 	uint64_t now = vip_cl_cpg_now_ms();
 
 	pthread_mutex_lock(&w->mu);
-	if (w->probe_ms && now - w->st.call_since >= w->probe_ms)
-		notify_locked(w);
+	if (w->timeout_ms) {
+		arm_call_timer(w, 0);
+		if (now - w->st.call_since >= w->probe_ms)
+			notify_locked(w);
+	}
 	w->st.call_since = 0;
 	w->st.call = NULL;
 	pthread_mutex_unlock(&w->mu);
@@ -348,6 +366,8 @@ static void destroy(struct vip_cl_cpg_worker *w)
 	pthread_cond_destroy(&w->wake);
 	pthread_cond_destroy(&w->done);
 	pthread_mutex_destroy(&w->mu);
+	if (w->call_tfd >= 0)
+		close(w->call_tfd);
 	free(w);
 }
 
@@ -389,8 +409,13 @@ static int worker_new(struct vip_cl_cpg_worker **ret)
 	if (!w)
 		return -ENOMEM;
 	w->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (w->efd < 0) {
+	w->call_tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (w->efd < 0 || w->call_tfd < 0) {
 		int r = negerrno();
+		if (w->efd >= 0)
+			close(w->efd);
+		if (w->call_tfd >= 0)
+			close(w->call_tfd);
 		free(w);
 		return r;
 	}
@@ -483,12 +508,23 @@ int vip_cl_cpg_worker_fd(struct vip_cl_cpg_worker *w)
 	return w->efd;
 }
 
-void vip_cl_cpg_worker_ack(struct vip_cl_cpg_worker *w)
+int vip_cl_cpg_worker_timer_fd(struct vip_cl_cpg_worker *w)
+{
+	return w->call_tfd;
+}
+
+static void drain(int fd)
 {
 	uint64_t v;
+	ssize_t r = read(fd, &v, sizeof(v)); /* -EAGAIN: nothing was pending */
 
-	if (read(w->efd, &v, sizeof(v)) < 0)
-		return; /* EAGAIN: nothing was pending */
+	(void)r;
+}
+
+void vip_cl_cpg_worker_ack(struct vip_cl_cpg_worker *w)
+{
+	drain(w->efd);
+	drain(w->call_tfd);
 }
 
 void vip_cl_cpg_worker_status(struct vip_cl_cpg_worker *w, struct vip_cl_cpg_worker_status *ret)
@@ -551,11 +587,18 @@ int vip_cl_cpg_worker_send(struct vip_cl_cpg_worker *w, const void *data, size_t
 	return queue(w, WCMD_SEND, data, len, unbounded);
 }
 
-void vip_cl_cpg_worker_set_probe(struct vip_cl_cpg_worker *w, uint32_t interval_ms)
+void vip_cl_cpg_worker_set_timeout(struct vip_cl_cpg_worker *w, uint32_t timeout_ms)
 {
 	pthread_mutex_lock(&w->mu);
-	w->probe_ms = interval_ms;
+	w->timeout_ms = timeout_ms;
+	w->probe_ms = timeout_ms / 3 ? timeout_ms / 3 : timeout_ms;
 	w->last_probe = vip_cl_cpg_now_ms();
+	if (!timeout_ms)
+		arm_call_timer(w, 0);
+	else if (w->st.call_since) { /* a call already in progress: judge it from its start */
+		uint64_t due = w->st.call_since + timeout_ms + 1;
+		arm_call_timer(w, due > w->last_probe ? (uint32_t)(due - w->last_probe) : 1);
+	}
 	pthread_cond_signal(&w->wake);
 	pthread_mutex_unlock(&w->mu);
 }

@@ -39,7 +39,11 @@
  * delivery for about 2.2 x token, which must not trip it. The heartbeat is
  * HB_LEN bytes starting with 0x00 'v' 'h' 'b' (vipd's messages start with
  * 'V' 'C', cluster/msg.c); every member drops every heartbeat in on_deliver,
- * so none reaches cbs.message. A timerfd drives the checks.
+ * so none reaches cbs.message. Two timerfds drive the checks, so they run
+ * while nothing else happens: the worker's, armed for timeout + 1 ms at the
+ * start of each request (disarmed when it returns), and live_fd here, armed
+ * for the next heartbeat or its deadline. A healthy corosync wakes the loop
+ * for the heartbeats only (two per timeout).
  */
 #include <corosync/corotypes.h>
 #include <corosync/cpg.h>
@@ -60,11 +64,8 @@
 #define HB_MAGIC UINT32_C(0x00766862)
 #define HB_DEADLINE_MIN_MS 2000
 #define HB_DEADLINE_FACTOR 10
-/* Liveness checks run at least this often: every timeout/LIVE_CHECKS_PER_TIMEOUT. */
-#define LIVE_CHECKS_PER_TIMEOUT 10
-#define LIVE_CHECK_MIN_MS 10
 
-enum { TAG_CPG, TAG_QUORUM, TAG_SUSPECT, TAG_LIVE, TAG_WORKER, _TAG_MAX };
+enum { TAG_CPG, TAG_QUORUM, TAG_SUSPECT, TAG_LIVE, TAG_WORKER, TAG_CALL, _TAG_MAX };
 
 struct vip_cl_backend {
 	struct vip_cl_backend_cbs cbs;
@@ -77,7 +78,7 @@ struct vip_cl_backend {
 	bool joined, dead, quorate, quorum_pending;
 	uint32_t nodeid, pid;
 	uint64_t ring_seq;
-	/* liveness (see above); live_ms 0: off */
+	/* liveness (see above); live_ms 0: off; live_fd: the heartbeat's timer */
 	uint32_t live_ms;
 	bool alive;
 	bool hb_pending;     /* a heartbeat is in flight */
@@ -305,6 +306,14 @@ static void send_heartbeat(struct vip_cl_backend *b, uint64_t now)
 	b->hb_sent_at = now;
 }
 
+static void arm_live_timer(struct vip_cl_backend *b, uint64_t at_ms)
+{
+	struct itimerspec its = { .it_value = { .tv_sec = (time_t)(at_ms / 1000),
+						.tv_nsec = (long)(at_ms % 1000) * 1000000L } };
+
+	(void)timerfd_settime(b->live_fd, TFD_TIMER_ABSTIME, &its, NULL); /* 0: off */
+}
+
 /* Judge liveness now; tell the caller when it changed. */
 static void check_liveness(struct vip_cl_backend *b)
 {
@@ -320,6 +329,10 @@ static void check_liveness(struct vip_cl_backend *b)
 		if (b->hb_pending && now - b->hb_sent_at > hb_deadline(b))
 			alive = false; /* (b) the ring delivers nothing */
 		send_heartbeat(b, now);
+		if (b->hb_pending)
+			arm_live_timer(b, b->hb_sent_at + hb_deadline(b) + 1);
+		else if (b->joined)
+			arm_live_timer(b, b->hb_next > now ? b->hb_next : now + 1);
 	}
 	if (alive == b->alive)
 		return;
@@ -371,6 +384,8 @@ static int setup_fds(struct vip_cl_backend *b)
 		r = add_fd(b->epfd, b->live_fd, TAG_LIVE);
 	if (r == 0)
 		r = add_fd(b->epfd, vip_cl_cpg_worker_fd(b->w), TAG_WORKER);
+	if (r == 0)
+		r = add_fd(b->epfd, vip_cl_cpg_worker_timer_fd(b->w), TAG_CALL);
 	return r;
 }
 
@@ -508,6 +523,7 @@ static int cpg_backend_dispatch(struct vip_cl_backend *b)
 				continue;
 			continue;
 		case TAG_WORKER:
+		case TAG_CALL:
 			vip_cl_cpg_worker_ack(b->w);
 			continue;
 		}
@@ -543,21 +559,10 @@ static int cpg_backend_send(struct vip_cl_backend *b, const void *data, size_t l
 
 static void cpg_backend_set_liveness_timeout(struct vip_cl_backend *b, uint32_t timeout_ms)
 {
-	uint32_t period = timeout_ms / LIVE_CHECKS_PER_TIMEOUT;
-	struct itimerspec its = { 0 };
-
-	if (period < LIVE_CHECK_MIN_MS)
-		period = LIVE_CHECK_MIN_MS;
 	b->live_ms = timeout_ms;
-	vip_cl_cpg_worker_set_probe(b->w, timeout_ms ? (timeout_ms / 3 ? timeout_ms / 3 : 1) : 0);
-	if (timeout_ms) {
-		its.it_interval = (struct timespec){ .tv_sec = period / 1000,
-						     .tv_nsec = (long)(period % 1000) * 1000000L };
-		its.it_value = its.it_interval;
-	} else if (!b->alive) {
-		its.it_value.tv_nsec = 1000000L; /* off: report alive at the next dispatch */
-	}
-	(void)timerfd_settime(b->live_fd, 0, &its, NULL);
+	vip_cl_cpg_worker_set_timeout(b->w, timeout_ms);
+	/* Check at the next dispatch: starts the heartbeat, or reports alive when turned off. */
+	arm_live_timer(b, vip_cl_cpg_now_ms());
 }
 
 static bool cpg_backend_is_quorate(struct vip_cl_backend *b)

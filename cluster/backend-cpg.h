@@ -88,7 +88,9 @@ int vip_cl_cpg_worker_start(const cpg_model_v1_data_t *model, const quorum_callb
 void vip_cl_cpg_worker_stop(struct vip_cl_cpg_worker *w, unsigned wait_ms);
 /* The eventfd the loop thread watches (EPOLLIN: look at the status). */
 int vip_cl_cpg_worker_fd(struct vip_cl_cpg_worker *w);
-/* Read the eventfd empty. */
+/* A timerfd the loop thread watches too: fires when a request is outstanding past the timeout. */
+int vip_cl_cpg_worker_timer_fd(struct vip_cl_cpg_worker *w);
+/* Read both fds empty. */
 void vip_cl_cpg_worker_ack(struct vip_cl_cpg_worker *w);
 void vip_cl_cpg_worker_status(struct vip_cl_cpg_worker *w, struct vip_cl_cpg_worker_status *ret);
 
@@ -104,8 +106,12 @@ int vip_cl_cpg_worker_leave(struct vip_cl_cpg_worker *w);
  */
 int vip_cl_cpg_worker_send(struct vip_cl_cpg_worker *w, const void *data, size_t len,
 			   bool unbounded);
-/* Probe corosync at least every interval_ms (0: never). */
-void vip_cl_cpg_worker_set_probe(struct vip_cl_cpg_worker *w, uint32_t interval_ms);
+/*
+ * The liveness timeout (0: off): probe corosync at least every timeout_ms/3
+ * (and after VIP_CL_CPG_PROBE_SENDS multicasts), and fire the timer fd when
+ * a request has been outstanding longer than timeout_ms.
+ */
+void vip_cl_cpg_worker_set_timeout(struct vip_cl_cpg_worker *w, uint32_t timeout_ms);
 
 /* CLOCK_MONOTONIC in milliseconds. */
 uint64_t vip_cl_cpg_now_ms(void);

@@ -6,7 +6,7 @@
 #   1. n2's corosync is killed and started again: membership changes that
 #      stall delivery for a moment must not trip the liveness watchdog;
 #   2. n1's corosync is SIGSTOPped: the backend reports not alive within
-#      timeout + probe interval (+ a check period and slack), and no send or
+#      timeout + probe interval (+ 100 ms slack), and no send or
 #      dispatch on the loop thread takes long while it stays stopped;
 #   3. SIGCONT: alive again, own messages delivered again.
 #
