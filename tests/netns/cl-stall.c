@@ -12,6 +12,7 @@
  *           timeout + timeout/3 (the probe interval) + SLACK_MS,
  *           while no loop call takes long; it stays stopped --stopped-ms
  *   cont    SIGCONT: alive again, own messages delivered again
+ *   free    SIGSTOP again: leave and free return within FREE_WAIT_MS + SLACK_MS
  *
  * One line per phase, then "RESULT ..." with the numbers; exit 0 when every
  * check held. corosync is always continued on the way out (signals, alarm).
@@ -32,6 +33,7 @@
 #define SEND_EVERY_MS 20
 #define SLACK_MS 100          /* scheduling on a loaded test machine */
 #define MAX_LOOP_CALL_US 20000
+#define FREE_WAIT_MS 1000     /* VIP_CL_CPG_FREE_WAIT_MS (cluster/backend-cpg.h) */
 
 static volatile pid_t corosync_pid;
 
@@ -250,9 +252,16 @@ int main(int argc, char **argv)
 		fail = printf("FAIL: not alive again (with own messages delivered) within 10 s of SIGCONT\n");
 	if (s.live_false != 1 || s.lost)
 		fail = printf("FAIL: liveness(false) %zu times, lost %d\n", s.live_false, s.lost);
-	s.ops->leave(s.b);
+	/* leave and free with corosync stopped: bounded, the worker is left behind */
+	kill(corosync_pid, SIGSTOP);
 	uint64_t t = now_us();
+	s.ops->leave(s.b);
 	s.ops->free(s.b);
-	printf("FREE took %llu us\n", (unsigned long long)(now_us() - t));
+	t = now_us() - t;
+	kill(corosync_pid, SIGCONT);
+	printf("FREE with corosync stopped took %llu us\n", (unsigned long long)t);
+	if (t > (FREE_WAIT_MS + SLACK_MS) * 1000ull)
+		fail = printf("FAIL: free() took longer than %u ms\n", FREE_WAIT_MS + SLACK_MS);
+	usleep(200000); /* the worker finalizes once corosync runs again */
 	return fail ? 1 : 0;
 }
