@@ -64,7 +64,6 @@ struct vip_cl_cpg_worker {
 
 	uint32_t timeout_ms, probe_ms;
 	uint64_t last_probe;
-	unsigned sends_since_probe;
 	struct vip_cl_cpg_worker_status st;
 	bool stopping, abandoned, exited;
 };
@@ -279,10 +278,8 @@ static void cmd_done_locked(struct vip_cl_cpg_worker *w, cs_error_t e)
 		notify_locked(w);
 		return;
 	}
-	if (w->head->type == WCMD_SEND) {
+	if (w->head->type == WCMD_SEND)
 		w->st.sent++;
-		w->sends_since_probe++;
-	}
 	pop_locked(w);
 	if (w->refused) {
 		w->refused = false;
@@ -300,7 +297,6 @@ static void probe(struct vip_cl_cpg_worker *w)
 	end_call(w);
 	pthread_mutex_lock(&w->mu);
 	w->last_probe = vip_cl_cpg_now_ms();
-	w->sends_since_probe = 0;
 	w->st.probes++;
 	if (e != CS_OK && e != CS_ERR_TRY_AGAIN && !w->st.fatal) {
 		w->st.fatal = vip_cl_cpg_errno(e);
@@ -311,8 +307,7 @@ static void probe(struct vip_cl_cpg_worker *w)
 
 static bool probe_due_locked(const struct vip_cl_cpg_worker *w, uint64_t now)
 {
-	return w->probe_ms &&
-	       (now >= w->last_probe + w->probe_ms || w->sends_since_probe >= VIP_CL_CPG_PROBE_SENDS);
+	return w->probe_ms && now >= w->last_probe + w->probe_ms;
 }
 
 /* Serve the FIFO until stopped (drained) or abandoned. */

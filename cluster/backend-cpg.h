@@ -6,10 +6,11 @@
  * Every libcpg/libquorum call that waits for an answer from corosync runs on
  * this thread: with corosync stopped (SIGSTOP, a hang) cpg_local_get,
  * quorum_getquorate, cpg_join, cpg_leave, cpg_finalize and
- * cpg_model_initialize never return, and cpg_mcast_joined blocks once about
- * 280 requests are unread, or at once for a message larger than the IPC
- * buffer (libqb waits for the reply to each fragment); see the numbers
- * and how they were taken in tests/netns/cpg-measure.c. cpg_dispatch and
+ * cpg_model_initialize never return, and cpg_mcast_joined blocks once 278
+ * requests are unread (libqb writes a wake-up byte per request to a socket
+ * corosync no longer reads), or at once for a message larger than the IPC
+ * buffer (libcpg waits for the reply to each fragment); see the numbers and
+ * how they were taken in tests/netns/cpg-measure.c. cpg_dispatch and
  * quorum_dispatch only read what corosync already wrote, never block, and
  * stay on the loop thread.
  *
@@ -18,9 +19,11 @@
  * corosync (cpg_local_get) at a set interval so a hung corosync shows up as a
  * call outstanding for long. It tells the loop thread through an eventfd.
  *
- * Locking: one mutex guards everything shared; the libcpg handle is used by
- * the worker (requests) and by the loop thread (cpg_dispatch, the event
- * channel) at the same time, which libcpg's handle database allows.
+ * Locking: one mutex guards everything shared. The libcpg handle is used by
+ * both threads at once: the worker sends requests and waits for replies
+ * (libqb's request and response rings), the loop thread runs cpg_dispatch
+ * (the event ring); libcpg's handle database is thread-safe, and the two
+ * share no libqb state but the socket (the worker writes, dispatch reads).
  */
 #ifndef VIP_CL_BACKEND_CPG_H
 #define VIP_CL_BACKEND_CPG_H
@@ -36,8 +39,6 @@
 /* Back-off between retries of a request corosync answered with CS_ERR_TRY_AGAIN. */
 #define VIP_CL_CPG_RETRY_FIRST_MS 1
 #define VIP_CL_CPG_RETRY_MAX_MS 50
-/* A probe at least after this many multicasts: libqb's sendv spins once ~280 are unread. */
-#define VIP_CL_CPG_PROBE_SENDS 64
 /* How long connect() waits for corosync to answer, and free() for the worker to finish. */
 #define VIP_CL_CPG_CONNECT_WAIT_MS 1000
 #define VIP_CL_CPG_FREE_WAIT_MS 1000
@@ -107,9 +108,9 @@ int vip_cl_cpg_worker_leave(struct vip_cl_cpg_worker *w);
 int vip_cl_cpg_worker_send(struct vip_cl_cpg_worker *w, const void *data, size_t len,
 			   bool unbounded);
 /*
- * The liveness timeout (0: off): probe corosync at least every timeout_ms/3
- * (and after VIP_CL_CPG_PROBE_SENDS multicasts), and fire the timer fd when
- * a request has been outstanding longer than timeout_ms.
+ * The liveness timeout (0: off): probe corosync (cpg_local_get) every
+ * timeout_ms/3, and fire the timer fd when a request has been outstanding
+ * longer than timeout_ms.
  */
 void vip_cl_cpg_worker_set_timeout(struct vip_cl_cpg_worker *w, uint32_t timeout_ms);
 

@@ -19,6 +19,31 @@
  *
  *   cpg-measure --corosync-pid PID [--cap-ms MS] [--only NAME]
  *   cpg-measure --try-again [--seconds S]
+ *
+ * Measured with corosync 3.1.7 / libqb 2.0.6, lab (tools/lab) fast timing,
+ * token 150 ms (`lab --prefix cp up 1; lab --prefix cp start-corosync`, then
+ * `lab --prefix cp exec n1 build/tests/netns/cpg-measure --corosync-pid
+ * $(lab --prefix cp pid n1 corosync) --cap-ms 5000`), corosync stopped:
+ *
+ *   cpg_mcast_joined 16 B / 64 KiB / 900 KB    returns at once (4 us .. 0.5 ms)
+ *   cpg_mcast_joined 3 MB (fragmented)         blocks until SIGCONT
+ *   cpg_mcast_joined, 64 B or 1 KiB in a row   278 return at once, the 279th
+ *                                              blocks until SIGCONT (asleep:
+ *                                              the socket is full)
+ *   cpg_mcast_joined, 8 KiB in a row           127 at once, then CS_ERR_TRY_AGAIN
+ *                                              (the 1 MiB ring is full), no block
+ *   cpg_dispatch (nothing / 100 pending)       4 us / 0.2 ms: never blocks
+ *   quorum_dispatch                            15 us: never blocks
+ *   quorum_getquorate, cpg_local_get,
+ *   cpg_leave, cpg_finalize,
+ *   cpg_model_initialize (connect)             block until SIGCONT (> 30 s tried)
+ *   quorum_finalize                            70 us: does not block
+ *
+ * After SIGCONT each blocked call returns within 0.2 .. 7 ms (the 279th
+ * multicast after its backlog: 0.9 .. 2.6 s). --try-again on n1 of two nodes
+ * while n2's corosync is killed, started, partitioned and healed: no call
+ * slower than 10 ms; CS_ERR_TRY_AGAIN only while a node joins or a partition
+ * heals, 3 or 4 calls over 2 .. 3 ms each time; none on a node loss.
  */
 #include <corosync/cpg.h>
 #include <corosync/quorum.h>
