@@ -92,6 +92,9 @@ void daemon_on_liveness(struct vipd_daemon *d, bool alive)
 	 * For now a stalled corosync is treated as a lost one: inquorate and
 	 * alone until the next view. vip_cl_proto_on_liveness() (being added to
 	 * the protocol) replaces this call; alive then tells the protocol too.
+	 * Until then a stall that ends without a new view (one node, or a stall
+	 * shorter than corosync's own failure detection) leaves this node
+	 * holding nothing until the next view.
 	 */
 	if (!alive)
 		vip_cl_proto_on_lost(d->proto, loop_now_ms());
