@@ -22,32 +22,68 @@
  * When corosync goes away every call starts failing with CS_ERR_LIBRARY or
  * CS_ERR_BAD_HANDLE: dispatch() reports it once through lost() and the
  * instance is dead; the daemon frees it and connects anew with back-off.
+ *
+ * Nothing here waits for corosync on the caller's thread: connect, join,
+ * send, leave and free hand their requests to a worker thread
+ * (backend-cpg-worker.c, backend-cpg.h) and return at once (connect and free
+ * after a bounded wait); only cpg_dispatch and quorum_dispatch, which read
+ * what corosync already wrote, run here.
+ *
+ * Liveness (set_liveness_timeout): corosync that stops answering, or a ring
+ * that delivers nothing, is reported through cbs.liveness long before the
+ * connection breaks (if it ever does). Not alive when (a) a request to
+ * corosync (a send, or the worker's probe, issued at least every timeout/3)
+ * has been outstanding longer than the timeout, or (b) the backend's own
+ * heartbeat, multicast every timeout/2 with one in flight, has not come back
+ * within max(10 x timeout, HB_DEADLINE_MIN_MS): a membership change stalls
+ * delivery for about 2.2 x token, which must not trip it. The heartbeat is
+ * HB_LEN bytes starting with 0x00 'v' 'h' 'b' (vipd's messages start with
+ * 'V' 'C', cluster/msg.c); every member drops every heartbeat in on_deliver,
+ * so none reaches cbs.message. Two timerfds drive the checks, so they run
+ * while nothing else happens: the worker's, armed for timeout + 1 ms at the
+ * start of each request (disarmed when it returns), and live_fd here, armed
+ * for the next heartbeat or its deadline. A healthy corosync wakes the loop
+ * for the heartbeats only (two per timeout).
  */
 #include <corosync/corotypes.h>
 #include <corosync/cpg.h>
 #include <corosync/quorum.h>
 #include <stdlib.h>
+#include <time.h>
 #include <sys/epoll.h>
 #include <sys/timerfd.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "backend-cpg.h"
 #include "cluster-internal.h"
 
 #define SUSPECT_VIEW_MS 500
+/* The heartbeat: magic (4) | nonce (4) | sequence (8), big-endian. */
+#define HB_LEN 16
+#define HB_MAGIC UINT32_C(0x00766862)
+#define HB_DEADLINE_MIN_MS 2000
+#define HB_DEADLINE_FACTOR 10
+
+enum { TAG_CPG, TAG_QUORUM, TAG_SUSPECT, TAG_LIVE, TAG_WORKER, TAG_CALL, _TAG_MAX };
 
 struct vip_cl_backend {
 	struct vip_cl_backend_cbs cbs;
 	void *userdata;
-	cpg_handle_t cpg;
-	quorum_handle_t quorum;
-	bool have_quorum;  /* a quorum connection exists */
+	struct vip_cl_cpg_worker *w; /* owns every request to corosync */
+	struct vip_cl_cpg_conn conn; /* handles and fds (the worker finalizes them) */
 	bool quorum_provider; /* corosync has a quorum provider (else always quorate) */
-	int cpg_fd, quorum_fd, epfd, timer_fd;
+	int epfd, timer_fd, live_fd;
 	struct cpg_name group;
 	bool joined, dead, quorate, quorum_pending;
-	uint32_t nodeid;
+	uint32_t nodeid, pid;
 	uint64_t ring_seq;
+	/* liveness (see above); live_ms 0: off; live_fd: the heartbeat's timer */
+	uint32_t live_ms;
+	bool alive;
+	bool hb_pending;     /* a heartbeat is in flight */
+	uint32_t hb_nonce;   /* tells this instance's heartbeats from an older one's */
+	uint64_t hb_seq, hb_sent_at, hb_next;
 	/* quorate is q_quorate unless the membership is suspect (see above) */
 	bool q_quorate;         /* the quorum service's last verdict */
 	uint64_t q_seq;         /* ... and the ring it was about */
@@ -58,36 +94,6 @@ struct vip_cl_backend {
 	unsigned view_q_count;  /* ... when the suspect view arrived */
 	bool view_suspect;      /* a view lost half or more to node loss */
 };
-
-static int cs_to_errno(cs_error_t e)
-{
-	switch (e) {
-	case CS_OK:
-		return 0;
-	case CS_ERR_TRY_AGAIN:
-	case CS_ERR_QUEUE_FULL:
-		return -EAGAIN;
-	case CS_ERR_NO_MEMORY:
-		return -ENOMEM;
-	case CS_ERR_TOO_BIG:
-		return -EMSGSIZE;
-	case CS_ERR_ACCESS:
-	case CS_ERR_SECURITY:
-		return -EACCES;
-	case CS_ERR_EXIST:
-		return -EALREADY;
-	case CS_ERR_NOT_EXIST:
-		return -ENOENT;
-	case CS_ERR_INVALID_PARAM:
-	case CS_ERR_NAME_TOO_LONG:
-		return -EINVAL;
-	case CS_ERR_LIBRARY:
-	case CS_ERR_BAD_HANDLE:
-		return -ECONNRESET;
-	default:
-		return -EIO;
-	}
-}
 
 static enum vip_cl_reason map_reason(uint32_t r)
 {
@@ -211,13 +217,50 @@ static void on_totem(cpg_handle_t h, struct cpg_ring_id ring, uint32_t n,
 	b->ring_n = n;
 }
 
+static void put_be(uint8_t *p, uint64_t v, int n)
+{
+	for (int i = n - 1; i >= 0; i--, v >>= 8)
+		p[i] = (uint8_t)v;
+}
+
+static uint64_t get_be(const uint8_t *p, int n)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < n; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static bool is_heartbeat(const void *msg, size_t len)
+{
+	return len == HB_LEN && get_be(msg, 4) == HB_MAGIC;
+}
+
+/* Our own heartbeat came back: the ring delivers. */
+static void heartbeat_delivered(struct vip_cl_backend *b, uint32_t nodeid, uint32_t pid,
+				const uint8_t *msg)
+{
+	if (nodeid != b->nodeid || pid != b->pid || get_be(msg + 4, 4) != b->hb_nonce ||
+	    get_be(msg + 8, 8) != b->hb_seq || !b->hb_pending)
+		return;
+	b->hb_pending = false;
+	b->hb_next = b->hb_sent_at + (b->live_ms / 2 ? b->live_ms / 2 : 1);
+}
+
 static void on_deliver(cpg_handle_t h, _unused_ const struct cpg_name *group, uint32_t nodeid,
 		       uint32_t pid, void *msg, size_t len)
 {
 	struct vip_cl_backend *b = from_cpg(h);
 	struct vip_cl_member s = { .nodeid = nodeid, .pid = pid };
 
-	if (b && b->cbs.message)
+	if (!b)
+		return;
+	if (is_heartbeat(msg, len)) { /* every member's: never the caller's business */
+		heartbeat_delivered(b, nodeid, pid, msg);
+		return;
+	}
+	if (b->cbs.message)
 		b->cbs.message(b->userdata, &s, msg, len);
 }
 
@@ -239,29 +282,63 @@ static void on_quorum(quorum_handle_t h, uint32_t quorate, uint64_t seq,
 	update_quorate(b, true);
 }
 
-static int connect_quorum(struct vip_cl_backend *b)
+static uint64_t hb_deadline(const struct vip_cl_backend *b)
 {
-	quorum_callbacks_t qcb = { .quorum_notify_fn = on_quorum };
-	uint32_t type = 0;
-	int q = 0;
-	cs_error_t e = quorum_initialize(&b->quorum, &qcb, &type);
+	uint64_t d = (uint64_t)b->live_ms * HB_DEADLINE_FACTOR;
 
-	if (e != CS_OK)
-		return cs_to_errno(e);
-	b->have_quorum = true;
-	quorum_context_set(b->quorum, b);
-	b->quorum_provider = type == QUORUM_SET;
-	if (!b->quorum_provider) {
-		b->quorate = true;
-		return 0;
+	return d > HB_DEADLINE_MIN_MS ? d : HB_DEADLINE_MIN_MS;
+}
+
+static void send_heartbeat(struct vip_cl_backend *b, uint64_t now)
+{
+	uint8_t hb[HB_LEN];
+
+	if (!b->joined || b->hb_pending || now < b->hb_next)
+		return;
+	put_be(hb, HB_MAGIC, 4);
+	put_be(hb + 4, b->hb_nonce, 4);
+	put_be(hb + 8, b->hb_seq + 1, 8);
+	/* Unbounded, so a full queue cannot starve it; one in flight at most. */
+	if (vip_cl_cpg_worker_send(b->w, hb, sizeof(hb), true) < 0)
+		return;
+	b->hb_seq++;
+	b->hb_pending = true;
+	b->hb_sent_at = now;
+}
+
+static void arm_live_timer(struct vip_cl_backend *b, uint64_t at_ms)
+{
+	struct itimerspec its = { .it_value = { .tv_sec = (time_t)(at_ms / 1000),
+						.tv_nsec = (long)(at_ms % 1000) * 1000000L } };
+
+	(void)timerfd_settime(b->live_fd, TFD_TIMER_ABSTIME, &its, NULL); /* 0: off */
+}
+
+/* Judge liveness now; tell the caller when it changed. */
+static void check_liveness(struct vip_cl_backend *b)
+{
+	struct vip_cl_cpg_worker_status st;
+	uint64_t now;
+	bool alive = true;
+
+	if (b->live_ms) {
+		vip_cl_cpg_worker_status(b->w, &st);
+		now = vip_cl_cpg_now_ms(); /* after the status: call_since <= now */
+		if (st.call_since && now - st.call_since > b->live_ms)
+			alive = false; /* (a) corosync does not answer */
+		if (b->hb_pending && now - b->hb_sent_at > hb_deadline(b))
+			alive = false; /* (b) the ring delivers nothing */
+		send_heartbeat(b, now);
+		if (b->hb_pending)
+			arm_live_timer(b, b->hb_sent_at + hb_deadline(b) + 1);
+		else if (b->joined)
+			arm_live_timer(b, b->hb_next > now ? b->hb_next : now + 1);
 	}
-	e = quorum_getquorate(b->quorum, &q);
-	if (e == CS_OK)
-		e = quorum_trackstart(b->quorum, CS_TRACK_CHANGES);
-	if (e == CS_OK)
-		e = quorum_fd_get(b->quorum, &b->quorum_fd);
-	b->quorate = b->q_quorate = q != 0;
-	return cs_to_errno(e);
+	if (alive == b->alive)
+		return;
+	b->alive = alive;
+	if (b->cbs.liveness)
+		b->cbs.liveness(b->userdata, alive);
 }
 
 static int add_fd(int epfd, int fd, uint64_t tag)
@@ -270,19 +347,46 @@ static int add_fd(int epfd, int fd, uint64_t tag)
 	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? negerrno() : 0;
 }
 
+/*
+ * The worker finalizes the handles: it waits VIP_CL_CPG_FREE_WAIT_MS at most
+ * (sending what is queued, a planned leave's last messages), then is left to
+ * finish on its own (backend-cpg-worker.c).
+ */
 static void cpg_backend_free(struct vip_cl_backend *b)
 {
 	if (!b)
 		return;
-	if (b->cpg)
-		cpg_finalize(b->cpg);
-	if (b->have_quorum)
-		quorum_finalize(b->quorum);
+	vip_cl_cpg_worker_stop(b->w, VIP_CL_CPG_FREE_WAIT_MS);
 	if (b->epfd >= 0)
 		close(b->epfd);
 	if (b->timer_fd >= 0)
 		close(b->timer_fd);
+	if (b->live_fd >= 0)
+		close(b->live_fd);
 	free(b);
+}
+
+static int setup_fds(struct vip_cl_backend *b)
+{
+	int r = 0;
+
+	b->epfd = epoll_create1(EPOLL_CLOEXEC);
+	b->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	b->live_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (b->epfd < 0 || b->timer_fd < 0 || b->live_fd < 0)
+		return negerrno();
+	r = add_fd(b->epfd, b->conn.cpg_fd, TAG_CPG);
+	if (r == 0 && b->conn.quorum_fd >= 0)
+		r = add_fd(b->epfd, b->conn.quorum_fd, TAG_QUORUM);
+	if (r == 0)
+		r = add_fd(b->epfd, b->timer_fd, TAG_SUSPECT);
+	if (r == 0)
+		r = add_fd(b->epfd, b->live_fd, TAG_LIVE);
+	if (r == 0)
+		r = add_fd(b->epfd, vip_cl_cpg_worker_fd(b->w), TAG_WORKER);
+	if (r == 0)
+		r = add_fd(b->epfd, vip_cl_cpg_worker_timer_fd(b->w), TAG_CALL);
+	return r;
 }
 
 static int cpg_backend_connect(const struct vip_cl_backend_cbs *cbs, void *userdata,
@@ -295,63 +399,54 @@ static int cpg_backend_connect(const struct vip_cl_backend_cbs *cbs, void *userd
 		.cpg_totem_confchg_fn = on_totem,
 		.flags = CPG_MODEL_V1_DELIVER_INITIAL_TOTEM_CONF,
 	};
+	quorum_callbacks_t qcb = { .quorum_notify_fn = on_quorum };
 	struct vip_cl_backend *b = calloc(1, sizeof(*b));
+	struct timespec ts;
 	int r;
 
 	if (!b)
 		return -ENOMEM;
 	b->cbs = *cbs;
 	b->userdata = userdata;
-	b->cpg_fd = b->quorum_fd = b->epfd = b->timer_fd = -1;
-	cs_error_t e = cpg_model_initialize(&b->cpg, CPG_MODEL_V1, (cpg_model_data_t *)&model, b);
-	if (e != CS_OK) {
-		b->cpg = 0;
-		r = e == CS_ERR_LIBRARY ? -ECONNREFUSED : cs_to_errno(e);
-		goto fail;
+	b->epfd = b->timer_fd = b->live_fd = -1;
+	b->alive = true;
+	b->pid = (uint32_t)getpid();
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	b->hb_nonce = (uint32_t)ts.tv_nsec ^ (uint32_t)(uintptr_t)b ^ b->pid << 16;
+	r = vip_cl_cpg_worker_start(&model, &qcb, b, &b->w, &b->conn);
+	if (r < 0) {
+		free(b);
+		return r;
 	}
-	r = cs_to_errno(cpg_local_get(b->cpg, &b->nodeid));
-	if (r == 0)
-		r = cs_to_errno(cpg_fd_get(b->cpg, &b->cpg_fd));
-	if (r == 0)
-		r = connect_quorum(b);
-	if (r < 0)
-		goto fail;
-	b->epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (b->epfd < 0) {
-		r = negerrno();
-		goto fail;
+	b->nodeid = b->conn.nodeid;
+	b->quorum_provider = b->conn.quorum_provider;
+	b->quorate = b->q_quorate = b->conn.quorate;
+	r = setup_fds(b);
+	if (r < 0) {
+		cpg_backend_free(b);
+		return r;
 	}
-	b->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-	if (b->timer_fd < 0) {
-		r = negerrno();
-		goto fail;
-	}
-	r = add_fd(b->epfd, b->cpg_fd, 0);
-	if (r == 0 && b->quorum_fd >= 0)
-		r = add_fd(b->epfd, b->quorum_fd, 1);
-	if (r == 0)
-		r = add_fd(b->epfd, b->timer_fd, 2);
-	if (r < 0)
-		goto fail;
 	*ret = b;
 	return 0;
-fail:
-	cpg_backend_free(b);
-	return r;
 }
 
 static int cpg_backend_join(struct vip_cl_backend *b, const char *group)
 {
 	size_t n = strlen(group);
+	int r;
 
 	if (n == 0 || n > CPG_MAX_NAME_LENGTH)
 		return -EINVAL;
+	if (b->dead)
+		return -ECONNRESET;
 	b->group.length = (uint32_t)n;
 	memcpy(b->group.value, group, n);
-	int r = cs_to_errno(cpg_join(b->cpg, &b->group));
+	/* Queued: a refusal arrives through lost() at a later dispatch. */
+	r = vip_cl_cpg_worker_join(b->w, &b->group);
 	if (r == 0) {
 		b->joined = true;
 		b->quorum_pending = true; /* tell the caller the current value at the next dispatch */
+		b->hb_next = 0;
 	}
 	return r;
 }
@@ -361,7 +456,8 @@ static int cpg_backend_leave(struct vip_cl_backend *b)
 	if (!b->joined)
 		return -ENOTCONN;
 	b->joined = false;
-	return cs_to_errno(cpg_leave(b->cpg, &b->group));
+	b->hb_pending = false; /* no more heartbeats: nothing to wait for */
+	return vip_cl_cpg_worker_leave(b->w);
 }
 
 static int cpg_backend_fd(struct vip_cl_backend *b)
@@ -379,48 +475,94 @@ static int lost(struct vip_cl_backend *b, int r)
 	return r;
 }
 
+static int worker_fatal(struct vip_cl_backend *b)
+{
+	struct vip_cl_cpg_worker_status st;
+
+	vip_cl_cpg_worker_status(b->w, &st);
+	return st.fatal;
+}
+
+static void on_suspect_timer(struct vip_cl_backend *b)
+{
+	uint64_t ticks;
+
+	/* no fresh verdict after a suspect view */
+	if (read(b->timer_fd, &ticks, sizeof(ticks)) == (ssize_t)sizeof(ticks)) {
+		end_view_suspicion(b);
+		update_quorate(b, false);
+	}
+}
+
 static int cpg_backend_dispatch(struct vip_cl_backend *b)
 {
-	struct epoll_event ev[3];
+	struct epoll_event ev[_TAG_MAX];
+	uint64_t ticks;
+	int r;
 
 	if (b->dead)
 		return -ECONNRESET;
+	r = worker_fatal(b);
+	if (r < 0)
+		return lost(b, r);
 	if (b->quorum_pending) {
 		b->quorum_pending = false;
 		if (b->cbs.quorum)
 			b->cbs.quorum(b->userdata, b->quorate);
 	}
-	int n = epoll_wait(b->epfd, ev, 3, 0);
+	int n = epoll_wait(b->epfd, ev, _TAG_MAX, 0);
 	if (n < 0)
 		return errno == EINTR ? 0 : lost(b, negerrno());
 	for (int i = 0; i < n; i++) {
-		if (ev[i].data.u64 == 2) { /* no fresh verdict after a suspect view */
-			uint64_t ticks;
-			if (read(b->timer_fd, &ticks, sizeof(ticks)) == (ssize_t)sizeof(ticks)) {
-				end_view_suspicion(b);
-				update_quorate(b, false);
-			}
+		switch (ev[i].data.u64) {
+		case TAG_SUSPECT:
+			on_suspect_timer(b);
+			continue;
+		case TAG_LIVE: /* the check below runs anyway */
+			if (read(b->live_fd, &ticks, sizeof(ticks)) < 0)
+				continue;
+			continue;
+		case TAG_WORKER:
+		case TAG_CALL:
+			vip_cl_cpg_worker_ack(b->w);
 			continue;
 		}
 		if (ev[i].events & (EPOLLHUP | EPOLLERR) && !(ev[i].events & EPOLLIN))
 			return lost(b, -ECONNRESET);
-		cs_error_t e = ev[i].data.u64 == 0 ? cpg_dispatch(b->cpg, CS_DISPATCH_ALL)
-						   : quorum_dispatch(b->quorum, CS_DISPATCH_ALL);
+		cs_error_t e = ev[i].data.u64 == TAG_CPG ? cpg_dispatch(b->conn.cpg, CS_DISPATCH_ALL)
+							 : quorum_dispatch(b->conn.quorum, CS_DISPATCH_ALL);
 		if (e != CS_OK && e != CS_ERR_TRY_AGAIN)
-			return lost(b, cs_to_errno(e) == -EAGAIN ? -EIO : -ECONNRESET);
+			return lost(b, vip_cl_cpg_errno(e) == -EAGAIN ? -EIO : -ECONNRESET);
 	}
+	r = worker_fatal(b);
+	if (r < 0)
+		return lost(b, r);
+	check_liveness(b);
 	return 0;
 }
 
 static int cpg_backend_send(struct vip_cl_backend *b, const void *data, size_t len)
 {
-	struct iovec iov = { .iov_base = (void *)data, .iov_len = len };
+	int r;
 
 	if (b->dead)
 		return -ECONNRESET;
 	if (!b->joined)
 		return -ENOTCONN;
-	return cs_to_errno(cpg_mcast_joined(b->cpg, CPG_TYPE_AGREED, &iov, 1));
+	if (is_heartbeat(data, len))
+		return -EINVAL; /* reserved for the backend's own heartbeat */
+	r = worker_fatal(b);
+	if (r < 0)
+		return r;
+	return vip_cl_cpg_worker_send(b->w, data, len, false);
+}
+
+static void cpg_backend_set_liveness_timeout(struct vip_cl_backend *b, uint32_t timeout_ms)
+{
+	b->live_ms = timeout_ms;
+	vip_cl_cpg_worker_set_timeout(b->w, timeout_ms);
+	/* Check at the next dispatch: starts the heartbeat, or reports alive when turned off. */
+	arm_live_timer(b, vip_cl_cpg_now_ms());
 }
 
 static bool cpg_backend_is_quorate(struct vip_cl_backend *b)
@@ -430,7 +572,7 @@ static bool cpg_backend_is_quorate(struct vip_cl_backend *b)
 
 static int cpg_backend_local(struct vip_cl_backend *b, struct vip_cl_member *ret)
 {
-	*ret = (struct vip_cl_member){ .nodeid = b->nodeid, .pid = (uint32_t)getpid() };
+	*ret = (struct vip_cl_member){ .nodeid = b->nodeid, .pid = b->pid };
 	return 0;
 }
 
@@ -445,4 +587,5 @@ const struct vip_cl_backend_ops vip_cl_backend_cpg = {
 	.send = cpg_backend_send,
 	.is_quorate = cpg_backend_is_quorate,
 	.local = cpg_backend_local,
+	.set_liveness_timeout = cpg_backend_set_liveness_timeout,
 };

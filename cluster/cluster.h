@@ -22,12 +22,14 @@
  *   ops = vip_cl_backend_find(cfg->cluster.enabled ? "cpg" : "solo");
  *   ops->connect(&cbs, ctx, &be);       // as root, before the privilege drop
  *   vip_cl_proto_new(cfg, &proto);
+ *   ops->set_liveness_timeout(be, cfg->cluster.duravip_liveness_timeout_ms);  // if not NULL
  *   ops->join(be, cfg->cluster.cluster_group);
  *   loop_add_fd(loop, ops->fd(be), EPOLLIN, ...)  -> ops->dispatch(be)
  *     cbs.view     -> vip_cl_proto_on_view(proto, view, now)
  *     cbs.message  -> vip_cl_proto_on_message(proto, sender, data, len, now)
  *     cbs.quorum   -> vip_cl_proto_on_quorum(proto, quorate, now)
  *     cbs.lost     -> vip_cl_proto_on_lost(proto, now); free backend; reconnect with back-off
+ *     cbs.liveness -> false: apply the quorum policy as on lost, keep the backend
  *   timer at vip_cl_proto_next_timeout() -> vip_cl_proto_on_tick(proto, now)
  *   after every input: drain vip_cl_proto_peek()/vip_cl_proto_pop():
  *     SEND    -> ops->send(be, data, len)  (on -EAGAIN leave it queued, retry later)
@@ -106,6 +108,14 @@ struct vip_cl_backend_cbs {
 	 * (/etc/corosync/uidgid.d/); the caller should say so in its log.
 	 */
 	void (*lost)(void *userdata, int error);
+	/*
+	 * Optional. The membership engine stopped answering (alive false) or
+	 * answers again (true), while the connection still stands: see
+	 * set_liveness_timeout. Called once per change; never after lost().
+	 * A caller should behave as on lost() (apply the quorum policy) but
+	 * keep the backend: it may come back.
+	 */
+	void (*liveness)(void *userdata, bool alive);
 };
 
 struct vip_cl_backend; /* opaque: one connected backend instance */
@@ -116,13 +126,21 @@ struct vip_cl_backend_ops {
 	/*
 	 * Connect to the membership engine (as root, before the privilege drop).
 	 * cbs is copied; userdata is passed to every callback. 0 or -errno
-	 * (-ECONNREFUSED: corosync not running); *ret untouched on failure.
+	 * (-ECONNREFUSED: corosync not running; cpg: -ETIMEDOUT when corosync
+	 * did not answer within a second); *ret untouched on failure.
 	 */
 	int (*connect)(const struct vip_cl_backend_cbs *cbs, void *userdata,
 		       struct vip_cl_backend **ret);
-	/* Disconnect and free; accepts NULL. No callbacks run. */
+	/*
+	 * Disconnect and free; accepts NULL. No callbacks run. Never hangs: cpg
+	 * sends what is queued and finalizes within a bounded wait, else leaves
+	 * that to its worker thread, which finishes once corosync answers or dies.
+	 */
 	void (*free)(struct vip_cl_backend *b);
-	/* Join the group (cluster_group). The first view (with self) follows via dispatch. 0 or -errno. */
+	/*
+	 * Join the group (cluster_group). The first view (with self) follows via
+	 * dispatch. 0 or -errno (cpg: queued; a refusal comes as lost()).
+	 */
 	int (*join)(struct vip_cl_backend *b, const char *group);
 	/* Leave the group (planned stop). 0 or -errno. */
 	int (*leave)(struct vip_cl_backend *b);
@@ -135,14 +153,29 @@ struct vip_cl_backend_ops {
 	int (*dispatch)(struct vip_cl_backend *b);
 	/*
 	 * Multicast data to the group in agreed (total) order; the sender gets
-	 * it back too. 0, -EAGAIN (flow control: keep it and retry later),
-	 * -EMSGSIZE, or another -errno.
+	 * it back too. Never blocks: data is copied into the backend's bounded
+	 * queue and sent in order later (cpg: by its worker thread, which
+	 * retries corosync's CS_ERR_TRY_AGAIN itself; a message corosync
+	 * refuses for good makes the next dispatch() call lost()). 0 (queued),
+	 * -EAGAIN (the queue is full: keep it and retry later, e.g. after the
+	 * next dispatch), -ENOTCONN (not joined), -EMSGSIZE, or another -errno.
 	 */
 	int (*send)(struct vip_cl_backend *b, const void *data, size_t len);
 	/* Is this partition quorate now? (solo: always; cpg without a quorum provider: always). */
 	bool (*is_quorate)(struct vip_cl_backend *b);
 	/* This process as a member (valid after connect). 0 or -errno. */
 	int (*local)(struct vip_cl_backend *b, struct vip_cl_member *ret);
+	/*
+	 * Optional (solo: NULL). Watch the membership engine: not alive when a
+	 * request to it has been outstanding longer than timeout_ms (the
+	 * backend probes at least every timeout_ms/3), or when the backend's
+	 * own heartbeat, multicast every timeout_ms/2, has not been delivered
+	 * back within max(10 x timeout_ms, 2 s). Changes are reported through
+	 * cbs.liveness from dispatch(); the backend's fd fires for the checks,
+	 * so they run while nothing else happens. 0 turns it off (and reports
+	 * alive if it was not). Call after connect, again to change it.
+	 */
+	void (*set_liveness_timeout)(struct vip_cl_backend *b, uint32_t timeout_ms);
 };
 
 extern const struct vip_cl_backend_ops vip_cl_backend_solo;

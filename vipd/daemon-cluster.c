@@ -4,6 +4,10 @@
  * views, messages and quorum through callbacks that feed the protocol; when
  * corosync goes away the protocol behaves as alone and inquorate (its quorum
  * policy decides what is released) and the daemon reconnects with back-off.
+ * When corosync still holds the connection but stops answering (stopped,
+ * hung, a ring that delivers nothing), the backend's liveness watchdog
+ * (duravip_liveness_timeout) says so and the same policy applies, without a
+ * reconnect: the backend is kept and says when corosync answers again.
  */
 #include <errno.h>
 #include <string.h>
@@ -82,12 +86,52 @@ static void be_lost(void *data, int error)
 	vipd_daemon_event(d, "membership-lost", NULL, strerror(error < 0 ? -error : error));
 }
 
+void daemon_on_liveness(struct vipd_daemon *d, bool alive)
+{
+	/*
+	 * For now a stalled corosync is treated as a lost one: inquorate and
+	 * alone until the next view. vip_cl_proto_on_liveness() (being added to
+	 * the protocol) replaces this call; alive then tells the protocol too.
+	 * Until then a stall that ends without a new view (one node, or a stall
+	 * shorter than corosync's own failure detection) leaves this node
+	 * holding nothing until the next view.
+	 */
+	if (!alive)
+		vip_cl_proto_on_lost(d->proto, loop_now_ms());
+}
+
+static void be_liveness(void *data, bool alive)
+{
+	struct vipd_daemon *d = data;
+	char detail[32];
+
+	snprintf(detail, sizeof(detail), "timeout_ms=%u", d->cfg->cluster.duravip_liveness_timeout_ms);
+	if (alive) {
+		d->stats.corosync_recoveries++;
+		log_notice("corosync answers again");
+	} else {
+		d->stats.corosync_stalls++;
+		log_warning("corosync has not answered for %u ms: releasing DuraVIPs per duravip_quorum_policy (%s)",
+			    d->cfg->cluster.duravip_liveness_timeout_ms,
+			    vip_quorum_policy_to_string(d->cfg->cluster.quorum_policy));
+	}
+	vipd_daemon_event(d, alive ? "corosync-alive" : "corosync-stalled", NULL, detail);
+	daemon_on_liveness(d, alive);
+}
+
 static const struct vip_cl_backend_cbs callbacks = {
 	.view = be_view,
 	.message = be_message,
 	.quorum = be_quorum,
 	.lost = be_lost,
+	.liveness = be_liveness,
 };
+
+void daemon_cluster_set_liveness(struct vipd_daemon *d)
+{
+	if (d->be && d->be_ops->set_liveness_timeout)
+		d->be_ops->set_liveness_timeout(d->be, d->cfg->cluster.duravip_liveness_timeout_ms);
+}
 
 static void schedule_reconnect(struct vipd_daemon *d)
 {
@@ -138,8 +182,10 @@ int daemon_cluster_connect(struct vipd_daemon *d, bool startup)
 					       name);
 	}
 	r = d->be_ops->connect(&callbacks, d, &d->be);
-	if (r >= 0)
+	if (r >= 0) {
+		daemon_cluster_set_liveness(d);
 		return 0;
+	}
 	d->be = NULL;
 	if (startup && strcmp(d->be_ops->name, "solo") == 0)
 		return log_error_errno(r, "Failed to start the solo backend: %m");

@@ -22,6 +22,14 @@ int daemon_cluster_join(struct vipd_daemon *d);
 /* Stop watching and free the backend. */
 void daemon_cluster_disconnect(struct vipd_daemon *d);
 void daemon_on_reconnect_timer(struct loop *l, struct loop_timer *t, void *data);
+/*
+ * The backend's liveness changed (cbs.liveness, after it was logged, pushed
+ * and counted): not alive applies the quorum policy as a lost backend
+ * would, while the backend is kept (it may come back).
+ */
+void daemon_on_liveness(struct vipd_daemon *d, bool alive);
+/* Hand the backend the configured duravip_liveness_timeout (when it has a watchdog). */
+void daemon_cluster_set_liveness(struct vipd_daemon *d);
 /* Log and push owner and state changes of the DuraVIPs since the last call. */
 void daemon_watch_owners(struct vipd_daemon *d);
 void daemon_owners_free(struct vipd_daemon *d);

@@ -162,6 +162,8 @@ static void apply(struct vipd_daemon *d, struct vipd_config *next, unsigned diff
 	vipd_announce_opts_from_config(&next->cluster, &ao);
 	vipd_announce_set_opts(d->announce, &ao);
 	d->cfg = next;
+	if (old->cluster.duravip_liveness_timeout_ms != next->cluster.duravip_liveness_timeout_ms)
+		daemon_cluster_set_liveness(d);
 	daemon_arm_check_timer(d);
 	if (diff & ~VIP_CHANGE_NEEDS_RESTART)
 		d->config_since_ms = now;

@@ -57,6 +57,8 @@ struct vipd_daemon_stats {
 	uint64_t reloads, reload_failures;
 	uint64_t backend_reconnects;
 	uint64_t messages_bad;
+	uint64_t corosync_stalls;     /* the backend said corosync stopped answering (liveness) */
+	uint64_t corosync_recoveries; /* ... and that it answers again */
 };
 
 struct daemon_owner;

@@ -32,7 +32,7 @@ skip() {
 command -v corosync >/dev/null || skip "corosync is not installed"
 command -v nsenter >/dev/null || skip "nsenter is not installed"
 
-export LAB_PREFIX=cl$(($$ % 10000))
+export LAB_PREFIX=${VIPD_LAB_PREFIX:-cl$(($$ % 10000))}
 cleanup() { "$lab" down >/dev/null 2>&1 || true; }
 trap cleanup EXIT
 

@@ -1,9 +1,15 @@
 // SPDX-License-Identifier: MIT
 /*
- * The cpg backend against a fake libcpg/libquorum (-Wl,--wrap): views with
- * reasons and self, the ring sequence, messages, quorum changes, error
- * mapping (flow control, too big, refused), and a lost corosync reported
- * exactly once. The real thing runs in tests/netns/test-cl-corosync.sh.
+ * The cpg backend against a fake libcpg/libquorum (-Wl,--wrap, fake-cpg.c):
+ * views with reasons and self, the ring sequence, messages, quorum changes,
+ * a lost corosync reported exactly once; and that nothing waits for
+ * corosync on the caller's thread (the test's, playing vipd's loop): sends
+ * queue and go out in order from the worker (TRY_AGAIN retried there), a
+ * multicast that never returns blocks neither send nor dispatch, a hung
+ * probe or a heartbeat that never comes back is reported through
+ * cbs.liveness, heartbeats never reach cbs.message, and free() returns with
+ * the worker stuck. The real thing: tests/netns/test-cl-corosync.sh and
+ * tests/netns/test-cl-stall.sh.
  */
 #include <corosync/cpg.h>
 #include <corosync/quorum.h>
@@ -13,108 +19,22 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
-#include <sys/eventfd.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
+#include "backend-cpg.h"
 #include "cluster.h"
+#include "fake-cpg.h"
 
-/* ---- the fake ---- */
+static size_t echoed; /* fk.sent[] entries looked at by echo_heartbeats() */
 
-static struct fake {
-	cpg_model_v1_data_t model;
-	void *ctx;
-	const void *qctx;
-	quorum_notification_fn_t qfn;
-	int cpg_fd, q_fd;
-	cs_error_t init_err, join_err, mcast_err, dispatch_err;
-	uint32_t qtype;
-	int quorate;
-	int guarantee;
-	size_t mcasts, finalized;
-} fk;
+/* ---- the fake's dispatch (fake-cpg.c has the rest) ---- */
 
-cs_error_t __wrap_cpg_model_initialize(cpg_handle_t *h, cpg_model_t model, cpg_model_data_t *d,
-				       void *context);
-cs_error_t __wrap_cpg_finalize(cpg_handle_t h);
-cs_error_t __wrap_cpg_fd_get(cpg_handle_t h, int *fd);
-cs_error_t __wrap_cpg_local_get(cpg_handle_t h, unsigned int *nodeid);
-cs_error_t __wrap_cpg_context_get(cpg_handle_t h, void **ctx);
-cs_error_t __wrap_cpg_join(cpg_handle_t h, const struct cpg_name *g);
-cs_error_t __wrap_cpg_leave(cpg_handle_t h, const struct cpg_name *g);
-cs_error_t __wrap_cpg_mcast_joined(cpg_handle_t h, cpg_guarantee_t g, const struct iovec *iov,
-				   unsigned int n);
 cs_error_t __wrap_cpg_dispatch(cpg_handle_t h, cs_dispatch_flags_t f);
-cs_error_t __wrap_quorum_initialize(quorum_handle_t *h, quorum_callbacks_t *cb, uint32_t *type);
-cs_error_t __wrap_quorum_finalize(quorum_handle_t h);
-cs_error_t __wrap_quorum_context_set(quorum_handle_t h, const void *ctx);
-cs_error_t __wrap_quorum_context_get(quorum_handle_t h, const void **ctx);
-cs_error_t __wrap_quorum_getquorate(quorum_handle_t h, int *q);
-cs_error_t __wrap_quorum_trackstart(quorum_handle_t h, unsigned int flags);
-cs_error_t __wrap_quorum_fd_get(quorum_handle_t h, int *fd);
 cs_error_t __wrap_quorum_dispatch(quorum_handle_t h, cs_dispatch_flags_t f);
-
-cs_error_t __wrap_cpg_model_initialize(cpg_handle_t *h, cpg_model_t model, cpg_model_data_t *d,
-				       void *context)
-{
-	assert_int_equal(model, CPG_MODEL_V1);
-	if (fk.init_err != CS_OK)
-		return fk.init_err;
-	fk.model = *(cpg_model_v1_data_t *)d;
-	assert_true(fk.model.flags & CPG_MODEL_V1_DELIVER_INITIAL_TOTEM_CONF);
-	fk.ctx = context;
-	fk.cpg_fd = eventfd(0, EFD_NONBLOCK);
-	*h = 1;
-	return CS_OK;
-}
-
-cs_error_t __wrap_cpg_finalize(_unused_ cpg_handle_t h)
-{
-	close(fk.cpg_fd);
-	fk.finalized++;
-	return CS_OK;
-}
-
-cs_error_t __wrap_cpg_fd_get(_unused_ cpg_handle_t h, int *fd)
-{
-	*fd = fk.cpg_fd;
-	return CS_OK;
-}
-
-cs_error_t __wrap_cpg_local_get(_unused_ cpg_handle_t h, unsigned int *nodeid)
-{
-	*nodeid = 7;
-	return CS_OK;
-}
-
-cs_error_t __wrap_cpg_context_get(_unused_ cpg_handle_t h, void **ctx)
-{
-	*ctx = fk.ctx;
-	return CS_OK;
-}
-
-cs_error_t __wrap_cpg_join(_unused_ cpg_handle_t h, const struct cpg_name *g)
-{
-	assert_int_equal(g->length, strlen("ec_cluster"));
-	return fk.join_err;
-}
-
-cs_error_t __wrap_cpg_leave(_unused_ cpg_handle_t h, _unused_ const struct cpg_name *g)
-{
-	return CS_OK;
-}
-
-cs_error_t __wrap_cpg_mcast_joined(_unused_ cpg_handle_t h, cpg_guarantee_t g,
-				   _unused_ const struct iovec *iov, unsigned int n)
-{
-	fk.guarantee = (int)g;
-	assert_int_equal(n, 1);
-	if (fk.mcast_err == CS_OK)
-		fk.mcasts++;
-	return fk.mcast_err;
-}
 
 /* One dispatch delivers: the totem ring, a view (n8 joined, n9's node went down), a message. */
 cs_error_t __wrap_cpg_dispatch(cpg_handle_t h, _unused_ cs_dispatch_flags_t f)
@@ -138,51 +58,6 @@ cs_error_t __wrap_cpg_dispatch(cpg_handle_t h, _unused_ cs_dispatch_flags_t f)
 	return CS_OK;
 }
 
-cs_error_t __wrap_quorum_initialize(quorum_handle_t *h, quorum_callbacks_t *cb, uint32_t *type)
-{
-	fk.qfn = cb->quorum_notify_fn;
-	*type = fk.qtype;
-	fk.q_fd = eventfd(0, EFD_NONBLOCK);
-	*h = 2;
-	return CS_OK;
-}
-
-cs_error_t __wrap_quorum_finalize(_unused_ quorum_handle_t h)
-{
-	close(fk.q_fd);
-	return CS_OK;
-}
-
-cs_error_t __wrap_quorum_context_set(_unused_ quorum_handle_t h, const void *ctx)
-{
-	fk.qctx = ctx;
-	return CS_OK;
-}
-
-cs_error_t __wrap_quorum_context_get(_unused_ quorum_handle_t h, const void **ctx)
-{
-	*ctx = fk.qctx;
-	return CS_OK;
-}
-
-cs_error_t __wrap_quorum_getquorate(_unused_ quorum_handle_t h, int *q)
-{
-	*q = fk.quorate;
-	return CS_OK;
-}
-
-cs_error_t __wrap_quorum_trackstart(_unused_ quorum_handle_t h, unsigned int flags)
-{
-	assert_true(flags & CS_TRACK_CHANGES);
-	return CS_OK;
-}
-
-cs_error_t __wrap_quorum_fd_get(_unused_ quorum_handle_t h, int *fd)
-{
-	*fd = fk.q_fd;
-	return CS_OK;
-}
-
 cs_error_t __wrap_quorum_dispatch(quorum_handle_t h, _unused_ cs_dispatch_flags_t f)
 {
 	uint64_t v;
@@ -201,8 +76,9 @@ static void kick(int fd)
 /* ---- what the backend reports ---- */
 
 struct seen {
-	size_t views, messages, quorums, lost;
-	bool quorate;
+	size_t views, messages, quorums, lost, live_false, live_true;
+	bool quorate, alive;
+	uint64_t live_false_at, live_true_at;
 	int lost_err;
 	struct vip_cl_view v;
 	struct vip_cl_member members[4], left[4], joined[4], sender;
@@ -241,17 +117,41 @@ static void cb_lost(void *u, int err)
 	s->lost_err = err;
 }
 
+static void cb_liveness(void *u, bool alive)
+{
+	struct seen *s = u;
+	s->alive = alive;
+	if (alive) {
+		s->live_true++;
+		s->live_true_at = fake_now_ms();
+	} else {
+		s->live_false++;
+		s->live_false_at = fake_now_ms();
+	}
+}
+
 static const struct vip_cl_backend_cbs cbs = {
 	.view = cb_view, .message = cb_message, .quorum = cb_quorum, .lost = cb_lost,
+	.liveness = cb_liveness,
 };
 
 static int setup(void **state)
 {
 	(void)state;
-	memset(&fk, 0, sizeof(fk));
-	fk.init_err = fk.join_err = fk.mcast_err = fk.dispatch_err = CS_OK;
-	fk.qtype = QUORUM_SET;
-	fk.cpg_fd = fk.q_fd = -1;
+	fake_reset();
+	echoed = 0;
+	return 0;
+}
+
+/* Nothing that waits for corosync ran on the test's (the loop's) thread. */
+static int teardown(void **state)
+{
+	(void)state;
+	fake_lock();
+	bool on_loop = fk.on_loop_thread, bad_iov = fk.bad_iov;
+	fake_unlock();
+	assert_false(on_loop);
+	assert_false(bad_iov);
 	return 0;
 }
 
@@ -304,9 +204,87 @@ static void test_view_message_quorum(void **state)
 	assert_int_equal(ops->leave(b), -ENOTCONN);
 	ops->free(b);
 	assert_int_equal(fk.finalized, 1);
+	assert_int_equal(fk.joins, 1);
+	assert_int_equal(fk.leaves, 1); /* queued, run before the worker finalized */
 }
 
-static void test_send_errors(void **state)
+/* ---- the loop side of the threaded backend ---- */
+
+static uint64_t longest_us; /* the longest dispatch() of the last pump() */
+
+static uint64_t now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+static bool is_hb(const struct fake_sent *m)
+{
+	return m->len == 16 && m->data[0] == 0 && m->data[1] == 'v' && m->data[2] == 'h' &&
+	       m->data[3] == 'b';
+}
+
+static void deliver(uint32_t nodeid, uint32_t pid, const void *data, size_t len)
+{
+	struct cpg_name g = { .length = 3, .value = "grp" };
+	fk.model.cpg_deliver_fn(1, &g, nodeid, pid, (void *)data, len);
+}
+
+/* Deliver our own heartbeats back, as a healthy ring would. */
+static void echo_heartbeats(void)
+{
+	for (size_t n = fake_n_sent(); echoed < n; echoed++) {
+		struct fake_sent m = fake_sent_get(echoed);
+		if (is_hb(&m))
+			deliver(7, (uint32_t)getpid(), m.data, m.len);
+	}
+}
+
+/* The event loop: poll the backend's fd and dispatch until pred holds or ms pass. */
+static bool pump(const struct vip_cl_backend_ops *ops, struct vip_cl_backend *b, struct seen *s,
+		 bool (*pred)(const struct seen *), unsigned ms, bool echo)
+{
+	uint64_t end = fake_now_ms() + ms;
+
+	longest_us = 0;
+	while (!(pred && pred(s))) {
+		uint64_t now = fake_now_ms();
+		if (now >= end)
+			return false;
+		struct pollfd p = { .fd = ops->fd(b), .events = POLLIN };
+		poll(&p, 1, (int)(end - now));
+		uint64_t t = now_us();
+		ops->dispatch(b);
+		t = now_us() - t;
+		if (t > longest_us)
+			longest_us = t;
+		if (echo)
+			echo_heartbeats();
+	}
+	return true;
+}
+
+static bool was_lost(const struct seen *s) { return s->lost > 0; }
+static bool went_dead(const struct seen *s) { return s->live_false > 0; }
+static bool came_back(const struct seen *s) { return s->live_true > 0; }
+
+static size_t want;
+static bool sent_enough(void) { return fk.n_sent >= want; }
+static bool in_mcast(void) { return fk.in_mcast; }
+static bool in_local(void) { return fk.in_local; }
+static bool in_init(void) { return fk.in_init; }
+static bool finalized(void) { return fk.finalized >= 1 && fk.q_finalized >= 1; }
+
+static void connect_join(const struct vip_cl_backend_ops *ops, struct seen *s,
+			 struct vip_cl_backend **b)
+{
+	assert_int_equal(ops->connect(&cbs, s, b), 0);
+	assert_int_equal(ops->join(*b, "ec_cluster"), 0);
+}
+
+/* Sends are queued and go out from the worker, in order; a refusal for good is lost(). */
+static void test_send_queued_in_order(void **state)
 {
 	(void)state;
 	const struct vip_cl_backend_ops *ops = cpg();
@@ -315,18 +293,282 @@ static void test_send_errors(void **state)
 	assert_int_equal(ops->connect(&cbs, &s, &b), 0);
 	assert_int_equal(ops->send(b, "x", 1), -ENOTCONN);
 	assert_int_equal(ops->join(b, "ec_cluster"), 0);
-	assert_int_equal(ops->send(b, "x", 1), 0);
+	assert_int_equal(ops->send(b, "a", 1), 0);
+	assert_int_equal(ops->send(b, "bb", 2), 0);
+	assert_int_equal(ops->send(b, "ccc", 3), 0);
+	want = 3;
+	assert_true(fake_wait(sent_enough, 2000));
+	for (size_t i = 0; i < 3; i++) {
+		struct fake_sent m = fake_sent_get(i);
+		assert_int_equal(m.len, i + 1);
+		assert_int_equal(m.data[0], 'a' + i);
+	}
 	assert_int_equal(fk.guarantee, CPG_TYPE_AGREED);
-	fk.mcast_err = CS_ERR_TRY_AGAIN;
-	assert_int_equal(ops->send(b, "x", 1), -EAGAIN);
-	fk.mcast_err = CS_ERR_TOO_BIG;
-	assert_int_equal(ops->send(b, "x", 1), -EMSGSIZE);
-	assert_int_equal(fk.mcasts, 1);
+	/* reserved for the backend's heartbeat; too big for the queue */
+	static const uint8_t hb[16] = { 0, 'v', 'h', 'b' };
+	assert_int_equal(ops->send(b, hb, sizeof(hb)), -EINVAL);
+	uint8_t *big = calloc(1, VIP_CL_CPG_QUEUE_BYTES + 1);
+	assert_non_null(big);
+	assert_int_equal(ops->send(b, big, VIP_CL_CPG_QUEUE_BYTES + 1), -EMSGSIZE);
+	free(big);
 	char longname[200];
 	memset(longname, 'g', sizeof(longname) - 1);
 	longname[sizeof(longname) - 1] = '\0';
 	assert_int_equal(ops->join(b, longname), -EINVAL);
+	/* corosync refuses one for good: the next dispatch reports lost() */
+	fake_lock();
+	fk.mcast_err = CS_ERR_TOO_BIG;
+	fake_unlock();
+	assert_int_equal(ops->send(b, "d", 1), 0);
+	assert_true(pump(ops, b, &s, was_lost, 2000, false));
+	assert_int_equal(s.lost, 1);
+	assert_int_equal(s.lost_err, -EMSGSIZE);
+	assert_int_equal(ops->send(b, "e", 1), -ECONNRESET);
 	ops->free(b);
+}
+
+/* CS_ERR_TRY_AGAIN is retried by the worker, with a back-off, in order. */
+static void test_try_again_retried_in_order(void **state)
+{
+	(void)state;
+	const struct vip_cl_backend_ops *ops = cpg();
+	struct vip_cl_backend *b;
+	struct seen s = { 0 };
+	fk.n_script = 4;
+	for (size_t i = 0; i < fk.n_script; i++)
+		fk.script[i] = CS_ERR_TRY_AGAIN;
+	connect_join(ops, &s, &b);
+	uint64_t t0 = fake_now_ms();
+	assert_int_equal(ops->send(b, "a", 1), 0);
+	assert_int_equal(ops->send(b, "b", 1), 0);
+	assert_int_equal(ops->send(b, "c", 1), 0);
+	want = 3;
+	assert_true(fake_wait(sent_enough, 2000));
+	assert_true(fake_now_ms() - t0 >= 1 + 2 + 4 + 8); /* backed off */
+	for (size_t i = 0; i < 3; i++)
+		assert_int_equal(fake_sent_get(i).data[0], 'a' + i);
+	fake_lock();
+	assert_int_equal(fk.mcast_calls, 3 + 4);
+	fake_unlock();
+	assert_false(pump(ops, b, &s, was_lost, 50, false));
+	ops->free(b);
+}
+
+/* A multicast that never returns blocks neither send() nor dispatch(). */
+static void test_stuck_mcast_blocks_nothing(void **state)
+{
+	(void)state;
+	const struct vip_cl_backend_ops *ops = cpg();
+	struct vip_cl_backend *b;
+	struct seen s = { 0 };
+	uint64_t longest = 0;
+	uint8_t msg[8] = { 'V', 'C' };
+	size_t n = 0;
+	int r;
+
+	fk.block_mcast = true;
+	connect_join(ops, &s, &b);
+	assert_int_equal(ops->send(b, msg, sizeof(msg)), 0);
+	n++;
+	assert_true(fake_wait(in_mcast, 2000));
+	for (;;) {
+		msg[4] = (uint8_t)(n >> 8);
+		msg[5] = (uint8_t)n;
+		uint64_t t = now_us();
+		r = ops->send(b, msg, sizeof(msg));
+		t = now_us() - t;
+		longest = t > longest ? t : longest;
+		if (r < 0)
+			break;
+		n++;
+	}
+	assert_int_equal(r, -EAGAIN);
+	assert_int_equal(n, VIP_CL_CPG_QUEUE_MAX); /* bounded by count */
+	kick(fk.cpg_fd);
+	assert_false(pump(ops, b, &s, NULL, 100, false));
+	assert_int_equal(s.views, 1); /* dispatch still delivers */
+	longest = longest_us > longest ? longest_us : longest;
+	print_message("longest send/dispatch with the multicast stuck: %llu us\n",
+		      (unsigned long long)longest);
+	assert_true(longest < 50000);
+	fake_release(&fk.block_mcast);
+	want = n;
+	assert_true(fake_wait(sent_enough, 5000));
+	for (size_t i = 1; i < n; i++) {
+		struct fake_sent m = fake_sent_get(i);
+		assert_int_equal(m.data[4] << 8 | m.data[5], i);
+	}
+	/* room again: the fd said so */
+	struct pollfd p = { .fd = ops->fd(b), .events = POLLIN };
+	assert_int_equal(poll(&p, 1, 1000), 1);
+	assert_int_equal(ops->send(b, msg, sizeof(msg)), 0);
+	ops->free(b);
+}
+
+/* The queue is bounded by bytes too. */
+static void test_queue_bytes_bound(void **state)
+{
+	(void)state;
+	const struct vip_cl_backend_ops *ops = cpg();
+	struct vip_cl_backend *b;
+	struct seen s = { 0 };
+	size_t len = VIP_CL_CPG_QUEUE_BYTES / 4, n = 0;
+	uint8_t *big = calloc(1, len);
+
+	assert_non_null(big);
+	fk.block_mcast = true;
+	connect_join(ops, &s, &b);
+	while (n < 10 && ops->send(b, big, len) == 0)
+		n++;
+	assert_int_equal(n, 4);
+	assert_int_equal(ops->send(b, big, len), -EAGAIN);
+	assert_int_equal(ops->send(b, "small", 5), -EAGAIN);
+	fake_release(&fk.block_mcast);
+	want = 4;
+	assert_true(fake_wait(sent_enough, 5000));
+	free(big);
+	ops->free(b);
+}
+
+/* A probe that hangs: not alive after the timeout, alive once it returns. */
+static void test_liveness_probe_hang(void **state)
+{
+	(void)state;
+	const struct vip_cl_backend_ops *ops = cpg();
+	struct vip_cl_backend *b;
+	struct seen s = { 0 };
+	const unsigned timeout = 100;
+
+	connect_join(ops, &s, &b);
+	assert_non_null(ops->set_liveness_timeout);
+	ops->set_liveness_timeout(b, timeout);
+	assert_false(pump(ops, b, &s, went_dead, 300, true)); /* healthy: nothing */
+	fake_lock();
+	assert_true(fk.local_calls >= 1 + 300 / (timeout / 3) - 2); /* probes every timeout/3 */
+	fk.block_local = true;
+	fake_unlock();
+	assert_true(fake_wait(in_local, 1000));
+	uint64_t t_hang = fake_now_ms();
+	assert_true(pump(ops, b, &s, went_dead, 2000, true));
+	uint64_t after = s.live_false_at - t_hang;
+	print_message("not alive %llu ms after the probe hung (timeout %u ms)\n",
+		      (unsigned long long)after, timeout);
+	assert_true(after >= timeout - 5);
+	assert_true(after <= timeout + timeout / 10 + 50);
+	assert_false(s.alive);
+	assert_true(longest_us < 50000); /* the loop never waited */
+	assert_int_equal(ops->send(b, "x", 1), 0);
+	assert_false(pump(ops, b, &s, came_back, 200, true));
+	assert_int_equal(s.live_false, 1); /* once */
+	uint64_t t_rel = fake_now_ms();
+	fake_release(&fk.block_local);
+	assert_true(pump(ops, b, &s, came_back, 1000, true));
+	assert_true(s.live_true_at - t_rel <= 100);
+	assert_true(s.alive);
+	assert_int_equal(s.live_false, 1);
+	ops->set_liveness_timeout(b, 0);
+	ops->free(b);
+}
+
+/* Heartbeats never reach cbs.message; one that does not come back trips liveness. */
+static void test_heartbeat_filtered_and_ring_stall(void **state)
+{
+	(void)state;
+	const struct vip_cl_backend_ops *ops = cpg();
+	struct vip_cl_backend *b;
+	struct seen s = { 0 };
+	const unsigned timeout = 100, deadline = 2000; /* max(10 x timeout, 2 s) */
+
+	connect_join(ops, &s, &b);
+	ops->set_liveness_timeout(b, timeout);
+	assert_false(pump(ops, b, &s, NULL, 30, false));
+	want = 1;
+	assert_true(fake_wait(sent_enough, 1000));
+	struct fake_sent hb = fake_sent_get(0);
+	assert_true(is_hb(&hb));
+	deliver(7, (uint32_t)getpid(), hb.data, hb.len); /* ours */
+	deliver(8, 99, hb.data, hb.len);                 /* another member's */
+	assert_int_equal(s.messages, 0);
+	deliver(8, 99, "VC", 2);
+	assert_int_equal(s.messages, 1);
+	/* the next heartbeat, timeout/2 later, is held back by the ring */
+	want = 2;
+	assert_false(pump(ops, b, &s, NULL, timeout, false));
+	assert_true(fake_wait(sent_enough, 1000));
+	uint64_t t_sent = fake_now_ms();
+	hb = fake_sent_get(1);
+	assert_true(is_hb(&hb));
+	/* a membership change stalls delivery for ~2.2 x token: not a stall */
+	assert_false(pump(ops, b, &s, went_dead, 5 * timeout, false));
+	assert_true(pump(ops, b, &s, went_dead, deadline + 1000, false));
+	uint64_t after = s.live_false_at - t_sent;
+	print_message("not alive %llu ms after an undelivered heartbeat (deadline %u ms)\n",
+		      (unsigned long long)after, deadline);
+	assert_true(after >= deadline - timeout);
+	assert_true(after <= deadline + timeout);
+	assert_int_equal(fake_n_sent(), 2); /* one in flight at most */
+	deliver(7, (uint32_t)getpid(), hb.data, hb.len);
+	assert_true(pump(ops, b, &s, came_back, 200, false));
+	assert_int_equal(s.live_false, 1);
+	assert_int_equal(s.messages, 1);
+	ops->free(b);
+}
+
+/* free() returns while the worker is stuck in corosync; the worker cleans up later. */
+static void test_free_with_worker_stuck(void **state)
+{
+	(void)state;
+	const struct vip_cl_backend_ops *ops = cpg();
+	struct vip_cl_backend *b;
+	struct seen s = { 0 };
+
+	fk.block_mcast = true;
+	connect_join(ops, &s, &b);
+	assert_int_equal(ops->send(b, "a", 1), 0);
+	assert_int_equal(ops->send(b, "b", 1), 0);
+	assert_true(fake_wait(in_mcast, 2000));
+	uint64_t t0 = fake_now_ms();
+	ops->free(b);
+	uint64_t took = fake_now_ms() - t0;
+	print_message("free() with the worker stuck took %llu ms\n", (unsigned long long)took);
+	assert_true(took <= VIP_CL_CPG_FREE_WAIT_MS + 200);
+	fake_lock();
+	assert_int_equal(fk.finalized, 0);
+	fake_unlock();
+	fake_release(&fk.block_mcast);
+	assert_true(fake_wait(finalized, 2000));
+	assert_int_equal(fake_n_sent(), 1); /* what was left is dropped */
+	usleep(20000);                      /* the worker frees itself */
+
+	/* a hung cpg_finalize: the same */
+	fake_reset();
+	fk.block_finalize = true;
+	connect_join(ops, &s, &b);
+	t0 = fake_now_ms();
+	ops->free(b);
+	assert_true(fake_now_ms() - t0 <= VIP_CL_CPG_FREE_WAIT_MS + 200);
+	fake_release(&fk.block_finalize);
+	assert_true(fake_wait(finalized, 2000));
+	usleep(20000);
+}
+
+/* A corosync that takes the connection but never answers: connect gives up. */
+static void test_connect_times_out(void **state)
+{
+	(void)state;
+	const struct vip_cl_backend_ops *ops = cpg();
+	struct vip_cl_backend *b = NULL;
+	struct seen s = { 0 };
+
+	fk.block_init = true;
+	uint64_t t0 = fake_now_ms();
+	assert_int_equal(ops->connect(&cbs, &s, &b), -ETIMEDOUT);
+	assert_null(b);
+	assert_true(fake_now_ms() - t0 <= VIP_CL_CPG_CONNECT_WAIT_MS + 200);
+	assert_true(fake_wait(in_init, 100));
+	fake_release(&fk.block_init);
+	assert_true(fake_wait(finalized, 2000)); /* the late connection is closed again */
+	usleep(20000);
 }
 
 static void test_lost_once(void **state)
@@ -443,12 +685,21 @@ static void test_majority_loss_is_inquorate_until_judged(void **state)
 
 int main(void)
 {
+#define T(t) cmocka_unit_test_setup_teardown(t, setup, teardown)
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup(test_view_message_quorum, setup),
-		cmocka_unit_test_setup(test_majority_loss_is_inquorate_until_judged, setup),
-		cmocka_unit_test_setup(test_send_errors, setup),
-		cmocka_unit_test_setup(test_lost_once, setup),
-		cmocka_unit_test_setup(test_connect_refused_and_no_provider, setup),
+		T(test_view_message_quorum),
+		T(test_majority_loss_is_inquorate_until_judged),
+		T(test_send_queued_in_order),
+		T(test_try_again_retried_in_order),
+		T(test_stuck_mcast_blocks_nothing),
+		T(test_queue_bytes_bound),
+		T(test_liveness_probe_hang),
+		T(test_heartbeat_filtered_and_ring_stall),
+		T(test_free_with_worker_stuck),
+		T(test_connect_times_out),
+		T(test_lost_once),
+		T(test_connect_refused_and_no_provider),
 	};
+#undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,214 @@
+// SPDX-License-Identifier: MIT
+/*
+ * vipd/daemon-cluster.c's wiring of the backend's liveness watchdog, on the
+ * fake port and a solo backend that has one (its set_liveness_timeout is
+ * recorded, its cbs kept so the test can play the backend): the configured
+ * duravip_liveness_timeout reaches the backend after connect and again on a
+ * reload that changes it; "not alive" releases the DuraVIPs (quorum policy
+ * release), is counted and pushed as a corosync-stalled event; "alive" is
+ * counted and pushed as corosync-alive.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "daemon.h"
+#include "log.h"
+
+#define IF_ETH0 2
+
+/* ---- a solo backend with a watchdog ---- */
+
+static struct {
+	struct vip_cl_backend_cbs cbs;
+	void *userdata;
+	size_t set_calls;
+	uint32_t timeout_ms;
+} wd;
+
+static int wd_connect(const struct vip_cl_backend_cbs *cbs, void *userdata,
+		      struct vip_cl_backend **ret)
+{
+	wd.cbs = *cbs;
+	wd.userdata = userdata;
+	return vip_cl_backend_solo.connect(cbs, userdata, ret);
+}
+
+static void wd_set_liveness_timeout(struct vip_cl_backend *b, uint32_t timeout_ms)
+{
+	(void)b;
+	wd.set_calls++;
+	wd.timeout_ms = timeout_ms;
+}
+
+static struct vip_cl_backend_ops wd_ops;
+
+/* ---- the daemon ---- */
+
+struct fx {
+	char path[64];
+	struct vipd_daemon d;
+	int sub; /* the events subscriber's end */
+};
+
+static void write_conf(struct fx *f, const char *liveness)
+{
+	FILE *fp = fopen(f->path, "w");
+
+	assert_non_null(fp);
+	fprintf(fp, "Security { user = root group = root capabilities = \"cap_net_admin+ep cap_net_raw+ep\" }\n");
+	fprintf(fp, "Cluster { corosync_token = 0.2 duravip_liveness_timeout = %s duravip_takeover_delay = 0.001 }\n",
+		liveness);
+	fprintf(fp, "Binding \"a\" { Bind_Address = 198.51.100.21 Enable_Duravip = true }\n");
+	fclose(fp);
+}
+
+static bool has(struct fx *f, const char *s)
+{
+	struct vip_addr a;
+
+	assert_int_equal(vip_addr_from_string(s, &a), 0);
+	const struct vip_port_addr *p = vip_port_table_find(vip_port_fake_addrs(f->d.port), &a, 0);
+	return p && p->ours;
+}
+
+/* Run the loop until idle (bounded), the takeover delay included. */
+static void settle(struct fx *f)
+{
+	int idle = 0;
+
+	for (int i = 0; i < 500 && idle < 3; i++)
+		idle = loop_iterate(f->d.loop, 5) > 0 ? 0 : idle + 1;
+}
+
+static void subscribe(struct fx *f)
+{
+	size_t n;
+	const struct vipd_control_command *t = vipd_daemon_commands(&n);
+	struct vipd_control_config cc = { .commands = t, .n_commands = n, .userdata = &f->d,
+					  .daemon_uid = getuid(), .gid = getgid() };
+	struct vip_ctl_buf req = { 0 };
+	const char *argv[] = { "events" };
+	int sp[2];
+
+	assert_int_equal(vipd_control_new_detached(f->d.loop, &cc, &f->d.control), 0);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp), 0);
+	assert_int_equal(vipd_control_adopt(f->d.control, sp[0]), 0);
+	assert_int_equal(vip_ctl_request_encode(&req, argv, 1, false), 0);
+	assert_int_equal(write(sp[1], req.data, req.len), (ssize_t)req.len);
+	vip_ctl_buf_free(&req);
+	f->sub = sp[1];
+	settle(f);
+	assert_int_equal(vipd_control_n_subscribers(f->d.control), 1);
+}
+
+/* Everything the subscriber received so far, NUL-terminated. */
+static void events(struct fx *f, struct vip_ctl_buf *in)
+{
+	uint8_t buf[4096];
+
+	fcntl(f->sub, F_SETFL, O_NONBLOCK);
+	for (ssize_t r; (r = read(f->sub, buf, sizeof(buf))) > 0;)
+		vip_ctl_buf_append(in, buf, (size_t)r);
+	assert_int_equal(vip_ctl_buf_append(in, "", 1), 0);
+}
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	int fd;
+
+	log_set_level(LOG_CRIT);
+	memset(&wd, 0, sizeof(wd));
+	wd_ops = vip_cl_backend_solo;
+	wd_ops.connect = wd_connect;
+	wd_ops.set_liveness_timeout = wd_set_liveness_timeout;
+	snprintf(f->path, sizeof(f->path), "/tmp/test-daemon-liveness-XXXXXX");
+	fd = mkstemp(f->path);
+	assert_true(fd >= 0);
+	close(fd);
+	write_conf(f, "0.3");
+	struct vipd_daemon_opts o = {
+		.config_path = f->path, .nodename = "n1",
+		.port_ops = &vip_port_fake_ops, .backend_ops = &wd_ops,
+		.no_drop = true, .no_control = true,
+	};
+	assert_int_equal(vipd_daemon_setup(&f->d, &o), 0);
+	struct vip_port_link l = { .ifindex = IF_ETH0, .ifname = "eth0", .up = true, .hwaddr_len = 6 };
+	struct vip_port_addr own = { .prefix = 24, .ifindex = IF_ETH0 };
+	assert_int_equal(vip_addr_from_string("198.51.100.1", &own.addr), 0);
+	assert_int_equal(vip_port_fake_put_addr(f->d.port, &own), 0);
+	assert_int_equal(vip_port_fake_set_link(f->d.port, &l), 0);
+	settle(f);
+	f->sub = -1;
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+
+	vipd_daemon_free(&f->d);
+	if (f->sub >= 0)
+		close(f->sub);
+	unlink(f->path);
+	free(f);
+	return 0;
+}
+
+static void test_timeout_reaches_backend(void **state)
+{
+	struct fx *f = *state;
+
+	assert_int_equal(wd.set_calls, 1); /* after connect */
+	assert_int_equal(wd.timeout_ms, 300);
+	assert_int_equal(vipd_daemon_reload(&f->d, NULL, false), 0);
+	assert_int_equal(wd.set_calls, 1); /* unchanged: not again */
+	write_conf(f, "0.5");
+	assert_int_equal(vipd_daemon_reload(&f->d, NULL, false), 0);
+	assert_int_equal(wd.set_calls, 2);
+	assert_int_equal(wd.timeout_ms, 500);
+}
+
+static void test_stall_releases_and_is_told(void **state)
+{
+	struct fx *f = *state;
+	struct vip_ctl_buf in = { 0 };
+
+	assert_true(has(f, "198.51.100.21"));
+	assert_non_null(wd.cbs.liveness);
+	subscribe(f);
+	wd.cbs.liveness(wd.userdata, false); /* from dispatch: the daemon pumps after it */
+	vipd_daemon_pump(&f->d);
+	settle(f);
+	assert_false(has(f, "198.51.100.21")); /* duravip_quorum_policy release */
+	assert_int_equal(f->d.stats.corosync_stalls, 1);
+	wd.cbs.liveness(wd.userdata, true);
+	vipd_daemon_pump(&f->d);
+	settle(f);
+	assert_int_equal(f->d.stats.corosync_recoveries, 1);
+	events(f, &in);
+	assert_non_null(memmem(in.data, in.len, "corosync-stalled", 16));
+	assert_non_null(memmem(in.data, in.len, "corosync-alive", 14));
+	vip_ctl_buf_free(&in);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_timeout_reaches_backend, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stall_releases_and_is_told, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
