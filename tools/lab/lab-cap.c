@@ -153,7 +153,8 @@ static void read_frames(struct cap *c, int fd)
 	}
 }
 
-static void count_plumbed(void *data, const struct lab_addr *a, uint32_t mask)
+static void count_plumbed(void *data, const struct lab_addr *a, _unused_ uint32_t before,
+			  uint32_t mask)
 {
 	struct cap *c = data;
 
