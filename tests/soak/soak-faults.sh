@@ -3,9 +3,24 @@
 # tests/soak/soak-faults.sh: the faults of tests/soak/soak, the recovery after
 # one that did not settle, and the run (sourced after soak-lib.sh).
 
-KINDS=(kill9-vipd kill9-monitor kill9-corosync stop-vipd stop-corosync link partition
+KINDS=(kill9-vipd kill9-monitor kill9-corosync stop-vipd stop-corosync stall link partition
 	sigterm-vipd reload move balance)
-WEIGHTS=(3 2 2 2 2 2 2 1 1 1 1)
+WEIGHTS=(3 2 2 2 2 2 2 2 1 1 1 1)
+FAILOVER_BOUND=3 # s: a stall's failover, while the stopped vipd is still stopped
+
+# --only: the weight of every kind not named is 0.
+only_kinds() {
+	local i k ok
+	[ -n "$ONLY" ] || return 0
+	for k in ${ONLY//,/ }; do
+		[[ " ${KINDS[*]} " == *" $k "* ]] || { echo "soak: no fault kind $k (${KINDS[*]})" >&2; exit 2; }
+	done
+	for i in "${!KINDS[@]}"; do
+		ok=0
+		for k in ${ONLY//,/ }; do [ "$k" = "${KINDS[i]}" ] && ok=1; done
+		[ $ok = 1 ] || WEIGHTS[i]=0
+	done
+}
 
 # One fault's parameters; always the same draws, whatever the fault.
 draw_fault() {
@@ -85,6 +100,31 @@ f_stop() { # node vipd|corosync
 	stop_proc "$pid" "$st" || { F_FAIL+="SIGSTOP of $pid failed; "; return; }
 	sleep_ms "$D_HOLD"
 	cont_proc "$pid" "$st"
+	now
+	wait_settled after "$NOW" "$BOUND" "$NODES" 1
+}
+
+# A hung member must not stall failover: SIGSTOP the vipd of one node, kill -9
+# the vipd of another, and expect every DuraVIP to have one holder again within
+# FAILOVER_BOUND while the first is still stopped; then SIGCONT it.
+f_stall() { # node (stopped); the next node is killed
+	local n=$1 k pid st skind ref
+	k=n$((${n#n} % 3 + 1))
+	worker_of "$n" || { F_FAIL+="no vipd ran on $n before the fault; "; return; }
+	pid=$WPID st=$WST skind=$WKIND
+	worker_of "$k" || { F_FAIL+="no vipd ran on $k before the fault; "; return; }
+	F_ACT="SIGSTOP of the $skind $pid on $n, then kill -9 of the $WKIND $WPID on $k"
+	stop_proc "$pid" "$st" || { F_FAIL+="SIGSTOP of $pid failed; "; return; }
+	sleep 0.1
+	if [ "$WKIND" = engine ]; then
+		signal_checked "$WPID" "$WST" KILL
+	else
+		L kill "$k" vipd -9 >/dev/null 2>&1
+	fi
+	now; ref=$NOW
+	wait_settled failover "$ref" "$FAILOVER_BOUND" "$NODES" 0
+	cont_proc "$pid" "$st"
+	restart_if_gone "$k" "$ref"
 	now
 	wait_settled after "$NOW" "$BOUND" "$NODES" 1
 }
@@ -184,6 +224,7 @@ recover() {
 		wait_settled recovery "$NOW" $((3 * BOUND)) "$NODES" 1 || ABORT=1
 	fi
 	RECOVERING=0
+	[ "$ABORT" = 1 ] || log "   recovered"
 }
 
 declare -A COUNT=()
@@ -200,6 +241,7 @@ run_fault() { # index
 	kill9-corosync) f_kill9_corosync "$D_NODE" ;;
 	stop-vipd) f_stop "$D_NODE" vipd ;;
 	stop-corosync) f_stop "$D_NODE" corosync ;;
+	stall) f_stall "$D_NODE" ;;
 	link) f_link "$D_NODE" ;;
 	partition) f_partition "$D_NODE" ;;
 	sigterm-vipd) f_sigterm "$D_NODE" ;;

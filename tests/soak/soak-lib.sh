@@ -51,16 +51,18 @@ starttime() { # pid -> field 22 of /proc/pid/stat in REPLY, empty if gone or a z
 	REPLY=${20}
 }
 vipd_pid() { VPID=$(L pid "$1" vipd 2>/dev/null) || VPID=""; [ -n "$VPID" ]; }
-# The engine of a monitor: a child of the recorded vipd that runs the same
-# program and is not its reaper. EPID empty in the one-process model.
+# The engine of a monitor: a child of the recorded vipd that runs vipd (the
+# same program as its parent, or $VIPD) and is not its reaper. EPID empty in
+# the one-process model.
 engine_of() { # pid
-	local c comm exe
+	local c comm exe cexe
 	EPID="" EST=""
 	exe=$(readlink "/proc/$1/exe" 2>/dev/null) || return 1
 	for c in $(cat /proc/"$1"/task/*/children 2>/dev/null); do
 		comm=$(cat "/proc/$c/comm" 2>/dev/null) || continue
 		case $comm in *reaper*) continue ;; esac
-		[ "$(readlink "/proc/$c/exe" 2>/dev/null)" = "$exe" ] || continue
+		cexe=$(readlink "/proc/$c/exe" 2>/dev/null) || continue
+		[ "$cexe" = "$exe" ] || [ "$cexe" = "$VIPD_REAL" ] || continue
 		starttime "$c" || continue
 		EPID=$c EST=$REPLY
 		return 0
@@ -178,18 +180,22 @@ print("; ".join(bad))' <<<"$out")
 }
 
 # wait_settled LABEL REF_US BOUND_S "ALLOWED" WHOLE [ADDR NODE]: wait until the
-# addresses are right and unchanged for SETTLE_US (and, with WHOLE=1, the
-# cluster is whole, then still unchanged SETTLE_US later). CONV (µs) is from
+# addresses are right and unchanged for SETTLE_US since REF or their last
+# change (and, with WHOLE=1, the cluster is whole, then still unchanged
+# SETTLE_US later). CONV (µs) is from
 # REF to the last address change; it is recorded as a convergence time.
 wait_settled() {
 	local label=$1 ref=$2 bound=$3 allowed=$4 whole=$5
 	shift 5
-	local deadline=$((ref + bound * 1000000)) whole_at=0 last_check=0 seen=-1
+	local deadline=$((ref + bound * 1000000)) whole_at=0 last_check=0 seen=-1 quiet
 	now
 	while [ "$NOW" -lt "$deadline" ]; do
 		read_state
 		if [ "$ST_TIME" != "$seen" ]; then whole_at=0; seen=$ST_TIME; fi
-		if holders_ok "$allowed" "$@" && [ $((NOW - ST_TIME)) -ge $SETTLE_US ]; then
+		# Unchanged for SETTLE_US, counted from the action at the earliest:
+		# a kill's effect (the reaper's removal) may not be seen yet at once.
+		quiet=$((NOW - (ST_TIME > ref ? ST_TIME : ref)))
+		if holders_ok "$allowed" "$@" && [ $quiet -ge $SETTLE_US ]; then
 			if [ "$whole" = 0 ]; then
 				break
 			elif [ $whole_at -gt 0 ] && [ $((NOW - whole_at)) -ge $SETTLE_US ]; then
@@ -204,11 +210,11 @@ wait_settled() {
 	done
 	if [ "$NOW" -ge "$deadline" ]; then
 		[ -n "$BAD" ] || BAD="address changes did not stop"
-		F_FAIL+="$label: not settled within ${bound} s: ${BAD% ; }; "
+		F_FAIL+="$label: not settled within ${bound} s: ${BAD%; }; "
 		return 1
 	fi
 	CONV=$((ST_TIME > ref ? ST_TIME - ref : 0))
-	[ "${RECOVERING:-0}" = 1 ] || CONVS+=("$CONV $FI $label")
+	[ "${RECOVERING:-0}" = 1 ] || [ "$FI" = 0 ] || CONVS+=("$CONV $FI $label")
 	secs $CONV
 	F_CONV+="${F_CONV:+, }$label $REPLY s"
 	return 0

@@ -52,6 +52,7 @@ startup() {
 }
 
 soak_main() {
+	only_kinds
 	WORK=$(mktemp -d /tmp/vipd-soak.XXXXXX)
 	chmod 755 "$WORK" # vipd reads its configuration as ecuser
 	cp -r "$top/tools/lab/conf" "$WORK/conf"
@@ -60,7 +61,7 @@ soak_main() {
 	trap soak_exit EXIT
 	trap 'exit 130' INT TERM
 	start_watchdog
-	log "soak: seed $SEED, duration $DURATION s, faults ${FAULTS/#0/unlimited}, bound $BOUND s, lab $PREFIX"
+	log "soak: seed $SEED, duration $DURATION s, faults ${FAULTS/#0/unlimited}, bound $BOUND s, lab $PREFIX${ONLY:+, only $ONLY}"
 	if [ -d "/run/vipd-lab/$PREFIX" ]; then
 		F_KINDS[0]=startup F_T0S[0]=$T0 F_FAILS[0]="lab '$PREFIX' exists (lab --prefix $PREFIX down)"
 		return
