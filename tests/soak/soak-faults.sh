@@ -48,8 +48,8 @@ f_kill9() { # node monitor(0|1)
 	if [ "$2" = 1 ] && [ "$WKIND" = engine ]; then
 		epid=$WPID est=$WST
 		F_ACT="kill -9 of the monitor $VPID on $n"
-		L kill "$n" vipd -9 >/dev/null 2>&1
 		now; ref=$NOW
+		L kill "$n" vipd -9 >/dev/null 2>&1
 		# The engine must not outlive its monitor (nobody would manage it).
 		for ((k = 0; k < 140; k++)); do
 			signal_checked "$epid" "$est" 0 || break
@@ -62,31 +62,33 @@ f_kill9() { # node monitor(0|1)
 	else
 		[ "$2" = 1 ] && FKIND=kill9-vipd # no engine: one process
 		F_ACT="kill -9 of the $WKIND $WPID on $n"
+		now; ref=$NOW
 		if [ "$WKIND" = engine ]; then
 			signal_checked "$WPID" "$WST" KILL
 		else
 			L kill "$n" vipd -9 >/dev/null 2>&1
 		fi
-		now; ref=$NOW
 	fi
-	restart_if_gone "$n" "$ref" && { now; ref=$NOW; }
+	# With no vipd left on the node, the others take over before the restart.
+	vipd_pid "$n" || wait_settled failover "$ref" 2 "$(others_of "$n")" 0
+	restart_if_gone "$n" "$ref" && ref=$RESTARTED_AT
 	wait_settled after "$ref" "$BOUND" "$NODES" 1
 }
 
 f_kill9_corosync() { # node
-	local n=$1 ref
+	local n=$1 killed ref
 	F_ACT="kill -9 of corosync on $n, restarted after ${D_HOLD} ms"
+	now; killed=$NOW
 	L kill "$n" corosync -9 >/dev/null 2>&1 || F_FAIL+="kill of corosync on $n failed; "
-	now; ref=$NOW
 	sleep_ms "$D_HOLD"
+	now; ref=$NOW
 	L start-corosync --no-wait "$n" >/dev/null 2>&1 || F_FAIL+="corosync on $n did not start; "
-	restart_if_gone "$n" "$ref"
-	now
-	wait_settled after "$NOW" "$BOUND" "$NODES" 1
+	restart_if_gone "$n" "$killed" && ref=$RESTARTED_AT
+	wait_settled after "$ref" "$BOUND" "$NODES" 1
 }
 
 f_stop() { # node vipd|corosync
-	local n=$1 pid st
+	local n=$1 pid st ref
 	if [ "$2" = vipd ]; then
 		worker_of "$n" || { F_FAIL+="no vipd ran on $n before the fault; "; return; }
 		pid=$WPID st=$WST
@@ -99,16 +101,16 @@ f_stop() { # node vipd|corosync
 	fi
 	stop_proc "$pid" "$st" || { F_FAIL+="SIGSTOP of $pid failed; "; return; }
 	sleep_ms "$D_HOLD"
+	now; ref=$NOW
 	cont_proc "$pid" "$st"
-	now
-	wait_settled after "$NOW" "$BOUND" "$NODES" 1
+	wait_settled after "$ref" "$BOUND" "$NODES" 1
 }
 
 # A hung member must not stall failover: SIGSTOP the vipd of one node, kill -9
 # the vipd of another, and expect every DuraVIP to have one holder again within
 # FAILOVER_BOUND while the first is still stopped; then SIGCONT it.
 f_stall() { # node (stopped); the next node is killed
-	local n=$1 k pid st skind ref
+	local n=$1 k pid st skind ref killed
 	k=n$((${n#n} % 3 + 1))
 	worker_of "$n" || { F_FAIL+="no vipd ran on $n before the fault; "; return; }
 	pid=$WPID st=$WST skind=$WKIND
@@ -116,33 +118,34 @@ f_stall() { # node (stopped); the next node is killed
 	F_ACT="SIGSTOP of the $skind $pid on $n, then kill -9 of the $WKIND $WPID on $k"
 	stop_proc "$pid" "$st" || { F_FAIL+="SIGSTOP of $pid failed; "; return; }
 	sleep 0.1
+	now; killed=$NOW
 	if [ "$WKIND" = engine ]; then
 		signal_checked "$WPID" "$WST" KILL
 	else
 		L kill "$k" vipd -9 >/dev/null 2>&1
 	fi
+	wait_settled failover "$killed" "$FAILOVER_BOUND" "$NODES" 0
 	now; ref=$NOW
-	wait_settled failover "$ref" "$FAILOVER_BOUND" "$NODES" 0
 	cont_proc "$pid" "$st"
-	restart_if_gone "$k" "$ref"
-	now
-	wait_settled after "$NOW" "$BOUND" "$NODES" 1
+	restart_if_gone "$k" "$killed" && ref=$RESTARTED_AT
+	wait_settled after "$ref" "$BOUND" "$NODES" 1
 }
 
 f_link() { # node
-	local n=$1
+	local n=$1 ref
 	F_ACT="link of $n down, up ${D_HOLD} ms after the rest settled"
+	now; ref=$NOW
 	L link "$n" down || F_FAIL+="link down failed; "
-	now
-	wait_settled cut "$NOW" "$BOUND" "$(others_of "$n")" 0
+	wait_settled cut "$ref" "$BOUND" "$(others_of "$n")" 0
 	sleep_ms "$D_HOLD"
+	now; ref=$NOW
 	L link "$n" up || F_FAIL+="link up failed; "
-	now
-	wait_settled healed "$NOW" "$BOUND" "$NODES" 1
+	wait_settled healed "$ref" "$BOUND" "$NODES" 1
 }
 
 f_partition() { # node
-	local n=$1 rest allowed
+	local n=$1 rest allowed ref
+	now; ref=$NOW
 	if [ $((D_PICK % 5)) = 0 ]; then
 		F_ACT="partition n1 | n2 | n3"
 		L partition n1 n2 n3 >/dev/null 2>&1 || F_FAIL+="partition failed; "
@@ -154,16 +157,15 @@ f_partition() { # node
 		L partition "$n" "$rest" >/dev/null 2>&1 || F_FAIL+="partition failed; "
 	fi
 	F_ACT+=", healed ${D_HOLD} ms after it settled"
-	now
-	wait_settled cut "$NOW" "$BOUND" "$allowed" 0
+	wait_settled cut "$ref" "$BOUND" "$allowed" 0
 	sleep_ms "$D_HOLD"
+	now; ref=$NOW
 	L heal >/dev/null 2>&1
-	now
-	wait_settled healed "$NOW" "$BOUND" "$NODES" 1
+	wait_settled healed "$ref" "$BOUND" "$NODES" 1
 }
 
 f_sigterm() { # node
-	local n=$1
+	local n=$1 ref
 	F_ACT="SIGTERM of vipd on $n, restarted after ${D_HOLD} ms"
 	vipd_pid "$n" || { F_FAIL+="no vipd ran on $n before the fault; "; start_vipd "$n"; return; }
 	if ! L kill "$n" vipd >/dev/null 2>&1; then
@@ -171,13 +173,13 @@ f_sigterm() { # node
 		L kill "$n" vipd -9 >/dev/null 2>&1
 	fi
 	sleep_ms "$D_HOLD"
+	now; ref=$NOW
 	start_vipd "$n" || F_FAIL+="start-vipd $n failed; "
-	now
-	wait_settled after "$NOW" "$BOUND" "$NODES" 1
+	wait_settled after "$ref" "$BOUND" "$NODES" 1
 }
 
 f_vipctl() { # node what
-	local n=$1 rc addr target
+	local n=$1 rc addr target ref
 	case $2 in
 	reload) F_ACT="vipctl config reload on $n"; set -- config reload ;;
 	balance) F_ACT="vipctl cluster duravip balance on $n"; set -- cluster duravip balance ;;
@@ -187,16 +189,16 @@ f_vipctl() { # node what
 		set -- cluster duravip move "$addr" "$target"
 		;;
 	esac
+	now; ref=$NOW
 	vipctl_on "$n" "$@" >/dev/null 2>&1
 	rc=$?
-	now
 	if [ $rc != 0 ]; then
 		F_FAIL+="vipctl $* on $n: exit $rc; "
-		wait_settled after "$NOW" "$BOUND" "$NODES" 1
+		wait_settled after "$ref" "$BOUND" "$NODES" 1
 	elif [ -n "${addr:-}" ]; then
-		wait_settled after "$NOW" "$BOUND" "$NODES" 1 "$addr" "$target"
+		wait_settled after "$ref" "$BOUND" "$NODES" 1 "$addr" "$target"
 	else
-		wait_settled after "$NOW" "$BOUND" "$NODES" 1
+		wait_settled after "$ref" "$BOUND" "$NODES" 1
 	fi
 }
 

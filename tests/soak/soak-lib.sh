@@ -84,12 +84,15 @@ worker_of() { # node -> WPID WST, WKIND engine|vipd
 	fi
 }
 start_vipd() { L start-vipd "$1" "$WORK/conf/$1/ecelerity.conf" >/dev/null 2>&1; }
-# After a kill: a node with no vipd 2 s later gets one started again.
+# After a kill: a node with no vipd 2 s later gets one started again (true,
+# RESTARTED_AT: the time just before).
 restart_if_gone() { # node since_us
 	now
 	local wait=$(($2 + 2000000 - NOW))
 	[ $wait -gt 0 ] && sleep_ms $((wait / 1000))
 	vipd_pid "$1" && return 1
+	now
+	RESTARTED_AT=$NOW
 	start_vipd "$1" || { F_FAIL+="start-vipd $1 failed; "; return 1; }
 	F_ACT+=", vipd restarted"
 	return 0
