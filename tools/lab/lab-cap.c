@@ -289,9 +289,8 @@ int lab_cmd_capture(int argc, char **argv)
 		fprintf(stderr, "lab-net capture: cannot listen in %s on %s\n", ns, ifname);
 		return 2;
 	}
-	if (ready) {
-		_cleanup_fclose_ FILE *f = fopen(ready, "we");
-	}
+	if (ready && lab_touch(ready) < 0)
+		fprintf(stderr, "lab-net: %s: %s\n", ready, strerror(errno));
 	int r = capture_loop(&c, fd, t, sigfd, optind < argc ? argv + optind : NULL, timeout, linger);
 	update_plumbed(&c, t);
 	printf("first_ms=%.1f first_mac=%02x:%02x:%02x:%02x:%02x:%02x all_ms=%.1f distinct=%ld "

@@ -356,9 +356,8 @@ int lab_cmd_watch(int argc, char **argv)
 	if (dirty && open && sigfd >= 0 && watch_setup(&w, argv[optind], links, events, &t) == 0) {
 		update_live(&w);
 		if (!w.state_file || write_state(&w, t) == 0) {
-			if (ready) {
-				_cleanup_fclose_ FILE *f = fopen(ready, "we");
-			}
+			if (ready && lab_touch(ready) < 0)
+				fprintf(stderr, "lab-net: %s: %s\n", ready, strerror(errno));
 			r = watch_loop(&w, t, sigfd, max_s);
 		}
 	}
