@@ -94,8 +94,10 @@ f_stop() { # node vipd|corosync
 		pid=$WPID st=$WST
 		F_ACT="SIGSTOP of the $WKIND $pid on $n for ${D_HOLD} ms"
 	else
-		pid=$(L pid "$n" corosync 2>/dev/null) && starttime "$pid" ||
-			{ F_FAIL+="no corosync ran on $n before the fault; "; return; }
+		if ! pid=$(L pid "$n" corosync 2>/dev/null) || ! starttime "$pid"; then
+			F_FAIL+="no corosync ran on $n before the fault; "
+			return
+		fi
 		st=$REPLY
 		F_ACT="SIGSTOP of corosync $pid on $n for ${D_HOLD} ms"
 	fi
