@@ -35,7 +35,7 @@ L() { "$LAB" --prefix "$PREFIX" "$@"; }
 vipctl_on() { # node args... (bounded: a stopped vipd does not answer)
 	local n=$1
 	shift
-	timeout 5 "$LAB" --prefix "$PREFIX" exec "$n" "$VIPCTL" "$@"
+	timeout "${VIPCTL_TIMEOUT:-5}" "$LAB" --prefix "$PREFIX" exec "$n" "$VIPCTL" "$@"
 }
 
 # --- processes ---
@@ -154,7 +154,7 @@ holders_ok() { # "allowed nodes" [addr node]
 cluster_whole() {
 	local n out=""
 	for n in $NODES; do
-		out+=$(vipctl_on "$n" --json cluster info 2>/dev/null || echo '{"node":"'"$n"'","unreachable":true}')
+		out+=$(VIPCTL_TIMEOUT=2 vipctl_on "$n" --json cluster info 2>/dev/null || echo '{"node":"'"$n"'","unreachable":true}')
 		out+=$'\n'
 	done
 	BAD=$(python3 -c '

@@ -3,7 +3,7 @@
 # tests/soak/soak-run.sh: start-up, the fault loop, clean-up and the report of
 # tests/soak/soak (sourced after soak-lib.sh and soak-faults.sh).
 
-STARTED=0 ABORT=0 NF=0 WATCHDOG="" RC=1
+STARTED=0 ABORT=0 NF=0 WATCHDOG="" RC=0
 
 # A watchdog: the whole run ends at DURATION + 300 s whatever happens.
 start_watchdog() {
@@ -78,7 +78,6 @@ soak_main() {
 		[ "$ABORT" = 1 ] && { log "the cluster did not recover: stopping"; break; }
 		sleep_ms "$D_GAP"
 	done
-	RC=0
 }
 
 # The guard's verdict: VIOLATION lines and the summary line (lab-guard.c).
@@ -145,7 +144,10 @@ report() {
 	# without a verdict (no verdict is no pass).
 	[ -n "${F_FAILS[0]:-}" ] || [ -n "${V_COUNT[0]:-}" ] && failed=$((failed + 1))
 	[ -n "$GUARD_SUMMARY" ] && [ "${GUARD_DIED:-0}" = 0 ] || failed=$((failed + 1))
-	[ "$RC" = 0 ] || [ "$failed" -gt 0 ] || failed=1 # interrupted before the end
+	if [ "$RC" != 0 ]; then
+		echo "interrupted (exit status $RC): counted as one failure"
+		failed=$((failed + 1))
+	fi
 	SUMMARY="soak: $passed passed, $failed failed"
 	[ "$failed" = 0 ]
 }
