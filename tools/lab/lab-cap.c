@@ -153,7 +153,8 @@ static void read_frames(struct cap *c, int fd)
 	}
 }
 
-static void count_plumbed(void *data, const struct lab_addr *a, uint32_t mask)
+static void count_plumbed(void *data, const struct lab_addr *a, _unused_ uint32_t before,
+			  uint32_t mask)
 {
 	struct cap *c = data;
 
@@ -288,9 +289,8 @@ int lab_cmd_capture(int argc, char **argv)
 		fprintf(stderr, "lab-net capture: cannot listen in %s on %s\n", ns, ifname);
 		return 2;
 	}
-	if (ready) {
-		_cleanup_fclose_ FILE *f = fopen(ready, "we");
-	}
+	if (ready && lab_touch(ready) < 0)
+		fprintf(stderr, "lab-net: %s: %s\n", ready, strerror(errno));
 	int r = capture_loop(&c, fd, t, sigfd, optind < argc ? argv + optind : NULL, timeout, linger);
 	update_plumbed(&c, t);
 	printf("first_ms=%.1f first_mac=%02x:%02x:%02x:%02x:%02x:%02x all_ms=%.1f distinct=%ld "

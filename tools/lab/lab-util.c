@@ -181,3 +181,9 @@ int lab_add_membership_addrs(struct nl_sock *sk)
 {
 	return nl_socket_add_memberships(sk, RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV6_IFADDR, 0);
 }
+
+int lab_touch(const char *path)
+{
+	_cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+	return fd < 0 ? negerrno() : 0;
+}

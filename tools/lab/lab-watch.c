@@ -2,8 +2,9 @@
 /*
  * Address tracking in several namespaces at once, from rtnetlink events with a
  * full dump at start and after a lost event (ENOBUFS): every change is seen,
- * not just a sample. Used by `lab-net watch` (no address on two live nodes)
- * and by `lab-net capture` (how many addresses are plumbed yet).
+ * not just a sample. Used by `lab-net watch` (no address on two live nodes,
+ * lab-guard.c), `lab-net addrs` and `lab-net capture` (how many addresses are
+ * plumbed yet).
  */
 #include <poll.h>
 #include <stdio.h>
@@ -70,7 +71,7 @@ static void apply(struct lab_tracker *t, int ns, const struct lab_addr *a, bool 
 	else
 		e->mask &= ~(1u << ns);
 	if (before != e->mask && t->change)
-		t->change(t->data, &e->key, e->mask);
+		t->change(t->data, &e->key, before, e->mask);
 }
 
 int lab_addr_from_msg(struct nlmsghdr *h, struct lab_addr *ret)
@@ -228,7 +229,7 @@ void lab_tracker_foreach(struct lab_tracker *t, lab_change_fn fn, void *data)
 {
 	for (uint32_t i = 0; i < TABLE_SIZE; i++)
 		if (t->table[i].used && t->table[i].mask)
-			fn(data, &t->table[i].key, t->table[i].mask);
+			fn(data, &t->table[i].key, t->table[i].mask, t->table[i].mask);
 }
 
 void lab_tracker_stats(struct lab_tracker *t, unsigned *events, unsigned *resyncs)

@@ -13,8 +13,10 @@
 
 struct lab_tracker;
 
-/* Called when the set of namespaces holding an address changes. */
-typedef void (*lab_change_fn)(void *data, const struct lab_addr *a, uint32_t mask);
+/* Called when the set of namespaces holding an address changes: before and
+ * mask are that set (bit i: namespace i) before and after the change. */
+typedef void (*lab_change_fn)(void *data, const struct lab_addr *a, uint32_t before,
+			      uint32_t mask);
 
 /* Open event and dump sockets in each named namespace and dump them once.
  * Returns 0 or -EIO (message on stderr: this is a tool). */
@@ -26,6 +28,7 @@ int lab_tracker_drain(struct lab_tracker *t);
 /* Fill fds[] (room for LAB_MAX_NODES) with the event sockets; returns count. */
 int lab_tracker_fds(struct lab_tracker *t, struct pollfd *fds);
 uint32_t lab_tracker_mask(struct lab_tracker *t, const struct lab_addr *a);
+/* Call fn for every address held somewhere (before == mask). */
 void lab_tracker_foreach(struct lab_tracker *t, lab_change_fn fn, void *data);
 void lab_tracker_stats(struct lab_tracker *t, unsigned *events, unsigned *resyncs);
 /* Parse an RTM_NEWADDR/RTM_DELADDR into an address; -ENOENT if not global. */

@@ -50,6 +50,8 @@ double lab_now(void);
 double lab_ts(const struct timespec *ts);
 int lab_split_list(char *s, char **out, int max);
 int lab_add_membership_addrs(struct nl_sock *sk);
+/* Create path if missing (a "ready" flag for scripts); 0 or -errno. */
+int lab_touch(const char *path);
 
 /* Commands (argv[0] is the command name). Return a process exit status. */
 int lab_cmd_up(int argc, char **argv);
