@@ -29,10 +29,10 @@
  *     cbs.quorum   -> vip_cl_proto_on_quorum(proto, quorate, now)
  *     cbs.lost     -> vip_cl_proto_on_lost(proto, now); free backend; reconnect with back-off
  *   timer at vip_cl_proto_next_timeout() -> vip_cl_proto_on_tick(proto, now)
- *   after every input: drain vip_cl_proto_peek()/vip_cl_proto_pop():
- *     SEND    -> ops->send(be, data, len)  (on -EAGAIN leave it queued, retry later)
- *     HOLD    -> engine plumbs addr
- *     RELEASE -> engine unplumbs addr, then vip_cl_proto_local_released(proto, addr, now)
+ *   after every input: vip_cl_proto_drain(proto, &sink, &blocked):
+ *     sink.send    -> ops->send(be, data, len)  (-EAGAIN: blocked, drain again later)
+ *     sink.hold    -> engine plumbs addr
+ *     sink.release -> engine unplumbs addr, then vip_cl_proto_local_released(proto, addr, now)
  */
 #ifndef VIP_CLUSTER_H
 #define VIP_CLUSTER_H
@@ -240,6 +240,12 @@ int vip_cl_corosync_token(const char *path, uint32_t *ret_ms);
 /* corosync's configuration file: $COROSYNC_MAIN_CONFIG_FILE, else /etc/corosync/corosync.conf. */
 const char *vip_cl_corosync_conf_path(void);
 
+/*
+ * The digest naming a view: a hash of its member list (nodeid, pid) in view
+ * order. STATE and CLOSE carry it so that one sent in another view is ignored.
+ */
+uint64_t vip_cl_view_digest(const struct vip_cl_member *members, size_t n);
+
 /* The rendezvous score of (node name, address): a 64-bit keyed mix. Exposed for tests. */
 uint64_t vip_cl_rendezvous(const char *name, const struct vip_addr *a);
 
@@ -289,6 +295,9 @@ struct vip_cl_msg {
 	size_t n_addrs;
 	/* MOVE */
 	struct vip_addr addr;
+	/* STATE */
+	uint64_t view;                   /* vip_cl_view_digest of the view it was sent in */
+	uint32_t serial;                 /* the sender's STATE counter (own-delivery tracking) */
 };
 
 /*
@@ -310,18 +319,22 @@ const char *vip_cl_msg_type_to_string(enum vip_cl_msg_type t);
 
 struct vip_cl_proto; /* opaque */
 
-enum vip_cl_action_type {
-	VIP_CL_ACT_SEND,    /* multicast data/len */
-	VIP_CL_ACT_HOLD,    /* plumb addr (this node owns it now) */
-	VIP_CL_ACT_RELEASE, /* unplumb addr, then call vip_cl_proto_local_released */
-	_VIP_CL_ACT_MAX,
-};
-
-struct vip_cl_action {
-	enum vip_cl_action_type type;
-	struct vip_addr addr;  /* HOLD, RELEASE */
-	const uint8_t *data;   /* SEND: valid until the action is popped */
-	size_t len;
+/*
+ * Where the protocol's outputs go (vip_cl_proto_drain). Every member is
+ * required; data is passed to each.
+ *   send:    multicast msg/len (valid during the call) in agreed order. 0 sent;
+ *            -EAGAIN flow control: the message stays queued, try again later;
+ *            another -errno: the message is dropped (counted). Must not call
+ *            into the protocol.
+ *   hold:    this node owns a now: plumb it.
+ *   release: unplumb a, then call vip_cl_proto_local_released (now or later;
+ *            calling it from inside release is allowed).
+ */
+struct vip_cl_sink {
+	int (*send)(void *data, const uint8_t *msg, size_t len);
+	void (*hold)(void *data, const struct vip_addr *a);
+	void (*release)(void *data, const struct vip_addr *a);
+	void *data;
 };
 
 /*
@@ -375,11 +388,15 @@ int vip_cl_proto_request_balance(struct vip_cl_proto *p, uint64_t now);
 int vip_cl_proto_reconfigure(struct vip_cl_proto *p, const struct vipd_config *cfg, uint64_t now);
 
 /*
- * Outputs: the action queue. peek returns false when empty. (Not const:
- * consecutive releases are batched into one RELEASED, encoded at peek.)
+ * Outputs: hand out what is queued. Local actions (hold, release) are
+ * always handed out in full and never wait behind a message; messages go
+ * out in order until send() returns -EAGAIN (then *ret_blocked is set and
+ * that message stays at the head). At most one STATE waits (a newer one
+ * replaces it) and consecutive releases are batched into one RELEASED.
+ * Returns the number of actions handed out or dropped, or -ENOMEM (what is
+ * left stays queued). ret_blocked may be NULL.
  */
-bool vip_cl_proto_peek(struct vip_cl_proto *p, struct vip_cl_action *ret);
-void vip_cl_proto_pop(struct vip_cl_proto *p);
+int vip_cl_proto_drain(struct vip_cl_proto *p, const struct vip_cl_sink *s, bool *ret_blocked);
 
 /* Level-triggered view: does this node want addr plumbed now? */
 bool vip_cl_proto_wants(const struct vip_cl_proto *p, const struct vip_addr *addr);
@@ -424,6 +441,8 @@ struct vip_cl_status {
 	size_t n_bad_version;    /* ignored messages of another version */
 	size_t n_stale;          /* valid but ignored (before the round, unknown node, ...) */
 	size_t n_moves, n_balances;
+	size_t n_send_dropped;   /* messages send() refused with an error other than -EAGAIN */
+	size_t n_state_retries;  /* own STATE queued again for want of delivery */
 };
 
 size_t vip_cl_proto_n_vips(const struct vip_cl_proto *p);

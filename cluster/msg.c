@@ -6,7 +6,8 @@
  *   header   u16 magic 'V''C' | u8 version | u8 type | u32 total length
  *   addr     u8 family (4 or 6) | 4 or 16 bytes
  *   name     u8 length (1..255) | bytes 0x21..0x7e
- *   STATE    u8 flags (bit 0: mature) | name | u32 count | count records:
+ *   STATE    u8 flags (bit 0: mature) | name | u64 view digest | u32 serial |
+ *            u32 count | count records:
  *            u8 flags (VIP_CL_R_*) | addr | u64 binding digest |
  *            u64 services digest | [addr followed, with VIP_CL_R_FOLLOW]
  *            records strictly increasing by address
@@ -110,6 +111,8 @@ static int decode_state(struct rd *r, struct vip_cl_msg *m)
 		return -EBADMSG;
 	m->mature = flags & 1;
 	get_name(r, m->name);
+	m->view = get_u64(r);
+	m->serial = get_u32(r);
 	uint32_t n = get_u32(r);
 	if (r->bad || n > r->left / MIN_RECORD_LEN)
 		return -EBADMSG;
@@ -307,6 +310,8 @@ static void put_body(struct wr *w, const struct vip_cl_msg *m)
 	case VIP_CL_MSG_STATE:
 		put_u8(w, m->mature ? 1 : 0);
 		put_name(w, m->name);
+		put_u64(w, m->view);
+		put_u32(w, m->serial);
 		put_u32(w, (uint32_t)m->n_records);
 		for (size_t i = 0; i < m->n_records; i++) {
 			const struct vip_cl_record *rec = &m->records[i];

@@ -64,14 +64,28 @@ struct pvip {
 	bool rel_pending; /* this node multicast RELEASED for it, not yet delivered */
 };
 
-struct action {
-	enum vip_cl_action_type type;
+enum lact_type { LACT_HOLD, LACT_RELEASE };
+
+/* A local action for the engine. */
+struct lact {
+	enum lact_type type;
 	struct vip_addr addr;
-	uint8_t *data;
+};
+
+/* A message waiting to be multicast. */
+struct sact {
+	enum vip_cl_msg_type type;
+	uint8_t *data;             /* encoded; NULL while a RELEASED batch is open */
 	size_t len;
-	/* SEND of a RELEASED still open for more addresses (data == NULL until peek) */
-	struct vip_addr *batch;
+	struct vip_addr *batch;    /* RELEASED: the addresses, in the order released */
 	size_t n_batch, cap_batch;
+	uint32_t serial;           /* STATE */
+};
+
+/* A FIFO of fixed-size items: head..len in use. */
+struct fifo {
+	void *items;
+	size_t head, len, cap;
 };
 
 struct vip_cl_proto {
@@ -91,8 +105,23 @@ struct vip_cl_proto {
 	struct pvip *t; /* sorted by address */
 	size_t n_t;
 
-	struct action *q;
-	size_t q_head, q_len, q_cap;
+	struct fifo lq; /* struct lact: hold/release, handed out in full */
+	struct fifo sq; /* struct sact: messages, in order */
+
+	/*
+	 * Own STATE of the current view until delivered: queued again at
+	 * state_due (round timeout, doubling up to 8 x) when not delivered.
+	 */
+	uint64_t view_digest;
+	uint32_t state_serial; /* of the last STATE queued */
+	bool state_pending;
+	uint64_t state_due;
+	uint32_t state_backoff_ms;
+	uint32_t round_timeout_ms;
+	/* A RELEASED was dropped: sweep again (say it again) at resweep_due. */
+	bool resweep;
+	uint64_t resweep_due;
+	uint64_t last_now; /* time of the latest input */
 
 	bool in_view, round_complete, quorate, mature;
 	/*
@@ -136,12 +165,19 @@ struct lvip *vip_cl_local_find(const struct vip_cl_proto *p, const struct vip_ad
 /* (Re)load the local list from cfg, keeping what the engine may hold. 0 or -ENOMEM. */
 int vip_cl_local_load(struct vip_cl_proto *p, const struct vipd_config *cfg);
 void vip_cl_local_free(struct vip_cl_proto *p);
-int vip_cl_queue_push(struct vip_cl_proto *p, const struct action *a);
-/* Encode m and queue it for multicast. 0 or -errno. */
+/* Queue this node's STATE of the current view (replacing an unsent one) and arm its retry. */
+int vip_cl_send_state(struct vip_cl_proto *p, uint64_t now);
+
+/* proto-queue.c */
+/* Queue a hold or release for the engine. 0 or -ENOMEM. */
+int vip_cl_queue_local(struct vip_cl_proto *p, enum lact_type t, const struct vip_addr *a);
+/* Encode m and queue it for multicast; a STATE replaces an unsent STATE in place. 0 or -errno. */
 int vip_cl_queue_send(struct vip_cl_proto *p, const struct vip_cl_msg *m);
+/* Add addr to the open RELEASED at the tail, or queue a new one. 0 or -ENOMEM. */
+int vip_cl_queue_released(struct vip_cl_proto *p, const struct vip_addr *addr);
+/* Is a STATE waiting in the send queue? */
+bool vip_cl_queue_has_state(const struct vip_cl_proto *p);
 void vip_cl_queue_free(struct vip_cl_proto *p);
-/* Queue this node's STATE. */
-int vip_cl_send_state(struct vip_cl_proto *p);
 /* Recompute what this node wants; queue HOLD/RELEASE and a RELEASED for stale claims. */
 int vip_cl_update_wants(struct vip_cl_proto *p);
 /* Queue a RELEASED for e if the group still counts this node as its holder. */

@@ -23,8 +23,30 @@
 
 #include "proto-internal.h"
 
+/* A hand-built configuration may leave the round timeout unset: 2 x corosync's default token. */
+#define ROUND_TIMEOUT_DEFAULT_MS 6000u
+#define STATE_BACKOFF_MAX 8u
+
+uint64_t vip_cl_view_digest(const struct vip_cl_member *members, size_t n)
+{
+	uint64_t h = VIP_CL_HASH_INIT;
+
+	for (size_t i = 0; i < n; i++) {
+		uint8_t b[8];
+		for (int k = 0; k < 4; k++) {
+			b[k] = (uint8_t)(members[i].nodeid >> (24 - 8 * k));
+			b[4 + k] = (uint8_t)(members[i].pid >> (24 - 8 * k));
+		}
+		h = vip_cl_hash_bytes(h, b, sizeof(b));
+	}
+	return vip_cl_mix64(h);
+}
+
 static void set_timing(struct vip_cl_proto *p, const struct vipd_config *cfg)
 {
+	uint32_t rt = cfg->cluster.duravip_round_timeout_ms;
+
+	p->round_timeout_ms = rt && rt != VIP_CONF_AUTO ? rt : ROUND_TIMEOUT_DEFAULT_MS;
 	p->mature_ms = cfg->cluster.view_mature_time_ms;
 	p->balance_ms = cfg->cluster.view_balance_interval_ms;
 	p->set_size = cfg->cluster.duravip_balance_set_size;
@@ -81,6 +103,7 @@ void vip_cl_proto_free(struct vip_cl_proto *p)
 
 int vip_cl_proto_on_view(struct vip_cl_proto *p, const struct vip_cl_view *v, uint64_t now)
 {
+	p->last_now = now;
 	struct pmember *m = calloc(v->n_members + 1, sizeof(*m));
 	if (!m)
 		return -ENOMEM;
@@ -98,6 +121,8 @@ int vip_cl_proto_on_view(struct vip_cl_proto *p, const struct vip_cl_view *v, ui
 	p->self = v->self >= 0 && (size_t)v->self < v->n_members ? v->self : -1;
 	p->in_view = p->self >= 0;
 	p->ring_seq = v->ring_seq;
+	p->view_digest = vip_cl_view_digest(v->members, v->n_members);
+	p->state_pending = false;
 	p->view_since = now;
 	p->last_balance = now;
 	p->round_complete = false;
@@ -111,7 +136,7 @@ int vip_cl_proto_on_view(struct vip_cl_proto *p, const struct vip_cl_view *v, ui
 	vip_cl_table_reset(p);
 	int r = vip_cl_table_rebuild(p);
 	if (r == 0 && p->in_view)
-		r = vip_cl_send_state(p);
+		r = vip_cl_send_state(p, now);
 	return r < 0 ? r : vip_cl_update_wants(p);
 }
 
@@ -150,10 +175,16 @@ static int complete_round(struct vip_cl_proto *p, uint64_t now)
 static int handle_state(struct vip_cl_proto *p, struct pmember *m, struct vip_cl_msg *msg,
 			uint64_t now)
 {
-	if (m->name && strcmp(m->name, msg->name) != 0) {
-		p->st.n_stale++; /* a process does not change its node name */
+	bool from_self = p->self >= 0 && m == &p->m[p->self];
+
+	/* sent in another view (before this one reached its sender): the sender
+	 * sends again for this one; a process does not change its node name */
+	if (msg->view != p->view_digest || (m->name && strcmp(m->name, msg->name) != 0)) {
+		p->st.n_stale++;
 		return 0;
 	}
+	if (from_self && msg->serial == p->state_serial)
+		p->state_pending = false;
 	if (!m->name && !(m->name = strdup(msg->name)))
 		return -ENOMEM;
 	free(m->records);
@@ -161,7 +192,7 @@ static int handle_state(struct vip_cl_proto *p, struct pmember *m, struct vip_cl
 	m->n_records = msg->n_records;
 	m->have_state = true;
 	m->mature = msg->mature;
-	if (p->self >= 0 && m == &p->m[p->self])
+	if (from_self)
 		p->quorum_fence = false;
 	return complete_round(p, now);
 }
@@ -222,6 +253,7 @@ static int handle_move(struct vip_cl_proto *p, const struct vip_cl_msg *msg, uin
 int vip_cl_proto_on_message(struct vip_cl_proto *p, const struct vip_cl_member *sender,
 			    const void *data, size_t len, uint64_t now)
 {
+	p->last_now = now;
 	struct vip_cl_msg msg;
 	int r = vip_cl_msg_decode(data, len, &msg);
 
@@ -273,6 +305,7 @@ int vip_cl_proto_on_message(struct vip_cl_proto *p, const struct vip_cl_member *
 
 int vip_cl_proto_on_quorum(struct vip_cl_proto *p, bool quorate, uint64_t now)
 {
+	p->last_now = now;
 	bool regained = quorate && !p->quorate;
 
 	p->quorate = quorate;
@@ -287,21 +320,23 @@ int vip_cl_proto_on_quorum(struct vip_cl_proto *p, bool quorate, uint64_t now)
 			p->guarded = true;
 			p->guard_until = now + p->takeover_delay_ms;
 		}
-		int r = vip_cl_send_state(p);
+		int r = vip_cl_send_state(p, now);
 		if (r < 0)
 			return r;
 	}
 	return vip_cl_update_wants(p);
 }
 
-int vip_cl_proto_on_lost(struct vip_cl_proto *p, _unused_ uint64_t now)
+int vip_cl_proto_on_lost(struct vip_cl_proto *p, uint64_t now)
 {
+	p->last_now = now;
 	members_free(p);
 	p->in_view = false;
 	p->round_complete = false;
 	p->quorate = false;
 	p->quorum_fence = false;
 	p->mature = false;
+	p->state_pending = false;
 	vip_cl_table_reset(p);
 	return vip_cl_update_wants(p);
 }
@@ -319,8 +354,28 @@ static bool all_mature(const struct vip_cl_proto *p)
 	return true;
 }
 
+/*
+ * Our STATE of this view was not delivered in time (a send dropped or
+ * refused, a message lost): queue it again, back off, and say again what
+ * the group still counts us as holding.
+ */
+static int retry_state(struct vip_cl_proto *p, uint64_t now)
+{
+	if (!vip_cl_queue_has_state(p)) {
+		int r = vip_cl_send_state(p, now);
+		if (r < 0)
+			return r;
+		p->st.n_state_retries++;
+	}
+	if (p->state_backoff_ms < p->round_timeout_ms * STATE_BACKOFF_MAX)
+		p->state_backoff_ms *= 2;
+	p->state_due = now + p->state_backoff_ms;
+	return vip_cl_update_wants(p);
+}
+
 int vip_cl_proto_on_tick(struct vip_cl_proto *p, uint64_t now)
 {
+	p->last_now = now;
 	int r = 0;
 
 	if (p->guarded && now >= p->guard_until) {
@@ -331,7 +386,18 @@ int vip_cl_proto_on_tick(struct vip_cl_proto *p, uint64_t now)
 	}
 	if (p->in_view && !p->mature && now >= p->view_since + p->mature_ms) {
 		p->mature = true;
-		r = vip_cl_send_state(p);
+		r = vip_cl_send_state(p, now);
+		if (r < 0)
+			return r;
+	}
+	if (p->in_view && p->state_pending && now >= p->state_due) {
+		r = retry_state(p, now);
+		if (r < 0)
+			return r;
+	}
+	if (p->resweep && now >= p->resweep_due) {
+		p->resweep = false;
+		r = vip_cl_update_wants(p);
 		if (r < 0)
 			return r;
 	}
@@ -355,14 +421,19 @@ uint64_t vip_cl_proto_next_timeout(const struct vip_cl_proto *p, uint64_t now)
 		next = p->last_balance + p->balance_ms;
 	if (p->guarded && p->guard_until < next)
 		next = p->guard_until;
+	if (p->in_view && p->state_pending && p->state_due < next)
+		next = p->state_due;
+	if (p->resweep && p->resweep_due < next)
+		next = p->resweep_due;
 	if (next == UINT64_MAX)
 		return next;
 	return next > now ? next - now : 0;
 }
 
 int vip_cl_proto_local_released(struct vip_cl_proto *p, const struct vip_addr *addr,
-				_unused_ uint64_t now)
+				uint64_t now)
 {
+	p->last_now = now;
 	struct lvip *l = vip_cl_local_find(p, addr);
 
 	if (!l || l->want || !l->may_hold)
@@ -379,8 +450,9 @@ static int cmp_addr(const void *a, const void *b)
 }
 
 int vip_cl_proto_set_unavailable(struct vip_cl_proto *p, const struct vip_addr *addrs, size_t n,
-				 _unused_ uint64_t now)
+				 uint64_t now)
 {
+	p->last_now = now;
 	_cleanup_free_ struct vip_addr *sorted = malloc((n + 1) * sizeof(*sorted));
 	bool changed = false;
 
@@ -398,13 +470,14 @@ int vip_cl_proto_set_unavailable(struct vip_cl_proto *p, const struct vip_addr *
 		return 0;
 	int r = vip_cl_update_wants(p);
 	if (r == 0 && p->in_view)
-		r = vip_cl_send_state(p);
+		r = vip_cl_send_state(p, now);
 	return r;
 }
 
 int vip_cl_proto_request_move(struct vip_cl_proto *p, const struct vip_addr *addr,
-			      const char *node, _unused_ uint64_t now)
+			      const char *node, uint64_t now)
 {
+	p->last_now = now;
 	struct vip_cl_msg m = { .type = VIP_CL_MSG_MOVE, .addr = *addr };
 
 	if (!vip_cl_table_find(p, addr))
@@ -415,15 +488,17 @@ int vip_cl_proto_request_move(struct vip_cl_proto *p, const struct vip_addr *add
 	return vip_cl_queue_send(p, &m);
 }
 
-int vip_cl_proto_request_balance(struct vip_cl_proto *p, _unused_ uint64_t now)
+int vip_cl_proto_request_balance(struct vip_cl_proto *p, uint64_t now)
 {
+	p->last_now = now;
 	struct vip_cl_msg m = { .type = VIP_CL_MSG_BALANCE };
 	return vip_cl_queue_send(p, &m);
 }
 
 int vip_cl_proto_reconfigure(struct vip_cl_proto *p, const struct vipd_config *cfg,
-			     _unused_ uint64_t now)
+			     uint64_t now)
 {
+	p->last_now = now;
 	set_timing(p, cfg);
 	int r = vip_cl_local_load(p, cfg);
 	if (r == 0)
@@ -431,6 +506,6 @@ int vip_cl_proto_reconfigure(struct vip_cl_proto *p, const struct vipd_config *c
 	if (r == 0)
 		r = vip_cl_update_wants(p);
 	if (r == 0 && p->in_view)
-		r = vip_cl_send_state(p);
+		r = vip_cl_send_state(p, now);
 	return r;
 }

@@ -56,36 +56,55 @@ static void q_clear(struct squeue *q)
 	q->head = q->n = 0;
 }
 
+struct sim_sink {
+	struct sim *s;
+	size_t i;
+};
+
+static int sim_send(void *data, const uint8_t *m, size_t len)
+{
+	struct sim_sink *k = data;
+	struct sim *s = k->s;
+	struct snode *n = &s->n[k->i];
+
+	q_push(s->flushing ? &s->staged[n->comp] : &s->q[n->comp], &n->id, m, len);
+	return 0;
+}
+
+static void sim_hold(void *data, const struct vip_addr *a)
+{
+	struct sim_sink *k = data;
+	struct sim *s = k->s;
+	size_t v = vip_index(s, a), i = k->i;
+	struct snode *n = &s->n[i];
+
+	for (size_t j = 0; j < s->nn; j++)
+		if (j != i && s->n[j].alive && s->n[j].comp == n->comp && s->n[j].plumbed[v])
+			fail_msg("t=%llu: %s plumbs vip %zu while %s holds it",
+				 (unsigned long long)s->now, sim_node_name(i), v, sim_node_name(j));
+	n->plumbed[v] = true;
+	s->holds++;
+}
+
+static void sim_release(void *data, const struct vip_addr *a)
+{
+	struct sim_sink *k = data;
+	struct snode *n = &k->s->n[k->i];
+
+	assert_true(n->n_rel < VMAX);
+	n->rel[n->n_rel++] = (int)vip_index(k->s, a);
+}
+
 /* Execute what node i's protocol asks for. */
 void sim_drain(struct sim *s, size_t i)
 {
-	struct snode *n = &s->n[i];
-	struct vip_cl_action a;
+	struct sim_sink k = { .s = s, .i = i };
+	const struct vip_cl_sink sink = { .send = sim_send, .hold = sim_hold, .release = sim_release,
+					  .data = &k };
+	bool blocked = true;
 
-	while (vip_cl_proto_peek(n->p, &a)) {
-		size_t v;
-		switch (a.type) {
-		case VIP_CL_ACT_SEND:
-			q_push(s->flushing ? &s->staged[n->comp] : &s->q[n->comp], &n->id, a.data, a.len);
-			break;
-		case VIP_CL_ACT_HOLD:
-			v = vip_index(s, &a.addr);
-			for (size_t k = 0; k < s->nn; k++)
-				if (k != i && s->n[k].alive && s->n[k].comp == n->comp && s->n[k].plumbed[v])
-					fail_msg("t=%llu: %s plumbs vip %zu while %s holds it",
-						 (unsigned long long)s->now, sim_node_name(i), v, sim_node_name(k));
-			n->plumbed[v] = true;
-			s->holds++;
-			break;
-		case VIP_CL_ACT_RELEASE:
-			assert_true(n->n_rel < VMAX * 4 / 4);
-			n->rel[n->n_rel++] = (int)vip_index(s, &a.addr);
-			break;
-		default:
-			fail();
-		}
-		vip_cl_proto_pop(n->p);
-	}
+	assert_true(vip_cl_proto_drain(s->n[i].p, &sink, &blocked) >= 0);
+	assert_false(blocked);
 }
 
 /* The fake engine finishes one unplumb on node i. */

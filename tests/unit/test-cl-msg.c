@@ -28,7 +28,8 @@ static void encode(const struct vip_cl_msg *m, uint8_t **d, size_t *n)
 
 static void sample_state(struct vip_cl_msg *m, struct vip_cl_record *rec)
 {
-	*m = (struct vip_cl_msg){ .type = VIP_CL_MSG_STATE, .mature = true };
+	*m = (struct vip_cl_msg){ .type = VIP_CL_MSG_STATE, .mature = true,
+				  .view = 0x1122334455667788ull, .serial = 0xa1b2c3d4u };
 	strcpy(m->name, "node-1.example");
 	rec[0] = (struct vip_cl_record){ .addr = A("198.51.100.1"),
 					 .flags = VIP_CL_R_CONFIGURED | VIP_CL_R_HELD,
@@ -53,8 +54,8 @@ static void test_state_roundtrip(void **state)
 	size_t n;
 	sample_state(&m, rec);
 	encode(&m, &buf, &n);
-	/* header (8) + flags, name (1+14), count (4) + 3 records */
-	assert_int_equal(n, 8 + 1 + 15 + 4 + (1 + 5 + 16) + (1 + 5 + 16 + 5) + (1 + 17 + 16));
+	/* header (8) + flags, name (1+14), view (8), serial (4), count (4) + 3 records */
+	assert_int_equal(n, 8 + 1 + 15 + 8 + 4 + 4 + (1 + 5 + 16) + (1 + 5 + 16 + 5) + (1 + 17 + 16));
 	assert_int_equal(buf[0], 'V');
 	assert_int_equal(buf[1], 'C');
 	assert_int_equal(buf[2], VIP_CL_PROTO_VERSION);
@@ -64,6 +65,8 @@ static void test_state_roundtrip(void **state)
 	assert_int_equal(d.type, VIP_CL_MSG_STATE);
 	assert_true(d.mature);
 	assert_string_equal(d.name, "node-1.example");
+	assert_true(d.view == 0x1122334455667788ull);
+	assert_int_equal(d.serial, 0xa1b2c3d4u);
 	assert_int_equal(d.n_records, 3);
 	for (size_t i = 0; i < 3; i++) {
 		assert_true(vip_addr_equal(&d.records[i].addr, &rec[i].addr));
@@ -134,7 +137,7 @@ static void corrupt(size_t off, uint8_t val, int err)
 static void test_malformed(void **state)
 {
 	(void)state;
-	const size_t name = 9, count = 9 + 15, rec0 = count + 4;
+	const size_t name = 9, count = 9 + 15 + 12, rec0 = count + 4;
 	corrupt(0, 'X', -EBADMSG);                 /* magic */
 	corrupt(2, 2, -EPROTONOSUPPORT);           /* another version: header only */
 	corrupt(3, 9, -EBADMSG);                   /* unknown type */

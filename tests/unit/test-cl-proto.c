@@ -58,23 +58,33 @@ static size_t index_of(const struct ctx *c, const struct vip_addr *a)
 	return 0;
 }
 
+static int act_send(void *data, const uint8_t *m, size_t len)
+{
+	struct ctx *c = data;
+	return c->ops->send(c->b, m, len);
+}
+
+static void act_hold(void *data, const struct vip_addr *a)
+{
+	struct ctx *c = data;
+	c->held[index_of(c, a)] = true;
+}
+
+static void act_release(void *data, const struct vip_addr *a)
+{
+	struct ctx *c = data;
+	c->held[index_of(c, a)] = false;
+	assert_int_equal(vip_cl_proto_local_released(c->p, a, c->now), 0);
+}
+
 /* Act on the queue like the engine: send, plumb, unplumb and report. */
 static void act(struct ctx *c)
 {
-	struct vip_cl_action a;
-	while (vip_cl_proto_peek(c->p, &a)) {
-		struct vip_addr addr = a.addr;
-		enum vip_cl_action_type t = a.type;
-		if (t == VIP_CL_ACT_SEND)
-			assert_int_equal(c->ops->send(c->b, a.data, a.len), 0);
-		vip_cl_proto_pop(c->p);
-		if (t == VIP_CL_ACT_HOLD)
-			c->held[index_of(c, &addr)] = true;
-		if (t == VIP_CL_ACT_RELEASE) {
-			c->held[index_of(c, &addr)] = false;
-			assert_int_equal(vip_cl_proto_local_released(c->p, &addr, c->now), 0);
-		}
-	}
+	const struct vip_cl_sink s = { .send = act_send, .hold = act_hold, .release = act_release,
+				       .data = c };
+	bool blocked = true;
+	assert_true(vip_cl_proto_drain(c->p, &s, &blocked) >= 0);
+	assert_false(blocked);
 }
 
 /* Poll the backend's fd and dispatch until it is quiet (bounded). */
@@ -197,15 +207,11 @@ static void test_quorum_policy(void **state)
 	struct vip_cl_member me = { .nodeid = 1, .pid = 1 };
 	struct vip_cl_view v = { .members = &me, .n_members = 1, .self = 0 };
 	assert_int_equal(vip_cl_proto_on_view(p, &v, 1), 0);
-	struct vip_cl_action a;
-	assert_true(vip_cl_proto_peek(p, &a));
-	assert_int_equal(a.type, VIP_CL_ACT_SEND);
-	uint8_t *copy = malloc(a.len);
-	size_t len = a.len;
-	memcpy(copy, a.data, len);
-	vip_cl_proto_pop(p);
-	assert_int_equal(vip_cl_proto_on_message(p, &me, copy, len, 2), 0);
-	free(copy);
+	struct cltest_sink ks = { 0 };
+	assert_int_equal(cltest_drain(p, &ks, NULL), 1);
+	assert_int_equal(ks.n_sent, 1);
+	assert_int_equal(vip_cl_proto_on_message(p, &me, ks.msg[0], ks.len[0], 2), 0);
+	cltest_sink_free(&ks);
 	struct vip_addr *d;
 	assert_int_equal(vip_cl_proto_desired(p, &d), 5);
 	free(d);
@@ -223,18 +229,15 @@ static void test_quorum_policy(void **state)
 /* Drain p's queue; return a copy of the last message it asked to send. */
 static uint8_t *take_send(struct vip_cl_proto *p, size_t *len)
 {
-	struct vip_cl_action a;
+	struct cltest_sink s = { 0 };
 	uint8_t *msg = NULL;
-	while (vip_cl_proto_peek(p, &a)) {
-		if (a.type == VIP_CL_ACT_SEND) {
-			free(msg);
-			msg = malloc(a.len);
-			assert_non_null(msg);
-			memcpy(msg, a.data, a.len);
-			*len = a.len;
-		}
-		vip_cl_proto_pop(p);
+
+	assert_true(cltest_drain(p, &s, NULL) >= 0);
+	if (s.n_sent) {
+		msg = steal_ptr(s.msg[s.n_sent - 1]);
+		*len = s.len[s.n_sent - 1];
 	}
+	cltest_sink_free(&s);
 	return msg;
 }
 
@@ -437,12 +440,9 @@ static void test_foreign_member(void **state)
 	struct vip_cl_view v = { .members = m, .n_members = 2, .self = 0 };
 	assert_int_equal(vip_cl_proto_on_quorum(p, true, 1), 0);
 	assert_int_equal(vip_cl_proto_on_view(p, &v, 1), 0);
-	struct vip_cl_action a;
-	assert_true(vip_cl_proto_peek(p, &a));
-	uint8_t *mine = malloc(a.len);
-	size_t len = a.len;
-	memcpy(mine, a.data, len);
-	vip_cl_proto_pop(p);
+	size_t len = 0;
+	uint8_t *mine = take_send(p, &len);
+	assert_non_null(mine);
 	assert_int_equal(vip_cl_proto_on_message(p, &m[0], mine, len, 2), 0);
 	free(mine);
 	struct vip_cl_status st;
@@ -463,6 +463,189 @@ static void test_foreign_member(void **state)
 	cltest_config_free(cfg);
 }
 
+/* One member alone: its own messages loop back; run until settled. */
+static void solo_loop(struct vip_cl_proto *p, const struct vip_cl_member *me, uint64_t now)
+{
+	for (int i = 0; i < 10; i++) {
+		struct cltest_sink s = { .p = p, .now = now };
+		assert_true(cltest_drain(p, &s, NULL) >= 0);
+		for (size_t k = 0; k < s.n_sent; k++)
+			assert_int_equal(vip_cl_proto_on_message(p, me, s.msg[k], s.len[k], now), 0);
+		size_t n = s.n_sent + s.n_holds + s.n_releases;
+		cltest_sink_free(&s);
+		if (n == 0)
+			return;
+	}
+	fail_msg("solo loop did not settle");
+}
+
+static struct vip_cl_proto *solo_proto(struct vipd_config *cfg, const struct vip_cl_member *me)
+{
+	struct vip_cl_proto *p;
+	struct vip_cl_view v = { .members = me, .n_members = 1, .self = 0 };
+
+	assert_int_equal(vip_cl_proto_new(cfg, &p), 0);
+	assert_int_equal(vip_cl_proto_on_quorum(p, true, 1), 0);
+	assert_int_equal(vip_cl_proto_on_view(p, &v, 1), 0);
+	solo_loop(p, me, 1);
+	return p;
+}
+
+static size_t count_type(const struct cltest_sink *s, enum vip_cl_msg_type t, struct vip_cl_msg *last)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < s->n_sent; i++) {
+		struct vip_cl_msg m;
+		assert_int_equal(vip_cl_msg_decode(s->msg[i], s->len[i], &m), 0);
+		if (m.type == t) {
+			n++;
+			if (last) {
+				vip_cl_msg_clear(last);
+				*last = m;
+				continue;
+			}
+		}
+		vip_cl_msg_clear(&m);
+	}
+	return n;
+}
+
+/*
+ * Corosync refuses every send (flow control, a hung ring): a release the
+ * engine must do still goes out at once, behind the STATE stuck at the head.
+ */
+static void test_release_not_behind_blocked_send(void **state)
+{
+	(void)state;
+	struct vipd_config *cfg = cltest_config("me", 3, NULL, NULL);
+	struct vip_cl_member me = { .nodeid = 1, .pid = 1 };
+	struct vip_cl_proto *p = solo_proto(cfg, &me);
+	struct cltest_sink s = { .p = p, .send_result = -EAGAIN };
+	bool blocked = false;
+	struct vip_addr *d;
+
+	assert_int_equal(vip_cl_proto_desired(p, &d), 3);
+	free(d);
+	/* maturity queues a STATE, which corosync refuses */
+	assert_int_equal(vip_cl_proto_on_tick(p, 5001), 0);
+	assert_int_equal(cltest_drain(p, &s, &blocked), 0);
+	assert_true(blocked);
+	assert_int_equal(s.n_offered, 1);
+	/* now the interface of a0 goes down: a RELEASE, and a STATE and a RELEASED behind */
+	struct vip_addr a0 = cltest_addr(0, 3);
+	assert_int_equal(vip_cl_proto_set_unavailable(p, &a0, 1, 5002), 0);
+	assert_int_equal(cltest_drain(p, &s, &blocked), 1);
+	assert_true(blocked);
+	assert_int_equal(s.n_releases, 1);
+	assert_true(vip_addr_equal(&s.last_release, &a0));
+	assert_int_equal(s.n_sent, 0);
+	/* still blocked: nothing more to hand out, the sends wait */
+	assert_int_equal(cltest_drain(p, &s, &blocked), 0);
+	assert_true(blocked);
+	/* corosync takes messages again: one STATE, the newest */
+	s.send_result = 0;
+	assert_int_equal(cltest_drain(p, &s, &blocked), 1);
+	assert_false(blocked);
+	struct vip_cl_msg m = { 0 };
+	assert_int_equal(count_type(&s, VIP_CL_MSG_STATE, &m), 1);
+	assert_int_equal(m.n_records, 3);
+	assert_true(m.mature);
+	assert_true(m.records[0].flags & VIP_CL_R_DOWN);
+	vip_cl_msg_clear(&m);
+	/* delivered: the group stops granting a0, the RELEASED follows */
+	assert_int_equal(vip_cl_proto_on_message(p, &me, s.msg[0], s.len[0], 5003), 0);
+	cltest_sink_free(&s);
+	assert_int_equal(cltest_drain(p, &s, &blocked), 1);
+	assert_int_equal(count_type(&s, VIP_CL_MSG_RELEASED, &m), 1);
+	assert_int_equal(m.n_addrs, 1);
+	vip_cl_msg_clear(&m);
+	cltest_sink_free(&s);
+	vip_cl_proto_free(p);
+	cltest_config_free(cfg);
+}
+
+/* A STATE that is never delivered is queued again, backing off up to 8 x the round timeout. */
+static void test_state_retry(void **state)
+{
+	(void)state;
+	struct vipd_config *cfg = cltest_config("me", 3, NULL, NULL);
+	struct vip_cl_member me = { .nodeid = 1, .pid = 1 };
+	struct vip_cl_view v = { .members = &me, .n_members = 1, .self = 0 };
+	struct vip_cl_proto *p;
+	struct vip_cl_status st;
+	struct cltest_sink s = { .send_result = -EIO };
+
+	cfg->cluster.view_mature_time_ms = 600000;
+	cfg->cluster.view_balance_interval_ms = 0;
+	cfg->cluster.duravip_round_timeout_ms = 1000;
+	assert_int_equal(vip_cl_proto_new(cfg, &p), 0);
+	assert_int_equal(vip_cl_proto_on_quorum(p, true, 0), 0);
+	assert_int_equal(vip_cl_proto_on_view(p, &v, 0), 0);
+	assert_int_equal(cltest_drain(p, &s, NULL), 1);
+	vip_cl_proto_status(p, &st);
+	assert_int_equal(st.n_send_dropped, 1);
+	assert_int_equal(st.n_state_retries, 0);
+	/* retries at 1, 3, 7, 15, 23 s: back-off 1, 2, 4, 8, 8 s */
+	const uint64_t at[] = { 1000, 3000, 7000, 15000, 23000 };
+	uint64_t now = 0;
+	for (size_t i = 0; i < ARRAY_SIZE(at); i++) {
+		assert_int_equal(vip_cl_proto_next_timeout(p, now), at[i] - now);
+		assert_int_equal(vip_cl_proto_on_tick(p, at[i] - 1), 0);
+		vip_cl_proto_status(p, &st);
+		assert_int_equal(st.n_state_retries, i);
+		now = at[i];
+		assert_int_equal(vip_cl_proto_on_tick(p, now), 0);
+		vip_cl_proto_status(p, &st);
+		assert_int_equal(st.n_state_retries, i + 1);
+		assert_int_equal(cltest_drain(p, &s, NULL), 1);
+	}
+	/* delivered at last: no more retries, the round completes */
+	s.send_result = 0;
+	assert_int_equal(vip_cl_proto_on_tick(p, 31000), 0);
+	assert_int_equal(cltest_drain(p, &s, NULL), 1);
+	assert_int_equal(s.n_sent, 1);
+	assert_int_equal(vip_cl_proto_on_message(p, &me, s.msg[0], s.len[0], 31001), 0);
+	cltest_sink_free(&s);
+	vip_cl_proto_status(p, &st);
+	assert_true(st.round_complete);
+	assert_int_equal(st.n_state_retries, 6);
+	assert_int_equal(vip_cl_proto_next_timeout(p, 31001), 600000 - 31001);
+	vip_cl_proto_free(p);
+	cltest_config_free(cfg);
+}
+
+/* A RELEASED the send dropped is said again a round timeout later. */
+static void test_released_dropped_is_resent(void **state)
+{
+	(void)state;
+	struct vipd_config *cfg = cltest_config("me", 3, NULL, NULL);
+	struct vip_cl_member me = { .nodeid = 1, .pid = 1 };
+	cfg->cluster.view_balance_interval_ms = 0;
+	struct vip_cl_proto *p = solo_proto(cfg, &me);
+	struct cltest_sink s = { .p = p };
+	struct vip_addr a0 = cltest_addr(0, 3);
+
+	assert_int_equal(vip_cl_proto_set_unavailable(p, &a0, 1, 10), 0);
+	assert_int_equal(cltest_drain(p, &s, NULL), 2); /* release, STATE */
+	assert_int_equal(vip_cl_proto_on_message(p, &me, s.msg[0], s.len[0], 11), 0);
+	cltest_sink_free(&s);
+	s.send_result = -EIO;
+	assert_int_equal(cltest_drain(p, &s, NULL), 1); /* the RELEASED, dropped */
+	struct vip_cl_status st;
+	vip_cl_proto_status(p, &st);
+	assert_int_equal(st.n_send_dropped, 1);
+	assert_int_equal(vip_cl_proto_next_timeout(p, 11), 2000);
+	assert_int_equal(vip_cl_proto_on_tick(p, 2010), 0);
+	assert_int_equal(cltest_drain(p, &s, NULL), 0);
+	s.send_result = 0;
+	assert_int_equal(vip_cl_proto_on_tick(p, 2011), 0);
+	assert_int_equal(cltest_drain(p, &s, NULL), 1);
+	assert_int_equal(count_type(&s, VIP_CL_MSG_RELEASED, NULL), 1);
+	cltest_sink_free(&s);
+	vip_cl_proto_free(p);
+	cltest_config_free(cfg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -474,6 +657,9 @@ int main(void)
 		cmocka_unit_test(test_unavailable_and_reload),
 		cmocka_unit_test(test_bad_messages),
 		cmocka_unit_test(test_foreign_member),
+		cmocka_unit_test(test_release_not_behind_blocked_send),
+		cmocka_unit_test(test_state_retry),
+		cmocka_unit_test(test_released_dropped_is_resent),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
