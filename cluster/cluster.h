@@ -170,10 +170,16 @@ const char *vip_cl_flags_format(uint32_t flags, char *buf, size_t len);
 /* The assignment: pure, deterministic, independent of input order    */
 /* ------------------------------------------------------------------ */
 
-/* One live member as the assignment sees it. Names must be distinct. */
+/* One member as the assignment sees it. Names must be distinct. */
 struct vip_cl_anode {
 	const char *name;
 	bool mature; /* its view is view_mature_time old (rule 4 gate) */
+	/*
+	 * A silent member (or a ghost, docs/protocol.md): it keeps what it
+	 * keeps, no other member may plumb what it holds, and it is given
+	 * nothing new (no candidate, no preference, no balancing).
+	 */
+	bool silent;
 };
 
 /* One DuraVIP. Masks: bit i = nodes[i] of the input. */
@@ -213,7 +219,10 @@ struct vip_cl_assign_stats {
 
 /*
  * Compute the owner of every DuraVIP (DESIGN.md §3 rules 1-6):
- *   - BROKEN or no candidate: unowned.
+ *   - BROKEN: unowned. Kept by a silent node: that node (the highest
+ *     rendezvous score among several), nothing else applies.
+ *   - no live candidate: unowned. Silent nodes are never candidates, their
+ *     preference is ignored, balancing neither takes from nor gives to them.
  *   - operator move to a candidate; else the previous owner if still a candidate;
  *     else the one keeper; two or more keepers: the preferred one if it keeps,
  *     else the highest rendezvous hash (node name, address);
@@ -282,6 +291,18 @@ struct vip_cl_record {
 	struct vip_addr follow;    /* with VIP_CL_R_FOLLOW */
 };
 
+/*
+ * A member as another one knows it: CLOSE carries, for each member the
+ * closer has not heard in the view, its last known records (docs/protocol.md).
+ */
+struct vip_cl_peer {
+	uint32_t nodeid, pid;
+	bool monitor;                   /* a monitor (no records) */
+	char name[VIP_CL_NAME_MAX + 1];
+	struct vip_cl_record *records;  /* sorted by address, unique; owned */
+	size_t n_records;
+};
+
 struct vip_cl_msg {
 	enum vip_cl_msg_type type;
 	uint8_t version;
@@ -295,9 +316,13 @@ struct vip_cl_msg {
 	size_t n_addrs;
 	/* MOVE */
 	struct vip_addr addr;
-	/* STATE */
+	/* STATE, CLOSE */
 	uint64_t view;                   /* vip_cl_view_digest of the view it was sent in */
+	/* STATE */
 	uint32_t serial;                 /* the sender's STATE counter (own-delivery tracking) */
+	/* CLOSE */
+	struct vip_cl_peer *peers;       /* strictly increasing by (nodeid, pid); owned */
+	size_t n_peers;
 };
 
 /*
@@ -348,7 +373,11 @@ void vip_cl_proto_free(struct vip_cl_proto *p); /* accepts NULL */
  * Inputs. Each returns 0 or -errno and may queue actions. Call them in the
  * order the backend delivered the events.
  */
-/* A view from the backend. A newer view restarts the STATE round. */
+/*
+ * A view from the backend. A newer view restarts the STATE round; what is
+ * known of members that stay (and of members that left, should they come
+ * back) is kept (docs/protocol.md).
+ */
 int vip_cl_proto_on_view(struct vip_cl_proto *p, const struct vip_cl_view *v, uint64_t now);
 /*
  * A delivered message. 0 accepted (or stale and ignored); -EPROTONOSUPPORT
@@ -421,15 +450,18 @@ struct vip_cl_vip_info {
 
 struct vip_cl_member_info {
 	struct vip_cl_member member;
-	const char *name;        /* NULL until its STATE is delivered */
+	const char *name;        /* NULL until its STATE is delivered (or a CLOSE names it) */
 	bool self;
 	bool mature;
+	bool monitor;            /* a node's monitor: never given anything */
+	bool silent;             /* the round closed without hearing it in this view */
+	bool waiting;            /* the round is open and it has not been heard yet */
 	uint32_t load;           /* DuraVIPs it owns */
 };
 
 struct vip_cl_status {
 	bool in_view;            /* a view with self has been delivered */
-	bool round_complete;     /* STATE of every member delivered for this view */
+	bool round_complete;     /* round closed: every member heard, or a CLOSE delivered */
 	bool quorate;
 	bool mature;             /* this node's view is view_mature_time old */
 	uint64_t ring_seq;
@@ -443,6 +475,11 @@ struct vip_cl_status {
 	size_t n_moves, n_balances;
 	size_t n_send_dropped;   /* messages send() refused with an error other than -EAGAIN */
 	size_t n_state_retries;  /* own STATE queued again for want of delivery */
+	size_t n_waiting;        /* members of the open round not heard yet */
+	size_t n_silent;         /* members the closed round did not hear */
+	size_t n_ghosts;         /* holds of crashed engines kept until their monitor flushed them */
+	size_t n_closes;         /* rounds closed by a CLOSE */
+	bool live;               /* this node's corosync answers (vip_cl_proto_on_liveness) */
 };
 
 size_t vip_cl_proto_n_vips(const struct vip_cl_proto *p);

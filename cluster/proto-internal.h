@@ -30,16 +30,24 @@ struct lvip {
 	char *preference; /* configured preference (display) or NULL */
 };
 
-/* A member of the current view. */
+/*
+ * A member of the current view. Its records are kept across views while it
+ * (same nodeid and pid) stays: a member that falls silent still counts as
+ * holding what they say (docs/protocol.md, "Silent members").
+ */
 struct pmember {
 	struct vip_cl_member id;
-	char *name;                    /* from its first STATE */
-	bool have_state;               /* STATE delivered in this view */
+	char *name;                    /* from its STATE, or the CLOSE that made it silent */
+	bool heard;                    /* its STATE (or MONITOR) of this view is delivered */
 	bool foreign;                  /* speaks another protocol version: not waited for */
+	bool monitor;                  /* a monitor (MONITOR delivered): never assigned anything */
+	bool known;                    /* records are replicated knowledge (a STATE or a CLOSE) */
+	bool stale;                    /* known from before it left our view and came back */
+	bool silent;                   /* the round closed without hearing it in this view */
 	bool mature;
-	struct vip_cl_record *records; /* its last STATE, sorted; RELEASED clears HELD */
+	struct vip_cl_record *records; /* sorted; RELEASED clears HELD, a grant sets it at the next view */
 	size_t n_records;
-	int anode;                     /* index in proto->nodes, -1 when not assigned anything */
+	int anode;                     /* index in proto->nodes, -1 when not an assignment node */
 };
 
 /* One DuraVIP of the replicated table (union of every member's records). */
@@ -98,6 +106,9 @@ struct vip_cl_proto {
 
 	struct pmember *m; /* view order */
 	size_t n_m;
+	/* members that left, with what was known of them (proto-view.c), oldest first */
+	struct pmember gone[VIP_CL_MAX_MEMBERS];
+	size_t n_gone;
 	ssize_t self;
 	struct vip_cl_anode nodes[VIP_CL_MAX_MEMBERS];
 	size_t n_nodes;
@@ -124,6 +135,9 @@ struct vip_cl_proto {
 	uint64_t last_now; /* time of the latest input */
 
 	bool in_view, round_complete, quorate, mature;
+	bool live; /* this node's corosync answers (vip_cl_proto_on_liveness) */
+	/* A CLOSE for this view was sent; another goes at close_next if none is delivered. */
+	uint64_t close_next;
 	/*
 	 * Quorum came back: plumb nothing new until our own STATE, sent when it
 	 * came back, is delivered. The quorum service and CPG are separate
@@ -157,6 +171,10 @@ void vip_cl_table_reset(struct vip_cl_proto *p);
 struct pvip *vip_cl_table_find(const struct vip_cl_proto *p, const struct vip_addr *a);
 /* Map members with names to assignment nodes (round completion). */
 void vip_cl_table_map_nodes(struct vip_cl_proto *p);
+/* Give m an assignment node (a member heard after the round closed). */
+void vip_cl_table_add_node(struct vip_cl_proto *p, struct pmember *m);
+/* This node's assignment node or -1. */
+int vip_cl_table_self_anode(const struct vip_cl_proto *p);
 /* True when the most and least loaded members differ by more than one. */
 bool vip_cl_table_unbalanced(const struct vip_cl_proto *p);
 
@@ -167,6 +185,20 @@ int vip_cl_local_load(struct vip_cl_proto *p, const struct vipd_config *cfg);
 void vip_cl_local_free(struct vip_cl_proto *p);
 /* Queue this node's STATE of the current view (replacing an unsent one) and arm its retry. */
 int vip_cl_send_state(struct vip_cl_proto *p, uint64_t now);
+
+/* proto-view.c */
+void vip_cl_members_free(struct vip_cl_proto *p);
+void vip_cl_gone_free(struct vip_cl_proto *p);
+
+/* proto-round.c */
+/* Before a new view: a member told to plumb counts as holding it (its records say HELD). 0 or -ENOMEM. */
+int vip_cl_round_fold_grants(struct vip_cl_proto *p);
+/* When this node multicasts CLOSE for the open round (UINT64_MAX: never). */
+uint64_t vip_cl_round_close_time(const struct vip_cl_proto *p);
+/* Multicast CLOSE with what this node knows of every member it has not heard. 0 or -errno. */
+int vip_cl_round_send_close(struct vip_cl_proto *p, uint64_t now);
+/* The lowest live assignment node is the one that starts balancing rounds. */
+bool vip_cl_round_is_leader(const struct vip_cl_proto *p);
 
 /* proto-queue.c */
 /* Queue a hold or release for the engine. 0 or -ENOMEM. */

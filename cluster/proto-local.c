@@ -161,11 +161,6 @@ int vip_cl_send_state(struct vip_cl_proto *p, uint64_t now)
 
 /* ---- the wanted set ---- */
 
-static int self_anode(const struct vip_cl_proto *p)
-{
-	return p->self >= 0 && (size_t)p->self < p->n_m ? p->m[p->self].anode : -1;
-}
-
 static bool decide_want(const struct vip_cl_proto *p, const struct lvip *l, int me)
 {
 	bool keep = p->qpolicy == VIP_QUORUM_KEEP;
@@ -174,12 +169,17 @@ static bool decide_want(const struct vip_cl_proto *p, const struct lvip *l, int 
 	if (!p->round_complete || p->quorum_fence || p->guarded)
 		return allowed && l->want; /* between views: hold what we hold, plumb nothing new */
 	const struct pvip *e = vip_cl_table_find(p, &l->addr);
-	return allowed && me >= 0 && e && e->owner == me && e->plumb;
+	/*
+	 * Not while our RELEASED of it is on its way: delivered after we
+	 * plumbed it again, it would tell the group we do not hold it. Its
+	 * delivery brings the grant again.
+	 */
+	return allowed && me >= 0 && e && e->owner == me && e->plumb && !e->rel_pending;
 }
 
 int vip_cl_sweep_one(struct vip_cl_proto *p, struct pvip *e)
 {
-	int me = self_anode(p);
+	int me = vip_cl_table_self_anode(p);
 
 	if (me < 0 || !p->in_view || e->rel_pending || !((e->held | e->granted) & vip_cl_bit(me)))
 		return 0;
@@ -211,7 +211,7 @@ static int sweep_released(struct vip_cl_proto *p)
 
 int vip_cl_update_wants(struct vip_cl_proto *p)
 {
-	int me = self_anode(p);
+	int me = vip_cl_table_self_anode(p);
 	int r;
 
 	for (size_t i = 0; i < p->n_l; i++) {

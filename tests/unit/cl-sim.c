@@ -78,12 +78,15 @@ static void sim_hold(void *data, const struct vip_addr *a)
 	size_t v = vip_index(s, a), i = k->i;
 	struct snode *n = &s->n[i];
 
-	for (size_t j = 0; j < s->nn; j++)
+	/* (a hold of what it still has plumbed, its release not done yet, adds nothing) */
+	for (size_t j = 0; j < s->nn && !n->plumbed[v]; j++)
 		if (j != i && s->n[j].alive && s->n[j].comp == n->comp && s->n[j].plumbed[v])
 			fail_msg("t=%llu: %s plumbs vip %zu while %s holds it",
 				 (unsigned long long)s->now, sim_node_name(i), v, sim_node_name(j));
 	n->plumbed[v] = true;
 	s->holds++;
+	if (getenv("VIPD_SIM_DEBUG"))
+		fprintf(stderr, "t=%llu: %s plumbs vip %zu\n", (unsigned long long)s->now, sim_node_name(i), v);
 }
 
 static void sim_release(void *data, const struct vip_addr *a)
@@ -98,6 +101,8 @@ static void sim_release(void *data, const struct vip_addr *a)
 /* Execute what node i's protocol asks for. */
 void sim_drain(struct sim *s, size_t i)
 {
+	if (s->n[i].stopped)
+		return; /* runs nothing */
 	struct sim_sink k = { .s = s, .i = i };
 	const struct vip_cl_sink sink = { .send = sim_send, .hold = sim_hold, .release = sim_release,
 					  .data = &k };
@@ -119,7 +124,84 @@ static void engine_step(struct sim *s, size_t i)
 		return; /* wanted again before the engine got to it */
 	n->plumbed[v] = false;
 	s->releases++;
+	if (getenv("VIPD_SIM_DEBUG"))
+		fprintf(stderr, "t=%llu: %s unplumbs vip %d\n", (unsigned long long)s->now, sim_node_name(i), v);
 	assert_int_equal(vip_cl_proto_local_released(n->p, &a, s->now), 0);
+	sim_drain(s, i);
+}
+
+static struct sevent *backlog_push(struct snode *n, int kind)
+{
+	if (n->n_bl == n->cap_bl) {
+		n->cap_bl = n->cap_bl ? n->cap_bl * 2 : 32;
+		n->bl = realloc(n->bl, n->cap_bl * sizeof(*n->bl));
+		assert_non_null(n->bl);
+	}
+	struct sevent *e = &n->bl[n->n_bl++];
+	memset(e, 0, sizeof(*e));
+	e->kind = kind;
+	return e;
+}
+
+static void backlog_free(struct snode *n)
+{
+	for (size_t k = 0; k < n->n_bl; k++)
+		free(n->bl[k].msg.data);
+	free(n->bl);
+	n->bl = NULL;
+	n->n_bl = n->cap_bl = 0;
+}
+
+static void node_message(struct sim *s, size_t i, const struct smsg *m)
+{
+	struct snode *n = &s->n[i];
+
+	if (n->stopped) {
+		struct sevent *e = backlog_push(n, SEV_MSG);
+		e->msg = (struct smsg){ .from = m->from, .data = malloc(m->len), .len = m->len };
+		assert_non_null(e->msg.data);
+		memcpy(e->msg.data, m->data, m->len);
+		return;
+	}
+	assert_int_equal(vip_cl_proto_on_message(n->p, &m->from, m->data, m->len, s->now), 0);
+	const char *w = getenv("VIPD_SIM_WATCH");
+	if (w) {
+		struct vip_cl_vip_info vi;
+		char fl[96];
+		assert_int_equal(vip_cl_proto_vip(n->p, strtoul(w, NULL, 10), &vi), 0);
+		fprintf(stderr, "    %s after %u.%u %s: vip %s owner %s holder %s %s%s\n", sim_node_name(i),
+			m->from.nodeid, m->from.pid, vip_cl_msg_type_to_string(m->data[3]), w,
+			vi.owner ? vi.owner : "-", vi.holder ? vi.holder : "-",
+			vip_cl_flags_format(vi.flags, fl, sizeof(fl)), vi.local_hold ? " HOLD" : "");
+	}
+	sim_drain(s, i);
+}
+
+static void node_view(struct sim *s, size_t i, const struct vip_cl_view *v)
+{
+	struct snode *n = &s->n[i];
+
+	if (n->stopped) {
+		struct sevent *e = backlog_push(n, SEV_VIEW);
+		memcpy(e->members, v->members, v->n_members * sizeof(*v->members));
+		memcpy(e->left, v->left, v->n_left * sizeof(*v->left));
+		e->n_members = v->n_members;
+		e->n_left = v->n_left;
+		e->self = v->self;
+		return;
+	}
+	assert_int_equal(vip_cl_proto_on_view(n->p, v, s->now), 0);
+}
+
+static void node_quorum(struct sim *s, size_t i, bool quorate)
+{
+	struct snode *n = &s->n[i];
+
+	if (n->stopped) {
+		backlog_push(n, SEV_QUORUM)->quorate = quorate;
+		return;
+	}
+	assert_int_equal(vip_cl_proto_on_quorum(n->p, quorate, s->now), 0);
 	sim_drain(s, i);
 }
 
@@ -128,10 +210,49 @@ static void deliver(struct sim *s, int comp, const struct smsg *m, const bool *t
 	for (size_t i = 0; i < s->nn; i++) {
 		if (!s->n[i].alive || s->n[i].comp != comp || (to && !to[i]))
 			continue;
-		int r = vip_cl_proto_on_message(s->n[i].p, &m->from, m->data, m->len, s->now);
-		assert_int_equal(r, 0);
+		node_message(s, i, m);
+	}
+}
+
+void sim_stop(struct sim *s, size_t i)
+{
+	if (getenv("VIPD_SIM_DEBUG"))
+		fprintf(stderr, "t=%llu: %s stops\n", (unsigned long long)s->now, sim_node_name(i));
+	assert_true(s->n[i].alive);
+	s->n[i].stopped = true;
+	s->witness[i] = 0;
+	for (size_t j = 0; j < s->nn; j++)
+		if (j != i && s->n[j].alive && !s->n[j].stopped && s->n[j].comp == s->n[i].comp)
+			s->witness[i] |= 1u << j;
+}
+
+void sim_resume(struct sim *s, size_t i)
+{
+	struct snode *n = &s->n[i];
+
+	assert_true(n->alive && n->stopped);
+	if (getenv("VIPD_SIM_DEBUG"))
+		fprintf(stderr, "t=%llu: %s resumes (%zu events)\n", (unsigned long long)s->now,
+			sim_node_name(i), n->n_bl);
+	n->stopped = false;
+	for (size_t k = 0; k < n->n_bl; k++) {
+		struct sevent *e = &n->bl[k];
+		struct vip_cl_view v = { .members = e->members, .n_members = e->n_members,
+					 .left = e->left, .n_left = e->n_left, .self = e->self };
+		if (getenv("VIPD_SIM_DEBUG"))
+			fprintf(stderr, "  replay %s: %s\n", sim_node_name(i),
+				e->kind == SEV_VIEW ? "view" : e->kind == SEV_QUORUM ? (e->quorate ? "quorate" : "inquorate")
+				: vip_cl_msg_type_to_string(e->msg.data[3]));
+		if (e->kind == SEV_VIEW)
+			assert_int_equal(vip_cl_proto_on_view(n->p, &v, s->now), 0);
+		else if (e->kind == SEV_QUORUM)
+			assert_int_equal(vip_cl_proto_on_quorum(n->p, e->quorate, s->now), 0);
+		else
+			assert_int_equal(vip_cl_proto_on_message(n->p, &e->msg.from, e->msg.data,
+								 e->msg.len, s->now), 0);
 		sim_drain(s, i);
 	}
+	backlog_free(n);
 }
 
 static bool deliver_one(struct sim *s, int comp)
@@ -183,8 +304,23 @@ static void install_views(struct sim *s, const unsigned *before)
 			}
 		s->views += n;
 		for (size_t k = 0; k < n; k++) {
-			struct vip_cl_view v = { .members = m, .n_members = n, .self = (ssize_t)k };
-			assert_int_equal(vip_cl_proto_on_view(s->n[idx[k]].p, &v, s->now), 0);
+			struct snode *sn = &s->n[idx[k]];
+			struct vip_cl_member left[NMAX];
+			size_t nl = 0;
+			for (size_t j = 0; j < sn->n_view; j++) {
+				bool stays = false;
+				for (size_t x = 0; x < n; x++)
+					stays |= m[x].nodeid == sn->view[j].nodeid && m[x].pid == sn->view[j].pid;
+				if (stays)
+					continue;
+				left[nl] = sn->view[j];
+				left[nl++].reason = s->why[sn->view[j].nodeid - 1];
+			}
+			struct vip_cl_view v = { .members = m, .n_members = n, .self = (ssize_t)k,
+						 .left = left, .n_left = nl };
+			node_view(s, idx[k], &v);
+			memcpy(sn->view, m, n * sizeof(*m));
+			sn->n_view = n;
 		}
 		/* what was sent during the flush comes first in the new view */
 		for (size_t k = s->staged[c].head; k < s->staged[c].n; k++) {
@@ -194,11 +330,8 @@ static void install_views(struct sim *s, const unsigned *before)
 		q_clear(&s->staged[c]);
 		for (size_t k = 0; k < n; k++)
 			sim_drain(s, idx[k]);
-		for (size_t k = 0; k < n; k++) {
-			bool quorate = comp_size(s, c) * 2 > s->nn;
-			assert_int_equal(vip_cl_proto_on_quorum(s->n[idx[k]].p, quorate, s->now), 0);
-			sim_drain(s, idx[k]);
-		}
+		for (size_t k = 0; k < n; k++)
+			node_quorum(s, idx[k], comp_size(s, c) * 2 > s->nn);
 	}
 }
 
@@ -209,12 +342,20 @@ static void install_views(struct sim *s, const unsigned *before)
  */
 void sim_view_change(struct sim *s, const int *new_comp)
 {
+	if (getenv("VIPD_SIM_DEBUG")) {
+		fprintf(stderr, "t=%llu: view change:", (unsigned long long)s->now);
+		for (size_t i = 0; i < s->nn; i++)
+			fprintf(stderr, " %s:%d", sim_node_name(i), new_comp[i]);
+		fprintf(stderr, "\n");
+	}
 	unsigned before[NMAX], after[NMAX] = { 0 };
 	for (int c = 0; c < NMAX; c++)
 		before[c] = comp_mask(s, c);
-	for (size_t i = 0; i < s->nn; i++)
+	for (size_t i = 0; i < s->nn; i++) {
 		if (new_comp[i] >= 0 && (s->n[i].alive))
 			after[new_comp[i]] |= 1u << i;
+		s->why[i] = VIP_CL_REASON_NODEDOWN; /* dies, or cut off: the others see its node go */
+	}
 	s->flushing = true;
 	for (int c = 0; c < NMAX; c++) {
 		struct squeue *q = &s->q[c];
@@ -240,12 +381,18 @@ void sim_view_change(struct sim *s, const int *new_comp)
 	s->flushing = false;
 	for (size_t i = 0; i < s->nn; i++) {
 		struct snode *n = &s->n[i];
+		if (n->alive && new_comp[i] < 0) /* a dead process saw nothing any more */
+			for (size_t k = 0; k < s->nn; k++)
+				s->witness[k] &= ~(1u << i);
 		if (n->alive && new_comp[i] < 0) { /* the node dies: its addresses vanish */
 			vip_cl_proto_free(n->p);
 			n->p = NULL;
 			n->alive = false;
+			n->stopped = false;
+			backlog_free(n);
 			memset(n->plumbed, 0, sizeof(n->plumbed));
 			n->n_rel = 0;
+			n->n_view = 0;
 		}
 		n->comp = new_comp[i];
 	}
@@ -262,6 +409,19 @@ void sim_start_node(struct sim *s, size_t i)
 	n->id = (struct vip_cl_member){ .nodeid = (uint32_t)i + 1, .pid = ++s->next_pid };
 	memset(n->plumbed, 0, sizeof(n->plumbed));
 	n->n_rel = 0;
+	n->n_view = 0;
+}
+
+/* Every watched address is still plumbed on some live node. */
+static void check_watch(const struct sim *s)
+{
+	for (size_t v = 0; v < s->nv; v++) {
+		size_t n = 0;
+		for (size_t i = 0; s->watch[v] && i < s->nn; i++)
+			n += s->n[i].alive && s->n[i].plumbed[v];
+		if (s->watch[v] && n == 0)
+			fail_msg("t=%llu: vip %zu is plumbed nowhere", (unsigned long long)s->now, v);
+	}
 }
 
 /*
@@ -276,7 +436,7 @@ void sim_run_some(struct sim *s, size_t max)
 			if (s->q[c].head < s->q[c].n)
 				choices[nc++] = c;
 		for (size_t i = 0; i < s->nn; i++)
-			if (s->n[i].alive && s->n[i].n_rel)
+			if (s->n[i].alive && !s->n[i].stopped && s->n[i].n_rel)
 				choices[nc++] = NMAX + (int)i;
 		if (nc == 0)
 			return;
@@ -285,6 +445,7 @@ void sim_run_some(struct sim *s, size_t max)
 			deliver_one(s, pick);
 		else
 			engine_step(s, (size_t)(pick - NMAX));
+		check_watch(s);
 	}
 	if (max == STEP_MAX)
 		fail_msg("no quiescence after %d steps", STEP_MAX);
@@ -302,7 +463,7 @@ void sim_advance(struct sim *s, uint64_t ms)
 	while (s->now < end) {
 		s->now += 100;
 		for (size_t i = 0; i < s->nn; i++) {
-			if (!s->n[i].alive)
+			if (!s->n[i].alive || s->n[i].stopped)
 				continue;
 			if (vip_cl_proto_next_timeout(s->n[i].p, s->now) == 0) {
 				assert_int_equal(vip_cl_proto_on_tick(s->n[i].p, s->now), 0);
@@ -313,7 +474,30 @@ void sim_advance(struct sim *s, uint64_t ms)
 	}
 }
 
-/* The quiescent invariants. */
+static size_t stopped_holders(const struct sim *s, int c, size_t v)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < s->nn; i++)
+		n += s->n[i].alive && s->n[i].stopped && s->n[i].comp == c && s->n[i].plumbed[v];
+	return n;
+}
+
+static bool is_stopped_node(const struct sim *s, int c, const char *name)
+{
+	for (size_t i = 0; name && i < s->nn; i++)
+		if (s->n[i].alive && s->n[i].stopped && s->n[i].comp == c && strcmp(name, sim_node_name(i)) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * The quiescent invariants. A stopped member cannot release: in an
+ * inquorate component its addresses are not counted, and an address the
+ * table leaves to a stopped member may be plumbed nowhere (it may have let
+ * it go before it stopped without the group hearing). With policy keep, a
+ * member stopped after it took addresses alone in a partition keeps that
+ * duplicate until it resumes: nobody saw what it took.
+ */
 void sim_check(struct sim *s)
 {
 	for (int c = 0; c < NMAX; c++) {
@@ -322,19 +506,24 @@ void sim_check(struct sim *s)
 			continue;
 		bool quorate = size * 2 > s->nn;
 		for (size_t v = 0; v < s->nv; v++) {
-			size_t holders = 0;
-			const char *owner = NULL;
+			size_t holders = 0, stopped = 0;
+			const char *owner = NULL, *holder = NULL;
 			for (size_t i = 0; i < s->nn; i++) {
 				if (!s->n[i].alive || s->n[i].comp != c)
 					continue;
 				holders += s->n[i].plumbed[v];
+				if (s->n[i].stopped) {
+					stopped += s->n[i].plumbed[v];
+					continue; /* its view of the table is from before it stopped */
+				}
 				struct vip_cl_vip_info info;
 				assert_int_equal(vip_cl_proto_vip(s->n[i].p, v, &info), 0);
 				if (first == SIZE_MAX)
 					first = i;
-				if (i == first)
+				if (i == first) {
 					owner = info.owner;
-				else if (!streq_ptr(owner, info.owner))
+					holder = info.holder;
+				} else if (!streq_ptr(owner, info.owner))
 					fail_msg("t=%llu vip %zu: %s says %s, %s says %s",
 						 (unsigned long long)s->now, v, sim_node_name(first),
 						 owner ? owner : "-", sim_node_name(i),
@@ -342,12 +531,33 @@ void sim_check(struct sim *s)
 				if (s->n[i].plumbed[v] && quorate)
 					assert_string_equal(info.owner, sim_node_name(i));
 			}
-			if (quorate || s->policy == VIP_QUORUM_KEEP)
-				assert_int_equal(holders, 1);
-			else
-				assert_int_equal(holders, 0);
+			if (first == SIZE_MAX)
+				continue; /* every member stopped: nothing can happen here */
+			bool left_to_stopped = is_stopped_node(s, c, owner) || is_stopped_node(s, c, holder);
+			bool keep_dup = s->policy == VIP_QUORUM_KEEP && holders > 1 &&
+					stopped_holders(s, c, v) > 0;
+			if (quorate || s->policy == VIP_QUORUM_KEEP) {
+				if (holders != 1 && !(holders == 0 && left_to_stopped) && !keep_dup)
+					fail_msg("t=%llu comp %d vip %zu: %zu holders (owner %s, holder %s)",
+						 (unsigned long long)s->now, c, v, holders, owner ? owner : "-",
+						 holder ? holder : "-");
+			} else if (holders != stopped) {
+				fail_msg("t=%llu comp %d (inquorate) vip %zu: %zu holders",
+					 (unsigned long long)s->now, c, v, holders - stopped);
+			}
 		}
 	}
+}
+
+/* Run to quiescence; with a member stopped, let the rounds close (2 x the round timeout). */
+void sim_settle(struct sim *s)
+{
+	sim_run(s);
+	for (size_t i = 0; i < s->nn; i++)
+		if (s->n[i].alive && s->n[i].stopped) {
+			sim_advance(s, 2 * 2000 + 200);
+			return;
+		}
 }
 
 static const char *pref_of(size_t i, void *data)
@@ -375,6 +585,7 @@ void sim_free(struct sim *s)
 	for (size_t i = 0; i < s->nn; i++) {
 		vip_cl_proto_free(s->n[i].p);
 		cltest_config_free(s->n[i].cfg);
+		backlog_free(&s->n[i]);
 	}
 	for (int c = 0; c < NMAX; c++) {
 		q_clear(&s->q[c]);

@@ -11,7 +11,11 @@
  *     or the tail cut by a partition); then every new component gets its view;
  *   - a fake engine per member: HOLD plumbs at once, RELEASE unplumbs after
  *     a random delay and then calls vip_cl_proto_local_released();
- *   - quorum: a component is quorate when it has more than half the nodes.
+ *   - quorum: a component is quorate when it has more than half the nodes;
+ *   - a stopped member (SIGSTOP) runs nothing: what is delivered to it waits
+ *     in its backlog, it sends nothing, its addresses stay plumbed; resumed,
+ *     it works through the backlog in order;
+ *   - views carry left lists: a node that dies or is cut off is NODEDOWN.
  *
  * Invariants, checked after every step: a member never plumbs an address
  * another member of its component has plumbed. At quiescence: in every
@@ -43,8 +47,23 @@ struct squeue {
 	size_t head, n, cap;
 };
 
+/* An event waiting for a stopped member. */
+struct sevent {
+	enum { SEV_VIEW, SEV_MSG, SEV_QUORUM } kind;
+	struct vip_cl_member members[NMAX], left[NMAX];
+	size_t n_members, n_left;
+	ssize_t self;
+	struct smsg msg;
+	bool quorate;
+};
+
 struct snode {
 	bool alive;
+	bool stopped;
+	struct sevent *bl; /* backlog while stopped */
+	size_t n_bl, cap_bl;
+	struct vip_cl_member view[NMAX]; /* its last view, for left lists */
+	size_t n_view;
 	int comp;
 	struct vip_cl_member id;
 	struct vip_cl_proto *p;
@@ -64,6 +83,9 @@ struct sim {
 	struct squeue q[NMAX];      /* per component */
 	struct squeue staged[NMAX]; /* sent during a flush: delivered after the new view */
 	bool flushing;
+	enum vip_cl_reason why[NMAX]; /* why node i leaves at this view change */
+	bool watch[VMAX];             /* must stay plumbed somewhere after every step */
+	unsigned witness[NMAX];       /* stopped node i: the running processes that saw it stop */
 	size_t holds, releases, views, delivered, lost;
 };
 
@@ -85,8 +107,13 @@ void sim_run_some(struct sim *s, size_t max);
 void sim_run(struct sim *s);
 /* Let ms pass in 100 ms ticks, running to quiescence after each. */
 void sim_advance(struct sim *s, uint64_t ms);
-/* The quiescent invariants (see above). */
+/* Stop node i (SIGSTOP) / let it go on (SIGCONT: works through its backlog). */
+void sim_stop(struct sim *s, size_t i);
+void sim_resume(struct sim *s, size_t i);
+/* The quiescent invariants (see above). Stopped members are not compared. */
 void sim_check(struct sim *s);
+/* Run to quiescence; with a member stopped, also let time close the rounds. */
+void sim_settle(struct sim *s);
 /* DuraVIP i < 3 * nn is at node i % nn when that node is in a quorate component (unless pinned). */
 void sim_check_preferred(const struct sim *s);
 size_t sim_count_plumbed(const struct sim *s, size_t i);

@@ -202,6 +202,72 @@ static void test_encode_refuses(void **state)
 	assert_string_equal(vip_cl_msg_type_to_string(42), "unknown");
 }
 
+/* CLOSE: the view and, per silent member, its last known records. */
+static void test_close(void **state)
+{
+	(void)state;
+	struct vip_cl_record rec[3];
+	struct vip_cl_msg st, m = { .type = VIP_CL_MSG_CLOSE, .view = 0x0102030405060708ull }, d;
+	struct vip_cl_peer pe[2] = {
+		{ .nodeid = 2, .pid = 7, .name = "node-2" },
+		{ .nodeid = 2, .pid = 9, .monitor = true, .name = "node-2" },
+	};
+	uint8_t *buf;
+	size_t n;
+
+	sample_state(&st, rec);
+	pe[0].records = rec;
+	pe[0].n_records = 3;
+	m.peers = pe;
+	m.n_peers = 2;
+	encode(&m, &buf, &n);
+	/* header, view, count, 2 x (nodeid, pid, flags, name, count) + the 3 records */
+	assert_int_equal(n, 8 + 8 + 4 + 2 * (4 + 4 + 1 + 7 + 4) + (1 + 5 + 16) + (1 + 5 + 16 + 5) + (1 + 17 + 16));
+	assert_int_equal(vip_cl_msg_decode(buf, n, &d), 0);
+	assert_int_equal(d.type, VIP_CL_MSG_CLOSE);
+	assert_true(d.view == m.view);
+	assert_int_equal(d.n_peers, 2);
+	assert_int_equal(d.peers[0].pid, 7);
+	assert_false(d.peers[0].monitor);
+	assert_string_equal(d.peers[0].name, "node-2");
+	assert_int_equal(d.peers[0].n_records, 3);
+	assert_true(vip_addr_equal(&d.peers[0].records[2].addr, &rec[2].addr));
+	assert_true(d.peers[1].monitor);
+	assert_int_equal(d.peers[1].n_records, 0);
+	vip_cl_msg_clear(&d);
+	for (size_t k = 0; k < n; k++)
+		assert_int_equal(vip_cl_msg_decode(buf, k, &d), -EBADMSG);
+	const size_t peer1 = n - (4 + 4 + 1 + 7 + 4);
+	buf[peer1 + 7] = 6; /* pid 6 < 7: not increasing */
+	assert_int_equal(vip_cl_msg_decode(buf, n, &d), -EBADMSG);
+	buf[peer1 + 7] = 9;
+	buf[peer1 + 8] = 3; /* unknown peer flag */
+	assert_int_equal(vip_cl_msg_decode(buf, n, &d), -EBADMSG);
+	buf[peer1 + 8] = 1;
+	buf[8 + 8 + 3] = 3; /* more peers than bytes */
+	assert_int_equal(vip_cl_msg_decode(buf, n, &d), -EBADMSG);
+	buf[8 + 8 + 3] = 2;
+	assert_int_equal(vip_cl_msg_decode(buf, n, &d), 0);
+	vip_cl_msg_clear(&d);
+	free(buf);
+	/* no silent member known: an empty list */
+	m.n_peers = 0;
+	encode(&m, &buf, &n);
+	assert_int_equal(n, 8 + 8 + 4);
+	assert_int_equal(vip_cl_msg_decode(buf, n, &d), 0);
+	assert_int_equal(d.n_peers, 0);
+	vip_cl_msg_clear(&d);
+	free(buf);
+	/* the encoder refuses what the decoder would */
+	m.n_peers = 2;
+	pe[1].pid = 7;
+	assert_int_equal(vip_cl_msg_encode(&m, &buf, &n), -EINVAL);
+	pe[1].pid = 9;
+	pe[1].name[0] = '\0';
+	assert_int_equal(vip_cl_msg_encode(&m, &buf, &n), -EINVAL);
+	assert_string_equal(vip_cl_msg_type_to_string(VIP_CL_MSG_CLOSE), "CLOSE");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -209,6 +275,7 @@ int main(void)
 		cmocka_unit_test(test_other_roundtrips),
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_encode_refuses),
+		cmocka_unit_test(test_close),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
