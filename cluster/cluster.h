@@ -292,8 +292,10 @@ struct vip_cl_record {
 };
 
 /*
- * A member as another one knows it: CLOSE carries, for each member the
- * closer has not heard in the view, its last known records (docs/protocol.md).
+ * A member as another one knows it (docs/protocol.md): CLOSE carries, for
+ * each member the closer has not heard in the view, its last known records;
+ * STATE carries the ghosts the sender knows (a crashed engine, its records
+ * the addresses it may still have plumbed, VIP_CL_R_HELD | VIP_CL_R_RELEASING).
  */
 struct vip_cl_peer {
 	uint32_t nodeid, pid;
@@ -320,7 +322,7 @@ struct vip_cl_msg {
 	uint64_t view;                   /* vip_cl_view_digest of the view it was sent in */
 	/* STATE */
 	uint32_t serial;                 /* the sender's STATE counter (own-delivery tracking) */
-	/* CLOSE */
+	/* CLOSE: silent members; STATE: ghosts */
 	struct vip_cl_peer *peers;       /* strictly increasing by (nodeid, pid); owned */
 	size_t n_peers;
 };

@@ -10,7 +10,8 @@
  *            u32 count | count records:
  *            u8 flags (VIP_CL_R_*) | addr | u64 binding digest |
  *            u64 services digest | [addr followed, with VIP_CL_R_FOLLOW]
- *            records strictly increasing by address
+ *            records strictly increasing by address |
+ *            u32 count | count peers (the ghosts the sender knows, as in CLOSE)
  *   RELEASED u32 count (>= 1) | count addrs
  *   MOVE     addr | name
  *   BALANCE  u8 reserved (0)
@@ -136,20 +137,6 @@ static int decode_records(struct rd *r, struct vip_cl_record **ret, size_t *ret_
 	return r->bad ? -EBADMSG : 0;
 }
 
-static int decode_state(struct rd *r, struct vip_cl_msg *m)
-{
-	uint8_t flags = get_u8(r);
-	if (flags & ~1u)
-		return -EBADMSG;
-	m->mature = flags & 1;
-	get_name(r, m->name);
-	m->view = get_u64(r);
-	m->serial = get_u32(r);
-	if (r->bad)
-		return -EBADMSG;
-	return decode_records(r, &m->records, &m->n_records);
-}
-
 static bool peer_before(const struct vip_cl_peer *a, const struct vip_cl_peer *b)
 {
 	return a->nodeid < b->nodeid || (a->nodeid == b->nodeid && a->pid < b->pid);
@@ -181,6 +168,21 @@ static int decode_peers(struct rd *r, struct vip_cl_msg *m)
 			return e;
 	}
 	return 0;
+}
+
+static int decode_state(struct rd *r, struct vip_cl_msg *m)
+{
+	uint8_t flags = get_u8(r);
+	if (flags & ~1u)
+		return -EBADMSG;
+	m->mature = flags & 1;
+	get_name(r, m->name);
+	m->view = get_u64(r);
+	m->serial = get_u32(r);
+	if (r->bad)
+		return -EBADMSG;
+	int e = decode_records(r, &m->records, &m->n_records);
+	return e < 0 ? e : decode_peers(r, m);
 }
 
 static int decode_released(struct rd *r, struct vip_cl_msg *m)
@@ -353,7 +355,8 @@ static int check(const struct vip_cl_msg *m)
 {
 	switch (m->type) {
 	case VIP_CL_MSG_STATE:
-		return name_ok(m->name) && records_ok(m->records, m->n_records) ? 0 : -EINVAL;
+		return name_ok(m->name) && records_ok(m->records, m->n_records) &&
+		       peers_ok(m->peers, m->n_peers) ? 0 : -EINVAL;
 	case VIP_CL_MSG_CLOSE:
 		return peers_ok(m->peers, m->n_peers) ? 0 : -EINVAL;
 	case VIP_CL_MSG_RELEASED:
@@ -410,6 +413,7 @@ static void put_body(struct wr *w, const struct vip_cl_msg *m)
 		put_u64(w, m->view);
 		put_u32(w, m->serial);
 		put_records(w, m->records, m->n_records);
+		put_peers(w, m->peers, m->n_peers);
 		break;
 	case VIP_CL_MSG_CLOSE:
 		put_u64(w, m->view);

@@ -50,6 +50,22 @@ struct pmember {
 	int anode;                     /* index in proto->nodes, -1 when not an assignment node */
 };
 
+/*
+ * A ghost (docs/protocol.md, "Monitors and ghosts"): an engine that left the
+ * view (not by node loss) while its records said it held addresses, with a
+ * monitor of its node still in the view. Its addresses may still be plumbed
+ * until the monitor flushes them: it counts as holding them (releasing).
+ */
+struct pghost {
+	struct vip_cl_member id;   /* the engine that left */
+	char *label;               /* its node name and " (crashed)": its assignment node name */
+	struct vip_addr *addrs;    /* sorted, unique */
+	size_t n_addrs;
+	bool confirmed;            /* a STATE of this view carried it: replicated */
+	bool cleared;              /* flushed (or the node's next engine spoke) in this view */
+	int anode;
+};
+
 /* One DuraVIP of the replicated table (union of every member's records). */
 struct pvip {
 	struct vip_addr addr;
@@ -69,7 +85,13 @@ struct pvip {
 	uint32_t flags;
 	uint64_t since;
 	/* local */
-	bool rel_pending; /* this node multicast RELEASED for it, not yet delivered */
+	/*
+	 * This node multicast RELEASED for it, not delivered yet; kept across
+	 * views (it may be delivered in the next one). Our own STATE queued
+	 * after it (serial > rel_serial) delivered means it was delivered or lost.
+	 */
+	bool rel_pending;
+	uint32_t rel_serial;
 };
 
 enum lact_type { LACT_HOLD, LACT_RELEASE };
@@ -81,8 +103,9 @@ struct lact {
 };
 
 /* A message waiting to be multicast. */
+#define SACT_NONE 0 /* type of a STATE replaced by a newer one: skipped */
 struct sact {
-	enum vip_cl_msg_type type;
+	int type; /* enum vip_cl_msg_type, or SACT_NONE */
 	uint8_t *data;             /* encoded; NULL while a RELEASED batch is open */
 	size_t len;
 	struct vip_addr *batch;    /* RELEASED: the addresses, in the order released */
@@ -109,6 +132,10 @@ struct vip_cl_proto {
 	/* members that left, with what was known of them (proto-view.c), oldest first */
 	struct pmember gone[VIP_CL_MAX_MEMBERS];
 	size_t n_gone;
+	struct pghost ghosts[VIP_CL_MAX_MEMBERS]; /* proto-ghost.c */
+	size_t n_ghosts;
+	uint32_t cleared[VIP_CL_MAX_MEMBERS];     /* nodes whose ghosts were cleared in this view */
+	size_t n_cleared;
 	ssize_t self;
 	struct vip_cl_anode nodes[VIP_CL_MAX_MEMBERS];
 	size_t n_nodes;
@@ -190,6 +217,22 @@ int vip_cl_send_state(struct vip_cl_proto *p, uint64_t now);
 void vip_cl_members_free(struct vip_cl_proto *p);
 void vip_cl_gone_free(struct vip_cl_proto *p);
 
+/* proto-ghost.c */
+/* At a view: drop ghosts whose monitor left, make ghosts of engines that left. 0 or -ENOMEM. */
+int vip_cl_ghosts_on_view(struct vip_cl_proto *p, const struct pmember *old, size_t n_old,
+			  const struct vip_cl_view *v);
+/* A STATE of this view from an engine on node `nodeid` carried peers (its ghosts). 0 or -ENOMEM. */
+int vip_cl_ghosts_from_state(struct vip_cl_proto *p, uint32_t nodeid, const struct vip_cl_msg *msg);
+/* That node's monitor flushed (or its next engine spoke): its ghosts hold nothing. */
+void vip_cl_ghosts_clear_node(struct vip_cl_proto *p, uint32_t nodeid);
+/* The round closes: ghosts no delivered STATE carried are forgotten. */
+void vip_cl_ghosts_close(struct vip_cl_proto *p);
+/* The ghosts this node knows, for its STATE; *ret malloc'ed (free each records too). Count or -ENOMEM. */
+ssize_t vip_cl_ghosts_peers(const struct vip_cl_proto *p, struct vip_cl_peer **ret);
+void vip_cl_ghosts_free(struct vip_cl_proto *p);
+/* Ghosts counted as holders now. */
+size_t vip_cl_ghosts_active(const struct vip_cl_proto *p);
+
 /* proto-round.c */
 /* Before a new view: a member told to plumb counts as holding it (its records say HELD). 0 or -ENOMEM. */
 int vip_cl_round_fold_grants(struct vip_cl_proto *p);
@@ -203,7 +246,7 @@ bool vip_cl_round_is_leader(const struct vip_cl_proto *p);
 /* proto-queue.c */
 /* Queue a hold or release for the engine. 0 or -ENOMEM. */
 int vip_cl_queue_local(struct vip_cl_proto *p, enum lact_type t, const struct vip_addr *a);
-/* Encode m and queue it for multicast; a STATE replaces an unsent STATE in place. 0 or -errno. */
+/* Encode m and queue it for multicast; a STATE replaces an unsent STATE (the new one at the tail). 0 or -errno. */
 int vip_cl_queue_send(struct vip_cl_proto *p, const struct vip_cl_msg *m);
 /* Add addr to the open RELEASED at the tail, or queue a new one. 0 or -ENOMEM. */
 int vip_cl_queue_released(struct vip_cl_proto *p, const struct vip_addr *addr);

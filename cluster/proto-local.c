@@ -147,7 +147,14 @@ int vip_cl_send_state(struct vip_cl_proto *p, uint64_t now)
 		};
 	}
 	m.records = rec;
+	ssize_t ng = vip_cl_ghosts_peers(p, &m.peers);
+	if (ng < 0)
+		return (int)ng;
+	m.n_peers = (size_t)ng;
 	int r = vip_cl_queue_send(p, &m);
+	for (size_t i = 0; i < m.n_peers; i++)
+		free(m.peers[i].records);
+	free(m.peers);
 	if (r < 0)
 		return r;
 	p->state_serial = m.serial;
@@ -191,6 +198,7 @@ int vip_cl_sweep_one(struct vip_cl_proto *p, struct pvip *e)
 	if (l && (l->may_hold || l->want))
 		return 0;
 	e->rel_pending = true;
+	e->rel_serial = p->state_serial;
 	return vip_cl_queue_released(p, &e->addr);
 }
 

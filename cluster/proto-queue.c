@@ -9,7 +9,8 @@
  *     an address plumbed that this node was told to give up;
  *   - messages to multicast, in order. A send refused with -EAGAIN stays at
  *     the head; any other error drops the message (counted). At most one
- *     STATE waits: a newer STATE replaces the unsent one in place. Releases
+ *     STATE waits: a newer STATE replaces the unsent one (and goes to the
+ *     tail, so this node's messages keep their order). Releases
  *     reported one by one go into the RELEASED at the tail while it is
  *     unsent, so 10,000 releases are one message.
  */
@@ -72,10 +73,15 @@ int vip_cl_queue_send(struct vip_cl_proto *p, const struct vip_cl_msg *m)
 
 	if (r < 0)
 		return r;
-	struct sact *e = m->type == VIP_CL_MSG_STATE ? find_state(p) : NULL;
-	if (e) {
-		free(e->data); /* the newer STATE says all the older one did */
-	} else if (!(e = fifo_push(&p->sq, sizeof(*e)))) {
+	struct sact *old = m->type == VIP_CL_MSG_STATE ? find_state(p) : NULL;
+	if (old) {
+		/* the newer STATE says all the older one did; it goes to the tail,
+		 * so our messages keep their order (proto-local.c: rel_serial) */
+		free(old->data);
+		*old = (struct sact){ .type = SACT_NONE };
+	}
+	struct sact *e = fifo_push(&p->sq, sizeof(*e));
+	if (!e) {
 		free(data);
 		return -ENOMEM;
 	}
@@ -135,6 +141,11 @@ static int send_head(struct vip_cl_proto *p, const struct vip_cl_sink *s)
 {
 	struct sact *e = fifo_at(&p->sq, p->sq.head, sizeof(*e));
 
+	if (e->type == SACT_NONE) { /* a STATE replaced by a newer one */
+		p->sq.head++;
+		return 1;
+	}
+
 	if (!e->data) {
 		struct vip_cl_msg m = { .type = VIP_CL_MSG_RELEASED, .addrs = e->batch,
 					.n_addrs = e->n_batch };
@@ -186,7 +197,8 @@ int vip_cl_proto_drain(struct vip_cl_proto *p, const struct vip_cl_sink *s, bool
 		} else if (r < 0) {
 			break;
 		} else {
-			n++;
+			n += r == 0;
+			r = 0;
 		}
 	}
 	if (p->lq.head == p->lq.len)

@@ -14,7 +14,8 @@
  * nothing new; a silent member's STATE delivered later makes it live again.
  *
  * Later STATE, RELEASED, MOVE and BALANCE messages rerun the assignment at
- * the same point of the order everywhere.
+ * the same point of the order everywhere. MONITOR makes its sender a
+ * monitor (never assigned anything); FLUSHED clears a ghost (proto-ghost.c).
  */
 #include <stdlib.h>
 
@@ -93,6 +94,7 @@ static void close_round(struct vip_cl_proto *p, uint64_t now)
 {
 	p->round_complete = true;
 	p->stable_since = now;
+	vip_cl_ghosts_close(p);
 	vip_cl_table_map_nodes(p);
 }
 
@@ -128,6 +130,10 @@ static int handle_state(struct vip_cl_proto *p, struct pmember *m, struct vip_cl
 {
 	bool from_self = p->self >= 0 && m == &p->m[p->self];
 
+	if (from_self) /* what we released before it was delivered before it, or lost */
+		for (size_t i = 0; i < p->n_t; i++)
+			if (p->t[i].rel_pending && (int32_t)(msg->serial - p->t[i].rel_serial) > 0)
+				p->t[i].rel_pending = false;
 	/* sent in another view (before this one reached its sender): the sender
 	 * sends again for this one; a process does not change its node name */
 	if (m->monitor || msg->view != p->view_digest || (m->name && strcmp(m->name, msg->name) != 0)) {
@@ -136,6 +142,9 @@ static int handle_state(struct vip_cl_proto *p, struct pmember *m, struct vip_cl
 	}
 	if (!m->name && !(m->name = strdup(msg->name)))
 		return -ENOMEM;
+	int r = vip_cl_ghosts_from_state(p, m->id.nodeid, msg);
+	if (r < 0)
+		return r;
 	if (from_self && msg->serial == p->state_serial)
 		p->state_pending = false;
 	free(m->records);
@@ -334,6 +343,20 @@ static int handle_monitor(struct vip_cl_proto *p, struct pmember *m, const struc
 	return complete_round(p, now);
 }
 
+/*
+ * A monitor removed a crashed engine's addresses. Any member of that node
+ * may say so (only its monitor sends FLUSHED; its engine's STATE would
+ * clear the ghost anyway), so every member decides alike whatever it knows
+ * of the sender.
+ */
+static int handle_flushed(struct vip_cl_proto *p, const struct pmember *m, uint64_t now)
+{
+	vip_cl_ghosts_clear_node(p, m->id.nodeid);
+	if (!p->round_complete)
+		return vip_cl_table_rebuild(p);
+	return recompute(p, now, false);
+}
+
 int vip_cl_proto_on_message(struct vip_cl_proto *p, const struct vip_cl_member *sender,
 			    const void *data, size_t len, uint64_t now)
 {
@@ -385,6 +408,9 @@ int vip_cl_proto_on_message(struct vip_cl_proto *p, const struct vip_cl_member *
 		break;
 	case VIP_CL_MSG_MONITOR:
 		r = handle_monitor(p, m, &msg, now);
+		break;
+	case VIP_CL_MSG_FLUSHED:
+		r = handle_flushed(p, m, now);
 		break;
 	default:
 		break;

@@ -35,7 +35,6 @@ void vip_cl_table_reset(struct vip_cl_proto *p)
 		e->plumb = false;
 		e->move_to = -1;
 		e->flags = 0;
-		e->rel_pending = false;
 	}
 }
 
@@ -67,6 +66,18 @@ void vip_cl_table_map_nodes(struct vip_cl_proto *p)
 		if (m->heard || (m->silent && m->known))
 			vip_cl_table_add_node(p, m);
 	}
+	/* then the ghosts: silent nodes that hold (releasing) and take nothing */
+	for (size_t i = 0; i < p->n_ghosts; i++) {
+		struct pghost *g = &p->ghosts[i];
+		bool dup = false;
+		g->anode = -1;
+		for (size_t k = 0; k < p->n_nodes && !dup; k++)
+			dup = strcmp(p->nodes[k].name, g->label) == 0;
+		if (dup || g->cleared || p->n_nodes == VIP_CL_MAX_MEMBERS)
+			continue;
+		g->anode = (int)p->n_nodes;
+		p->nodes[p->n_nodes++] = (struct vip_cl_anode){ .name = g->label, .silent = true };
+	}
 }
 
 int vip_cl_table_self_anode(const struct vip_cl_proto *p)
@@ -97,12 +108,29 @@ static size_t merge_addrs(const struct vip_addr *a, size_t na, const struct vip_
 	return n;
 }
 
-/* The sorted union of the local addresses and every member's record addresses. */
+/* Merge sorted, unique a[] and b[] into out; returns the count. */
+static size_t merge_plain(const struct vip_addr *a, size_t na, const struct vip_addr *b, size_t nb,
+			  struct vip_addr *out)
+{
+	size_t i = 0, j = 0, n = 0;
+
+	while (i < na || j < nb) {
+		int c = i == na ? 1 : j == nb ? -1 : vip_addr_cmp(&a[i], &b[j]);
+		out[n++] = c <= 0 ? a[i] : b[j];
+		i += c <= 0;
+		j += c >= 0;
+	}
+	return n;
+}
+
+/* The sorted union of the local addresses, every member's record addresses and the ghosts'. */
 static int collect_addrs(const struct vip_cl_proto *p, struct vip_addr **ret, size_t *ret_n)
 {
 	size_t cap = p->n_l + 1;
 	for (size_t i = 0; i < p->n_m; i++)
 		cap += p->m[i].anode >= 0 ? p->m[i].n_records : 0;
+	for (size_t i = 0; i < p->n_ghosts; i++)
+		cap += p->ghosts[i].anode >= 0 ? p->ghosts[i].n_addrs : 0;
 	_cleanup_free_ struct vip_addr *cur = malloc(cap * sizeof(*cur));
 	_cleanup_free_ struct vip_addr *tmp = malloc(cap * sizeof(*tmp));
 	if (!cur || !tmp)
@@ -116,6 +144,15 @@ static int collect_addrs(const struct vip_cl_proto *p, struct vip_addr **ret, si
 		if (m->anode < 0 || !m->n_records)
 			continue;
 		n = merge_addrs(cur, n, m->records, m->n_records, tmp);
+		struct vip_addr *sw = cur;
+		cur = tmp;
+		tmp = sw;
+	}
+	for (size_t i = 0; i < p->n_ghosts; i++) {
+		const struct pghost *g = &p->ghosts[i];
+		if (g->anode < 0 || !g->n_addrs)
+			continue;
+		n = merge_plain(cur, n, g->addrs, g->n_addrs, tmp);
 		struct vip_addr *sw = cur;
 		cur = tmp;
 		tmp = sw;
@@ -168,6 +205,19 @@ static void add_member(struct pvip *t, size_t n, const struct pmember *m)
 	}
 }
 
+/* A ghost holds its addresses, releasing: a holder, never a keeper or candidate. */
+static void add_ghost(struct pvip *t, size_t n, const struct pghost *g)
+{
+	size_t j = 0;
+
+	for (size_t i = 0; i < g->n_addrs; i++) {
+		while (j < n && vip_addr_cmp(&t[j].addr, &g->addrs[i]) < 0)
+			j++;
+		if (j < n && vip_addr_equal(&t[j].addr, &g->addrs[i]))
+			t[j].held |= vip_cl_bit(g->anode);
+	}
+}
+
 int vip_cl_table_rebuild(struct vip_cl_proto *p)
 {
 	_cleanup_free_ struct vip_addr *addrs = NULL;
@@ -195,6 +245,9 @@ int vip_cl_table_rebuild(struct vip_cl_proto *p)
 	for (size_t k = 0; k < p->n_m; k++)
 		if (p->m[k].anode >= 0)
 			add_member(t, n, &p->m[k]);
+	for (size_t k = 0; k < p->n_ghosts; k++)
+		if (p->ghosts[k].anode >= 0)
+			add_ghost(t, n, &p->ghosts[k]);
 	free(p->t);
 	p->t = t;
 	p->n_t = n;
@@ -346,6 +399,7 @@ void vip_cl_proto_status(const struct vip_cl_proto *p, struct vip_cl_status *ret
 	ret->ring_seq = p->ring_seq;
 	ret->view_since = p->view_since;
 	ret->stable_since = p->stable_since;
+	ret->n_ghosts = vip_cl_ghosts_active(p);
 	ret->n_waiting = ret->n_silent = 0;
 	for (size_t i = 0; i < p->n_m; i++) {
 		if (p->m[i].heard || p->m[i].foreign)

@@ -9,6 +9,8 @@
  * also remembered for a while after the member leaves: a stopped vipd cut
  * off from the group and back again (same process, still stopped) has kept
  * its addresses plumbed, and nobody may plumb them while it is silent.
+ * An engine that left while a monitor of its node stays becomes a ghost
+ * (proto-ghost.c).
  */
 #include <stdlib.h>
 
@@ -107,11 +109,21 @@ int vip_cl_proto_on_view(struct vip_cl_proto *p, const struct vip_cl_view *v, ui
 		m[i].id.reason = VIP_CL_REASON_JOIN;
 		take_known(p, &m[i]);
 	}
-	for (size_t k = 0; k < p->n_m; k++)
-		gone_add(p, &p->m[k]); /* what is left in the old list left the view */
-	vip_cl_members_free(p);
+	struct pmember *old = p->m;
+	size_t n_old = p->n_m;
 	p->m = m;
 	p->n_m = v->n_members;
+	/* what is left in the old list left the view: a ghost, and remembered */
+	r = vip_cl_ghosts_on_view(p, old, n_old, v);
+	for (size_t k = 0; k < n_old; k++) {
+		gone_add(p, &old[k]);
+		free(old[k].name);
+		free(old[k].records);
+	}
+	free(old);
+	if (r < 0)
+		return r;
+	p->n_nodes = 0;
 	p->self = v->self >= 0 && (size_t)v->self < v->n_members ? v->self : -1;
 	p->in_view = p->self >= 0;
 	p->ring_seq = v->ring_seq;

@@ -80,6 +80,7 @@ void vip_cl_proto_free(struct vip_cl_proto *p)
 		return;
 	vip_cl_members_free(p);
 	vip_cl_gone_free(p);
+	vip_cl_ghosts_free(p);
 	vip_cl_local_free(p);
 	vip_cl_queue_free(p);
 	free(p->t);
@@ -116,6 +117,7 @@ int vip_cl_proto_on_lost(struct vip_cl_proto *p, uint64_t now)
 	p->last_now = now;
 	vip_cl_members_free(p);
 	vip_cl_gone_free(p);
+	vip_cl_ghosts_free(p);
 	p->in_view = false;
 	p->round_complete = false;
 	p->quorate = false;
@@ -123,6 +125,8 @@ int vip_cl_proto_on_lost(struct vip_cl_proto *p, uint64_t now)
 	p->mature = false;
 	p->state_pending = false;
 	vip_cl_table_reset(p);
+	for (size_t i = 0; i < p->n_t; i++)
+		p->t[i].rel_pending = false; /* nothing in flight survives the connection */
 	return vip_cl_update_wants(p);
 }
 

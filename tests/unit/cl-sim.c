@@ -80,7 +80,7 @@ static void sim_hold(void *data, const struct vip_addr *a)
 
 	/* (a hold of what it still has plumbed, its release not done yet, adds nothing) */
 	for (size_t j = 0; j < s->nn && !n->plumbed[v]; j++)
-		if (j != i && s->n[j].alive && s->n[j].comp == n->comp && s->n[j].plumbed[v])
+		if (j != i && s->n[j].up && s->n[j].comp == n->comp && s->n[j].plumbed[v])
 			fail_msg("t=%llu: %s plumbs vip %zu while %s holds it",
 				 (unsigned long long)s->now, sim_node_name(i), v, sim_node_name(j));
 	n->plumbed[v] = true;
@@ -272,55 +272,96 @@ static bool deliver_one(struct sim *s, int comp)
 	return true;
 }
 
+/* Nodes up in comp: what corosync's quorum counts. */
 static size_t comp_size(const struct sim *s, int comp)
 {
 	size_t c = 0;
 	for (size_t i = 0; i < s->nn; i++)
-		c += s->n[i].alive && s->n[i].comp == comp;
+		c += s->n[i].up && s->n[i].comp == comp;
 	return c;
 }
 
+/* The group members in comp: engine i is bit i, monitor i bit NMAX + i. */
 static unsigned comp_mask(const struct sim *s, int comp)
 {
 	unsigned m = 0;
-	for (size_t i = 0; i < s->nn; i++)
-		if (s->n[i].alive && s->n[i].comp == comp)
-			m |= 1u << i;
+	for (size_t i = 0; i < s->nn; i++) {
+		if (!s->n[i].up || s->n[i].comp != comp)
+			continue;
+		m |= s->n[i].alive && !s->n[i].joining ? 1u << i : 0;
+		m |= s->n[i].mon ? 1u << (NMAX + i) : 0;
+	}
 	return m;
 }
 
-/* Install the views of the components whose membership changed, then quorum. */
-static void install_views(struct sim *s, const unsigned *before)
+static void monitor_send(struct sim *s, size_t i, enum vip_cl_msg_type t)
+{
+	struct vip_cl_msg m = { .type = t };
+	uint8_t *d;
+	size_t len;
+
+	snprintf(m.name, sizeof(m.name), "%s", sim_node_name(i));
+	assert_int_equal(vip_cl_msg_encode(&m, &d, &len), 0);
+	q_push(&s->q[s->n[i].comp], &s->n[i].mon_id, d, len);
+	free(d);
+}
+
+/* Quorum to every engine of c (corosync says it on node changes, views or not). */
+static void comp_quorum(struct sim *s, int c)
+{
+	for (size_t i = 0; i < s->nn; i++)
+		if (s->n[i].alive && s->n[i].comp == c)
+			node_quorum(s, i, comp_size(s, c) * 2 > s->nn);
+}
+
+/*
+ * Install the views of the components whose membership changed, then
+ * quorum; quorum alone where only a node without a group member (a crashed
+ * engine, no monitor) came or went.
+ */
+static void install_views(struct sim *s, const unsigned *before, const size_t *size_before)
 {
 	for (int c = 0; c < NMAX; c++) {
-		if (comp_mask(s, c) == before[c])
+		if (comp_mask(s, c) == before[c]) {
+			if (comp_size(s, c) != size_before[c])
+				comp_quorum(s, c);
 			continue;
-		struct vip_cl_member m[NMAX];
-		size_t n = 0, idx[NMAX];
-		for (size_t i = 0; i < s->nn; i++)
-			if (s->n[i].alive && s->n[i].comp == c) {
-				idx[n] = i;
-				m[n++] = s->n[i].id;
+		}
+		struct vip_cl_member m[2 * NMAX];
+		size_t n = 0, nm = 0, idx[NMAX];
+		for (size_t i = 0; i < s->nn; i++) {
+			if (!s->n[i].up || s->n[i].comp != c)
+				continue;
+			if (s->n[i].alive) {
+				idx[n++] = i;
+				m[nm++] = s->n[i].id;
 			}
+			if (s->n[i].mon)
+				m[nm++] = s->n[i].mon_id;
+		}
 		s->views += n;
 		for (size_t k = 0; k < n; k++) {
 			struct snode *sn = &s->n[idx[k]];
-			struct vip_cl_member left[NMAX];
+			struct vip_cl_member left[2 * NMAX];
 			size_t nl = 0;
 			for (size_t j = 0; j < sn->n_view; j++) {
 				bool stays = false;
-				for (size_t x = 0; x < n; x++)
+				for (size_t x = 0; x < nm; x++)
 					stays |= m[x].nodeid == sn->view[j].nodeid && m[x].pid == sn->view[j].pid;
 				if (stays)
 					continue;
 				left[nl] = sn->view[j];
 				left[nl++].reason = s->why[sn->view[j].nodeid - 1];
 			}
-			struct vip_cl_view v = { .members = m, .n_members = n, .self = (ssize_t)k,
+			ssize_t self = -1;
+			for (size_t x = 0; x < nm; x++)
+				if (m[x].nodeid == sn->id.nodeid && m[x].pid == sn->id.pid)
+					self = (ssize_t)x;
+			struct vip_cl_view v = { .members = m, .n_members = nm, .self = self,
 						 .left = left, .n_left = nl };
 			node_view(s, idx[k], &v);
-			memcpy(sn->view, m, n * sizeof(*m));
-			sn->n_view = n;
+			memcpy(sn->view, m, nm * sizeof(*m));
+			sn->n_view = nm;
 		}
 		/* what was sent during the flush comes first in the new view */
 		for (size_t k = s->staged[c].head; k < s->staged[c].n; k++) {
@@ -330,8 +371,10 @@ static void install_views(struct sim *s, const unsigned *before)
 		q_clear(&s->staged[c]);
 		for (size_t k = 0; k < n; k++)
 			sim_drain(s, idx[k]);
-		for (size_t k = 0; k < n; k++)
-			node_quorum(s, idx[k], comp_size(s, c) * 2 > s->nn);
+		for (size_t i = 0; i < s->nn; i++) /* a monitor speaks in every view it is in */
+			if (s->n[i].up && s->n[i].mon && s->n[i].comp == c)
+				monitor_send(s, i, VIP_CL_MSG_MONITOR);
+		comp_quorum(s, c);
 	}
 }
 
@@ -349,12 +392,20 @@ void sim_view_change(struct sim *s, const int *new_comp)
 		fprintf(stderr, "\n");
 	}
 	unsigned before[NMAX], after[NMAX] = { 0 };
-	for (int c = 0; c < NMAX; c++)
+	size_t size_before[NMAX];
+	for (int c = 0; c < NMAX; c++) {
 		before[c] = comp_mask(s, c);
+		size_before[c] = comp_size(s, c);
+	}
 	for (size_t i = 0; i < s->nn; i++) {
-		if (new_comp[i] >= 0 && (s->n[i].alive))
-			after[new_comp[i]] |= 1u << i;
-		s->why[i] = VIP_CL_REASON_NODEDOWN; /* dies, or cut off: the others see its node go */
+		struct snode *n = &s->n[i];
+		if (new_comp[i] >= 0 && n->up) {
+			after[new_comp[i]] |= n->alive && !n->crash_next ? 1u << i : 0;
+			after[new_comp[i]] |= (n->mon || n->mon_next) && !n->mon_stop_next ? 1u << (NMAX + i) : 0;
+		}
+		/* dies, or cut off: the others see its node go; else a process ended */
+		s->why[i] = n->crash_next ? VIP_CL_REASON_PROCDOWN : n->mon_stop_next ? VIP_CL_REASON_LEAVE
+										: VIP_CL_REASON_NODEDOWN;
 	}
 	s->flushing = true;
 	for (int c = 0; c < NMAX; c++) {
@@ -364,7 +415,8 @@ void sim_view_change(struct sim *s, const int *new_comp)
 		for (int d = -1; d < NMAX && q->head < q->n; d++) {
 			bool to[NMAX] = { false }, any = false;
 			for (size_t i = 0; i < s->nn; i++)
-				if (s->n[i].alive && s->n[i].comp == c && new_comp[i] == d && d >= 0) {
+				if (s->n[i].alive && !s->n[i].crash_next && s->n[i].comp == c &&
+				    new_comp[i] == d && d >= 0) {
 					to[i] = true;
 					any = true;
 				}
@@ -381,22 +433,34 @@ void sim_view_change(struct sim *s, const int *new_comp)
 	s->flushing = false;
 	for (size_t i = 0; i < s->nn; i++) {
 		struct snode *n = &s->n[i];
-		if (n->alive && new_comp[i] < 0) /* a dead process saw nothing any more */
+		bool node_dies = n->up && new_comp[i] < 0;
+		if (n->alive && (node_dies || n->crash_next)) { /* the engine ends */
 			for (size_t k = 0; k < s->nn; k++)
-				s->witness[k] &= ~(1u << i);
-		if (n->alive && new_comp[i] < 0) { /* the node dies: its addresses vanish */
+				s->witness[k] &= ~(1u << i); /* a dead process saw nothing any more */
 			vip_cl_proto_free(n->p);
 			n->p = NULL;
 			n->alive = false;
 			n->stopped = false;
 			backlog_free(n);
-			memset(n->plumbed, 0, sizeof(n->plumbed));
 			n->n_rel = 0;
 			n->n_view = 0;
+			/* crashed: the monitor removes its addresses later, else the reaper at once */
+			if (node_dies || !n->mon || n->mon_stop_next)
+				memset(n->plumbed, 0, sizeof(n->plumbed));
+		} else if (!n->alive && n->mon_stop_next) {
+			memset(n->plumbed, 0, sizeof(n->plumbed)); /* the monitor flushes as it goes */
 		}
+		n->mon = (n->mon || n->mon_next) && !n->mon_stop_next && !node_dies;
+		if (n->mon_next)
+			n->mon_id = (struct vip_cl_member){ .nodeid = (uint32_t)i + 1, .pid = ++s->next_pid };
+		if (node_dies) {
+			n->up = false;
+			memset(n->plumbed, 0, sizeof(n->plumbed));
+		}
+		n->crash_next = n->mon_next = n->mon_stop_next = n->joining = false;
 		n->comp = new_comp[i];
 	}
-	install_views(s, before);
+	install_views(s, before, size_before);
 }
 
 void sim_start_node(struct sim *s, size_t i)
@@ -405,7 +469,7 @@ void sim_start_node(struct sim *s, size_t i)
 	assert_false(n->alive);
 	n->cfg->cluster.quorum_policy = s->policy;
 	assert_int_equal(vip_cl_proto_new(n->cfg, &n->p), 0);
-	n->alive = true;
+	n->alive = n->up = n->joining = true;
 	n->id = (struct vip_cl_member){ .nodeid = (uint32_t)i + 1, .pid = ++s->next_pid };
 	memset(n->plumbed, 0, sizeof(n->plumbed));
 	n->n_rel = 0;
@@ -418,10 +482,42 @@ static void check_watch(const struct sim *s)
 	for (size_t v = 0; v < s->nv; v++) {
 		size_t n = 0;
 		for (size_t i = 0; s->watch[v] && i < s->nn; i++)
-			n += s->n[i].alive && s->n[i].plumbed[v];
+			n += s->n[i].up && s->n[i].plumbed[v];
 		if (s->watch[v] && n == 0)
 			fail_msg("t=%llu: vip %zu is plumbed nowhere", (unsigned long long)s->now, v);
 	}
+}
+
+static void current_comps(const struct sim *s, int *comp)
+{
+	for (size_t i = 0; i < s->nn; i++)
+		comp[i] = s->n[i].up ? s->n[i].comp : -1;
+}
+
+void sim_crash(struct sim *s, size_t i)
+{
+	int comp[NMAX];
+	assert_true(s->n[i].alive);
+	current_comps(s, comp);
+	s->n[i].crash_next = true;
+	sim_view_change(s, comp);
+}
+
+void sim_monitor(struct sim *s, size_t i, bool on)
+{
+	int comp[NMAX];
+	assert_true(s->n[i].up && s->n[i].mon != on);
+	current_comps(s, comp);
+	s->n[i].mon_next = on;
+	s->n[i].mon_stop_next = !on;
+	sim_view_change(s, comp);
+}
+
+void sim_flush(struct sim *s, size_t i)
+{
+	assert_true(s->n[i].mon && !s->n[i].alive);
+	memset(s->n[i].plumbed, 0, sizeof(s->n[i].plumbed));
+	monitor_send(s, i, VIP_CL_MSG_FLUSHED);
 }
 
 /*
@@ -482,11 +578,18 @@ static size_t stopped_holders(const struct sim *s, int c, size_t v)
 	return n;
 }
 
+/* name is a stopped member of c, or the ghost of a crashed engine of c its monitor has not flushed. */
 static bool is_stopped_node(const struct sim *s, int c, const char *name)
 {
-	for (size_t i = 0; name && i < s->nn; i++)
+	char ghost[32];
+
+	for (size_t i = 0; name && i < s->nn; i++) {
 		if (s->n[i].alive && s->n[i].stopped && s->n[i].comp == c && strcmp(name, sim_node_name(i)) == 0)
 			return true;
+		snprintf(ghost, sizeof(ghost), "%s (crashed)", sim_node_name(i));
+		if (s->n[i].up && !s->n[i].alive && s->n[i].mon && s->n[i].comp == c && strcmp(name, ghost) == 0)
+			return true;
+	}
 	return false;
 }
 
@@ -494,7 +597,8 @@ static bool is_stopped_node(const struct sim *s, int c, const char *name)
  * The quiescent invariants. A stopped member cannot release: in an
  * inquorate component its addresses are not counted, and an address the
  * table leaves to a stopped member may be plumbed nowhere (it may have let
- * it go before it stopped without the group hearing). With policy keep, a
+ * it go before it stopped without the group hearing), and so may one a
+ * crashed engine's ghost holds until its monitor flushes. With policy keep, a
  * member stopped after it took addresses alone in a partition keeps that
  * duplicate until it resumes: nobody saw what it took.
  */
@@ -509,9 +613,13 @@ void sim_check(struct sim *s)
 			size_t holders = 0, stopped = 0;
 			const char *owner = NULL, *holder = NULL;
 			for (size_t i = 0; i < s->nn; i++) {
-				if (!s->n[i].alive || s->n[i].comp != c)
+				if (!s->n[i].up || s->n[i].comp != c)
 					continue;
 				holders += s->n[i].plumbed[v];
+				if (!s->n[i].alive) {
+					stopped += s->n[i].plumbed[v]; /* a crashed engine's, until its monitor flushes */
+					continue;
+				}
 				if (s->n[i].stopped) {
 					stopped += s->n[i].plumbed[v];
 					continue; /* its view of the table is from before it stopped */

@@ -15,7 +15,12 @@
  *   - a stopped member (SIGSTOP) runs nothing: what is delivered to it waits
  *     in its backlog, it sends nothing, its addresses stay plumbed; resumed,
  *     it works through the backlog in order;
- *   - views carry left lists: a node that dies or is cut off is NODEDOWN.
+ *   - views carry left lists: a node that dies or is cut off is NODEDOWN;
+ *   - a node may run a monitor (another group member with the node's id):
+ *     it multicasts MONITOR on every view; when the node's engine crashes
+ *     (PROCDOWN) its addresses stay plumbed until sim_flush() (the monitor
+ *     removes them and multicasts FLUSHED); without a monitor the reaper
+ *     removes them at once.
  *
  * Invariants, checked after every step: a member never plumbs an address
  * another member of its component has plumbed. At quiescence: in every
@@ -50,7 +55,7 @@ struct squeue {
 /* An event waiting for a stopped member. */
 struct sevent {
 	enum { SEV_VIEW, SEV_MSG, SEV_QUORUM } kind;
-	struct vip_cl_member members[NMAX], left[NMAX];
+	struct vip_cl_member members[2 * NMAX], left[2 * NMAX];
 	size_t n_members, n_left;
 	ssize_t self;
 	struct smsg msg;
@@ -58,11 +63,16 @@ struct sevent {
 };
 
 struct snode {
-	bool alive;
+	bool up;    /* the node (host, corosync): its addresses are on the wire */
+	bool alive; /* its engine process */
+	bool mon;   /* its monitor process */
+	bool crash_next, mon_next, mon_stop_next; /* for the next view change */
+	bool joining; /* started, not in a view yet */
+	struct vip_cl_member mon_id;
 	bool stopped;
 	struct sevent *bl; /* backlog while stopped */
 	size_t n_bl, cap_bl;
-	struct vip_cl_member view[NMAX]; /* its last view, for left lists */
+	struct vip_cl_member view[2 * NMAX]; /* its last view, for left lists */
 	size_t n_view;
 	int comp;
 	struct vip_cl_member id;
@@ -94,7 +104,7 @@ void sim_init(struct sim *s, size_t nn, size_t nv, uint64_t seed, enum vip_quoru
 void sim_free(struct sim *s);
 uint64_t sim_rnd(struct sim *s);
 const char *sim_node_name(size_t i);
-/* A fresh process (new pid) for node i; it joins at the next sim_view_change. */
+/* A fresh engine (new pid, clean slate) for node i; it joins at the next sim_view_change. */
 void sim_start_node(struct sim *s, size_t i);
 /* Carry out node i's queued actions (sends, plumbs; unplumbs later). */
 void sim_drain(struct sim *s, size_t i);
@@ -107,6 +117,10 @@ void sim_run_some(struct sim *s, size_t max);
 void sim_run(struct sim *s);
 /* Let ms pass in 100 ms ticks, running to quiescence after each. */
 void sim_advance(struct sim *s, uint64_t ms);
+/* Node i's engine crashes (its node stays up); its monitor starts / stops; the monitor flushes. */
+void sim_crash(struct sim *s, size_t i);
+void sim_monitor(struct sim *s, size_t i, bool on);
+void sim_flush(struct sim *s, size_t i);
 /* Stop node i (SIGSTOP) / let it go on (SIGCONT: works through its backlog). */
 void sim_stop(struct sim *s, size_t i);
 void sim_resume(struct sim *s, size_t i);

@@ -54,8 +54,8 @@ static void test_state_roundtrip(void **state)
 	size_t n;
 	sample_state(&m, rec);
 	encode(&m, &buf, &n);
-	/* header (8) + flags, name (1+14), view (8), serial (4), count (4) + 3 records */
-	assert_int_equal(n, 8 + 1 + 15 + 8 + 4 + 4 + (1 + 5 + 16) + (1 + 5 + 16 + 5) + (1 + 17 + 16));
+	/* header (8) + flags, name (1+14), view (8), serial (4), count (4) + 3 records, no ghost (4) */
+	assert_int_equal(n, 8 + 1 + 15 + 8 + 4 + 4 + (1 + 5 + 16) + (1 + 5 + 16 + 5) + (1 + 17 + 16) + 4);
 	assert_int_equal(buf[0], 'V');
 	assert_int_equal(buf[1], 'C');
 	assert_int_equal(buf[2], VIP_CL_PROTO_VERSION);
@@ -266,6 +266,22 @@ static void test_close(void **state)
 	pe[1].name[0] = '\0';
 	assert_int_equal(vip_cl_msg_encode(&m, &buf, &n), -EINVAL);
 	assert_string_equal(vip_cl_msg_type_to_string(VIP_CL_MSG_CLOSE), "CLOSE");
+
+	/* a STATE with a ghost */
+	struct vip_cl_record held = { .addr = A("198.51.100.9"), .flags = VIP_CL_R_HELD | VIP_CL_R_RELEASING };
+	struct vip_cl_peer ghost = { .nodeid = 4, .pid = 44, .name = "node-4", .records = &held, .n_records = 1 };
+	sample_state(&st, rec);
+	st.peers = &ghost;
+	st.n_peers = 1;
+	encode(&st, &buf, &n);
+	assert_int_equal(vip_cl_msg_decode(buf, n, &d), 0);
+	assert_int_equal(d.n_peers, 1);
+	assert_int_equal(d.peers[0].pid, 44);
+	assert_int_equal(d.peers[0].records[0].flags, VIP_CL_R_HELD | VIP_CL_R_RELEASING);
+	vip_cl_msg_clear(&d);
+	buf[n - 22 - 4 - 7 - 1] = 2; /* the ghost's flags: reserved bit */
+	assert_int_equal(vip_cl_msg_decode(buf, n, &d), -EBADMSG);
+	free(buf);
 }
 
 int main(void)
