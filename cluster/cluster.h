@@ -391,6 +391,14 @@ int vip_cl_proto_on_message(struct vip_cl_proto *p, const struct vip_cl_member *
 			    const void *data, size_t len, uint64_t now);
 /* Quorum changed. Inquorate with policy release: release all, plumb nothing. */
 int vip_cl_proto_on_quorum(struct vip_cl_proto *p, bool quorate, uint64_t now);
+/*
+ * Liveness of this node's corosync (the daemon probes it). alive = false
+ * (it stopped answering): as for lost quorum, the quorum policy applies
+ * (release: release everything, plumb nothing). alive = true again: as for
+ * regained quorum, STATE is sent again and nothing new is plumbed until it
+ * is delivered, nor before duravip_takeover_delay. 0 or -errno.
+ */
+int vip_cl_proto_on_liveness(struct vip_cl_proto *p, bool alive, uint64_t now);
 /* The backend was lost: behave as inquorate and alone until the next view. */
 int vip_cl_proto_on_lost(struct vip_cl_proto *p, uint64_t now);
 /* Timers: maturity, automatic balancing rounds. Call at vip_cl_proto_next_timeout. */

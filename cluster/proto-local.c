@@ -171,7 +171,7 @@ int vip_cl_send_state(struct vip_cl_proto *p, uint64_t now)
 static bool decide_want(const struct vip_cl_proto *p, const struct lvip *l, int me)
 {
 	bool keep = p->qpolicy == VIP_QUORUM_KEEP;
-	bool allowed = (p->quorate || keep) && (p->in_view || keep) && l->configured && !l->down;
+	bool allowed = ((p->quorate && p->live) || keep) && (p->in_view || keep) && l->configured && !l->down;
 
 	if (!p->round_complete || p->quorum_fence || p->guarded)
 		return allowed && l->want; /* between views: hold what we hold, plumb nothing new */

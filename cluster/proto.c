@@ -88,15 +88,19 @@ void vip_cl_proto_free(struct vip_cl_proto *p)
 	free(p);
 }
 
-int vip_cl_proto_on_quorum(struct vip_cl_proto *p, bool quorate, uint64_t now)
+/*
+ * This node may hold addresses while quorate and while its corosync answers
+ * (docs/protocol.md, "Quorum and liveness"). When that comes back, plumb
+ * nothing new until our own STATE, sent now, is delivered, and not before
+ * the takeover delay either.
+ */
+static int standing_changed(struct vip_cl_proto *p, bool was, uint64_t now)
 {
-	p->last_now = now;
-	bool regained = quorate && !p->quorate;
+	bool is = p->quorate && p->live;
 
-	p->quorate = quorate;
-	if (!quorate)
+	if (!is)
 		p->quorum_fence = false;
-	if (regained && p->in_view && p->qpolicy != VIP_QUORUM_KEEP) {
+	if (is && !was && p->in_view && p->qpolicy != VIP_QUORUM_KEEP) {
 		/* Our STATE is ordered after any view change of the new ring. */
 		p->quorum_fence = true;
 		/* Whoever held what we may now be given was maybe cut off from us
@@ -110,6 +114,24 @@ int vip_cl_proto_on_quorum(struct vip_cl_proto *p, bool quorate, uint64_t now)
 			return r;
 	}
 	return vip_cl_update_wants(p);
+}
+
+int vip_cl_proto_on_quorum(struct vip_cl_proto *p, bool quorate, uint64_t now)
+{
+	bool was = p->quorate && p->live;
+
+	p->last_now = now;
+	p->quorate = quorate;
+	return standing_changed(p, was, now);
+}
+
+int vip_cl_proto_on_liveness(struct vip_cl_proto *p, bool alive, uint64_t now)
+{
+	bool was = p->quorate && p->live;
+
+	p->last_now = now;
+	p->live = alive;
+	return standing_changed(p, was, now);
 }
 
 int vip_cl_proto_on_lost(struct vip_cl_proto *p, uint64_t now)

@@ -646,6 +646,88 @@ static void test_released_dropped_is_resent(void **state)
 	cltest_config_free(cfg);
 }
 
+/*
+ * Liveness: this node's corosync stops answering: release everything (as
+ * for lost quorum); it answers again: plumb nothing new until our own STATE,
+ * sent then, is delivered, and not before the takeover delay.
+ */
+static void test_liveness(void **state)
+{
+	(void)state;
+	struct vipd_config *cfg = cltest_config("me", 3, NULL, NULL);
+	struct vip_cl_member me = { .nodeid = 1, .pid = 1 };
+	struct vip_addr *d;
+	size_t len = 0;
+	struct vip_cl_status st;
+
+	cfg->cluster.duravip_takeover_delay_ms = 500;
+	cfg->cluster.view_balance_interval_ms = 0;
+	struct vip_cl_proto *p = solo_proto(cfg, &me);
+	assert_int_equal(vip_cl_proto_desired(p, &d), 3);
+	free(d);
+	vip_cl_proto_status(p, &st);
+	assert_true(st.live);
+
+	assert_int_equal(vip_cl_proto_on_liveness(p, false, 10), 0);
+	struct cltest_sink s = { .p = p, .now = 10 };
+	assert_int_equal(cltest_drain(p, &s, NULL), 3); /* three releases, nothing sent */
+	assert_int_equal(s.n_releases, 3);
+	cltest_sink_free(&s);
+	assert_int_equal(vip_cl_proto_desired(p, &d), 0);
+	free(d);
+	vip_cl_proto_status(p, &st);
+	assert_false(st.live);
+	assert_true(st.quorate); /* corosync's quorum, as last heard */
+	/* quorum said again while corosync is not answering: still nothing */
+	assert_int_equal(vip_cl_proto_on_quorum(p, true, 11), 0);
+	assert_int_equal(vip_cl_proto_desired(p, &d), 0);
+	free(d);
+
+	assert_int_equal(vip_cl_proto_on_liveness(p, true, 20), 0);
+	uint8_t *msg = take_send(p, &len);
+	assert_non_null(msg); /* a fresh STATE */
+	assert_int_equal(vip_cl_proto_desired(p, &d), 0);
+	free(d);
+	assert_int_equal(vip_cl_proto_on_message(p, &me, msg, len, 21), 0);
+	free(msg);
+	assert_int_equal(vip_cl_proto_desired(p, &d), 0); /* the takeover delay */
+	free(d);
+	assert_int_equal(vip_cl_proto_next_timeout(p, 21), 500 - 1);
+	assert_int_equal(vip_cl_proto_on_tick(p, 520), 0);
+	assert_int_equal(vip_cl_proto_desired(p, &d), 3);
+	free(d);
+	vip_cl_proto_free(p);
+	cltest_config_free(cfg);
+
+	/* no takeover delay: only our own STATE, sent when corosync answers again, fences */
+	cfg = cltest_config("me", 3, NULL, NULL);
+	p = solo_proto(cfg, &me);
+	assert_int_equal(vip_cl_proto_on_liveness(p, false, 10), 0);
+	assert_int_equal(vip_cl_proto_desired(p, &d), 0);
+	free(d);
+	assert_int_equal(vip_cl_proto_on_liveness(p, true, 20), 0);
+	msg = take_send(p, &len);
+	assert_non_null(msg);
+	assert_int_equal(vip_cl_proto_desired(p, &d), 0);
+	free(d);
+	assert_int_equal(vip_cl_proto_on_message(p, &me, msg, len, 21), 0);
+	free(msg);
+	assert_int_equal(vip_cl_proto_desired(p, &d), 3);
+	free(d);
+	vip_cl_proto_free(p);
+	cltest_config_free(cfg);
+
+	/* policy keep: corosync not answering changes nothing */
+	cfg = cltest_config("me", 3, NULL, NULL);
+	cfg->cluster.quorum_policy = VIP_QUORUM_KEEP;
+	p = solo_proto(cfg, &me);
+	assert_int_equal(vip_cl_proto_on_liveness(p, false, 10), 0);
+	assert_int_equal(vip_cl_proto_desired(p, &d), 3);
+	free(d);
+	vip_cl_proto_free(p);
+	cltest_config_free(cfg);
+}
+
 /* ---- several members, messages carried by hand ---- */
 
 struct grp {
@@ -857,6 +939,7 @@ int main(void)
 		cmocka_unit_test(test_released_dropped_is_resent),
 		cmocka_unit_test(test_close_crossing_view_change),
 		cmocka_unit_test(test_close_timing_known),
+		cmocka_unit_test(test_liveness),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
