@@ -9,8 +9,13 @@
  *      whether the partition is quorate. The only part that does I/O.
  *   2. the protocol (struct vip_cl_proto): pure and I/O-free. The caller feeds
  *      it what the backend delivers, the time, and what the engine did; it
- *      answers with an action queue (messages to multicast, addresses to hold
- *      or release) and a query API for the console.
+ *      answers through one drain (messages to multicast, addresses to hold or
+ *      release; a release never waits for the network) and a query API for
+ *      the console. A view's STATE round closes when every member spoke, or
+ *      at duravip_round_timeout by an ordered CLOSE: members not heard are
+ *      silent (they keep what they hold, get nothing new); a crashed engine
+ *      whose node runs a monitor leaves a ghost until the monitor flushed its
+ *      addresses. The protocol, its messages and its limits: docs/protocol.md.
  *   3. the assignment (vip_cl_assign): one pure, deterministic function every
  *      member runs on the same inputs at the same point of the order.
  *
@@ -309,7 +314,7 @@ struct vip_cl_msg {
 	enum vip_cl_msg_type type;
 	uint8_t version;
 	/* STATE */
-	char name[VIP_CL_NAME_MAX + 1];  /* STATE: sender's node name; MOVE: target node */
+	char name[VIP_CL_NAME_MAX + 1];  /* STATE: sender's node name; MOVE: target node; MONITOR, FLUSHED: the node */
 	bool mature;                     /* STATE */
 	struct vip_cl_record *records;   /* STATE: sorted by address, unique; owned */
 	size_t n_records;
@@ -372,8 +377,8 @@ int vip_cl_proto_new(const struct vipd_config *cfg, struct vip_cl_proto **ret);
 void vip_cl_proto_free(struct vip_cl_proto *p); /* accepts NULL */
 
 /*
- * Inputs. Each returns 0 or -errno and may queue actions. Call them in the
- * order the backend delivered the events.
+ * Inputs. Each returns 0 or -errno and may queue actions (hand them out with
+ * vip_cl_proto_drain). Call them in the order the backend delivered the events.
  */
 /*
  * A view from the backend. A newer view restarts the STATE round; what is
@@ -382,7 +387,8 @@ void vip_cl_proto_free(struct vip_cl_proto *p); /* accepts NULL */
  */
 int vip_cl_proto_on_view(struct vip_cl_proto *p, const struct vip_cl_view *v, uint64_t now);
 /*
- * A delivered message. 0 accepted (or stale and ignored); -EPROTONOSUPPORT
+ * A delivered message (STATE, RELEASED, MOVE, BALANCE, CLOSE, MONITOR,
+ * FLUSHED: docs/protocol.md). 0 accepted (or stale and ignored); -EPROTONOSUPPORT
  * (another version: counted, log once; a member that speaks only another
  * version is left out of the round instead of waited for); -EBADMSG
  * (malformed: counted, dropped); -ENOMEM.
@@ -401,7 +407,10 @@ int vip_cl_proto_on_quorum(struct vip_cl_proto *p, bool quorate, uint64_t now);
 int vip_cl_proto_on_liveness(struct vip_cl_proto *p, bool alive, uint64_t now);
 /* The backend was lost: behave as inquorate and alone until the next view. */
 int vip_cl_proto_on_lost(struct vip_cl_proto *p, uint64_t now);
-/* Timers: maturity, automatic balancing rounds. Call at vip_cl_proto_next_timeout. */
+/*
+ * Timers: maturity, balancing rounds, the round timeout (CLOSE), STATE and
+ * RELEASED retries, the takeover delay. Call at vip_cl_proto_next_timeout.
+ */
 int vip_cl_proto_on_tick(struct vip_cl_proto *p, uint64_t now);
 /* Milliseconds from now until on_tick has work, or UINT64_MAX for none. */
 uint64_t vip_cl_proto_next_timeout(const struct vip_cl_proto *p, uint64_t now);

@@ -113,6 +113,8 @@ int vip_cl_proto_on_view(struct vip_cl_proto *p, const struct vip_cl_view *v, ui
 	size_t n_old = p->n_m;
 	p->m = m;
 	p->n_m = v->n_members;
+	p->n_nodes = 0; /* their names go now */
+	p->round_complete = false;
 	/* what is left in the old list left the view: a ghost, and remembered */
 	r = vip_cl_ghosts_on_view(p, old, n_old, v);
 	for (size_t k = 0; k < n_old; k++) {
@@ -123,7 +125,6 @@ int vip_cl_proto_on_view(struct vip_cl_proto *p, const struct vip_cl_view *v, ui
 	free(old);
 	if (r < 0)
 		return r;
-	p->n_nodes = 0;
 	p->self = v->self >= 0 && (size_t)v->self < v->n_members ? v->self : -1;
 	p->in_view = p->self >= 0;
 	p->ring_seq = v->ring_seq;
@@ -131,7 +132,6 @@ int vip_cl_proto_on_view(struct vip_cl_proto *p, const struct vip_cl_view *v, ui
 	p->state_pending = false;
 	p->view_since = now;
 	p->last_balance = now;
-	p->round_complete = false;
 	p->close_next = 0;
 	p->mature = false;
 	p->st.n_views++;

@@ -181,9 +181,9 @@ static int retry_state(struct vip_cl_proto *p, uint64_t now)
 
 int vip_cl_proto_on_tick(struct vip_cl_proto *p, uint64_t now)
 {
-	p->last_now = now;
 	int r = 0;
 
+	p->last_now = now;
 	if (p->guarded && now >= p->guard_until) {
 		p->guarded = false;
 		r = vip_cl_update_wants(p);
@@ -246,9 +246,9 @@ uint64_t vip_cl_proto_next_timeout(const struct vip_cl_proto *p, uint64_t now)
 int vip_cl_proto_local_released(struct vip_cl_proto *p, const struct vip_addr *addr,
 				uint64_t now)
 {
-	p->last_now = now;
 	struct lvip *l = vip_cl_local_find(p, addr);
 
+	p->last_now = now;
 	if (!l || l->want || !l->may_hold)
 		return 0;
 	l->may_hold = false;
@@ -265,10 +265,10 @@ static int cmp_addr(const void *a, const void *b)
 int vip_cl_proto_set_unavailable(struct vip_cl_proto *p, const struct vip_addr *addrs, size_t n,
 				 uint64_t now)
 {
-	p->last_now = now;
 	_cleanup_free_ struct vip_addr *sorted = malloc((n + 1) * sizeof(*sorted));
 	bool changed = false;
 
+	p->last_now = now;
 	if (!sorted)
 		return -ENOMEM;
 	if (n)
@@ -290,9 +290,9 @@ int vip_cl_proto_set_unavailable(struct vip_cl_proto *p, const struct vip_addr *
 int vip_cl_proto_request_move(struct vip_cl_proto *p, const struct vip_addr *addr,
 			      const char *node, uint64_t now)
 {
-	p->last_now = now;
 	struct vip_cl_msg m = { .type = VIP_CL_MSG_MOVE, .addr = *addr };
 
+	p->last_now = now;
 	if (!vip_cl_table_find(p, addr))
 		return -ENOENT;
 	if (!node || !node[0] || strlen(node) > VIP_CL_NAME_MAX)
@@ -303,8 +303,9 @@ int vip_cl_proto_request_move(struct vip_cl_proto *p, const struct vip_addr *add
 
 int vip_cl_proto_request_balance(struct vip_cl_proto *p, uint64_t now)
 {
-	p->last_now = now;
 	struct vip_cl_msg m = { .type = VIP_CL_MSG_BALANCE };
+
+	p->last_now = now;
 	return vip_cl_queue_send(p, &m);
 }
 

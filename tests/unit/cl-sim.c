@@ -273,7 +273,7 @@ static bool deliver_one(struct sim *s, int comp)
 }
 
 /* Nodes up in comp: what corosync's quorum counts. */
-static size_t comp_size(const struct sim *s, int comp)
+size_t sim_comp_size(const struct sim *s, int comp)
 {
 	size_t c = 0;
 	for (size_t i = 0; i < s->nn; i++)
@@ -311,7 +311,7 @@ static void comp_quorum(struct sim *s, int c)
 {
 	for (size_t i = 0; i < s->nn; i++)
 		if (s->n[i].alive && s->n[i].comp == c)
-			node_quorum(s, i, comp_size(s, c) * 2 > s->nn);
+			node_quorum(s, i, sim_comp_size(s, c) * 2 > s->nn);
 }
 
 /*
@@ -323,7 +323,7 @@ static void install_views(struct sim *s, const unsigned *before, const size_t *s
 {
 	for (int c = 0; c < NMAX; c++) {
 		if (comp_mask(s, c) == before[c]) {
-			if (comp_size(s, c) != size_before[c])
+			if (sim_comp_size(s, c) != size_before[c])
 				comp_quorum(s, c);
 			continue;
 		}
@@ -395,7 +395,7 @@ void sim_view_change(struct sim *s, const int *new_comp)
 	size_t size_before[NMAX];
 	for (int c = 0; c < NMAX; c++) {
 		before[c] = comp_mask(s, c);
-		size_before[c] = comp_size(s, c);
+		size_before[c] = sim_comp_size(s, c);
 	}
 	for (size_t i = 0; i < s->nn; i++) {
 		struct snode *n = &s->n[i];
@@ -570,104 +570,6 @@ void sim_advance(struct sim *s, uint64_t ms)
 	}
 }
 
-static size_t stopped_holders(const struct sim *s, int c, size_t v)
-{
-	size_t n = 0;
-	for (size_t i = 0; i < s->nn; i++)
-		n += s->n[i].alive && s->n[i].stopped && s->n[i].comp == c && s->n[i].plumbed[v];
-	return n;
-}
-
-/* name is a stopped member of c, or the ghost of a crashed engine of c its monitor has not flushed. */
-static bool is_stopped_node(const struct sim *s, int c, const char *name)
-{
-	char ghost[32];
-
-	for (size_t i = 0; name && i < s->nn; i++) {
-		if (s->n[i].alive && s->n[i].stopped && s->n[i].comp == c && strcmp(name, sim_node_name(i)) == 0)
-			return true;
-		snprintf(ghost, sizeof(ghost), "%s (crashed)", sim_node_name(i));
-		if (s->n[i].up && !s->n[i].alive && s->n[i].mon && s->n[i].comp == c && strcmp(name, ghost) == 0)
-			return true;
-	}
-	return false;
-}
-
-/*
- * The quiescent invariants. A stopped member cannot release: in an
- * inquorate component its addresses are not counted, and an address the
- * table leaves to a stopped member may be plumbed nowhere (it may have let
- * it go before it stopped without the group hearing), and so may one a
- * crashed engine's ghost holds until its monitor flushes. With policy keep, a
- * member stopped after it took addresses alone in a partition keeps that
- * duplicate until it resumes: nobody saw what it took.
- */
-void sim_check(struct sim *s)
-{
-	for (int c = 0; c < NMAX; c++) {
-		size_t size = comp_size(s, c), first = SIZE_MAX;
-		if (!size)
-			continue;
-		bool quorate = size * 2 > s->nn;
-		for (size_t v = 0; v < s->nv; v++) {
-			size_t holders = 0, stopped = 0;
-			const char *owner = NULL, *holder = NULL;
-			for (size_t i = 0; i < s->nn; i++) {
-				if (!s->n[i].up || s->n[i].comp != c)
-					continue;
-				holders += s->n[i].plumbed[v];
-				if (!s->n[i].alive) {
-					stopped += s->n[i].plumbed[v]; /* a crashed engine's, until its monitor flushes */
-					continue;
-				}
-				if (s->n[i].stopped) {
-					stopped += s->n[i].plumbed[v];
-					continue; /* its view of the table is from before it stopped */
-				}
-				struct vip_cl_vip_info info;
-				assert_int_equal(vip_cl_proto_vip(s->n[i].p, v, &info), 0);
-				if (first == SIZE_MAX)
-					first = i;
-				if (i == first) {
-					owner = info.owner;
-					holder = info.holder;
-				} else if (!streq_ptr(owner, info.owner))
-					fail_msg("t=%llu vip %zu: %s says %s, %s says %s",
-						 (unsigned long long)s->now, v, sim_node_name(first),
-						 owner ? owner : "-", sim_node_name(i),
-						 info.owner ? info.owner : "-");
-				if (s->n[i].plumbed[v] && quorate)
-					assert_string_equal(info.owner, sim_node_name(i));
-			}
-			if (first == SIZE_MAX)
-				continue; /* every member stopped: nothing can happen here */
-			bool left_to_stopped = is_stopped_node(s, c, owner) || is_stopped_node(s, c, holder);
-			bool keep_dup = s->policy == VIP_QUORUM_KEEP && holders > 1 &&
-					stopped_holders(s, c, v) > 0;
-			if (quorate || s->policy == VIP_QUORUM_KEEP) {
-				if (holders != 1 && !(holders == 0 && left_to_stopped) && !keep_dup)
-					fail_msg("t=%llu comp %d vip %zu: %zu holders (owner %s, holder %s)",
-						 (unsigned long long)s->now, c, v, holders, owner ? owner : "-",
-						 holder ? holder : "-");
-			} else if (holders != stopped) {
-				fail_msg("t=%llu comp %d (inquorate) vip %zu: %zu holders",
-					 (unsigned long long)s->now, c, v, holders - stopped);
-			}
-		}
-	}
-}
-
-/* Run to quiescence; with a member stopped, let the rounds close (2 x the round timeout). */
-void sim_settle(struct sim *s)
-{
-	sim_run(s);
-	for (size_t i = 0; i < s->nn; i++)
-		if (s->n[i].alive && s->n[i].stopped) {
-			sim_advance(s, 2 * 2000 + 200);
-			return;
-		}
-}
-
 static const char *pref_of(size_t i, void *data)
 {
 	const size_t *nn = data;
@@ -714,25 +616,3 @@ void sim_all_join(struct sim *s)
 	sim_view_change(s, comp);
 	sim_run(s);
 }
-
-size_t sim_count_plumbed(const struct sim *s, size_t i)
-{
-	size_t c = 0;
-	for (size_t v = 0; v < s->nv; v++)
-		c += s->n[i].plumbed[v];
-	return c;
-}
-
-void sim_check_preferred(const struct sim *s)
-{
-	for (size_t v = 0; v < 3 * s->nn && v < s->nv; v++) {
-		size_t pn = v % s->nn;
-		struct vip_cl_vip_info info;
-		if (!s->n[pn].alive || comp_size(s, s->n[pn].comp) * 2 <= s->nn)
-			continue;
-		assert_int_equal(vip_cl_proto_vip(s->n[pn].p, v, &info), 0);
-		if (!(info.flags & VIP_CL_F_PINNED)) /* an operator move wins until the next view */
-			assert_true(s->n[pn].plumbed[v]);
-	}
-}
-

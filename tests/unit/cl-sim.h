@@ -131,5 +131,19 @@ void sim_settle(struct sim *s);
 /* DuraVIP i < 3 * nn is at node i % nn when that node is in a quorate component (unless pinned). */
 void sim_check_preferred(const struct sim *s);
 size_t sim_count_plumbed(const struct sim *s, size_t i);
+/* Nodes up in comp (what quorum counts). */
+size_t sim_comp_size(const struct sim *s, int comp);
+
+/* Helpers of the simulator tests (cl-sim-check.c). */
+/* All nodes join; the views mature: the preferred addresses go home (checked). */
+void sim_startup(struct sim *s);
+/* nn nodes, 20 DuraVIPs, each node with a monitor, settled (checked). */
+void sim_startup_monitors(struct sim *s, size_t nn, uint64_t seed);
+/* Node a and node b show the same table: owners, holders, flags, members (or fail). */
+void sim_assert_same_tables(const struct sim *s, size_t a, size_t b);
+/* Advance in 100 ms ticks until every address of from[] is plumbed at to; the time taken. */
+uint64_t sim_until_taken(struct sim *s, const bool *from, size_t to, uint64_t max_ms);
+/* Ghosts node i counts now. */
+size_t sim_n_ghosts(const struct sim *s, size_t i);
 
 #endif

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * The protocol on the solo backend, end to end through the backend's
- * eventfd: one member owns everything; quorum, unavailable addresses,
- * reconfiguration, bad messages and the console queries.
+ * eventfd: one member owns everything; quorum, liveness, unavailable
+ * addresses, reconfiguration, bad messages and the console queries.
  */
 #include <poll.h>
 #include <setjmp.h>
@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "cl-testutil.h"
+#include "cl-prototest.h"
 
 struct ctx {
 	const struct vip_cl_backend_ops *ops;
@@ -224,21 +224,6 @@ static void test_quorum_policy(void **state)
 	free(d);
 	vip_cl_proto_free(p);
 	cltest_config_free(cfg);
-}
-
-/* Drain p's queue; return a copy of the last message it asked to send. */
-static uint8_t *take_send(struct vip_cl_proto *p, size_t *len)
-{
-	struct cltest_sink s = { 0 };
-	uint8_t *msg = NULL;
-
-	assert_true(cltest_drain(p, &s, NULL) >= 0);
-	if (s.n_sent) {
-		msg = steal_ptr(s.msg[s.n_sent - 1]);
-		*len = s.len[s.n_sent - 1];
-	}
-	cltest_sink_free(&s);
-	return msg;
 }
 
 /*
@@ -463,189 +448,6 @@ static void test_foreign_member(void **state)
 	cltest_config_free(cfg);
 }
 
-/* One member alone: its own messages loop back; run until settled. */
-static void solo_loop(struct vip_cl_proto *p, const struct vip_cl_member *me, uint64_t now)
-{
-	for (int i = 0; i < 10; i++) {
-		struct cltest_sink s = { .p = p, .now = now };
-		assert_true(cltest_drain(p, &s, NULL) >= 0);
-		for (size_t k = 0; k < s.n_sent; k++)
-			assert_int_equal(vip_cl_proto_on_message(p, me, s.msg[k], s.len[k], now), 0);
-		size_t n = s.n_sent + s.n_holds + s.n_releases;
-		cltest_sink_free(&s);
-		if (n == 0)
-			return;
-	}
-	fail_msg("solo loop did not settle");
-}
-
-static struct vip_cl_proto *solo_proto(struct vipd_config *cfg, const struct vip_cl_member *me)
-{
-	struct vip_cl_proto *p;
-	struct vip_cl_view v = { .members = me, .n_members = 1, .self = 0 };
-
-	assert_int_equal(vip_cl_proto_new(cfg, &p), 0);
-	assert_int_equal(vip_cl_proto_on_quorum(p, true, 1), 0);
-	assert_int_equal(vip_cl_proto_on_view(p, &v, 1), 0);
-	solo_loop(p, me, 1);
-	return p;
-}
-
-static size_t count_type(const struct cltest_sink *s, enum vip_cl_msg_type t, struct vip_cl_msg *last)
-{
-	size_t n = 0;
-	for (size_t i = 0; i < s->n_sent; i++) {
-		struct vip_cl_msg m;
-		assert_int_equal(vip_cl_msg_decode(s->msg[i], s->len[i], &m), 0);
-		if (m.type == t) {
-			n++;
-			if (last) {
-				vip_cl_msg_clear(last);
-				*last = m;
-				continue;
-			}
-		}
-		vip_cl_msg_clear(&m);
-	}
-	return n;
-}
-
-/*
- * Corosync refuses every send (flow control, a hung ring): a release the
- * engine must do still goes out at once, behind the STATE stuck at the head.
- */
-static void test_release_not_behind_blocked_send(void **state)
-{
-	(void)state;
-	struct vipd_config *cfg = cltest_config("me", 3, NULL, NULL);
-	struct vip_cl_member me = { .nodeid = 1, .pid = 1 };
-	struct vip_cl_proto *p = solo_proto(cfg, &me);
-	struct cltest_sink s = { .p = p, .send_result = -EAGAIN };
-	bool blocked = false;
-	struct vip_addr *d;
-
-	assert_int_equal(vip_cl_proto_desired(p, &d), 3);
-	free(d);
-	/* maturity queues a STATE, which corosync refuses */
-	assert_int_equal(vip_cl_proto_on_tick(p, 5001), 0);
-	assert_int_equal(cltest_drain(p, &s, &blocked), 0);
-	assert_true(blocked);
-	assert_int_equal(s.n_offered, 1);
-	/* now the interface of a0 goes down: a RELEASE, and a STATE and a RELEASED behind */
-	struct vip_addr a0 = cltest_addr(0, 3);
-	assert_int_equal(vip_cl_proto_set_unavailable(p, &a0, 1, 5002), 0);
-	assert_int_equal(cltest_drain(p, &s, &blocked), 1);
-	assert_true(blocked);
-	assert_int_equal(s.n_releases, 1);
-	assert_true(vip_addr_equal(&s.last_release, &a0));
-	assert_int_equal(s.n_sent, 0);
-	/* still blocked: nothing more to hand out, the sends wait */
-	assert_int_equal(cltest_drain(p, &s, &blocked), 0);
-	assert_true(blocked);
-	/* corosync takes messages again: one STATE, the newest */
-	s.send_result = 0;
-	assert_int_equal(cltest_drain(p, &s, &blocked), 1);
-	assert_false(blocked);
-	struct vip_cl_msg m = { 0 };
-	assert_int_equal(count_type(&s, VIP_CL_MSG_STATE, &m), 1);
-	assert_int_equal(m.n_records, 3);
-	assert_true(m.mature);
-	assert_true(m.records[0].flags & VIP_CL_R_DOWN);
-	vip_cl_msg_clear(&m);
-	/* delivered: the group stops granting a0, the RELEASED follows */
-	assert_int_equal(vip_cl_proto_on_message(p, &me, s.msg[0], s.len[0], 5003), 0);
-	cltest_sink_free(&s);
-	assert_int_equal(cltest_drain(p, &s, &blocked), 1);
-	assert_int_equal(count_type(&s, VIP_CL_MSG_RELEASED, &m), 1);
-	assert_int_equal(m.n_addrs, 1);
-	vip_cl_msg_clear(&m);
-	cltest_sink_free(&s);
-	vip_cl_proto_free(p);
-	cltest_config_free(cfg);
-}
-
-/* A STATE that is never delivered is queued again, backing off up to 8 x the round timeout. */
-static void test_state_retry(void **state)
-{
-	(void)state;
-	struct vipd_config *cfg = cltest_config("me", 3, NULL, NULL);
-	struct vip_cl_member me = { .nodeid = 1, .pid = 1 };
-	struct vip_cl_view v = { .members = &me, .n_members = 1, .self = 0 };
-	struct vip_cl_proto *p;
-	struct vip_cl_status st;
-	struct cltest_sink s = { .send_result = -EIO };
-
-	cfg->cluster.view_mature_time_ms = 600000;
-	cfg->cluster.view_balance_interval_ms = 0;
-	cfg->cluster.duravip_round_timeout_ms = 1000;
-	assert_int_equal(vip_cl_proto_new(cfg, &p), 0);
-	assert_int_equal(vip_cl_proto_on_quorum(p, true, 0), 0);
-	assert_int_equal(vip_cl_proto_on_view(p, &v, 0), 0);
-	assert_int_equal(cltest_drain(p, &s, NULL), 1);
-	vip_cl_proto_status(p, &st);
-	assert_int_equal(st.n_send_dropped, 1);
-	assert_int_equal(st.n_state_retries, 0);
-	/* retries at 1, 3, 7, 15, 23 s: back-off 1, 2, 4, 8, 8 s */
-	const uint64_t at[] = { 1000, 3000, 7000, 15000, 23000 };
-	uint64_t now = 0;
-	for (size_t i = 0; i < ARRAY_SIZE(at); i++) {
-		assert_int_equal(vip_cl_proto_next_timeout(p, now), at[i] - now);
-		assert_int_equal(vip_cl_proto_on_tick(p, at[i] - 1), 0);
-		vip_cl_proto_status(p, &st);
-		assert_int_equal(st.n_state_retries, i);
-		now = at[i];
-		assert_int_equal(vip_cl_proto_on_tick(p, now), 0);
-		vip_cl_proto_status(p, &st);
-		assert_int_equal(st.n_state_retries, i + 1);
-		assert_int_equal(cltest_drain(p, &s, NULL), 1);
-	}
-	/* delivered at last: no more retries, the round completes */
-	s.send_result = 0;
-	assert_int_equal(vip_cl_proto_on_tick(p, 31000), 0);
-	assert_int_equal(cltest_drain(p, &s, NULL), 1);
-	assert_int_equal(s.n_sent, 1);
-	assert_int_equal(vip_cl_proto_on_message(p, &me, s.msg[0], s.len[0], 31001), 0);
-	cltest_sink_free(&s);
-	vip_cl_proto_status(p, &st);
-	assert_true(st.round_complete);
-	assert_int_equal(st.n_state_retries, 6);
-	assert_int_equal(vip_cl_proto_next_timeout(p, 31001), 600000 - 31001);
-	vip_cl_proto_free(p);
-	cltest_config_free(cfg);
-}
-
-/* A RELEASED the send dropped is said again a round timeout later. */
-static void test_released_dropped_is_resent(void **state)
-{
-	(void)state;
-	struct vipd_config *cfg = cltest_config("me", 3, NULL, NULL);
-	struct vip_cl_member me = { .nodeid = 1, .pid = 1 };
-	cfg->cluster.view_balance_interval_ms = 0;
-	struct vip_cl_proto *p = solo_proto(cfg, &me);
-	struct cltest_sink s = { .p = p };
-	struct vip_addr a0 = cltest_addr(0, 3);
-
-	assert_int_equal(vip_cl_proto_set_unavailable(p, &a0, 1, 10), 0);
-	assert_int_equal(cltest_drain(p, &s, NULL), 2); /* release, STATE */
-	assert_int_equal(vip_cl_proto_on_message(p, &me, s.msg[0], s.len[0], 11), 0);
-	cltest_sink_free(&s);
-	s.send_result = -EIO;
-	assert_int_equal(cltest_drain(p, &s, NULL), 1); /* the RELEASED, dropped */
-	struct vip_cl_status st;
-	vip_cl_proto_status(p, &st);
-	assert_int_equal(st.n_send_dropped, 1);
-	assert_int_equal(vip_cl_proto_next_timeout(p, 11), 2000);
-	assert_int_equal(vip_cl_proto_on_tick(p, 2010), 0);
-	assert_int_equal(cltest_drain(p, &s, NULL), 0);
-	s.send_result = 0;
-	assert_int_equal(vip_cl_proto_on_tick(p, 2011), 0);
-	assert_int_equal(cltest_drain(p, &s, NULL), 1);
-	assert_int_equal(count_type(&s, VIP_CL_MSG_RELEASED, NULL), 1);
-	cltest_sink_free(&s);
-	vip_cl_proto_free(p);
-	cltest_config_free(cfg);
-}
-
 /*
  * Liveness: this node's corosync stops answering: release everything (as
  * for lost quorum); it answers again: plumb nothing new until our own STATE,
@@ -728,201 +530,6 @@ static void test_liveness(void **state)
 	cltest_config_free(cfg);
 }
 
-/* ---- several members, messages carried by hand ---- */
-
-struct grp {
-	struct vipd_config *cfg[4];
-	struct vip_cl_proto *p[4];
-	struct vip_cl_member id[4];
-	size_t n;
-};
-
-static void grp_init(struct grp *g, size_t n)
-{
-	static const char *const names[] = { "a", "b", "c", "d" };
-	memset(g, 0, sizeof(*g));
-	g->n = n;
-	for (size_t i = 0; i < n; i++) {
-		g->cfg[i] = cltest_config(names[i], 6, NULL, NULL);
-		g->cfg[i]->cluster.view_balance_interval_ms = 0;
-		assert_int_equal(vip_cl_proto_new(g->cfg[i], &g->p[i]), 0);
-		assert_int_equal(vip_cl_proto_on_quorum(g->p[i], true, 0), 0);
-		g->id[i] = (struct vip_cl_member){ .nodeid = (uint32_t)i + 1, .pid = 100 + (uint32_t)i };
-	}
-}
-
-static void grp_free(struct grp *g)
-{
-	for (size_t i = 0; i < g->n; i++) {
-		vip_cl_proto_free(g->p[i]);
-		cltest_config_free(g->cfg[i]);
-	}
-}
-
-/* The view ids[0..n) at every member in mask (self found by id). */
-static void grp_view(struct grp *g, unsigned mask, const struct vip_cl_member *ids, size_t n, uint64_t now)
-{
-	for (size_t i = 0; i < g->n; i++) {
-		if (!(mask & (1u << i)))
-			continue;
-		struct vip_cl_view v = { .members = ids, .n_members = n, .self = -1 };
-		for (size_t k = 0; k < n; k++)
-			if (ids[k].nodeid == g->id[i].nodeid && ids[k].pid == g->id[i].pid)
-				v.self = (ssize_t)k;
-		assert_int_equal(vip_cl_proto_on_view(g->p[i], &v, now), 0);
-	}
-}
-
-/* Take what member i sends (releases done at once). */
-static void grp_take(struct grp *g, size_t i, struct cltest_sink *s, uint64_t now)
-{
-	*s = (struct cltest_sink){ .p = g->p[i], .now = now };
-	assert_true(cltest_drain(g->p[i], s, NULL) >= 0);
-}
-
-/* Deliver s's messages, sent by member i, to every member in mask. */
-static void grp_deliver(struct grp *g, size_t i, const struct cltest_sink *s, unsigned mask, uint64_t now)
-{
-	for (size_t k = 0; k < s->n_sent; k++)
-		for (size_t j = 0; j < g->n; j++)
-			if (mask & (1u << j))
-				assert_int_equal(vip_cl_proto_on_message(g->p[j], &g->id[i], s->msg[k],
-									 s->len[k], now), 0);
-}
-
-/* Every member in mask sends what it has, delivered to mask, until quiet. */
-static void grp_run(struct grp *g, unsigned mask, uint64_t now)
-{
-	for (int round = 0; round < 20; round++) {
-		size_t sent = 0;
-		for (size_t i = 0; i < g->n; i++) {
-			if (!(mask & (1u << i)))
-				continue;
-			struct cltest_sink s;
-			grp_take(g, i, &s, now);
-			grp_deliver(g, i, &s, mask, now);
-			sent += s.n_sent;
-			cltest_sink_free(&s);
-		}
-		if (!sent)
-			return;
-	}
-	fail_msg("group never went quiet");
-}
-
-static struct vip_cl_status grp_status(const struct grp *g, size_t i)
-{
-	struct vip_cl_status st;
-	vip_cl_proto_status(g->p[i], &st);
-	return st;
-}
-
-/*
- * A CLOSE names its view: one sent in a view and delivered after the next
- * view change is ignored (the new round has members the closer never
- * waited for); the first CLOSE of a view closes it, later ones are ignored.
- */
-static void test_close_crossing_view_change(void **state)
-{
-	(void)state;
-	struct grp g;
-	grp_init(&g, 2);
-	/* a, b and a third member s that never speaks (never spoke: nobody knows it) */
-	const struct vip_cl_member s = { .nodeid = 9, .pid = 900 }, j = { .nodeid = 8, .pid = 800 };
-	const struct vip_cl_member v1[] = { g.id[0], g.id[1], s };
-	const struct vip_cl_member v2[] = { g.id[0], g.id[1], s, j };
-	grp_view(&g, 3, v1, 3, 0);
-	grp_run(&g, 3, 1);
-	assert_false(grp_status(&g, 0).round_complete);
-	assert_int_equal(grp_status(&g, 0).n_waiting, 1);
-	/* nobody knows s: each waits twice the round timeout (2 s) */
-	assert_int_equal(vip_cl_proto_next_timeout(g.p[0], 1), 4000 - 1);
-	assert_int_equal(vip_cl_proto_on_tick(g.p[0], 4000), 0);
-	struct cltest_sink close1;
-	grp_take(&g, 0, &close1, 4000);
-	assert_int_equal(close1.n_sent, 1);
-	/* the view changes before a's CLOSE is delivered */
-	grp_view(&g, 3, v2, 4, 4001);
-	grp_deliver(&g, 0, &close1, 3, 4002);
-	cltest_sink_free(&close1);
-	for (size_t i = 0; i < 2; i++) {
-		assert_false(grp_status(&g, i).round_complete);
-		assert_int_equal(grp_status(&g, i).n_stale, 1);
-	}
-	grp_run(&g, 3, 4003);
-	assert_false(grp_status(&g, 1).round_complete);
-	assert_int_equal(grp_status(&g, 1).n_waiting, 2);
-	/* both close this view; the first CLOSE delivered wins */
-	assert_int_equal(vip_cl_proto_on_tick(g.p[0], 8001), 0);
-	assert_int_equal(vip_cl_proto_on_tick(g.p[1], 8001), 0);
-	struct cltest_sink ca, cb;
-	grp_take(&g, 0, &ca, 8001);
-	grp_take(&g, 1, &cb, 8001);
-	grp_deliver(&g, 1, &cb, 3, 8002);
-	grp_deliver(&g, 0, &ca, 3, 8003);
-	cltest_sink_free(&ca);
-	cltest_sink_free(&cb);
-	for (size_t i = 0; i < 2; i++) {
-		struct vip_cl_status st = grp_status(&g, i);
-		assert_true(st.round_complete);
-		assert_int_equal(st.n_closes, 1);
-		assert_int_equal(st.n_silent, 2);
-		assert_int_equal(st.n_stale, 2);
-	}
-	/* nobody knew s or j: they hold nothing, a and b share the six addresses */
-	grp_run(&g, 3, 8004);
-	struct vip_addr *d;
-	ssize_t na = vip_cl_proto_desired(g.p[0], &d);
-	free(d);
-	ssize_t nb = vip_cl_proto_desired(g.p[1], &d);
-	free(d);
-	assert_int_equal(na + nb, 6);
-	struct vip_cl_member_info mi;
-	assert_int_equal(vip_cl_proto_member(g.p[0], 2, &mi), 0);
-	assert_true(mi.silent);
-	assert_null(mi.name);
-	grp_free(&g);
-}
-
-/* A member known from before (it spoke, then fell silent) is closed at once after the round timeout. */
-static void test_close_timing_known(void **state)
-{
-	(void)state;
-	struct grp g;
-	grp_init(&g, 3);
-	const struct vip_cl_member v1[] = { g.id[0], g.id[1], g.id[2] };
-	const struct vip_cl_member v2[] = { g.id[0], g.id[2] };
-	grp_view(&g, 7, v1, 3, 0);
-	grp_run(&g, 7, 1);
-	assert_true(grp_status(&g, 0).round_complete);
-	/* c stops speaking; b leaves */
-	grp_view(&g, 1, v2, 2, 10);
-	grp_run(&g, 1, 11);
-	assert_int_equal(vip_cl_proto_next_timeout(g.p[0], 11), 2010 - 11);
-	assert_int_equal(vip_cl_proto_on_tick(g.p[0], 2009), 0);
-	assert_false(grp_status(&g, 0).round_complete);
-	assert_int_equal(vip_cl_proto_on_tick(g.p[0], 2010), 0);
-	grp_run(&g, 1, 2011);
-	struct vip_cl_status st = grp_status(&g, 0);
-	assert_true(st.round_complete);
-	assert_int_equal(st.n_silent, 1);
-	/* a took b's addresses and left c's: what c held is still c's */
-	struct vip_addr *d;
-	ssize_t na = vip_cl_proto_desired(g.p[0], &d);
-	free(d);
-	ssize_t nc = vip_cl_proto_desired(g.p[2], &d);
-	free(d);
-	assert_true(nc >= 1);
-	assert_int_equal(na + nc, 6);
-	for (size_t i = 0; i < vip_cl_proto_n_vips(g.p[0]); i++) {
-		struct vip_cl_vip_info vi;
-		assert_int_equal(vip_cl_proto_vip(g.p[0], i, &vi), 0);
-		assert_non_null(vi.owner);
-		assert_true(strcmp(vi.owner, vi.local_hold ? "a" : "c") == 0);
-	}
-	grp_free(&g);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -934,11 +541,6 @@ int main(void)
 		cmocka_unit_test(test_unavailable_and_reload),
 		cmocka_unit_test(test_bad_messages),
 		cmocka_unit_test(test_foreign_member),
-		cmocka_unit_test(test_release_not_behind_blocked_send),
-		cmocka_unit_test(test_state_retry),
-		cmocka_unit_test(test_released_dropped_is_resent),
-		cmocka_unit_test(test_close_crossing_view_change),
-		cmocka_unit_test(test_close_timing_known),
 		cmocka_unit_test(test_liveness),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
