@@ -27,6 +27,8 @@ struct actx {
 	int rank[VIP_CL_MAX_MEMBERS]; /* 0 = smallest name */
 	uint32_t load[VIP_CL_MAX_MEMBERS];
 	uint64_t all;        /* mask of every node */
+	uint64_t silent;     /* silent nodes: keep what they keep, get nothing new */
+	uint64_t live;       /* all & ~silent */
 };
 
 static int cmp_rank(const void *a, const void *b, void *data)
@@ -53,6 +55,8 @@ static int setup_nodes(struct actx *c)
 			return -EINVAL;
 		idx[i] = (int)i;
 		c->name_hash[i] = vip_cl_hash_name(in->nodes[i].name);
+		if (in->nodes[i].silent)
+			c->silent |= vip_cl_bit((int)i);
 	}
 	qsort_r(idx, in->n_nodes, sizeof(idx[0]), cmp_rank, (void *)in->nodes);
 	for (size_t r = 0; r < in->n_nodes; r++) {
@@ -61,6 +65,7 @@ static int setup_nodes(struct actx *c)
 		c->rank[idx[r]] = (int)r;
 	}
 	c->all = in->n_nodes == 64 ? UINT64_MAX : vip_cl_bit((int)in->n_nodes) - 1;
+	c->live = c->all & ~c->silent;
 	return 0;
 }
 
@@ -131,11 +136,23 @@ static int least_loaded(const struct actx *c, size_t v, uint64_t mask)
 	return best;
 }
 
-/* The one preferred node of v, or -1 (none, or a conflict). */
+/* The one preferred node of v, or -1 (none, or a conflict). Silent nodes prefer nothing. */
 static int preferred(const struct actx *c, const struct vip_cl_avip *v)
 {
-	uint64_t pm = v->prefer & c->all;
+	uint64_t pm = v->prefer & c->live;
 	return pm && !(pm & (pm - 1)) ? __builtin_ctzll(pm) : -1;
+}
+
+/* Silent nodes that keep v: one of them owns it, whatever else holds. */
+static uint64_t silent_keepers(const struct actx *c, const struct vip_cl_avip *v)
+{
+	return v->keepers & v->holders & c->silent;
+}
+
+/* Members v may be given: live candidates only. */
+static uint64_t live_candidates(const struct actx *c, const struct vip_cl_avip *v)
+{
+	return v->candidates & c->live;
 }
 
 static bool is_follower(const struct actx *c, const struct vip_cl_avip *v)
@@ -149,16 +166,20 @@ static bool is_follower(const struct actx *c, const struct vip_cl_avip *v)
 static int decide_fixed(struct actx *c, size_t i)
 {
 	const struct vip_cl_avip *v = &c->in->vips[i];
-	uint64_t cand = v->candidates & c->all;
+	uint64_t cand = live_candidates(c, v), sk = silent_keepers(c, v);
 	uint64_t keep = v->keepers & v->holders & cand;
 	int p = preferred(c, v);
 	int t;
 
-	if ((v->flags & VIP_CL_F_BROKEN) || !cand)
+	c->pinned[i] = false;
+	if (v->flags & VIP_CL_F_BROKEN)
+		return -1;
+	if (sk) /* it may still be plumbed there: nobody takes it from a member that cannot answer */
+		return sk & (sk - 1) ? best_score(c, i, sk) : __builtin_ctzll(sk);
+	if (!cand)
 		return -1;
 	if (p >= 0 && !(cand & vip_cl_bit(p)))
 		p = -1;
-	c->pinned[i] = false;
 	if (v->move_to >= 0 && (cand & vip_cl_bit(v->move_to))) {
 		t = v->move_to;
 		c->pinned[i] = true;
@@ -201,7 +222,7 @@ static void place_all(struct actx *c)
 		size_t i = c->order[k];
 		if (c->out[i].owner != DEFERRED)
 			continue;
-		c->out[i].owner = least_loaded(c, i, in->vips[i].candidates & c->all);
+		c->out[i].owner = least_loaded(c, i, live_candidates(c, &in->vips[i]));
 		c->load[c->out[i].owner]++;
 	}
 }
@@ -211,7 +232,8 @@ static bool movable(const struct actx *c, size_t i, int to)
 	const struct vip_cl_avip *v = &c->in->vips[i];
 	int from = c->out[i].owner;
 
-	if (from < 0 || c->pinned[i] || is_follower(c, v) || (v->flags & VIP_CL_F_BROKEN))
+	if (from < 0 || c->pinned[i] || is_follower(c, v) || (v->flags & VIP_CL_F_BROKEN) ||
+	    (c->silent & vip_cl_bit(from)))
 		return false;
 	if (preferred(c, v) == from)
 		return false; /* rule 4 would bring it straight back */
@@ -255,13 +277,16 @@ static size_t balance(struct actx *c, uint32_t set_size)
 	for (size_t i = 0; i < in->n_vips; i++)
 		if (c->out[i].owner >= 0)
 			list[fill[c->out[i].owner]++] = i;
-	while (moved < set_size) {
-		int to = 0;
-		for (size_t n = 1; n < nn; n++)
-			if (c->load[n] < c->load[to] ||
-			    (c->load[n] == c->load[to] && c->rank[n] < c->rank[to]))
+	while (moved < set_size && c->live) {
+		int to = -1;
+		for (size_t n = 0; n < nn; n++)
+			if ((c->live & vip_cl_bit((int)n)) &&
+			    (to < 0 || c->load[n] < c->load[to] ||
+			     (c->load[n] == c->load[to] && c->rank[n] < c->rank[to])))
 				to = (int)n;
 		bool tried[VIP_CL_MAX_MEMBERS] = { false };
+		for (size_t n = 0; n < nn; n++)
+			tried[n] = c->silent & vip_cl_bit((int)n); /* silent: never a source */
 		size_t pick = SIZE_MAX;
 		for (;;) {
 			int from = -1;
@@ -306,8 +331,12 @@ static void finish(struct actx *c, struct vip_cl_assign_stats *st)
 		struct vip_cl_aout *o = &c->out[i];
 		if (is_follower(c, v)) {
 			int lo = c->out[v->follow].owner;
-			uint64_t cand = v->candidates & c->all;
-			if ((v->flags & VIP_CL_F_BROKEN) || !cand)
+			uint64_t cand = live_candidates(c, v), sk = silent_keepers(c, v);
+			if (v->flags & VIP_CL_F_BROKEN)
+				o->owner = -1;
+			else if (sk)
+				o->owner = best_score(c, i, sk);
+			else if (!cand)
 				o->owner = -1;
 			else if (lo >= 0 && (cand & vip_cl_bit(lo)))
 				o->owner = lo;
@@ -317,7 +346,7 @@ static void finish(struct actx *c, struct vip_cl_assign_stats *st)
 		o->flags = v->flags & (VIP_CL_F_UNSAFE | VIP_CL_F_BROKEN);
 		if (!(o->flags & (VIP_CL_F_UNSAFE | VIP_CL_F_BROKEN)))
 			o->flags |= VIP_CL_F_SAFE;
-		uint64_t pm = v->prefer & c->all;
+		uint64_t pm = v->prefer & c->live;
 		if (pm & (pm - 1))
 			o->flags |= VIP_CL_F_CONFLICT;
 		o->plumb = o->owner >= 0 && (v->holders & c->all & ~vip_cl_bit(o->owner)) == 0;

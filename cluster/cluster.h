@@ -9,8 +9,13 @@
  *      whether the partition is quorate. The only part that does I/O.
  *   2. the protocol (struct vip_cl_proto): pure and I/O-free. The caller feeds
  *      it what the backend delivers, the time, and what the engine did; it
- *      answers with an action queue (messages to multicast, addresses to hold
- *      or release) and a query API for the console.
+ *      answers through one drain (messages to multicast, addresses to hold or
+ *      release; a release never waits for the network) and a query API for
+ *      the console. A view's STATE round closes when every member spoke, or
+ *      at duravip_round_timeout by an ordered CLOSE: members not heard are
+ *      silent (they keep what they hold, get nothing new); a crashed engine
+ *      whose node runs a monitor leaves a ghost until the monitor flushed its
+ *      addresses. The protocol, its messages and its limits: docs/protocol.md.
  *   3. the assignment (vip_cl_assign): one pure, deterministic function every
  *      member runs on the same inputs at the same point of the order.
  *
@@ -31,10 +36,10 @@
  *     cbs.lost     -> vip_cl_proto_on_lost(proto, now); free backend; reconnect with back-off
  *     cbs.liveness -> false: apply the quorum policy as on lost, keep the backend
  *   timer at vip_cl_proto_next_timeout() -> vip_cl_proto_on_tick(proto, now)
- *   after every input: drain vip_cl_proto_peek()/vip_cl_proto_pop():
- *     SEND    -> ops->send(be, data, len)  (on -EAGAIN leave it queued, retry later)
- *     HOLD    -> engine plumbs addr
- *     RELEASE -> engine unplumbs addr, then vip_cl_proto_local_released(proto, addr, now)
+ *   after every input: vip_cl_proto_drain(proto, &sink, &blocked):
+ *     sink.send    -> ops->send(be, data, len)  (-EAGAIN: blocked, drain again later)
+ *     sink.hold    -> engine plumbs addr
+ *     sink.release -> engine unplumbs addr, then vip_cl_proto_local_released(proto, addr, now)
  */
 #ifndef VIP_CLUSTER_H
 #define VIP_CLUSTER_H
@@ -203,10 +208,16 @@ const char *vip_cl_flags_format(uint32_t flags, char *buf, size_t len);
 /* The assignment: pure, deterministic, independent of input order    */
 /* ------------------------------------------------------------------ */
 
-/* One live member as the assignment sees it. Names must be distinct. */
+/* One member as the assignment sees it. Names must be distinct. */
 struct vip_cl_anode {
 	const char *name;
 	bool mature; /* its view is view_mature_time old (rule 4 gate) */
+	/*
+	 * A silent member (or a ghost, docs/protocol.md): it keeps what it
+	 * keeps, no other member may plumb what it holds, and it is given
+	 * nothing new (no candidate, no preference, no balancing).
+	 */
+	bool silent;
 };
 
 /* One DuraVIP. Masks: bit i = nodes[i] of the input. */
@@ -246,7 +257,10 @@ struct vip_cl_assign_stats {
 
 /*
  * Compute the owner of every DuraVIP (DESIGN.md §3 rules 1-6):
- *   - BROKEN or no candidate: unowned.
+ *   - BROKEN: unowned. Kept by a silent node: that node (the highest
+ *     rendezvous score among several), nothing else applies.
+ *   - no live candidate: unowned. Silent nodes are never candidates, their
+ *     preference is ignored, balancing neither takes from nor gives to them.
  *   - operator move to a candidate; else the previous owner if still a candidate;
  *     else the one keeper; two or more keepers: the preferred one if it keeps,
  *     else the highest rendezvous hash (node name, address);
@@ -272,6 +286,12 @@ int vip_cl_assign(const struct vip_cl_assign_in *in, struct vip_cl_aout *out,
 int vip_cl_corosync_token(const char *path, uint32_t *ret_ms);
 /* corosync's configuration file: $COROSYNC_MAIN_CONFIG_FILE, else /etc/corosync/corosync.conf. */
 const char *vip_cl_corosync_conf_path(void);
+
+/*
+ * The digest naming a view: a hash of its member list (nodeid, pid) in view
+ * order. STATE and CLOSE carry it so that one sent in another view is ignored.
+ */
+uint64_t vip_cl_view_digest(const struct vip_cl_member *members, size_t n);
 
 /* The rendezvous score of (node name, address): a 64-bit keyed mix. Exposed for tests. */
 uint64_t vip_cl_rendezvous(const char *name, const struct vip_addr *a);
@@ -309,11 +329,25 @@ struct vip_cl_record {
 	struct vip_addr follow;    /* with VIP_CL_R_FOLLOW */
 };
 
+/*
+ * A member as another one knows it (docs/protocol.md): CLOSE carries, for
+ * each member the closer has not heard in the view, its last known records;
+ * STATE carries the ghosts the sender knows (a crashed engine, its records
+ * the addresses it may still have plumbed, VIP_CL_R_HELD | VIP_CL_R_RELEASING).
+ */
+struct vip_cl_peer {
+	uint32_t nodeid, pid;
+	bool monitor;                   /* a monitor (no records) */
+	char name[VIP_CL_NAME_MAX + 1];
+	struct vip_cl_record *records;  /* sorted by address, unique; owned */
+	size_t n_records;
+};
+
 struct vip_cl_msg {
 	enum vip_cl_msg_type type;
 	uint8_t version;
 	/* STATE */
-	char name[VIP_CL_NAME_MAX + 1];  /* STATE: sender's node name; MOVE: target node */
+	char name[VIP_CL_NAME_MAX + 1];  /* STATE: sender's node name; MOVE: target node; MONITOR, FLUSHED: the node */
 	bool mature;                     /* STATE */
 	struct vip_cl_record *records;   /* STATE: sorted by address, unique; owned */
 	size_t n_records;
@@ -322,6 +356,13 @@ struct vip_cl_msg {
 	size_t n_addrs;
 	/* MOVE */
 	struct vip_addr addr;
+	/* STATE, CLOSE */
+	uint64_t view;                   /* vip_cl_view_digest of the view it was sent in */
+	/* STATE */
+	uint32_t serial;                 /* the sender's STATE counter (own-delivery tracking) */
+	/* CLOSE: silent members; STATE: ghosts */
+	struct vip_cl_peer *peers;       /* strictly increasing by (nodeid, pid); owned */
+	size_t n_peers;
 };
 
 /*
@@ -343,18 +384,22 @@ const char *vip_cl_msg_type_to_string(enum vip_cl_msg_type t);
 
 struct vip_cl_proto; /* opaque */
 
-enum vip_cl_action_type {
-	VIP_CL_ACT_SEND,    /* multicast data/len */
-	VIP_CL_ACT_HOLD,    /* plumb addr (this node owns it now) */
-	VIP_CL_ACT_RELEASE, /* unplumb addr, then call vip_cl_proto_local_released */
-	_VIP_CL_ACT_MAX,
-};
-
-struct vip_cl_action {
-	enum vip_cl_action_type type;
-	struct vip_addr addr;  /* HOLD, RELEASE */
-	const uint8_t *data;   /* SEND: valid until the action is popped */
-	size_t len;
+/*
+ * Where the protocol's outputs go (vip_cl_proto_drain). Every member is
+ * required; data is passed to each.
+ *   send:    multicast msg/len (valid during the call) in agreed order. 0 sent;
+ *            -EAGAIN flow control: the message stays queued, try again later;
+ *            another -errno: the message is dropped (counted). Must not call
+ *            into the protocol.
+ *   hold:    this node owns a now: plumb it.
+ *   release: unplumb a, then call vip_cl_proto_local_released (now or later;
+ *            calling it from inside release is allowed).
+ */
+struct vip_cl_sink {
+	int (*send)(void *data, const uint8_t *msg, size_t len);
+	void (*hold)(void *data, const struct vip_addr *a);
+	void (*release)(void *data, const struct vip_addr *a);
+	void *data;
 };
 
 /*
@@ -365,13 +410,18 @@ int vip_cl_proto_new(const struct vipd_config *cfg, struct vip_cl_proto **ret);
 void vip_cl_proto_free(struct vip_cl_proto *p); /* accepts NULL */
 
 /*
- * Inputs. Each returns 0 or -errno and may queue actions. Call them in the
- * order the backend delivered the events.
+ * Inputs. Each returns 0 or -errno and may queue actions (hand them out with
+ * vip_cl_proto_drain). Call them in the order the backend delivered the events.
  */
-/* A view from the backend. A newer view restarts the STATE round. */
+/*
+ * A view from the backend. A newer view restarts the STATE round; what is
+ * known of members that stay (and of members that left, should they come
+ * back) is kept (docs/protocol.md).
+ */
 int vip_cl_proto_on_view(struct vip_cl_proto *p, const struct vip_cl_view *v, uint64_t now);
 /*
- * A delivered message. 0 accepted (or stale and ignored); -EPROTONOSUPPORT
+ * A delivered message (STATE, RELEASED, MOVE, BALANCE, CLOSE, MONITOR,
+ * FLUSHED: docs/protocol.md). 0 accepted (or stale and ignored); -EPROTONOSUPPORT
  * (another version: counted, log once; a member that speaks only another
  * version is left out of the round instead of waited for); -EBADMSG
  * (malformed: counted, dropped); -ENOMEM.
@@ -380,9 +430,20 @@ int vip_cl_proto_on_message(struct vip_cl_proto *p, const struct vip_cl_member *
 			    const void *data, size_t len, uint64_t now);
 /* Quorum changed. Inquorate with policy release: release all, plumb nothing. */
 int vip_cl_proto_on_quorum(struct vip_cl_proto *p, bool quorate, uint64_t now);
+/*
+ * Liveness of this node's corosync (the daemon probes it). alive = false
+ * (it stopped answering): as for lost quorum, the quorum policy applies
+ * (release: release everything, plumb nothing). alive = true again: as for
+ * regained quorum, STATE is sent again and nothing new is plumbed until it
+ * is delivered, nor before duravip_takeover_delay. 0 or -errno.
+ */
+int vip_cl_proto_on_liveness(struct vip_cl_proto *p, bool alive, uint64_t now);
 /* The backend was lost: behave as inquorate and alone until the next view. */
 int vip_cl_proto_on_lost(struct vip_cl_proto *p, uint64_t now);
-/* Timers: maturity, automatic balancing rounds. Call at vip_cl_proto_next_timeout. */
+/*
+ * Timers: maturity, balancing rounds, the round timeout (CLOSE), STATE and
+ * RELEASED retries, the takeover delay. Call at vip_cl_proto_next_timeout.
+ */
 int vip_cl_proto_on_tick(struct vip_cl_proto *p, uint64_t now);
 /* Milliseconds from now until on_tick has work, or UINT64_MAX for none. */
 uint64_t vip_cl_proto_next_timeout(const struct vip_cl_proto *p, uint64_t now);
@@ -408,11 +469,15 @@ int vip_cl_proto_request_balance(struct vip_cl_proto *p, uint64_t now);
 int vip_cl_proto_reconfigure(struct vip_cl_proto *p, const struct vipd_config *cfg, uint64_t now);
 
 /*
- * Outputs: the action queue. peek returns false when empty. (Not const:
- * consecutive releases are batched into one RELEASED, encoded at peek.)
+ * Outputs: hand out what is queued. Local actions (hold, release) are
+ * always handed out in full and never wait behind a message; messages go
+ * out in order until send() returns -EAGAIN (then *ret_blocked is set and
+ * that message stays at the head). At most one STATE waits (a newer one
+ * replaces it) and consecutive releases are batched into one RELEASED.
+ * Returns the number of actions handed out or dropped, or -ENOMEM (what is
+ * left stays queued). ret_blocked may be NULL.
  */
-bool vip_cl_proto_peek(struct vip_cl_proto *p, struct vip_cl_action *ret);
-void vip_cl_proto_pop(struct vip_cl_proto *p);
+int vip_cl_proto_drain(struct vip_cl_proto *p, const struct vip_cl_sink *s, bool *ret_blocked);
 
 /* Level-triggered view: does this node want addr plumbed now? */
 bool vip_cl_proto_wants(const struct vip_cl_proto *p, const struct vip_addr *addr);
@@ -437,15 +502,18 @@ struct vip_cl_vip_info {
 
 struct vip_cl_member_info {
 	struct vip_cl_member member;
-	const char *name;        /* NULL until its STATE is delivered */
+	const char *name;        /* NULL until its STATE is delivered (or a CLOSE names it) */
 	bool self;
 	bool mature;
+	bool monitor;            /* a node's monitor: never given anything */
+	bool silent;             /* the round closed without hearing it in this view */
+	bool waiting;            /* the round is open and it has not been heard yet */
 	uint32_t load;           /* DuraVIPs it owns */
 };
 
 struct vip_cl_status {
 	bool in_view;            /* a view with self has been delivered */
-	bool round_complete;     /* STATE of every member delivered for this view */
+	bool round_complete;     /* round closed: every member heard, or a CLOSE delivered */
 	bool quorate;
 	bool mature;             /* this node's view is view_mature_time old */
 	uint64_t ring_seq;
@@ -457,6 +525,13 @@ struct vip_cl_status {
 	size_t n_bad_version;    /* ignored messages of another version */
 	size_t n_stale;          /* valid but ignored (before the round, unknown node, ...) */
 	size_t n_moves, n_balances;
+	size_t n_send_dropped;   /* messages send() refused with an error other than -EAGAIN */
+	size_t n_state_retries;  /* own STATE queued again for want of delivery */
+	size_t n_waiting;        /* members of the open round not heard yet */
+	size_t n_silent;         /* members the closed round did not hear */
+	size_t n_ghosts;         /* holds of crashed engines kept until their monitor flushed them */
+	size_t n_closes;         /* rounds closed by a CLOSE */
+	bool live;               /* this node's corosync answers (vip_cl_proto_on_liveness) */
 };
 
 size_t vip_cl_proto_n_vips(const struct vip_cl_proto *p);

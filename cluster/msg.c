@@ -6,13 +6,19 @@
  *   header   u16 magic 'V''C' | u8 version | u8 type | u32 total length
  *   addr     u8 family (4 or 6) | 4 or 16 bytes
  *   name     u8 length (1..255) | bytes 0x21..0x7e
- *   STATE    u8 flags (bit 0: mature) | name | u32 count | count records:
+ *   STATE    u8 flags (bit 0: mature) | name | u64 view digest | u32 serial |
+ *            u32 count | count records:
  *            u8 flags (VIP_CL_R_*) | addr | u64 binding digest |
  *            u64 services digest | [addr followed, with VIP_CL_R_FOLLOW]
- *            records strictly increasing by address
+ *            records strictly increasing by address |
+ *            u32 count | count peers (the ghosts the sender knows, as in CLOSE)
  *   RELEASED u32 count (>= 1) | count addrs
  *   MOVE     addr | name
  *   BALANCE  u8 reserved (0)
+ *   CLOSE    u64 view digest | u32 count | count peers, strictly increasing by
+ *            (nodeid, pid):
+ *            u32 nodeid | u32 pid | u8 flags (bit 0: monitor) | name |
+ *            u32 count | count records (as in STATE)
  *   MONITOR  name (the node whose monitor sends it)
  *   FLUSHED  name (that node's monitor removed a dead engine's addresses)
  *
@@ -30,6 +36,7 @@
 #define HEADER_LEN 8
 #define MIN_RECORD_LEN (1 + 5 + 16)
 #define MIN_ADDR_LEN 5
+#define MIN_PEER_LEN (4 + 4 + 1 + 2 + 4)
 #define R_KNOWN (VIP_CL_R_CONFIGURED | VIP_CL_R_HELD | VIP_CL_R_RELEASING | VIP_CL_R_PREFER | \
 		 VIP_CL_R_DOWN | VIP_CL_R_FOLLOW)
 
@@ -103,21 +110,18 @@ static void get_name(struct rd *r, char name[static VIP_CL_NAME_MAX + 1])
 	name[n] = '\0';
 }
 
-static int decode_state(struct rd *r, struct vip_cl_msg *m)
+/* u32 count | count records, strictly increasing by address. */
+static int decode_records(struct rd *r, struct vip_cl_record **ret, size_t *ret_n)
 {
-	uint8_t flags = get_u8(r);
-	if (flags & ~1u)
-		return -EBADMSG;
-	m->mature = flags & 1;
-	get_name(r, m->name);
 	uint32_t n = get_u32(r);
 	if (r->bad || n > r->left / MIN_RECORD_LEN)
 		return -EBADMSG;
-	m->records = calloc(n ? n : 1, sizeof(*m->records));
-	if (!m->records)
+	struct vip_cl_record *recs = calloc(n ? n : 1, sizeof(*recs));
+	if (!recs)
 		return -ENOMEM;
+	*ret = recs; /* owned by the message from here: freed on error too */
 	for (uint32_t i = 0; i < n && !r->bad; i++) {
-		struct vip_cl_record *rec = &m->records[i];
+		struct vip_cl_record *rec = &recs[i];
 		rec->flags = get_u8(r);
 		if (rec->flags & ~R_KNOWN)
 			return -EBADMSG;
@@ -126,11 +130,59 @@ static int decode_state(struct rd *r, struct vip_cl_msg *m)
 		rec->services_digest = get_u64(r);
 		if (rec->flags & VIP_CL_R_FOLLOW)
 			get_addr(r, &rec->follow);
-		if (i > 0 && !r->bad && vip_addr_cmp(&m->records[i - 1].addr, &rec->addr) >= 0)
+		if (i > 0 && !r->bad && vip_addr_cmp(&recs[i - 1].addr, &rec->addr) >= 0)
 			return -EBADMSG;
-		m->n_records = i + 1;
+		*ret_n = i + 1;
 	}
 	return r->bad ? -EBADMSG : 0;
+}
+
+static bool peer_before(const struct vip_cl_peer *a, const struct vip_cl_peer *b)
+{
+	return a->nodeid < b->nodeid || (a->nodeid == b->nodeid && a->pid < b->pid);
+}
+
+/* u32 count | count peers, strictly increasing by (nodeid, pid). */
+static int decode_peers(struct rd *r, struct vip_cl_msg *m)
+{
+	uint32_t n = get_u32(r);
+	if (r->bad || n > r->left / MIN_PEER_LEN)
+		return -EBADMSG;
+	m->peers = calloc(n ? n : 1, sizeof(*m->peers));
+	if (!m->peers)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < n; i++) {
+		struct vip_cl_peer *pe = &m->peers[i];
+		m->n_peers = i + 1;
+		pe->nodeid = get_u32(r);
+		pe->pid = get_u32(r);
+		uint8_t flags = get_u8(r);
+		if (flags & ~1u)
+			return -EBADMSG;
+		pe->monitor = flags & 1;
+		get_name(r, pe->name);
+		if (r->bad || (i > 0 && !peer_before(&m->peers[i - 1], pe)))
+			return -EBADMSG;
+		int e = decode_records(r, &pe->records, &pe->n_records);
+		if (e < 0)
+			return e;
+	}
+	return 0;
+}
+
+static int decode_state(struct rd *r, struct vip_cl_msg *m)
+{
+	uint8_t flags = get_u8(r);
+	if (flags & ~1u)
+		return -EBADMSG;
+	m->mature = flags & 1;
+	get_name(r, m->name);
+	m->view = get_u64(r);
+	m->serial = get_u32(r);
+	if (r->bad)
+		return -EBADMSG;
+	int e = decode_records(r, &m->records, &m->n_records);
+	return e < 0 ? e : decode_peers(r, m);
 }
 
 static int decode_released(struct rd *r, struct vip_cl_msg *m)
@@ -160,6 +212,9 @@ static int decode_body(struct rd *r, struct vip_cl_msg *m)
 		return r->bad ? -EBADMSG : 0;
 	case VIP_CL_MSG_BALANCE:
 		return get_u8(r) != 0 || r->bad ? -EBADMSG : 0;
+	case VIP_CL_MSG_CLOSE:
+		m->view = get_u64(r);
+		return r->bad ? -EBADMSG : decode_peers(r, m);
 	case VIP_CL_MSG_MONITOR:
 	case VIP_CL_MSG_FLUSHED:
 		get_name(r, m->name);
@@ -205,6 +260,9 @@ void vip_cl_msg_clear(struct vip_cl_msg *m)
 		return;
 	free(m->records);
 	free(m->addrs);
+	for (size_t i = 0; i < m->n_peers; i++)
+		free(m->peers[i].records);
+	free(m->peers);
 	*m = (struct vip_cl_msg){ 0 };
 }
 
@@ -268,20 +326,39 @@ static bool family_ok(const struct vip_addr *a)
 	return a->family == AF_INET || a->family == AF_INET6;
 }
 
+static bool records_ok(const struct vip_cl_record *recs, size_t n)
+{
+	if (n > UINT32_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		const struct vip_cl_record *rec = &recs[i];
+		if (!family_ok(&rec->addr) || (rec->flags & ~R_KNOWN) ||
+		    ((rec->flags & VIP_CL_R_FOLLOW) && !family_ok(&rec->follow)) ||
+		    (i > 0 && vip_addr_cmp(&recs[i - 1].addr, &rec->addr) >= 0))
+			return false;
+	}
+	return true;
+}
+
+static bool peers_ok(const struct vip_cl_peer *pe, size_t n)
+{
+	if (n > UINT32_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!name_ok(pe[i].name) || !records_ok(pe[i].records, pe[i].n_records) ||
+		    (i > 0 && !peer_before(&pe[i - 1], &pe[i])))
+			return false;
+	return true;
+}
+
 static int check(const struct vip_cl_msg *m)
 {
 	switch (m->type) {
 	case VIP_CL_MSG_STATE:
-		if (!name_ok(m->name) || m->n_records > UINT32_MAX)
-			return -EINVAL;
-		for (size_t i = 0; i < m->n_records; i++) {
-			const struct vip_cl_record *rec = &m->records[i];
-			if (!family_ok(&rec->addr) || (rec->flags & ~R_KNOWN) ||
-			    ((rec->flags & VIP_CL_R_FOLLOW) && !family_ok(&rec->follow)) ||
-			    (i > 0 && vip_addr_cmp(&m->records[i - 1].addr, &rec->addr) >= 0))
-				return -EINVAL;
-		}
-		return 0;
+		return name_ok(m->name) && records_ok(m->records, m->n_records) &&
+		       peers_ok(m->peers, m->n_peers) ? 0 : -EINVAL;
+	case VIP_CL_MSG_CLOSE:
+		return peers_ok(m->peers, m->n_peers) ? 0 : -EINVAL;
 	case VIP_CL_MSG_RELEASED:
 		if (m->n_addrs == 0 || m->n_addrs > UINT32_MAX)
 			return -EINVAL;
@@ -301,22 +378,46 @@ static int check(const struct vip_cl_msg *m)
 	}
 }
 
+static void put_records(struct wr *w, const struct vip_cl_record *recs, size_t n)
+{
+	put_u32(w, (uint32_t)n);
+	for (size_t i = 0; i < n; i++) {
+		const struct vip_cl_record *rec = &recs[i];
+		put_u8(w, rec->flags);
+		put_addr(w, &rec->addr);
+		put_u64(w, rec->binding_digest);
+		put_u64(w, rec->services_digest);
+		if (rec->flags & VIP_CL_R_FOLLOW)
+			put_addr(w, &rec->follow);
+	}
+}
+
+static void put_peers(struct wr *w, const struct vip_cl_peer *pe, size_t n)
+{
+	put_u32(w, (uint32_t)n);
+	for (size_t i = 0; i < n; i++) {
+		put_u32(w, pe[i].nodeid);
+		put_u32(w, pe[i].pid);
+		put_u8(w, pe[i].monitor ? 1 : 0);
+		put_name(w, pe[i].name);
+		put_records(w, pe[i].records, pe[i].n_records);
+	}
+}
+
 static void put_body(struct wr *w, const struct vip_cl_msg *m)
 {
 	switch (m->type) {
 	case VIP_CL_MSG_STATE:
 		put_u8(w, m->mature ? 1 : 0);
 		put_name(w, m->name);
-		put_u32(w, (uint32_t)m->n_records);
-		for (size_t i = 0; i < m->n_records; i++) {
-			const struct vip_cl_record *rec = &m->records[i];
-			put_u8(w, rec->flags);
-			put_addr(w, &rec->addr);
-			put_u64(w, rec->binding_digest);
-			put_u64(w, rec->services_digest);
-			if (rec->flags & VIP_CL_R_FOLLOW)
-				put_addr(w, &rec->follow);
-		}
+		put_u64(w, m->view);
+		put_u32(w, m->serial);
+		put_records(w, m->records, m->n_records);
+		put_peers(w, m->peers, m->n_peers);
+		break;
+	case VIP_CL_MSG_CLOSE:
+		put_u64(w, m->view);
+		put_peers(w, m->peers, m->n_peers);
 		break;
 	case VIP_CL_MSG_RELEASED:
 		put_u32(w, (uint32_t)m->n_addrs);

@@ -30,16 +30,40 @@ struct lvip {
 	char *preference; /* configured preference (display) or NULL */
 };
 
-/* A member of the current view. */
+/*
+ * A member of the current view. Its records are kept across views while it
+ * (same nodeid and pid) stays: a member that falls silent still counts as
+ * holding what they say (docs/protocol.md, "Silent members").
+ */
 struct pmember {
 	struct vip_cl_member id;
-	char *name;                    /* from its first STATE */
-	bool have_state;               /* STATE delivered in this view */
+	char *name;                    /* from its STATE, or the CLOSE that made it silent */
+	bool heard;                    /* its STATE (or MONITOR) of this view is delivered */
 	bool foreign;                  /* speaks another protocol version: not waited for */
+	bool monitor;                  /* a monitor (MONITOR delivered): never assigned anything */
+	bool known;                    /* records are replicated knowledge (a STATE or a CLOSE) */
+	bool stale;                    /* known from before it left our view and came back */
+	bool silent;                   /* the round closed without hearing it in this view */
 	bool mature;
-	struct vip_cl_record *records; /* its last STATE, sorted; RELEASED clears HELD */
+	struct vip_cl_record *records; /* sorted; RELEASED clears HELD, a grant sets it at the next view */
 	size_t n_records;
-	int anode;                     /* index in proto->nodes, -1 when not assigned anything */
+	int anode;                     /* index in proto->nodes, -1 when not an assignment node */
+};
+
+/*
+ * A ghost (docs/protocol.md, "Monitors and ghosts"): an engine that left the
+ * view (not by node loss) while its records said it held addresses, with a
+ * monitor of its node still in the view. Its addresses may still be plumbed
+ * until the monitor flushes them: it counts as holding them (releasing).
+ */
+struct pghost {
+	struct vip_cl_member id;   /* the engine that left */
+	char *label;               /* its node name and " (crashed)": its assignment node name */
+	struct vip_addr *addrs;    /* sorted, unique */
+	size_t n_addrs;
+	bool confirmed;            /* a STATE of this view carried it: replicated */
+	bool cleared;              /* flushed (or the node's next engine spoke) in this view */
+	int anode;
 };
 
 /* One DuraVIP of the replicated table (union of every member's records). */
@@ -61,17 +85,38 @@ struct pvip {
 	uint32_t flags;
 	uint64_t since;
 	/* local */
-	bool rel_pending; /* this node multicast RELEASED for it, not yet delivered */
+	/*
+	 * This node multicast RELEASED for it, not delivered yet; kept across
+	 * views (it may be delivered in the next one). Our own STATE queued
+	 * after it (serial > rel_serial) delivered means it was delivered or lost.
+	 */
+	bool rel_pending;
+	uint32_t rel_serial;
 };
 
-struct action {
-	enum vip_cl_action_type type;
+enum lact_type { LACT_HOLD, LACT_RELEASE };
+
+/* A local action for the engine. */
+struct lact {
+	enum lact_type type;
 	struct vip_addr addr;
-	uint8_t *data;
+};
+
+/* A message waiting to be multicast. */
+#define SACT_NONE 0 /* type of a STATE replaced by a newer one: skipped */
+struct sact {
+	int type; /* enum vip_cl_msg_type, or SACT_NONE */
+	uint8_t *data;             /* encoded; NULL while a RELEASED batch is open */
 	size_t len;
-	/* SEND of a RELEASED still open for more addresses (data == NULL until peek) */
-	struct vip_addr *batch;
+	struct vip_addr *batch;    /* RELEASED: the addresses, in the order released */
 	size_t n_batch, cap_batch;
+	uint32_t serial;           /* STATE */
+};
+
+/* A FIFO of fixed-size items: head..len in use. */
+struct fifo {
+	void *items;
+	size_t head, len, cap;
 };
 
 struct vip_cl_proto {
@@ -84,6 +129,13 @@ struct vip_cl_proto {
 
 	struct pmember *m; /* view order */
 	size_t n_m;
+	/* members that left, with what was known of them (proto-view.c), oldest first */
+	struct pmember gone[VIP_CL_MAX_MEMBERS];
+	size_t n_gone;
+	struct pghost ghosts[VIP_CL_MAX_MEMBERS]; /* proto-ghost.c */
+	size_t n_ghosts;
+	uint32_t cleared[VIP_CL_MAX_MEMBERS];     /* nodes whose ghosts were cleared in this view */
+	size_t n_cleared;
 	ssize_t self;
 	struct vip_cl_anode nodes[VIP_CL_MAX_MEMBERS];
 	size_t n_nodes;
@@ -91,10 +143,28 @@ struct vip_cl_proto {
 	struct pvip *t; /* sorted by address */
 	size_t n_t;
 
-	struct action *q;
-	size_t q_head, q_len, q_cap;
+	struct fifo lq; /* struct lact: hold/release, handed out in full */
+	struct fifo sq; /* struct sact: messages, in order */
+
+	/*
+	 * Own STATE of the current view until delivered: queued again at
+	 * state_due (round timeout, doubling up to 8 x) when not delivered.
+	 */
+	uint64_t view_digest;
+	uint32_t state_serial; /* of the last STATE queued */
+	bool state_pending;
+	uint64_t state_due;
+	uint32_t state_backoff_ms;
+	uint32_t round_timeout_ms;
+	/* A RELEASED was dropped: sweep again (say it again) at resweep_due. */
+	bool resweep;
+	uint64_t resweep_due;
+	uint64_t last_now; /* time of the latest input */
 
 	bool in_view, round_complete, quorate, mature;
+	bool live; /* this node's corosync answers (vip_cl_proto_on_liveness) */
+	/* A CLOSE for this view was sent; another goes at close_next if none is delivered. */
+	uint64_t close_next;
 	/*
 	 * Quorum came back: plumb nothing new until our own STATE, sent when it
 	 * came back, is delivered. The quorum service and CPG are separate
@@ -128,6 +198,10 @@ void vip_cl_table_reset(struct vip_cl_proto *p);
 struct pvip *vip_cl_table_find(const struct vip_cl_proto *p, const struct vip_addr *a);
 /* Map members with names to assignment nodes (round completion). */
 void vip_cl_table_map_nodes(struct vip_cl_proto *p);
+/* Give m an assignment node (a member heard after the round closed). */
+void vip_cl_table_add_node(struct vip_cl_proto *p, struct pmember *m);
+/* This node's assignment node or -1. */
+int vip_cl_table_self_anode(const struct vip_cl_proto *p);
 /* True when the most and least loaded members differ by more than one. */
 bool vip_cl_table_unbalanced(const struct vip_cl_proto *p);
 
@@ -136,12 +210,49 @@ struct lvip *vip_cl_local_find(const struct vip_cl_proto *p, const struct vip_ad
 /* (Re)load the local list from cfg, keeping what the engine may hold. 0 or -ENOMEM. */
 int vip_cl_local_load(struct vip_cl_proto *p, const struct vipd_config *cfg);
 void vip_cl_local_free(struct vip_cl_proto *p);
-int vip_cl_queue_push(struct vip_cl_proto *p, const struct action *a);
-/* Encode m and queue it for multicast. 0 or -errno. */
+/* Queue this node's STATE of the current view (replacing an unsent one) and arm its retry. */
+int vip_cl_send_state(struct vip_cl_proto *p, uint64_t now);
+
+/* proto-view.c */
+void vip_cl_members_free(struct vip_cl_proto *p);
+void vip_cl_gone_free(struct vip_cl_proto *p);
+
+/* proto-ghost.c */
+/* At a view: drop ghosts whose monitor left, make ghosts of engines that left. 0 or -ENOMEM. */
+int vip_cl_ghosts_on_view(struct vip_cl_proto *p, const struct pmember *old, size_t n_old,
+			  const struct vip_cl_view *v);
+/* A STATE of this view from an engine on node `nodeid` carried peers (its ghosts). 0 or -ENOMEM. */
+int vip_cl_ghosts_from_state(struct vip_cl_proto *p, uint32_t nodeid, const struct vip_cl_msg *msg);
+/* That node's monitor flushed (or its next engine spoke): its ghosts hold nothing. */
+void vip_cl_ghosts_clear_node(struct vip_cl_proto *p, uint32_t nodeid);
+/* The round closes: ghosts no delivered STATE carried are forgotten. */
+void vip_cl_ghosts_close(struct vip_cl_proto *p);
+/* The ghosts this node knows, for its STATE; *ret malloc'ed (free each records too). Count or -ENOMEM. */
+ssize_t vip_cl_ghosts_peers(const struct vip_cl_proto *p, struct vip_cl_peer **ret);
+void vip_cl_ghosts_free(struct vip_cl_proto *p);
+/* Ghosts counted as holders now. */
+size_t vip_cl_ghosts_active(const struct vip_cl_proto *p);
+
+/* proto-round.c */
+/* Before a new view: a member told to plumb counts as holding it (its records say HELD). 0 or -ENOMEM. */
+int vip_cl_round_fold_grants(struct vip_cl_proto *p);
+/* When this node multicasts CLOSE for the open round (UINT64_MAX: never). */
+uint64_t vip_cl_round_close_time(const struct vip_cl_proto *p);
+/* Multicast CLOSE with what this node knows of every member it has not heard. 0 or -errno. */
+int vip_cl_round_send_close(struct vip_cl_proto *p, uint64_t now);
+/* The lowest live assignment node is the one that starts balancing rounds. */
+bool vip_cl_round_is_leader(const struct vip_cl_proto *p);
+
+/* proto-queue.c */
+/* Queue a hold or release for the engine. 0 or -ENOMEM. */
+int vip_cl_queue_local(struct vip_cl_proto *p, enum lact_type t, const struct vip_addr *a);
+/* Encode m and queue it for multicast; a STATE replaces an unsent STATE (the new one at the tail). 0 or -errno. */
 int vip_cl_queue_send(struct vip_cl_proto *p, const struct vip_cl_msg *m);
+/* Add addr to the open RELEASED at the tail, or queue a new one. 0 or -ENOMEM. */
+int vip_cl_queue_released(struct vip_cl_proto *p, const struct vip_addr *addr);
+/* Is a STATE waiting in the send queue? */
+bool vip_cl_queue_has_state(const struct vip_cl_proto *p);
 void vip_cl_queue_free(struct vip_cl_proto *p);
-/* Queue this node's STATE. */
-int vip_cl_send_state(struct vip_cl_proto *p);
 /* Recompute what this node wants; queue HOLD/RELEASE and a RELEASED for stale claims. */
 int vip_cl_update_wants(struct vip_cl_proto *p);
 /* Queue a RELEASED for e if the group still counts this node as its holder. */

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * This node's side of the protocol: its configuration as it goes into STATE,
- * the action queue, and the wanted set (what the engine should plumb).
+ * and the wanted set (what the engine should plumb).
  */
 #include <stdlib.h>
 
@@ -120,113 +120,12 @@ void vip_cl_local_free(struct vip_cl_proto *p)
 	p->n_l = 0;
 }
 
-/* ---- the action queue ---- */
-
-int vip_cl_queue_push(struct vip_cl_proto *p, const struct action *a)
-{
-	if (p->q_head > 0 && p->q_head == p->q_len)
-		p->q_head = p->q_len = 0;
-	if (p->q_len == p->q_cap) {
-		size_t cap = p->q_cap ? p->q_cap * 2 : 64;
-		struct action *q = realloc(p->q, cap * sizeof(*q));
-		if (!q)
-			return -ENOMEM;
-		p->q = q;
-		p->q_cap = cap;
-	}
-	p->q[p->q_len++] = *a;
-	return 0;
-}
-
-int vip_cl_queue_send(struct vip_cl_proto *p, const struct vip_cl_msg *m)
-{
-	struct action a = { .type = VIP_CL_ACT_SEND };
-	int r = vip_cl_msg_encode(m, &a.data, &a.len);
-	if (r < 0)
-		return r;
-	r = vip_cl_queue_push(p, &a);
-	if (r < 0)
-		free(a.data);
-	return r;
-}
-
-/*
- * Add addr to the RELEASED at the tail of the queue, or queue a new one. The
- * engine reports releases one by one; a batch keeps 10,000 of them one
- * message (and one recomputation at every member), in the order they happened.
- */
-static int queue_released(struct vip_cl_proto *p, const struct vip_addr *addr)
-{
-	struct action *t = p->q_len > p->q_head ? &p->q[p->q_len - 1] : NULL;
-
-	if (!t || !t->batch || t->data) {
-		struct action a = { .type = VIP_CL_ACT_SEND, .cap_batch = 16 };
-		a.batch = malloc(a.cap_batch * sizeof(*a.batch));
-		if (!a.batch)
-			return -ENOMEM;
-		int r = vip_cl_queue_push(p, &a);
-		if (r < 0) {
-			free(a.batch);
-			return r;
-		}
-		t = &p->q[p->q_len - 1];
-	}
-	if (t->n_batch == t->cap_batch) {
-		struct vip_addr *nb = realloc(t->batch, t->cap_batch * 2 * sizeof(*nb));
-		if (!nb)
-			return -ENOMEM;
-		t->batch = nb;
-		t->cap_batch *= 2;
-	}
-	t->batch[t->n_batch++] = *addr;
-	return 0;
-}
-
-bool vip_cl_proto_peek(struct vip_cl_proto *p, struct vip_cl_action *ret)
-{
-	if (p->q_head == p->q_len)
-		return false;
-	struct action *a = &p->q[p->q_head];
-	if (a->batch && !a->data) {
-		/* close the batch: from now on it is an ordinary message */
-		struct vip_cl_msg m = { .type = VIP_CL_MSG_RELEASED, .addrs = a->batch,
-					.n_addrs = a->n_batch };
-		if (vip_cl_msg_encode(&m, &a->data, &a->len) < 0)
-			return false; /* out of memory: try again at the next peek */
-	}
-	*ret = (struct vip_cl_action){ .type = a->type, .addr = a->addr, .data = a->data,
-				       .len = a->len };
-	return true;
-}
-
-static void action_free(struct action *a)
-{
-	free(a->data);
-	free(a->batch);
-}
-
-void vip_cl_proto_pop(struct vip_cl_proto *p)
-{
-	if (p->q_head == p->q_len)
-		return;
-	action_free(&p->q[p->q_head]);
-	p->q_head++;
-}
-
-void vip_cl_queue_free(struct vip_cl_proto *p)
-{
-	for (size_t i = p->q_head; i < p->q_len; i++)
-		action_free(&p->q[i]);
-	free(p->q);
-	p->q = NULL;
-	p->q_head = p->q_len = p->q_cap = 0;
-}
-
 /* ---- STATE ---- */
 
-int vip_cl_send_state(struct vip_cl_proto *p)
+int vip_cl_send_state(struct vip_cl_proto *p, uint64_t now)
 {
-	struct vip_cl_msg m = { .type = VIP_CL_MSG_STATE, .mature = p->mature };
+	struct vip_cl_msg m = { .type = VIP_CL_MSG_STATE, .mature = p->mature,
+				.view = p->view_digest, .serial = p->state_serial + 1 };
 	_cleanup_free_ struct vip_cl_record *rec = calloc(p->n_l + 1, sizeof(*rec));
 	if (!rec)
 		return -ENOMEM;
@@ -248,30 +147,46 @@ int vip_cl_send_state(struct vip_cl_proto *p)
 		};
 	}
 	m.records = rec;
-	return vip_cl_queue_send(p, &m);
+	ssize_t ng = vip_cl_ghosts_peers(p, &m.peers);
+	if (ng < 0)
+		return (int)ng;
+	m.n_peers = (size_t)ng;
+	int r = vip_cl_queue_send(p, &m);
+	for (size_t i = 0; i < m.n_peers; i++)
+		free(m.peers[i].records);
+	free(m.peers);
+	if (r < 0)
+		return r;
+	p->state_serial = m.serial;
+	if (!p->state_pending) {
+		p->state_pending = true;
+		p->state_backoff_ms = p->round_timeout_ms;
+		p->state_due = now + p->state_backoff_ms;
+	}
+	return 0;
 }
 
 /* ---- the wanted set ---- */
 
-static int self_anode(const struct vip_cl_proto *p)
-{
-	return p->self >= 0 && (size_t)p->self < p->n_m ? p->m[p->self].anode : -1;
-}
-
 static bool decide_want(const struct vip_cl_proto *p, const struct lvip *l, int me)
 {
 	bool keep = p->qpolicy == VIP_QUORUM_KEEP;
-	bool allowed = (p->quorate || keep) && (p->in_view || keep) && l->configured && !l->down;
+	bool allowed = ((p->quorate && p->live) || keep) && (p->in_view || keep) && l->configured && !l->down;
 
 	if (!p->round_complete || p->quorum_fence || p->guarded)
 		return allowed && l->want; /* between views: hold what we hold, plumb nothing new */
 	const struct pvip *e = vip_cl_table_find(p, &l->addr);
-	return allowed && me >= 0 && e && e->owner == me && e->plumb;
+	/*
+	 * Not while our RELEASED of it is on its way: delivered after we
+	 * plumbed it again, it would tell the group we do not hold it. Its
+	 * delivery brings the grant again.
+	 */
+	return allowed && me >= 0 && e && e->owner == me && e->plumb && !e->rel_pending;
 }
 
 int vip_cl_sweep_one(struct vip_cl_proto *p, struct pvip *e)
 {
-	int me = self_anode(p);
+	int me = vip_cl_table_self_anode(p);
 
 	if (me < 0 || !p->in_view || e->rel_pending || !((e->held | e->granted) & vip_cl_bit(me)))
 		return 0;
@@ -283,7 +198,8 @@ int vip_cl_sweep_one(struct vip_cl_proto *p, struct pvip *e)
 	if (l && (l->may_hold || l->want))
 		return 0;
 	e->rel_pending = true;
-	return queue_released(p, &e->addr);
+	e->rel_serial = p->state_serial;
+	return vip_cl_queue_released(p, &e->addr);
 }
 
 /*
@@ -303,7 +219,7 @@ static int sweep_released(struct vip_cl_proto *p)
 
 int vip_cl_update_wants(struct vip_cl_proto *p)
 {
-	int me = self_anode(p);
+	int me = vip_cl_table_self_anode(p);
 	int r;
 
 	for (size_t i = 0; i < p->n_l; i++) {
@@ -314,8 +230,7 @@ int vip_cl_update_wants(struct vip_cl_proto *p)
 		l->want = w;
 		if (w)
 			l->may_hold = true;
-		struct action a = { .type = w ? VIP_CL_ACT_HOLD : VIP_CL_ACT_RELEASE, .addr = l->addr };
-		r = vip_cl_queue_push(p, &a);
+		r = vip_cl_queue_local(p, w ? LACT_HOLD : LACT_RELEASE, &l->addr);
 		if (r < 0)
 			return r;
 		p->generation++;

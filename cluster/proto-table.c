@@ -35,26 +35,54 @@ void vip_cl_table_reset(struct vip_cl_proto *p)
 		e->plumb = false;
 		e->move_to = -1;
 		e->flags = 0;
-		e->rel_pending = false;
 	}
 }
 
+void vip_cl_table_add_node(struct vip_cl_proto *p, struct pmember *m)
+{
+	bool dup = false;
+
+	if (!m->name || m->monitor || m->foreign || p->n_nodes == VIP_CL_MAX_MEMBERS)
+		return;
+	for (size_t k = 0; k < p->n_nodes && !dup; k++)
+		dup = strcmp(p->nodes[k].name, m->name) == 0;
+	if (dup)
+		return; /* two processes with one node name: the first in view order wins */
+	m->anode = (int)p->n_nodes;
+	p->nodes[p->n_nodes++] = (struct vip_cl_anode){ .name = m->name, .silent = m->silent };
+}
+
+/*
+ * The assignment nodes of a closed round, in view order: every member heard,
+ * and every silent member with known records (it holds what they say).
+ * Indices stay fixed until the next view; later speakers are appended.
+ */
 void vip_cl_table_map_nodes(struct vip_cl_proto *p)
 {
 	p->n_nodes = 0;
 	for (size_t i = 0; i < p->n_m; i++) {
 		struct pmember *m = &p->m[i];
-		bool dup = false;
 		m->anode = -1;
-		if (!m->name || !m->have_state || p->n_nodes == VIP_CL_MAX_MEMBERS)
-			continue;
-		for (size_t k = 0; k < p->n_nodes && !dup; k++)
-			dup = strcmp(p->nodes[k].name, m->name) == 0;
-		if (dup)
-			continue; /* two processes with one node name: the first in view order wins */
-		m->anode = (int)p->n_nodes;
-		p->nodes[p->n_nodes++] = (struct vip_cl_anode){ .name = m->name };
+		if (m->heard || (m->silent && m->known))
+			vip_cl_table_add_node(p, m);
 	}
+	/* then the ghosts: silent nodes that hold (releasing) and take nothing */
+	for (size_t i = 0; i < p->n_ghosts; i++) {
+		struct pghost *g = &p->ghosts[i];
+		bool dup = false;
+		g->anode = -1;
+		for (size_t k = 0; k < p->n_nodes && !dup; k++)
+			dup = strcmp(p->nodes[k].name, g->label) == 0;
+		if (dup || g->cleared || p->n_nodes == VIP_CL_MAX_MEMBERS)
+			continue;
+		g->anode = (int)p->n_nodes;
+		p->nodes[p->n_nodes++] = (struct vip_cl_anode){ .name = g->label, .silent = true };
+	}
+}
+
+int vip_cl_table_self_anode(const struct vip_cl_proto *p)
+{
+	return p->self >= 0 && (size_t)p->self < p->n_m ? p->m[p->self].anode : -1;
 }
 
 /* Merge sorted, unique a[] with the record addresses r[] into out; returns the count. */
@@ -80,12 +108,29 @@ static size_t merge_addrs(const struct vip_addr *a, size_t na, const struct vip_
 	return n;
 }
 
-/* The sorted union of the local addresses and every member's record addresses. */
+/* Merge sorted, unique a[] and b[] into out; returns the count. */
+static size_t merge_plain(const struct vip_addr *a, size_t na, const struct vip_addr *b, size_t nb,
+			  struct vip_addr *out)
+{
+	size_t i = 0, j = 0, n = 0;
+
+	while (i < na || j < nb) {
+		int c = i == na ? 1 : j == nb ? -1 : vip_addr_cmp(&a[i], &b[j]);
+		out[n++] = c <= 0 ? a[i] : b[j];
+		i += c <= 0;
+		j += c >= 0;
+	}
+	return n;
+}
+
+/* The sorted union of the local addresses, every member's record addresses and the ghosts'. */
 static int collect_addrs(const struct vip_cl_proto *p, struct vip_addr **ret, size_t *ret_n)
 {
 	size_t cap = p->n_l + 1;
 	for (size_t i = 0; i < p->n_m; i++)
 		cap += p->m[i].anode >= 0 ? p->m[i].n_records : 0;
+	for (size_t i = 0; i < p->n_ghosts; i++)
+		cap += p->ghosts[i].anode >= 0 ? p->ghosts[i].n_addrs : 0;
 	_cleanup_free_ struct vip_addr *cur = malloc(cap * sizeof(*cur));
 	_cleanup_free_ struct vip_addr *tmp = malloc(cap * sizeof(*tmp));
 	if (!cur || !tmp)
@@ -99,6 +144,15 @@ static int collect_addrs(const struct vip_cl_proto *p, struct vip_addr **ret, si
 		if (m->anode < 0 || !m->n_records)
 			continue;
 		n = merge_addrs(cur, n, m->records, m->n_records, tmp);
+		struct vip_addr *sw = cur;
+		cur = tmp;
+		tmp = sw;
+	}
+	for (size_t i = 0; i < p->n_ghosts; i++) {
+		const struct pghost *g = &p->ghosts[i];
+		if (g->anode < 0 || !g->n_addrs)
+			continue;
+		n = merge_plain(cur, n, g->addrs, g->n_addrs, tmp);
 		struct vip_addr *sw = cur;
 		cur = tmp;
 		tmp = sw;
@@ -151,6 +205,19 @@ static void add_member(struct pvip *t, size_t n, const struct pmember *m)
 	}
 }
 
+/* A ghost holds its addresses, releasing: a holder, never a keeper or candidate. */
+static void add_ghost(struct pvip *t, size_t n, const struct pghost *g)
+{
+	size_t j = 0;
+
+	for (size_t i = 0; i < g->n_addrs; i++) {
+		while (j < n && vip_addr_cmp(&t[j].addr, &g->addrs[i]) < 0)
+			j++;
+		if (j < n && vip_addr_equal(&t[j].addr, &g->addrs[i]))
+			t[j].held |= vip_cl_bit(g->anode);
+	}
+}
+
 int vip_cl_table_rebuild(struct vip_cl_proto *p)
 {
 	_cleanup_free_ struct vip_addr *addrs = NULL;
@@ -176,8 +243,11 @@ int vip_cl_table_rebuild(struct vip_cl_proto *p)
 		t[i].cfg_seen = t[i].has_follow = false;
 	}
 	for (size_t k = 0; k < p->n_m; k++)
-		if (p->m[k].anode >= 0 && p->m[k].have_state)
+		if (p->m[k].anode >= 0)
 			add_member(t, n, &p->m[k]);
+	for (size_t k = 0; k < p->n_ghosts; k++)
+		if (p->ghosts[k].anode >= 0)
+			add_ghost(t, n, &p->ghosts[k]);
 	free(p->t);
 	p->t = t;
 	p->n_t = n;
@@ -211,10 +281,9 @@ int vip_cl_table_recompute(struct vip_cl_proto *p, uint64_t now, bool balance)
 	int r = vip_cl_table_rebuild(p);
 	if (r < 0 || !p->round_complete)
 		return r;
-	for (size_t k = 0; k < p->n_nodes; k++)
-		for (size_t i = 0; i < p->n_m; i++)
-			if (p->m[i].anode == (int)k)
-				p->nodes[k].mature = p->m[i].mature;
+	for (size_t i = 0; i < p->n_m; i++)
+		if (p->m[i].anode >= 0)
+			p->nodes[p->m[i].anode].mature = p->m[i].mature && !p->m[i].silent;
 	_cleanup_free_ struct vip_cl_avip *in_v = calloc(p->n_t + 1, sizeof(*in_v));
 	_cleanup_free_ struct vip_cl_aout *out = calloc(p->n_t + 1, sizeof(*out));
 	if (!in_v || !out)
@@ -254,10 +323,12 @@ bool vip_cl_table_unbalanced(const struct vip_cl_proto *p)
 		if (p->t[i].owner >= 0 && !p->t[i].has_follow)
 			load[p->t[i].owner]++;
 	for (size_t k = 0; k < p->n_nodes; k++) {
+		if (p->nodes[k].silent)
+			continue; /* takes nothing and gives nothing */
 		lo = load[k] < lo ? load[k] : lo;
 		hi = load[k] > hi ? load[k] : hi;
 	}
-	return hi > lo + 1;
+	return lo != UINT32_MAX && hi > lo + 1;
 }
 
 /* ---- queries ---- */
@@ -309,6 +380,9 @@ int vip_cl_proto_member(const struct vip_cl_proto *p, size_t i, struct vip_cl_me
 		.name = m->name,
 		.self = (ssize_t)i == p->self,
 		.mature = m->mature,
+		.monitor = m->monitor,
+		.silent = p->round_complete && !m->heard && !m->foreign,
+		.waiting = !p->round_complete && !m->heard && !m->foreign,
 		.load = load,
 	};
 	return 0;
@@ -320,10 +394,19 @@ void vip_cl_proto_status(const struct vip_cl_proto *p, struct vip_cl_status *ret
 	ret->in_view = p->in_view;
 	ret->round_complete = p->round_complete;
 	ret->quorate = p->quorate;
+	ret->live = p->live;
 	ret->mature = p->mature;
 	ret->ring_seq = p->ring_seq;
 	ret->view_since = p->view_since;
 	ret->stable_since = p->stable_since;
+	ret->n_ghosts = vip_cl_ghosts_active(p);
+	ret->n_waiting = ret->n_silent = 0;
+	for (size_t i = 0; i < p->n_m; i++) {
+		if (p->m[i].heard || p->m[i].foreign)
+			continue;
+		ret->n_waiting += !p->round_complete;
+		ret->n_silent += p->round_complete;
+	}
 }
 
 const char *vip_cl_proto_nodename(const struct vip_cl_proto *p)

@@ -121,6 +121,13 @@ static void metrics_collect(struct vipd_daemon *d, struct metric *m, size_t *n)
 	M("vipd_members", "gauge", "members in the current view", vip_cl_proto_n_members(d->proto));
 	M("vipd_quorate", "gauge", "1 when this partition is quorate", st.quorate);
 	M("vipd_cluster_messages_malformed_total", "counter", "cluster messages dropped as malformed", st.n_malformed);
+	M("vipd_members_waiting", "gauge", "members of the open round not heard yet", st.n_waiting);
+	M("vipd_members_silent", "gauge", "members the closed round did not hear (they keep what they hold)", st.n_silent);
+	M("vipd_ghosts", "gauge", "crashed engines whose addresses wait for their monitor's FLUSHED", st.n_ghosts);
+	M("vipd_round_closes_total", "counter", "rounds closed by CLOSE at the round timeout", st.n_closes);
+	M("vipd_state_retries_total", "counter", "own STATE queued again for want of delivery", st.n_state_retries);
+	M("vipd_cluster_sends_dropped_total", "counter", "cluster messages the backend refused", st.n_send_dropped);
+	M("vipd_cluster_live", "gauge", "1 while this node's corosync answers", st.live);
 	M("vipd_backend_connected", "gauge", "1 when connected to the membership engine", d->be != NULL);
 	M("vipd_backend_reconnects_total", "counter", "reconnects to the membership engine", d->stats.backend_reconnects);
 	M("vipd_reloads_total", "counter", "configuration reloads", d->stats.reloads);
@@ -135,7 +142,7 @@ static void metrics_collect(struct vipd_daemon *d, struct metric *m, size_t *n)
 
 int cmd_metrics(struct vipd_control_call *call)
 {
-	struct metric m[32];
+	struct metric m[48];
 	size_t n;
 
 	metrics_collect(call->userdata, m, &n);

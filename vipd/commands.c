@@ -207,6 +207,18 @@ static int cmd_duravip_announce(struct vipd_control_call *call)
 
 /* ---------------------------------------------------------------- membership, info */
 
+/* One word for a member: what the round knows of it (docs/protocol.md). */
+static const char *member_state(const struct vip_cl_member_info *m)
+{
+	if (m->monitor)
+		return "monitor";
+	if (m->waiting)
+		return "waiting";
+	if (m->silent)
+		return "SILENT";
+	return m->mature ? "mature" : "settling";
+}
+
 static int cmd_membership(struct vipd_control_call *call)
 {
 	struct vipd_daemon *d = call->userdata;
@@ -229,14 +241,15 @@ static int cmd_membership(struct vipd_control_call *call)
 		if (call->json) {
 			vip_ctl_buf_printf(call->out, "%s{\"name\":", i ? "," : "");
 			cmd_json_str_or_null(call->out, m.name);
-			vip_ctl_buf_printf(call->out, ",\"nodeid\":%u,\"pid\":%u,\"self\":%s,\"mature\":%s,\"owns\":%u}",
+			vip_ctl_buf_printf(call->out, ",\"nodeid\":%u,\"pid\":%u,\"self\":%s,\"mature\":%s,\"owns\":%u,"
+						      "\"monitor\":%s,\"silent\":%s,\"waiting\":%s}",
 					   m.member.nodeid, m.member.pid, m.self ? "true" : "false",
-					   m.mature ? "true" : "false", m.load);
+					   m.mature ? "true" : "false", m.load, m.monitor ? "true" : "false",
+					   m.silent ? "true" : "false", m.waiting ? "true" : "false");
 			continue;
 		}
-		vip_ctl_buf_printf(call->out, "  %-20s nodeid %-6u pid %-8u owns %-4u%s%s\n", m.name ? m.name : "(unknown)",
-				   m.member.nodeid, m.member.pid, m.load, m.mature ? " mature" : " settling",
-				   m.self ? " (this node)" : "");
+		vip_ctl_buf_printf(call->out, "  %-20s nodeid %-6u pid %-8u owns %-4u %s%s\n", m.name ? m.name : "(unknown)",
+				   m.member.nodeid, m.member.pid, m.load, member_state(&m), m.self ? " (this node)" : "");
 	}
 	if (call->json)
 		vip_ctl_buf_puts(call->out, "]}\n");
@@ -258,19 +271,33 @@ static int cmd_info(struct vipd_control_call *call)
 		vip_ctl_buf_json_string(o, d->cfg->cluster.cluster_group);
 		vip_ctl_buf_puts(o, ",\"node\":");
 		vip_ctl_buf_json_string(o, vip_cl_proto_nodename(d->proto));
-		vip_ctl_buf_printf(o, ",\"quorate\":%s,\"in_view\":%s,\"mature\":%s,\"ring_seq\":%llu,\"members\":[",
-				   st.quorate ? "true" : "false", st.in_view ? "true" : "false",
-				   st.mature ? "true" : "false", (unsigned long long)st.ring_seq);
+		vip_ctl_buf_printf(o, ",\"quorate\":%s,\"live\":%s,\"in_view\":%s,\"mature\":%s,\"ring_seq\":%llu,"
+				      "\"round\":{\"complete\":%s,\"waiting\":%zu,\"silent\":%zu,\"ghosts\":%zu,"
+				      "\"closes\":%zu,\"state_retries\":%zu,\"sends_dropped\":%zu},\"members\":[",
+				   st.quorate ? "true" : "false", st.live ? "true" : "false", st.in_view ? "true" : "false",
+				   st.mature ? "true" : "false", (unsigned long long)st.ring_seq,
+				   st.round_complete ? "true" : "false", st.n_waiting, st.n_silent, st.n_ghosts,
+				   st.n_closes, st.n_state_retries, st.n_send_dropped);
 	} else {
 		vip_ctl_buf_printf(o, "Backend:    %s (%s)\n", d->be_ops ? d->be_ops->name : "none",
 				   d->be ? "connected" : "disconnected");
 		vip_ctl_buf_printf(o, "Group:      %s\n", d->cfg->cluster.cluster_group);
 		vip_ctl_buf_printf(o, "Node:       %s\n", vip_cl_proto_nodename(d->proto));
-		vip_ctl_buf_printf(o, "Quorum:     %s\n", st.quorate ? "quorate" : "NOT quorate");
+		vip_ctl_buf_printf(o, "Quorum:     %s%s\n", st.quorate ? "quorate" : "NOT quorate",
+				   st.live ? "" : " (corosync not answering: releasing)");
 		vip_ctl_buf_printf(o, "View:       %s", st.in_view ? "" : "none yet\n");
 		if (st.in_view)
 			vip_ctl_buf_printf(o, "%llu, %s old, %s\n", (unsigned long long)st.ring_seq, age,
 					   st.mature ? "mature" : "not yet mature");
+		if (st.in_view && !st.round_complete)
+			vip_ctl_buf_printf(o, "Round:      open, waiting for %zu member%s\n", st.n_waiting,
+					   st.n_waiting == 1 ? "" : "s");
+		else if (st.in_view)
+			vip_ctl_buf_printf(o, "Round:      closed, %zu silent member%s, %zu ghost%s\n", st.n_silent,
+					   st.n_silent == 1 ? "" : "s", st.n_ghosts, st.n_ghosts == 1 ? "" : "s");
+		vip_ctl_buf_printf(o, "Counters:   %zu round%s closed by CLOSE, %zu STATE retr%s, %zu send%s dropped\n",
+				   st.n_closes, st.n_closes == 1 ? "" : "s", st.n_state_retries,
+				   st.n_state_retries == 1 ? "y" : "ies", st.n_send_dropped, st.n_send_dropped == 1 ? "" : "s");
 		vip_ctl_buf_puts(o, "Members:   ");
 	}
 	for (size_t i = 0; i < vip_cl_proto_n_members(d->proto); i++) {
@@ -282,7 +309,8 @@ static int cmd_info(struct vipd_control_call *call)
 			vip_ctl_buf_puts(o, i ? "," : "");
 			cmd_json_str_or_null(o, m.name);
 		} else {
-			vip_ctl_buf_printf(o, " %s", m.name ? m.name : "(unknown)");
+			vip_ctl_buf_printf(o, " %s%s", m.name ? m.name : "(unknown)",
+					   m.monitor ? "(monitor)" : m.silent ? "(SILENT)" : m.waiting ? "(waiting)" : "");
 		}
 	}
 	if (call->json) {

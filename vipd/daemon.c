@@ -176,34 +176,66 @@ static void arm_timers(struct vipd_daemon *d)
 		loop_timer_arm_at(d->t_announce, t, 0);
 }
 
-/* Hand the protocol's queue out. Returns true when something was done. */
+/* The protocol's sink during one pump: a send refused once stays refused until the retry. */
+struct drain_ctx {
+	struct vipd_daemon *d;
+	bool blocked;
+};
+
+static int sink_send(void *data, const uint8_t *msg, size_t len)
+{
+	struct drain_ctx *c = data;
+	int r;
+
+	if (!c->d->be)
+		return -ENOTCONN; /* dropped: the next view starts a new round */
+	if (c->blocked)
+		return -EAGAIN;
+	r = c->d->be_ops->send(c->d->be, msg, len);
+	if (r < 0 && r != -EAGAIN)
+		log_warning_errno_ratelimit(r, "Failed to multicast a %zu-byte message: %m", len);
+	return r;
+}
+
+static void sink_hold(void *data, const struct vip_addr *a)
+{
+	struct drain_ctx *c = data;
+
+	if (!c->d->stopping)
+		vipd_engine_on_hold(c->d->engine, a);
+}
+
+static void sink_release(void *data, const struct vip_addr *a)
+{
+	struct drain_ctx *c = data;
+
+	if (!c->d->stopping)
+		vipd_engine_on_release(c->d->engine, a);
+}
+
+/*
+ * Hand the protocol's queue out: holds and releases always, messages until
+ * corosync's flow control refuses one. Returns true when something was done.
+ */
 static bool drain_actions(struct vipd_daemon *d, bool *blocked)
 {
-	struct vip_cl_action a;
-	bool progress = false;
+	struct drain_ctx c = { .d = d, .blocked = *blocked };
+	const struct vip_cl_sink sink = { .send = sink_send, .hold = sink_hold, .release = sink_release,
+					  .data = &c };
+	bool now_blocked = false;
+	int n;
 
-	while (d->proto && !*blocked && vip_cl_proto_peek(d->proto, &a)) {
-		if (a.type == VIP_CL_ACT_SEND && d->be) {
-			int r = d->be_ops->send(d->be, a.data, a.len);
-
-			if (r == -EAGAIN) {
-				/* Corosync flow control: keep it queued, retry soon. */
-				*blocked = true;
-				loop_timer_arm(d->t_retry, RETRY_SEND_MS, 0);
-				break;
-			}
-			if (r < 0)
-				log_warning_errno_ratelimit(r, "Failed to multicast a %zu-byte message: %m", a.len);
-		} else if (a.type == VIP_CL_ACT_HOLD && !d->stopping) {
-			vipd_engine_on_hold(d->engine, &a.addr);
-		} else if (a.type == VIP_CL_ACT_RELEASE && !d->stopping) {
-			vipd_engine_on_release(d->engine, &a.addr);
-		}
-		/* SEND while disconnected is dropped: the next view starts a new round. */
-		vip_cl_proto_pop(d->proto);
-		progress = true;
+	if (!d->proto)
+		return false;
+	n = vip_cl_proto_drain(d->proto, &sink, &now_blocked);
+	if (n < 0)
+		log_error_errno(n, "Failed to hand out the protocol's actions: %m");
+	if (now_blocked && !*blocked) {
+		/* Corosync flow control: the message stays queued, retry soon. */
+		loop_timer_arm(d->t_retry, RETRY_SEND_MS, 0);
 	}
-	return progress;
+	*blocked |= now_blocked;
+	return n > 0;
 }
 
 void vipd_daemon_pump(struct vipd_daemon *d)
@@ -526,21 +558,15 @@ int vipd_daemon_run(struct vipd_daemon *d)
 
 static void flush_sends(struct vipd_daemon *d)
 {
-	struct vip_cl_action a;
-
 	/* Bounded: at most 50 flow-control retries 10 ms apart. */
-	for (int tries = 0; d->proto && vip_cl_proto_peek(d->proto, &a) && tries < 50;) {
-		if (a.type == VIP_CL_ACT_SEND && d->be) {
-			int r = d->be_ops->send(d->be, a.data, a.len);
+	for (int tries = 0; d->proto && tries < 50; tries++) {
+		bool blocked = false;
 
-			if (r == -EAGAIN) {
-				tries++;
-				d->be_ops->dispatch(d->be);
-				nanosleep(&(struct timespec){ .tv_nsec = 10000000L }, NULL);
-				continue;
-			}
-		}
-		vip_cl_proto_pop(d->proto);
+		drain_actions(d, &blocked);
+		if (!blocked || !d->be)
+			return;
+		d->be_ops->dispatch(d->be);
+		nanosleep(&(struct timespec){ .tv_nsec = 10000000L }, NULL);
 	}
 }
 

@@ -31,17 +31,19 @@ static void feed_proto(const uint8_t *data, size_t size)
 	vip_cl_proto_on_view(p, &v, 1);
 	/* loop our own STATE back, then the fuzzed bytes from the peer, twice:
 	 * once to complete the round, once inside it */
-	struct vip_cl_action a;
-	while (vip_cl_proto_peek(p, &a)) {
-		if (a.type == VIP_CL_ACT_SEND)
-			vip_cl_proto_on_message(p, &m[0], a.data, a.len, 2);
-		vip_cl_proto_pop(p);
-	}
+	struct cltest_sink s = { .p = p };
+	cltest_drain(p, &s, NULL);
+	for (size_t i = 0; i < s.n_sent; i++)
+		vip_cl_proto_on_message(p, &m[0], s.msg[i], s.len[i], 2);
+	cltest_sink_free(&s);
 	vip_cl_proto_on_message(p, &m[1], data, size, 3);
 	vip_cl_proto_on_message(p, &m[1], data, size, 4);
 	vip_cl_proto_on_tick(p, 100000);
-	while (vip_cl_proto_peek(p, &a))
-		vip_cl_proto_pop(p);
+	s.send_result = -EAGAIN;
+	cltest_drain(p, &s, NULL);
+	s.send_result = -EIO;
+	cltest_drain(p, &s, NULL);
+	cltest_sink_free(&s);
 	for (size_t i = 0; i < vip_cl_proto_n_vips(p); i++) {
 		struct vip_cl_vip_info info;
 		if (vip_cl_proto_vip(p, i, &info) < 0)

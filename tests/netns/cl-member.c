@@ -81,32 +81,38 @@ static void on_lost(void *u, int error)
 	vip_cl_proto_on_lost(m->p, now_ms());
 }
 
+static int act_send(void *data, const uint8_t *msg, size_t len)
+{
+	struct member *m = data;
+
+	if (!m->b || m->lost)
+		return -ENOTCONN; /* the next view starts a new round */
+	int r = m->ops->send(m->b, msg, len);
+	if (r < 0 && r != -EAGAIN)
+		fprintf(stderr, "send: %s\n", strerror(-r));
+	return r;
+}
+
+static void act_hold(void *data, const struct vip_addr *a)
+{
+	(void)data;
+	(void)a;
+}
+
+/* No engine: a release is done at once; the engine side runs even when lost. */
+static void act_release(void *data, const struct vip_addr *a)
+{
+	struct member *m = data;
+
+	vip_cl_proto_local_released(m->p, a, now_ms());
+}
+
 /* Carry out the queued actions; a send refused by flow control waits for the next turn. */
 static void act(struct member *m)
 {
-	struct vip_cl_action a;
-	while (m->b && !m->lost && vip_cl_proto_peek(m->p, &a)) {
-		if (a.type == VIP_CL_ACT_SEND) {
-			int r = m->ops->send(m->b, a.data, a.len);
-			if (r == -EAGAIN)
-				return; /* flow control: retry on the next turn */
-			if (r < 0)
-				fprintf(stderr, "send: %s\n", strerror(-r));
-		}
-		struct vip_addr addr = a.addr;
-		bool release = a.type == VIP_CL_ACT_RELEASE;
-		vip_cl_proto_pop(m->p);
-		if (release)
-			vip_cl_proto_local_released(m->p, &addr, now_ms());
-	}
-	/* when lost, the engine side still runs: releases must be confirmed */
-	while ((!m->b || m->lost) && vip_cl_proto_peek(m->p, &a)) {
-		struct vip_addr addr = a.addr;
-		bool release = a.type == VIP_CL_ACT_RELEASE;
-		vip_cl_proto_pop(m->p);
-		if (release)
-			vip_cl_proto_local_released(m->p, &addr, now_ms());
-	}
+	const struct vip_cl_sink s = { .send = act_send, .hold = act_hold, .release = act_release,
+				       .data = m };
+	vip_cl_proto_drain(m->p, &s, NULL);
 }
 
 static void report(struct member *m)

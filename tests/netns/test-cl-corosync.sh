@@ -15,7 +15,11 @@
 #      balancing rounds even the loads out again;
 #   4. partition n3 from n1 and n2 (lab partition): votequorum tells n3 it
 #      is inquorate, so it releases everything while n1 and n2 take over;
-#      after the heal the three agree again.
+#      after the heal the three agree again;
+#   5. SIGSTOP n3's member (it stops speaking, keeps what it holds), then
+#      kill -9 n2's corosync: n1 closes the round at the round timeout
+#      (2 s in cl-member) and takes n2's addresses while n3's stay n3's;
+#      SIGCONT n3: n1 and n3 agree again, n3 still holding its own.
 #
 #   test-cl-corosync.sh CL_MEMBER LAB [LAB_NET]
 set -euo pipefail
@@ -145,4 +149,26 @@ cut_off() {
 wait_until "partition: n3 inquorate and empty, n1 and n2 hold all" 20 cut_off
 "$lab" heal
 wait_until "healed: three agree, preferred at home, balanced" 40 all_home_balanced
+
+n3_had=$(held n3)
+before=$(owners n1)
+kill -STOP "$("$lab" pid n3 member)"
+t0=$(date +%s%N)
+"$lab" kill n2 corosync -9
+silent_kept() {
+	last_state n1 | grep -q " members=2 round=1 quorate=1 " || return 1
+	[[ $(owners n1) != *:n2,* ]] || return 1
+	[[ $(owners n1) != *:-,* ]] || return 1
+	local a
+	for a in ${n3_had//,/ }; do
+		[[ ,$(owners n1) == *,$a:n3,* ]] || return 1 # still n3's
+	done
+	[ "$(held n1)" = "$(assigned n1 n1)" ]
+}
+wait_until "n3 stopped, n2 lost: n1 took n2's addresses, n3 keeps its own" 20 silent_kept
+echo "measured: n2's addresses at n1 $((($(date +%s%N) - t0) / 1000000)) ms after its corosync was killed (round timeout 2000 ms)"
+echo "assignment: $before -> $(owners n1)"
+kill -CONT "$("$lab" pid n3 member)"
+resumed() { agree n1 n3 && [ "$(held n3)" = "$n3_had" ]; }
+wait_until "n3 resumed: n1 and n3 agree, n3 still holds its own" 20 resumed
 echo "PASS"

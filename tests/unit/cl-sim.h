@@ -11,7 +11,16 @@
  *     or the tail cut by a partition); then every new component gets its view;
  *   - a fake engine per member: HOLD plumbs at once, RELEASE unplumbs after
  *     a random delay and then calls vip_cl_proto_local_released();
- *   - quorum: a component is quorate when it has more than half the nodes.
+ *   - quorum: a component is quorate when it has more than half the nodes;
+ *   - a stopped member (SIGSTOP) runs nothing: what is delivered to it waits
+ *     in its backlog, it sends nothing, its addresses stay plumbed; resumed,
+ *     it works through the backlog in order;
+ *   - views carry left lists: a node that dies or is cut off is NODEDOWN;
+ *   - a node may run a monitor (another group member with the node's id):
+ *     it multicasts MONITOR on every view; when the node's engine crashes
+ *     (PROCDOWN) its addresses stay plumbed until sim_flush() (the monitor
+ *     removes them and multicasts FLUSHED); without a monitor the reaper
+ *     removes them at once.
  *
  * Invariants, checked after every step: a member never plumbs an address
  * another member of its component has plumbed. At quiescence: in every
@@ -43,8 +52,28 @@ struct squeue {
 	size_t head, n, cap;
 };
 
+/* An event waiting for a stopped member. */
+struct sevent {
+	enum { SEV_VIEW, SEV_MSG, SEV_QUORUM } kind;
+	struct vip_cl_member members[2 * NMAX], left[2 * NMAX];
+	size_t n_members, n_left;
+	ssize_t self;
+	struct smsg msg;
+	bool quorate;
+};
+
 struct snode {
-	bool alive;
+	bool up;    /* the node (host, corosync): its addresses are on the wire */
+	bool alive; /* its engine process */
+	bool mon;   /* its monitor process */
+	bool crash_next, mon_next, mon_stop_next; /* for the next view change */
+	bool joining; /* started, not in a view yet */
+	struct vip_cl_member mon_id;
+	bool stopped;
+	struct sevent *bl; /* backlog while stopped */
+	size_t n_bl, cap_bl;
+	struct vip_cl_member view[2 * NMAX]; /* its last view, for left lists */
+	size_t n_view;
 	int comp;
 	struct vip_cl_member id;
 	struct vip_cl_proto *p;
@@ -64,6 +93,9 @@ struct sim {
 	struct squeue q[NMAX];      /* per component */
 	struct squeue staged[NMAX]; /* sent during a flush: delivered after the new view */
 	bool flushing;
+	enum vip_cl_reason why[NMAX]; /* why node i leaves at this view change */
+	bool watch[VMAX];             /* must stay plumbed somewhere after every step */
+	unsigned witness[NMAX];       /* stopped node i: the running processes that saw it stop */
 	size_t holds, releases, views, delivered, lost;
 };
 
@@ -72,7 +104,7 @@ void sim_init(struct sim *s, size_t nn, size_t nv, uint64_t seed, enum vip_quoru
 void sim_free(struct sim *s);
 uint64_t sim_rnd(struct sim *s);
 const char *sim_node_name(size_t i);
-/* A fresh process (new pid) for node i; it joins at the next sim_view_change. */
+/* A fresh engine (new pid, clean slate) for node i; it joins at the next sim_view_change. */
 void sim_start_node(struct sim *s, size_t i);
 /* Carry out node i's queued actions (sends, plumbs; unplumbs later). */
 void sim_drain(struct sim *s, size_t i);
@@ -85,10 +117,33 @@ void sim_run_some(struct sim *s, size_t max);
 void sim_run(struct sim *s);
 /* Let ms pass in 100 ms ticks, running to quiescence after each. */
 void sim_advance(struct sim *s, uint64_t ms);
-/* The quiescent invariants (see above). */
+/* Node i's engine crashes (its node stays up); its monitor starts / stops; the monitor flushes. */
+void sim_crash(struct sim *s, size_t i);
+void sim_monitor(struct sim *s, size_t i, bool on);
+void sim_flush(struct sim *s, size_t i);
+/* Stop node i (SIGSTOP) / let it go on (SIGCONT: works through its backlog). */
+void sim_stop(struct sim *s, size_t i);
+void sim_resume(struct sim *s, size_t i);
+/* The quiescent invariants (see above). Stopped members are not compared. */
 void sim_check(struct sim *s);
+/* Run to quiescence; with a member stopped, also let time close the rounds. */
+void sim_settle(struct sim *s);
 /* DuraVIP i < 3 * nn is at node i % nn when that node is in a quorate component (unless pinned). */
 void sim_check_preferred(const struct sim *s);
 size_t sim_count_plumbed(const struct sim *s, size_t i);
+/* Nodes up in comp (what quorum counts). */
+size_t sim_comp_size(const struct sim *s, int comp);
+
+/* Helpers of the simulator tests (cl-sim-check.c). */
+/* All nodes join; the views mature: the preferred addresses go home (checked). */
+void sim_startup(struct sim *s);
+/* nn nodes, 20 DuraVIPs, each node with a monitor, settled (checked). */
+void sim_startup_monitors(struct sim *s, size_t nn, uint64_t seed);
+/* Node a and node b show the same table: owners, holders, flags, members (or fail). */
+void sim_assert_same_tables(const struct sim *s, size_t a, size_t b);
+/* Advance in 100 ms ticks until every address of from[] is plumbed at to; the time taken. */
+uint64_t sim_until_taken(struct sim *s, const bool *from, size_t to, uint64_t max_ms);
+/* Ghosts node i counts now. */
+size_t sim_n_ghosts(const struct sim *s, size_t i);
 
 #endif

@@ -7,6 +7,12 @@
  *       pref_of(i, data) names its preferred
  *       node or returns NULL. Binding "b<i>", service "binding:b<i>".
  *   cltest_config_free(cfg)
+ *
+ * and a sink for vip_cl_proto_drain that keeps a copy of every message:
+ *
+ *   struct cltest_sink s = { .p = p, .send_result = 0 };
+ *   cltest_drain(p, &s, &blocked);   s.msg[i] / s.len[i], s.n_holds, ...
+ *   cltest_sink_free(&s);
  */
 #ifndef VIP_CLTEST_H
 #define VIP_CLTEST_H
@@ -26,6 +32,76 @@ static inline struct vip_addr cltest_addr(size_t i, size_t n)
 	v = htonl(v);
 	memcpy(a.bytes, &v, 4);
 	return a;
+}
+
+/* What a test sink saw. With p set, a release is reported back (local_released) at once. */
+struct cltest_sink {
+	struct vip_cl_proto *p;
+	uint64_t now;
+	int send_result;        /* what send() answers: 0, -EAGAIN, -EIO ... */
+	uint8_t **msg;          /* copies of the messages accepted (send_result 0) */
+	size_t *len;
+	size_t n_sent, cap;
+	size_t n_offered, n_holds, n_releases;
+	struct vip_addr last_hold, last_release;
+};
+
+static inline int cltest_sink_send(void *data, const uint8_t *m, size_t len)
+{
+	struct cltest_sink *s = data;
+
+	s->n_offered++;
+	if (s->send_result != 0)
+		return s->send_result;
+	if (s->n_sent == s->cap) {
+		s->cap = s->cap ? s->cap * 2 : 16;
+		s->msg = realloc(s->msg, s->cap * sizeof(*s->msg));
+		s->len = realloc(s->len, s->cap * sizeof(*s->len));
+		if (!s->msg || !s->len)
+			abort();
+	}
+	if (!(s->msg[s->n_sent] = malloc(len ? len : 1)))
+		abort();
+	memcpy(s->msg[s->n_sent], m, len);
+	s->len[s->n_sent++] = len;
+	return 0;
+}
+
+static inline void cltest_sink_hold(void *data, const struct vip_addr *a)
+{
+	struct cltest_sink *s = data;
+
+	s->n_holds++;
+	s->last_hold = *a;
+}
+
+static inline void cltest_sink_release(void *data, const struct vip_addr *a)
+{
+	struct cltest_sink *s = data;
+
+	s->n_releases++;
+	s->last_release = *a;
+	if (s->p && vip_cl_proto_local_released(s->p, a, s->now) < 0)
+		abort();
+}
+
+static inline void cltest_sink_free(struct cltest_sink *s)
+{
+	for (size_t i = 0; i < s->n_sent; i++)
+		free(s->msg[i]);
+	free(s->msg);
+	free(s->len);
+	s->msg = NULL;
+	s->len = NULL;
+	s->n_sent = s->cap = 0;
+}
+
+/* Drain p into s. The drain's result. */
+static inline int cltest_drain(struct vip_cl_proto *p, struct cltest_sink *s, bool *blocked)
+{
+	const struct vip_cl_sink k = { .send = cltest_sink_send, .hold = cltest_sink_hold,
+				       .release = cltest_sink_release, .data = s };
+	return vip_cl_proto_drain(p, &k, blocked);
 }
 
 static inline void cltest_config_free(struct vipd_config *c)
@@ -61,6 +137,7 @@ static inline struct vipd_config *cltest_config(const char *node, size_t n,
 	c->cluster.view_balance_interval_ms = 10000;
 	c->cluster.duravip_balance_set_size = 1;
 	c->cluster.quorum_policy = VIP_QUORUM_RELEASE;
+	c->cluster.duravip_round_timeout_ms = 2000;
 	c->duravips = calloc(n + 1, sizeof(*c->duravips));
 	if (!c->duravips || !c->cluster.nodename || !c->cluster.cluster_group)
 		abort();

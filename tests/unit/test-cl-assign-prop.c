@@ -299,12 +299,58 @@ static void test_prop_balance(void **state)
 	}
 }
 
+/*
+ * Silent members: a silent keeper owns what it keeps; otherwise the owner
+ * is a live candidate; never plumbed beside another holder; balancing never
+ * moves a silent member's address nor gives one to it; order independent.
+ */
+static void test_prop_silent(void **state)
+{
+	(void)state;
+	for (unsigned it = 0; it < iterations() / 2; it++) {
+		struct cluster c;
+		rng = seed0() + it * 7727u + 11;
+		make_cluster(&c, true);
+		uint64_t silent = 0;
+		for (size_t i = 0; i < c.nn; i++)
+			if (rnd_below(3) == 0) {
+				c.nodes[i].silent = true;
+				silent |= B(i);
+			}
+		for (size_t i = 0; i < c.nv; i++)
+			if (rnd_below(4) == 0) /* some holds are releasing */
+				c.v[i].keepers &= rnd();
+		bool balance = rnd_below(2);
+		struct vip_cl_assign_stats st;
+		assert_int_equal(run_c(&c, balance, balance ? (uint32_t)c.nv : 0, &st), 0);
+		for (size_t i = 0; i < c.nv; i++) {
+			const struct vip_cl_avip *v = &c.v[i];
+			int o = c.o[i].owner;
+			uint64_t sk = v->keepers & v->holders & silent;
+			if (sk)
+				assert_true(o >= 0 && (sk & B(o)));
+			else if (o >= 0)
+				assert_true((v->candidates & ~silent) & B(o));
+			else
+				assert_int_equal(v->candidates & ~silent, 0);
+			if (c.o[i].plumb)
+				assert_int_equal(v->holders & ~B(o), 0);
+			if (c.o[i].flags & VIP_CL_F_CONFLICT)
+				assert_true(__builtin_popcountll(v->prefer & ~silent) >= 2);
+		}
+		if (it % 4 == 0 && !balance)
+			shuffle_check(&c);
+		free_cluster(&c);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_prop_owners),
 		cmocka_unit_test(test_prop_leave),
 		cmocka_unit_test(test_prop_balance),
+		cmocka_unit_test(test_prop_silent),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

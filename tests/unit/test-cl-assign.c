@@ -317,6 +317,81 @@ static void test_invalid(void **state)
 	assert_int_equal(run(abc, 3, NULL, 0, NULL), 0); /* nothing to do */
 }
 
+/*
+ * Silent members (docs/protocol.md): what one keeps stays its own, even
+ * against a mature preferred member, a move or another keeper; what it
+ * only holds (releasing) waits for it; it is given nothing new, its
+ * preference counts for nothing, and balancing neither takes from it nor
+ * gives to it.
+ */
+static void test_silent(void **state)
+{
+	(void)state;
+	const struct vip_cl_anode nodes[] = {
+		{ .name = "alpha", .mature = true },
+		{ .name = "bravo", .mature = true, .silent = true },
+		{ .name = "charlie", .mature = true },
+	};
+	struct vip_cl_avip v[6] = {
+		vip("198.51.100.1", 7), vip("198.51.100.2", 7), vip("198.51.100.3", 7),
+		vip("198.51.100.4", 7), vip("198.51.100.5", 7), vip("198.51.100.6", 7),
+	};
+	struct vip_cl_aout o[6];
+	/* .1: kept by the silent bravo, preferred by a mature alpha, moved to charlie */
+	v[0].holders = v[0].keepers = B(1);
+	v[0].prefer = B(0);
+	v[0].move_to = 2;
+	/* .2: kept by bravo and by charlie (a healed partition): bravo keeps it */
+	v[1].holders = v[1].keepers = B(1) | B(2);
+	/* .3: bravo holds it, releasing: charlie gets it, may not plumb yet */
+	v[2].holders = B(1);
+	v[2].prev_owner = 2;
+	/* .4: free, bravo alone prefers it: no preference, not bravo */
+	v[3].prefer = B(1);
+	/* .5: only bravo could host it: unowned */
+	v[4].candidates = B(1);
+	/* .6: free */
+	assert_int_equal(run(nodes, 3, v, 6, o), 0);
+	assert_int_equal(o[0].owner, 1);
+	assert_true(o[0].plumb);
+	assert_false(o[0].flags & VIP_CL_F_PINNED);
+	assert_int_equal(o[1].owner, 1);
+	assert_false(o[1].plumb); /* charlie must release first */
+	assert_int_equal(o[2].owner, 2);
+	assert_false(o[2].plumb);
+	assert_true(o[2].flags & VIP_CL_F_MOVING);
+	assert_true(o[3].owner == 0 || o[3].owner == 2);
+	assert_false(o[3].flags & VIP_CL_F_CONFLICT);
+	assert_int_equal(o[4].owner, -1);
+	assert_true(o[5].owner == 0 || o[5].owner == 2);
+
+	/* balancing: bravo keeps four, alpha none, charlie none: moves go charlie <-> alpha only */
+	struct vip_cl_avip w[6];
+	for (size_t i = 0; i < 6; i++) {
+		w[i] = vip(i < 4 ? "198.51.100.10" : "198.51.100.20", 7);
+		w[i].addr.bytes[3] = (uint8_t)(10 + i);
+		w[i].holders = w[i].keepers = i < 4 ? B(1) : B(2);
+		w[i].prev_owner = i < 4 ? 1 : 2;
+	}
+	struct vip_cl_assign_in in = { .nodes = nodes, .n_nodes = 3, .vips = w, .n_vips = 6,
+				       .balance = true, .balance_set_size = 8 };
+	struct vip_cl_assign_stats st;
+	assert_int_equal(vip_cl_assign(&in, o, &st), 0);
+	for (size_t i = 0; i < 4; i++)
+		assert_int_equal(o[i].owner, 1); /* the most loaded, but silent: nothing taken */
+	assert_int_equal(st.balanced, 1);       /* charlie 2, alpha 0: one moves */
+	assert_true((o[4].owner == 0) != (o[5].owner == 0));
+	/* a silent least-loaded member is no target either */
+	for (size_t i = 0; i < 6; i++) {
+		w[i].holders = w[i].keepers = i < 3 ? B(0) : B(2);
+		w[i].prev_owner = i < 3 ? 0 : 2;
+	}
+	assert_int_equal(vip_cl_assign(&in, o, &st), 0);
+	assert_int_equal(st.balanced, 0);
+	for (size_t i = 0; i < 6; i++)
+		assert_int_not_equal(o[i].owner, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -333,6 +408,7 @@ int main(void)
 		cmocka_unit_test(test_down_holder),
 		cmocka_unit_test(test_follow),
 		cmocka_unit_test(test_invalid),
+		cmocka_unit_test(test_silent),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

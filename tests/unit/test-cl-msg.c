@@ -28,7 +28,8 @@ static void encode(const struct vip_cl_msg *m, uint8_t **d, size_t *n)
 
 static void sample_state(struct vip_cl_msg *m, struct vip_cl_record *rec)
 {
-	*m = (struct vip_cl_msg){ .type = VIP_CL_MSG_STATE, .mature = true };
+	*m = (struct vip_cl_msg){ .type = VIP_CL_MSG_STATE, .mature = true,
+				  .view = 0x1122334455667788ull, .serial = 0xa1b2c3d4u };
 	strcpy(m->name, "node-1.example");
 	rec[0] = (struct vip_cl_record){ .addr = A("198.51.100.1"),
 					 .flags = VIP_CL_R_CONFIGURED | VIP_CL_R_HELD,
@@ -53,8 +54,8 @@ static void test_state_roundtrip(void **state)
 	size_t n;
 	sample_state(&m, rec);
 	encode(&m, &buf, &n);
-	/* header (8) + flags, name (1+14), count (4) + 3 records */
-	assert_int_equal(n, 8 + 1 + 15 + 4 + (1 + 5 + 16) + (1 + 5 + 16 + 5) + (1 + 17 + 16));
+	/* header (8) + flags, name (1+14), view (8), serial (4), count (4) + 3 records, no ghost (4) */
+	assert_int_equal(n, 8 + 1 + 15 + 8 + 4 + 4 + (1 + 5 + 16) + (1 + 5 + 16 + 5) + (1 + 17 + 16) + 4);
 	assert_int_equal(buf[0], 'V');
 	assert_int_equal(buf[1], 'C');
 	assert_int_equal(buf[2], VIP_CL_PROTO_VERSION);
@@ -64,6 +65,8 @@ static void test_state_roundtrip(void **state)
 	assert_int_equal(d.type, VIP_CL_MSG_STATE);
 	assert_true(d.mature);
 	assert_string_equal(d.name, "node-1.example");
+	assert_true(d.view == 0x1122334455667788ull);
+	assert_int_equal(d.serial, 0xa1b2c3d4u);
 	assert_int_equal(d.n_records, 3);
 	for (size_t i = 0; i < 3; i++) {
 		assert_true(vip_addr_equal(&d.records[i].addr, &rec[i].addr));
@@ -134,7 +137,7 @@ static void corrupt(size_t off, uint8_t val, int err)
 static void test_malformed(void **state)
 {
 	(void)state;
-	const size_t name = 9, count = 9 + 15, rec0 = count + 4;
+	const size_t name = 9, count = 9 + 15 + 12, rec0 = count + 4;
 	corrupt(0, 'X', -EBADMSG);                 /* magic */
 	corrupt(2, 2, -EPROTONOSUPPORT);           /* another version: header only */
 	corrupt(3, 9, -EBADMSG);                   /* unknown type */
@@ -199,6 +202,88 @@ static void test_encode_refuses(void **state)
 	assert_string_equal(vip_cl_msg_type_to_string(42), "unknown");
 }
 
+/* CLOSE: the view and, per silent member, its last known records. */
+static void test_close(void **state)
+{
+	(void)state;
+	struct vip_cl_record rec[3];
+	struct vip_cl_msg st, m = { .type = VIP_CL_MSG_CLOSE, .view = 0x0102030405060708ull }, d;
+	struct vip_cl_peer pe[2] = {
+		{ .nodeid = 2, .pid = 7, .name = "node-2" },
+		{ .nodeid = 2, .pid = 9, .monitor = true, .name = "node-2" },
+	};
+	uint8_t *buf;
+	size_t n;
+
+	sample_state(&st, rec);
+	pe[0].records = rec;
+	pe[0].n_records = 3;
+	m.peers = pe;
+	m.n_peers = 2;
+	encode(&m, &buf, &n);
+	/* header, view, count, 2 x (nodeid, pid, flags, name, count) + the 3 records */
+	assert_int_equal(n, 8 + 8 + 4 + 2 * (4 + 4 + 1 + 7 + 4) + (1 + 5 + 16) + (1 + 5 + 16 + 5) + (1 + 17 + 16));
+	assert_int_equal(vip_cl_msg_decode(buf, n, &d), 0);
+	assert_int_equal(d.type, VIP_CL_MSG_CLOSE);
+	assert_true(d.view == m.view);
+	assert_int_equal(d.n_peers, 2);
+	assert_int_equal(d.peers[0].pid, 7);
+	assert_false(d.peers[0].monitor);
+	assert_string_equal(d.peers[0].name, "node-2");
+	assert_int_equal(d.peers[0].n_records, 3);
+	assert_true(vip_addr_equal(&d.peers[0].records[2].addr, &rec[2].addr));
+	assert_true(d.peers[1].monitor);
+	assert_int_equal(d.peers[1].n_records, 0);
+	vip_cl_msg_clear(&d);
+	for (size_t k = 0; k < n; k++)
+		assert_int_equal(vip_cl_msg_decode(buf, k, &d), -EBADMSG);
+	const size_t peer1 = n - (4 + 4 + 1 + 7 + 4);
+	buf[peer1 + 7] = 6; /* pid 6 < 7: not increasing */
+	assert_int_equal(vip_cl_msg_decode(buf, n, &d), -EBADMSG);
+	buf[peer1 + 7] = 9;
+	buf[peer1 + 8] = 3; /* unknown peer flag */
+	assert_int_equal(vip_cl_msg_decode(buf, n, &d), -EBADMSG);
+	buf[peer1 + 8] = 1;
+	buf[8 + 8 + 3] = 3; /* more peers than bytes */
+	assert_int_equal(vip_cl_msg_decode(buf, n, &d), -EBADMSG);
+	buf[8 + 8 + 3] = 2;
+	assert_int_equal(vip_cl_msg_decode(buf, n, &d), 0);
+	vip_cl_msg_clear(&d);
+	free(buf);
+	/* no silent member known: an empty list */
+	m.n_peers = 0;
+	encode(&m, &buf, &n);
+	assert_int_equal(n, 8 + 8 + 4);
+	assert_int_equal(vip_cl_msg_decode(buf, n, &d), 0);
+	assert_int_equal(d.n_peers, 0);
+	vip_cl_msg_clear(&d);
+	free(buf);
+	/* the encoder refuses what the decoder would */
+	m.n_peers = 2;
+	pe[1].pid = 7;
+	assert_int_equal(vip_cl_msg_encode(&m, &buf, &n), -EINVAL);
+	pe[1].pid = 9;
+	pe[1].name[0] = '\0';
+	assert_int_equal(vip_cl_msg_encode(&m, &buf, &n), -EINVAL);
+	assert_string_equal(vip_cl_msg_type_to_string(VIP_CL_MSG_CLOSE), "CLOSE");
+
+	/* a STATE with a ghost */
+	struct vip_cl_record held = { .addr = A("198.51.100.9"), .flags = VIP_CL_R_HELD | VIP_CL_R_RELEASING };
+	struct vip_cl_peer ghost = { .nodeid = 4, .pid = 44, .name = "node-4", .records = &held, .n_records = 1 };
+	sample_state(&st, rec);
+	st.peers = &ghost;
+	st.n_peers = 1;
+	encode(&st, &buf, &n);
+	assert_int_equal(vip_cl_msg_decode(buf, n, &d), 0);
+	assert_int_equal(d.n_peers, 1);
+	assert_int_equal(d.peers[0].pid, 44);
+	assert_int_equal(d.peers[0].records[0].flags, VIP_CL_R_HELD | VIP_CL_R_RELEASING);
+	vip_cl_msg_clear(&d);
+	buf[n - 22 - 4 - 7 - 1] = 2; /* the ghost's flags: reserved bit */
+	assert_int_equal(vip_cl_msg_decode(buf, n, &d), -EBADMSG);
+	free(buf);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -206,6 +291,7 @@ int main(void)
 		cmocka_unit_test(test_other_roundtrips),
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_encode_refuses),
+		cmocka_unit_test(test_close),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

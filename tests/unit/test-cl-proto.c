@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * The protocol on the solo backend, end to end through the backend's
- * eventfd: one member owns everything; quorum, unavailable addresses,
- * reconfiguration, bad messages and the console queries.
+ * eventfd: one member owns everything; quorum, liveness, unavailable
+ * addresses, reconfiguration, bad messages and the console queries.
  */
 #include <poll.h>
 #include <setjmp.h>
@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "cl-testutil.h"
+#include "cl-prototest.h"
 
 struct ctx {
 	const struct vip_cl_backend_ops *ops;
@@ -58,23 +58,33 @@ static size_t index_of(const struct ctx *c, const struct vip_addr *a)
 	return 0;
 }
 
+static int act_send(void *data, const uint8_t *m, size_t len)
+{
+	struct ctx *c = data;
+	return c->ops->send(c->b, m, len);
+}
+
+static void act_hold(void *data, const struct vip_addr *a)
+{
+	struct ctx *c = data;
+	c->held[index_of(c, a)] = true;
+}
+
+static void act_release(void *data, const struct vip_addr *a)
+{
+	struct ctx *c = data;
+	c->held[index_of(c, a)] = false;
+	assert_int_equal(vip_cl_proto_local_released(c->p, a, c->now), 0);
+}
+
 /* Act on the queue like the engine: send, plumb, unplumb and report. */
 static void act(struct ctx *c)
 {
-	struct vip_cl_action a;
-	while (vip_cl_proto_peek(c->p, &a)) {
-		struct vip_addr addr = a.addr;
-		enum vip_cl_action_type t = a.type;
-		if (t == VIP_CL_ACT_SEND)
-			assert_int_equal(c->ops->send(c->b, a.data, a.len), 0);
-		vip_cl_proto_pop(c->p);
-		if (t == VIP_CL_ACT_HOLD)
-			c->held[index_of(c, &addr)] = true;
-		if (t == VIP_CL_ACT_RELEASE) {
-			c->held[index_of(c, &addr)] = false;
-			assert_int_equal(vip_cl_proto_local_released(c->p, &addr, c->now), 0);
-		}
-	}
+	const struct vip_cl_sink s = { .send = act_send, .hold = act_hold, .release = act_release,
+				       .data = c };
+	bool blocked = true;
+	assert_true(vip_cl_proto_drain(c->p, &s, &blocked) >= 0);
+	assert_false(blocked);
 }
 
 /* Poll the backend's fd and dispatch until it is quiet (bounded). */
@@ -197,15 +207,11 @@ static void test_quorum_policy(void **state)
 	struct vip_cl_member me = { .nodeid = 1, .pid = 1 };
 	struct vip_cl_view v = { .members = &me, .n_members = 1, .self = 0 };
 	assert_int_equal(vip_cl_proto_on_view(p, &v, 1), 0);
-	struct vip_cl_action a;
-	assert_true(vip_cl_proto_peek(p, &a));
-	assert_int_equal(a.type, VIP_CL_ACT_SEND);
-	uint8_t *copy = malloc(a.len);
-	size_t len = a.len;
-	memcpy(copy, a.data, len);
-	vip_cl_proto_pop(p);
-	assert_int_equal(vip_cl_proto_on_message(p, &me, copy, len, 2), 0);
-	free(copy);
+	struct cltest_sink ks = { 0 };
+	assert_int_equal(cltest_drain(p, &ks, NULL), 1);
+	assert_int_equal(ks.n_sent, 1);
+	assert_int_equal(vip_cl_proto_on_message(p, &me, ks.msg[0], ks.len[0], 2), 0);
+	cltest_sink_free(&ks);
 	struct vip_addr *d;
 	assert_int_equal(vip_cl_proto_desired(p, &d), 5);
 	free(d);
@@ -218,24 +224,6 @@ static void test_quorum_policy(void **state)
 	free(d);
 	vip_cl_proto_free(p);
 	cltest_config_free(cfg);
-}
-
-/* Drain p's queue; return a copy of the last message it asked to send. */
-static uint8_t *take_send(struct vip_cl_proto *p, size_t *len)
-{
-	struct vip_cl_action a;
-	uint8_t *msg = NULL;
-	while (vip_cl_proto_peek(p, &a)) {
-		if (a.type == VIP_CL_ACT_SEND) {
-			free(msg);
-			msg = malloc(a.len);
-			assert_non_null(msg);
-			memcpy(msg, a.data, a.len);
-			*len = a.len;
-		}
-		vip_cl_proto_pop(p);
-	}
-	return msg;
 }
 
 /*
@@ -437,12 +425,9 @@ static void test_foreign_member(void **state)
 	struct vip_cl_view v = { .members = m, .n_members = 2, .self = 0 };
 	assert_int_equal(vip_cl_proto_on_quorum(p, true, 1), 0);
 	assert_int_equal(vip_cl_proto_on_view(p, &v, 1), 0);
-	struct vip_cl_action a;
-	assert_true(vip_cl_proto_peek(p, &a));
-	uint8_t *mine = malloc(a.len);
-	size_t len = a.len;
-	memcpy(mine, a.data, len);
-	vip_cl_proto_pop(p);
+	size_t len = 0;
+	uint8_t *mine = take_send(p, &len);
+	assert_non_null(mine);
 	assert_int_equal(vip_cl_proto_on_message(p, &m[0], mine, len, 2), 0);
 	free(mine);
 	struct vip_cl_status st;
@@ -463,6 +448,88 @@ static void test_foreign_member(void **state)
 	cltest_config_free(cfg);
 }
 
+/*
+ * Liveness: this node's corosync stops answering: release everything (as
+ * for lost quorum); it answers again: plumb nothing new until our own STATE,
+ * sent then, is delivered, and not before the takeover delay.
+ */
+static void test_liveness(void **state)
+{
+	(void)state;
+	struct vipd_config *cfg = cltest_config("me", 3, NULL, NULL);
+	struct vip_cl_member me = { .nodeid = 1, .pid = 1 };
+	struct vip_addr *d;
+	size_t len = 0;
+	struct vip_cl_status st;
+
+	cfg->cluster.duravip_takeover_delay_ms = 500;
+	cfg->cluster.view_balance_interval_ms = 0;
+	struct vip_cl_proto *p = solo_proto(cfg, &me);
+	assert_int_equal(vip_cl_proto_desired(p, &d), 3);
+	free(d);
+	vip_cl_proto_status(p, &st);
+	assert_true(st.live);
+
+	assert_int_equal(vip_cl_proto_on_liveness(p, false, 10), 0);
+	struct cltest_sink s = { .p = p, .now = 10 };
+	assert_int_equal(cltest_drain(p, &s, NULL), 3); /* three releases, nothing sent */
+	assert_int_equal(s.n_releases, 3);
+	cltest_sink_free(&s);
+	assert_int_equal(vip_cl_proto_desired(p, &d), 0);
+	free(d);
+	vip_cl_proto_status(p, &st);
+	assert_false(st.live);
+	assert_true(st.quorate); /* corosync's quorum, as last heard */
+	/* quorum said again while corosync is not answering: still nothing */
+	assert_int_equal(vip_cl_proto_on_quorum(p, true, 11), 0);
+	assert_int_equal(vip_cl_proto_desired(p, &d), 0);
+	free(d);
+
+	assert_int_equal(vip_cl_proto_on_liveness(p, true, 20), 0);
+	uint8_t *msg = take_send(p, &len);
+	assert_non_null(msg); /* a fresh STATE */
+	assert_int_equal(vip_cl_proto_desired(p, &d), 0);
+	free(d);
+	assert_int_equal(vip_cl_proto_on_message(p, &me, msg, len, 21), 0);
+	free(msg);
+	assert_int_equal(vip_cl_proto_desired(p, &d), 0); /* the takeover delay */
+	free(d);
+	assert_int_equal(vip_cl_proto_next_timeout(p, 21), 500 - 1);
+	assert_int_equal(vip_cl_proto_on_tick(p, 520), 0);
+	assert_int_equal(vip_cl_proto_desired(p, &d), 3);
+	free(d);
+	vip_cl_proto_free(p);
+	cltest_config_free(cfg);
+
+	/* no takeover delay: only our own STATE, sent when corosync answers again, fences */
+	cfg = cltest_config("me", 3, NULL, NULL);
+	p = solo_proto(cfg, &me);
+	assert_int_equal(vip_cl_proto_on_liveness(p, false, 10), 0);
+	assert_int_equal(vip_cl_proto_desired(p, &d), 0);
+	free(d);
+	assert_int_equal(vip_cl_proto_on_liveness(p, true, 20), 0);
+	msg = take_send(p, &len);
+	assert_non_null(msg);
+	assert_int_equal(vip_cl_proto_desired(p, &d), 0);
+	free(d);
+	assert_int_equal(vip_cl_proto_on_message(p, &me, msg, len, 21), 0);
+	free(msg);
+	assert_int_equal(vip_cl_proto_desired(p, &d), 3);
+	free(d);
+	vip_cl_proto_free(p);
+	cltest_config_free(cfg);
+
+	/* policy keep: corosync not answering changes nothing */
+	cfg = cltest_config("me", 3, NULL, NULL);
+	cfg->cluster.quorum_policy = VIP_QUORUM_KEEP;
+	p = solo_proto(cfg, &me);
+	assert_int_equal(vip_cl_proto_on_liveness(p, false, 10), 0);
+	assert_int_equal(vip_cl_proto_desired(p, &d), 3);
+	free(d);
+	vip_cl_proto_free(p);
+	cltest_config_free(cfg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -474,6 +541,7 @@ int main(void)
 		cmocka_unit_test(test_unavailable_and_reload),
 		cmocka_unit_test(test_bad_messages),
 		cmocka_unit_test(test_foreign_member),
+		cmocka_unit_test(test_liveness),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

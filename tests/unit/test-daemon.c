@@ -20,6 +20,7 @@
 #include <cmocka.h>
 
 #include "daemon.h"
+#include "json-check.h"
 #include "log.h"
 
 #define IF_ETH0 2
@@ -241,6 +242,15 @@ static void test_cmd_duravip_show(void **state)
 				  "\"services\":[\"ESMTP_Listener:198.51.100.30:25\"],\"owner\":\"n1\",\"self\":true,"
 				  "\"state\":[\"owned\""));
 	assert_null(strstr(s, "198.51.100.21"));
+	assert_true(json_valid(s));
+	/* the checker itself refuses what is not JSON */
+	assert_false(json_valid("{\"a\":}"));
+	assert_false(json_valid("{\"a\":1,}"));
+	assert_false(json_valid("[1 2]"));
+	assert_false(json_valid("{\"a\":tru}"));
+	assert_false(json_valid("\"\\x\""));
+	assert_false(json_valid("{} {}"));
+	assert_true(json_valid("{\"a\":[1,-2.5e3,\"\\u00e9\",null,true,false,{}]}\n"));
 	assert_int_equal(run(f, false, "cluster duravip show", "198.51.100.99", NULL), 1);
 	assert_int_equal(run(f, false, "cluster duravip show", "nonsense", NULL), -EINVAL);
 }
@@ -282,8 +292,16 @@ static void test_cmd_membership_info_arp(void **state)
 	s = out_str(f);
 	assert_non_null(strstr(s, "Backend:    solo (connected)\nGroup:      ec_cluster\nNode:       n1\nQuorum:     quorate\n"));
 	assert_non_null(strstr(s, "Members:    n1\n"));
+	assert_non_null(strstr(s, "Round:      closed, 0 silent members, 0 ghosts\n"));
+	assert_non_null(strstr(s, "Counters:   0 rounds closed by CLOSE, 0 STATE retries, 0 sends dropped\n"));
 	assert_int_equal(run(f, true, "cluster info", NULL, NULL), 0);
 	assert_non_null(strstr(out_str(f), "{\"backend\":\"solo\",\"connected\":true,\"group\":\"ec_cluster\",\"node\":\"n1\",\"quorate\":true"));
+	assert_true(json_valid(out_str(f)));
+	assert_non_null(strstr(out_str(f), "\"live\":true,"));
+	assert_non_null(strstr(out_str(f), "\"round\":{\"complete\":true,\"waiting\":0,\"silent\":0,\"ghosts\":0,"));
+	assert_int_equal(run(f, true, "cluster membership", NULL, NULL), 0);
+	assert_true(json_valid(out_str(f)));
+	assert_non_null(strstr(out_str(f), "\"monitor\":false,\"silent\":false,\"waiting\":false}"));
 	assert_int_equal(run(f, false, "cluster arp show", NULL, NULL), 0);
 	s = out_str(f);
 	assert_non_null(strstr(s, "ARP mode request; 5 repeats every 1.1s; refresh off; pace unlimited\n"));
@@ -306,8 +324,12 @@ static void test_cmd_metrics_security(void **state)
 	assert_non_null(strstr(s, "vipd_last_failover_duration_seconds 0\n"));
 	assert_non_null(strstr(s, "vipd_netlink_errors_total 0\n"));
 	assert_non_null(strstr(s, "vipd_duravip_moves_total"));
+	assert_non_null(strstr(s, "# TYPE vipd_members_silent gauge\nvipd_members_silent 0\n"));
+	assert_non_null(strstr(s, "vipd_round_closes_total 0\n"));
+	assert_non_null(strstr(s, "vipd_cluster_live 1\n"));
 	assert_int_equal(run(f, true, "metrics", NULL, NULL), 0);
 	assert_non_null(strstr(out_str(f), "\"vipd_duravips_owned\":3,"));
+	assert_true(json_valid(out_str(f)));
 	assert_int_equal(run(f, false, "config show security", NULL, NULL), 0);
 	s = out_str(f);
 	assert_non_null(strstr(s, "Configured: user root (0), group root (0), capabilities " CAPS "\n"));
@@ -319,6 +341,50 @@ static void test_cmd_metrics_security(void **state)
 }
 
 /* The event stream through the real control server and wire format. */
+/*
+ * A second member that never speaks: the round waits for it (shown as
+ * waiting), then closes at the round timeout (shown as SILENT, counted).
+ */
+static void test_cmd_silent_member(void **state)
+{
+	struct fx *f = *state;
+	struct vip_cl_member me, other = { .nodeid = 77, .pid = 7 };
+	const char *s;
+
+	assert_int_equal(vip_cl_backend_solo.local(f->d.be, &me), 0);
+	struct vip_cl_member two[2] = { me, other };
+	struct vip_cl_view v = { .members = two, .n_members = 2, .self = 0 };
+	assert_int_equal(vip_cl_proto_on_view(f->d.proto, &v, loop_now_ms()), 0);
+	vipd_daemon_pump(&f->d);
+	settle(f);
+	assert_int_equal(run(f, false, "cluster membership", NULL, NULL), 0);
+	s = out_str(f);
+	assert_non_null(strstr(s, "(unknown)            nodeid 77     pid 7        owns 0    waiting\n"));
+	assert_int_equal(run(f, false, "cluster info", NULL, NULL), 0);
+	assert_non_null(strstr(out_str(f), "Round:      open, waiting for 1 member\n"));
+	assert_non_null(strstr(out_str(f), "Members:    n1 (unknown)(waiting)\n"));
+	assert_int_equal(run(f, true, "cluster membership", NULL, NULL), 0);
+	assert_true(json_valid(out_str(f)));
+	assert_non_null(strstr(out_str(f), "\"silent\":false,\"waiting\":true}"));
+	/* nobody knows it: the round closes at twice the round timeout */
+	uint64_t t = loop_now_ms() + 2 * f->d.cfg->cluster.duravip_round_timeout_ms;
+	assert_int_equal(vip_cl_proto_on_tick(f->d.proto, t), 0);
+	vipd_daemon_pump(&f->d);
+	settle(f);
+	assert_int_equal(run(f, false, "cluster membership", NULL, NULL), 0);
+	assert_non_null(strstr(out_str(f), "owns 0    SILENT\n"));
+	assert_int_equal(run(f, true, "cluster info", NULL, NULL), 0);
+	s = out_str(f);
+	assert_true(json_valid(s));
+	assert_non_null(strstr(s, "\"round\":{\"complete\":true,\"waiting\":0,\"silent\":1,\"ghosts\":0,\"closes\":1,"));
+	assert_int_equal(run(f, false, "metrics", NULL, NULL), 0);
+	assert_non_null(strstr(out_str(f), "vipd_members_silent 1\n"));
+	assert_non_null(strstr(out_str(f), "vipd_round_closes_total 1\n"));
+	assert_int_equal(run(f, true, "cluster duravip show", NULL, NULL), 0);
+	assert_true(json_valid(out_str(f)));
+	assert_true(has(f, "198.51.100.21")); /* it holds nothing: ours stay ours */
+}
+
 static void test_events_stream(void **state)
 {
 	struct fx *f = *state;
@@ -367,6 +433,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_cmd_move_balance_announce, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cmd_membership_info_arp, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cmd_metrics_security, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cmd_silent_member, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_events_stream, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 #include <string.h>
 
+#include "cl-testutil.h"
 #include "engine.h"
 
 #define IF_ETH0 2
@@ -104,24 +105,40 @@ static void be_quorum(void *data, bool q)
 	vip_cl_proto_on_quorum(h->proto, q, h->now);
 }
 
+static int pump_send(void *data, const uint8_t *m, size_t len)
+{
+	struct h *h = data;
+
+	return vip_cl_backend_solo.send(h->be, m, len);
+}
+
+static void pump_hold(void *data, const struct vip_addr *a)
+{
+	struct h *h = data;
+
+	vipd_engine_on_hold(h->e, a);
+}
+
+static void pump_release(void *data, const struct vip_addr *a)
+{
+	struct h *h = data;
+
+	vipd_engine_on_release(h->e, a);
+}
+
 /* What the daemon does after every input, until nothing moves. */
 static void pump(struct h *h)
 {
 	for (int round = 0; round < 64; round++) {
-		struct vip_cl_action a;
-		bool progress = false;
+		const struct vip_cl_sink sink = { .send = pump_send, .hold = pump_hold,
+						  .release = pump_release, .data = h };
+		bool progress = false, blocked = true;
 
 		assert_int_equal(vip_cl_backend_solo.dispatch(h->be), 0);
-		while (vip_cl_proto_peek(h->proto, &a)) {
-			if (a.type == VIP_CL_ACT_SEND)
-				assert_int_equal(vip_cl_backend_solo.send(h->be, a.data, a.len), 0);
-			else if (a.type == VIP_CL_ACT_HOLD)
-				vipd_engine_on_hold(h->e, &a.addr);
-			else
-				vipd_engine_on_release(h->e, &a.addr);
-			vip_cl_proto_pop(h->proto);
-			progress = true;
-		}
+		int n = vip_cl_proto_drain(h->proto, &sink, &blocked);
+		assert_true(n >= 0);
+		assert_false(blocked);
+		progress = n > 0;
 		progress |= vipd_engine_drain_port(h->e, h->now) > 0;
 		if (vipd_engine_is_dirty(h->e)) {
 			assert_int_equal(vipd_engine_reconcile(h->e, h->now), 0);
@@ -419,14 +436,11 @@ static void test_release_all(void **state)
 	assert_int_equal(m.owned, 0);
 	assert_int_equal(m.released, 3);
 	/* The releases were told to the protocol (RELEASED messages queued). */
-	struct vip_cl_action a;
-	unsigned sends = 0;
-	while (vip_cl_proto_peek(h->proto, &a)) {
-		sends += a.type == VIP_CL_ACT_SEND;
-		assert_int_not_equal(a.type, VIP_CL_ACT_HOLD);
-		vip_cl_proto_pop(h->proto);
-	}
-	assert_true(sends >= 1);
+	struct cltest_sink ks = { 0 };
+	assert_true(cltest_drain(h->proto, &ks, NULL) >= 1);
+	assert_true(ks.n_sent >= 1);
+	assert_int_equal(ks.n_holds, 0);
+	cltest_sink_free(&ks);
 	/* And nothing is wanted here any more. */
 	struct vip_addr x = A("198.51.100.21");
 	assert_false(vip_cl_proto_wants(h->proto, &x));

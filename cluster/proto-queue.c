@@ -1,0 +1,218 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The protocol's outputs: two queues and one drain (docs/protocol.md,
+ * "Outputs").
+ *
+ *   - local actions (hold, release) for the engine. They are handed out in
+ *     full at every drain: a release never waits for the network, so a
+ *     corosync that refuses sends (flow control, a hung ring) cannot keep
+ *     an address plumbed that this node was told to give up;
+ *   - messages to multicast, in order. A send refused with -EAGAIN stays at
+ *     the head; any other error drops the message (counted). At most one
+ *     STATE waits: a newer STATE replaces the unsent one (and goes to the
+ *     tail, so this node's messages keep their order). Releases
+ *     reported one by one go into the RELEASED at the tail while it is
+ *     unsent, so 10,000 releases are one message.
+ */
+#include <stdlib.h>
+
+#include "proto-internal.h"
+
+static void *fifo_at(const struct fifo *f, size_t i, size_t size)
+{
+	return (uint8_t *)f->items + i * size;
+}
+
+static void *fifo_push(struct fifo *f, size_t size)
+{
+	if (f->head > 0 && f->head == f->len)
+		f->head = f->len = 0;
+	if (f->len == f->cap) {
+		size_t cap = f->cap ? f->cap * 2 : 32;
+		void *n = realloc(f->items, cap * size);
+		if (!n)
+			return NULL;
+		f->items = n;
+		f->cap = cap;
+	}
+	void *e = fifo_at(f, f->len++, size);
+	memset(e, 0, size);
+	return e;
+}
+
+int vip_cl_queue_local(struct vip_cl_proto *p, enum lact_type t, const struct vip_addr *a)
+{
+	struct lact *e = fifo_push(&p->lq, sizeof(*e));
+
+	if (!e)
+		return -ENOMEM;
+	*e = (struct lact){ .type = t, .addr = *a };
+	return 0;
+}
+
+static struct sact *find_state(const struct vip_cl_proto *p)
+{
+	for (size_t i = p->sq.head; i < p->sq.len; i++) {
+		struct sact *e = fifo_at(&p->sq, i, sizeof(*e));
+		if (e->type == VIP_CL_MSG_STATE)
+			return e;
+	}
+	return NULL;
+}
+
+bool vip_cl_queue_has_state(const struct vip_cl_proto *p)
+{
+	return find_state(p) != NULL;
+}
+
+int vip_cl_queue_send(struct vip_cl_proto *p, const struct vip_cl_msg *m)
+{
+	uint8_t *data;
+	size_t len;
+	int r = vip_cl_msg_encode(m, &data, &len);
+
+	if (r < 0)
+		return r;
+	struct sact *old = m->type == VIP_CL_MSG_STATE ? find_state(p) : NULL;
+	if (old) {
+		/* the newer STATE says all the older one did; it goes to the tail,
+		 * so our messages keep their order (proto-local.c: rel_serial) */
+		free(old->data);
+		*old = (struct sact){ .type = SACT_NONE };
+	}
+	struct sact *e = fifo_push(&p->sq, sizeof(*e));
+	if (!e) {
+		free(data);
+		return -ENOMEM;
+	}
+	*e = (struct sact){ .type = m->type, .data = data, .len = len, .serial = m->serial };
+	return 0;
+}
+
+int vip_cl_queue_released(struct vip_cl_proto *p, const struct vip_addr *addr)
+{
+	struct sact *t = p->sq.len > p->sq.head ? fifo_at(&p->sq, p->sq.len - 1, sizeof(*t)) : NULL;
+
+	if (!t || t->type != VIP_CL_MSG_RELEASED || t->data) {
+		struct vip_addr *b = malloc(16 * sizeof(*b));
+		if (!b || !(t = fifo_push(&p->sq, sizeof(*t)))) {
+			free(b);
+			return -ENOMEM;
+		}
+		*t = (struct sact){ .type = VIP_CL_MSG_RELEASED, .batch = b, .cap_batch = 16 };
+	}
+	if (t->n_batch == t->cap_batch) {
+		struct vip_addr *nb = realloc(t->batch, t->cap_batch * 2 * sizeof(*nb));
+		if (!nb)
+			return -ENOMEM;
+		t->batch = nb;
+		t->cap_batch *= 2;
+	}
+	t->batch[t->n_batch++] = *addr;
+	return 0;
+}
+
+static void sact_free(struct sact *e)
+{
+	free(e->data);
+	free(e->batch);
+}
+
+/*
+ * A dropped RELEASED: forget that it is pending and sweep again a round
+ * timeout later (on_tick), so it is said again; until then the group keeps
+ * counting this node as a holder, which is safe.
+ */
+static void released_dropped(struct vip_cl_proto *p, const struct sact *e)
+{
+	for (size_t i = 0; i < e->n_batch; i++) {
+		struct pvip *t = vip_cl_table_find(p, &e->batch[i]);
+		if (t)
+			t->rel_pending = false;
+	}
+	if (!p->resweep) {
+		p->resweep = true;
+		p->resweep_due = p->last_now + p->round_timeout_ms;
+	}
+}
+
+/* Offer the head message to s->send: 0 sent or dropped, -EAGAIN kept, -ENOMEM (not offered). */
+static int send_head(struct vip_cl_proto *p, const struct vip_cl_sink *s)
+{
+	struct sact *e = fifo_at(&p->sq, p->sq.head, sizeof(*e));
+
+	if (e->type == SACT_NONE) { /* a STATE replaced by a newer one */
+		p->sq.head++;
+		return 1;
+	}
+
+	if (!e->data) {
+		struct vip_cl_msg m = { .type = VIP_CL_MSG_RELEASED, .addrs = e->batch,
+					.n_addrs = e->n_batch };
+		int r = vip_cl_msg_encode(&m, &e->data, &e->len);
+		if (r < 0)
+			return r;
+	}
+	int r = s->send(s->data, e->data, e->len);
+	e = fifo_at(&p->sq, p->sq.head, sizeof(*e));
+	if (r == -EAGAIN && e->batch) {
+		/* still unsent: keep the batch open for more releases */
+		free(e->data);
+		e->data = NULL;
+	}
+	if (r == -EAGAIN)
+		return r;
+	if (r < 0) {
+		p->st.n_send_dropped++;
+		if (e->batch)
+			released_dropped(p, e);
+	}
+	sact_free(e);
+	p->sq.head++;
+	return 0;
+}
+
+int vip_cl_proto_drain(struct vip_cl_proto *p, const struct vip_cl_sink *s, bool *ret_blocked)
+{
+	bool blocked = false;
+	int n = 0, r = 0;
+
+	for (;;) {
+		if (p->lq.head < p->lq.len) {
+			/* copy and pop first: hold/release may queue more */
+			struct lact a = *(struct lact *)fifo_at(&p->lq, p->lq.head++, sizeof(a));
+			if (a.type == LACT_HOLD)
+				s->hold(s->data, &a.addr);
+			else
+				s->release(s->data, &a.addr);
+			n++;
+			continue;
+		}
+		if (blocked || p->sq.head == p->sq.len)
+			break;
+		r = send_head(p, s);
+		if (r == -EAGAIN) {
+			blocked = true;
+			r = 0;
+		} else if (r < 0) {
+			break;
+		} else {
+			n += r == 0;
+			r = 0;
+		}
+	}
+	if (p->lq.head == p->lq.len)
+		p->lq.head = p->lq.len = 0;
+	if (ret_blocked)
+		*ret_blocked = blocked;
+	return r < 0 ? r : n;
+}
+
+void vip_cl_queue_free(struct vip_cl_proto *p)
+{
+	for (size_t i = p->sq.head; i < p->sq.len; i++)
+		sact_free(fifo_at(&p->sq, i, sizeof(struct sact)));
+	free(p->sq.items);
+	free(p->lq.items);
+	p->sq = p->lq = (struct fifo){ 0 };
+}

@@ -1,0 +1,420 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The STATE round and the delivered messages (docs/protocol.md).
+ *
+ * Round: on every view each member multicasts STATE. The round closes when
+ * the STATE of every member of the view is delivered, or when the first
+ * CLOSE of the view is delivered: duravip_round_timeout after the view, a
+ * member that is still waiting multicasts CLOSE with what it knows of every
+ * member it has not heard. Closing is an event in the agreed order, and
+ * every member applies exactly what the delivered CLOSE says, so the tables
+ * stay identical — a member that joined later and knows nothing included.
+ * Members not heard by then are silent: they keep counting as holders of
+ * what their last records say (nobody else plumbs those addresses) but get
+ * nothing new; a silent member's STATE delivered later makes it live again.
+ *
+ * Later STATE, RELEASED, MOVE and BALANCE messages rerun the assignment at
+ * the same point of the order everywhere. MONITOR makes its sender a
+ * monitor (never assigned anything); FLUSHED clears a ghost (proto-ghost.c).
+ */
+#include <stdlib.h>
+
+#include "proto-internal.h"
+
+static struct pmember *find_member(struct vip_cl_proto *p, const struct vip_cl_member *s)
+{
+	for (size_t i = 0; i < p->n_m; i++)
+		if (p->m[i].id.nodeid == s->nodeid && p->m[i].id.pid == s->pid)
+			return &p->m[i];
+	return NULL;
+}
+
+static struct vip_cl_record *find_record(struct pmember *m, const struct vip_addr *a)
+{
+	size_t lo = 0, hi = m->n_records;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = vip_addr_cmp(&m->records[mid].addr, a);
+		if (c == 0)
+			return &m->records[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+/* m was told it may plumb a: its records say it holds a (kept). 0 or -ENOMEM. */
+static int record_hold(struct pmember *m, const struct vip_addr *a)
+{
+	struct vip_cl_record *rec = find_record(m, a);
+
+	if (!rec) {
+		struct vip_cl_record *n = realloc(m->records, (m->n_records + 1) * sizeof(*n));
+		if (!n)
+			return -ENOMEM;
+		m->records = n;
+		size_t i = 0;
+		while (i < m->n_records && vip_addr_cmp(&n[i].addr, a) < 0)
+			i++;
+		memmove(&n[i + 1], &n[i], (m->n_records - i) * sizeof(*n));
+		n[i] = (struct vip_cl_record){ .addr = *a };
+		m->n_records++;
+		rec = &n[i];
+	}
+	rec->flags = (uint8_t)((rec->flags | VIP_CL_R_HELD) & ~VIP_CL_R_RELEASING);
+	return 0;
+}
+
+int vip_cl_round_fold_grants(struct vip_cl_proto *p)
+{
+	for (size_t i = 0; i < p->n_t; i++) {
+		const struct pvip *e = &p->t[i];
+		for (size_t k = 0; e->granted && k < p->n_m; k++) {
+			struct pmember *m = &p->m[k];
+			if (m->anode < 0 || !(e->granted & vip_cl_bit(m->anode)))
+				continue;
+			int r = record_hold(m, &e->addr);
+			if (r < 0)
+				return r;
+		}
+	}
+	return 0;
+}
+
+static int recompute(struct vip_cl_proto *p, uint64_t now, bool balance)
+{
+	int r = vip_cl_table_recompute(p, now, balance);
+	return r < 0 ? r : vip_cl_update_wants(p);
+}
+
+static void close_round(struct vip_cl_proto *p, uint64_t now)
+{
+	p->round_complete = true;
+	p->stable_since = now;
+	vip_cl_ghosts_close(p);
+	vip_cl_table_map_nodes(p);
+}
+
+/*
+ * Close the round once every member has spoken: a STATE, a MONITOR, or a
+ * message of another protocol version (such a member is left out rather
+ * than waited for, so a rolling upgrade does not stall the group). Then
+ * recompute.
+ */
+static int complete_round(struct vip_cl_proto *p, uint64_t now)
+{
+	if (!p->round_complete) {
+		for (size_t i = 0; i < p->n_m; i++)
+			if (!p->m[i].heard && !p->m[i].foreign)
+				return vip_cl_table_rebuild(p);
+		close_round(p, now);
+	}
+	return recompute(p, now, false);
+}
+
+/* A silent member spoke again (or a member spoke after the round closed). */
+static void rejoin(struct vip_cl_proto *p, struct pmember *m)
+{
+	m->silent = false;
+	if (m->anode >= 0)
+		p->nodes[m->anode].silent = false;
+	else
+		vip_cl_table_add_node(p, m);
+}
+
+static int handle_state(struct vip_cl_proto *p, struct pmember *m, struct vip_cl_msg *msg,
+			uint64_t now)
+{
+	bool from_self = p->self >= 0 && m == &p->m[p->self];
+
+	if (from_self) /* what we released before it was delivered before it, or lost */
+		for (size_t i = 0; i < p->n_t; i++)
+			if (p->t[i].rel_pending && (int32_t)(msg->serial - p->t[i].rel_serial) > 0)
+				p->t[i].rel_pending = false;
+	/* sent in another view (before this one reached its sender): the sender
+	 * sends again for this one; a process does not change its node name */
+	if (m->monitor || msg->view != p->view_digest || (m->name && strcmp(m->name, msg->name) != 0)) {
+		p->st.n_stale++;
+		return 0;
+	}
+	if (!m->name && !(m->name = strdup(msg->name)))
+		return -ENOMEM;
+	int r = vip_cl_ghosts_from_state(p, m->id.nodeid, msg);
+	if (r < 0)
+		return r;
+	if (from_self && msg->serial == p->state_serial)
+		p->state_pending = false;
+	free(m->records);
+	m->records = steal_ptr(msg->records);
+	m->n_records = msg->n_records;
+	m->heard = m->known = true;
+	m->stale = false;
+	m->mature = msg->mature;
+	if (from_self)
+		p->quorum_fence = false;
+	if (p->round_complete && (m->silent || m->anode < 0))
+		rejoin(p, m);
+	return complete_round(p, now);
+}
+
+static int handle_released(struct vip_cl_proto *p, struct pmember *m, const struct vip_cl_msg *msg,
+			   uint64_t now)
+{
+	bool from_self = p->self >= 0 && m == &p->m[p->self];
+
+	for (size_t i = 0; i < msg->n_addrs; i++) {
+		struct vip_cl_record *rec = find_record(m, &msg->addrs[i]);
+		if (rec)
+			rec->flags &= (uint8_t)~(VIP_CL_R_HELD | VIP_CL_R_RELEASING);
+		struct pvip *e = vip_cl_table_find(p, &msg->addrs[i]);
+		if (e && m->anode >= 0)
+			e->granted &= ~vip_cl_bit(m->anode);
+		if (e && from_self)
+			e->rel_pending = false;
+	}
+	if (!p->round_complete)
+		return vip_cl_update_wants(p);
+	return recompute(p, now, false);
+}
+
+static int handle_move(struct vip_cl_proto *p, const struct vip_cl_msg *msg, uint64_t now)
+{
+	struct pvip *e = vip_cl_table_find(p, &msg->addr);
+	int to = -1;
+
+	for (size_t k = 0; k < p->n_nodes; k++)
+		if (strcmp(p->nodes[k].name, msg->name) == 0)
+			to = (int)k;
+	if (!p->round_complete || !e || to < 0) {
+		p->st.n_stale++;
+		return 0;
+	}
+	p->st.n_moves++;
+	e->move_to = to;
+	return recompute(p, now, false);
+}
+
+/* ---- CLOSE ---- */
+
+static const struct vip_cl_peer *find_peer(const struct vip_cl_msg *msg, const struct vip_cl_member *id)
+{
+	for (size_t i = 0; i < msg->n_peers; i++)
+		if (msg->peers[i].nodeid == id->nodeid && msg->peers[i].pid == id->pid)
+			return &msg->peers[i];
+	return NULL;
+}
+
+/* What the delivered CLOSE says about x, exactly: a member it does not name holds nothing. */
+static int apply_peer(struct pmember *x, struct vip_cl_peer *pe)
+{
+	free(x->records);
+	x->records = NULL;
+	x->n_records = 0;
+	x->monitor = false;
+	if (!pe) {
+		free(x->name);
+		x->name = NULL;
+	} else {
+		if (!x->name || strcmp(x->name, pe->name) != 0) {
+			char *n = strdup(pe->name);
+			if (!n)
+				return -ENOMEM;
+			free(x->name);
+			x->name = n;
+		}
+		x->records = steal_ptr(pe->records);
+		x->n_records = pe->n_records;
+		x->monitor = pe->monitor;
+	}
+	x->known = x->silent = true;
+	x->stale = false; /* whatever it was, every member now holds the same */
+	x->mature = false;
+	return 0;
+}
+
+static int handle_close(struct vip_cl_proto *p, struct vip_cl_msg *msg, uint64_t now)
+{
+	/* the first CLOSE of this view wins; one sent in another view names another view */
+	if (msg->view != p->view_digest || p->round_complete) {
+		p->st.n_stale++;
+		return 0;
+	}
+	for (size_t i = 0; i < p->n_m; i++) {
+		struct pmember *x = &p->m[i];
+		if (x->heard || x->foreign)
+			continue;
+		int r = apply_peer(x, (struct vip_cl_peer *)find_peer(msg, &x->id));
+		if (r < 0)
+			return r;
+	}
+	p->st.n_closes++;
+	close_round(p, now);
+	return recompute(p, now, false);
+}
+
+static int cmp_peer(const void *a, const void *b)
+{
+	const struct vip_cl_peer *x = a, *y = b;
+
+	if (x->nodeid != y->nodeid)
+		return x->nodeid < y->nodeid ? -1 : 1;
+	return x->pid < y->pid ? -1 : x->pid > y->pid;
+}
+
+int vip_cl_round_send_close(struct vip_cl_proto *p, uint64_t now)
+{
+	_cleanup_free_ struct vip_cl_peer *pe = calloc(p->n_m + 1, sizeof(*pe));
+	struct vip_cl_msg msg = { .type = VIP_CL_MSG_CLOSE, .view = p->view_digest, .peers = pe };
+
+	if (!pe)
+		return -ENOMEM;
+	for (size_t i = 0; i < p->n_m; i++) {
+		const struct pmember *x = &p->m[i];
+		if (x->heard || x->foreign || !x->known || !x->name)
+			continue; /* a member known without a name holds nothing: leaving it out says so */
+		struct vip_cl_peer *e = &pe[msg.n_peers++];
+		*e = (struct vip_cl_peer){ .nodeid = x->id.nodeid, .pid = x->id.pid,
+					   .monitor = x->monitor, .records = x->records,
+					   .n_records = x->n_records };
+		snprintf(e->name, sizeof(e->name), "%s", x->name);
+	}
+	qsort(pe, msg.n_peers, sizeof(*pe), cmp_peer);
+	p->close_next = now + p->round_timeout_ms; /* again if none is delivered by then */
+	return vip_cl_queue_send(p, &msg);
+}
+
+uint64_t vip_cl_round_close_time(const struct vip_cl_proto *p)
+{
+	bool all_known = true;
+
+	/*
+	 * Our own STATE first: until it is delivered we are among the waited-for.
+	 * Knowing nothing of a waited-for member, or only what it was before it
+	 * was out of our sight, let a member that knows it better close first.
+	 */
+	if (!p->in_view || p->round_complete || p->self < 0 || !p->m[p->self].heard)
+		return UINT64_MAX;
+	if (p->close_next)
+		return p->close_next;
+	for (size_t i = 0; i < p->n_m; i++)
+		if (!p->m[i].heard && !p->m[i].foreign && (!p->m[i].known || p->m[i].stale))
+			all_known = false;
+	return p->view_since + (uint64_t)p->round_timeout_ms * (all_known ? 1 : 2);
+}
+
+bool vip_cl_round_is_leader(const struct vip_cl_proto *p)
+{
+	int me = vip_cl_table_self_anode(p);
+
+	if (!p->round_complete || me < 0)
+		return false;
+	for (int k = 0; k < me; k++)
+		if (!p->nodes[k].silent)
+			return false;
+	return !p->nodes[me].silent;
+}
+
+/* ---- monitors ---- */
+
+static int handle_monitor(struct vip_cl_proto *p, struct pmember *m, const struct vip_cl_msg *msg,
+			  uint64_t now)
+{
+	if (!m->name || strcmp(m->name, msg->name) != 0) {
+		char *n = strdup(msg->name);
+		if (!n)
+			return -ENOMEM;
+		if (m->anode < 0) {
+			free(m->name);
+			m->name = n;
+		} else {
+			free(n); /* an assignment node keeps its name (the table points to it) */
+		}
+	}
+	free(m->records);
+	m->records = NULL;
+	m->n_records = 0;
+	m->monitor = m->heard = m->known = true;
+	m->silent = m->stale = false;
+	if (m->anode >= 0)
+		p->nodes[m->anode].silent = true; /* it was an engine: now it holds nothing */
+	return complete_round(p, now);
+}
+
+/*
+ * A monitor removed a crashed engine's addresses. Any member of that node
+ * may say so (only its monitor sends FLUSHED; its engine's STATE would
+ * clear the ghost anyway), so every member decides alike whatever it knows
+ * of the sender.
+ */
+static int handle_flushed(struct vip_cl_proto *p, const struct pmember *m, uint64_t now)
+{
+	vip_cl_ghosts_clear_node(p, m->id.nodeid);
+	if (!p->round_complete)
+		return vip_cl_table_rebuild(p);
+	return recompute(p, now, false);
+}
+
+int vip_cl_proto_on_message(struct vip_cl_proto *p, const struct vip_cl_member *sender,
+			    const void *data, size_t len, uint64_t now)
+{
+	struct vip_cl_msg msg;
+	int r = vip_cl_msg_decode(data, len, &msg);
+
+	p->last_now = now;
+	if (r == -EPROTONOSUPPORT) {
+		struct pmember *f = find_member(p, sender);
+		p->st.n_bad_version++;
+		if (f && !f->foreign && !f->heard) {
+			f->foreign = true;
+			int e = complete_round(p, now);
+			if (e < 0)
+				return e;
+		}
+		return r;
+	}
+	if (r == -EBADMSG)
+		p->st.n_malformed++;
+	if (r < 0)
+		return r;
+	struct pmember *m = find_member(p, sender);
+	if (!m) {
+		p->st.n_stale++;
+		vip_cl_msg_clear(&msg);
+		return 0;
+	}
+	switch (msg.type) {
+	case VIP_CL_MSG_STATE:
+		r = handle_state(p, m, &msg, now);
+		break;
+	case VIP_CL_MSG_RELEASED:
+		r = handle_released(p, m, &msg, now);
+		break;
+	case VIP_CL_MSG_MOVE:
+		r = handle_move(p, &msg, now);
+		break;
+	case VIP_CL_MSG_BALANCE:
+		if (!p->round_complete) {
+			p->st.n_stale++;
+			break;
+		}
+		p->st.n_balances++;
+		r = recompute(p, now, true);
+		break;
+	case VIP_CL_MSG_CLOSE:
+		r = handle_close(p, &msg, now);
+		break;
+	case VIP_CL_MSG_MONITOR:
+		r = handle_monitor(p, m, &msg, now);
+		break;
+	case VIP_CL_MSG_FLUSHED:
+		r = handle_flushed(p, m, now);
+		break;
+	default:
+		break;
+	}
+	vip_cl_msg_clear(&msg);
+	return r;
+}
