@@ -89,15 +89,14 @@ static void be_lost(void *data, int error)
 void daemon_on_liveness(struct vipd_daemon *d, bool alive)
 {
 	/*
-	 * For now a stalled corosync is treated as a lost one: inquorate and
-	 * alone until the next view. vip_cl_proto_on_liveness() (being added to
-	 * the protocol) replaces this call; alive then tells the protocol too.
-	 * Until then a stall that ends without a new view (one node, or a stall
-	 * shorter than corosync's own failure detection) leaves this node
-	 * holding nothing until the next view.
+	 * Not alive: handled as lost quorum (the quorum policy applies: release
+	 * everything, plumb nothing). Alive again: STATE is sent again and
+	 * nothing new is plumbed until it is delivered (docs/protocol.md).
 	 */
-	if (!alive)
-		vip_cl_proto_on_lost(d->proto, loop_now_ms());
+	int r = vip_cl_proto_on_liveness(d->proto, alive, loop_now_ms());
+
+	if (r < 0)
+		log_error_errno(r, "Failed to take corosync's liveness: %m");
 }
 
 static void be_liveness(void *data, bool alive)
