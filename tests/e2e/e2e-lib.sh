@@ -115,11 +115,8 @@ cluster {
   cluster_group = "e2e"
   view_mature_time = 1
   view_balance_interval = 3600
-  # When a link comes back, corosync may re-form its ring more than once and
-  # one side may see a node go before that node sees itself cut off; wait
-  # this long before taking the addresses of a node lost to NODEDOWN, so the
-  # cut-off node has released them (or is back). The default is 0.
-  duravip_takeover_delay = 0.25
+  # The fault timing (round timeout, liveness, takeover delay) is left at its
+  # defaults, derived from the lab's corosync token (docs/fault-tolerance.md).
   duravip_balance_set_size = 3
   Topology "203.0.113.0/24" { interface = "eth0" cidrmask = "32" }
   Topology "198.18.0.0/15" { interface = "eth0" cidrmask = "32" }

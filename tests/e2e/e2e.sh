@@ -15,6 +15,12 @@
 #   07-console     vipctl move, balance, and config reload adding a DuraVIP
 #   08-bulk        1,000 DuraVIPs: kill an owner, every address plumbed and announced
 #   09-ipv6        IPv6 DuraVIPs: neighbour advertisements move the client's entries
+#   10-crash-engine   kill -9 of an owner's engine: its monitor flushes and says so; survivors
+#                  take over only then; the monitor restarts the engine, which gets them back
+#   11-hung-vipd   n2's engine stopped, n1's corosync killed: n1's DuraVIPs reach n3 within 3 s
+#                  while n2 keeps its own; after SIGCONT the cluster converges
+#   12-hung-corosync  n3's corosync stopped: n3 releases within 2 s, survivors take over,
+#                  never two owners; after SIGCONT the cluster converges
 set -uo pipefail
 scenario=${1:?scenario}
 here=$(cd "$(dirname "$0")" && pwd)
@@ -258,9 +264,10 @@ s_08_bulk() {
 	c1=$(count_on n1)
 	log "spread: n1 $c1, n2 $(count_on n2), n3 $(count_on n3)"
 	check "n1 owns some of them" test "$c1" -gt 0
+	# A crash of n1's engine: its monitor flushes, says FLUSHED, the survivors plumb.
 	out=$(L net capture --ns "$PREFIX-c" --match 198.18.0.0/15 --expect "$c1" \
 		--plumb "$PREFIX-n2,$PREFIX-n3" --not-mac "$MAC_n1" --timeout 15 \
-		-- kill -KILL "$(L pid n1 vipd)")
+		-- kill -KILL "$(L pid n1 engine)")
 	log "capture: $out"
 	check "all $c1 of n1's addresses announced by survivors" grep -q "distinct=$c1 " <<<"$out"
 	check "all 1,000 plumbed on the survivors" wait_until 5 total_is 1000 n2 n3
@@ -293,6 +300,69 @@ EOF
 			wait_until 4 client_mac_is 2001:db8::100:1 "$h"
 		check "$h answers on 2001:db8::100:1" test "$(answer 2001:db8::100:1)" = "$h"
 	fi
+}
+
+ms_since() { echo $((($(date +%s%N) - $1) / 1000000)); }
+
+s_10_crash_engine() {
+	steady_six
+	local t0 pid
+	pid=$(L pid n1 engine)
+	t0=$(date +%s%N)
+	L kill n1 engine -9
+	check "n1's monitor removed the crashed engine's DuraVIPs within 0.5 s" wait_until 0.5 count_is n1 0
+	expect_taken_over n1 3
+	log "n1's DuraVIPs on survivors $(ms_since "$t0") ms after kill -9 of its engine (polling included)"
+	check "n1's monitor restarted the engine" wait_until 5 sh -c "p=\$($LAB --prefix $PREFIX pid n1 engine 2>/dev/null) && [ \"\$p\" != $pid ]"
+	expect_owner 203.0.113.101 n1 10
+	expect_owner 203.0.113.102 n1 10
+}
+
+s_11_hung_vipd() {
+	steady_six
+	local stopped t0
+	stopped=$(L pid n2 engine)
+	kill -STOP "$stopped"
+	log "n2's engine $stopped stopped"
+	sleep 0.5
+	t0=$(date +%s%N)
+	L kill n1 corosync -9
+	check "n1's DuraVIPs on n3 within 3 s of n1's loss, n2 stopped" \
+		wait_until 3 sh -c "[ \"\$($LAB --prefix $PREFIX addrs n3 | awk '{print \$2}' | grep -c '^203.0.113.10[12]$')\" = 2 ]"
+	log "n1's DuraVIPs on n3 $(ms_since "$t0") ms after kill -9 of n1's corosync"
+	check "the stopped n2 still holds its own" test "$(holders 203.0.113.103) $(holders 203.0.113.104)" = "n2 n2"
+	check "n1 (corosync gone) holds nothing" wait_until 3 count_is n1 0
+	t0=$(date +%s%N)
+	kill -CONT "$stopped"
+	log "n2's engine resumed"
+	# view_mature_time (1 s) + 2 s: n2 and n3 hold their preferred ones, n1's stay on n3.
+	converged() {
+		is_held_by 203.0.113.101 n3 && is_held_by 203.0.113.102 n3 && is_held_by 203.0.113.103 n2 &&
+			is_held_by 203.0.113.104 n2 && is_held_by 203.0.113.105 n3 && is_held_by 203.0.113.106 n3
+	}
+	check "converged within view_mature_time + 2 s after n2 resumed" wait_until 3 converged
+	log "converged $(ms_since "$t0") ms after SIGCONT"
+	check "vipctl on n2 answers" L exec n2 "$VIPCTL" cluster membership
+}
+
+s_12_hung_corosync() {
+	steady_six
+	local cpid t0
+	cpid=$(L pid n3 corosync)
+	t0=$(date +%s%N)
+	kill -STOP "$cpid"
+	log "n3's corosync $cpid stopped"
+	check "n3 holds none of its DuraVIPs within 2 s" wait_until 2 count_is n3 0
+	log "n3 released $(ms_since "$t0") ms after SIGSTOP of its corosync (polling included)"
+	expect_taken_over n3 3
+	log "n3's DuraVIPs answered by survivors $(ms_since "$t0") ms after SIGSTOP"
+	# n3's loop never blocks on its stopped corosync: its console answers and says so.
+	check "n3's vipctl cluster info reports corosync not live" sh -c "$LAB --prefix $PREFIX exec n3 $VIPCTL --json cluster info |
+		python3 -c 'import json,sys; sys.exit(0 if json.load(sys.stdin)[\"live\"] is False else 1)'"
+	kill -CONT "$cpid"
+	log "n3's corosync resumed"
+	local a
+	for a in $SIX; do expect_owner "$a" "$(pref_of "$a")" 15; done
 }
 
 fn=s_${scenario//-/_}
