@@ -190,29 +190,31 @@ print("; ".join(bad))' <<<"$out")
 wait_settled() {
 	local label=$1 ref=$2 bound=$3 allowed=$4 whole=$5
 	shift 5
-	local deadline=$((ref + bound * 1000000)) whole_at=0 last_check=0 seen=-1 quiet
+	local deadline=$((ref + bound * 1000000)) whole_at=0 last_check=0 seen=-1 quiet ok=0
 	now
-	while [ "$NOW" -lt "$deadline" ]; do
+	while :; do # at least one look, even if the bound has passed already
 		read_state
 		if [ "$ST_TIME" != "$seen" ]; then whole_at=0; seen=$ST_TIME; fi
 		# Unchanged for SETTLE_US, counted from the action at the earliest:
 		# a kill's effect (the reaper's removal) may not be seen yet at once.
 		quiet=$((NOW - (ST_TIME > ref ? ST_TIME : ref)))
-		if holders_ok "$allowed" "$@" && [ $quiet -ge $SETTLE_US ]; then
-			if [ "$whole" = 0 ]; then
-				break
-			elif [ $whole_at -gt 0 ] && [ $((NOW - whole_at)) -ge $SETTLE_US ]; then
+		if holders_ok "$allowed" "$@"; then
+			if [ $quiet -lt $SETTLE_US ]; then
+				BAD="addresses still changing"
+			elif [ "$whole" = 0 ] || { [ $whole_at -gt 0 ] &&
+				[ $((NOW - whole_at)) -ge $SETTLE_US ]; }; then
+				ok=1
 				break
 			elif [ $whole_at = 0 ] && [ $((NOW - last_check)) -ge 250000 ]; then
 				last_check=$NOW
 				if cluster_whole; then now; whole_at=$NOW; fi
 			fi
 		fi
+		[ "$NOW" -lt "$deadline" ] || break
 		sleep 0.05
 		now
 	done
-	if [ "$NOW" -ge "$deadline" ]; then
-		[ -n "$BAD" ] || BAD="address changes did not stop"
+	if [ $ok = 0 ]; then
 		F_FAIL+="$label: not settled within ${bound} s: ${BAD%; }; "
 		return 1
 	fi
