@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * cluster/: who owns which DuraVIP (DESIGN.md §3).
+ * cluster/: who owns which DuraVIP (docs/design.md §3).
  *
  * Three layers, one header:
  *
@@ -256,7 +256,7 @@ struct vip_cl_assign_stats {
 };
 
 /*
- * Compute the owner of every DuraVIP (DESIGN.md §3 rules 1-6):
+ * Compute the owner of every DuraVIP (docs/design.md §3 rules 1-6):
  *   - BROKEN: unowned. Kept by a silent node: that node (the highest
  *     rendezvous score among several), nothing else applies.
  *   - no live candidate: unowned. Silent nodes are never candidates, their

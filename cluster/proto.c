@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * The ownership protocol (DESIGN.md §3, docs/protocol.md): inputs in
+ * The ownership protocol (docs/design.md §3, docs/protocol.md): inputs in
  * delivery order, outputs through the queues (proto-queue.c). No I/O, no
  * clock, no logging. The round and the messages are in proto-round.c, the
  * views in proto-view.c; this file has the local inputs and the timers.

@@ -256,7 +256,7 @@ void schema_security(struct schema *s, const struct vip_conf_node *root)
 /*
  * vipd adds addresses (cap_net_admin) and announces them (cap_net_raw). A
  * process keeps every capability only as root without a capabilities list;
- * otherwise it keeps exactly the listed ones (root too: see DESIGN.md §5).
+ * otherwise it keeps exactly the listed ones (root too: see docs/design.md §5).
  */
 void schema_security_check_duravips(struct schema *s)
 {

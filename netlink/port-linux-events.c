@@ -4,7 +4,7 @@
  * Address messages become events as they are; link messages are compared
  * with the last state seen so the caller gets edges (up, down, MAC changed,
  * gone). ENOBUFS means messages were lost: it is reported as RESYNC_NEEDED,
- * never swallowed (STYLE.md rule 9).
+ * never swallowed (docs/style.md rule 9).
  */
 #include <errno.h>
 #include <linux/rtnetlink.h>

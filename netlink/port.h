@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * netlink/: the port layer, vipd's one interface to the operating system's
- * networking (DESIGN.md §4).
+ * networking (docs/design.md §4).
  *
  * A port is `const struct vip_port_ops` plus an opaque `struct vip_port`
  * context that only the ops which opened it may touch. Meson compiles exactly

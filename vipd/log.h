@@ -7,7 +7,7 @@
  * LOG_DEBUG. Messages go to stderr (the console target: foreground runs and
  * systemd, which reads "<N>" priority prefixes when stderr is the journal) or
  * to syslog(3). The level and target are the one piece of mutable global state
- * the project allows (STYLE.md rule 5).
+ * the project allows (docs/style.md rule 5).
  *
  * Usage: return log_error_errno(r, "Failed to add %s: %m", addr);
  * "%m" prints strerror of the error passed to a *_errno call.

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * vipd/privdrop (Linux): the privilege drop, in the fixed order of DESIGN.md
+ * vipd/privdrop (Linux): the privilege drop, in the fixed order of docs/design.md
  * §5, failing closed. vip_privdrop() reads top to bottom as the steps; each
  * step returns 0 or -errno after writing "step(value): reason" to ret->error.
  */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * vipd/privdrop: the one privilege drop of the daemon (DESIGN.md §5,
- * STYLE.md rule 10). Called once, after every root-only resource is open.
+ * vipd/privdrop: the one privilege drop of the daemon (docs/design.md §5,
+ * docs/style.md rule 10). Called once, after every root-only resource is open.
  *
  * One interface, one port per OS chosen by meson: privdrop.c (Linux: chroot,
  * securebits, bounding set, setres[ug]id, libcap) or privdrop-sunos.c

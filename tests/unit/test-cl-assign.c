@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * vip_cl_assign(): a table test per rule of DESIGN.md §3. The property tests
+ * vip_cl_assign(): a table test per rule of docs/design.md §3. The property tests
  * over random clusters are in test-cl-assign-prop.c.
  */
 #include <setjmp.h>
