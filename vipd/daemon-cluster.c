@@ -142,15 +142,24 @@ static void schedule_reconnect(struct vipd_daemon *d)
 									: d->reconnect_delay_ms * 2;
 }
 
-void daemon_cluster_disconnect(struct vipd_daemon *d)
+/* Stop watching the backend and take it out of the daemon; the caller frees it. */
+static struct vip_cl_backend *detach_backend(struct vipd_daemon *d)
 {
-	if (!d->be)
-		return;
-	if (d->loop)
-		loop_remove_fd(d->loop, d->be_ops->fd(d->be));
-	d->be_ops->free(d->be);
+	struct vip_cl_backend *b = d->be;
+
+	if (b && d->loop)
+		loop_remove_fd(d->loop, d->be_ops->fd(b));
 	d->be = NULL;
 	d->be_lost = false;
+	return b;
+}
+
+void daemon_cluster_disconnect(struct vipd_daemon *d)
+{
+	struct vip_cl_backend *b = detach_backend(d);
+
+	if (b)
+		d->be_ops->free(b);
 }
 
 static void on_backend_fd(struct loop *l _unused_, int fd _unused_, uint32_t revents _unused_, void *data)
@@ -161,7 +170,15 @@ static void on_backend_fd(struct loop *l _unused_, int fd _unused_, uint32_t rev
 	if (r < 0 || d->be_lost) {
 		if (!d->be_lost)
 			be_lost(d, r);
-		daemon_cluster_disconnect(d);
+		/*
+		 * Release first, free after: freeing a backend whose corosync died
+		 * may wait for its worker (up to a second), and the releases that
+		 * on_lost queued must not wait behind it (docs/fault-tolerance.md).
+		 */
+		struct vip_cl_backend *dead = detach_backend(d);
+		vipd_daemon_pump(d);
+		if (dead)
+			d->be_ops->free(dead);
 		if (!d->stopping)
 			schedule_reconnect(d);
 		vipd_daemon_notify_status(d);

@@ -53,6 +53,45 @@ static void wd_set_liveness_timeout(struct vip_cl_backend *b, uint32_t timeout_m
 
 static struct vip_cl_backend_ops wd_ops;
 
+/*
+ * The backend breaks at its next dispatch when break_now is set (the test
+ * makes its fd readable): lost(), then -ECONNRESET. free records whether
+ * the DuraVIP was still plumbed then.
+ */
+static struct {
+	bool break_now;
+	int freed;
+	int plumbed_at_free;
+	struct vip_port *port;
+} breakage;
+
+static int wd_dispatch(struct vip_cl_backend *b)
+{
+	uint64_t cnt;
+
+	if (!breakage.break_now)
+		return vip_cl_backend_solo.dispatch(b);
+	if (read(vip_cl_backend_solo.fd(b), &cnt, sizeof(cnt)) < 0) {
+		/* nothing pending: the break is what matters */
+	}
+	breakage.break_now = false;
+	wd.cbs.lost(wd.userdata, -ECONNRESET);
+	return -ECONNRESET;
+}
+
+static void wd_free(struct vip_cl_backend *b)
+{
+	struct vip_addr a;
+
+	if (b && breakage.port) {
+		breakage.freed++;
+		assert_int_equal(vip_addr_from_string("198.51.100.21", &a), 0);
+		const struct vip_port_addr *p = vip_port_table_find(vip_port_fake_addrs(breakage.port), &a, 0);
+		breakage.plumbed_at_free += p && p->ours;
+	}
+	vip_cl_backend_solo.free(b);
+}
+
 /* ---- the daemon ---- */
 
 struct fx {
@@ -133,6 +172,9 @@ static int setup(void **state)
 	wd_ops = vip_cl_backend_solo;
 	wd_ops.connect = wd_connect;
 	wd_ops.set_liveness_timeout = wd_set_liveness_timeout;
+	wd_ops.dispatch = wd_dispatch;
+	wd_ops.free = wd_free;
+	memset(&breakage, 0, sizeof(breakage));
 	snprintf(f->path, sizeof(f->path), "/tmp/test-daemon-liveness-XXXXXX");
 	fd = mkstemp(f->path);
 	assert_true(fd >= 0);
@@ -204,11 +246,50 @@ static void test_stall_releases_and_is_told(void **state)
 	vip_ctl_buf_free(&in);
 }
 
+/*
+ * The membership engine breaks (corosync killed): the releases on_lost
+ * queues are carried out before the dead backend is freed, since freeing a
+ * cpg backend may wait up to a second for its worker.
+ */
+static void test_lost_releases_before_free(void **state)
+{
+	struct fx *f = *state;
+	uint64_t one = 1;
+
+	assert_true(has(f, "198.51.100.21"));
+	breakage.port = f->d.port;
+	breakage.break_now = true;
+	assert_int_equal(write(wd_ops.fd(f->d.be), &one, sizeof(one)), (ssize_t)sizeof(one));
+	settle(f);
+	assert_null(f->d.be);
+	assert_false(has(f, "198.51.100.21"));
+	assert_int_equal(breakage.freed, 1);
+	assert_int_equal(breakage.plumbed_at_free, 0);
+	breakage.port = NULL;
+}
+
+/* After a stall, corosync answering again: the address comes back once our STATE is delivered. */
+static void test_recovery_plumbs_again(void **state)
+{
+	struct fx *f = *state;
+
+	wd.cbs.liveness(wd.userdata, false);
+	vipd_daemon_pump(&f->d);
+	settle(f);
+	assert_false(has(f, "198.51.100.21"));
+	wd.cbs.liveness(wd.userdata, true);
+	vipd_daemon_pump(&f->d);
+	settle(f);
+	assert_true(has(f, "198.51.100.21"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_timeout_reaches_backend, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stall_releases_and_is_told, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lost_releases_before_free, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_recovery_plumbs_again, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
