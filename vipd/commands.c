@@ -256,6 +256,29 @@ static int cmd_membership(struct vipd_control_call *call)
 	return 0;
 }
 
+/* The names of the view's engines (monitor false) or monitors (true), as a JSON list body or words. */
+static void info_members(struct vipd_daemon *d, struct vip_ctl_buf *o, bool json, bool monitors)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < vip_cl_proto_n_members(d->proto); i++) {
+		struct vip_cl_member_info m;
+
+		if (vip_cl_proto_member(d->proto, i, &m) < 0 || m.monitor != monitors)
+			continue;
+		if (json) {
+			vip_ctl_buf_puts(o, k ? "," : "");
+			cmd_json_str_or_null(o, m.name);
+		} else {
+			vip_ctl_buf_printf(o, " %s%s", m.name ? m.name : "(unknown)",
+					   m.silent ? "(SILENT)" : m.waiting ? "(waiting)" : "");
+		}
+		k++;
+	}
+	if (!json && k == 0)
+		vip_ctl_buf_puts(o, " -");
+}
+
 static int cmd_info(struct vipd_control_call *call)
 {
 	struct vipd_daemon *d = call->userdata;
@@ -300,19 +323,12 @@ static int cmd_info(struct vipd_control_call *call)
 				   st.n_state_retries == 1 ? "y" : "ies", st.n_send_dropped, st.n_send_dropped == 1 ? "" : "s");
 		vip_ctl_buf_puts(o, "Members:   ");
 	}
-	for (size_t i = 0; i < vip_cl_proto_n_members(d->proto); i++) {
-		struct vip_cl_member_info m;
-
-		if (vip_cl_proto_member(d->proto, i, &m) < 0)
-			continue;
-		if (call->json) {
-			vip_ctl_buf_puts(o, i ? "," : "");
-			cmd_json_str_or_null(o, m.name);
-		} else {
-			vip_ctl_buf_printf(o, " %s%s", m.name ? m.name : "(unknown)",
-					   m.monitor ? "(monitor)" : m.silent ? "(SILENT)" : m.waiting ? "(waiting)" : "");
-		}
-	}
+	info_members(d, o, call->json, false);
+	if (call->json)
+		vip_ctl_buf_puts(o, "],\"monitors\":[");
+	else
+		vip_ctl_buf_puts(o, "\nMonitors:  ");
+	info_members(d, o, call->json, true);
 	if (call->json) {
 		vip_ctl_buf_printf(o, "],\"restart_needed\":%s}\n", d->restart_needed ? "true" : "false");
 		return 0;
