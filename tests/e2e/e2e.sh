@@ -139,8 +139,9 @@ s_01_steady() {
 
 s_02_kill_vipd() {
 	steady_six
-	# n1 stays connected: its reaper must unplumb before anyone takes over,
-	# so n1 is NOT excluded from the two-owner rule.
+	# kill -9 of n1's monitor: its engine sees the monitor go and hands its
+	# addresses off; n1 stays connected, so it is NOT excluded from the
+	# two-owner rule.
 	local t0
 	t0=$(date +%s%N)
 	L kill n1 vipd -9

@@ -18,18 +18,11 @@ set -euo pipefail
 stall=$1 lab=$2
 [ -n "${3:-}" ] && export LAB_LAB_NET=$3
 
-skip() {
-	if [ "${VIPD_REQUIRE_NETNS:-0}" = 1 ]; then echo "FAIL (required): $*"; exit 1; fi
-	echo "SKIP: $*"
-	exit 77
-}
-[ "$(id -u)" = 0 ] || skip "needs root"
-command -v corosync >/dev/null || skip "corosync is not installed"
-command -v nsenter >/dev/null || skip "nsenter is not installed"
+# shellcheck source=netns-lab.sh
+. "$(dirname "$0")/netns-lab.sh"
+netns_need_corosync
 
-export LAB_PREFIX=${VIPD_LAB_PREFIX:-cs$(($$ % 10000))}
-cleanup() { "$lab" down >/dev/null 2>&1 || true; }
-trap cleanup EXIT
+netns_lab "$lab" cs
 
 "$lab" up 2
 "$lab" start-corosync --wait 30

@@ -15,20 +15,14 @@ vipd=$1 listen=$2 lab=$3
 [ -n "${4:-}" ] && export LAB_LAB_NET=$4
 export LAB_VIPD=$vipd
 
-skip() {
-	if [ "${VIPD_REQUIRE_NETNS:-0}" = 1 ]; then echo "FAIL (required): $*"; exit 1; fi
-	echo "SKIP: $*"
-	exit 77
-}
-[ "$(id -u)" = 0 ] || skip "needs root"
-command -v corosync >/dev/null || skip "corosync is not installed"
-command -v nsenter >/dev/null || skip "nsenter is not installed"
-id ecuser >/dev/null 2>&1 || skip "needs the ecuser account (tools/deps)"
+# shellcheck source=netns-lab.sh
+. "$(dirname "$0")/netns-lab.sh"
+netns_need_corosync
+id ecuser >/dev/null 2>&1 || netns_skip "needs the ecuser account (tools/deps)"
 
-export LAB_PREFIX=mo$(($$ % 10000))
 WORK=$(mktemp -d /tmp/vipd-monitor-cs.XXXXXX)
-cleanup() { "$lab" down >/dev/null 2>&1 || true; rm -rf "$WORK"; }
-trap cleanup EXIT
+NETNS_CLEANUP='rm -rf "$WORK"'
+netns_lab "$lab" mo
 FAILS=0
 ok() { echo "ok   - $*"; }
 fail() { echo "FAIL - $*"; FAILS=$((FAILS + 1)); }
