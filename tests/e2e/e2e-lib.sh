@@ -165,7 +165,7 @@ while True:
 start_cluster() {
 	CONF=$1
 	local first=${2:-}
-	L up 3 >/dev/null 2>&1 || { fail "lab up"; exit 1; }
+	L up 3 --timing "${E2E_TIMING:-fast}" >/dev/null 2>&1 || { fail "lab up"; exit 1; }
 	S=$(L path)
 	L start-corosync --wait 20 >/dev/null 2>&1 || { fail "corosync ring"; exit 1; }
 	local n
