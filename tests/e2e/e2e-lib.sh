@@ -3,7 +3,7 @@
 # tests/e2e/e2e-lib.sh: helpers for the end-to-end scenarios (sourced by e2e.sh).
 #
 # Each scenario builds its own lab (tools/lab/lab, prefix "e<pid>") with three
-# nodes on real corosync (fast timing), a listener on every node that answers a
+# nodes on real corosync (the lab's safe timing, or $E2E_TIMING; see below), a listener on every node that answers a
 # TCP connect on port 7000 with the node's name, vipd on every node, and a
 # watcher (lab-net watch) that sees every address change on every node and
 # counts any DuraVIP held by two nodes the client can reach at once. Only a
@@ -165,7 +165,12 @@ while True:
 start_cluster() {
 	CONF=$1
 	local first=${2:-}
-	L up 3 --timing "${E2E_TIMING:-fast}" >/dev/null 2>&1 || { fail "lab up"; exit 1; }
+	# The safe profile (token 300): with the fast one (token 150), a link that
+	# goes down and up at once (03-link-down) left corosync's totem in gather
+	# state for good in about half the runs here (corosync's log: "totem is
+	# continuously in gather state"; every vipd then rightly releases
+	# everything). See docs/fault-tolerance.md.
+	L up 3 --timing "${E2E_TIMING:-safe}" >/dev/null 2>&1 || { fail "lab up"; exit 1; }
 	S=$(L path)
 	L start-corosync --wait 20 >/dev/null 2>&1 || { fail "corosync ring"; exit 1; }
 	local n

@@ -33,7 +33,7 @@ start_guard() {
 startup() {
 	F_KINDS[0]=startup F_ACTS[0]="lab up 3, corosync, vipd on $NODES" F_T0S[0]=$T0
 	FI=0 F_FAIL="" F_CONV=""
-	L up 3 >"$WORK/lab.log" 2>&1 || { F_FAILS[0]="lab up failed (see $WORK/lab.log)"; return 1; }
+	L up 3 --timing "${SOAK_TIMING:-safe}" >"$WORK/lab.log" 2>&1 || { F_FAILS[0]="lab up failed (see $WORK/lab.log)"; return 1; }
 	S=$(L path)
 	STARTED=1
 	start_guard || { F_FAILS[0]="the guard (lab-net watch) did not start"; return 1; }
