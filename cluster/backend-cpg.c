@@ -293,9 +293,8 @@ static uint64_t hb_deadline(const struct vip_cl_backend *b)
 
 /*
  * A heartbeat every quarter of its deadline: enough to see a ring that
- * delivers nothing well within the deadline, and rare enough to add no load
- * while corosync re-forms its ring (in the lab, a heartbeat every timeout/2
- * during link flaps left totem in gather state for good, 2 runs in 7).
+ * delivers nothing well within the deadline, with as little traffic as that
+ * allows (a hung corosync is seen by the probes, not by the heartbeat).
  */
 static uint64_t hb_interval(const struct vip_cl_backend *b)
 {
