@@ -155,7 +155,11 @@ static bool ready(const struct st *s) { return s->in_view && s->own_delivered >=
 static bool dead(const struct st *s) { return s->live_false > 0; }
 static bool back(const struct st *s) { return s->live_true > 0 && s->own_delivered >= want_delivered; }
 
-int main(int argc, char **argv)
+struct args {
+	unsigned timeout, watch, stopped;
+};
+
+static int parse(int argc, char **argv, struct args *a)
 {
 	static const struct option opts[] = {
 		{ "corosync-pid", required_argument, NULL, 'p' },
@@ -164,104 +168,132 @@ int main(int argc, char **argv)
 		{ "stopped-ms", required_argument, NULL, 's' },
 		{ 0 },
 	};
-	struct vip_cl_backend_cbs cbs = { .view = on_view, .message = on_message,
-					  .quorum = on_quorum, .lost = on_lost,
-					  .liveness = on_liveness };
-	struct st s = { .alive = true };
-	unsigned timeout = 150, watch = 0, stopped = 1000;
-	int c, r;
+	int c;
 
+	*a = (struct args){ .timeout = 150, .stopped = 1000 };
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 'p': corosync_pid = (pid_t)atoi(optarg); break;
-		case 't': timeout = (unsigned)atoi(optarg); break;
-		case 'w': watch = (unsigned)atoi(optarg); break;
-		case 's': stopped = (unsigned)atoi(optarg); break;
-		default: return 2;
+		case 't': a->timeout = (unsigned)atoi(optarg); break;
+		case 'w': a->watch = (unsigned)atoi(optarg); break;
+		case 's': a->stopped = (unsigned)atoi(optarg); break;
+		default: return -1;
 		}
 	}
-	if (corosync_pid <= 0 || timeout == 0) {
+	if (corosync_pid <= 0 || a->timeout == 0) {
 		fprintf(stderr, "usage: cl-stall --corosync-pid PID [--timeout-ms MS] [--watch-ms MS] "
 				"[--stopped-ms MS]\n");
-		return 2;
+		return -1;
 	}
-	signal(SIGTERM, cont_and_exit);
-	signal(SIGINT, cont_and_exit);
-	signal(SIGALRM, cont_and_exit);
-	alarm(60 + watch / 1000 + stopped / 1000);
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	s.ops = vip_cl_backend_find("cpg");
-	if (!s.ops)
-		return 77;
-	if (!s.ops->set_liveness_timeout) {
-		printf("FAIL: the cpg backend has no liveness watchdog\n");
-		return 1;
-	}
-	r = s.ops->connect(&cbs, &s, &s.b);
-	if (r == 0)
-		r = s.ops->join(s.b, "vipd_clstall");
-	if (r < 0) {
-		printf("FAIL: connect/join: %s\n", strerror(-r));
-		return 1;
-	}
-	s.ops->local(s.b, &s.self);
-	s.ops->set_liveness_timeout(s.b, timeout);
-	want_delivered = 5;
-	if (!run(&s, ready, 10000)) {
-		printf("FAIL: no view with self and own messages within 10 s\n");
-		return 1;
-	}
-	printf("READY\n");
-	if (watch) {
-		run(&s, dead, watch);
-		printf("WATCHED %u ms: liveness_false=%zu max_call_us=%llu\n", watch, s.live_false,
-		       (unsigned long long)s.max_call_us);
-	}
-	bool watch_ok = s.live_false == 0 && !s.lost;
-	uint64_t watch_max = s.max_call_us;
+	return 0;
+}
 
-	s.max_call_us = 0;
-	s.refused = 0;
+/* Connect, join, arm the watchdog, wait for our own view and messages. 0, or 1 / 77. */
+static int start(struct st *s, unsigned timeout)
+{
+	static const struct vip_cl_backend_cbs cbs = {
+		.view = on_view, .message = on_message, .quorum = on_quorum, .lost = on_lost,
+		.liveness = on_liveness,
+	};
+	int r;
+
+	s->ops = vip_cl_backend_find("cpg");
+	if (!s->ops)
+		return 77;
+	if (!s->ops->set_liveness_timeout)
+		return printf("FAIL: the cpg backend has no liveness watchdog\n"), 1;
+	r = s->ops->connect(&cbs, s, &s->b);
+	if (r == 0)
+		r = s->ops->join(s->b, "vipd_clstall");
+	if (r < 0)
+		return printf("FAIL: connect/join: %s\n", strerror(-r)), 1;
+	s->ops->local(s->b, &s->self);
+	s->ops->set_liveness_timeout(s->b, timeout);
+	want_delivered = 5;
+	if (!run(s, ready, 10000))
+		return printf("FAIL: no view with self and own messages within 10 s\n"), 1;
+	printf("READY\n");
+	return 0;
+}
+
+/* SIGSTOP, stay stopped, SIGCONT; checks the watchdog and the loop's calls. Failures. */
+static int stall(struct st *s, const struct args *a, uint64_t watch_max)
+{
+	unsigned bound = a->timeout + a->timeout / 3 + SLACK_MS;
+	int fail = 0;
+
+	s->max_call_us = 0;
+	s->refused = 0;
 	uint64_t t_stop = now_ms();
 	kill(corosync_pid, SIGSTOP);
-	unsigned bound = timeout + timeout / 3 + SLACK_MS;
-	bool tripped = run(&s, dead, bound + 2000);
-	run(&s, NULL, stopped); /* stopped a while longer: the queue fills, nothing blocks */
+	bool tripped = run(s, dead, bound + 2000);
+	run(s, NULL, a->stopped); /* stopped a while longer: the queue fills, nothing blocks */
 	printf("STOPPED %u ms\n", (unsigned)(now_ms() - t_stop));
-	uint64_t stop_max = s.max_call_us;
-
+	uint64_t stop_max = s->max_call_us;
 	uint64_t t_cont = now_ms();
 	kill(corosync_pid, SIGCONT);
-	want_delivered = s.own_delivered + 5;
-	bool recovered = run(&s, back, 10000);
-	unsigned to_dead = tripped ? (unsigned)(s.t_dead - t_stop) : 0;
-	unsigned to_alive = recovered ? (unsigned)(s.t_alive - t_cont) : 0;
+	want_delivered = s->own_delivered + 5;
+	bool recovered = run(s, back, 10000);
+	unsigned to_dead = tripped ? (unsigned)(s->t_dead - t_stop) : 0;
+	unsigned to_alive = recovered ? (unsigned)(s->t_alive - t_cont) : 0;
 	printf("RESULT timeout_ms=%u stop_to_not_alive_ms=%u bound_ms=%u max_loop_call_us_stopped=%llu "
 	       "max_loop_call_us_watch=%llu sends_refused_while_stopped=%llu cont_to_alive_ms=%u "
 	       "liveness_false=%zu liveness_true=%zu lost=%d\n",
-	       timeout, to_dead, bound, (unsigned long long)stop_max, (unsigned long long)watch_max,
-	       (unsigned long long)s.refused, to_alive, s.live_false, s.live_true, s.lost);
-	int fail = 0;
-	if (!watch_ok)
-		fail = printf("FAIL: not alive (or lost) while the membership changed\n");
+	       a->timeout, to_dead, bound, (unsigned long long)stop_max, (unsigned long long)watch_max,
+	       (unsigned long long)s->refused, to_alive, s->live_false, s->live_true, s->lost);
 	if (!tripped || to_dead > bound)
 		fail = printf("FAIL: not reported not alive within %u ms of SIGSTOP\n", bound);
 	if (stop_max > MAX_LOOP_CALL_US || watch_max > MAX_LOOP_CALL_US)
 		fail = printf("FAIL: a loop-thread call took longer than %u us\n", MAX_LOOP_CALL_US);
 	if (!recovered)
 		fail = printf("FAIL: not alive again (with own messages delivered) within 10 s of SIGCONT\n");
-	if (s.live_false != 1 || s.lost)
-		fail = printf("FAIL: liveness(false) %zu times, lost %d\n", s.live_false, s.lost);
-	/* leave and free with corosync stopped: bounded, the worker is left behind */
+	if (s->live_false != 1 || s->lost)
+		fail = printf("FAIL: liveness(false) %zu times, lost %d\n", s->live_false, s->lost);
+	return fail;
+}
+
+/* Leave and free with corosync stopped: bounded, the worker is left behind. Failures. */
+static int stopped_free(struct st *s)
+{
+	int fail = 0;
+
 	kill(corosync_pid, SIGSTOP);
 	uint64_t t = now_us();
-	s.ops->leave(s.b);
-	s.ops->free(s.b);
+	s->ops->leave(s->b);
+	s->ops->free(s->b);
 	t = now_us() - t;
 	kill(corosync_pid, SIGCONT);
 	printf("FREE with corosync stopped took %llu us\n", (unsigned long long)t);
 	if (t > (FREE_WAIT_MS + SLACK_MS) * 1000ull)
 		fail = printf("FAIL: free() took longer than %u ms\n", FREE_WAIT_MS + SLACK_MS);
 	usleep(200000); /* the worker finalizes once corosync runs again */
+	return fail;
+}
+
+int main(int argc, char **argv)
+{
+	struct st s = { .alive = true };
+	struct args a;
+	int fail = 0, r;
+
+	if (parse(argc, argv, &a) < 0)
+		return 2;
+	signal(SIGTERM, cont_and_exit);
+	signal(SIGINT, cont_and_exit);
+	signal(SIGALRM, cont_and_exit);
+	alarm(60 + a.watch / 1000 + a.stopped / 1000);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	r = start(&s, a.timeout);
+	if (r)
+		return r;
+	if (a.watch) {
+		run(&s, dead, a.watch);
+		printf("WATCHED %u ms: liveness_false=%zu max_call_us=%llu\n", a.watch, s.live_false,
+		       (unsigned long long)s.max_call_us);
+		if (s.live_false || s.lost)
+			fail = printf("FAIL: not alive (or lost) while the membership changed\n");
+	}
+	fail |= stall(&s, &a, s.max_call_us);
+	fail |= stopped_free(&s);
 	return fail ? 1 : 0;
 }
