@@ -76,9 +76,10 @@ static void cluster_defaults(struct vipd_cluster *cl)
 	cl->duravip_takeover_delay_ms = VIP_CONF_AUTO;
 }
 
-static uint32_t at_least(uint64_t v, uint32_t lo)
+/* v within [lo, hi]: a derived value never leaves the range the option accepts when set. */
+static uint32_t clamp(uint64_t v, uint32_t lo, uint32_t hi)
 {
-	return v < lo ? lo : v > UINT32_MAX - 1 ? UINT32_MAX - 1 : (uint32_t)v;
+	return v < lo ? lo : v > hi ? hi : (uint32_t)v;
 }
 
 /* One derived option: its value and an origin text that says how it was derived. */
@@ -97,7 +98,7 @@ int vip_config_resolve_timing(struct vipd_config *c, uint32_t corosync_token_ms)
 	int r;
 
 	if (cl->corosync_token_ms == VIP_CONF_AUTO) {
-		t = corosync_token_ms ? corosync_token_ms : VIP_CONF_COROSYNC_TOKEN_DEFAULT_MS;
+		t = corosync_token_ms ? clamp(corosync_token_ms, 10, 600000) : VIP_CONF_COROSYNC_TOKEN_DEFAULT_MS;
 		r = derive(&cl->corosync_token_ms, &cl->src_corosync_token, t,
 			   corosync_token_ms ? "auto: corosync.conf" : "auto: corosync's default");
 		if (r < 0)
@@ -105,16 +106,16 @@ int vip_config_resolve_timing(struct vipd_config *c, uint32_t corosync_token_ms)
 	}
 	t = cl->corosync_token_ms;
 	r = derive(&cl->duravip_round_timeout_ms, &cl->src_duravip_round_timeout,
-		   at_least(2ull * t, 200), "auto: 2 x corosync_token");
+		   clamp(2ull * t, 200, 600000), "auto: 2 x corosync_token");
 	if (r == 0)
 		r = derive(&cl->duravip_liveness_timeout_ms, &cl->src_duravip_liveness_timeout,
-			   at_least(t, 100), "auto: corosync_token");
+			   clamp(t, 100, 600000), "auto: corosync_token");
 	if (r == 0 && !cl->enabled) /* alone: nobody else can hold an address */
 		r = derive(&cl->duravip_takeover_delay_ms, &cl->src_duravip_takeover_delay, 0,
 			   "auto: no cluster scope");
 	if (r == 0)
 		r = derive(&cl->duravip_takeover_delay_ms, &cl->src_duravip_takeover_delay,
-			   at_least(2ull * t, 0), "auto: 2 x corosync_token");
+			   clamp(2ull * t, 0, 60000), "auto: 2 x corosync_token");
 	return r;
 }
 
