@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * vipd/commands internals: helpers and handlers shared by commands.c,
- * commands-cluster.c and commands-info.c. Not a public header.
+ * vipd/commands internals: the handlers commands.c puts in the table
+ * (commands-cluster.c, commands-info.c) and the helpers they all use
+ * (commands-util.c). Not a public header.
  */
 #ifndef VIPD_COMMANDS_INTERNAL_H
 #define VIPD_COMMANDS_INTERNAL_H
@@ -11,6 +12,7 @@
 #include "commands.h"
 #include "daemon.h"
 
+/* commands-util.c */
 /* "12.3s", "5m02s", "2h05m". */
 void cmd_duration(uint64_t ms, char *buf, size_t len);
 /* now - since, never negative. */
