@@ -114,11 +114,13 @@ int cmd_reload(struct vipd_control_call *call)
 {
 	static const struct vipd_control_view view = { reload_json, reload_text };
 	struct vipd_reload_result res;
+	int status;
 
 	(void)vipd_daemon_reload(call->userdata, &res);
 	vipd_control_reply(call, &view, &res);
+	status = res.outcome == VIPD_RELOAD_FAILED ? VIP_CTL_FAILED : VIP_CTL_OK;
 	vipd_reload_result_clear(&res);
-	return res.outcome == VIPD_RELOAD_FAILED ? VIP_CTL_FAILED : VIP_CTL_OK;
+	return status;
 }
 
 /* ---------------------------------------------------------------- config show security */
