@@ -363,4 +363,62 @@ enum vip_config_change {
 
 unsigned vip_config_diff(const struct vipd_config *old, const struct vipd_config *new_);
 
+
+/* ------------------------------------------------------------------ */
+/* JSON writer: every JSON document vipd writes goes through it        */
+/* (`vipd --check --json`, console replies and events)                 */
+/* ------------------------------------------------------------------ */
+
+#define VIP_JSON_MAX_DEPTH 63
+
+/*
+ * Builds one JSON document in memory. Calls never fail on their own: the
+ * first problem is kept in error (sticky) and every later call does nothing,
+ * so a writer checks once, at vip_json_finish. Problems: -ENOBUFS (the
+ * document would pass max), -ENOMEM, -EINVAL (misuse: a key where none
+ * belongs or none where one does, a close that does not match, a second
+ * top-level value, a non-finite number, nesting past VIP_JSON_MAX_DEPTH).
+ * Strings are escaped per RFC 8259; bytes that are not valid UTF-8 become
+ * U+FFFD, so user text can never break the document.
+ *
+ * Zero-initialise (or vip_json_init), write, vip_json_finish, read data/len,
+ * vip_json_free. key is the member name inside an object and NULL inside an
+ * array or for the top-level value.
+ */
+struct vip_json {
+	char *data;      /* the document; NUL-terminated once anything is written */
+	size_t len, cap;
+	size_t max;      /* bound on len (the final newline included); 0: none */
+	int error;       /* sticky: 0, or the first failure (-errno) */
+	bool pretty;     /* newline and two-space indent per member, "key": value */
+	bool done;       /* the top-level value is complete */
+	unsigned depth;
+	uint64_t any;    /* bit d: the container at depth d holds a member */
+	uint64_t object; /* bit d: the container at depth d is an object */
+};
+
+void vip_json_init(struct vip_json *w, size_t max, bool pretty);
+void vip_json_object_begin(struct vip_json *w, const char *key);
+void vip_json_object_end(struct vip_json *w);
+void vip_json_array_begin(struct vip_json *w, const char *key);
+void vip_json_array_end(struct vip_json *w);
+/* A string, or null when s is NULL. */
+void vip_json_string(struct vip_json *w, const char *key, const char *s);
+void vip_json_stringf(struct vip_json *w, const char *key, const char *fmt, ...) _printf_(3, 4);
+void vip_json_uint(struct vip_json *w, const char *key, uint64_t v);
+void vip_json_int(struct vip_json *w, const char *key, int64_t v);
+/* %.15g; a non-finite value is -EINVAL. */
+void vip_json_double(struct vip_json *w, const char *key, double v);
+void vip_json_bool(struct vip_json *w, const char *key, bool v);
+void vip_json_null(struct vip_json *w, const char *key);
+/*
+ * End the document: every container closed and a value written (else
+ * -EINVAL), then a final newline. Returns 0 or the sticky error; on error
+ * data holds no usable document.
+ */
+int vip_json_finish(struct vip_json *w);
+/* Empty the writer for another document (keeps max, pretty and the memory). */
+void vip_json_reset(struct vip_json *w);
+void vip_json_free(struct vip_json *w);
+
 #endif

@@ -70,8 +70,15 @@ void engine_req_from(struct vip_port_req *q, const struct vip_addr *a, unsigned 
 void engine_plan_free(struct plan *p);
 /* Apply p's removals and account for them. Returns the number that failed. */
 int engine_apply_removes(struct vipd_engine *e, struct plan *p, uint64_t now);
-void engine_emit(struct vipd_engine *e, enum vipd_engine_event ev, const struct vip_addr *addr,
-		 const char *detail);
+
+/* Tell the daemon (deps.event). Inline: engine.c and engine-links.c both
+ * emit, and neither should call into the other for it (tools/check-cycles). */
+static inline void engine_emit(struct vipd_engine *e, enum vipd_engine_event ev, const struct vip_addr *addr,
+			       const char *detail)
+{
+	if (e->deps.event)
+		e->deps.event(e->deps.event_data, ev, addr, detail);
+}
 
 /* engine-links.c */
 /* Resolve one DuraVIP's target (logs a change of error once). */

@@ -39,13 +39,6 @@ const char *vipd_engine_event_to_string(enum vipd_engine_event ev)
 	return (unsigned)ev < _VIPD_EV_MAX ? event_names[ev] : NULL;
 }
 
-void engine_emit(struct vipd_engine *e, enum vipd_engine_event ev, const struct vip_addr *addr,
-		 const char *detail)
-{
-	if (e->deps.event)
-		e->deps.event(e->deps.event_data, ev, addr, detail);
-}
-
 int engine_cmp_vip(const void *a, const void *b)
 {
 	return vip_addr_cmp(&((const struct engine_vip *)a)->addr, &((const struct engine_vip *)b)->addr);

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "cluster.h"
+#include "commands.h"
 #include "conf.h"
 #include "daemon.h"
 #include "log.h"
@@ -217,8 +218,9 @@ static int run_engine(const struct opts *o)
 		.chown_control = true,
 		.monitored = true,
 		.monitor_fd = fcntl(o->engine_fd, F_DUPFD_CLOEXEC, ENGINE_MONITOR_FD_MIN),
+		.console = vipd_commands(), /* the console's table, wired here */
 	};
-	struct vipd_daemon d = { 0 };
+	struct vipd_daemon *d = NULL;
 	int r;
 
 	log_to(o->foreground || under_systemd());
@@ -228,13 +230,11 @@ static int run_engine(const struct opts *o)
 		return EXIT_FAILURE;
 	}
 	close(o->engine_fd);
-	r = vipd_daemon_setup(&d, &dopts);
-	if (r < 0) {
-		vipd_daemon_free(&d);
+	r = vipd_daemon_new(&dopts, &d);
+	if (r < 0)
 		return EXIT_FAILURE;
-	}
-	r = vipd_daemon_run(&d);
-	vipd_daemon_free(&d);
+	r = vipd_daemon_run(d);
+	vipd_daemon_destroy(d);
 	log_notice("vipd engine stopped%s", r == 0 ? "" : " after a failure");
 	return r == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }
