@@ -40,8 +40,4 @@ size_t vip_frame_na(uint8_t *buf, const uint8_t mac[VIP_ETH_ALEN], const struct 
 uint16_t vip_frame_icmp6_csum(const struct in6_addr *src, const struct in6_addr *dst,
 			      const uint8_t *icmp, size_t len);
 
-/* The longest Topology rule of cfg whose network holds addr, or NULL (cfg may be NULL). */
-const struct vipd_topology *vip_port_topology_match(const struct vip_addr *addr,
-						    const struct vipd_config *cfg);
-
 #endif
