@@ -250,7 +250,7 @@ struct vipd_cluster {
 struct vipd_duravip {
 	struct vip_addr addr;
 	unsigned prefix;          /* Topology cidrmask, else 32 / 128 */
-	char *interface;          /* from Topology, NULL: resolved at run time by the port */
+	char *interface;          /* from Topology, NULL: placed at run time by vipd/topology */
 	char *binding;            /* binding name when a Binding uses it, else NULL */
 	char **services;          /* "binding:NAME", "ESMTP_Listener:ADDR:PORT", sorted */
 	size_t n_services;
