@@ -145,3 +145,22 @@ const char *vip_port_route_type_to_string(enum vip_port_route_type t)
 {
 	return (unsigned)t < _VIP_PORT_ROUTE_TYPE_MAX ? route_type_names[t] : NULL;
 }
+
+int vip_port_routes_implied(const struct vip_port_addr *a, struct vip_port_routes *t)
+{
+	unsigned host = (unsigned)vip_addr_len(&a->addr) * 8;
+	struct vip_port_route r = {
+		.dst = a->addr, .dst_len = host, .type = VIP_PORT_ROUTE_LOCAL,
+		.local_table = true, .ifindex = a->ifindex,
+	};
+	int err = vip_port_routes_add(t, &r);
+	if (err < 0 || a->prefix >= host)
+		return err;
+	r = (struct vip_port_route){
+		.dst = { .family = a->addr.family }, .dst_len = a->prefix,
+		.type = VIP_PORT_ROUTE_UNICAST, .ifindex = a->ifindex,
+	};
+	for (unsigned b = 0; b < a->prefix; b++)
+		r.dst.bytes[b / 8] |= a->addr.bytes[b / 8] & (uint8_t)(0x80 >> (b % 8));
+	return vip_port_routes_add(t, &r);
+}

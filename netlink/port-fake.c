@@ -289,34 +289,13 @@ static int fake_dump_links(struct vip_port *p, struct vip_port_links *t)
 	return (int)t->n;
 }
 
-/* The routes a kernel derives from one address: its local host route, and the
- * connected route to its network unless it is a host address. */
-static int derived_routes(const struct vip_port_addr *a, struct vip_port_routes *t)
-{
-	unsigned host = (unsigned)vip_addr_len(&a->addr) * 8;
-	struct vip_port_route r = {
-		.dst = a->addr, .dst_len = host, .type = VIP_PORT_ROUTE_LOCAL,
-		.local_table = true, .ifindex = a->ifindex,
-	};
-	int err = vip_port_routes_add(t, &r);
-	if (err < 0 || a->prefix >= host)
-		return err;
-	r = (struct vip_port_route){
-		.dst = { .family = a->addr.family }, .dst_len = a->prefix,
-		.type = VIP_PORT_ROUTE_UNICAST, .ifindex = a->ifindex,
-	};
-	for (unsigned b = 0; b < a->prefix; b++)
-		r.dst.bytes[b / 8] |= a->addr.bytes[b / 8] & (uint8_t)(0x80 >> (b % 8));
-	return vip_port_routes_add(t, &r);
-}
-
 static int fake_dump_routes(struct vip_port *p, struct vip_port_routes *t)
 {
 	p->st.dump_routes_calls++;
 	int r = call_fails(p);
 	t->n = 0;
 	for (size_t i = 0; r == 0 && i < p->addrs.n; i++)
-		r = derived_routes(&p->addrs.items[i], t);
+		r = vip_port_routes_implied(&p->addrs.items[i], t);
 	for (size_t i = 0; r == 0 && i < p->routes.n; i++)
 		r = vip_port_routes_add(t, &p->routes.items[i]);
 	if (r < 0) {

@@ -397,26 +397,6 @@ static int sun_dump_links(struct vip_port *p, struct vip_port_links *t)
 	return (int)t->n;
 }
 
-/* What one address implies, as on Linux: its local host route and its subnet's connected route. */
-static int implied_routes(const struct vip_port_addr *a, struct vip_port_routes *t)
-{
-	unsigned host = (unsigned)vip_addr_len(&a->addr) * 8;
-	struct vip_port_route r = {
-		.dst = a->addr, .dst_len = host, .type = VIP_PORT_ROUTE_LOCAL,
-		.local_table = true, .ifindex = a->ifindex,
-	};
-	int err = vip_port_routes_add(t, &r);
-	if (err < 0 || a->prefix >= host)
-		return err;
-	r = (struct vip_port_route){
-		.dst = { .family = a->addr.family }, .dst_len = a->prefix,
-		.type = VIP_PORT_ROUTE_UNICAST, .ifindex = a->ifindex,
-	};
-	for (unsigned b = 0; b < a->prefix; b++)
-		r.dst.bytes[b / 8] |= a->addr.bytes[b / 8] & (uint8_t)(0x80 >> (b % 8));
-	return vip_port_routes_add(t, &r);
-}
-
 static int sun_dump_routes(struct vip_port *p, struct vip_port_routes *t)
 {
 	struct vip_port_table a = { 0 };
@@ -427,7 +407,7 @@ static int sun_dump_routes(struct vip_port *p, struct vip_port_routes *t)
 		return r;
 	r = 0;
 	for (size_t i = 0; r == 0 && i < a.n; i++)
-		r = implied_routes(&a.items[i], t);
+		r = vip_port_routes_implied(&a.items[i], t);
 	vip_port_table_clear(&a);
 	if (r < 0) {
 		t->n = 0;
