@@ -10,6 +10,9 @@
  *      scopes and options that keeps everything, known or not;
  *   2. the schema: vip_config_load() -> struct vipd_config, the immutable,
  *      validated settings vipd acts on (Security, cluster, DuraVIPs).
+ *
+ * Addresses (struct vip_addr), the announcement modes and util.h come from
+ * conf/base (base.h), the small library below this one.
  */
 #ifndef VIP_CONF_H
 #define VIP_CONF_H
@@ -21,38 +24,7 @@
 #include <stdio.h>
 #include <sys/types.h>
 
-#include "util.h"
-
-/* ------------------------------------------------------------------ */
-/* Addresses (shared by every folder)                                 */
-/* ------------------------------------------------------------------ */
-
-/* An IPv4 or IPv6 address. family is AF_INET or AF_INET6. */
-struct vip_addr {
-	int family;
-	union {
-		struct in_addr v4;
-		struct in6_addr v6;
-		uint8_t bytes[16];
-	};
-};
-
-/* Longest text of an address, with NUL (INET6_ADDRSTRLEN). */
-#define VIP_ADDR_STRLEN 46
-
-/* Parse "198.51.100.1" or "2001:db8::1" (no brackets, no port). 0 or -EINVAL. */
-int vip_addr_from_string(const char *s, struct vip_addr *ret);
-/* Format into buf (at least VIP_ADDR_STRLEN bytes); returns buf. */
-const char *vip_addr_to_string(const struct vip_addr *a, char *buf, size_t len);
-/* Total order: family first, then bytes. */
-int vip_addr_cmp(const struct vip_addr *a, const struct vip_addr *b);
-bool vip_addr_equal(const struct vip_addr *a, const struct vip_addr *b);
-/* Number of address bytes for the family (4 or 16). */
-size_t vip_addr_len(const struct vip_addr *a);
-/* True when a lies in net/prefix. */
-bool vip_addr_in_prefix(const struct vip_addr *a, const struct vip_addr *net, unsigned prefix);
-/* Parse "net/len"; 0 or -EINVAL (host bits set is accepted). */
-int vip_prefix_from_string(const char *s, struct vip_addr *ret_net, unsigned *ret_len);
+#include "base.h"
 
 /* ------------------------------------------------------------------ */
 /* Diagnostics                                                        */
@@ -235,15 +207,6 @@ enum vip_quorum_policy {
 const char *vip_quorum_policy_to_string(enum vip_quorum_policy p);
 int vip_quorum_policy_from_string(const char *s); /* value or -EINVAL */
 
-enum vip_arp_mode {
-	VIP_ARP_REQUEST,
-	VIP_ARP_REPLY,
-	VIP_ARP_BOTH,
-	_VIP_ARP_MODE_MAX,
-};
-const char *vip_arp_mode_to_string(enum vip_arp_mode m);
-int vip_arp_mode_from_string(const char *s); /* value or -EINVAL */
-
 /* A timing option not set in the file: derived from corosync's token (vip_config_resolve_timing). */
 #define VIP_CONF_AUTO UINT32_MAX
 /* corosync's own default totem token timeout, used when corosync.conf cannot be read. */
@@ -287,7 +250,7 @@ struct vipd_cluster {
 struct vipd_duravip {
 	struct vip_addr addr;
 	unsigned prefix;          /* Topology cidrmask, else 32 / 128 */
-	char *interface;          /* from Topology, NULL: resolved at run time by the port */
+	char *interface;          /* from Topology, NULL: placed at run time by vipd/topology */
 	char *binding;            /* binding name when a Binding uses it, else NULL */
 	char **services;          /* "binding:NAME", "ESMTP_Listener:ADDR:PORT", sorted */
 	size_t n_services;

@@ -16,12 +16,6 @@ static const char *const quorum_policy_names[_VIP_QUORUM_POLICY_MAX] = {
 	[VIP_QUORUM_KEEP] = "keep",
 };
 
-static const char *const arp_mode_names[_VIP_ARP_MODE_MAX] = {
-	[VIP_ARP_REQUEST] = "request",
-	[VIP_ARP_REPLY] = "reply",
-	[VIP_ARP_BOTH] = "both",
-};
-
 const char *vip_quorum_policy_to_string(enum vip_quorum_policy p)
 {
 	return (unsigned)p < _VIP_QUORUM_POLICY_MAX ? quorum_policy_names[p] : NULL;
@@ -31,19 +25,6 @@ int vip_quorum_policy_from_string(const char *s)
 {
 	for (int i = 0; s && i < _VIP_QUORUM_POLICY_MAX; i++)
 		if (strcasecmp(s, quorum_policy_names[i]) == 0)
-			return i;
-	return -EINVAL;
-}
-
-const char *vip_arp_mode_to_string(enum vip_arp_mode m)
-{
-	return (unsigned)m < _VIP_ARP_MODE_MAX ? arp_mode_names[m] : NULL;
-}
-
-int vip_arp_mode_from_string(const char *s)
-{
-	for (int i = 0; s && i < _VIP_ARP_MODE_MAX; i++)
-		if (strcasecmp(s, arp_mode_names[i]) == 0)
 			return i;
 	return -EINVAL;
 }
