@@ -27,6 +27,8 @@
  *   ops = vip_cl_backend_find(cfg->cluster.enabled ? "cpg" : "solo");
  *   ops->connect(&cbs, ctx, &be);       // as root, before the privilege drop
  *   vip_cl_proto_new(cfg, &proto);
+ *   vip_cl_key_load(cfg->cluster.authkey, 0, &key);  // as root; then
+ *   vip_cl_proto_set_key(proto, key);                 // every message sealed and checked
  *   ops->set_liveness_timeout(be, cfg->cluster.duravip_liveness_timeout_ms);  // if not NULL
  *   ops->join(be, cfg->cluster.cluster_group);
  *   loop_add_fd(loop, ops->fd(be), EPOLLIN, ...)  -> ops->dispatch(be)
