@@ -216,6 +216,13 @@ struct vipd_cluster {
 	bool enabled;                 /* a cluster scope exists */
 	char *nodename;
 	char *cluster_group;
+	/*
+	 * authkey: the cluster key file (absolute path) that authenticates the
+	 * cluster's messages (docs/protocol.md, "Authentication"); NULL: none,
+	 * any process corosync lets into the group is trusted. Read as root at
+	 * start-up; a change needs a restart (VIP_CHANGE_IDENTITY).
+	 */
+	char *authkey;
 	uint32_t view_mature_time_ms;     /* default 5 s */
 	uint32_t view_balance_interval_ms; /* default 10 s */
 	uint32_t duravip_balance_set_size; /* default 1 */
@@ -244,7 +251,7 @@ struct vipd_cluster {
 		src_view_balance_interval, src_duravip_balance_set_size, src_if_check_interval,
 		src_if_down_limit, src_arp_all_hosts, src_quorum_policy, src_arp_mode, src_arp_repeat,
 		src_arp_repeat_interval, src_arp_refresh_interval, src_arp_pace, src_duravip_takeover_delay,
-		src_corosync_token, src_duravip_round_timeout, src_duravip_liveness_timeout;
+		src_corosync_token, src_duravip_round_timeout, src_duravip_liveness_timeout, src_authkey;
 };
 
 struct vipd_duravip {
@@ -315,7 +322,7 @@ int vip_config_print_json(const struct vipd_config *c, const struct vip_conf_dia
 /* What changed between two configurations (bit set). */
 enum vip_config_change {
 	VIP_CHANGE_SECURITY = 1u << 0,  /* needs a restart */
-	VIP_CHANGE_IDENTITY = 1u << 1,  /* nodename or cluster_group: needs a restart */
+	VIP_CHANGE_IDENTITY = 1u << 1,  /* nodename, cluster_group or authkey: needs a restart */
 	VIP_CHANGE_CLUSTER_MODE = 1u << 2, /* cluster scope added or removed: needs a restart */
 	VIP_CHANGE_DURAVIPS = 1u << 3,  /* added, removed or changed DuraVIPs: live */
 	VIP_CHANGE_TOPOLOGY = 1u << 4,  /* live */

@@ -114,11 +114,12 @@ static void cluster_free(struct vipd_cluster *cl)
 		&cl->src_quorum_policy, &cl->src_arp_mode, &cl->src_arp_repeat,
 		&cl->src_arp_repeat_interval, &cl->src_arp_refresh_interval, &cl->src_arp_pace,
 		&cl->src_duravip_takeover_delay, &cl->src_corosync_token, &cl->src_duravip_round_timeout,
-		&cl->src_duravip_liveness_timeout,
+		&cl->src_duravip_liveness_timeout, &cl->src_authkey,
 	};
 
 	free(cl->nodename);
 	free(cl->cluster_group);
+	free(cl->authkey);
 	for (size_t i = 0; i < cl->n_topology; i++) {
 		free(cl->topology[i].interface);
 		schema_src_clear(&cl->topology[i].src);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "authkey.h"
 #include "commands-internal.h"
 
 /* The view's members, copied out of the protocol (names stay its own). */
@@ -111,6 +112,7 @@ struct info {
 	struct vip_cl_status st;
 	uint64_t view_age_ms;
 	struct members mb;
+	bool cluster;            /* a cluster scope: authentication applies */
 };
 
 static void info_names_text(struct vip_ctl_buf *o, const struct members *mb, bool monitors)
@@ -123,7 +125,8 @@ static void info_names_text(struct vip_ctl_buf *o, const struct members *mb, boo
 		if (m->monitor != monitors)
 			continue;
 		vip_ctl_buf_printf(o, " %s%s", m->name ? m->name : "(unknown)",
-				   m->silent ? "(SILENT)" : m->waiting ? "(waiting)" : "");
+				   m->untrusted ? "(UNAUTHENTICATED)" : m->silent ? "(SILENT)" :
+				   m->waiting ? "(waiting)" : "");
 		k++;
 	}
 	vip_ctl_buf_puts(o, k ? "\n" : " -\n");
@@ -148,6 +151,18 @@ static void info_round_text(struct vip_ctl_buf *o, const struct vip_cl_status *s
 			   st->n_state_retries == 1 ? "y" : "ies", st->n_send_dropped, cmd_plural(st->n_send_dropped));
 }
 
+static void info_auth_text(struct vip_ctl_buf *o, const struct info *s)
+{
+	if (!s->cluster)
+		return;
+	if (s->st.authenticated)
+		vip_ctl_buf_printf(o, "Auth:       HMAC-SHA-256 (cluster { authkey }); %zu message%s failed, "
+				   "%zu replayed\n", s->st.n_auth_failed, cmd_plural(s->st.n_auth_failed),
+				   s->st.n_auth_replayed);
+	else
+		vip_ctl_buf_puts(o, "Auth:       NONE: " VIPD_AUTHKEY_NONE_TEXT "\n");
+}
+
 static void info_text(struct vip_ctl_buf *o, const void *data)
 {
 	const struct info *s = data;
@@ -160,12 +175,13 @@ static void info_text(struct vip_ctl_buf *o, const void *data)
 	vip_ctl_buf_printf(o, "Quorum:     %s%s\n", s->st.quorate ? "quorate" : "NOT quorate",
 			   s->st.live ? "" : " (corosync not answering: releasing)");
 	info_round_text(o, &s->st, age);
+	info_auth_text(o, s);
 	vip_ctl_buf_puts(o, "Members:   ");
 	info_names_text(o, &s->mb, false);
 	vip_ctl_buf_puts(o, "Monitors:  ");
 	info_names_text(o, &s->mb, true);
 	if (s->d.restart_needed)
-		vip_ctl_buf_puts(o, "Restart:    needed (a reload changed Security, nodename, cluster_group or the cluster scope)\n");
+		vip_ctl_buf_puts(o, "Restart:    needed (a reload changed Security, nodename, cluster_group, authkey or the cluster scope)\n");
 }
 
 static void info_names_json(struct vip_json *w, const char *key, const struct members *mb, bool monitors)
@@ -201,6 +217,15 @@ static void info_json(struct vip_json *w, const void *data)
 	vip_json_uint(w, "state_retries", s->st.n_state_retries);
 	vip_json_uint(w, "sends_dropped", s->st.n_send_dropped);
 	vip_json_object_end(w);
+	vip_json_object_begin(w, "auth");
+	vip_json_bool(w, "authenticated", s->st.authenticated);
+	vip_json_uint(w, "failed", s->st.n_auth_failed);
+	vip_json_uint(w, "replayed", s->st.n_auth_replayed);
+	if (s->cluster && !s->st.authenticated)
+		vip_json_string(w, "warning", VIPD_AUTHKEY_NONE_TEXT);
+	else
+		vip_json_null(w, "warning");
+	vip_json_object_end(w);
 	info_names_json(w, "members", &s->mb, false);
 	info_names_json(w, "monitors", &s->mb, true);
 	vip_json_bool(w, "restart_needed", s->d.restart_needed != 0);
@@ -216,6 +241,7 @@ int cmd_info(struct vipd_control_call *call)
 
 	vipd_daemon_get_info(call->userdata, &s.d);
 	vip_cl_proto_status(p, &s.st);
+	s.cluster = vipd_daemon_config(call->userdata)->cluster.enabled;
 	s.view_age_ms = cmd_age(loop_now_ms(), s.st.view_since);
 	r = members_get(p, &s.mb);
 	if (r >= 0)

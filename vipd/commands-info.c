@@ -47,7 +47,7 @@ static void reload_text(struct vip_ctl_buf *o, const void *data)
 	if (nr)
 		vip_ctl_buf_printf(o, "Changed%s%s%s: needs a restart of vipd; not applied.\n",
 				   nr & VIP_CHANGE_SECURITY ? " Security" : "",
-				   nr & VIP_CHANGE_IDENTITY ? " nodename/cluster_group" : "",
+				   nr & VIP_CHANGE_IDENTITY ? " nodename/cluster_group/authkey" : "",
 				   nr & VIP_CHANGE_CLUSTER_MODE ? " cluster-scope" : "");
 	if (r->outcome == VIPD_RELOAD_REFUSED) {
 		vip_ctl_buf_puts(o, "Reconfigure refused: nothing was applied.\n");
@@ -265,6 +265,12 @@ static void metrics_collect(struct vipd_daemon *d, struct metrics *out)
 	M("vipd_members", "gauge", "members in the current view", vip_cl_proto_n_members(p));
 	M("vipd_quorate", "gauge", "1 when this partition is quorate", st.quorate);
 	M("vipd_cluster_messages_malformed_total", "counter", "cluster messages dropped as malformed", st.n_malformed);
+	M("vipd_cluster_authenticated", "gauge", "1 when cluster messages are authenticated (cluster { authkey })",
+	  st.authenticated);
+	M("vipd_cluster_auth_failed_total", "counter", "cluster messages dropped: no valid MAC for their sender",
+	  st.n_auth_failed);
+	M("vipd_cluster_auth_replayed_total", "counter", "cluster messages dropped: sequence number already seen",
+	  st.n_auth_replayed);
 	M("vipd_members_waiting", "gauge", "members of the open round not heard yet", st.n_waiting);
 	M("vipd_members_silent", "gauge", "members the closed round did not hear (they keep what they hold)", st.n_silent);
 	M("vipd_ghosts", "gauge", "crashed engines whose addresses wait for their monitor's FLUSHED", st.n_ghosts);

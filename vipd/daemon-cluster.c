@@ -46,6 +46,12 @@ static void be_message(void *data, const struct vip_cl_member *sender, const voi
 		d->stats.messages_bad++;
 		log_warning_ratelimit("Dropped a malformed %zu-byte message from node %u pid %u", len,
 				      sender->nodeid, sender->pid);
+	} else if (r == -EACCES) {
+		log_warning_ratelimit("Dropped an unauthenticated %zu-byte message from node %u pid %u: that "
+				      "member is left out of this view (no key, or another key)", len,
+				      sender->nodeid, sender->pid);
+	} else if (r == -EALREADY) {
+		log_warning_ratelimit("Dropped a replayed message from node %u pid %u", sender->nodeid, sender->pid);
 	} else if (r == -EPROTONOSUPPORT) {
 		log_warning_ratelimit("Ignored a message of another protocol version from node %u", sender->nodeid);
 	} else if (r < 0) {

@@ -25,6 +25,7 @@ struct vipd_daemon {
 	bool be_lost;                    /* lost during dispatch: free after it */
 	int quorate_seen;                /* last quorum value logged: -1 none, 0, 1 */
 	struct vip_cl_proto *proto;
+	struct vip_cl_key *cl_key;       /* cluster { authkey }, read as root; NULL: none */
 
 	struct vipd_engine *engine;
 	struct vipd_announce *announce;

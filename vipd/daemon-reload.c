@@ -37,6 +37,10 @@ static void carry_over_identity(struct vipd_config *running, struct vipd_config 
 	running->security = sec;
 	swap_ptr(&running->cluster.nodename, &next->cluster.nodename);
 	swap_ptr(&running->cluster.cluster_group, &next->cluster.cluster_group);
+	swap_ptr(&running->cluster.authkey, &next->cluster.authkey);
+	s = running->cluster.src_authkey;
+	running->cluster.src_authkey = next->cluster.src_authkey;
+	next->cluster.src_authkey = s;
 	s = running->cluster.src_nodename;
 	running->cluster.src_nodename = next->cluster.src_nodename;
 	next->cluster.src_nodename = s;
@@ -159,7 +163,7 @@ int vipd_daemon_reload(struct vipd_daemon *d, struct vipd_reload_result *ret)
 	res.outcome = diff & VIP_CHANGE_CLUSTER_MODE ? VIPD_RELOAD_REFUSED : VIPD_RELOAD_APPLIED;
 	res.needs_restart = d->restart_needed = diff & VIP_CHANGE_NEEDS_RESTART;
 	if (d->restart_needed)
-		log_warning("Reconfigure: the Security stanza, nodename, cluster_group or cluster scope changed; "
+		log_warning("Reconfigure: the Security stanza, nodename, cluster_group, authkey or cluster scope changed; "
 			    "restart vipd to apply that part");
 	if (res.outcome == VIPD_RELOAD_APPLIED) {
 		apply(d, next, diff, now);

@@ -16,6 +16,7 @@
 #include "daemon-internal.h"
 #include "log.h"
 #include "monitor.h"
+#include "authkey.h"
 #include "privdrop.h"
 #include "sdnotify.h"
 #include "vipd-build.h"
@@ -199,6 +200,11 @@ static int setup_core(struct vipd_daemon *d)
 	r = vip_cl_proto_new(d->cfg, &d->proto);
 	if (r < 0)
 		return log_error_errno(r, "Failed to set up the ownership protocol: %m");
+	/* the key is root's (docs/privileges.md): read now, before the drop, and kept */
+	r = vipd_authkey_load(d->cfg, "", true, &d->cl_key);
+	if (r < 0)
+		return r;
+	vip_cl_proto_set_key(d->proto, d->cl_key);
 	vipd_engine_set_proto(d->engine, d->proto);
 	return 0;
 }
@@ -382,6 +388,7 @@ void vipd_daemon_free(struct vipd_daemon *d)
 	vipd_control_free(d->control);
 	daemon_cluster_disconnect(d);
 	vip_cl_proto_free(d->proto);
+	vip_cl_key_free(d->cl_key); /* after the protocol that borrows it; wiped */
 	vipd_engine_free(d->engine);
 	vipd_announce_free(d->announce);
 	loop_timer_free(d->t_proto);

@@ -161,6 +161,8 @@ static void test_diff(void **state)
 			 VIP_CHANGE_IDENTITY);
 	assert_int_equal(diff_of(SEC "cluster { cluster_group = g1 }", SEC "cluster { cluster_group = g2 }"),
 			 VIP_CHANGE_IDENTITY);
+	assert_int_equal(diff_of(SEC "cluster { nodename = n1 }", SEC "cluster { nodename = n1 authkey = /k }"),
+			 VIP_CHANGE_IDENTITY);
 	/* without a cluster scope the derived takeover delay is 0: a timing change too */
 	assert_int_equal(diff_of(SEC "cluster { nodename = host1 }", SEC),
 			 VIP_CHANGE_CLUSTER_MODE | VIP_CHANGE_TIMING);

@@ -438,6 +438,11 @@ static void test_cmd_membership_info_arp(void **state)
 	assert_int_equal(json_len(v, "members"), 1);
 	assert_string_equal(json_str(v, "members.0"), "n1");
 	assert_int_equal(json_len(v, "monitors"), 0);
+	/* solo: nothing to authenticate, and no warning about it */
+	assert_false(json_bool(v, "auth.authenticated"));
+	assert_int_equal(json_num(v, "auth.failed"), 0);
+	assert_int_equal(json_num(v, "auth.replayed"), 0);
+	assert_true(json_is_null(v, "auth.warning"));
 	assert_false(json_bool(v, "restart_needed"));
 	json_free(v);
 	assert_int_equal(CMD(f, false, "cluster", "arp", "show"), 0);
@@ -475,7 +480,10 @@ static void test_cmd_metrics_security(void **state)
 	assert_int_equal(json_num(v, "vipd_announcements_total"), 3);
 	assert_int_equal(json_num(v, "vipd_cluster_live"), 1);
 	assert_int_equal(json_num(v, "vipd_reloads_total"), 0);
-	assert_int_equal(json_len(v, ""), 31);
+	assert_int_equal(json_num(v, "vipd_cluster_authenticated"), 0);
+	assert_int_equal(json_num(v, "vipd_cluster_auth_failed_total"), 0);
+	assert_int_equal(json_num(v, "vipd_cluster_auth_replayed_total"), 0);
+	assert_int_equal(json_len(v, ""), 34);
 	json_free(v);
 	assert_int_equal(CMD(f, false, "config", "show", "security"), 0);
 	assert_non_null(strstr(f->body, "Configured: user root (0), group root (0), capabilities " CAPS "\n"));
