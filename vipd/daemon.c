@@ -17,6 +17,7 @@
 #include "log.h"
 #include "monitor.h"
 #include "privdrop.h"
+#include "rundir.h"
 #include "sdnotify.h"
 #include "vipd-build.h"
 
@@ -144,8 +145,25 @@ static void tell_monitor(struct vipd_daemon *d, enum vipd_note note)
 
 /* ---------------------------------------------------------------- start-up */
 
+/* The control socket's folder, checked (vipd/rundir.h) with the reason logged. */
+static int check_run_folder(const char *path, bool do_chown, gid_t gid)
+{
+	_cleanup_free_ char *dir = vipd_rundir_of(path);
+	char why[VIPD_RUNDIR_WHY_LEN];
+	int fd;
+
+	if (!dir)
+		return log_error_errno(-ENOMEM, "Failed to open the control socket %s: %m", path);
+	fd = vipd_rundir_open(dir, true, do_chown, gid, why, sizeof(why));
+	if (fd < 0)
+		return log_error_errno(fd, "Refusing to start: %s", why[0] ? why : strerror(-fd));
+	close(fd);
+	return 0;
+}
+
 static int setup_control(struct vipd_daemon *d)
 {
+	const char *path = d->opts.control_path ? d->opts.control_path : VIPD_DEFAULT_CONTROL;
 	struct vipd_control_config cc = {
 		.path = d->opts.control_path,
 		.daemon_uid = d->cfg->security.uid,
@@ -159,10 +177,12 @@ static int setup_control(struct vipd_daemon *d)
 
 	if (d->opts.no_control)
 		return 0;
+	r = check_run_folder(path, cc.chown_socket, cc.gid);
+	if (r < 0)
+		return r;
 	r = vipd_control_new(d->loop, &cc, &d->control);
 	if (r < 0)
-		return log_error_errno(r, "Failed to open the control socket %s: %m",
-				       d->opts.control_path ? d->opts.control_path : VIPD_DEFAULT_CONTROL);
+		return log_error_errno(r, "Failed to open the control socket %s: %m", path);
 	return 0;
 }
 
