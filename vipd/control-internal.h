@@ -25,6 +25,8 @@ void control_unlink(const char *path, dev_t dev, ino_t ino);
 
 /* root, the daemon's user, or a member of its group (primary or supplementary). */
 bool control_peer_allowed(const struct vipd_control_config *cfg, const struct vipd_control_peer *p);
+/* May p run a command that changes state: uid 0, or a member of the admin group. */
+bool control_peer_may_change(const struct vipd_control_config *cfg, const struct vipd_control_peer *p);
 
 /* The server's effective configuration (defaults filled in). */
 const struct vipd_control_config *control_get_config(const struct vipd_control *ctl);

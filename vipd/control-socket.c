@@ -212,6 +212,21 @@ int vipd_control_peer_from_fd(int fd, struct vipd_control_peer *ret)
 	return 0;
 }
 
+static bool in_group(const struct vipd_control_peer *p, gid_t gid)
+{
+	if (p->gid == gid)
+		return true;
+	for (size_t i = 0; i < p->n_groups && i < VIPD_CONTROL_MAX_GROUPS; i++)
+		if (p->groups[i] == gid)
+			return true;
+	return false;
+}
+
+bool control_peer_may_change(const struct vipd_control_config *cfg, const struct vipd_control_peer *p)
+{
+	return p->uid == 0 || (cfg->admin_group && in_group(p, cfg->admin_gid));
+}
+
 bool control_peer_allowed(const struct vipd_control_config *cfg, const struct vipd_control_peer *p)
 {
 	if (p->uid == 0 || p->uid == cfg->daemon_uid || p->gid == cfg->gid)

@@ -16,9 +16,14 @@
 #include <unistd.h>
 
 #include "control-internal.h"
+#include "log.h"
 #include "vipd-build.h"
 
 #define DEFAULT_MAX_CONNECTIONS 32u
+#define DEFAULT_ROOT_RESERVED 4u
+#define DEFAULT_MAX_PER_UID 8u
+#define DEFAULT_MAX_SUBSCRIBER_OUTPUT (1024u * 1024u)
+#define DROP_GRACE_MS 1000u
 #define DEFAULT_IDLE_TIMEOUT_MS 60000u
 #define ACCEPT_BURST 16
 #define READ_CHUNK 16384u
@@ -35,6 +40,7 @@ struct vipd_control_conn {
 	bool json;         /* of the subscription */
 	bool closing;      /* close once out is flushed */
 	bool in_call;      /* a handler is running for it */
+	struct vipd_control_peer peer;
 };
 
 struct vipd_control {
@@ -42,6 +48,7 @@ struct vipd_control {
 	struct vipd_control_config cfg;
 	char *path;
 	char *group_name;
+	char *admin_group;
 	int fd;
 	dev_t dev;
 	ino_t ino;
@@ -134,7 +141,7 @@ static bool run_request(struct vipd_control_conn *c, const struct vip_ctl_reques
 	struct vipd_control *ctl = c->ctl;
 	struct vipd_control_call call = {
 		.json = req->json, .userdata = ctl->cfg.userdata, .control = ctl, .conn = c,
-		.jw = &ctl->jbody, .text = &ctl->tbody,
+		.peer = &c->peer, .jw = &ctl->jbody, .text = &ctl->tbody,
 	};
 	const void *body;
 	unsigned status;
@@ -303,6 +310,26 @@ static void refuse_denied(struct vipd_control *ctl, int fd)
 	refuse(fd, VIP_CTL_DENIED, msg);
 }
 
+/*
+ * Whether peer may open one more connection: root up to max_connections;
+ * anyone else leaves root_reserved slots free and holds at most max_per_uid.
+ * 0, -EBUSY or -EUSERS.
+ */
+static int conn_room(const struct vipd_control *ctl, const struct vipd_control_peer *peer)
+{
+	size_t same = 0;
+
+	if (ctl->n_conns >= ctl->cfg.max_connections)
+		return -EBUSY;
+	if (peer->uid == 0)
+		return 0;
+	if (ctl->n_conns >= ctl->cfg.max_connections - ctl->cfg.root_reserved)
+		return -EBUSY;
+	for (const struct vipd_control_conn *c = ctl->conns; c; c = c->next)
+		same += c->peer.uid == peer->uid;
+	return same >= ctl->cfg.max_per_uid ? -EUSERS : 0;
+}
+
 int vipd_control_adopt(struct vipd_control *ctl, int fd)
 {
 	struct vipd_control_peer peer;
@@ -321,8 +348,11 @@ int vipd_control_adopt(struct vipd_control *ctl, int fd)
 		refuse_denied(ctl, fd);
 		return r < 0 ? r : -EPERM;
 	}
-	if (ctl->n_conns >= ctl->cfg.max_connections) {
-		refuse(fd, VIP_CTL_BUSY, "error: too many connections\n");
+	r = conn_room(ctl, &peer);
+	if (r < 0) {
+		refuse(fd, VIP_CTL_BUSY,
+		       r == -EUSERS ? "error: too many connections from your user\n"
+				    : "error: too many connections (the last slots are kept for root)\n");
 		return -EBUSY;
 	}
 	c = calloc(1, sizeof(*c));
@@ -330,7 +360,7 @@ int vipd_control_adopt(struct vipd_control *ctl, int fd)
 		close(fd);
 		return -ENOMEM;
 	}
-	*c = (struct vipd_control_conn){ .ctl = ctl, .fd = fd, .events = EPOLLIN };
+	*c = (struct vipd_control_conn){ .ctl = ctl, .fd = fd, .events = EPOLLIN, .peer = peer };
 	c->in.max = VIP_CTL_HEADER_SIZE + ctl->cfg.max_request;
 	c->out.max = ctl->cfg.max_output;
 	r = loop_timer_new(ctl->loop, on_idle, c, &c->idle);
@@ -401,12 +431,29 @@ static int control_alloc(struct loop *loop, const struct vipd_control_config *cf
 		}
 		ctl->cfg.group_name = ctl->group_name;
 	}
+	ctl->cfg.admin_group = NULL;
+	if (vipd_control_set_admin_group(ctl, cfg->admin_group, cfg->admin_gid) < 0) {
+		free(ctl->group_name);
+		free(ctl);
+		return -ENOMEM;
+	}
 	if (!ctl->cfg.max_connections)
 		ctl->cfg.max_connections = DEFAULT_MAX_CONNECTIONS;
+	if (!ctl->cfg.root_reserved)
+		ctl->cfg.root_reserved = DEFAULT_ROOT_RESERVED;
+	if (ctl->cfg.root_reserved > ctl->cfg.max_connections / 2)
+		ctl->cfg.root_reserved = ctl->cfg.max_connections / 2;
+	if (!ctl->cfg.max_per_uid)
+		ctl->cfg.max_per_uid = DEFAULT_MAX_PER_UID;
 	if (!ctl->cfg.max_request || ctl->cfg.max_request > VIP_CTL_MAX_REQUEST)
 		ctl->cfg.max_request = VIP_CTL_MAX_REQUEST;
 	if (!ctl->cfg.max_output)
 		ctl->cfg.max_output = 2 * (size_t)VIP_CTL_MAX_REPLY;
+	if (!ctl->cfg.max_subscriber_output)
+		ctl->cfg.max_subscriber_output = DEFAULT_MAX_SUBSCRIBER_OUTPUT;
+	/* Room for the last word to a dropped subscriber. */
+	if (ctl->cfg.max_subscriber_output > ctl->cfg.max_output / 2)
+		ctl->cfg.max_subscriber_output = ctl->cfg.max_output / 2;
 	if (!ctl->cfg.idle_timeout_ms)
 		ctl->cfg.idle_timeout_ms = DEFAULT_IDLE_TIMEOUT_MS;
 	if (!ctl->cfg.max_reply || ctl->cfg.max_reply > VIP_CTL_MAX_REPLY - 4)
@@ -416,10 +463,24 @@ static int control_alloc(struct loop *loop, const struct vipd_control_config *cf
 	r = loop_timer_new(loop, on_accept_pause, ctl, &ctl->accept_pause);
 	if (r < 0) {
 		free(ctl->group_name);
+		free(ctl->admin_group);
 		free(ctl);
 		return r;
 	}
 	*ret = ctl;
+	return 0;
+}
+
+int vipd_control_set_admin_group(struct vipd_control *ctl, const char *name, gid_t gid)
+{
+	char *copy = NULL;
+
+	if (name && !(copy = strdup(name)))
+		return -ENOMEM;
+	free(ctl->admin_group);
+	ctl->admin_group = copy;
+	ctl->cfg.admin_group = copy;
+	ctl->cfg.admin_gid = copy ? gid : 0;
 	return 0;
 }
 
@@ -475,6 +536,7 @@ void vipd_control_free(struct vipd_control *ctl)
 	vip_ctl_buf_free(&ctl->tbody);
 	free(ctl->path);
 	free(ctl->group_name);
+	free(ctl->admin_group);
 	free(ctl);
 }
 
@@ -515,12 +577,59 @@ size_t vipd_control_n_subscribers(const struct vipd_control *ctl)
 	return ctl->n_subscribers;
 }
 
+/*
+ * A subscriber that does not read: it gets one last line saying so (when
+ * its socket still takes it) and is closed, at the latest after a grace
+ * period. The daemon's log says so too.
+ */
+static void conn_drop_subscriber(struct vipd_control_conn *c)
+{
+	struct vip_json w;
+	char msg[160];
+	int r;
+
+	log_warning("Control: dropped an events subscriber (pid %d, uid %u) with %zu bytes it did not read "
+		    "(limit %zu)",
+		    (int)c->peer.pid, (unsigned)c->peer.uid, c->out.len, c->ctl->cfg.max_subscriber_output);
+	snprintf(msg, sizeof(msg), "dropped: this subscriber did not read its events (%zu bytes waiting)",
+		 c->out.len);
+	c->closing = true;
+	c->subscribed = false;
+	c->ctl->n_subscribers--;
+	if (c->json) {
+		vip_json_init(&w, VIP_CTL_MAX_EVENT, false);
+		vip_json_object_begin(&w, NULL);
+		vip_json_string(&w, "error", msg);
+		vip_json_uint(&w, "status", VIP_CTL_BUSY);
+		vip_json_object_end(&w);
+		r = vip_json_finish(&w);
+		if (r >= 0)
+			r = vip_ctl_event_encode(&c->out, w.data, w.len);
+		vip_json_free(&w);
+	} else {
+		char line[sizeof(msg) + 16];
+
+		snprintf(line, sizeof(line), "error: %s\n", msg);
+		r = vip_ctl_event_encode(&c->out, line, strlen(line));
+	}
+	if (r < 0) {
+		conn_close(c);
+		return;
+	}
+	(void)loop_timer_arm(c->idle, DROP_GRACE_MS, 0);
+	(void)conn_flush(c);
+}
+
 /* Frame text (adding a final newline) into c->out. False when c was dropped. */
 static bool conn_queue_event(struct vipd_control_conn *c, const char *text, size_t len)
 {
 	struct vip_ctl_buf tmp = { .max = VIP_CTL_MAX_EVENT };
 	int r;
 
+	if (c->out.len + VIP_CTL_HEADER_SIZE + len + 1 > c->ctl->cfg.max_subscriber_output) {
+		conn_drop_subscriber(c);
+		return false;
+	}
 	if (len == 0 || text[len - 1] != '\n') {
 		r = vip_ctl_buf_append(&tmp, text, len);
 		if (r >= 0)

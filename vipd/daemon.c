@@ -170,6 +170,8 @@ static int setup_control(struct vipd_daemon *d)
 		.gid = d->cfg->security.gid,
 		.group_name = d->cfg->security.group,
 		.chown_socket = d->opts.chown_control,
+		.admin_group = d->cfg->control.admin_group,
+		.admin_gid = d->cfg->control.admin_gid,
 		.handlers = d->opts.console,
 		.userdata = d,
 	};
@@ -278,6 +280,7 @@ static int drop_privileges(struct vipd_daemon *d)
 		return log_error_errno(r, "Failed to drop privileges: %m");
 	if (vip_privdrop_identity(&id) == 0)
 		log_info("Running as %s", id);
+	d->chrooted = d->cfg->security.chroot != NULL;
 	return 0;
 }
 
@@ -286,7 +289,7 @@ int vipd_daemon_setup(struct vipd_daemon *d, const struct vipd_daemon_opts *opts
 	int r;
 
 	*d = (struct vipd_daemon){ .opts = *opts, .quorate_seen = -1 };
-	r = daemon_load(opts, &d->cfg, NULL);
+	r = daemon_load(opts, NULL, &d->cfg, NULL, &d->corosync_token_ms);
 	if (r < 0)
 		return r;
 	r = setup_core(d);
