@@ -32,6 +32,8 @@ struct vipd_daemon {
 
 	struct loop_timer *t_proto, *t_announce, *t_check, *t_retry, *t_reconnect;
 	uint32_t reconnect_delay_ms;
+	unsigned reconnect_failures;     /* failed reconnects since the connection was lost */
+	int reconnect_last_error;        /* the last one's -errno */
 
 	uint64_t started_ms;             /* loop clock */
 	uint64_t config_since_ms;        /* configuration loaded or last changed */
