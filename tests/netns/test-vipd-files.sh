@@ -14,8 +14,9 @@
 # Exit 77 (skip) without root, unless VIPD_REQUIRE_NETNS=1 (then fail).
 set -u
 
-VIPD=${1:?vipd binary}
-VIPCTL=${2:?vipctl binary}
+# Absolute: one start runs from another folder.
+VIPD=$(realpath "${1:?vipd binary}")
+VIPCTL=$(realpath "${2:?vipctl binary}")
 NS=vf-$$-vipd
 TMP=
 PIDS=()
@@ -34,7 +35,11 @@ skip_or_fail() {
 id ecuser >/dev/null 2>&1 || skip_or_fail "needs the ecuser account (tools/deps)"
 
 cleanup() {
+	# Daemons this test started write their pid into its own pid file.
+	[ -n "$TMP" ] && [ -s "$TMP/run/vipd.pid" ] && PIDS+=("$(cat "$TMP/run/vipd.pid")")
 	for p in "${PIDS[@]}"; do
+		# Only while the pid is still one of ours (its command line names our folder).
+		tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -qF "$TMP" || continue
 		for e in $(pgrep -P "$p" 2>/dev/null); do kill -9 "$e" 2>/dev/null; done
 		kill -9 "$p" 2>/dev/null
 	done
@@ -94,10 +99,13 @@ run_fg_refused() { # LOG CONTROL
 	timeout 10 ip netns exec "$NS" "$VIPD" -f -c "$TMP/ecelerity.conf" --nodename f1 --control "$2" >"$1" 2>&1
 }
 # Daemonized: without systemd's variables, so vipd really goes to the background.
-run_bg() { # LOG [ARGS...]
-	local log=$1
+run_bg() { # LOG [ARGS...]; a daemon it leaves is recorded for the cleanup
+	local log=$1 rc
 	shift
 	timeout 10 ip netns exec "$NS" env -u INVOCATION_ID -u NOTIFY_SOCKET "$VIPD" "$@" >"$log" 2>&1
+	rc=$?
+	[ -s "$TMP/run/vipd.pid" ] && PIDS+=("$(cat "$TMP/run/vipd.pid")")
+	return $rc
 }
 daemon_pid() { cat "$TMP/run/vipd.pid" 2>/dev/null; }
 stop_daemon() { # PID
@@ -153,10 +161,11 @@ check "... and its target was not written ($(cat "$TMP/victim2"))" [ "$(cat "$TM
 rm "$TMP/run/vipd.pid"
 
 # A relative -c path, daemonized: the engine runs in / and still finds the file.
-(cd "$TMP" && run_bg "$TMP/bg1.log" -c ecelerity.conf --nodename f1 --control "$TMP/run/control")
+cd "$TMP" || exit 1
+run_bg "$TMP/bg1.log" -c ecelerity.conf --nodename f1 --control "$TMP/run/control"
 rc=$?
+cd / || exit 1
 P1=$(daemon_pid)
-[ -n "$P1" ] && PIDS+=("$P1")
 check "daemonized with a relative -c path: started (exit $rc)" [ "$rc" -eq 0 ]
 check "... and plumbed its DuraVIP" wait_for 5000 has_addr 198.51.100.61
 check "the pid file names the running monitor ($P1)" bash -c "[ -n '$P1' ] && kill -0 '$P1' && grep -q '^vipd' /proc/$P1/comm"
