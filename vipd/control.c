@@ -16,54 +16,21 @@
 #include <unistd.h>
 
 #include "control-internal.h"
-#include "log.h"
 #include "vipd-build.h"
 
 #define DEFAULT_MAX_CONNECTIONS 32u
 #define DEFAULT_ROOT_RESERVED 4u
 #define DEFAULT_MAX_PER_UID 8u
 #define DEFAULT_MAX_SUBSCRIBER_OUTPUT (1024u * 1024u)
-#define DROP_GRACE_MS 1000u
 #define DEFAULT_IDLE_TIMEOUT_MS 60000u
 #define ACCEPT_BURST 16
 #define READ_CHUNK 16384u
 #define ACCEPT_PAUSE_MS 1000u
 
-struct vipd_control_conn {
-	struct vipd_control *ctl;
-	struct vipd_control_conn *prev, *next;
-	int fd;
-	struct vip_ctl_buf in, out;
-	struct loop_timer *idle;
-	uint32_t events;   /* current epoll mask */
-	bool subscribed;
-	bool json;         /* of the subscription */
-	bool closing;      /* close once out is flushed */
-	bool in_call;      /* a handler is running for it */
-	struct vipd_control_peer peer;
-};
-
-struct vipd_control {
-	struct loop *loop;
-	struct vipd_control_config cfg;
-	char *path;
-	char *group_name;
-	char *admin_group;
-	int fd;
-	dev_t dev;
-	ino_t ino;
-	struct vipd_control_conn *conns;
-	size_t n_conns, n_subscribers;
-	struct vip_json jbody;    /* scratch for a handler's reply: JSON */
-	struct vip_ctl_buf tbody; /* ... or text */
-	struct loop_timer *accept_pause;
-};
-
-static bool conn_flush(struct vipd_control_conn *c);
 
 /* ---------------------------------------------------------------- connections */
 
-static void conn_close(struct vipd_control_conn *c)
+void control_conn_close(struct vipd_control_conn *c)
 {
 	struct vipd_control *ctl = c->ctl;
 
@@ -92,7 +59,7 @@ static void conn_touch(struct vipd_control_conn *c)
 
 static void on_idle(struct loop *l _unused_, struct loop_timer *t _unused_, void *data)
 {
-	conn_close(data);
+	control_conn_close(data);
 }
 
 /* Pending output: wait for room, do not read (one reply in flight per client). */
@@ -116,7 +83,7 @@ static int conn_queue_reply(struct vipd_control_conn *c, unsigned status, unsign
 		r = vip_ctl_reply_encode(&c->out, VIP_CTL_TOO_LARGE, 0, msg, sizeof(msg) - 1);
 	}
 	if (r < 0) {
-		conn_close(c);
+		control_conn_close(c);
 		return -ENOBUFS;
 	}
 	return 0;
@@ -132,7 +99,7 @@ static void conn_fail(struct vipd_control_conn *c, unsigned status, const char *
 	if (conn_queue_reply(c, status, 0, msg, strlen(msg)) < 0)
 		return;
 	c->closing = true;
-	(void)conn_flush(c);
+	(void)control_conn_flush(c);
 }
 
 /* Returns false when c was closed. */
@@ -195,7 +162,7 @@ static bool conn_process_one(struct vipd_control_conn *c)
 	vip_ctl_buf_consume(&c->in, (size_t)k);
 	alive = run_request(c, &req);
 	vip_ctl_request_clear(&req);
-	return alive && conn_flush(c) && c->out.len == 0;
+	return alive && control_conn_flush(c) && c->out.len == 0;
 }
 
 /*
@@ -212,7 +179,7 @@ static void conn_process(struct vipd_control_conn *c)
 /* ---------------------------------------------------------------- I/O */
 
 /* Send what is pending. Returns false when c was closed. */
-static bool conn_flush(struct vipd_control_conn *c)
+bool control_conn_flush(struct vipd_control_conn *c)
 {
 	while (c->out.len > 0) {
 		ssize_t k = send(c->fd, c->out.data, c->out.len, MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -222,14 +189,14 @@ static bool conn_flush(struct vipd_control_conn *c)
 		if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			break;
 		if (k <= 0) {
-			conn_close(c);
+			control_conn_close(c);
 			return false;
 		}
 		vip_ctl_buf_consume(&c->out, (size_t)k);
 		conn_touch(c);
 	}
 	if (c->out.len == 0 && c->closing) {
-		conn_close(c);
+		control_conn_close(c);
 		return false;
 	}
 	conn_update_events(c);
@@ -252,7 +219,7 @@ static bool conn_read(struct vipd_control_conn *c)
 		if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			return true;
 		if (k <= 0 || vip_ctl_buf_append(&c->in, tmp, (size_t)k) < 0) {
-			conn_close(c); /* EOF or error: the client is gone */
+			control_conn_close(c); /* EOF or error: the client is gone */
 			return false;
 		}
 		conn_touch(c);
@@ -267,7 +234,7 @@ static void on_conn(struct loop *l _unused_, int fd _unused_, uint32_t revents, 
 	struct vipd_control_conn *c = data;
 
 	if (revents & EPOLLOUT) {
-		if (!conn_flush(c))
+		if (!control_conn_flush(c))
 			return;
 		/* Requests that waited behind the reply. */
 		if (c->out.len == 0 && c->in.len > 0) {
@@ -281,7 +248,7 @@ static void on_conn(struct loop *l _unused_, int fd _unused_, uint32_t revents, 
 		return;
 	}
 	if (revents & (EPOLLHUP | EPOLLERR))
-		conn_close(c);
+		control_conn_close(c);
 }
 
 /* ---------------------------------------------------------------- accepting */
@@ -525,7 +492,7 @@ void vipd_control_free(struct vipd_control *ctl)
 	if (!ctl)
 		return;
 	while (ctl->conns)
-		conn_close(ctl->conns);
+		control_conn_close(ctl->conns);
 	if (ctl->fd >= 0) {
 		loop_remove_fd(ctl->loop, ctl->fd);
 		close(ctl->fd);
@@ -553,117 +520,4 @@ int vipd_control_fd(const struct vipd_control *ctl)
 size_t vipd_control_n_connections(const struct vipd_control *ctl)
 {
 	return ctl->n_conns;
-}
-
-/* ---------------------------------------------------------------- events */
-
-int vipd_control_subscribe(struct vipd_control_call *call)
-{
-	struct vipd_control_conn *c = call ? call->conn : NULL;
-
-	if (!c || !c->in_call)
-		return -EINVAL;
-	if (!c->subscribed) {
-		c->subscribed = true;
-		c->json = call->json;
-		c->ctl->n_subscribers++;
-		loop_timer_disarm(c->idle);
-	}
-	return 0;
-}
-
-size_t vipd_control_n_subscribers(const struct vipd_control *ctl)
-{
-	return ctl->n_subscribers;
-}
-
-/*
- * A subscriber that does not read: it gets one last line saying so (when
- * its socket still takes it) and is closed, at the latest after a grace
- * period. The daemon's log says so too.
- */
-static void conn_drop_subscriber(struct vipd_control_conn *c)
-{
-	struct vip_json w;
-	char msg[160];
-	int r;
-
-	log_warning("Control: dropped an events subscriber (pid %d, uid %u) with %zu bytes it did not read "
-		    "(limit %zu)",
-		    (int)c->peer.pid, (unsigned)c->peer.uid, c->out.len, c->ctl->cfg.max_subscriber_output);
-	snprintf(msg, sizeof(msg), "dropped: this subscriber did not read its events (%zu bytes waiting)",
-		 c->out.len);
-	c->closing = true;
-	c->subscribed = false;
-	c->ctl->n_subscribers--;
-	if (c->json) {
-		vip_json_init(&w, VIP_CTL_MAX_EVENT, false);
-		vip_json_object_begin(&w, NULL);
-		vip_json_string(&w, "error", msg);
-		vip_json_uint(&w, "status", VIP_CTL_BUSY);
-		vip_json_object_end(&w);
-		r = vip_json_finish(&w);
-		if (r >= 0)
-			r = vip_ctl_event_encode(&c->out, w.data, w.len);
-		vip_json_free(&w);
-	} else {
-		char line[sizeof(msg) + 16];
-
-		snprintf(line, sizeof(line), "error: %s\n", msg);
-		r = vip_ctl_event_encode(&c->out, line, strlen(line));
-	}
-	if (r < 0) {
-		conn_close(c);
-		return;
-	}
-	(void)loop_timer_arm(c->idle, DROP_GRACE_MS, 0);
-	(void)conn_flush(c);
-}
-
-/* Frame text (adding a final newline) into c->out. False when c was dropped. */
-static bool conn_queue_event(struct vipd_control_conn *c, const char *text, size_t len)
-{
-	struct vip_ctl_buf tmp = { .max = VIP_CTL_MAX_EVENT };
-	int r;
-
-	if (c->out.len + VIP_CTL_HEADER_SIZE + len + 1 > c->ctl->cfg.max_subscriber_output) {
-		conn_drop_subscriber(c);
-		return false;
-	}
-	if (len == 0 || text[len - 1] != '\n') {
-		r = vip_ctl_buf_append(&tmp, text, len);
-		if (r >= 0)
-			r = vip_ctl_buf_append(&tmp, "\n", 1);
-		if (r >= 0)
-			r = vip_ctl_event_encode(&c->out, tmp.data, tmp.len);
-		vip_ctl_buf_free(&tmp);
-	} else {
-		r = vip_ctl_event_encode(&c->out, text, len);
-	}
-	if (r < 0) {
-		conn_close(c); /* over max_output: a subscriber that does not read */
-		return false;
-	}
-	return conn_flush(c);
-}
-
-int vipd_control_event(struct vipd_control *ctl, const char *text, const char *json)
-{
-	size_t tlen = text ? strlen(text) : 0, jlen = json ? strlen(json) : 0;
-	struct vipd_control_conn *next;
-	int n = 0;
-
-	if (tlen >= VIP_CTL_MAX_EVENT || jlen >= VIP_CTL_MAX_EVENT)
-		return -EINVAL;
-	for (struct vipd_control_conn *c = ctl->conns; c; c = next) {
-		const char *s = c->json ? json : text;
-
-		next = c->next; /* c may be dropped below */
-		/* A connection inside its own handler gets its REPLY first. */
-		if (!c->subscribed || c->in_call || !s)
-			continue;
-		if (conn_queue_event(c, s, c->json ? jlen : tlen))
-			n++;
-	}
-	return n;
 }
