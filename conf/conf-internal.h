@@ -128,6 +128,7 @@ struct parser {
 	} *stack;            /* files on the include stack, for cycles */
 	size_t n_stack;
 	bool failed;         /* an error was recorded */
+	const char *root;    /* files are opened without this prefix (a chroot), or NULL */
 };
 
 #endif

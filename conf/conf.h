@@ -134,6 +134,14 @@ extern const struct vip_conf_limits vip_conf_default_limits;
  */
 int vip_conf_parse_file(const char *path, const struct vip_conf_limits *limits,
 			struct vip_conf_tree **ret, struct vip_conf_diag *diag);
+/*
+ * Same, for a process inside a chroot: root (absolute, or NULL) is the chroot
+ * folder as seen from outside. path and every include keep their outside
+ * names (in the tree and in diagnostics) and are opened without the root
+ * prefix; a file outside root is an error.
+ */
+int vip_conf_parse_file_root(const char *path, const char *root, const struct vip_conf_limits *limits,
+			     struct vip_conf_tree **ret, struct vip_conf_diag *diag);
 
 /*
  * Parse text held in memory; name is used in diagnostics and base_dir for
@@ -266,9 +274,17 @@ struct vipd_duravip {
 	struct vip_conf_src src;  /* first place it was declared */
 };
 
+/* Control { admin_group }: who may change state through the control socket (besides root). */
+struct vipd_control_conf {
+	char *admin_group;                /* as written; NULL: none, root alone */
+	gid_t admin_gid;
+	struct vip_conf_src src_admin_group;
+};
+
 struct vipd_config {
 	char *path;                       /* main file as opened */
 	struct vipd_security security;
+	struct vipd_control_conf control;
 	struct vipd_cluster cluster;
 	struct vipd_duravip *duravips;    /* sorted by address */
 	size_t n_duravips;
@@ -282,6 +298,19 @@ struct vip_config_opts {
 	const struct vip_conf_limits *limits;
 	uint32_t corosync_token_ms;    /* corosync's token timeout as its corosync.conf says
 					* (vip_cl_corosync_token), 0: unknown (corosync's default) */
+	/*
+	 * The running configuration, on reload: a user or group name it already
+	 * resolved keeps its id without asking the name service again (inside
+	 * a chroot there may be none). NULL: every name is looked up.
+	 */
+	const struct vipd_config *running;
+	/*
+	 * Inside Security { chroot }: the chroot folder as it is seen from
+	 * outside. Every configuration file is named by its outside path (as at
+	 * start-up, and so in diagnostics) and opened without this prefix; a
+	 * file outside it cannot be read. NULL: paths as they are.
+	 */
+	const char *root;
 };
 
 /*
@@ -328,6 +357,7 @@ enum vip_config_change {
 	VIP_CHANGE_TOPOLOGY = 1u << 4,  /* live */
 	VIP_CHANGE_TIMING = 1u << 5,    /* maturity, balance, interface checks: live */
 	VIP_CHANGE_ANNOUNCE = 1u << 6,  /* arp_* options: live */
+	VIP_CHANGE_CONTROL = 1u << 7,   /* Control { admin_group }: live */
 };
 #define VIP_CHANGE_NEEDS_RESTART (VIP_CHANGE_SECURITY | VIP_CHANGE_IDENTITY | VIP_CHANGE_CLUSTER_MODE)
 

@@ -104,11 +104,14 @@ unsigned vip_config_diff(const struct vipd_config *old, const struct vipd_config
 		return old == new_ ? 0
 				   : VIP_CHANGE_SECURITY | VIP_CHANGE_IDENTITY | VIP_CHANGE_CLUSTER_MODE |
 					     VIP_CHANGE_DURAVIPS | VIP_CHANGE_TOPOLOGY |
-					     VIP_CHANGE_TIMING | VIP_CHANGE_ANNOUNCE;
+					     VIP_CHANGE_TIMING | VIP_CHANGE_ANNOUNCE | VIP_CHANGE_CONTROL;
 	if (!security_equal(&old->security, &new_->security))
 		ch |= VIP_CHANGE_SECURITY;
 	ch |= cluster_diff(&old->cluster, &new_->cluster);
 	if (!duravips_equal(old, new_))
 		ch |= VIP_CHANGE_DURAVIPS;
+	if (!streq_ptr(old->control.admin_group, new_->control.admin_group) ||
+	    old->control.admin_gid != new_->control.admin_gid)
+		ch |= VIP_CHANGE_CONTROL;
 	return ch;
 }

@@ -178,6 +178,23 @@ static int cmp_name(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/*
+ * The name to open for path: path itself, or inside ps->root (a chroot) the
+ * part after that prefix; NULL for a path outside it.
+ */
+static const char *inside_root(const struct parser *ps, const char *path)
+{
+	size_t n = ps->root ? strlen(ps->root) : 0;
+
+	while (n > 0 && ps->root[n - 1] == '/')
+		n--;
+	if (n == 0)
+		return path;
+	if (strncmp(path, ps->root, n) != 0 || (path[n] != '/' && path[n] != '\0'))
+		return NULL;
+	return path[n] ? path + n : "/";
+}
+
 static int load_path(struct parser *ps, const char *path, const struct vip_conf_loc *at,
 		     struct vip_conf_node *scope, unsigned nesting);
 
@@ -247,7 +264,7 @@ static int load_dir(struct parser *ps, const char *path, int fd, const struct vi
 			break;
 		}
 		/* subfolders and special files are skipped; a dangling link is reported */
-		if (stat(full, &st) == 0 && !S_ISREG(st.st_mode))
+		if (inside_root(ps, full) && stat(inside_root(ps, full), &st) == 0 && !S_ISREG(st.st_mode))
 			continue;
 		r = load_path(ps, full, at, scope, nesting);
 	}
@@ -262,10 +279,14 @@ static int load_path(struct parser *ps, const char *path, const struct vip_conf_
 		     struct vip_conf_node *scope, unsigned nesting)
 {
 	_cleanup_close_ int fd = -1;
+	const char *name = inside_root(ps, path);
 	struct stat st;
 
+	if (!name)
+		return file_error(ps, at, path, "'%s' is outside the chroot %s, where vipd reads its configuration",
+				  path, ps->root);
 	/* O_NONBLOCK: a FIFO named in an include must not block the open */
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	fd = open(name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0 || fstat(fd, &st) < 0)
 		return report_errno(ps, at, path, errno);
 	if (S_ISDIR(st.st_mode))
@@ -308,6 +329,12 @@ static int parser_finish(struct parser *ps, int r, struct vip_conf_tree **ret)
 int vip_conf_parse_file(const char *path, const struct vip_conf_limits *limits,
 			struct vip_conf_tree **ret, struct vip_conf_diag *diag)
 {
+	return vip_conf_parse_file_root(path, NULL, limits, ret, diag);
+}
+
+int vip_conf_parse_file_root(const char *path, const char *root, const struct vip_conf_limits *limits,
+			     struct vip_conf_tree **ret, struct vip_conf_diag *diag)
+{
 	struct parser ps;
 	int r;
 
@@ -316,6 +343,7 @@ int vip_conf_parse_file(const char *path, const struct vip_conf_limits *limits,
 	r = parser_init(&ps, limits, diag);
 	if (r < 0)
 		return r;
+	ps.root = root;
 	r = load_path(&ps, path, NULL, ps.tree->root, 0);
 	return parser_finish(&ps, r, ret);
 }

@@ -144,6 +144,21 @@ static int json_warnings(struct vip_json *w, const struct vip_conf_diag *diag)
 	return 0;
 }
 
+/* {"admin_group": {"value": NAME or null, "gid": N or null, "from": ...}} */
+static void json_control(struct vip_json *w, const struct vipd_control_conf *ctl)
+{
+	vip_json_object_begin(w, "control");
+	vip_json_object_begin(w, "admin_group");
+	vip_json_string(w, "value", ctl->admin_group);
+	if (ctl->admin_group)
+		vip_json_uint(w, "gid", ctl->admin_gid);
+	else
+		vip_json_null(w, "gid");
+	jw_from(w, &ctl->src_admin_group);
+	vip_json_object_end(w);
+	vip_json_object_end(w);
+}
+
 int vip_config_print_json(const struct vipd_config *c, const struct vip_conf_diag *diag, FILE *f)
 {
 	struct vip_json w;
@@ -156,6 +171,7 @@ int vip_config_print_json(const struct vipd_config *c, const struct vip_conf_dia
 	vip_json_object_begin(&w, NULL);
 	r = json_security(&w, &c->security);
 	if (r >= 0) {
+		json_control(&w, &c->control);
 		json_cluster(&w, &c->cluster);
 		json_duravips(&w, c);
 		r = json_warnings(&w, diag);

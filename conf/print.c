@@ -155,6 +155,18 @@ static void print_duravips(const struct vipd_config *c, FILE *f)
 	}
 }
 
+static void print_control(const struct vipd_control_conf *ctl, FILE *f)
+{
+	char buf[96];
+
+	fprintf(f, "\n%-62s%s\n", "Control", "from");
+	if (ctl->admin_group)
+		snprintf(buf, sizeof(buf), "%s (gid %u)", ctl->admin_group, (unsigned)ctl->admin_gid);
+	else
+		snprintf(buf, sizeof(buf), "none: root alone changes state");
+	row(f, "admin_group", buf, &ctl->src_admin_group);
+}
+
 int vip_config_print(const struct vipd_config *c, const struct vip_conf_diag *diag, FILE *f)
 {
 	size_t n_warn = 0;
@@ -165,6 +177,7 @@ int vip_config_print(const struct vipd_config *c, const struct vip_conf_diag *di
 	int r = print_security(&c->security, f);
 	if (r < 0)
 		return r;
+	print_control(&c->control, f);
 	print_cluster(&c->cluster, f);
 	print_duravips(c, f);
 	for (size_t i = 0; diag && i < diag->n; i++)

@@ -58,6 +58,14 @@ bool schema_has_suffix(const char *name, const char *suffix);
 
 /* Extractors, called in this order by vip_config_from_tree(). */
 void schema_security(struct schema *s, const struct vip_conf_node *root);
+void schema_control(struct schema *s, const struct vip_conf_node *root);
+void schema_control_free(struct vipd_control_conf *c);
+/*
+ * A user (or group) id from text: a number as is; a name the running
+ * configuration (opts->running) already resolved keeps its id; else the
+ * name service. 0 or -ENOENT.
+ */
+int schema_resolve_id(struct schema *s, const char *text, bool user, uint32_t *ret);
 void schema_cluster(struct schema *s, const struct vip_conf_node *root);
 void schema_duravips(struct schema *s, const struct vip_conf_node *root);
 /* Cross checks that need all three (capabilities versus DuraVIPs). */

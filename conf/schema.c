@@ -33,7 +33,7 @@ int vip_config_load(const char *path, const struct vip_config_opts *opts, struct
 		    struct vip_conf_diag *diag)
 {
 	struct vip_conf_tree *tree = NULL;
-	int r = vip_conf_parse_file(path, opts ? opts->limits : NULL, &tree, diag);
+	int r = vip_conf_parse_file_root(path, opts ? opts->root : NULL, opts ? opts->limits : NULL, &tree, diag);
 
 	if (r < 0)
 		return r;
@@ -66,6 +66,8 @@ int vip_config_from_tree(const struct vip_conf_tree *tree, const struct vip_conf
 	const struct vip_conf_node *root = vip_conf_tree_root(tree);
 	if (!s.fatal)
 		schema_security(&s, root);
+	if (!s.fatal)
+		schema_control(&s, root);
 	if (!s.fatal)
 		schema_cluster(&s, root);
 	if (!s.fatal)
@@ -147,6 +149,7 @@ void vip_config_free(struct vipd_config *c)
 		return;
 	free(c->path);
 	security_free(&c->security);
+	schema_control_free(&c->control);
 	cluster_free(&c->cluster);
 	for (size_t i = 0; i < c->n_duravips; i++)
 		schema_duravip_clear(&c->duravips[i]);

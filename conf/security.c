@@ -74,8 +74,34 @@ static void security_pick(const struct vip_conf_node *root,
 		eff[k] = cluster[k] ? cluster[k] : plain[k];
 }
 
-/* A numeric id is taken as is; a name must resolve. 0, -ENOENT. */
-static int resolve_id(const char *text, bool user, uint32_t *ret)
+/* A name the running configuration resolved (reload): its id, without the name service. */
+static bool known_id(const struct vipd_config *run, const char *text, bool user, uint32_t *ret)
+{
+	if (!run)
+		return false;
+	if (user) {
+		if (!streq_ptr(run->security.user, text))
+			return false;
+		*ret = run->security.uid;
+		return true;
+	}
+	if (streq_ptr(run->security.group, text)) {
+		*ret = run->security.gid;
+		return true;
+	}
+	if (streq_ptr(run->control.admin_group, text)) {
+		*ret = run->control.admin_gid;
+		return true;
+	}
+	for (size_t i = 0; i < run->security.n_supplemental; i++)
+		if (streq_ptr(run->security.supplemental_groups[i], text)) {
+			*ret = run->security.supplemental_gids[i];
+			return true;
+		}
+	return false;
+}
+
+int schema_resolve_id(struct schema *s, const char *text, bool user, uint32_t *ret)
 {
 	uint32_t id;
 
@@ -83,6 +109,8 @@ static int resolve_id(const char *text, bool user, uint32_t *ret)
 		*ret = id;
 		return 0;
 	}
+	if (known_id(s->opts ? s->opts->running : NULL, text, user, ret))
+		return 0;
 	if (user) {
 		const struct passwd *pw = getpwnam(text);
 		if (!pw)
@@ -120,7 +148,7 @@ static void security_identity(struct schema *s, const struct vip_conf_node *opt,
 	else
 		sec->group = copy;
 
-	if (resolve_id(text, user, &id) < 0) {
+	if (schema_resolve_id(s, text, user, &id) < 0) {
 		if (opt) {
 			schema_error(s, &opt->value->loc, "%s '%s' does not exist", what, text);
 		} else {
@@ -191,7 +219,7 @@ static int supplemental_add(struct schema *s, const struct vip_conf_value *v)
 
 	if (v->type != VIP_CONF_STRING || !v->str)
 		return schema_error(s, &v->loc, "supplemental_groups must list group names or ids");
-	if (resolve_id(v->str, false, &gid) < 0)
+	if (schema_resolve_id(s, v->str, false, &gid) < 0)
 		return schema_error(s, &v->loc, "supplemental group '%s' does not exist", v->str);
 	size_t n = sec->n_supplemental;
 	char **names = realloc(sec->supplemental_groups, (n + 1) * sizeof(*names));

@@ -57,6 +57,9 @@ static void reload_text(struct vip_ctl_buf *o, const void *data)
 	addr_list_text(o, "added", r->added, r->n_added, ",");
 	addr_list_text(o, "removed", r->removed, r->n_removed, ",");
 	addr_list_text(o, "changed", r->changed, r->n_changed, ".\n");
+	if (r->admin_group_changed)
+		vip_ctl_buf_printf(o, "Control admin_group is now %s (applied live).\n",
+				   r->admin_group ? r->admin_group : "none: root alone changes state");
 }
 
 static void addr_list_json(struct vip_json *w, const char *key, const struct vip_addr *a, size_t n)
@@ -106,6 +109,8 @@ static void reload_json(struct vip_json *w, const void *data)
 	if (r->needs_restart & VIP_CHANGE_CLUSTER_MODE)
 		vip_json_string(w, NULL, "cluster_mode");
 	vip_json_array_end(w);
+	vip_json_bool(w, "admin_group_changed", r->admin_group_changed);
+	vip_json_string(w, "admin_group", r->admin_group);
 	diag_json(w, "warnings", r);
 	vip_json_object_end(w);
 }

@@ -74,6 +74,21 @@ static int builtin_help(struct vipd_control_call *call)
 	return vipd_control_reply(call, &view, NULL);
 }
 
+/* A command that changes state, asked by a peer who may only read. */
+static unsigned refuse_change(const struct vipd_control_config *cfg, struct vipd_control_call *call,
+			      const struct vip_ctl_command *cmd)
+{
+	if (cfg->admin_group)
+		return (unsigned)vipd_control_fail(call, VIP_CTL_DENIED,
+						   "permission denied: '%s' changes state: it needs root or "
+						   "membership in group %s (Control { admin_group })",
+						   cmd->words, cfg->admin_group);
+	return (unsigned)vipd_control_fail(call, VIP_CTL_DENIED,
+					   "permission denied: '%s' changes state: it needs root (no "
+					   "Control { admin_group } is set)",
+					   cmd->words);
+}
+
 unsigned control_run(const struct vipd_control_config *cfg, struct vipd_control_call *call,
 		     const struct vip_ctl_request *req)
 {
@@ -88,6 +103,9 @@ unsigned control_run(const struct vipd_control_config *cfg, struct vipd_control_
 	if (!fn)
 		return (unsigned)vipd_control_fail(call, VIP_CTL_USAGE, "unknown command '%.100s'; try 'help'",
 						   cmd ? cmd->words : req->argv[0]);
+	/* The one place authority is checked: the table says what each command does. */
+	if (cmd->authority != VIP_CTL_AUTH_READ && (!call->peer || !control_peer_may_change(cfg, call->peer)))
+		return refuse_change(cfg, call, cmd);
 	if (req->argc - n < cmd->min_args || req->argc - n > cmd->max_args) {
 		vip_ctl_command_usage(cmd, usage, sizeof(usage));
 		return (unsigned)vipd_control_fail(call, VIP_CTL_USAGE, "%s", usage);

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* vipd/control: helpers shared by control.c, control-dispatch.c and control-socket.c. */
+/* vipd/control: what control.c, control-events.c, control-dispatch.c and control-socket.c share. */
 #ifndef VIPD_CONTROL_INTERNAL_H
 #define VIPD_CONTROL_INTERNAL_H
 
@@ -8,6 +8,44 @@
 #include <sys/un.h>
 
 #include "control.h"
+#include "loop.h"
+
+/* One connection (control.c owns its life; control-events.c streams to it). */
+struct vipd_control_conn {
+	struct vipd_control *ctl;
+	struct vipd_control_conn *prev, *next;
+	int fd;
+	struct vip_ctl_buf in, out;
+	struct loop_timer *idle;
+	uint32_t events;   /* current epoll mask */
+	bool subscribed;
+	bool json;         /* of the subscription */
+	bool closing;      /* close once out is flushed */
+	bool in_call;      /* a handler is running for it */
+	struct vipd_control_peer peer;
+};
+
+/* The server. */
+struct vipd_control {
+	struct loop *loop;
+	struct vipd_control_config cfg;
+	char *path;
+	char *group_name;
+	char *admin_group;
+	int fd;
+	dev_t dev;
+	ino_t ino;
+	struct vipd_control_conn *conns;
+	size_t n_conns, n_subscribers;
+	struct vip_json jbody;    /* scratch for a handler's reply: JSON */
+	struct vip_ctl_buf tbody; /* ... or text */
+	struct loop_timer *accept_pause;
+};
+
+/* Close c and free it (unlinks it from its server). */
+void control_conn_close(struct vipd_control_conn *c);
+/* Send what is pending. Returns false when c was closed. */
+bool control_conn_flush(struct vipd_control_conn *c);
 
 /* Fill ret from an absolute path. 0, -EINVAL or -ENAMETOOLONG. */
 int control_sockaddr(const char *path, struct sockaddr_un *ret);
@@ -25,6 +63,8 @@ void control_unlink(const char *path, dev_t dev, ino_t ino);
 
 /* root, the daemon's user, or a member of its group (primary or supplementary). */
 bool control_peer_allowed(const struct vipd_control_config *cfg, const struct vipd_control_peer *p);
+/* May p run a command that changes state: uid 0, or a member of the admin group. */
+bool control_peer_may_change(const struct vipd_control_config *cfg, const struct vipd_control_peer *p);
 
 /* The server's effective configuration (defaults filled in). */
 const struct vipd_control_config *control_get_config(const struct vipd_control *ctl);

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
  * The control socket's file-system side and its peer credentials: creating
- * the directory and the socket with the right owner and mode before the
- * privilege drop, and reading who is on the other end of a connection.
+ * the socket, born with its owner and mode, in a checked folder
+ * (vipd/rundir.h) before the privilege drop, and reading who is on the
+ * other end of a connection.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -16,6 +17,7 @@
 #include <unistd.h>
 
 #include "control-internal.h"
+#include "rundir.h"
 
 int control_sockaddr(const char *path, struct sockaddr_un *ret)
 {
@@ -28,28 +30,6 @@ int control_sockaddr(const char *path, struct sockaddr_un *ret)
 	memset(ret, 0, sizeof(*ret));
 	ret->sun_family = AF_UNIX;
 	memcpy(ret->sun_path, path, len + 1);
-	return 0;
-}
-
-/* Create the socket's directory (one level) when missing: 0750, root:gid. */
-static int make_parent(const char *path, bool do_chown, gid_t gid)
-{
-	_cleanup_free_ char *dir = strdup(path);
-	char *slash;
-
-	if (!dir)
-		return -ENOMEM;
-	slash = strrchr(dir, '/');
-	if (!slash || slash == dir)
-		return 0; /* in "/": nothing to make */
-	*slash = '\0';
-	if (mkdir(dir, 0750) < 0)
-		return errno == EEXIST ? 0 : negerrno();
-	/* Only a directory we made gets our owner and mode: never retouch an admin's. */
-	if (do_chown && chown(dir, 0, gid) < 0)
-		return negerrno();
-	if (chmod(dir, 0750) < 0)
-		return negerrno();
 	return 0;
 }
 
@@ -77,40 +57,80 @@ static int remove_stale(const struct sockaddr_un *sa)
 	return 0;
 }
 
+/*
+ * Bind with the socket file's final owner and mode: the umask makes it 0660
+ * and, as root, the effective gid makes its group gid, so the file is never
+ * touched by path afterwards (docs: README, "Security").
+ */
+static int bind_as(int fd, const struct sockaddr_un *sa, bool do_chown, gid_t gid)
+{
+	gid_t egid = getegid();
+	mode_t old;
+	int r;
+
+	if (do_chown && gid != egid && setegid(gid) < 0)
+		return negerrno();
+	old = umask(0117);
+	r = bind(fd, (const struct sockaddr *)sa, sizeof(*sa)) < 0 ? negerrno() : 0;
+	umask(old);
+	if (do_chown && gid != egid && setegid(egid) < 0)
+		abort(); /* root's own gid back failed: nothing after this can be trusted */
+	return r;
+}
+
+/*
+ * The file bind made, looked at without following a link: a socket, 0660,
+ * root:gid. A set-group-id folder gives it the folder's group: that is
+ * corrected on the name (the folder is checked: only root writes there).
+ */
+static int check_socket_file(int dir_fd, const char *name, bool do_chown, gid_t gid, struct stat *st)
+{
+	if (fstatat(dir_fd, name, st, AT_SYMLINK_NOFOLLOW) < 0)
+		return negerrno();
+	if (!S_ISSOCK(st->st_mode) || (st->st_mode & 07777) != 0660)
+		return -EPERM;
+	if (do_chown && (st->st_uid != 0 || st->st_gid != gid)) {
+		if (fchownat(dir_fd, name, 0, gid, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    fstatat(dir_fd, name, st, AT_SYMLINK_NOFOLLOW) < 0)
+			return negerrno();
+		if (!S_ISSOCK(st->st_mode) || st->st_uid != 0 || st->st_gid != gid)
+			return -EPERM;
+	}
+	return 0;
+}
+
 int control_listen(const char *path, bool do_chown, gid_t gid, unsigned backlog, dev_t *ret_dev,
 		   ino_t *ret_ino)
 {
-	struct sockaddr_un sa;
+	_cleanup_free_ char *dir = NULL;
+	_cleanup_close_ int dir_fd = -1;
 	_cleanup_close_ int fd = -1;
+	struct sockaddr_un sa;
 	struct stat st;
-	mode_t old;
 	int r;
 
 	r = control_sockaddr(path, &sa);
 	if (r < 0)
 		return r;
-	r = make_parent(path, do_chown, gid);
-	if (r < 0)
-		return r;
+	dir = vipd_rundir_of(path);
+	if (!dir)
+		return -ENOMEM;
+	dir_fd = vipd_rundir_open(dir, true, do_chown, gid, NULL, 0);
+	if (dir_fd < 0)
+		return dir_fd;
 	r = remove_stale(&sa);
 	if (r < 0)
 		return r;
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return negerrno();
-	/* Born 0600 so nobody can connect before the mode and owner are right. */
-	old = umask(0177);
-	r = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
-	umask(old);
+	r = bind_as(fd, &sa, do_chown, gid);
 	if (r < 0)
-		return negerrno();
-	if ((do_chown && chown(path, 0, gid) < 0) || chmod(path, 0660) < 0 || stat(path, &st) < 0) {
-		r = negerrno();
-		unlink(path);
 		return r;
-	}
-	if (listen(fd, (int)backlog) < 0) {
+	r = check_socket_file(dir_fd, strrchr(path, '/') + 1, do_chown, gid, &st);
+	if (r >= 0 && listen(fd, (int)backlog) < 0)
 		r = negerrno();
+	if (r < 0) {
 		unlink(path);
 		return r;
 	}
@@ -190,6 +210,21 @@ int vipd_control_peer_from_fd(int fd, struct vipd_control_peer *ret)
 		(void)groups_from_proc(p.pid, &p);
 	*ret = p;
 	return 0;
+}
+
+static bool in_group(const struct vipd_control_peer *p, gid_t gid)
+{
+	if (p->gid == gid)
+		return true;
+	for (size_t i = 0; i < p->n_groups && i < VIPD_CONTROL_MAX_GROUPS; i++)
+		if (p->groups[i] == gid)
+			return true;
+	return false;
+}
+
+bool control_peer_may_change(const struct vipd_control_config *cfg, const struct vipd_control_peer *p)
+{
+	return p->uid == 0 || (cfg->admin_group && in_group(p, cfg->admin_gid));
 }
 
 bool control_peer_allowed(const struct vipd_control_config *cfg, const struct vipd_control_peer *p)

@@ -19,44 +19,18 @@
 #include "vipd-build.h"
 
 #define DEFAULT_MAX_CONNECTIONS 32u
+#define DEFAULT_ROOT_RESERVED 4u
+#define DEFAULT_MAX_PER_UID 8u
+#define DEFAULT_MAX_SUBSCRIBER_OUTPUT (1024u * 1024u)
 #define DEFAULT_IDLE_TIMEOUT_MS 60000u
 #define ACCEPT_BURST 16
 #define READ_CHUNK 16384u
 #define ACCEPT_PAUSE_MS 1000u
 
-struct vipd_control_conn {
-	struct vipd_control *ctl;
-	struct vipd_control_conn *prev, *next;
-	int fd;
-	struct vip_ctl_buf in, out;
-	struct loop_timer *idle;
-	uint32_t events;   /* current epoll mask */
-	bool subscribed;
-	bool json;         /* of the subscription */
-	bool closing;      /* close once out is flushed */
-	bool in_call;      /* a handler is running for it */
-};
-
-struct vipd_control {
-	struct loop *loop;
-	struct vipd_control_config cfg;
-	char *path;
-	char *group_name;
-	int fd;
-	dev_t dev;
-	ino_t ino;
-	struct vipd_control_conn *conns;
-	size_t n_conns, n_subscribers;
-	struct vip_json jbody;    /* scratch for a handler's reply: JSON */
-	struct vip_ctl_buf tbody; /* ... or text */
-	struct loop_timer *accept_pause;
-};
-
-static bool conn_flush(struct vipd_control_conn *c);
 
 /* ---------------------------------------------------------------- connections */
 
-static void conn_close(struct vipd_control_conn *c)
+void control_conn_close(struct vipd_control_conn *c)
 {
 	struct vipd_control *ctl = c->ctl;
 
@@ -85,7 +59,7 @@ static void conn_touch(struct vipd_control_conn *c)
 
 static void on_idle(struct loop *l _unused_, struct loop_timer *t _unused_, void *data)
 {
-	conn_close(data);
+	control_conn_close(data);
 }
 
 /* Pending output: wait for room, do not read (one reply in flight per client). */
@@ -109,7 +83,7 @@ static int conn_queue_reply(struct vipd_control_conn *c, unsigned status, unsign
 		r = vip_ctl_reply_encode(&c->out, VIP_CTL_TOO_LARGE, 0, msg, sizeof(msg) - 1);
 	}
 	if (r < 0) {
-		conn_close(c);
+		control_conn_close(c);
 		return -ENOBUFS;
 	}
 	return 0;
@@ -125,7 +99,7 @@ static void conn_fail(struct vipd_control_conn *c, unsigned status, const char *
 	if (conn_queue_reply(c, status, 0, msg, strlen(msg)) < 0)
 		return;
 	c->closing = true;
-	(void)conn_flush(c);
+	(void)control_conn_flush(c);
 }
 
 /* Returns false when c was closed. */
@@ -134,7 +108,7 @@ static bool run_request(struct vipd_control_conn *c, const struct vip_ctl_reques
 	struct vipd_control *ctl = c->ctl;
 	struct vipd_control_call call = {
 		.json = req->json, .userdata = ctl->cfg.userdata, .control = ctl, .conn = c,
-		.jw = &ctl->jbody, .text = &ctl->tbody,
+		.peer = &c->peer, .jw = &ctl->jbody, .text = &ctl->tbody,
 	};
 	const void *body;
 	unsigned status;
@@ -188,7 +162,7 @@ static bool conn_process_one(struct vipd_control_conn *c)
 	vip_ctl_buf_consume(&c->in, (size_t)k);
 	alive = run_request(c, &req);
 	vip_ctl_request_clear(&req);
-	return alive && conn_flush(c) && c->out.len == 0;
+	return alive && control_conn_flush(c) && c->out.len == 0;
 }
 
 /*
@@ -205,7 +179,7 @@ static void conn_process(struct vipd_control_conn *c)
 /* ---------------------------------------------------------------- I/O */
 
 /* Send what is pending. Returns false when c was closed. */
-static bool conn_flush(struct vipd_control_conn *c)
+bool control_conn_flush(struct vipd_control_conn *c)
 {
 	while (c->out.len > 0) {
 		ssize_t k = send(c->fd, c->out.data, c->out.len, MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -215,14 +189,14 @@ static bool conn_flush(struct vipd_control_conn *c)
 		if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			break;
 		if (k <= 0) {
-			conn_close(c);
+			control_conn_close(c);
 			return false;
 		}
 		vip_ctl_buf_consume(&c->out, (size_t)k);
 		conn_touch(c);
 	}
 	if (c->out.len == 0 && c->closing) {
-		conn_close(c);
+		control_conn_close(c);
 		return false;
 	}
 	conn_update_events(c);
@@ -245,7 +219,7 @@ static bool conn_read(struct vipd_control_conn *c)
 		if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			return true;
 		if (k <= 0 || vip_ctl_buf_append(&c->in, tmp, (size_t)k) < 0) {
-			conn_close(c); /* EOF or error: the client is gone */
+			control_conn_close(c); /* EOF or error: the client is gone */
 			return false;
 		}
 		conn_touch(c);
@@ -260,7 +234,7 @@ static void on_conn(struct loop *l _unused_, int fd _unused_, uint32_t revents, 
 	struct vipd_control_conn *c = data;
 
 	if (revents & EPOLLOUT) {
-		if (!conn_flush(c))
+		if (!control_conn_flush(c))
 			return;
 		/* Requests that waited behind the reply. */
 		if (c->out.len == 0 && c->in.len > 0) {
@@ -274,7 +248,7 @@ static void on_conn(struct loop *l _unused_, int fd _unused_, uint32_t revents, 
 		return;
 	}
 	if (revents & (EPOLLHUP | EPOLLERR))
-		conn_close(c);
+		control_conn_close(c);
 }
 
 /* ---------------------------------------------------------------- accepting */
@@ -303,6 +277,26 @@ static void refuse_denied(struct vipd_control *ctl, int fd)
 	refuse(fd, VIP_CTL_DENIED, msg);
 }
 
+/*
+ * Whether peer may open one more connection: root up to max_connections;
+ * anyone else leaves root_reserved slots free and holds at most max_per_uid.
+ * 0, -EBUSY or -EUSERS.
+ */
+static int conn_room(const struct vipd_control *ctl, const struct vipd_control_peer *peer)
+{
+	size_t same = 0;
+
+	if (ctl->n_conns >= ctl->cfg.max_connections)
+		return -EBUSY;
+	if (peer->uid == 0)
+		return 0;
+	if (ctl->n_conns >= ctl->cfg.max_connections - ctl->cfg.root_reserved)
+		return -EBUSY;
+	for (const struct vipd_control_conn *c = ctl->conns; c; c = c->next)
+		same += c->peer.uid == peer->uid;
+	return same >= ctl->cfg.max_per_uid ? -EUSERS : 0;
+}
+
 int vipd_control_adopt(struct vipd_control *ctl, int fd)
 {
 	struct vipd_control_peer peer;
@@ -321,8 +315,11 @@ int vipd_control_adopt(struct vipd_control *ctl, int fd)
 		refuse_denied(ctl, fd);
 		return r < 0 ? r : -EPERM;
 	}
-	if (ctl->n_conns >= ctl->cfg.max_connections) {
-		refuse(fd, VIP_CTL_BUSY, "error: too many connections\n");
+	r = conn_room(ctl, &peer);
+	if (r < 0) {
+		refuse(fd, VIP_CTL_BUSY,
+		       r == -EUSERS ? "error: too many connections from your user\n"
+				    : "error: too many connections (the last slots are kept for root)\n");
 		return -EBUSY;
 	}
 	c = calloc(1, sizeof(*c));
@@ -330,7 +327,7 @@ int vipd_control_adopt(struct vipd_control *ctl, int fd)
 		close(fd);
 		return -ENOMEM;
 	}
-	*c = (struct vipd_control_conn){ .ctl = ctl, .fd = fd, .events = EPOLLIN };
+	*c = (struct vipd_control_conn){ .ctl = ctl, .fd = fd, .events = EPOLLIN, .peer = peer };
 	c->in.max = VIP_CTL_HEADER_SIZE + ctl->cfg.max_request;
 	c->out.max = ctl->cfg.max_output;
 	r = loop_timer_new(ctl->loop, on_idle, c, &c->idle);
@@ -401,12 +398,29 @@ static int control_alloc(struct loop *loop, const struct vipd_control_config *cf
 		}
 		ctl->cfg.group_name = ctl->group_name;
 	}
+	ctl->cfg.admin_group = NULL;
+	if (vipd_control_set_admin_group(ctl, cfg->admin_group, cfg->admin_gid) < 0) {
+		free(ctl->group_name);
+		free(ctl);
+		return -ENOMEM;
+	}
 	if (!ctl->cfg.max_connections)
 		ctl->cfg.max_connections = DEFAULT_MAX_CONNECTIONS;
+	if (!ctl->cfg.root_reserved)
+		ctl->cfg.root_reserved = DEFAULT_ROOT_RESERVED;
+	if (ctl->cfg.root_reserved > ctl->cfg.max_connections / 2)
+		ctl->cfg.root_reserved = ctl->cfg.max_connections / 2;
+	if (!ctl->cfg.max_per_uid)
+		ctl->cfg.max_per_uid = DEFAULT_MAX_PER_UID;
 	if (!ctl->cfg.max_request || ctl->cfg.max_request > VIP_CTL_MAX_REQUEST)
 		ctl->cfg.max_request = VIP_CTL_MAX_REQUEST;
 	if (!ctl->cfg.max_output)
 		ctl->cfg.max_output = 2 * (size_t)VIP_CTL_MAX_REPLY;
+	if (!ctl->cfg.max_subscriber_output)
+		ctl->cfg.max_subscriber_output = DEFAULT_MAX_SUBSCRIBER_OUTPUT;
+	/* Room for the last word to a dropped subscriber. */
+	if (ctl->cfg.max_subscriber_output > ctl->cfg.max_output / 2)
+		ctl->cfg.max_subscriber_output = ctl->cfg.max_output / 2;
 	if (!ctl->cfg.idle_timeout_ms)
 		ctl->cfg.idle_timeout_ms = DEFAULT_IDLE_TIMEOUT_MS;
 	if (!ctl->cfg.max_reply || ctl->cfg.max_reply > VIP_CTL_MAX_REPLY - 4)
@@ -416,10 +430,24 @@ static int control_alloc(struct loop *loop, const struct vipd_control_config *cf
 	r = loop_timer_new(loop, on_accept_pause, ctl, &ctl->accept_pause);
 	if (r < 0) {
 		free(ctl->group_name);
+		free(ctl->admin_group);
 		free(ctl);
 		return r;
 	}
 	*ret = ctl;
+	return 0;
+}
+
+int vipd_control_set_admin_group(struct vipd_control *ctl, const char *name, gid_t gid)
+{
+	char *copy = NULL;
+
+	if (name && !(copy = strdup(name)))
+		return -ENOMEM;
+	free(ctl->admin_group);
+	ctl->admin_group = copy;
+	ctl->cfg.admin_group = copy;
+	ctl->cfg.admin_gid = copy ? gid : 0;
 	return 0;
 }
 
@@ -464,7 +492,7 @@ void vipd_control_free(struct vipd_control *ctl)
 	if (!ctl)
 		return;
 	while (ctl->conns)
-		conn_close(ctl->conns);
+		control_conn_close(ctl->conns);
 	if (ctl->fd >= 0) {
 		loop_remove_fd(ctl->loop, ctl->fd);
 		close(ctl->fd);
@@ -475,6 +503,7 @@ void vipd_control_free(struct vipd_control *ctl)
 	vip_ctl_buf_free(&ctl->tbody);
 	free(ctl->path);
 	free(ctl->group_name);
+	free(ctl->admin_group);
 	free(ctl);
 }
 
@@ -491,70 +520,4 @@ int vipd_control_fd(const struct vipd_control *ctl)
 size_t vipd_control_n_connections(const struct vipd_control *ctl)
 {
 	return ctl->n_conns;
-}
-
-/* ---------------------------------------------------------------- events */
-
-int vipd_control_subscribe(struct vipd_control_call *call)
-{
-	struct vipd_control_conn *c = call ? call->conn : NULL;
-
-	if (!c || !c->in_call)
-		return -EINVAL;
-	if (!c->subscribed) {
-		c->subscribed = true;
-		c->json = call->json;
-		c->ctl->n_subscribers++;
-		loop_timer_disarm(c->idle);
-	}
-	return 0;
-}
-
-size_t vipd_control_n_subscribers(const struct vipd_control *ctl)
-{
-	return ctl->n_subscribers;
-}
-
-/* Frame text (adding a final newline) into c->out. False when c was dropped. */
-static bool conn_queue_event(struct vipd_control_conn *c, const char *text, size_t len)
-{
-	struct vip_ctl_buf tmp = { .max = VIP_CTL_MAX_EVENT };
-	int r;
-
-	if (len == 0 || text[len - 1] != '\n') {
-		r = vip_ctl_buf_append(&tmp, text, len);
-		if (r >= 0)
-			r = vip_ctl_buf_append(&tmp, "\n", 1);
-		if (r >= 0)
-			r = vip_ctl_event_encode(&c->out, tmp.data, tmp.len);
-		vip_ctl_buf_free(&tmp);
-	} else {
-		r = vip_ctl_event_encode(&c->out, text, len);
-	}
-	if (r < 0) {
-		conn_close(c); /* over max_output: a subscriber that does not read */
-		return false;
-	}
-	return conn_flush(c);
-}
-
-int vipd_control_event(struct vipd_control *ctl, const char *text, const char *json)
-{
-	size_t tlen = text ? strlen(text) : 0, jlen = json ? strlen(json) : 0;
-	struct vipd_control_conn *next;
-	int n = 0;
-
-	if (tlen >= VIP_CTL_MAX_EVENT || jlen >= VIP_CTL_MAX_EVENT)
-		return -EINVAL;
-	for (struct vipd_control_conn *c = ctl->conns; c; c = next) {
-		const char *s = c->json ? json : text;
-
-		next = c->next; /* c may be dropped below */
-		/* A connection inside its own handler gets its REPLY first. */
-		if (!c->subscribed || c->in_call || !s)
-			continue;
-		if (conn_queue_event(c, s, c->json ? jlen : tlen))
-			n++;
-	}
-	return n;
 }

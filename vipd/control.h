@@ -1,13 +1,22 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * vipd/control: the control socket's server side. A unix stream socket
- * (mode 0660, owner root, group = the Security group) on the daemon's loop;
- * every connection's peer must be root, the daemon's user, or a member of its
- * group (primary or supplementary), else it gets one VIP_CTL_DENIED reply and
- * is closed. Frames are vipd/ctlproto.h's. Connections, request size, output
- * buffered per connection and idle time are bounded, and all I/O is
- * non-blocking, so a slow or hostile client can never stall the loop: one
- * whose pending output passes max_output is dropped.
+ * (mode 0660, owner root, group = the Security group, born so in a checked
+ * folder: vipd/rundir.h) on the daemon's loop; every connection's peer must
+ * be root, the daemon's user, or a member of its group (primary or
+ * supplementary), else it gets one VIP_CTL_DENIED reply and is closed.
+ * Frames are vipd/ctlproto.h's. Connections, request size, output buffered
+ * per connection and idle time are bounded, and all I/O is non-blocking, so
+ * a slow or hostile client can never stall the loop: one whose pending
+ * output passes max_output (an event subscriber: max_subscriber_output) is
+ * dropped.
+ *
+ * Authority, enforced here in one place from the command table: a command
+ * that changes state (VIP_CTL_AUTH_CHANGE) needs uid 0 or membership in the
+ * admin group (Control { admin_group }; none: root alone), else it is
+ * refused with VIP_CTL_DENIED and a message naming what is needed. Root
+ * always gets in: the last root_reserved connection slots are root's, and
+ * every other uid holds at most max_per_uid connections.
  *
  * Requests are matched against the one command table (ctlproto.h: words,
  * argument counts, authority, help) and dispatched to the handler the
@@ -33,6 +42,7 @@
 
 struct vipd_control;
 struct vipd_control_conn;
+struct vipd_control_peer;
 
 /* What a handler gets for one request. */
 struct vipd_control_call {
@@ -43,6 +53,7 @@ struct vipd_control_call {
 	void *userdata;          /* vipd_control_config.userdata */
 	struct vipd_control *control;
 	struct vipd_control_conn *conn; /* for vipd_control_subscribe() */
+	const struct vipd_control_peer *peer; /* who asked (NULL: nobody checked, as in tests of dispatch) */
 	/* The reply being built: use vipd_control_reply/_fail, not these. */
 	struct vip_json *jw;     /* when json */
 	struct vip_ctl_buf *text; /* when not */
@@ -95,8 +106,13 @@ struct vipd_control_config {
 	uid_t daemon_uid;          /* the user vipd runs as after the drop */
 	gid_t gid;                 /* the Security group: socket group and allowed peers */
 	const char *group_name;    /* for the denial text; NULL: the number */
-	bool chown_socket;         /* chown root:gid (needs root); false in tests */
+	bool chown_socket;         /* socket group gid (needs root); false in tests */
+	const char *admin_group;   /* Control { admin_group }: may change state; NULL: root alone */
+	gid_t admin_gid;           /* its gid (when admin_group) */
 	unsigned max_connections;  /* 0: 32 */
+	unsigned root_reserved;    /* slots only root may take; 0: 4 (at most half of max_connections) */
+	unsigned max_per_uid;      /* connections per non-root uid; 0: 8 */
+	size_t max_subscriber_output; /* pending events per subscriber; 0: 1 MiB */
 	size_t max_request;        /* REQUEST payload bound; 0: VIP_CTL_MAX_REQUEST */
 	size_t max_output;         /* pending output per connection; 0: 2 * VIP_CTL_MAX_REPLY */
 	unsigned idle_timeout_ms;  /* close a connection idle this long (not a subscriber); 0: 60 s */
@@ -111,12 +127,14 @@ struct vipd_control_config {
 
 /*
  * Create the socket and start serving on loop. Must run before the
- * privilege drop: creates the parent directory (mode 0750, root:gid when
- * chown_socket) if missing, removes a stale socket, binds with mode 0660 and
- * chowns it root:gid. The config is copied, with path and group_name; the
- * handlers and userdata must outlive the server. Returns 0 and *ret, or -errno (-ENAMETOOLONG for a
- * path that does not fit sun_path; -EADDRINUSE when a live server answers on
- * the path).
+ * privilege drop: checks the parent folder and creates it (mode 0750,
+ * root:gid when chown_socket) if missing (vipd/rundir.h), removes a stale
+ * socket, and binds with umask and effective gid set so the socket is born
+ * 0660 root:gid (never changed by path afterwards). The config is copied,
+ * with path, group_name and admin_group; the handlers and userdata must
+ * outlive the server. Returns 0 and *ret, or -errno (-ENAMETOOLONG for a
+ * path that does not fit sun_path; -EADDRINUSE when a live server answers
+ * on the path; -EPERM, -ELOOP, -ENOTDIR for an unsafe folder).
  */
 int vipd_control_new(struct loop *loop, const struct vipd_control_config *cfg,
 		     struct vipd_control **ret);
@@ -132,6 +150,12 @@ int vipd_control_adopt(struct vipd_control *c, int fd);
 /* Close every connection and the listening socket, unlink the path (when
  * allowed). Accepts NULL. */
 void vipd_control_free(struct vipd_control *c);
+
+/*
+ * Change the admin group live (config reload): NULL for none. Applies to
+ * the next request of every connection. 0 or -ENOMEM (the old one kept).
+ */
+int vipd_control_set_admin_group(struct vipd_control *c, const char *name, gid_t gid);
 
 /* The listening fd (-1 when detached). */
 int vipd_control_fd(const struct vipd_control *c);

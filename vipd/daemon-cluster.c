@@ -211,8 +211,25 @@ int daemon_cluster_connect(struct vipd_daemon *d, bool startup)
 	d->be = NULL;
 	if (startup && strcmp(d->be_ops->name, "solo") == 0)
 		return log_error_errno(r, "Failed to start the solo backend: %m");
-	log_full_errno(startup ? LOG_WARNING : LOG_DEBUG, r,
-		       "Cannot connect to the %s membership engine (%m); retrying with back-off", d->be_ops->name);
+	if (startup) {
+		log_warning_errno(r, "Cannot connect to the %s membership engine (%m); retrying with back-off",
+				  d->be_ops->name);
+		return 0;
+	}
+	/*
+	 * An operator must see that reconnecting fails (corosync down, or the
+	 * dropped user not in its uidgid list): the first failure, any new
+	 * error, and then every tenth attempt are warnings; the rest debug.
+	 */
+	d->reconnect_failures++;
+	log_full_errno(d->reconnect_failures == 1 || r != d->reconnect_last_error || d->reconnect_failures % 10 == 0
+			       ? LOG_WARNING
+			       : LOG_DEBUG,
+		       r,
+		       "Cannot reconnect to the %s membership engine (%m; attempt %u); retrying with back-off. "
+		       "As user %s this needs it allowed in corosync's uidgid configuration",
+		       d->be_ops->name, d->reconnect_failures, d->cfg->security.user);
+	d->reconnect_last_error = r;
 	return 0;
 }
 
@@ -254,8 +271,11 @@ void daemon_on_reconnect_timer(struct loop *l _unused_, struct loop_timer *t _un
 	if (daemon_cluster_join(d) < 0 || !d->be)
 		return;
 	d->stats.backend_reconnects++;
-	log_notice("Connected to the %s membership engine; joined group %s", d->be_ops->name,
-		   d->cfg->cluster.cluster_group);
+	log_notice("Connected to the %s membership engine; joined group %s (after %u failed attempt%s)",
+		   d->be_ops->name, d->cfg->cluster.cluster_group, d->reconnect_failures,
+		   d->reconnect_failures == 1 ? "" : "s");
+	d->reconnect_failures = 0;
+	d->reconnect_last_error = 0;
 	vipd_daemon_notify_status(d);
 	vipd_daemon_pump(d);
 }

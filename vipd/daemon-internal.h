@@ -33,6 +33,8 @@ struct vipd_daemon {
 
 	struct loop_timer *t_proto, *t_announce, *t_check, *t_retry, *t_reconnect;
 	uint32_t reconnect_delay_ms;
+	unsigned reconnect_failures;     /* failed reconnects since the connection was lost */
+	int reconnect_last_error;        /* the last one's -errno */
 
 	uint64_t started_ms;             /* loop clock */
 	uint64_t config_since_ms;        /* configuration loaded or last changed */
@@ -40,6 +42,8 @@ struct vipd_daemon {
 	bool stopping;
 	bool release_failed;             /* the planned stop could not release everything */
 	bool monitor_watched;            /* opts.monitor_fd is in the loop */
+	bool chrooted;                   /* the drop went into Security { chroot } */
+	uint32_t corosync_token_ms;      /* corosync.conf's token at start-up, 0: unread */
 	size_t last_owned;               /* for STATUS updates */
 	struct daemon_owner *owners;     /* last owner and flags per DuraVIP (daemon-owners.c) */
 	size_t n_owners;
@@ -52,8 +56,19 @@ int vipd_daemon_setup(struct vipd_daemon *d, const struct vipd_daemon_opts *opts
 void vipd_daemon_free(struct vipd_daemon *d);
 
 /* daemon-config.c */
-/* Load the configuration; diagnostics are logged and, when ret_diag is set, moved there. */
-int daemon_load(const struct vipd_daemon_opts *opts, struct vipd_config **ret, struct vip_conf_diag *ret_diag);
+/* What a reload knows that start-up does not. */
+struct daemon_reload_ctx {
+	const struct vipd_config *running; /* its resolved names keep their ids */
+	const char *root;                  /* the chroot the engine is in, or NULL */
+	uint32_t corosync_token_ms;        /* corosync.conf's token as read at start-up (0: none) */
+};
+/*
+ * Load the configuration (rctx NULL at start-up); diagnostics are logged
+ * and, when ret_diag is set, moved there. At start-up *ret_token (may be
+ * NULL) gets the token read from corosync.conf.
+ */
+int daemon_load(const struct vipd_daemon_opts *opts, const struct daemon_reload_ctx *rctx, struct vipd_config **ret,
+		struct vip_conf_diag *ret_diag, uint32_t *ret_token);
 
 /* daemon-events.c */
 /* Push one change to `events` subscribers (a text line and a JSON object). */

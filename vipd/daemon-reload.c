@@ -122,6 +122,17 @@ static void apply(struct vipd_daemon *d, struct vipd_config *next, unsigned diff
 	r = vipd_engine_reconfigure(d->engine, next, now);
 	if (r < 0)
 		log_error_errno(r, "The engine failed to take the new configuration: %m");
+	/* Who may change state applies live, from the next request on. */
+	if (diff & VIP_CHANGE_CONTROL) {
+		r = d->control ? vipd_control_set_admin_group(d->control, next->control.admin_group,
+							      next->control.admin_gid)
+			       : 0;
+		if (r < 0)
+			log_error_errno(r, "Failed to apply Control { admin_group }: %m");
+		else
+			log_notice("Control { admin_group } is now %s: applies to the next command",
+				   next->control.admin_group ? next->control.admin_group : "none (root alone)");
+	}
 	vipd_announce_opts_from_config(&next->cluster, &ao);
 	vipd_announce_set_opts(d->announce, &ao);
 	d->cfg = next;
@@ -143,7 +154,12 @@ int vipd_daemon_reload(struct vipd_daemon *d, struct vipd_reload_result *ret)
 
 	vipd_sd_notify("RELOADING=1");
 	d->stats.reloads++;
-	r = daemon_load(&d->opts, &next, &res.diag);
+	struct daemon_reload_ctx rctx = {
+		.running = d->cfg,
+		.root = d->chrooted ? d->cfg->security.chroot : NULL,
+		.corosync_token_ms = d->corosync_token_ms,
+	};
+	r = daemon_load(&d->opts, &rctx, &next, &res.diag, NULL);
 	if (r < 0) {
 		d->stats.reload_failures++;
 		log_error("Reconfigure failed: keeping the running configuration");
@@ -166,7 +182,9 @@ int vipd_daemon_reload(struct vipd_daemon *d, struct vipd_reload_result *ret)
 		log_warning("Reconfigure: the Security stanza, nodename, cluster_group, authkey or cluster scope changed; "
 			    "restart vipd to apply that part");
 	if (res.outcome == VIPD_RELOAD_APPLIED) {
+		res.admin_group_changed = diff & VIP_CHANGE_CONTROL;
 		apply(d, next, diff, now);
+		res.admin_group = d->cfg->control.admin_group;
 		log_notice("Reconfigured: %zu DuraVIP%s added, %zu removed, %zu changed", res.n_added,
 			   res.n_added == 1 ? "" : "s", res.n_removed, res.n_changed);
 		daemon_event(d, "reconfigured", NULL, NULL);

@@ -18,6 +18,7 @@
 #include "monitor.h"
 #include "authkey.h"
 #include "privdrop.h"
+#include "rundir.h"
 #include "sdnotify.h"
 #include "vipd-build.h"
 
@@ -145,14 +146,33 @@ static void tell_monitor(struct vipd_daemon *d, enum vipd_note note)
 
 /* ---------------------------------------------------------------- start-up */
 
+/* The control socket's folder, checked (vipd/rundir.h) with the reason logged. */
+static int check_run_folder(const char *path, bool do_chown, gid_t gid)
+{
+	_cleanup_free_ char *dir = vipd_rundir_of(path);
+	char why[VIPD_RUNDIR_WHY_LEN];
+	int fd;
+
+	if (!dir)
+		return log_error_errno(-ENOMEM, "Failed to open the control socket %s: %m", path);
+	fd = vipd_rundir_open(dir, true, do_chown, gid, why, sizeof(why));
+	if (fd < 0)
+		return log_error_errno(fd, "Refusing to start: %s", why[0] ? why : strerror(-fd));
+	close(fd);
+	return 0;
+}
+
 static int setup_control(struct vipd_daemon *d)
 {
+	const char *path = d->opts.control_path ? d->opts.control_path : VIPD_DEFAULT_CONTROL;
 	struct vipd_control_config cc = {
 		.path = d->opts.control_path,
 		.daemon_uid = d->cfg->security.uid,
 		.gid = d->cfg->security.gid,
 		.group_name = d->cfg->security.group,
 		.chown_socket = d->opts.chown_control,
+		.admin_group = d->cfg->control.admin_group,
+		.admin_gid = d->cfg->control.admin_gid,
 		.handlers = d->opts.console,
 		.userdata = d,
 	};
@@ -160,10 +180,12 @@ static int setup_control(struct vipd_daemon *d)
 
 	if (d->opts.no_control)
 		return 0;
+	r = check_run_folder(path, cc.chown_socket, cc.gid);
+	if (r < 0)
+		return r;
 	r = vipd_control_new(d->loop, &cc, &d->control);
 	if (r < 0)
-		return log_error_errno(r, "Failed to open the control socket %s: %m",
-				       d->opts.control_path ? d->opts.control_path : VIPD_DEFAULT_CONTROL);
+		return log_error_errno(r, "Failed to open the control socket %s: %m", path);
 	return 0;
 }
 
@@ -264,6 +286,7 @@ static int drop_privileges(struct vipd_daemon *d)
 		return log_error_errno(r, "Failed to drop privileges: %m");
 	if (vip_privdrop_identity(&id) == 0)
 		log_info("Running as %s", id);
+	d->chrooted = d->cfg->security.chroot != NULL;
 	return 0;
 }
 
@@ -272,7 +295,7 @@ int vipd_daemon_setup(struct vipd_daemon *d, const struct vipd_daemon_opts *opts
 	int r;
 
 	*d = (struct vipd_daemon){ .opts = *opts, .quorate_seen = -1 };
-	r = daemon_load(opts, &d->cfg, NULL);
+	r = daemon_load(opts, NULL, &d->cfg, NULL, &d->corosync_token_ms);
 	if (r < 0)
 		return r;
 	r = setup_core(d);

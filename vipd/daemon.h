@@ -126,6 +126,8 @@ struct vipd_reload_result {
 	struct vip_addr *added, *removed, *changed;
 	size_t n_added, n_removed, n_changed;
 	unsigned needs_restart;          /* VIP_CHANGE_* bits of VIP_CHANGE_NEEDS_RESTART */
+	bool admin_group_changed;        /* Control { admin_group } changed: applied live */
+	const char *admin_group;         /* the one now in force (NULL: none, root alone); the daemon's */
 };
 void vipd_reload_result_clear(struct vipd_reload_result *r);
 

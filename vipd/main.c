@@ -24,10 +24,12 @@
 #include "log.h"
 #include "monitor.h"
 #include "port.h"
+#include "privdrop.h"
+#include "rundir.h"
 #include "vipd-build.h"
 
-#define PID_FILE_DIR "/run/vipd"
-#define PID_FILE PID_FILE_DIR "/vipd.pid"
+/* The pid file sits in the control socket's folder (vipd/rundir.h). */
+#define PID_FILE "vipd.pid"
 
 struct opts {
 	const char *config;
@@ -40,7 +42,7 @@ struct opts {
 	bool flush;
 	bool debug;
 	int engine_fd;       /* --engine-fd: run as the engine (-1: the monitor) */
-	char **argv;         /* for the monitor's exec of the engine */
+	char **argv;         /* for the monitor's exec of the engine (engine_argv) */
 };
 
 static void usage(FILE *f)
@@ -52,7 +54,7 @@ static void usage(FILE *f)
 		"      --nodename NAME this node's name (overrides cluster { nodename })\n"
 		"  -f, --foreground    stay in the foreground, log to stderr (also when started\n"
 		"                      by systemd); otherwise daemonize, log to syslog and\n"
-		"                      write the pid to " PID_FILE "\n"
+		"                      write the pid to " PID_FILE " in the control socket's folder\n"
 		"      --control PATH  control socket (default %s)\n"
 		"  -d, --debug         debug logging\n"
 		"      --check         load and validate the configuration, print it, exit\n"
@@ -189,20 +191,6 @@ static void report_start(int fd, char status)
 	close(fd);
 }
 
-static void write_pid_file(void)
-{
-	FILE *f;
-
-	mkdir(PID_FILE_DIR, 0755);
-	f = fopen(PID_FILE, "we");
-	if (!f) {
-		log_warning_errno(-errno, "Cannot write %s: %m", PID_FILE);
-		return;
-	}
-	fprintf(f, "%d\n", (int)getpid());
-	fclose(f);
-}
-
 static void log_to(bool fg)
 {
 	log_setup(fg ? LOG_TARGET_CONSOLE : LOG_TARGET_SYSLOG, "vipd");
@@ -239,6 +227,12 @@ static int run_engine(const struct opts *o)
 		return EXIT_FAILURE;
 	}
 	close(o->engine_fd);
+	/* Whoever started us: nothing but the monitor's socket crosses the drop. */
+	r = vip_close_inherited(3, dopts.monitor_fd);
+	if (r < 0) {
+		log_error_errno(r, "Cannot close inherited descriptors: %m");
+		return EXIT_FAILURE;
+	}
 	r = vipd_daemon_new(&dopts, &d);
 	if (r < 0)
 		return EXIT_FAILURE;
@@ -250,14 +244,45 @@ static int run_engine(const struct opts *o)
 
 struct start_report {
 	int fd; /* the daemonizing parent's pipe, or -1 */
+	struct vipd_pidfile *pidfile; /* locked, written once start-up succeeded */
 };
 
 static void on_first_ready(void *data)
 {
 	struct start_report *s = data;
+	int r;
 
+	if (s->pidfile) {
+		r = vipd_pidfile_write(s->pidfile, getpid());
+		if (r < 0)
+			log_warning_errno(r, "Cannot write the pid file: %m");
+	}
 	report_start(s->fd, 0);
 	s->fd = -1;
+}
+
+/*
+ * Before daemonizing: the control socket's folder (made root:gid 0750 when
+ * missing, refused when unsafe) and the pid file in it, locked, so a second
+ * start stops here and leaves the running instance's file alone.
+ */
+static int lock_pid_file(const struct opts *o, gid_t gid, struct vipd_pidfile **ret)
+{
+	_cleanup_free_ char *dir = vipd_rundir_of(o->control ? o->control : VIPD_DEFAULT_CONTROL);
+	_cleanup_close_ int fd = -1;
+	char why[VIPD_RUNDIR_WHY_LEN];
+	pid_t holder;
+	int r;
+
+	if (!dir)
+		return log_error_errno(-ENOMEM, "Cannot open the pid file: %m");
+	fd = vipd_rundir_open(dir, true, geteuid() == 0, gid, why, sizeof(why));
+	if (fd < 0)
+		return log_error_errno(fd, "Refusing to start: %s", why);
+	r = vipd_pidfile_open(fd, PID_FILE, &holder, ret, why, sizeof(why));
+	if (r < 0)
+		return log_error_errno(r, "Refusing to start: %s (in %s)", why, dir);
+	return 0;
 }
 
 /*
@@ -291,21 +316,28 @@ static int run_daemon(const struct opts *o)
 	bool fg = o->foreground || under_systemd();
 	int r;
 
-	/* Nothing inherited reaches the engine or stays open here. */
-	close_range(3, ~0u, 0);
 	log_setup(LOG_TARGET_CONSOLE, "vipd");
 	log_set_level(o->debug ? LOG_DEBUG : LOG_INFO);
+	/* Nothing inherited reaches the engine or stays open here. */
+	r = vip_close_inherited(3, -1);
+	if (r < 0) {
+		log_error_errno(r, "Cannot close inherited descriptors: %m");
+		return EXIT_FAILURE;
+	}
 	/* Validate on the terminal before going to the background. */
 	if (!fg) {
 		r = vipd_daemon_load_config(&dopts, true, &cfg);
+		if (r == 0)
+			r = lock_pid_file(o, cfg->security.gid, &start.pidfile);
 		vip_config_free(cfg);
 		cfg = NULL;
 		if (r < 0)
 			return EXIT_FAILURE;
 		start.fd = daemonize();
-		if (start.fd < 0)
+		if (start.fd < 0) {
+			vipd_pidfile_release(start.pidfile);
 			return EXIT_FAILURE;
-		write_pid_file();
+		}
 	}
 	log_to(fg);
 	r = vipd_daemon_load_config(&dopts, false, &cfg);
@@ -326,10 +358,52 @@ static int run_daemon(const struct opts *o)
 	vipd_monitor_free(m);
 	vip_config_free(cfg);
 	report_start(start.fd, (char)(r ? r : 1));
-	if (!fg)
-		unlink(PID_FILE);
+	vipd_pidfile_release(start.pidfile);
 	log_notice("vipd stopped");
 	return r;
+}
+
+/* A relative path joined to the current folder; *path then points into *owned. */
+static int make_absolute(const char **path, char **owned)
+{
+	_cleanup_free_ char *cwd = NULL;
+
+	if ((*path)[0] == '/')
+		return 0;
+	cwd = getcwd(NULL, 0);
+	if (!cwd || asprintf(owned, "%s/%s", cwd, *path) < 0) {
+		*owned = NULL;
+		return -1;
+	}
+	*path = *owned;
+	return 0;
+}
+
+/*
+ * The engine's command line, from the parsed options (their absolute
+ * paths), not from the operator's words: the monitor appends --engine-fd.
+ */
+static char **build_engine_argv(const struct opts *o, char *argv0, char *av[static 12])
+{
+	size_t n = 0;
+
+	av[n++] = argv0;
+	av[n++] = (char *)"-c";
+	av[n++] = (char *)o->config;
+	if (o->control) {
+		av[n++] = (char *)"--control";
+		av[n++] = (char *)o->control;
+	}
+	if (o->nodename) {
+		av[n++] = (char *)"--nodename";
+		av[n++] = (char *)o->nodename;
+	}
+	if (o->foreground)
+		av[n++] = (char *)"-f";
+	if (o->debug)
+		av[n++] = (char *)"-d";
+	av[n] = NULL;
+	return av;
 }
 
 enum { OPT_CHECK = 0x100, OPT_JSON, OPT_NODENAME, OPT_VERSION, OPT_CONTROL, OPT_FLUSH, OPT_ENGINE_FD,
@@ -354,6 +428,8 @@ int main(int argc, char **argv)
 		{ 0 },
 	};
 	struct opts o = { .config = VIPD_DEFAULT_CONFIG, .engine_fd = -1, .argv = argv };
+	_cleanup_free_ char *abs_config = NULL, *abs_control = NULL;
+	char *engine_argv[12];
 	int c;
 
 	while ((c = getopt_long(argc, argv, "c:fdh", longopts, NULL)) != -1) {
@@ -409,11 +485,17 @@ int main(int argc, char **argv)
 	}
 	if (o.genkey)
 		return vipd_authkey_generate(o.genkey);
+	/* Before anything changes the folder (daemonizing goes to /): absolute paths. */
+	if (make_absolute(&o.config, &abs_config) < 0 || (o.control && make_absolute(&o.control, &abs_control) < 0)) {
+		fprintf(stderr, "vipd: cannot make the paths absolute: %s\n", strerror(errno));
+		return EXIT_FAILURE;
+	}
 	if (o.check)
 		return run_check(&o);
 	if (o.flush)
 		return run_flush();
 	if (o.engine_fd >= 0)
 		return run_engine(&o);
+	o.argv = build_engine_argv(&o, argv[0], engine_argv);
 	return run_daemon(&o);
 }

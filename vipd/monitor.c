@@ -23,6 +23,7 @@
 
 #include "log.h"
 #include "monitor-internal.h"
+#include "privdrop.h"
 #include "sdnotify.h"
 
 #define DEFAULT_BACKOFF_FIRST_MS 100u
@@ -111,7 +112,8 @@ int vipd_monitor_spawn_exec(void *data, int fd, pid_t *ret_pid)
 		/* dup2 leaves the copy without FD_CLOEXEC; fd 3 itself has to be cleared. */
 		if (fd != VIPD_ENGINE_FD ? dup2(fd, VIPD_ENGINE_FD) < 0 : fcntl(fd, F_SETFD, 0) < 0)
 			_exit(127);
-		close_range(VIPD_ENGINE_FD + 1, ~0u, 0);
+		if (vip_close_inherited(VIPD_ENGINE_FD + 1, -1) < 0)
+			_exit(127);
 		execv("/proc/self/exe", av);
 		_exit(127);
 	}

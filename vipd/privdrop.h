@@ -74,4 +74,12 @@ int vip_privdrop(const struct vipd_security *sec, const struct vip_privdrop_need
  */
 int vip_privdrop_identity(char **ret);
 
+/*
+ * Close every descriptor from `from` (>= 3) up, except keep (-1: none), so
+ * nothing inherited crosses the drop. close_range() first; where it fails
+ * (an old kernel, a seccomp filter) each descriptor listed in /proc/self/fd,
+ * else every number up to the open-file limit. 0, or -EINVAL for from < 3.
+ */
+int vip_close_inherited(int from, int keep);
+
 #endif

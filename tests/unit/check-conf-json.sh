@@ -21,7 +21,9 @@ for s in $sets; do
 	printf '%s' "$out" | python3 -c '
 import json, sys
 o = json.load(sys.stdin)
-assert set(o) == {"security", "cluster", "duravips", "warnings"}, sorted(o)
+assert set(o) == {"security", "control", "cluster", "duravips", "warnings"}, sorted(o)
+ag = o["control"]["admin_group"]
+assert set(ag) == {"value", "gid", "from"}, ag
 assert o["cluster"]["nodename"] == {"value": "checker", "from": "--nodename"}, o["cluster"]["nodename"]
 for k in ("user", "group", "capabilities", "privileges", "chroot", "supplemental_groups"):
     assert "value" in o["security"][k] and "from" in o["security"][k], k

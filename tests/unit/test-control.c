@@ -731,26 +731,224 @@ static void test_events(void **state)
 	assert_int_equal(vipd_control_n_subscribers(f->ctl), 0);
 }
 
+/* Read frames from fd until EOF; the last EVENT's text goes into last. */
+static bool read_until_closed(struct fixture *f, int fd, char *last, size_t len)
+{
+	struct vip_ctl_buf b = { .max = VIP_CTL_HEADER_SIZE + VIP_CTL_MAX_REPLY };
+	const char *text;
+	size_t n;
+	int r;
+
+	last[0] = '\0';
+	for (int i = 0; i < 100000; i++) {
+		r = read_frame(f, fd, &b);
+		if (r == VIP_CTL_EVENT && vip_ctl_event_decode(b.data, b.len, &text, &n) == 0) {
+			n = n < len - 1 ? n : len - 1;
+			memcpy(last, text, n);
+			last[n] = '\0';
+		} else if (r < 0) {
+			break;
+		}
+	}
+	vip_ctl_buf_free(&b);
+	return r == -ECONNRESET;
+}
+
+static void subscriber_never_reads(struct fixture *f, bool json)
+{
+	char line[1024], last[512];
+	int fd, last_n = -1;
+
+	f->cfg.max_output = 64 * 1024;
+	start(f);
+	fd = client(f);
+	assert_int_equal(call(f, fd, json, &rep, 1, "events"), VIP_CTL_REPLY);
+	memset(line, 'e', sizeof(line) - 1);
+	line[sizeof(line) - 1] = '\0';
+	/* Socket buffers plus the subscriber's bound: a few thousand events at most. */
+	for (int i = 0; i < 20000 && last_n != 0; i++)
+		last_n = vipd_control_event(f->ctl, line, json ? "{\"e\": 1}" : NULL);
+	assert_int_equal(last_n, 0);
+	assert_int_equal(vipd_control_n_subscribers(f->ctl), 0);
+	assert_int_equal(vipd_control_event(f->ctl, NULL, NULL), 0);
+	/* Dropped with a last word (for a client that reads again within the grace period). */
+	assert_true(read_until_closed(f, fd, last, sizeof(last)));
+	assert_int_equal(vipd_control_n_connections(f->ctl), 0);
+	if (json) {
+		struct jv *v = json_parse(last);
+
+		if (!v)
+			fail_msg("not JSON: %s", last);
+		assert_non_null(strstr(json_str(v, "error"), "dropped: this subscriber did not read its events ("));
+		assert_int_equal(json_num(v, "status"), VIP_CTL_BUSY);
+		json_free(v);
+	} else {
+		assert_non_null(strstr(last, "error: dropped: this subscriber did not read its events"));
+	}
+	close(fd);
+}
+
 static void test_event_subscriber_never_reads(void **state)
+{
+	subscriber_never_reads(*state, false);
+}
+
+static void test_event_subscriber_never_reads_json(void **state)
+{
+	subscriber_never_reads(*state, true);
+}
+
+/* A subscriber's bound is its own: far below max_output. */
+static void test_event_subscriber_bound(void **state)
 {
 	struct fixture *f = *state;
 	char line[1024];
-	int fd, last = -1;
+	int fd, n = 0;
 
-	f->cfg.max_output = 64 * 1024;
+	f->cfg.max_subscriber_output = 16 * 1024;
 	start(f);
 	fd = client(f);
 	assert_int_equal(call(f, fd, false, &rep, 1, "events"), VIP_CTL_REPLY);
 	memset(line, 'e', sizeof(line) - 1);
 	line[sizeof(line) - 1] = '\0';
-	/* Socket buffers plus 64 KiB: a few thousand events at most. */
-	for (int i = 0; i < 20000 && last != 0; i++)
-		last = vipd_control_event(f->ctl, line, NULL);
-	assert_int_equal(last, 0);
+	while (n < 20000 && vipd_control_event(f->ctl, line, NULL) == 1)
+		n++;
+	/* What the socket took plus at most 16 KiB queued here: not 32 MiB. */
+	assert_true(n < 20000);
 	assert_int_equal(vipd_control_n_subscribers(f->ctl), 0);
+	/* Never read: closed after the grace period all the same. */
+	for (int i = 0; i < 150 && vipd_control_n_connections(f->ctl) > 0; i++)
+		loop_iterate(f->loop, 10);
 	assert_int_equal(vipd_control_n_connections(f->ctl), 0);
-	assert_int_equal(vipd_control_event(f->ctl, NULL, NULL), 0);
 	close(fd);
+}
+
+/* Commands that change state need root or the admin group; reading does not. */
+static void test_authority(void **state)
+{
+	struct fixture *f = *state;
+	struct vipd_control_peer member = { .uid = 1000, .gid = 100, .groups = { GID }, .n_groups = 1 };
+	struct jv *v;
+	int fd;
+
+	start(f);
+	f->next_peer = member;
+	fd = client(f);
+	assert_int_equal(call(f, fd, false, &rep, 2, "cluster", "info"), VIP_CTL_REPLY);
+	assert_int_equal(rep.status, VIP_CTL_OK);
+	int calls = f->handler_calls;
+	assert_int_equal(call(f, fd, false, &rep, 5, "cluster", "duravip", "move", "198.51.100.1", "n2"), VIP_CTL_REPLY);
+	assert_int_equal(rep.status, VIP_CTL_DENIED);
+	assert_string_equal(rep.body, "error: permission denied: 'cluster duravip move' changes state: it needs root "
+				      "(no Control { admin_group } is set)\n");
+	/* config reload too (its handler would have failed with -EIO, status 1). */
+	assert_int_equal(call(f, fd, true, &rep, 2, "config", "reload"), VIP_CTL_REPLY);
+	assert_int_equal(rep.status, VIP_CTL_DENIED);
+	v = parsed(&rep);
+	assert_int_equal(json_num(v, "status"), VIP_CTL_DENIED);
+	json_free(v);
+	assert_int_equal(f->handler_calls, calls);
+	/* The connection stays usable for reading. */
+	assert_int_equal(call(f, fd, false, &rep, 3, "cluster", "duravip", "show"), VIP_CTL_REPLY);
+	assert_int_equal(rep.status, VIP_CTL_OK);
+
+	/* An admin group, set live: its members may; the message names it for others. */
+	assert_int_equal(vipd_control_set_admin_group(f->ctl, "vipadm", 5151), 0);
+	assert_int_equal(call(f, fd, false, &rep, 5, "cluster", "duravip", "move", "198.51.100.1", "n2"), VIP_CTL_REPLY);
+	assert_int_equal(rep.status, VIP_CTL_DENIED);
+	assert_non_null(strstr(rep.body, "it needs root or membership in group vipadm"));
+	close(fd);
+	f->next_peer = (struct vipd_control_peer){ .uid = 1001, .gid = 100, .groups = { GID, 5151 }, .n_groups = 2 };
+	fd = client(f);
+	assert_int_equal(call(f, fd, false, &rep, 5, "cluster", "duravip", "move", "198.51.100.1", "n2"), VIP_CTL_REPLY);
+	assert_int_equal(rep.status, VIP_CTL_OK);
+	close(fd);
+	/* Primary group counts as well; then the group removed again. */
+	f->next_peer = (struct vipd_control_peer){ .uid = 1002, .gid = 5151, .groups = { GID }, .n_groups = 1 };
+	fd = client(f);
+	assert_int_equal(call(f, fd, false, &rep, 5, "cluster", "duravip", "move", "198.51.100.1", "n2"), VIP_CTL_REPLY);
+	assert_int_equal(rep.status, VIP_CTL_OK);
+	assert_int_equal(vipd_control_set_admin_group(f->ctl, NULL, 0), 0);
+	assert_int_equal(call(f, fd, false, &rep, 5, "cluster", "duravip", "move", "198.51.100.1", "n2"), VIP_CTL_REPLY);
+	assert_int_equal(rep.status, VIP_CTL_DENIED);
+	close(fd);
+	/* Root always may; so does the daemon's user? No: only root and the group. */
+	f->next_peer = (struct vipd_control_peer){ .uid = DAEMON_UID, .gid = GID };
+	fd = client(f);
+	assert_int_equal(call(f, fd, false, &rep, 5, "cluster", "duravip", "move", "198.51.100.1", "n2"), VIP_CTL_REPLY);
+	assert_int_equal(rep.status, VIP_CTL_DENIED);
+	close(fd);
+	f->next_peer = (struct vipd_control_peer){ .uid = 0, .gid = 0 };
+	fd = client(f);
+	assert_int_equal(call(f, fd, false, &rep, 5, "cluster", "duravip", "move", "198.51.100.1", "n2"), VIP_CTL_REPLY);
+	assert_int_equal(rep.status, VIP_CTL_OK);
+	close(fd);
+}
+
+static int settle(struct fixture *f)
+{
+	for (int k = 0; k < 5; k++)
+		loop_iterate(f->loop, 5);
+	return (int)vipd_control_n_connections(f->ctl);
+}
+
+static unsigned first_status(struct fixture *f, int fd)
+{
+	struct vip_ctl_buf b = { 0 };
+	const char *body;
+	size_t len;
+	unsigned st = 999, flags;
+
+	if (read_frame(f, fd, &b) == VIP_CTL_REPLY)
+		assert_int_equal(vip_ctl_reply_decode(b.data, b.len, &st, &flags, &body, &len), 0);
+	vip_ctl_buf_free(&b);
+	return st;
+}
+
+/* Group members (32 `vipctl events`, say) cannot lock root out. */
+static void test_root_reserved(void **state)
+{
+	struct fixture *f = *state;
+	int fds[12], n = 0;
+
+	f->cfg.max_connections = 8; /* 4 kept for root */
+	f->cfg.max_per_uid = 2;
+	start(f);
+	/* uid 1000: two, the third refused although there is room. */
+	f->next_peer = (struct vipd_control_peer){ .uid = 1000, .gid = GID };
+	for (int i = 0; i < 2; i++) {
+		fds[n++] = client(f);
+		assert_int_equal(call(f, fds[n - 1], false, &rep, 1, "events"), VIP_CTL_REPLY);
+	}
+	int extra = client(f);
+	settle(f);
+	assert_int_equal(first_status(f, extra), VIP_CTL_BUSY);
+	close(extra);
+	/* Two more users fill the non-root slots (4 of 8). */
+	f->next_peer = (struct vipd_control_peer){ .uid = 1001, .gid = GID };
+	fds[n++] = client(f);
+	f->next_peer = (struct vipd_control_peer){ .uid = 1002, .gid = GID };
+	fds[n++] = client(f);
+	assert_int_equal(settle(f), 4);
+	f->next_peer = (struct vipd_control_peer){ .uid = 1003, .gid = GID };
+	extra = client(f);
+	settle(f);
+	assert_int_equal(first_status(f, extra), VIP_CTL_BUSY);
+	close(extra);
+	/* Root still gets in, up to the last slot. */
+	f->next_peer = (struct vipd_control_peer){ .uid = 0, .gid = 0 };
+	for (int i = 0; i < 4; i++) {
+		fds[n++] = client(f);
+		assert_int_equal(call(f, fds[n - 1], false, &rep, 2, "cluster", "info"), VIP_CTL_REPLY);
+		assert_int_equal(rep.status, VIP_CTL_OK);
+	}
+	assert_int_equal(settle(f), 8);
+	extra = client(f);
+	settle(f);
+	assert_int_equal(first_status(f, extra), VIP_CTL_BUSY);
+	close(extra);
+	for (int i = 0; i < n; i++)
+		close(fds[i]);
 }
 
 static void test_socket_file(void **state)
@@ -834,6 +1032,10 @@ int main(void)
 		cmocka_unit_test(test_peer_from_fd),
 		cmocka_unit_test_setup_teardown(test_events, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_event_subscriber_never_reads, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_event_subscriber_never_reads_json, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_event_subscriber_bound, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_authority, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_root_reserved, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_socket_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_adopt_socketpair, setup, teardown),
 	};

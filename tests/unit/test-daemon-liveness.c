@@ -37,9 +37,13 @@ static struct {
 	uint32_t timeout_ms;
 } wd;
 
+static int wd_connect_error; /* when set: connect fails with it */
+
 static int wd_connect(const struct vip_cl_backend_cbs *cbs, void *userdata,
 		      struct vip_cl_backend **ret)
 {
+	if (wd_connect_error)
+		return wd_connect_error;
 	wd.cbs = *cbs;
 	wd.userdata = userdata;
 	return vip_cl_backend_solo.connect(cbs, userdata, ret);
@@ -174,6 +178,7 @@ static int setup(void **state)
 	wd_ops.dispatch = wd_dispatch;
 	wd_ops.free = wd_free;
 	memset(&breakage, 0, sizeof(breakage));
+	wd_connect_error = 0;
 	snprintf(f->path, sizeof(f->path), "/tmp/test-daemon-liveness-XXXXXX");
 	fd = mkstemp(f->path);
 	assert_true(fd >= 0);
@@ -267,6 +272,59 @@ static void test_lost_releases_before_free(void **state)
 	breakage.port = NULL;
 }
 
+static size_t count(const char *hay, const char *needle)
+{
+	size_t n = 0;
+
+	for (const char *p = hay; (p = strstr(p, needle)); p++)
+		n++;
+	return n;
+}
+
+/*
+ * Reconnects that fail are seen at the default log level: the first, a new
+ * error, every tenth; the success says how many failed.
+ */
+static void test_reconnect_failures_logged(void **state)
+{
+	struct fx *f = *state;
+	uint64_t one = 1;
+	int p[2];
+	char buf[16384];
+	ssize_t n;
+
+	breakage.port = f->d.port;
+	breakage.break_now = true;
+	assert_int_equal(write(wd_ops.fd(f->d.be), &one, sizeof(one)), (ssize_t)sizeof(one));
+	settle(f);
+	assert_null(f->d.be);
+	breakage.port = NULL;
+	assert_int_equal(pipe2(p, O_NONBLOCK | O_CLOEXEC), 0);
+	log_set_console_fd(p[1]);
+	log_set_level(LOG_INFO); /* the daemon's default */
+	wd_connect_error = -ECONNREFUSED;
+	for (int i = 0; i < 11; i++)
+		daemon_on_reconnect_timer(NULL, NULL, &f->d);
+	wd_connect_error = -EACCES; /* a new error: said at once */
+	daemon_on_reconnect_timer(NULL, NULL, &f->d);
+	wd_connect_error = 0;
+	daemon_on_reconnect_timer(NULL, NULL, &f->d);
+	log_set_level(LOG_CRIT);
+	log_set_console_fd(2);
+	n = read(p[0], buf, sizeof(buf) - 1);
+	close(p[0]);
+	close(p[1]);
+	assert_true(n > 0);
+	buf[n] = '\0';
+	assert_int_equal(count(buf, "Cannot reconnect to the solo membership engine"), 3);
+	assert_non_null(strstr(buf, "(Connection refused; attempt 1)"));
+	assert_non_null(strstr(buf, "(Connection refused; attempt 10)"));
+	assert_non_null(strstr(buf, "(Permission denied; attempt 12)"));
+	assert_non_null(strstr(buf, "after 12 failed attempts"));
+	assert_non_null(f->d.be);
+	assert_int_equal(f->d.reconnect_failures, 0);
+}
+
 /* After a stall, corosync answering again: the address comes back once our STATE is delivered. */
 static void test_recovery_plumbs_again(void **state)
 {
@@ -289,6 +347,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_stall_releases_and_is_told, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lost_releases_before_free, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_recovery_plumbs_again, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reconnect_failures_logged, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
