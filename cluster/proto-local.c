@@ -125,7 +125,7 @@ void vip_cl_local_free(struct vip_cl_proto *p)
 int vip_cl_send_state(struct vip_cl_proto *p, uint64_t now)
 {
 	struct vip_cl_msg m = { .type = VIP_CL_MSG_STATE, .mature = p->mature,
-				.view = p->view_digest, .serial = p->state_serial + 1 };
+				.out = (uint8_t)p->out, .view = p->view_digest, .serial = p->state_serial + 1 };
 	_cleanup_free_ struct vip_cl_record *rec = calloc(p->n_l + 1, sizeof(*rec));
 	if (!rec)
 		return -ENOMEM;
