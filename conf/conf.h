@@ -237,6 +237,13 @@ struct vipd_cluster {
 	uint32_t if_check_interval_ms;    /* default 30 s */
 	uint32_t if_down_limit;           /* default 4 */
 	bool arp_all_hosts;               /* default true */
+	/*
+	 * Standby: start as no candidate (docs/protocol.md, "Candidacy"): the
+	 * node holds no DuraVIP until `vipctl cluster node active`. Default
+	 * false. A reload that changes it applies it live (VIP_CHANGE_STANDBY);
+	 * an unchanged value leaves what the console set.
+	 */
+	bool standby;
 	enum vip_quorum_policy quorum_policy; /* duravip_quorum_policy, default release */
 	enum vip_arp_mode arp_mode;       /* default request */
 	uint32_t arp_repeat;              /* default 5 */
@@ -259,7 +266,7 @@ struct vipd_cluster {
 		src_view_balance_interval, src_duravip_balance_set_size, src_if_check_interval,
 		src_if_down_limit, src_arp_all_hosts, src_quorum_policy, src_arp_mode, src_arp_repeat,
 		src_arp_repeat_interval, src_arp_refresh_interval, src_arp_pace, src_duravip_takeover_delay,
-		src_corosync_token, src_duravip_round_timeout, src_duravip_liveness_timeout, src_authkey;
+		src_corosync_token, src_duravip_round_timeout, src_duravip_liveness_timeout, src_authkey, src_standby;
 };
 
 struct vipd_duravip {
@@ -358,6 +365,7 @@ enum vip_config_change {
 	VIP_CHANGE_TIMING = 1u << 5,    /* maturity, balance, interface checks: live */
 	VIP_CHANGE_ANNOUNCE = 1u << 6,  /* arp_* options: live */
 	VIP_CHANGE_CONTROL = 1u << 7,   /* Control { admin_group }: live */
+	VIP_CHANGE_STANDBY = 1u << 8,   /* cluster { Standby }: live */
 };
 #define VIP_CHANGE_NEEDS_RESTART (VIP_CHANGE_SECURITY | VIP_CHANGE_IDENTITY | VIP_CHANGE_CLUSTER_MODE)
 

@@ -93,6 +93,8 @@ static unsigned cluster_diff(const struct vipd_cluster *a, const struct vipd_clu
 	    a->arp_repeat != b->arp_repeat || a->arp_repeat_interval_ms != b->arp_repeat_interval_ms ||
 	    a->arp_refresh_interval_ms != b->arp_refresh_interval_ms || a->arp_pace != b->arp_pace)
 		ch |= VIP_CHANGE_ANNOUNCE;
+	if (a->standby != b->standby)
+		ch |= VIP_CHANGE_STANDBY;
 	return ch;
 }
 
@@ -104,7 +106,8 @@ unsigned vip_config_diff(const struct vipd_config *old, const struct vipd_config
 		return old == new_ ? 0
 				   : VIP_CHANGE_SECURITY | VIP_CHANGE_IDENTITY | VIP_CHANGE_CLUSTER_MODE |
 					     VIP_CHANGE_DURAVIPS | VIP_CHANGE_TOPOLOGY |
-					     VIP_CHANGE_TIMING | VIP_CHANGE_ANNOUNCE | VIP_CHANGE_CONTROL;
+					     VIP_CHANGE_TIMING | VIP_CHANGE_ANNOUNCE | VIP_CHANGE_CONTROL |
+					     VIP_CHANGE_STANDBY;
 	if (!security_equal(&old->security, &new_->security))
 		ch |= VIP_CHANGE_SECURITY;
 	ch |= cluster_diff(&old->cluster, &new_->cluster);

@@ -91,7 +91,7 @@ struct schema_setting {
 	const struct vip_conf_src *src;
 };
 /* Fill out[] (room for SCHEMA_N_SETTINGS) in display order; returns the count. */
-#define SCHEMA_N_SETTINGS 24
+#define SCHEMA_N_SETTINGS 25
 size_t schema_cluster_settings(const struct vipd_cluster *cl, struct schema_setting *out);
 
 #endif

@@ -116,7 +116,7 @@ static void cluster_free(struct vipd_cluster *cl)
 		&cl->src_quorum_policy, &cl->src_arp_mode, &cl->src_arp_repeat,
 		&cl->src_arp_repeat_interval, &cl->src_arp_refresh_interval, &cl->src_arp_pace,
 		&cl->src_duravip_takeover_delay, &cl->src_corosync_token, &cl->src_duravip_round_timeout,
-		&cl->src_duravip_liveness_timeout, &cl->src_authkey,
+		&cl->src_duravip_liveness_timeout, &cl->src_authkey, &cl->src_standby,
 	};
 
 	free(cl->nodename);

@@ -24,6 +24,8 @@ const char *cmd_plural(uint64_t n);
 int cmd_membership(struct vipd_control_call *call);
 int cmd_info(struct vipd_control_call *call);
 int cmd_arp_show(struct vipd_control_call *call);
+int cmd_node_standby(struct vipd_control_call *call);
+int cmd_node_active(struct vipd_control_call *call);
 
 /* commands-info.c */
 int cmd_reload(struct vipd_control_call *call);

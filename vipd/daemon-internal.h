@@ -48,6 +48,10 @@ struct vipd_daemon {
 	struct daemon_owner *owners;     /* last owner and flags per DuraVIP (daemon-owners.c) */
 	size_t n_owners;
 	struct vipd_daemon_stats stats;
+	/* candidacy (daemon-node.c) */
+	bool standby;                    /* cluster { Standby } at start, then the console's word */
+	bool unhealthy;                  /* a health check fails (or has not passed rise times yet) */
+	char unhealthy_reason[256];      /* "mta (connect 127.0.0.1:25: Connection refused, 3 of 3)" */
 };
 
 /* daemon.c: steps 1-5 of daemon.h on caller memory, and its undoing
@@ -91,6 +95,13 @@ void daemon_arm_timers(struct vipd_daemon *d);
 int daemon_arm_check_timer(struct vipd_daemon *d);
 /* sd_notify STATUS= line from the current state. */
 void vipd_daemon_notify_status(struct vipd_daemon *d);
+
+/* daemon-node.c */
+/*
+ * Give the protocol this node's candidacy from standby and health, if it
+ * changed: log, push a `node` event (detail, else what), pump.
+ */
+void daemon_node_apply(struct vipd_daemon *d, const char *what, const char *detail);
 
 /* daemon-cluster.c */
 /* Connect the backend (at start-up: as root; a cpg failure is retried later, not fatal). */

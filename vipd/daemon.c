@@ -227,6 +227,14 @@ static int setup_core(struct vipd_daemon *d)
 	if (r < 0)
 		return r;
 	vip_cl_proto_set_key(d->proto, d->cl_key);
+	/* cluster { Standby = true }: no candidate from the first view on */
+	d->standby = d->cfg->cluster.standby;
+	r = vip_cl_proto_set_candidacy(d->proto, d->standby ? VIP_CL_OUT_STANDBY : 0, loop_now_ms());
+	if (r < 0)
+		return log_error_errno(r, "Failed to set up the ownership protocol: %m");
+	if (d->standby)
+		log_notice("Starting in standby (cluster { Standby = true }): this node takes no DuraVIP "
+			   "until `vipctl cluster node active`");
 	vipd_engine_set_proto(d->engine, d->proto);
 	return 0;
 }

@@ -1,0 +1,149 @@
+// SPDX-License-Identifier: MIT
+/*
+ * This node's candidacy in the daemon (vipd/daemon-node.c) on the fake
+ * port and the solo backend: `cluster node standby` / `active` unplumb and
+ * plumb everything (alone), `cluster membership` and `metrics` show it
+ * (JSON parsed), cluster { Standby = true } starts in standby, and a
+ * reload applies a changed Standby and leaves an unchanged one alone.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "commands.h"
+#include "daemon-internal.h"
+#include "json-check.h"
+#include "log.h"
+
+#include "daemon-fx.h"
+
+static size_t n_plumbed(struct fx *f)
+{
+	return has(f, "198.51.100.21") + has(f, "198.51.100.30") + has(f, "2001:db8:1::30");
+}
+
+static void test_standby_active_alone(void **state)
+{
+	struct fx *f = *state;
+	struct jv *v;
+
+	assert_int_equal(n_plumbed(f), 3);
+	assert_int_equal(CMD(f, true, "cluster", "node", "standby"), 0);
+	v = J(f);
+	assert_true(json_bool(v, "changed"));
+	assert_string_equal(json_str(v, "node.name"), "n1");
+	assert_true(json_bool(v, "node.standby"));
+	assert_true(json_bool(v, "node.healthy"));
+	assert_false(json_bool(v, "node.candidate"));
+	assert_true(json_is_null(v, "node.reason"));
+	json_free(v);
+	settle(f);
+	assert_int_equal(n_plumbed(f), 0); /* alone: nobody else can take them */
+	/* again: nothing changes, and the reply says so */
+	assert_int_equal(CMD(f, false, "cluster", "node", "standby"), 0);
+	assert_non_null(strstr(f->body, "Node n1 was already in standby"));
+	assert_int_equal(CMD(f, false, "cluster", "membership"), 0);
+	assert_non_null(strstr(f->body, "owns 0    settling STANDBY (this node)\n"));
+	assert_non_null(strstr(f->body, "This node (n1): STANDBY, healthy; no candidate for DuraVIPs\n"));
+	assert_int_equal(CMD(f, true, "cluster", "membership"), 0);
+	v = J(f);
+	assert_false(json_bool(v, "members.0.candidate"));
+	assert_int_equal(json_len(v, "members.0.out"), 1);
+	assert_string_equal(json_str(v, "members.0.out.0"), "standby");
+	assert_true(json_bool(v, "node.standby"));
+	assert_false(json_bool(v, "node.candidate"));
+	json_free(v);
+	assert_int_equal(CMD(f, true, "metrics"), 0);
+	v = J(f);
+	assert_int_equal(json_num(v, "vipd_node_standby"), 1);
+	assert_int_equal(json_num(v, "vipd_node_candidate"), 0);
+	assert_int_equal(json_num(v, "vipd_duravips_owned"), 0);
+	json_free(v);
+	/* active: alone, everything comes back at once */
+	assert_int_equal(CMD(f, false, "cluster", "node", "active"), 0);
+	assert_non_null(strstr(f->body, "Node n1 is now active\n"));
+	settle(f);
+	assert_int_equal(n_plumbed(f), 3);
+	assert_int_equal(CMD(f, true, "cluster", "membership"), 0);
+	v = J(f);
+	assert_true(json_bool(v, "members.0.candidate"));
+	assert_int_equal(json_len(v, "members.0.out"), 0);
+	assert_true(json_bool(v, "node.candidate"));
+	assert_int_equal(json_num(v, "members.0.owns"), 3);
+	json_free(v);
+}
+
+static int setup_standby(void **state)
+{
+	return fx_setup(state, "cluster { Standby = true duravip_takeover_delay = 0 }\n");
+}
+
+static void rewrite(struct fx *f, const char *extra)
+{
+	write_conf(f, CAPS, extra);
+	vipd_reload_result_clear(&f->res);
+	assert_int_equal(vipd_daemon_reload(&f->d, &f->res), 0);
+	assert_int_equal(f->res.outcome, VIPD_RELOAD_APPLIED);
+	settle(f);
+}
+
+static void test_standby_from_config_and_reload(void **state)
+{
+	struct fx *f = *state;
+	struct jv *v;
+
+	assert_int_equal(n_plumbed(f), 0); /* started in standby: nothing plumbed */
+	assert_int_equal(CMD(f, true, "cluster", "membership"), 0);
+	v = J(f);
+	assert_true(json_bool(v, "node.standby"));
+	json_free(v);
+	/* a reload that keeps Standby = true changes nothing */
+	rewrite(f, "cluster { Standby = true duravip_takeover_delay = 0 arp_repeat = 3 }\n");
+	assert_int_equal(n_plumbed(f), 0);
+	/* the console ends it; a reload with the same Standby leaves the console's word */
+	assert_int_equal(CMD(f, false, "cluster", "node", "active"), 0);
+	settle(f);
+	assert_int_equal(n_plumbed(f), 3);
+	rewrite(f, "cluster { Standby = true duravip_takeover_delay = 0 arp_repeat = 4 }\n");
+	assert_int_equal(n_plumbed(f), 3);
+	/* a changed Standby applies live: false, then true again */
+	rewrite(f, "cluster { Standby = false duravip_takeover_delay = 0 }\n");
+	assert_int_equal(n_plumbed(f), 3);
+	rewrite(f, "cluster { Standby = yes duravip_takeover_delay = 0 }\n");
+	assert_int_equal(n_plumbed(f), 0);
+	/* a bad value is refused with its place, and the running state stays */
+	write_conf(f, CAPS, "cluster { Standby = maybe }\n");
+	vipd_reload_result_clear(&f->res);
+	assert_int_equal(vipd_daemon_reload(&f->d, &f->res), -EINVAL);
+	assert_int_equal(f->res.outcome, VIPD_RELOAD_FAILED);
+	assert_int_equal(f->res.diag.n_errors, 1);
+	const struct vip_conf_diagnostic *e = NULL;
+	for (size_t i = 0; i < f->res.diag.n; i++)
+		if (f->res.diag.items[i].severity == VIP_CONF_ERROR)
+			e = &f->res.diag.items[i];
+	assert_non_null(e);
+	assert_non_null(strstr(e->message, "Standby = 'maybe' is not a boolean"));
+	assert_int_equal(e->line, 5);
+	assert_int_equal(e->col, 21);
+	settle(f);
+	assert_int_equal(n_plumbed(f), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_standby_active_alone, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_standby_from_config_and_reload, setup_standby, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
