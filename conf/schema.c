@@ -73,6 +73,8 @@ int vip_config_from_tree(const struct vip_conf_tree *tree, const struct vip_conf
 	if (!s.fatal)
 		schema_duravips(&s, root);
 	if (!s.fatal)
+		schema_health(&s, root);
+	if (!s.fatal)
 		schema_security_check_duravips(&s);
 	if (!s.fatal && s.n_errors == 0) {
 		int r = vip_config_resolve_timing(cfg, opts->corosync_token_ms);
@@ -154,6 +156,7 @@ void vip_config_free(struct vipd_config *c)
 	for (size_t i = 0; i < c->n_duravips; i++)
 		schema_duravip_clear(&c->duravips[i]);
 	free(c->duravips);
+	schema_health_free(c);
 	free(c);
 }
 
