@@ -31,19 +31,7 @@ static struct pmember *find_member(struct vip_cl_proto *p, const struct vip_cl_m
 
 static struct vip_cl_record *find_record(struct pmember *m, const struct vip_addr *a)
 {
-	size_t lo = 0, hi = m->n_records;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = vip_addr_cmp(&m->records[mid].addr, a);
-		if (c == 0)
-			return &m->records[mid];
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
+	return VIP_CL_ADDR_FIND(m->records, m->n_records, a);
 }
 
 /* m was told it may plumb a: its records say it holds a (kept). 0 or -ENOMEM. */
@@ -56,9 +44,7 @@ static int record_hold(struct pmember *m, const struct vip_addr *a)
 		if (!n)
 			return -ENOMEM;
 		m->records = n;
-		size_t i = 0;
-		while (i < m->n_records && vip_addr_cmp(&n[i].addr, a) < 0)
-			i++;
+		size_t i = VIP_CL_ADDR_LOWER_BOUND(n, m->n_records, a);
 		memmove(&n[i + 1], &n[i], (m->n_records - i) * sizeof(*n));
 		n[i] = (struct vip_cl_record){ .addr = *a };
 		m->n_records++;

@@ -10,19 +10,7 @@
 
 struct pvip *vip_cl_table_find(const struct vip_cl_proto *p, const struct vip_addr *a)
 {
-	size_t lo = 0, hi = p->n_t;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = vip_addr_cmp(&p->t[mid].addr, a);
-		if (c == 0)
-			return &p->t[mid];
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
+	return VIP_CL_ADDR_FIND(p->t, p->n_t, a);
 }
 
 void vip_cl_table_reset(struct vip_cl_proto *p)
