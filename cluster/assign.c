@@ -100,8 +100,22 @@ static int setup_vips(struct actx *c)
 	return 0;
 }
 
-/* The node of mask with the highest rendezvous score for vip v (-1 if mask is empty). */
-static int best_score(const struct actx *c, size_t v, uint64_t mask)
+/* Whether node n (score s for the vip) ranks before best (score best_s): see pick_node. */
+static bool ranks_before(const struct actx *c, int n, uint64_t s, int best, uint64_t best_s,
+			 bool by_load)
+{
+	if (by_load && c->load[n] != c->load[best])
+		return c->load[n] < c->load[best];
+	if (s != best_s)
+		return s > best_s;
+	return c->rank[n] < c->rank[best];
+}
+
+/*
+ * The node of mask that ranks first for vip v, -1 if mask is empty: with
+ * by_load the least-loaded, then the highest rendezvous score, then the name.
+ */
+static int pick_node(const struct actx *c, size_t v, uint64_t mask, bool by_load)
 {
 	int best = -1;
 	uint64_t best_s = 0;
@@ -109,7 +123,7 @@ static int best_score(const struct actx *c, size_t v, uint64_t mask)
 	for (uint64_t m = mask; m; m &= m - 1) {
 		int n = __builtin_ctzll(m);
 		uint64_t s = vip_cl_score(c->name_hash[n], c->addr_hash[v]);
-		if (best < 0 || s > best_s || (s == best_s && c->rank[n] < c->rank[best])) {
+		if (best < 0 || ranks_before(c, n, s, best, best_s, by_load)) {
 			best = n;
 			best_s = s;
 		}
@@ -117,23 +131,16 @@ static int best_score(const struct actx *c, size_t v, uint64_t mask)
 	return best;
 }
 
+/* The node of mask with the highest rendezvous score for vip v (-1 if mask is empty). */
+static int best_score(const struct actx *c, size_t v, uint64_t mask)
+{
+	return pick_node(c, v, mask, false);
+}
+
 /* The least-loaded node of mask; ties by rendezvous score, then name. */
 static int least_loaded(const struct actx *c, size_t v, uint64_t mask)
 {
-	int best = -1;
-	uint64_t best_s = 0;
-
-	for (uint64_t m = mask; m; m &= m - 1) {
-		int n = __builtin_ctzll(m);
-		uint64_t s = vip_cl_score(c->name_hash[n], c->addr_hash[v]);
-		if (best < 0 || c->load[n] < c->load[best] ||
-		    (c->load[n] == c->load[best] &&
-		     (s > best_s || (s == best_s && c->rank[n] < c->rank[best])))) {
-			best = n;
-			best_s = s;
-		}
-	}
-	return best;
+	return pick_node(c, v, mask, true);
 }
 
 /* The one preferred node of v, or -1 (none, or a conflict). Silent nodes prefer nothing. */
