@@ -111,6 +111,15 @@ static size_t merge_plain(const struct vip_addr *a, size_t na, const struct vip_
 	return n;
 }
 
+/* The merge wrote into *b: it becomes the current union, *a the next output. */
+static void swap_bufs(struct vip_addr **a, struct vip_addr **b)
+{
+	struct vip_addr *t = *a;
+
+	*a = *b;
+	*b = t;
+}
+
 /* The sorted union of the local addresses, every member's record addresses and the ghosts'. */
 static int collect_addrs(const struct vip_cl_proto *p, struct vip_addr **ret, size_t *ret_n)
 {
@@ -132,18 +141,14 @@ static int collect_addrs(const struct vip_cl_proto *p, struct vip_addr **ret, si
 		if (m->anode < 0 || !m->n_records)
 			continue;
 		n = merge_addrs(cur, n, m->records, m->n_records, tmp);
-		struct vip_addr *sw = cur;
-		cur = tmp;
-		tmp = sw;
+		swap_bufs(&cur, &tmp);
 	}
 	for (size_t i = 0; i < p->n_ghosts; i++) {
 		const struct pghost *g = &p->ghosts[i];
 		if (g->anode < 0 || !g->n_addrs)
 			continue;
 		n = merge_plain(cur, n, g->addrs, g->n_addrs, tmp);
-		struct vip_addr *sw = cur;
-		cur = tmp;
-		tmp = sw;
+		swap_bufs(&cur, &tmp);
 	}
 	*ret = steal_ptr(cur);
 	*ret_n = n;
