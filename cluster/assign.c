@@ -11,6 +11,7 @@
  * Cost: O(n_vips · n_nodes) bit operations at worst (every DuraVIP unowned),
  * O(n_vips) in the steady state, plus O(n_vips) per balancing move.
  */
+#include <assert.h>
 #include <stdlib.h>
 
 #include "cluster-internal.h"
@@ -374,8 +375,10 @@ int vip_cl_assign(const struct vip_cl_assign_in *in, struct vip_cl_aout *out,
 	struct actx c = { .in = in, .out = out };
 	int r;
 
-	if (!in || (!out && in->n_vips) || (in->n_nodes && !in->nodes) || (in->n_vips && !in->vips))
-		return -EINVAL;
+	assert(in);
+	assert(out || !in->n_vips);
+	assert(in->nodes || !in->n_nodes);
+	assert(in->vips || !in->n_vips);
 	if (st)
 		*st = (struct vip_cl_assign_stats){ 0 };
 	r = setup_nodes(&c);

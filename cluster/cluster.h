@@ -270,8 +270,10 @@ struct vip_cl_assign_stats {
  *   - balance: up to balance_set_size moves from the most to the least loaded
  *     while they differ by more than one (never a preferred or pinned one).
  *   - a follower gets its leader's owner.
- * out has n_vips entries in input order; st may be NULL. Result depends only
- * on the names, addresses and masks, never on the order of nodes or vips.
+ * out has n_vips entries in input order; st may be NULL, in may not, nor
+ * nodes, vips or out while their count is non-zero (asserted: a caller's bug).
+ * Result depends only on the names, addresses and masks, never on the order
+ * of nodes or vips.
  * Returns 0, -EINVAL (more than VIP_CL_MAX_MEMBERS nodes, a NULL or repeated
  * name, a repeated address, an index out of range) or -ENOMEM.
  */
@@ -372,7 +374,7 @@ struct vip_cl_msg {
  * padding that does not check exactly); -ENOMEM.
  */
 int vip_cl_msg_decode(const void *data, size_t len, struct vip_cl_msg *ret);
-/* Encode; *ret_data is malloc'ed. 0, -EINVAL (bad field) or -ENOMEM. */
+/* Encode m (not NULL); *ret_data is malloc'ed. 0, -EINVAL (bad field) or -ENOMEM. */
 int vip_cl_msg_encode(const struct vip_cl_msg *m, uint8_t **ret_data, size_t *ret_len);
 /* Free what a decoded message owns and zero it. Accepts NULL. */
 void vip_cl_msg_clear(struct vip_cl_msg *m);
@@ -404,7 +406,8 @@ struct vip_cl_sink {
 
 /*
  * Make the protocol state for this node from the configuration (copied: the
- * config may be freed afterwards). 0, -EINVAL (no node name) or -ENOMEM.
+ * config, not NULL, may be freed afterwards). 0, -EINVAL (no node name) or
+ * -ENOMEM.
  */
 int vip_cl_proto_new(const struct vipd_config *cfg, struct vip_cl_proto **ret);
 void vip_cl_proto_free(struct vip_cl_proto *p); /* accepts NULL */

@@ -28,6 +28,7 @@
  * recognised by its header alone and reported as such.
  */
 #include <arpa/inet.h>
+#include <assert.h>
 #include <stdlib.h>
 
 #include "cluster-internal.h"
@@ -452,7 +453,8 @@ int vip_cl_msg_encode(const struct vip_cl_msg *m, uint8_t **ret_data, size_t *re
 {
 	struct wr w = { 0 };
 
-	if (!m || check(m) < 0)
+	assert(m);
+	if (check(m) < 0)
 		return -EINVAL;
 	put_all(&w, m, 0); /* measure */
 	if (w.len > UINT32_MAX)

@@ -16,6 +16,7 @@
  * member of the view multicasts BALANCE every view_balance_interval while the
  * loads are uneven. So the assignment never depends on a local clock.
  */
+#include <assert.h>
 #include <stdlib.h>
 
 #include "proto-internal.h"
@@ -53,7 +54,8 @@ static void set_timing(struct vip_cl_proto *p, const struct vipd_config *cfg)
 
 int vip_cl_proto_new(const struct vipd_config *cfg, struct vip_cl_proto **ret)
 {
-	if (!cfg || !cfg->cluster.nodename || !cfg->cluster.nodename[0] ||
+	assert(cfg);
+	if (!cfg->cluster.nodename || !cfg->cluster.nodename[0] ||
 	    strlen(cfg->cluster.nodename) > VIP_CL_NAME_MAX)
 		return -EINVAL;
 	struct vip_cl_proto *p = calloc(1, sizeof(*p));
