@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * vip_cl_assign(): who owns which DuraVIP. Pure and deterministic: every
  * member runs it on the same inputs at the same point of the total order and

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * The corosync backend's worker thread (see backend-cpg.h): every libcpg and
  * libquorum request that waits for corosync runs here, so a stopped or hung

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * The corosync backend: membership and agreed-order messages from a closed
  * process group (libcpg, CPG_MODEL_V1 with the totem ring callback, so views

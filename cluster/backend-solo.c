@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * The solo backend: one member, this process. join() delivers a view with
  * just itself; messages loop back in the order sent, through an eventfd so

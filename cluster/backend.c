@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /* The backend table: the one place that knows which backends are built in. */
 #include "cluster-internal.h"
 

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * Ghosts (docs/protocol.md, "Monitors and ghosts").
  *

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * This node's side of the protocol: its configuration as it goes into STATE,
  * and the wanted set (what the engine should plumb).

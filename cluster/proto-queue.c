@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * The protocol's outputs: two queues and one drain (docs/protocol.md,
  * "Outputs").

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * The replicated DuraVIP table: rebuilt from the members' delivered STATE
  * records, then handed to vip_cl_assign(). Only delivered data goes in, so

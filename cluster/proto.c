@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * The ownership protocol (docs/design.md §3, docs/protocol.md): inputs in
  * delivery order, outputs through the queues (proto-queue.c). No I/O, no
