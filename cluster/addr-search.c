@@ -28,8 +28,7 @@ size_t vip_cl_addr_lower_bound(const void *base, size_t n, size_t size, size_t a
 	return lo;
 }
 
-void *vip_cl_addr_find(const void *base, size_t n, size_t size, size_t addr_off,
-		       const struct vip_addr *a)
+void *vip_cl_addr_find(const void *base, size_t n, size_t size, size_t addr_off, const struct vip_addr *a)
 {
 	size_t i = vip_cl_addr_lower_bound(base, n, size, addr_off, a);
 

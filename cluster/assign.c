@@ -27,9 +27,9 @@ struct actx {
 	uint64_t name_hash[VIP_CL_MAX_MEMBERS];
 	int rank[VIP_CL_MAX_MEMBERS]; /* 0 = smallest name */
 	uint32_t load[VIP_CL_MAX_MEMBERS];
-	uint64_t all;        /* mask of every node */
-	uint64_t silent;     /* silent nodes: keep what they keep, get nothing new */
-	uint64_t live;       /* all & ~silent */
+	uint64_t all;    /* mask of every node */
+	uint64_t silent; /* silent nodes: keep what they keep, get nothing new */
+	uint64_t live;   /* all & ~silent */
 };
 
 static int cmp_rank(const void *a, const void *b, void *data)
@@ -102,8 +102,7 @@ static int setup_vips(struct actx *c)
 }
 
 /* Whether node n (score s for the vip) ranks before best (score best_s): see pick_node. */
-static bool ranks_before(const struct actx *c, int n, uint64_t s, int best, uint64_t best_s,
-			 bool by_load)
+static bool ranks_before(const struct actx *c, int n, uint64_t s, int best, uint64_t best_s, bool by_load)
 {
 	if (by_load && c->load[n] != c->load[best])
 		return c->load[n] < c->load[best];
@@ -166,8 +165,7 @@ static uint64_t live_candidates(const struct actx *c, const struct vip_cl_avip *
 static bool is_follower(const struct actx *c, const struct vip_cl_avip *v)
 {
 	/* One level only: a leader that itself follows is taken as standalone. */
-	return v->follow >= 0 && c->in->vips[v->follow].follow < 0 &&
-	       &c->in->vips[v->follow] != v;
+	return v->follow >= 0 && c->in->vips[v->follow].follow < 0 && &c->in->vips[v->follow] != v;
 }
 
 /* Rules 1-4 for a DuraVIP that needs no load information; DEFERRED if it does. */
@@ -369,8 +367,7 @@ static void finish(struct actx *c, struct vip_cl_assign_stats *st)
 	}
 }
 
-int vip_cl_assign(const struct vip_cl_assign_in *in, struct vip_cl_aout *out,
-		  struct vip_cl_assign_stats *st)
+int vip_cl_assign(const struct vip_cl_assign_in *in, struct vip_cl_aout *out, struct vip_cl_assign_stats *st)
 {
 	struct actx c = { .in = in, .out = out };
 	int r;

@@ -34,13 +34,12 @@ static inline uint64_t vip_cl_score(uint64_t name_hash, uint64_t addr_hash)
  */
 size_t vip_cl_addr_lower_bound(const void *base, size_t n, size_t size, size_t addr_off,
 			       const struct vip_addr *a);
-void *vip_cl_addr_find(const void *base, size_t n, size_t size, size_t addr_off,
-		       const struct vip_addr *a);
+void *vip_cl_addr_find(const void *base, size_t n, size_t size, size_t addr_off, const struct vip_addr *a);
 /* The same over arr[0..n), an array of structs with a member named addr. */
 #define VIP_CL_ADDR_LOWER_BOUND(arr, n, a) \
 	vip_cl_addr_lower_bound((arr), (n), sizeof((arr)[0]), offsetof(__typeof__((arr)[0]), addr), (a))
-#define VIP_CL_ADDR_FIND(arr, n, a)                                                            \
-	((__typeof__(&(arr)[0]))vip_cl_addr_find((arr), (n), sizeof((arr)[0]),                 \
+#define VIP_CL_ADDR_FIND(arr, n, a)                                            \
+	((__typeof__(&(arr)[0]))vip_cl_addr_find((arr), (n), sizeof((arr)[0]), \
 						 offsetof(__typeof__((arr)[0]), addr), (a)))
 
 /* Built only when libcpg is found (VIP_CL_HAVE_CPG); reach it through vip_cl_backend_find. */

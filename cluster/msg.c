@@ -38,8 +38,9 @@
 #define MIN_RECORD_LEN (1 + 5 + 16)
 #define MIN_ADDR_LEN 5
 #define MIN_PEER_LEN (4 + 4 + 1 + 2 + 4)
-#define R_KNOWN (VIP_CL_R_CONFIGURED | VIP_CL_R_HELD | VIP_CL_R_RELEASING | VIP_CL_R_PREFER | \
-		 VIP_CL_R_DOWN | VIP_CL_R_FOLLOW)
+#define R_KNOWN                                                                                       \
+	(VIP_CL_R_CONFIGURED | VIP_CL_R_HELD | VIP_CL_R_RELEASING | VIP_CL_R_PREFER | VIP_CL_R_DOWN | \
+	 VIP_CL_R_FOLLOW)
 
 struct rd {
 	const uint8_t *p;
@@ -356,8 +357,9 @@ static int check(const struct vip_cl_msg *m)
 {
 	switch (m->type) {
 	case VIP_CL_MSG_STATE:
-		return name_ok(m->name) && records_ok(m->records, m->n_records) &&
-		       peers_ok(m->peers, m->n_peers) ? 0 : -EINVAL;
+		if (!name_ok(m->name) || !records_ok(m->records, m->n_records))
+			return -EINVAL;
+		return peers_ok(m->peers, m->n_peers) ? 0 : -EINVAL;
 	case VIP_CL_MSG_CLOSE:
 		return peers_ok(m->peers, m->n_peers) ? 0 : -EINVAL;
 	case VIP_CL_MSG_RELEASED:
@@ -472,12 +474,9 @@ int vip_cl_msg_encode(const struct vip_cl_msg *m, uint8_t **ret_data, size_t *re
 const char *vip_cl_msg_type_to_string(enum vip_cl_msg_type t)
 {
 	static const char *const names[] = {
-		[VIP_CL_MSG_STATE] = "STATE",
-		[VIP_CL_MSG_RELEASED] = "RELEASED",
-		[VIP_CL_MSG_MOVE] = "MOVE",
-		[VIP_CL_MSG_BALANCE] = "BALANCE",
-		[VIP_CL_MSG_CLOSE] = "CLOSE",
-		[VIP_CL_MSG_MONITOR] = "MONITOR",
+		[VIP_CL_MSG_STATE] = "STATE",     [VIP_CL_MSG_RELEASED] = "RELEASED",
+		[VIP_CL_MSG_MOVE] = "MOVE",       [VIP_CL_MSG_BALANCE] = "BALANCE",
+		[VIP_CL_MSG_CLOSE] = "CLOSE",     [VIP_CL_MSG_MONITOR] = "MONITOR",
 		[VIP_CL_MSG_FLUSHED] = "FLUSHED",
 	};
 	if ((unsigned)t >= ARRAY_SIZE(names) || !names[t])

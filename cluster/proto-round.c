@@ -111,8 +111,7 @@ static void rejoin(struct vip_cl_proto *p, struct pmember *m)
 		vip_cl_table_add_node(p, m);
 }
 
-static int handle_state(struct vip_cl_proto *p, struct pmember *m, struct vip_cl_msg *msg,
-			uint64_t now)
+static int handle_state(struct vip_cl_proto *p, struct pmember *m, struct vip_cl_msg *msg, uint64_t now)
 {
 	bool from_self = p->self >= 0 && m == &p->m[p->self];
 
@@ -154,7 +153,7 @@ static int handle_released(struct vip_cl_proto *p, struct pmember *m, const stru
 	for (size_t i = 0; i < msg->n_addrs; i++) {
 		struct vip_cl_record *rec = find_record(m, &msg->addrs[i]);
 		if (rec)
-			rec->flags &= (uint8_t)~(VIP_CL_R_HELD | VIP_CL_R_RELEASING);
+			rec->flags &= (uint8_t) ~(VIP_CL_R_HELD | VIP_CL_R_RELEASING);
 		struct pvip *e = vip_cl_table_find(p, &msg->addrs[i]);
 		if (e && m->anode >= 0)
 			e->granted &= ~vip_cl_bit(m->anode);
@@ -262,9 +261,13 @@ int vip_cl_round_send_close(struct vip_cl_proto *p, uint64_t now)
 		if (x->heard || x->foreign || !x->known || !x->name)
 			continue; /* a member known without a name holds nothing: leaving it out says so */
 		struct vip_cl_peer *e = &pe[msg.n_peers++];
-		*e = (struct vip_cl_peer){ .nodeid = x->id.nodeid, .pid = x->id.pid,
-					   .monitor = x->monitor, .records = x->records,
-					   .n_records = x->n_records };
+		*e = (struct vip_cl_peer){
+			.nodeid = x->id.nodeid,
+			.pid = x->id.pid,
+			.monitor = x->monitor,
+			.records = x->records,
+			.n_records = x->n_records,
+		};
 		snprintf(e->name, sizeof(e->name), "%s", x->name);
 	}
 	qsort(pe, msg.n_peers, sizeof(*pe), cmp_peer);
@@ -343,8 +346,8 @@ static int handle_flushed(struct vip_cl_proto *p, const struct pmember *m, uint6
 	return recompute(p, now, false);
 }
 
-int vip_cl_proto_on_message(struct vip_cl_proto *p, const struct vip_cl_member *sender,
-			    const void *data, size_t len, uint64_t now)
+int vip_cl_proto_on_message(struct vip_cl_proto *p, const struct vip_cl_member *sender, const void *data,
+			    size_t len, uint64_t now)
 {
 	struct vip_cl_msg msg;
 	int r = vip_cl_msg_decode(data, len, &msg);

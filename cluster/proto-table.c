@@ -74,8 +74,8 @@ int vip_cl_table_self_anode(const struct vip_cl_proto *p)
 }
 
 /* Merge sorted, unique a[] with the record addresses r[] into out; returns the count. */
-static size_t merge_addrs(const struct vip_addr *a, size_t na, const struct vip_cl_record *r,
-			  size_t nr, struct vip_addr *out)
+static size_t merge_addrs(const struct vip_addr *a, size_t na, const struct vip_cl_record *r, size_t nr,
+			  struct vip_addr *out)
 {
 	size_t i = 0, j = 0, n = 0;
 
@@ -283,8 +283,12 @@ int vip_cl_table_recompute(struct vip_cl_proto *p, uint64_t now, bool balance)
 		return -ENOMEM;
 	fill_input(p, in_v);
 	struct vip_cl_assign_in in = {
-		.nodes = p->nodes, .n_nodes = p->n_nodes, .vips = in_v, .n_vips = p->n_t,
-		.balance = balance, .balance_set_size = p->set_size,
+		.nodes = p->nodes,
+		.n_nodes = p->n_nodes,
+		.vips = in_v,
+		.n_vips = p->n_t,
+		.balance = balance,
+		.balance_set_size = p->set_size,
 	};
 	r = vip_cl_assign(&in, out, NULL);
 	if (r < 0)

@@ -245,8 +245,7 @@ uint64_t vip_cl_proto_next_timeout(const struct vip_cl_proto *p, uint64_t now)
 	return next > now ? next - now : 0;
 }
 
-int vip_cl_proto_local_released(struct vip_cl_proto *p, const struct vip_addr *addr,
-				uint64_t now)
+int vip_cl_proto_local_released(struct vip_cl_proto *p, const struct vip_addr *addr, uint64_t now)
 {
 	struct lvip *l = vip_cl_local_find(p, addr);
 
@@ -264,8 +263,7 @@ static int cmp_addr(const void *a, const void *b)
 	return vip_addr_cmp(a, b);
 }
 
-int vip_cl_proto_set_unavailable(struct vip_cl_proto *p, const struct vip_addr *addrs, size_t n,
-				 uint64_t now)
+int vip_cl_proto_set_unavailable(struct vip_cl_proto *p, const struct vip_addr *addrs, size_t n, uint64_t now)
 {
 	_cleanup_free_ struct vip_addr *sorted = malloc((n + 1) * sizeof(*sorted));
 	bool changed = false;
@@ -289,8 +287,8 @@ int vip_cl_proto_set_unavailable(struct vip_cl_proto *p, const struct vip_addr *
 	return r;
 }
 
-int vip_cl_proto_request_move(struct vip_cl_proto *p, const struct vip_addr *addr,
-			      const char *node, uint64_t now)
+int vip_cl_proto_request_move(struct vip_cl_proto *p, const struct vip_addr *addr, const char *node,
+			      uint64_t now)
 {
 	struct vip_cl_msg m = { .type = VIP_CL_MSG_MOVE, .addr = *addr };
 
@@ -311,8 +309,7 @@ int vip_cl_proto_request_balance(struct vip_cl_proto *p, uint64_t now)
 	return vip_cl_queue_send(p, &m);
 }
 
-int vip_cl_proto_reconfigure(struct vip_cl_proto *p, const struct vipd_config *cfg,
-			     uint64_t now)
+int vip_cl_proto_reconfigure(struct vip_cl_proto *p, const struct vipd_config *cfg, uint64_t now)
 {
 	p->last_now = now;
 	set_timing(p, cfg);
