@@ -27,6 +27,8 @@
  *   ops = vip_cl_backend_find(cfg->cluster.enabled ? "cpg" : "solo");
  *   ops->connect(&cbs, ctx, &be);       // as root, before the privilege drop
  *   vip_cl_proto_new(cfg, &proto);
+ *   vip_cl_key_load(cfg->cluster.authkey, 0, &key);  // as root; then
+ *   vip_cl_proto_set_key(proto, key);                 // every message sealed and checked
  *   ops->set_liveness_timeout(be, cfg->cluster.duravip_liveness_timeout_ms);  // if not NULL
  *   ops->join(be, cfg->cluster.cluster_group);
  *   loop_add_fd(loop, ops->fd(be), EPOLLIN, ...)  -> ops->dispatch(be)
@@ -54,8 +56,12 @@
 #define VIP_CL_NAME_MAX 255
 /* Members the assignment handles (bit masks). Members past this, in name order, get nothing. */
 #define VIP_CL_MAX_MEMBERS 64
-/* Protocol version carried in every message. */
-#define VIP_CL_PROTO_VERSION 1
+/*
+ * Protocol version carried in every message. 2: every message ends with the
+ * authentication trailer (docs/protocol.md, "Authentication"); a cluster
+ * of version 1 and 2 members does not work (each leaves the other out).
+ */
+#define VIP_CL_PROTO_VERSION 2
 
 /* ------------------------------------------------------------------ */
 /* Membership                                                         */
@@ -384,6 +390,67 @@ void vip_cl_msg_clear(struct vip_cl_msg *m);
 const char *vip_cl_msg_type_to_string(enum vip_cl_msg_type t);
 
 /* ------------------------------------------------------------------ */
+/* Authentication (cluster/auth.c, docs/protocol.md "Authentication") */
+/* ------------------------------------------------------------------ */
+
+#define VIP_CL_SHA256_LEN 32
+/* The trailer every message ends with: u64 view | u64 seq | HMAC-SHA-256. */
+#define VIP_CL_AUTH_LEN (8 + 8 + VIP_CL_SHA256_LEN)
+/* An authkey file holds this many bytes (vipd --genkey writes the minimum). */
+#define VIP_CL_KEY_MIN 32
+#define VIP_CL_KEY_MAX 4096
+
+/* SHA-256 (FIPS 180-4) and HMAC-SHA-256 (RFC 2104) of one buffer. Exposed for tests. */
+void vip_cl_sha256(const void *data, size_t len, uint8_t out[VIP_CL_SHA256_LEN]);
+void vip_cl_hmac_sha256(const uint8_t *key, size_t key_len, const void *data, size_t len,
+			uint8_t out[VIP_CL_SHA256_LEN]);
+
+struct vip_cl_key; /* opaque: the cluster key, wiped when freed */
+
+/* A key from n bytes (VIP_CL_KEY_MIN..MAX). 0, -EMSGSIZE or -ENOMEM. */
+int vip_cl_key_new(const uint8_t *bytes, size_t n, struct vip_cl_key **ret);
+/*
+ * Read an authkey file: a regular file (not a symbolic link) owned by
+ * `owner` (root: 0) with no group or other permission bits, holding
+ * VIP_CL_KEY_MIN..MAX bytes. 0, -EPERM (owner or mode), -EINVAL (not a
+ * regular file), -EMSGSIZE (size), -ELOOP (a symbolic link), or the -errno
+ * of open/read; *ret untouched on failure.
+ */
+int vip_cl_key_load(const char *path, uint32_t owner, struct vip_cl_key **ret);
+void vip_cl_key_free(struct vip_cl_key *k); /* accepts NULL; wipes */
+/*
+ * Write a new key file: VIP_CL_KEY_MIN random bytes (getrandom), created
+ * with O_EXCL | O_NOFOLLOW and mode 0600: never overwrites. 0 or -errno
+ * (-EEXIST when path exists).
+ */
+int vip_cl_key_generate(const char *path);
+
+/* What a message's trailer says: the sender's view digest and sequence number. */
+struct vip_cl_auth_info {
+	uint64_t view;
+	uint64_t seq;
+};
+
+/*
+ * Fill the trailer of an encoded message (vip_cl_msg_encode leaves it
+ * zero) in place: view, seq and the MAC under key over (self's nodeid and
+ * pid, as corosync will deliver them, the message and view and seq). key
+ * NULL: the MAC is left zero (an unauthenticated cluster); self and msg are
+ * not NULL. 0 or -EINVAL (len too short for the header and trailer).
+ */
+int vip_cl_auth_seal(const struct vip_cl_key *key, const struct vip_cl_member *self, uint64_t view,
+		     uint64_t seq, uint8_t *msg, size_t len);
+/*
+ * Check a delivered message's frame and MAC as sent by sender. 0 and *ret
+ * filled; -EPROTONOSUPPORT (another protocol version); -EBADMSG (too short,
+ * bad magic or length); -EACCES (key set and the MAC does not match: not
+ * sealed by a holder of the key as this sender). key NULL: no MAC check.
+ * Does not check the view or the sequence (the protocol does).
+ */
+int vip_cl_auth_verify(const struct vip_cl_key *key, const struct vip_cl_member *sender, const uint8_t *msg,
+		       size_t len, struct vip_cl_auth_info *ret);
+
+/* ------------------------------------------------------------------ */
 /* The protocol                                                       */
 /* ------------------------------------------------------------------ */
 
@@ -414,6 +481,19 @@ struct vip_cl_sink {
  */
 int vip_cl_proto_new(const struct vipd_config *cfg, struct vip_cl_proto **ret);
 void vip_cl_proto_free(struct vip_cl_proto *p); /* accepts NULL */
+/*
+ * Authenticate the cluster's messages with key (docs/protocol.md,
+ * "Authentication"): every message drained is sealed (this member's
+ * identity, the view, a sequence number), and a delivered message counts
+ * only when its MAC verifies for its sender, it was sealed in the current
+ * view and its sequence number is above the last one from that sender. A
+ * member whose message fails the MAC is left out for the view: not waited
+ * for, never given anything, its messages ignored. key is borrowed: it
+ * must outlive p. NULL (the default): messages are sealed without a MAC
+ * and nothing is checked (any process in the group is trusted). Set it
+ * before the first input.
+ */
+void vip_cl_proto_set_key(struct vip_cl_proto *p, const struct vip_cl_key *key);
 
 /*
  * Inputs. Each returns 0 or -errno and may queue actions (hand them out with
@@ -427,7 +507,11 @@ void vip_cl_proto_free(struct vip_cl_proto *p); /* accepts NULL */
 int vip_cl_proto_on_view(struct vip_cl_proto *p, const struct vip_cl_view *v, uint64_t now);
 /*
  * A delivered message (STATE, RELEASED, MOVE, BALANCE, CLOSE, MONITOR,
- * FLUSHED: docs/protocol.md). 0 accepted (or stale and ignored); -EPROTONOSUPPORT
+ * FLUSHED: docs/protocol.md). 0 accepted (or stale and ignored: sent in
+ * another view, from a member not in the view or left out); -EACCES (key
+ * set: the MAC does not verify for sender, counted, the sender is left out
+ * for the view); -EALREADY (key set: a sequence number already seen from
+ * that sender, counted, dropped); -EPROTONOSUPPORT
  * (another version: counted, log once; a member that speaks only another
  * version is left out of the round instead of waited for); -EBADMSG
  * (malformed: counted, dropped); -ENOMEM.
@@ -511,10 +595,11 @@ struct vip_cl_member_info {
 	const char *name; /* NULL until its STATE is delivered (or a CLOSE names it) */
 	bool self;
 	bool mature;
-	bool monitor;  /* a node's monitor: never given anything */
-	bool silent;   /* the round closed without hearing it in this view */
-	bool waiting;  /* the round is open and it has not been heard yet */
-	uint32_t load; /* DuraVIPs it owns */
+	bool monitor;   /* a node's monitor: never given anything */
+	bool silent;    /* the round closed without hearing it in this view */
+	bool waiting;   /* the round is open and it has not been heard yet */
+	bool untrusted; /* a message of it failed authentication in this view: ignored */
+	uint32_t load;  /* DuraVIPs it owns */
 };
 
 struct vip_cl_status {
@@ -538,6 +623,9 @@ struct vip_cl_status {
 	size_t n_ghosts;        /* holds of crashed engines kept until their monitor flushed them */
 	size_t n_closes;        /* rounds closed by a CLOSE */
 	bool live;              /* this node's corosync answers (vip_cl_proto_on_liveness) */
+	bool authenticated;     /* a cluster key is set: messages are sealed and checked */
+	size_t n_auth_failed;   /* messages dropped: no valid MAC for their sender (or unsealed) */
+	size_t n_auth_replayed; /* messages dropped: valid MAC, sequence number already seen */
 };
 
 size_t vip_cl_proto_n_vips(const struct vip_cl_proto *p);

@@ -21,6 +21,9 @@
  *            u32 count | count records (as in STATE)
  *   MONITOR  name (the node whose monitor sends it)
  *   FLUSHED  name (that node's monitor removed a dead engine's addresses)
+ *   trailer  u64 view | u64 seq | 32-byte MAC, after every body (the total
+ *            length includes it): filled and checked by cluster/auth.c;
+ *            the codec writes zeros and does not look at it
  *
  * The decoder checks everything exactly (OpenBSD imsg style): the total
  * length, every count against the bytes left, reserved bits, families,
@@ -243,8 +246,9 @@ int vip_cl_msg_decode(const void *data, size_t len, struct vip_cl_msg *ret)
 		return -EPROTONOSUPPORT;
 	}
 	m.type = get_u8(&r);
-	if (get_u32(&r) != len)
+	if (get_u32(&r) != len || r.left < VIP_CL_AUTH_LEN)
 		return -EBADMSG;
+	r.left -= VIP_CL_AUTH_LEN; /* the body ends where the trailer starts */
 	int e = decode_body(&r, &m);
 	if (e == 0 && r.left != 0)
 		e = -EBADMSG; /* trailing bytes */
@@ -449,6 +453,8 @@ static void put_all(struct wr *w, const struct vip_cl_msg *m, uint32_t total)
 	put_u8(w, (uint8_t)m->type);
 	put_u32(w, total);
 	put_body(w, m);
+	for (size_t i = 0; i < VIP_CL_AUTH_LEN; i++)
+		put_u8(w, 0); /* the trailer: cluster/auth.c seals it at send time */
 }
 
 int vip_cl_msg_encode(const struct vip_cl_msg *m, uint8_t **ret_data, size_t *ret_len)

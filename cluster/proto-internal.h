@@ -40,10 +40,16 @@ struct pmember {
 	char *name;   /* from its STATE, or the CLOSE that made it silent */
 	bool heard;   /* its STATE (or MONITOR) of this view is delivered */
 	bool foreign; /* speaks another protocol version: not waited for */
-	bool monitor; /* a monitor (MONITOR delivered): never assigned anything */
-	bool known;   /* records are replicated knowledge (a STATE or a CLOSE) */
-	bool stale;   /* known from before it left our view and came back */
-	bool silent;  /* the round closed without hearing it in this view */
+	/*
+	 * a message of it failed authentication in this view: not waited for,
+	 * never an assignment node, ignored
+	 */
+	bool untrusted;
+	uint64_t last_seq; /* highest authenticated sequence number from it (0: none) */
+	bool monitor;      /* a monitor (MONITOR delivered): never assigned anything */
+	bool known;        /* records are replicated knowledge (a STATE or a CLOSE) */
+	bool stale;        /* known from before it left our view and came back */
+	bool silent;       /* the round closed without hearing it in this view */
 	bool mature;
 	struct vip_cl_record *records; /* sorted; RELEASED clears HELD, a grant sets it at the next view */
 	size_t n_records;
@@ -121,6 +127,8 @@ struct fifo {
 
 struct vip_cl_proto {
 	char *nodename;
+	const struct vip_cl_key *key; /* borrowed (vip_cl_proto_set_key), NULL: unauthenticated */
+	uint64_t auth_seq;            /* sequence number of the last message sealed */
 	uint32_t mature_ms, balance_ms, set_size;
 	enum vip_quorum_policy qpolicy;
 
@@ -186,6 +194,12 @@ struct vip_cl_proto {
 	uint64_t ring_seq, view_since, stable_since, last_balance, generation;
 	struct vip_cl_status st;
 };
+
+/* A member the round does not wait for and the assignment leaves out. */
+static inline bool vip_cl_left_out(const struct pmember *m)
+{
+	return m->foreign || m->untrusted;
+}
 
 /* proto-table.c */
 /* Rebuild the table from the members' records and the local configuration. 0 or -ENOMEM. */

@@ -136,6 +136,24 @@ static void released_dropped(struct vip_cl_proto *p, const struct sact *e)
 	}
 }
 
+/*
+ * Seal e at the moment it goes out (docs/protocol.md, "Authentication"):
+ * this member as corosync delivers it, the view it is in now and the next
+ * sequence number; a refused send is sealed again with a new one. With a
+ * key and no view there is no identity to seal with: dropped, like a send
+ * without a connection (the next view starts a new round).
+ */
+static int seal(struct vip_cl_proto *p, struct sact *e)
+{
+	static const struct vip_cl_member nobody = { 0 };
+	bool in = p->self >= 0 && (size_t)p->self < p->n_m;
+
+	if (p->key && !in)
+		return -ENOTCONN;
+	return vip_cl_auth_seal(p->key, in ? &p->m[p->self].id : &nobody, in ? p->view_digest : 0,
+				++p->auth_seq, e->data, e->len);
+}
+
 /* Offer the head message to s->send: 0 sent or dropped, -EAGAIN kept, -ENOMEM (not offered). */
 static int send_head(struct vip_cl_proto *p, const struct vip_cl_sink *s)
 {
@@ -156,7 +174,9 @@ static int send_head(struct vip_cl_proto *p, const struct vip_cl_sink *s)
 		if (r < 0)
 			return r;
 	}
-	int r = s->send(s->data, e->data, e->len);
+	int r = seal(p, e);
+	if (r == 0)
+		r = s->send(s->data, e->data, e->len);
 	e = fifo_at(&p->sq, p->sq.head, sizeof(*e));
 	if (r == -EAGAIN && e->batch) {
 		/* still unsent: keep the batch open for more releases */

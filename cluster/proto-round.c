@@ -94,7 +94,7 @@ static int complete_round(struct vip_cl_proto *p, uint64_t now)
 {
 	if (!p->round_complete) {
 		for (size_t i = 0; i < p->n_m; i++)
-			if (!p->m[i].heard && !p->m[i].foreign)
+			if (!p->m[i].heard && !vip_cl_left_out(&p->m[i]))
 				return vip_cl_table_rebuild(p);
 		close_round(p, now);
 	}
@@ -229,7 +229,7 @@ static int handle_close(struct vip_cl_proto *p, struct vip_cl_msg *msg, uint64_t
 	}
 	for (size_t i = 0; i < p->n_m; i++) {
 		struct pmember *x = &p->m[i];
-		if (x->heard || x->foreign)
+		if (x->heard || vip_cl_left_out(x))
 			continue;
 		int r = apply_peer(x, (struct vip_cl_peer *)find_peer(msg, &x->id));
 		if (r < 0)
@@ -258,7 +258,7 @@ int vip_cl_round_send_close(struct vip_cl_proto *p, uint64_t now)
 		return -ENOMEM;
 	for (size_t i = 0; i < p->n_m; i++) {
 		const struct pmember *x = &p->m[i];
-		if (x->heard || x->foreign || !x->known || !x->name)
+		if (x->heard || vip_cl_left_out(x) || !x->known || !x->name)
 			continue; /* a member known without a name holds nothing: leaving it out says so */
 		struct vip_cl_peer *e = &pe[msg.n_peers++];
 		*e = (struct vip_cl_peer){
@@ -289,7 +289,7 @@ uint64_t vip_cl_round_close_time(const struct vip_cl_proto *p)
 	if (p->close_next)
 		return p->close_next;
 	for (size_t i = 0; i < p->n_m; i++)
-		if (!p->m[i].heard && !p->m[i].foreign && (!p->m[i].known || p->m[i].stale))
+		if (!p->m[i].heard && !vip_cl_left_out(&p->m[i]) && (!p->m[i].known || p->m[i].stale))
 			all_known = false;
 	return p->view_since + (uint64_t)p->round_timeout_ms * (all_known ? 1 : 2);
 }
@@ -346,30 +346,97 @@ static int handle_flushed(struct vip_cl_proto *p, const struct pmember *m, uint6
 	return recompute(p, now, false);
 }
 
+/* A member speaking another protocol version is left out of the round, not waited for. */
+static int on_foreign(struct vip_cl_proto *p, const struct vip_cl_member *sender, uint64_t now)
+{
+	struct pmember *f = find_member(p, sender);
+
+	p->st.n_bad_version++;
+	if (f && !f->foreign && !f->heard) {
+		f->foreign = true;
+		int e = complete_round(p, now);
+		if (e < 0)
+			return e;
+	}
+	return -EPROTONOSUPPORT;
+}
+
+/*
+ * A message that does not verify for its sender: not sealed with the key
+ * by that process. The sender is left out for the rest of the view: not
+ * waited for (it cannot stall the round), never an assignment node, and
+ * what it says is ignored. Every member decides alike: the same message
+ * fails the same check at the same point of the order.
+ */
+static int on_unauthenticated(struct vip_cl_proto *p, const struct vip_cl_member *sender, uint64_t now)
+{
+	struct pmember *f = find_member(p, sender);
+
+	p->st.n_auth_failed++;
+	if (f && !f->untrusted) {
+		f->untrusted = true;
+		if (f->anode >= 0)
+			p->nodes[f->anode].silent = true; /* given nothing new */
+		int e = complete_round(p, now);
+		if (e < 0)
+			return e;
+	}
+	return -EACCES;
+}
+
+/*
+ * Authentication (docs/protocol.md, "Authentication"). 1: go on with m
+ * (NULL: not a member of the view); 0: dropped as stale; or -errno.
+ */
+static int authenticate(struct vip_cl_proto *p, const struct vip_cl_member *sender, const void *data,
+			size_t len, struct pmember **ret, uint64_t now)
+{
+	struct vip_cl_auth_info ai;
+	int r = vip_cl_auth_verify(p->key, sender, data, len, &ai);
+
+	if (r == -EPROTONOSUPPORT)
+		return on_foreign(p, sender, now);
+	if (r == -EACCES || (r == -EBADMSG && p->key))
+		return on_unauthenticated(p, sender, now);
+	if (r < 0) {
+		p->st.n_malformed++;
+		return r;
+	}
+	struct pmember *m = find_member(p, sender);
+	*ret = m;
+	if (!p->key)
+		return 1;
+	/* sealed in another view (or a copy of one): the sender says it again in this one */
+	if (!m || m->untrusted || ai.view != p->view_digest) {
+		p->st.n_stale++;
+		return 0;
+	}
+	if (ai.seq <= m->last_seq) {
+		p->st.n_auth_replayed++;
+		return -EALREADY;
+	}
+	m->last_seq = ai.seq;
+	return 1;
+}
+
 int vip_cl_proto_on_message(struct vip_cl_proto *p, const struct vip_cl_member *sender, const void *data,
 			    size_t len, uint64_t now)
 {
+	struct pmember *m = NULL;
 	struct vip_cl_msg msg;
-	int r = vip_cl_msg_decode(data, len, &msg);
 
 	p->last_now = now;
-	if (r == -EPROTONOSUPPORT) {
-		struct pmember *f = find_member(p, sender);
-		p->st.n_bad_version++;
-		if (f && !f->foreign && !f->heard) {
-			f->foreign = true;
-			int e = complete_round(p, now);
-			if (e < 0)
-				return e;
-		}
+	int r = authenticate(p, sender, data, len, &m, now);
+	if (r <= 0)
 		return r;
-	}
+	r = vip_cl_msg_decode(data, len, &msg);
+	if (r == -EPROTONOSUPPORT)
+		return on_foreign(p, sender, now);
 	if (r == -EBADMSG)
 		p->st.n_malformed++;
 	if (r < 0)
 		return r;
-	struct pmember *m = find_member(p, sender);
-	if (!m) {
+	if (!m || m->untrusted) {
 		p->st.n_stale++;
 		vip_cl_msg_clear(&msg);
 		return 0;

@@ -30,7 +30,7 @@ void vip_cl_table_add_node(struct vip_cl_proto *p, struct pmember *m)
 {
 	bool dup = false;
 
-	if (!m->name || m->monitor || m->foreign || p->n_nodes == VIP_CL_MAX_MEMBERS)
+	if (!m->name || m->monitor || vip_cl_left_out(m) || p->n_nodes == VIP_CL_MAX_MEMBERS)
 		return;
 	for (size_t k = 0; k < p->n_nodes && !dup; k++)
 		dup = strcmp(p->nodes[k].name, m->name) == 0;
@@ -378,8 +378,9 @@ int vip_cl_proto_member(const struct vip_cl_proto *p, size_t i, struct vip_cl_me
 		.self = (ssize_t)i == p->self,
 		.mature = m->mature,
 		.monitor = m->monitor,
-		.silent = p->round_complete && !m->heard && !m->foreign,
-		.waiting = !p->round_complete && !m->heard && !m->foreign,
+		.silent = p->round_complete && !m->heard && !vip_cl_left_out(m),
+		.waiting = !p->round_complete && !m->heard && !vip_cl_left_out(m),
+		.untrusted = m->untrusted,
 		.load = load,
 	};
 	return 0;
@@ -392,6 +393,7 @@ void vip_cl_proto_status(const struct vip_cl_proto *p, struct vip_cl_status *ret
 	ret->round_complete = p->round_complete;
 	ret->quorate = p->quorate;
 	ret->live = p->live;
+	ret->authenticated = p->key != NULL;
 	ret->mature = p->mature;
 	ret->ring_seq = p->ring_seq;
 	ret->view_since = p->view_since;
@@ -399,7 +401,7 @@ void vip_cl_proto_status(const struct vip_cl_proto *p, struct vip_cl_status *ret
 	ret->n_ghosts = vip_cl_ghosts_active(p);
 	ret->n_waiting = ret->n_silent = 0;
 	for (size_t i = 0; i < p->n_m; i++) {
-		if (p->m[i].heard || p->m[i].foreign)
+		if (p->m[i].heard || vip_cl_left_out(&p->m[i]))
 			continue;
 		ret->n_waiting += !p->round_complete;
 		ret->n_silent += p->round_complete;

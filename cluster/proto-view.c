@@ -52,6 +52,7 @@ static void carry(struct pmember *m, struct pmember *o)
 	m->monitor = o->monitor;
 	m->known = o->known;
 	m->stale = o->stale;
+	m->last_seq = o->last_seq; /* the same process: its sequence goes on */
 }
 
 static void gone_drop(struct vip_cl_proto *p, size_t i)
@@ -65,7 +66,7 @@ static void gone_drop(struct vip_cl_proto *p, size_t i)
 /* o left the view: remember what is known of it (the oldest is forgotten first). */
 static void gone_add(struct vip_cl_proto *p, struct pmember *o)
 {
-	if (!o->known || !o->name || o->monitor)
+	if (!o->known || !o->name || o->monitor || o->untrusted)
 		return;
 	if (p->n_gone == ARRAY_SIZE(p->gone))
 		gone_drop(p, 0);

@@ -76,6 +76,11 @@ int vip_cl_proto_new(const struct vipd_config *cfg, struct vip_cl_proto **ret)
 	return 0;
 }
 
+void vip_cl_proto_set_key(struct vip_cl_proto *p, const struct vip_cl_key *key)
+{
+	p->key = key;
+}
+
 void vip_cl_proto_free(struct vip_cl_proto *p)
 {
 	if (!p)

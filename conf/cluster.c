@@ -15,6 +15,7 @@
 #define MAX_NODENAME 255
 #define MAX_GROUP 127 /* corosync CPG group names hold 128 bytes with the NUL */
 #define MAX_IFNAME 15
+#define MAX_PATH 4095
 
 enum opt_kind {
 	KIND_SECONDS, /* stored as milliseconds */
@@ -211,6 +212,21 @@ static void cluster_name(struct schema *s, const struct vip_conf_node *n, size_t
 	*ret = copy;
 }
 
+/*
+ * authkey = PATH: the cluster key file, absolute (it is read by the root
+ * monitor and the engine before the privilege drop, whatever the chroot).
+ * The file itself (root-owned, 0600) is checked by vipd --check and read
+ * at start-up (cluster/auth.c): conf/ only holds the path.
+ */
+static void cluster_authkey(struct schema *s, const struct vip_conf_node *n)
+{
+	const char *text = schema_scalar(s, n);
+
+	if (text && text[0] && text[0] != '/')
+		return (void)schema_error(s, &n->value->loc, "authkey '%s' must be an absolute path", text);
+	cluster_name(s, n, MAX_PATH, &s->cfg->cluster.authkey, &s->cfg->cluster.src_authkey);
+}
+
 static void topology_add(struct schema *s, const struct vip_conf_node *sc);
 
 static void cluster_scope(struct schema *s, const struct vip_conf_node *sc)
@@ -230,6 +246,10 @@ static void cluster_scope(struct schema *s, const struct vip_conf_node *sc)
 		}
 		if (strcasecmp(n->name, "cluster_group") == 0) {
 			cluster_name(s, n, MAX_GROUP, &cl->cluster_group, &cl->src_cluster_group);
+			continue;
+		}
+		if (strcasecmp(n->name, "authkey") == 0) {
+			cluster_authkey(s, n);
 			continue;
 		}
 		for (size_t k = 0; k < ARRAY_SIZE(cluster_opts); k++)

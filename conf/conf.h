@@ -10,6 +10,9 @@
  *      scopes and options that keeps everything, known or not;
  *   2. the schema: vip_config_load() -> struct vipd_config, the immutable,
  *      validated settings vipd acts on (Security, cluster, DuraVIPs).
+ *
+ * Addresses (struct vip_addr), the announcement modes and util.h come from
+ * conf/base (base.h), the small library below this one.
  */
 #ifndef VIP_CONF_H
 #define VIP_CONF_H
@@ -21,38 +24,7 @@
 #include <stdio.h>
 #include <sys/types.h>
 
-#include "util.h"
-
-/* ------------------------------------------------------------------ */
-/* Addresses (shared by every folder)                                 */
-/* ------------------------------------------------------------------ */
-
-/* An IPv4 or IPv6 address. family is AF_INET or AF_INET6. */
-struct vip_addr {
-	int family;
-	union {
-		struct in_addr v4;
-		struct in6_addr v6;
-		uint8_t bytes[16];
-	};
-};
-
-/* Longest text of an address, with NUL (INET6_ADDRSTRLEN). */
-#define VIP_ADDR_STRLEN 46
-
-/* Parse "198.51.100.1" or "2001:db8::1" (no brackets, no port). 0 or -EINVAL. */
-int vip_addr_from_string(const char *s, struct vip_addr *ret);
-/* Format into buf (at least VIP_ADDR_STRLEN bytes); returns buf. */
-const char *vip_addr_to_string(const struct vip_addr *a, char *buf, size_t len);
-/* Total order: family first, then bytes. */
-int vip_addr_cmp(const struct vip_addr *a, const struct vip_addr *b);
-bool vip_addr_equal(const struct vip_addr *a, const struct vip_addr *b);
-/* Number of address bytes for the family (4 or 16). */
-size_t vip_addr_len(const struct vip_addr *a);
-/* True when a lies in net/prefix. */
-bool vip_addr_in_prefix(const struct vip_addr *a, const struct vip_addr *net, unsigned prefix);
-/* Parse "net/len"; 0 or -EINVAL (host bits set is accepted). */
-int vip_prefix_from_string(const char *s, struct vip_addr *ret_net, unsigned *ret_len);
+#include "base.h"
 
 /* ------------------------------------------------------------------ */
 /* Diagnostics                                                        */
@@ -235,15 +207,6 @@ enum vip_quorum_policy {
 const char *vip_quorum_policy_to_string(enum vip_quorum_policy p);
 int vip_quorum_policy_from_string(const char *s); /* value or -EINVAL */
 
-enum vip_arp_mode {
-	VIP_ARP_REQUEST,
-	VIP_ARP_REPLY,
-	VIP_ARP_BOTH,
-	_VIP_ARP_MODE_MAX,
-};
-const char *vip_arp_mode_to_string(enum vip_arp_mode m);
-int vip_arp_mode_from_string(const char *s); /* value or -EINVAL */
-
 /* A timing option not set in the file: derived from corosync's token (vip_config_resolve_timing). */
 #define VIP_CONF_AUTO UINT32_MAX
 /* corosync's own default totem token timeout, used when corosync.conf cannot be read. */
@@ -253,6 +216,13 @@ struct vipd_cluster {
 	bool enabled;                 /* a cluster scope exists */
 	char *nodename;
 	char *cluster_group;
+	/*
+	 * authkey: the cluster key file (absolute path) that authenticates the
+	 * cluster's messages (docs/protocol.md, "Authentication"); NULL: none,
+	 * any process corosync lets into the group is trusted. Read as root at
+	 * start-up; a change needs a restart (VIP_CHANGE_IDENTITY).
+	 */
+	char *authkey;
 	uint32_t view_mature_time_ms;     /* default 5 s */
 	uint32_t view_balance_interval_ms; /* default 10 s */
 	uint32_t duravip_balance_set_size; /* default 1 */
@@ -281,13 +251,13 @@ struct vipd_cluster {
 		src_view_balance_interval, src_duravip_balance_set_size, src_if_check_interval,
 		src_if_down_limit, src_arp_all_hosts, src_quorum_policy, src_arp_mode, src_arp_repeat,
 		src_arp_repeat_interval, src_arp_refresh_interval, src_arp_pace, src_duravip_takeover_delay,
-		src_corosync_token, src_duravip_round_timeout, src_duravip_liveness_timeout;
+		src_corosync_token, src_duravip_round_timeout, src_duravip_liveness_timeout, src_authkey;
 };
 
 struct vipd_duravip {
 	struct vip_addr addr;
 	unsigned prefix;          /* Topology cidrmask, else 32 / 128 */
-	char *interface;          /* from Topology, NULL: resolved at run time by the port */
+	char *interface;          /* from Topology, NULL: placed at run time by vipd/topology */
 	char *binding;            /* binding name when a Binding uses it, else NULL */
 	char **services;          /* "binding:NAME", "ESMTP_Listener:ADDR:PORT", sorted */
 	size_t n_services;
@@ -352,7 +322,7 @@ int vip_config_print_json(const struct vipd_config *c, const struct vip_conf_dia
 /* What changed between two configurations (bit set). */
 enum vip_config_change {
 	VIP_CHANGE_SECURITY = 1u << 0,  /* needs a restart */
-	VIP_CHANGE_IDENTITY = 1u << 1,  /* nodename or cluster_group: needs a restart */
+	VIP_CHANGE_IDENTITY = 1u << 1,  /* nodename, cluster_group or authkey: needs a restart */
 	VIP_CHANGE_CLUSTER_MODE = 1u << 2, /* cluster scope added or removed: needs a restart */
 	VIP_CHANGE_DURAVIPS = 1u << 3,  /* added, removed or changed DuraVIPs: live */
 	VIP_CHANGE_TOPOLOGY = 1u << 4,  /* live */
@@ -362,5 +332,63 @@ enum vip_config_change {
 #define VIP_CHANGE_NEEDS_RESTART (VIP_CHANGE_SECURITY | VIP_CHANGE_IDENTITY | VIP_CHANGE_CLUSTER_MODE)
 
 unsigned vip_config_diff(const struct vipd_config *old, const struct vipd_config *new_);
+
+
+/* ------------------------------------------------------------------ */
+/* JSON writer: every JSON document vipd writes goes through it        */
+/* (`vipd --check --json`, console replies and events)                 */
+/* ------------------------------------------------------------------ */
+
+#define VIP_JSON_MAX_DEPTH 63
+
+/*
+ * Builds one JSON document in memory. Calls never fail on their own: the
+ * first problem is kept in error (sticky) and every later call does nothing,
+ * so a writer checks once, at vip_json_finish. Problems: -ENOBUFS (the
+ * document would pass max), -ENOMEM, -EINVAL (misuse: a key where none
+ * belongs or none where one does, a close that does not match, a second
+ * top-level value, a non-finite number, nesting past VIP_JSON_MAX_DEPTH).
+ * Strings are escaped per RFC 8259; bytes that are not valid UTF-8 become
+ * U+FFFD, so user text can never break the document.
+ *
+ * Zero-initialise (or vip_json_init), write, vip_json_finish, read data/len,
+ * vip_json_free. key is the member name inside an object and NULL inside an
+ * array or for the top-level value.
+ */
+struct vip_json {
+	char *data;      /* the document; NUL-terminated once anything is written */
+	size_t len, cap;
+	size_t max;      /* bound on len (the final newline included); 0: none */
+	int error;       /* sticky: 0, or the first failure (-errno) */
+	bool pretty;     /* newline and two-space indent per member, "key": value */
+	bool done;       /* the top-level value is complete */
+	unsigned depth;
+	uint64_t any;    /* bit d: the container at depth d holds a member */
+	uint64_t object; /* bit d: the container at depth d is an object */
+};
+
+void vip_json_init(struct vip_json *w, size_t max, bool pretty);
+void vip_json_object_begin(struct vip_json *w, const char *key);
+void vip_json_object_end(struct vip_json *w);
+void vip_json_array_begin(struct vip_json *w, const char *key);
+void vip_json_array_end(struct vip_json *w);
+/* A string, or null when s is NULL. */
+void vip_json_string(struct vip_json *w, const char *key, const char *s);
+void vip_json_stringf(struct vip_json *w, const char *key, const char *fmt, ...) _printf_(3, 4);
+void vip_json_uint(struct vip_json *w, const char *key, uint64_t v);
+void vip_json_int(struct vip_json *w, const char *key, int64_t v);
+/* %.15g; a non-finite value is -EINVAL. */
+void vip_json_double(struct vip_json *w, const char *key, double v);
+void vip_json_bool(struct vip_json *w, const char *key, bool v);
+void vip_json_null(struct vip_json *w, const char *key);
+/*
+ * End the document: every container closed and a value written (else
+ * -EINVAL), then a final newline. Returns 0 or the sticky error; on error
+ * data holds no usable document.
+ */
+int vip_json_finish(struct vip_json *w);
+/* Empty the writer for another document (keeps max, pretty and the memory). */
+void vip_json_reset(struct vip_json *w);
+void vip_json_free(struct vip_json *w);
 
 #endif

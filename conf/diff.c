@@ -73,7 +73,8 @@ static unsigned cluster_diff(const struct vipd_cluster *a, const struct vipd_clu
 
 	if (a->enabled != b->enabled)
 		ch |= VIP_CHANGE_CLUSTER_MODE;
-	if (!streq_ptr(a->nodename, b->nodename) || !streq_ptr(a->cluster_group, b->cluster_group))
+	if (!streq_ptr(a->nodename, b->nodename) || !streq_ptr(a->cluster_group, b->cluster_group) ||
+	    !streq_ptr(a->authkey, b->authkey))
 		ch |= VIP_CHANGE_IDENTITY;
 	if (!topology_equal(a, b))
 		ch |= VIP_CHANGE_TOPOLOGY;

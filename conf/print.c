@@ -36,6 +36,7 @@ size_t schema_cluster_settings(const struct vipd_cluster *cl, struct schema_sett
 
 	set_str(&out[n++], "nodename", cl->nodename, &cl->src_nodename);
 	set_str(&out[n++], "cluster_group", cl->cluster_group, &cl->src_cluster_group);
+	set_str(&out[n++], "authkey", cl->authkey, &cl->src_authkey);
 	set_secs(&out[n++], "view_mature_time", cl->view_mature_time_ms, &cl->src_view_mature_time);
 	set_secs(&out[n++], "view_balance_interval", cl->view_balance_interval_ms,
 		 &cl->src_view_balance_interval);

@@ -16,12 +16,6 @@ static const char *const quorum_policy_names[_VIP_QUORUM_POLICY_MAX] = {
 	[VIP_QUORUM_KEEP] = "keep",
 };
 
-static const char *const arp_mode_names[_VIP_ARP_MODE_MAX] = {
-	[VIP_ARP_REQUEST] = "request",
-	[VIP_ARP_REPLY] = "reply",
-	[VIP_ARP_BOTH] = "both",
-};
-
 const char *vip_quorum_policy_to_string(enum vip_quorum_policy p)
 {
 	return (unsigned)p < _VIP_QUORUM_POLICY_MAX ? quorum_policy_names[p] : NULL;
@@ -31,19 +25,6 @@ int vip_quorum_policy_from_string(const char *s)
 {
 	for (int i = 0; s && i < _VIP_QUORUM_POLICY_MAX; i++)
 		if (strcasecmp(s, quorum_policy_names[i]) == 0)
-			return i;
-	return -EINVAL;
-}
-
-const char *vip_arp_mode_to_string(enum vip_arp_mode m)
-{
-	return (unsigned)m < _VIP_ARP_MODE_MAX ? arp_mode_names[m] : NULL;
-}
-
-int vip_arp_mode_from_string(const char *s)
-{
-	for (int i = 0; s && i < _VIP_ARP_MODE_MAX; i++)
-		if (strcasecmp(s, arp_mode_names[i]) == 0)
 			return i;
 	return -EINVAL;
 }
@@ -133,11 +114,12 @@ static void cluster_free(struct vipd_cluster *cl)
 		&cl->src_quorum_policy, &cl->src_arp_mode, &cl->src_arp_repeat,
 		&cl->src_arp_repeat_interval, &cl->src_arp_refresh_interval, &cl->src_arp_pace,
 		&cl->src_duravip_takeover_delay, &cl->src_corosync_token, &cl->src_duravip_round_timeout,
-		&cl->src_duravip_liveness_timeout,
+		&cl->src_duravip_liveness_timeout, &cl->src_authkey,
 	};
 
 	free(cl->nodename);
 	free(cl->cluster_group);
+	free(cl->authkey);
 	for (size_t i = 0; i < cl->n_topology; i++) {
 		free(cl->topology[i].interface);
 		schema_src_clear(&cl->topology[i].src);

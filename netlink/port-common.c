@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Portable helpers of the port layer: alias labels, the address table,
- * event names. No system calls.
+ * Portable helpers of the port layer: alias labels, the address, link and
+ * route tables, event and route type names. No system calls.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -54,16 +54,24 @@ int vip_port_label(const char *ifname, int family, char ret[VIP_PORT_NAME_MAX])
 	return 0;
 }
 
+/* Grow an items/n/cap table by one; 0 or -ENOMEM. */
+static int table_grow(void **items, size_t n, size_t *cap, size_t size)
+{
+	if (n < *cap)
+		return 0;
+	size_t c = *cap ? *cap * 2 : 64;
+	void *p = reallocarray(*items, c, size);
+	if (!p)
+		return -ENOMEM;
+	*items = p;
+	*cap = c;
+	return 0;
+}
+
 int vip_port_table_add(struct vip_port_table *t, const struct vip_port_addr *a)
 {
-	if (t->n == t->cap) {
-		size_t cap = t->cap ? t->cap * 2 : 64;
-		struct vip_port_addr *items = reallocarray(t->items, cap, sizeof(*items));
-		if (!items)
-			return -ENOMEM;
-		t->items = items;
-		t->cap = cap;
-	}
+	if (table_grow((void **)&t->items, t->n, &t->cap, sizeof(*t->items)) < 0)
+		return -ENOMEM;
 	t->items[t->n++] = *a;
 	return 0;
 }
@@ -87,19 +95,72 @@ const struct vip_port_addr *vip_port_table_find(const struct vip_port_table *t,
 	return NULL;
 }
 
-const struct vipd_topology *vip_port_topology_match(const struct vip_addr *addr,
-						    const struct vipd_config *cfg)
+int vip_port_links_add(struct vip_port_links *t, const struct vip_port_link *l)
 {
-	const struct vipd_topology *best = NULL;
-	if (!cfg)
-		return NULL;
-	for (size_t i = 0; i < cfg->cluster.n_topology; i++) {
-		const struct vipd_topology *t = &cfg->cluster.topology[i];
-		if (t->network.family != addr->family ||
-		    !vip_addr_in_prefix(addr, &t->network, t->network_len))
-			continue;
-		if (!best || t->network_len > best->network_len)
-			best = t;
-	}
-	return best;
+	if (table_grow((void **)&t->items, t->n, &t->cap, sizeof(*t->items)) < 0)
+		return -ENOMEM;
+	t->items[t->n++] = *l;
+	return 0;
+}
+
+void vip_port_links_clear(struct vip_port_links *t)
+{
+	if (!t)
+		return;
+	free(t->items);
+	memset(t, 0, sizeof(*t));
+}
+
+const struct vip_port_link *vip_port_links_find(const struct vip_port_links *t, int ifindex)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (t->items[i].ifindex == ifindex)
+			return &t->items[i];
+	return NULL;
+}
+
+int vip_port_routes_add(struct vip_port_routes *t, const struct vip_port_route *r)
+{
+	if (table_grow((void **)&t->items, t->n, &t->cap, sizeof(*t->items)) < 0)
+		return -ENOMEM;
+	t->items[t->n++] = *r;
+	return 0;
+}
+
+void vip_port_routes_clear(struct vip_port_routes *t)
+{
+	if (!t)
+		return;
+	free(t->items);
+	memset(t, 0, sizeof(*t));
+}
+
+static const char *const route_type_names[_VIP_PORT_ROUTE_TYPE_MAX] = {
+	[VIP_PORT_ROUTE_UNICAST] = "unicast",
+	[VIP_PORT_ROUTE_LOCAL] = "local",
+	[VIP_PORT_ROUTE_OTHER] = "other",
+};
+
+const char *vip_port_route_type_to_string(enum vip_port_route_type t)
+{
+	return (unsigned)t < _VIP_PORT_ROUTE_TYPE_MAX ? route_type_names[t] : NULL;
+}
+
+int vip_port_routes_implied(const struct vip_port_addr *a, struct vip_port_routes *t)
+{
+	unsigned host = (unsigned)vip_addr_len(&a->addr) * 8;
+	struct vip_port_route r = {
+		.dst = a->addr, .dst_len = host, .type = VIP_PORT_ROUTE_LOCAL,
+		.local_table = true, .ifindex = a->ifindex,
+	};
+	int err = vip_port_routes_add(t, &r);
+	if (err < 0 || a->prefix >= host)
+		return err;
+	r = (struct vip_port_route){
+		.dst = { .family = a->addr.family }, .dst_len = a->prefix,
+		.type = VIP_PORT_ROUTE_UNICAST, .ifindex = a->ifindex,
+	};
+	for (unsigned b = 0; b < a->prefix; b++)
+		r.dst.bytes[b / 8] |= a->addr.bytes[b / 8] & (uint8_t)(0x80 >> (b % 8));
+	return vip_port_routes_add(t, &r);
 }

@@ -28,6 +28,7 @@ struct vip_port {
 	struct vip_port_link *links;
 	size_t n_links, cap_links;
 	struct vip_port_table addrs;
+	struct vip_port_routes routes; /* put by the test, beyond those derived from addrs */
 	struct fake_fail *fails;
 	size_t n_fails;
 	int call_err;
@@ -63,6 +64,7 @@ static void fake_close(struct vip_port *p)
 	free(p->q);
 	free(p->links);
 	vip_port_table_clear(&p->addrs);
+	vip_port_routes_clear(&p->routes);
 	free(p->fails);
 	free(p->log);
 	free(p);
@@ -265,6 +267,7 @@ static int fake_next_event(struct vip_port *p, struct vip_port_event *ret)
 
 static int fake_link_get(struct vip_port *p, int ifindex, struct vip_port_link *ret)
 {
+	p->st.link_get_calls++;
 	const struct vip_port_link *l = find_link(p, ifindex);
 	if (!l)
 		return -ENODEV;
@@ -272,52 +275,34 @@ static int fake_link_get(struct vip_port *p, int ifindex, struct vip_port_link *
 	return 0;
 }
 
-static int target_of(struct vip_port *p, int ifindex, unsigned prefix, int family,
-		     struct vip_port_target *ret)
+static int fake_dump_links(struct vip_port *p, struct vip_port_links *t)
 {
-	const struct vip_port_link *l = find_link(p, ifindex);
-	if (!l)
-		return -ENODEV;
-	memset(ret, 0, sizeof(*ret));
-	ret->ifindex = ifindex;
-	memcpy(ret->ifname, l->ifname, sizeof(ret->ifname));
-	ret->prefix = prefix;
-	(void)vip_port_label(l->ifname, family, ret->label);
-	return 0;
+	p->st.dump_links_calls++;
+	int r = call_fails(p);
+	t->n = 0;
+	for (size_t i = 0; r == 0 && i < p->n_links; i++)
+		r = vip_port_links_add(t, &p->links[i]);
+	if (r < 0) {
+		t->n = 0;
+		return r;
+	}
+	return (int)t->n;
 }
 
-static int fake_resolve(struct vip_port *p, const struct vip_addr *addr,
-			const struct vipd_config *cfg, struct vip_port_target *ret)
+static int fake_dump_routes(struct vip_port *p, struct vip_port_routes *t)
 {
-	p->st.resolve_calls++;
+	p->st.dump_routes_calls++;
 	int r = call_fails(p);
-	if (r < 0)
+	t->n = 0;
+	for (size_t i = 0; r == 0 && i < p->addrs.n; i++)
+		r = vip_port_routes_implied(&p->addrs.items[i], t);
+	for (size_t i = 0; r == 0 && i < p->routes.n; i++)
+		r = vip_port_routes_add(t, &p->routes.items[i]);
+	if (r < 0) {
+		t->n = 0;
 		return r;
-	const struct vip_port_addr *mine = vip_port_table_find(&p->addrs, addr, 0);
-	if (mine && !mine->ours)
-		return -EADDRINUSE;
-	const struct vipd_topology *t = vip_port_topology_match(addr, cfg);
-	if (t) {
-		for (size_t i = 0; i < p->n_links; i++)
-			if (strcmp(p->links[i].ifname, t->interface) == 0) {
-				r = target_of(p, p->links[i].ifindex, t->cidrmask, addr->family, ret);
-				ret->from_topology = true;
-				return r;
-			}
-		return -ENODEV;
 	}
-	if (mine)
-		return target_of(p, mine->ifindex, mine->prefix, addr->family, ret);
-	const struct vip_port_addr *best = NULL;
-	for (size_t i = 0; i < p->addrs.n; i++) {
-		const struct vip_port_addr *a = &p->addrs.items[i];
-		if (!a->ours && a->addr.family == addr->family &&
-		    vip_addr_in_prefix(addr, &a->addr, a->prefix) && (!best || a->prefix > best->prefix))
-			best = a;
-	}
-	if (!best)
-		return -ENETUNREACH;
-	return target_of(p, best->ifindex, best->prefix, addr->family, ret);
+	return (int)t->n;
 }
 
 static int log_frame(struct vip_port *p, const struct vip_port_announce *a, enum vip_arp_mode mode)
@@ -372,7 +357,8 @@ const struct vip_port_ops vip_port_fake_ops = {
 	.flush_tagged = fake_flush_tagged,
 	.event_fd = fake_event_fd,
 	.next_event = fake_next_event,
-	.resolve = fake_resolve,
+	.dump_links = fake_dump_links,
+	.dump_routes = fake_dump_routes,
 	.link_get = fake_link_get,
 	.announce = fake_announce,
 };
@@ -434,6 +420,11 @@ int vip_port_fake_put_addr(struct vip_port *p, const struct vip_port_addr *a)
 		return -ENOMEM;
 	struct vip_port_event ev = { .type = VIP_PORT_EV_ADDR_NEW, .ifindex = e.ifindex, .addr = e };
 	return queue_event(p, &ev);
+}
+
+int vip_port_fake_put_route(struct vip_port *p, const struct vip_port_route *r)
+{
+	return vip_port_routes_add(&p->routes, r);
 }
 
 int vip_port_fake_inject_event(struct vip_port *p, const struct vip_port_event *ev)

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Folder-private, portable internals of the port layer: the announcement
- * frame builders (pure functions, unit-tested field by field).
+ * frame builders (pure functions, unit-tested field by field) and the routes
+ * an address implies.
  */
 #ifndef VIP_PORT_INTERNAL_H
 #define VIP_PORT_INTERNAL_H
@@ -40,8 +41,12 @@ size_t vip_frame_na(uint8_t *buf, const uint8_t mac[VIP_ETH_ALEN], const struct 
 uint16_t vip_frame_icmp6_csum(const struct in6_addr *src, const struct in6_addr *dst,
 			      const uint8_t *icmp, size_t len);
 
-/* The longest Topology rule of cfg whose network holds addr, or NULL (cfg may be NULL). */
-const struct vipd_topology *vip_port_topology_match(const struct vip_addr *addr,
-						    const struct vipd_config *cfg);
+/*
+ * Append the routes a kernel derives from address a: its local host route (local
+ * table) and, when its prefix is shorter than the host length, the connected route
+ * to its network. The fake port and the SunOS port (which reads no routing table)
+ * report these. 0 or -ENOMEM.
+ */
+int vip_port_routes_implied(const struct vip_port_addr *a, struct vip_port_routes *t);
 
 #endif

@@ -65,11 +65,15 @@ static inline bool vip_nl_msg_ok(const struct nlmsghdr *nlh, int rest)
 void vip_nl_put_addr_req(struct nlmsghdr *nlh, uint16_t type, uint32_t seq,
 			 const struct vip_port_req *r);
 void vip_nl_put_addr_dump(struct nlmsghdr *nlh, uint32_t seq);
+/* A dump request of type RTM_GETLINK or RTM_GETROUTE for family (AF_UNSPEC, AF_INET, AF_INET6). */
+void vip_nl_put_dump(struct nlmsghdr *nlh, uint16_t type, int family, uint32_t seq);
 
-/* Decoders of RTM_{NEW,DEL}ADDR and RTM_{NEW,DEL}LINK. Each returns 0, -EAFNOSUPPORT (not
- * a family vipd cares about) or -EBADMSG (malformed or another message type). */
+/* Decoders of RTM_{NEW,DEL}ADDR, RTM_{NEW,DEL}LINK and RTM_{NEW,DEL}ROUTE. Each returns 0,
+ * -EAFNOSUPPORT (not a family vipd cares about; for routes also a cached clone or a table
+ * other than main and local) or -EBADMSG (malformed or another message type). */
 int vip_nl_parse_addr(const struct nlmsghdr *nlh, struct vip_port_addr *ret);
 int vip_nl_parse_link(const struct nlmsghdr *nlh, struct vip_port_link *ret);
+int vip_nl_parse_route(const struct nlmsghdr *nlh, struct vip_port_route *ret);
 
 /*
  * An NLMSG_ERROR message: *ret_err gets its error (0 for an ACK, else -errno)
@@ -100,9 +104,11 @@ void vip_nl_events_close(struct vip_port *p);
 /* Turn one monitor message into zero or more events queued in p->pending. */
 int vip_nl_event_from_msg(struct vip_port *p, const struct nlmsghdr *nlh);
 
-/* port-linux-resolve.c, port-linux-announce.c */
-int vip_nl_resolve(struct vip_port *p, const struct vip_addr *addr, const struct vipd_config *cfg,
-		   struct vip_port_target *ret);
+/* port-linux-dump.c */
+int vip_nl_dump_links(struct vip_port *p, struct vip_port_links *t);
+int vip_nl_dump_routes(struct vip_port *p, struct vip_port_routes *t);
+
+/* port-linux-announce.c */
 int vip_nl_packet_open(struct vip_port *p);
 int vip_nl_announce(struct vip_port *p, struct vip_port_announce *batch, size_t n,
 		    enum vip_arp_mode mode);

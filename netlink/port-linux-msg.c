@@ -67,6 +67,21 @@ void vip_nl_put_addr_dump(struct nlmsghdr *nlh, uint32_t seq)
 	ifa->ifa_family = AF_UNSPEC;
 }
 
+void vip_nl_put_dump(struct nlmsghdr *nlh, uint16_t type, int family, uint32_t seq)
+{
+	nlh = mnl_nlmsg_put_header(nlh);
+	nlh->nlmsg_type = type;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	nlh->nlmsg_seq = seq;
+	if (type == RTM_GETROUTE) {
+		struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+		rtm->rtm_family = (uint8_t)family;
+	} else {
+		struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+		ifi->ifi_family = (uint8_t)family;
+	}
+}
+
 struct attr_tb {
 	const struct nlattr **tb;
 	unsigned max;
@@ -183,6 +198,64 @@ int vip_nl_parse_link(const struct nlmsghdr *nlh, struct vip_port_link *ret)
 		memcpy(r.hwaddr, mnl_attr_get_payload(tb[IFLA_ADDRESS]), len);
 		r.hwaddr_len = len;
 	}
+	*ret = r;
+	return 0;
+}
+
+static int route_u32(const struct nlattr *a, uint32_t *ret)
+{
+	if (!a)
+		return 0;
+	if (mnl_attr_validate(a, MNL_TYPE_U32) < 0)
+		return -EBADMSG;
+	*ret = mnl_attr_get_u32(a);
+	return 0;
+}
+
+static enum vip_port_route_type route_type(unsigned char t)
+{
+	return t == RTN_UNICAST ? VIP_PORT_ROUTE_UNICAST :
+	       t == RTN_LOCAL ? VIP_PORT_ROUTE_LOCAL : VIP_PORT_ROUTE_OTHER;
+}
+
+int vip_nl_parse_route(const struct nlmsghdr *nlh, struct vip_port_route *ret)
+{
+	const struct nlattr *tb[RTA_MAX + 1] = { 0 };
+	struct attr_tb t = { tb, RTA_MAX };
+
+	if ((nlh->nlmsg_type != RTM_NEWROUTE && nlh->nlmsg_type != RTM_DELROUTE) ||
+	    nlh->nlmsg_len < mnl_nlmsg_size(sizeof(struct rtmsg)))
+		return -EBADMSG;
+	const struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
+	if (rtm->rtm_family != AF_INET && rtm->rtm_family != AF_INET6)
+		return -EAFNOSUPPORT;
+	size_t alen = rtm->rtm_family == AF_INET ? 4 : 16;
+	if (rtm->rtm_dst_len > alen * 8 || mnl_attr_parse(nlh, sizeof(*rtm), collect_attr, &t) < 0)
+		return -EBADMSG;
+	uint32_t table = rtm->rtm_table, oif = 0, metric = 0;
+	if (route_u32(tb[RTA_TABLE], &table) < 0 || route_u32(tb[RTA_OIF], &oif) < 0 ||
+	    route_u32(tb[RTA_PRIORITY], &metric) < 0 || oif > INT32_MAX)
+		return -EBADMSG;
+	/* Cached clones and other tables (policy routing, VRFs) are not reported. */
+	if ((rtm->rtm_flags & RTM_F_CLONED) || (table != RT_TABLE_MAIN && table != RT_TABLE_LOCAL))
+		return -EAFNOSUPPORT;
+
+	struct vip_port_route r = { .dst = { .family = rtm->rtm_family }, .dst_len = rtm->rtm_dst_len };
+	if (tb[RTA_DST]) {
+		if (mnl_attr_get_payload_len(tb[RTA_DST]) != alen)
+			return -EBADMSG;
+		const uint8_t *d = mnl_attr_get_payload(tb[RTA_DST]);
+		for (unsigned b = 0; b < r.dst_len; b++)
+			r.dst.bytes[b / 8] |= d[b / 8] & (uint8_t)(0x80 >> (b % 8));
+	} else if (r.dst_len != 0) {
+		return -EBADMSG;
+	}
+	r.type = route_type(rtm->rtm_type);
+	r.local_table = table == RT_TABLE_LOCAL;
+	r.gateway = tb[RTA_GATEWAY] || tb[RTA_VIA];
+	/* Several next hops, or a nexthop object: no single link to name. */
+	r.ifindex = tb[RTA_MULTIPATH] || tb[RTA_NH_ID] ? 0 : (int)oif;
+	r.metric = metric;
 	*ret = r;
 	return 0;
 }

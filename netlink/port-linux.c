@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Linux port: the rtnetlink request socket, batched add/remove with one ACK
- * per request, dumps, flush, and the ops table. Events live in
- * port-linux-events.c, resolve in port-linux-resolve.c, announcements in
- * port-linux-announce.c.
+ * per request, the address dump, flush, and the ops table. Events live in
+ * port-linux-events.c, the link and route dumps in port-linux-dump.c,
+ * announcements in port-linux-announce.c.
  */
 #include <errno.h>
 #include <linux/if_addr.h>
@@ -370,12 +370,6 @@ int vip_nl_link_get(struct vip_port *p, int ifindex, struct vip_port_link *ret)
 	return 0;
 }
 
-static int linux_resolve(struct vip_port *p, const struct vip_addr *addr,
-			 const struct vipd_config *cfg, struct vip_port_target *ret)
-{
-	return vip_nl_resolve(p, addr, cfg, ret);
-}
-
 static int linux_announce(struct vip_port *p, struct vip_port_announce *batch, size_t n,
 			  enum vip_arp_mode mode)
 {
@@ -392,7 +386,8 @@ const struct vip_port_ops vip_port_linux_ops = {
 	.flush_tagged = linux_flush_tagged,
 	.event_fd = vip_nl_event_fd,
 	.next_event = vip_nl_next_event,
-	.resolve = linux_resolve,
+	.dump_links = vip_nl_dump_links,
+	.dump_routes = vip_nl_dump_routes,
 	.link_get = vip_nl_link_get,
 	.announce = linux_announce,
 };

@@ -11,11 +11,15 @@
  * from a PF_ROUTE socket: link flag changes become LINK_UP/DOWN/GONE, and any
  * address change becomes RESYNC_NEEDED (the caller re-dumps).
  *
- * Limits compared with Linux: SunOS has no per-address tag like IFA_PROTO, so
- * dump() reports ours = false and flush_tagged() returns -EOPNOTSUPP; labels
- * are the kernel's logical interface names; IPv6 DAD is not disabled; there is
- * no extended error text. resolve() accepts an address already on a logical
- * interface (unit >= 1) as vipd's and refuses one on unit 0 as the node's own.
+ * Limits compared with Linux (docs/port.md): SunOS has no per-address tag
+ * like IFA_PROTO, so dump() reports ours = true only for the addresses this
+ * port added since it was opened (kept in memory, sorted), and
+ * flush_tagged() returns -EOPNOTSUPP; labels are the kernel's logical
+ * interface names; IPv6 DAD is not disabled; there is no extended error
+ * text. dump_routes() does not read the kernel's routing table (that takes
+ * the STREAMS MIB interface): it reports what the interfaces' addresses
+ * imply, a local host route per address and a connected route per subnet,
+ * so static device routes and gateways are not seen.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -35,6 +39,12 @@
 #define SUN_LINKS_MAX 64
 #define SUN_PENDING_MAX 4
 
+/* An address this port added: what dump() reports as ours. */
+struct sun_mine {
+	struct vip_addr addr;
+	int ifindex;
+};
+
 struct sun_link {
 	int ifindex;
 	bool up;
@@ -48,7 +58,44 @@ struct vip_port {
 	size_t n_links;
 	struct vip_port_event pending[SUN_PENDING_MAX];
 	unsigned n_pending, pending_pos;
+	struct sun_mine *mine;      /* sorted by address (vip_addr_bsearch) */
+	size_t n_mine, cap_mine;
 };
+
+static struct sun_mine *mine_find(struct vip_port *p, const struct vip_addr *a)
+{
+	return VIP_ADDR_BSEARCH(a, p->mine, p->n_mine, addr);
+}
+
+/* Remember (added) or forget (!added) an address. 0 or -ENOMEM. */
+static int mine_set(struct vip_port *p, const struct vip_addr *a, int ifindex, bool added)
+{
+	size_t i = vip_addr_lower_bound(a, p->mine, p->n_mine, sizeof(*p->mine),
+					offsetof(struct sun_mine, addr));
+	bool there = i < p->n_mine && vip_addr_equal(&p->mine[i].addr, a);
+	if (!added) {
+		if (there)
+			memmove(&p->mine[i], &p->mine[i + 1], (p->n_mine - i - 1) * sizeof(*p->mine));
+		p->n_mine -= there;
+		return 0;
+	}
+	if (there) {
+		p->mine[i].ifindex = ifindex;
+		return 0;
+	}
+	if (p->n_mine == p->cap_mine) {
+		size_t cap = p->cap_mine ? p->cap_mine * 2 : 64;
+		struct sun_mine *m = reallocarray(p->mine, cap, sizeof(*m));
+		if (!m)
+			return -ENOMEM;
+		p->mine = m;
+		p->cap_mine = cap;
+	}
+	memmove(&p->mine[i + 1], &p->mine[i], (p->n_mine - i) * sizeof(*p->mine));
+	p->mine[i] = (struct sun_mine){ .addr = *a, .ifindex = ifindex };
+	p->n_mine++;
+	return 0;
+}
 
 static int sock_of(struct vip_port *p, int family)
 {
@@ -137,6 +184,7 @@ static void sun_close(struct vip_port *p)
 		close(p->s6);
 	if (p->rt >= 0)
 		close(p->rt);
+	free(p->mine);
 	free(p);
 }
 
@@ -215,6 +263,8 @@ static int batch(struct vip_port *p, struct vip_port_req *reqs, size_t n, bool a
 			q->result = -EAFNOSUPPORT;
 		else
 			q->result = add ? add_one(p, q) : remove_one(p, q);
+		if (q->result == 0)
+			q->result = mine_set(p, &q->addr, q->ifindex, add);
 		failed += q->result < 0;
 	}
 	return failed;
@@ -258,6 +308,8 @@ static int entry_of(struct vip_port *p, const struct lifreq *in, struct vip_port
 	if (lif_ioctl(s, SIOCGLIFFLAGS, &lifr) == 0)
 		a.flags = addr_flags(lifr.lifr_flags);
 	strlcpy(a.label, in->lifr_name, sizeof(a.label));
+	const struct sun_mine *m = mine_find(p, &a.addr);
+	a.ours = m && m->ifindex == a.ifindex;
 	*ret = a;
 	return 0;
 }
@@ -321,42 +373,47 @@ static int sun_link_get(struct vip_port *p, int ifindex, struct vip_port_link *r
 	return 0;
 }
 
-static int sun_resolve(struct vip_port *p, const struct vip_addr *addr,
-		       const struct vipd_config *cfg, struct vip_port_target *ret)
+static int sun_dump_links(struct vip_port *p, struct vip_port_links *t)
 {
-	struct vip_port_table t = { 0 };
-	struct vip_port_target tgt = { 0 };
-	int r = sun_dump(p, 0, &t);
+	struct if_nameindex *ni = if_nameindex();
+	int r = 0;
+
+	t->n = 0;
+	if (!ni)
+		return negerrno();
+	for (struct if_nameindex *i = ni; r == 0 && i->if_index != 0; i++) {
+		struct vip_port_link l;
+		/* An interface plumbed for IPv4 and IPv6 is listed once per family. */
+		if (vip_port_links_find(t, (int)i->if_index) ||
+		    sun_link_get(p, (int)i->if_index, &l) < 0)
+			continue; /* gone since the listing */
+		r = vip_port_links_add(t, &l);
+	}
+	if_freenameindex(ni);
+	if (r < 0) {
+		t->n = 0;
+		return r;
+	}
+	return (int)t->n;
+}
+
+static int sun_dump_routes(struct vip_port *p, struct vip_port_routes *t)
+{
+	struct vip_port_table a = { 0 };
+	int r = sun_dump(p, 0, &a);
+
+	t->n = 0;
 	if (r < 0)
 		return r;
-	const struct vip_port_addr *mine = vip_port_table_find(&t, addr, 0);
-	const struct vipd_topology *topo = vip_port_topology_match(addr, cfg);
-	const struct vip_port_addr *best = NULL;
-	for (size_t i = 0; !mine && !topo && i < t.n; i++) {
-		const struct vip_port_addr *e = &t.items[i];
-		if (e->addr.family == addr->family && vip_addr_in_prefix(addr, &e->addr, e->prefix) &&
-		    (!best || e->prefix > best->prefix))
-			best = e;
-	}
-	if (mine && !strchr(mine->label, ':'))
-		r = -EADDRINUSE; /* on logical unit 0: the node's own address */
-	else if (topo)
-		r = (tgt.ifindex = (int)if_nametoindex(topo->interface)) > 0 ? 0 : -ENODEV;
-	else if (mine || best)
-		tgt.ifindex = (mine ? mine : best)->ifindex, r = 0;
-	else
-		r = -ENETUNREACH;
-	if (r == 0) {
-		tgt.prefix = topo ? topo->cidrmask : (mine ? mine : best)->prefix;
-		tgt.from_topology = topo != NULL;
-		if (!if_indextoname((unsigned)tgt.ifindex, tgt.ifname))
-			r = -ENODEV;
-	}
-	vip_port_table_clear(&t);
-	if (r < 0)
+	r = 0;
+	for (size_t i = 0; r == 0 && i < a.n; i++)
+		r = vip_port_routes_implied(&a.items[i], t);
+	vip_port_table_clear(&a);
+	if (r < 0) {
+		t->n = 0;
 		return r;
-	*ret = tgt;
-	return 0;
+	}
+	return (int)t->n;
 }
 
 /* Send one frame on a raw DLPI handle bound to sap. 0 or -errno. */
@@ -514,7 +571,8 @@ static const struct vip_port_ops vip_port_sunos_ops = {
 	.flush_tagged = sun_flush_tagged,
 	.event_fd = sun_event_fd,
 	.next_event = sun_next_event,
-	.resolve = sun_resolve,
+	.dump_links = sun_dump_links,
+	.dump_routes = sun_dump_routes,
 	.link_get = sun_link_get,
 	.announce = sun_announce,
 };

@@ -13,6 +13,12 @@
  * failure; `ret` out-parameters are untouched on failure; nothing here logs.
  * Batch calls fill one result per entry: 0 or -errno plus, when the kernel
  * gave one, its extended-ACK text in `errmsg`.
+ *
+ * The port is mechanism only: links, addresses and routes in plain structs.
+ * It knows nothing of the configuration (it links conf/base, never conf/);
+ * which interface and prefix a DuraVIP gets (the Topology rules) is decided
+ * by vipd/ from dump_links(), dump() and dump_routes(). docs/port.md is the
+ * full contract.
  */
 #ifndef VIP_PORT_H
 #define VIP_PORT_H
@@ -21,7 +27,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "conf.h"
+#include "base.h"
 
 /* IFA_PROTO value carried by every address vipd adds ('v'; the kernel reserves 0..3). */
 #define VIP_PORT_IFA_PROTO 0x76
@@ -126,13 +132,38 @@ struct vip_port_event {
 	struct vip_port_link link;      /* LINK_*: the link's new state (GONE: last known) */
 };
 
-/* Where an address goes, from resolve(). */
-struct vip_port_target {
-	int ifindex;
-	char ifname[VIP_PORT_NAME_MAX];
-	unsigned prefix;
-	char label[VIP_PORT_NAME_MAX];  /* vip_port_label() of ifname, "" when it does not fit or IPv6 */
-	bool from_topology;             /* a Topology rule decided it */
+/* What a route leads to (struct vip_port_route.type). */
+enum vip_port_route_type {
+	VIP_PORT_ROUTE_UNICAST,     /* a network or host reached through a link (or a gateway) */
+	VIP_PORT_ROUTE_LOCAL,       /* an address of this host (the kernel's local table) */
+	VIP_PORT_ROUTE_OTHER,       /* broadcast, blackhole, unreachable, prohibit, multicast, ... */
+	_VIP_PORT_ROUTE_TYPE_MAX,
+};
+const char *vip_port_route_type_to_string(enum vip_port_route_type t);
+
+/* One route as the system has it. */
+struct vip_port_route {
+	struct vip_addr dst;            /* the network, host bits clear (family = its family) */
+	unsigned dst_len;               /* prefix length, 0 for a default route */
+	enum vip_port_route_type type;
+	bool local_table;               /* from the table consulted first (Linux: local), else main */
+	bool gateway;                   /* through a next hop: not a connected route */
+	int ifindex;                    /* output link; 0 when none or several (multipath, nexthop objects) */
+	uint32_t metric;                /* among routes to the same network the lowest wins */
+};
+
+/* A caller's table that dump_routes() fills; zero-initialise, free with vip_port_routes_clear(). */
+struct vip_port_routes {
+	struct vip_port_route *items;
+	size_t n;
+	size_t cap;
+};
+
+/* A caller's table that dump_links() fills; zero-initialise, free with vip_port_links_clear(). */
+struct vip_port_links {
+	struct vip_port_link *items;
+	size_t n;
+	size_t cap;
 };
 
 /* One address to announce. */
@@ -185,12 +216,16 @@ struct vip_port_ops {
 	 * reports address changes as RESYNC_NEEDED too.) */
 	int (*next_event)(struct vip_port *p, struct vip_port_event *ret);
 
-	/* Where addr goes: the best (longest) matching Topology rule of cfg (cfg may be NULL),
-	 * else the link whose connected route covers addr. 0, -ENODEV (rule names a link that
-	 * does not exist), -ENETUNREACH (no rule and no connected route), -EADDRINUSE (addr is
-	 * one of the node's own addresses, not vipd's) or -errno. */
-	int (*resolve)(struct vip_port *p, const struct vip_addr *addr, const struct vipd_config *cfg,
-		       struct vip_port_target *ret);
+	/* Replace t's contents with every link of the system. Retries an interrupted dump;
+	 * returns the count, -EAGAIN if it kept being interrupted, or -errno (t then holds no
+	 * entries). */
+	int (*dump_links)(struct vip_port *p, struct vip_port_links *t);
+
+	/* Replace t's contents with the IPv4 and IPv6 routes of the tables an ordinary
+	 * destination is looked up in (Linux: local and main; other tables, policy rules and
+	 * the route cache are not reported). Connected routes are UNICAST ones with no gateway
+	 * and an ifindex. Returns like dump_links. */
+	int (*dump_routes)(struct vip_port *p, struct vip_port_routes *t);
 
 	/* State of one link. 0, -ENODEV or -errno. */
 	int (*link_get)(struct vip_port *p, int ifindex, struct vip_port_link *ret);
@@ -223,6 +258,14 @@ void vip_port_table_clear(struct vip_port_table *t);
 const struct vip_port_addr *vip_port_table_find(const struct vip_port_table *t,
 						const struct vip_addr *a, int ifindex);
 
+/* The same for links and routes: append (copied) 0 or -ENOMEM; clear accepts NULL. */
+int vip_port_links_add(struct vip_port_links *t, const struct vip_port_link *l);
+void vip_port_links_clear(struct vip_port_links *t);
+/* The link with this index, or NULL. */
+const struct vip_port_link *vip_port_links_find(const struct vip_port_links *t, int ifindex);
+int vip_port_routes_add(struct vip_port_routes *t, const struct vip_port_route *r);
+void vip_port_routes_clear(struct vip_port_routes *t);
+
 /* ------------------------------------------------------------------ */
 /* Fake port test hooks (only on ports opened with vip_port_fake_ops)  */
 /* ------------------------------------------------------------------ */
@@ -233,6 +276,13 @@ int vip_port_fake_set_link(struct vip_port *p, const struct vip_port_link *l);
 int vip_port_fake_del_link(struct vip_port *p, int ifindex);
 /* Put an address on a link as someone else would (a.ours is taken from a.proto). Emits ADDR_NEW. */
 int vip_port_fake_put_addr(struct vip_port *p, const struct vip_port_addr *a);
+/*
+ * Add a route (a gateway, a device route without an address, a local range). dump_routes()
+ * reports these after the routes the fake derives from its addresses as a kernel does: for
+ * each address, a LOCAL host route in the local table and, when its prefix is shorter than
+ * the host length, a connected UNICAST route to its network. 0 or -ENOMEM.
+ */
+int vip_port_fake_put_route(struct vip_port *p, const struct vip_port_route *r);
 /* Queue one event as if the kernel had sent it (the event fd becomes readable). 0 or -ENOMEM. */
 int vip_port_fake_inject_event(struct vip_port *p, const struct vip_port_event *ev);
 /* Make add/remove/announce of this address fail with err and msg (err 0 clears it). */
@@ -257,7 +307,8 @@ size_t vip_port_fake_announced(struct vip_port *p, const struct vip_port_fake_fr
 
 /* Counters of calls made on the fake. */
 struct vip_port_fake_stats {
-	unsigned add_calls, remove_calls, dump_calls, flush_calls, announce_calls, resolve_calls;
+	unsigned add_calls, remove_calls, dump_calls, flush_calls, announce_calls, link_get_calls,
+		dump_links_calls, dump_routes_calls;
 	size_t added, removed, announced; /* entries that succeeded */
 };
 void vip_port_fake_get_stats(struct vip_port *p, struct vip_port_fake_stats *ret);

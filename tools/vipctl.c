@@ -4,11 +4,15 @@
  * socket, prints the reply and exits with the reply's status:
  *   0 ok, 1 the command failed, 2 usage, 3 permission denied, 4 busy,
  *   5 protocol error, 6 too large; 69 when the daemon cannot be reached.
- * Commands are a table; the daemon does the work, vipctl checks the shape of
- * a command first so a typo is caught without a daemon.
+ * The commands are vipd's own table (ctlproto.h, linked here): vipctl checks
+ * a command's shape against it first, so a typo is caught without a daemon,
+ * and prints `help` from it. With --json every outcome is one JSON document
+ * on stdout, vipctl's own errors and the daemon's text-only refusals
+ * included ({"error": ..., "status": N}).
  */
 #include <errno.h>
 #include <getopt.h>
+#include <stdarg.h>
 #include <grp.h>
 #include <libgen.h>
 #include <stdio.h>
@@ -32,38 +36,10 @@ struct ctx {
 	int fd;
 };
 
-struct command {
-	const char *name; /* the words sent to vipd */
-	int (*fn)(struct ctx *ctx, const struct command *cmd, char **argv, size_t argc);
-	const char *args;
-	unsigned min_args, max_args;
-	const char *help;
-};
-
-static int cmd_simple(struct ctx *ctx, const struct command *cmd, char **argv, size_t argc);
-static int cmd_events(struct ctx *ctx, const struct command *cmd, char **argv, size_t argc);
-static int cmd_help(struct ctx *ctx, const struct command *cmd, char **argv, size_t argc);
-
-static const struct command commands[] = {
-	{ "cluster duravip show", cmd_simple, "[<ip>]", 0, 1,
-	  "every DuraVIP (or one): address, services, owner, state, interface, time owned" },
-	{ "cluster duravip move", cmd_simple, "<ip> <node>", 2, 2, "move a DuraVIP to another node" },
-	{ "cluster duravip balance", cmd_simple, NULL, 0, 0, "rebalance the DuraVIPs over the live nodes" },
-	{ "cluster duravip announce view", cmd_simple, NULL, 0, 0,
-	  "announce every DuraVIP held here again" },
-	{ "cluster membership", cmd_simple, NULL, 0, 0, "the current view: members and their state" },
-	{ "cluster info", cmd_simple, NULL, 0, 0, "backend, group, node name, quorum, members" },
-	{ "cluster arp show", cmd_simple, NULL, 0, 0, "announcement options and schedule" },
-	{ "config reload", cmd_simple, NULL, 0, 0, "re-read the configuration and apply what can be applied live" },
-	{ "config show security", cmd_simple, NULL, 0, 0,
-	  "effective user, groups and capabilities of the running vipd" },
-	{ "metrics", cmd_simple, NULL, 0, 0, "counters in the Prometheus text format" },
-	{ "events", cmd_events, NULL, 0, 0, "print one line (or JSON object) per change until interrupted" },
-	{ "help", cmd_help, NULL, 0, 0, "this list" },
-};
-
 static void usage(FILE *f)
 {
+	struct vip_ctl_buf b = { 0 };
+
 	fprintf(f,
 		"Usage: vipctl [-s PATH] [--json] COMMAND [ARGS]\n"
 		"Console for vipd, the DuraVIP manager.\n\n"
@@ -72,27 +48,42 @@ static void usage(FILE *f)
 		"  -h, --help          this text\n"
 		"      --version       print the version\n\nCommands:\n",
 		VIPD_DEFAULT_CONTROL);
-	for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
-		char head[80];
-		snprintf(head, sizeof(head), "%s%s%s", commands[i].name, commands[i].args ? " " : "",
-			 commands[i].args ? commands[i].args : "");
-		fprintf(f, "  %-36s %s\n", head, commands[i].help);
-	}
+	vip_ctl_help_text(&b);
+	if (b.err == 0)
+		fwrite(b.data, 1, b.len, f);
+	vip_ctl_buf_free(&b);
 }
 
-/* Leading argv words matching name, or 0 when not all of name matches. */
-static size_t match(const char *name, char **argv, size_t argc)
+/* One JSON document on stdout: {"error": msg, "status": status}. */
+static void json_error(const char *msg, unsigned status)
 {
-	size_t i = 0;
+	struct vip_json w = { 0 };
 
-	for (const char *p = name; *p; i++) {
-		size_t n = strcspn(p, " ");
-		if (i >= argc || strlen(argv[i]) != n || strncmp(argv[i], p, n) != 0)
-			return 0;
-		p += n;
-		p += strspn(p, " ");
-	}
-	return i;
+	vip_json_object_begin(&w, NULL);
+	vip_json_string(&w, "error", msg);
+	vip_json_uint(&w, "status", status);
+	vip_json_object_end(&w);
+	if (vip_json_finish(&w) == 0)
+		fwrite(w.data, 1, w.len, stdout);
+	fflush(stdout);
+	vip_json_free(&w);
+}
+
+/* vipctl's own error: "vipctl: msg" on stderr, or JSON on stdout. Returns status. */
+static int fail(const struct ctx *ctx, int status, const char *fmt, ...) _printf_(3, 4);
+static int fail(const struct ctx *ctx, int status, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (ctx->json)
+		json_error(msg, (unsigned)status);
+	else
+		fprintf(stderr, "vipctl: %s\n", msg);
+	return status;
 }
 
 /* The group that may use the socket, for the "permission denied" text. */
@@ -120,7 +111,7 @@ static int connect_daemon(struct ctx *ctx)
 	int fd;
 
 	if (strlen(ctx->socket_path) >= sizeof(sa.sun_path)) {
-		fprintf(stderr, "vipctl: socket path too long: %s\n", ctx->socket_path);
+		fail(ctx, EX_UNAVAILABLE, "socket path too long: %s", ctx->socket_path);
 		return -ENAMETOOLONG;
 	}
 	memcpy(sa.sun_path, ctx->socket_path, strlen(ctx->socket_path) + 1);
@@ -135,13 +126,13 @@ static int connect_daemon(struct ctx *ctx)
 	close(fd);
 	if (r == -EACCES || r == -EPERM) {
 		group_of(ctx->socket_path, group, sizeof(group));
-		fprintf(stderr, "vipctl: permission denied: you must be root, or in group %s\n", group);
+		fail(ctx, EX_UNAVAILABLE, "permission denied: you must be root, or in group %s", group);
 	} else if (r == -ENOENT) {
-		fprintf(stderr, "vipctl: %s does not exist: is vipd running?\n", ctx->socket_path);
+		fail(ctx, EX_UNAVAILABLE, "%s does not exist: is vipd running?", ctx->socket_path);
 	} else if (r == -ECONNREFUSED) {
-		fprintf(stderr, "vipctl: nobody listens on %s: vipd is not running\n", ctx->socket_path);
+		fail(ctx, EX_UNAVAILABLE, "nobody listens on %s: vipd is not running", ctx->socket_path);
 	} else {
-		fprintf(stderr, "vipctl: cannot connect to %s: %s\n", ctx->socket_path, strerror(-r));
+		fail(ctx, EX_UNAVAILABLE, "cannot connect to %s: %s", ctx->socket_path, strerror(-r));
 	}
 	return r;
 }
@@ -201,9 +192,9 @@ static int read_frame(int fd, struct vip_ctl_buf *b)
 	return h.type;
 }
 
-static void print_body(const char *body, size_t len, bool ok, bool json)
+static void print_body(const char *body, size_t len, bool ok)
 {
-	FILE *f = ok || json ? stdout : stderr;
+	FILE *f = ok ? stdout : stderr;
 
 	fwrite(body, 1, len, f);
 	if (len && body[len - 1] != '\n')
@@ -211,17 +202,36 @@ static void print_body(const char *body, size_t len, bool ok, bool json)
 	fflush(f);
 }
 
-static int frame_error(int r)
+/*
+ * A reply. JSON bodies go to stdout as they are. Under --json a text body
+ * (a refusal sent before vipd read the request) becomes {"error": ...}.
+ */
+static void print_reply(const struct ctx *ctx, unsigned status, unsigned flags, const char *body, size_t len)
+{
+	char msg[512];
+
+	if (!ctx->json || (flags & VIP_CTL_F_BODY_JSON)) {
+		print_body(body, len, status == VIP_CTL_OK || ctx->json);
+		return;
+	}
+	if (len >= 7 && memcmp(body, "error: ", 7) == 0)
+		body += 7, len -= 7;
+	while (len && body[len - 1] == '\n')
+		len--;
+	snprintf(msg, sizeof(msg), "%.*s", (int)len, body);
+	json_error(msg, status);
+}
+
+static int frame_error(const struct ctx *ctx, int r)
 {
 	if (r == -EPROTONOSUPPORT)
-		fprintf(stderr, "vipctl: vipd speaks another protocol version (vipctl %s)\n", VIPD_VERSION);
-	else if (r == -ECONNRESET)
-		fprintf(stderr, "vipctl: vipd closed the connection\n");
-	else if (r == -EAGAIN)
-		fprintf(stderr, "vipctl: no reply from vipd within %d s\n", REPLY_TIMEOUT_S);
-	else
-		fprintf(stderr, "vipctl: bad reply from vipd: %s\n", strerror(-r));
-	return VIP_CTL_PROTOCOL;
+		return fail(ctx, VIP_CTL_PROTOCOL, "vipd speaks another protocol version (vipctl %s speaks %u)",
+			    VIPD_VERSION, VIP_CTL_VERSION);
+	if (r == -ECONNRESET)
+		return fail(ctx, VIP_CTL_PROTOCOL, "vipd closed the connection");
+	if (r == -EAGAIN)
+		return fail(ctx, VIP_CTL_PROTOCOL, "no reply from vipd within %d s", REPLY_TIMEOUT_S);
+	return fail(ctx, VIP_CTL_PROTOCOL, "bad reply from vipd: %s", strerror(-r));
 }
 
 /* Send argv, print the reply; *ret_stream tells whether events follow. */
@@ -230,14 +240,13 @@ static int request(struct ctx *ctx, char **argv, size_t argc, bool *ret_stream)
 	struct vip_ctl_buf b = { .max = VIP_CTL_HEADER_SIZE + VIP_CTL_MAX_REPLY };
 	const char *body;
 	size_t body_len;
-	unsigned status;
+	unsigned status, flags = 0;
 	int r;
 
 	r = vip_ctl_request_encode(&b, (const char *const *)argv, argc, ctx->json);
 	if (r < 0) {
-		fprintf(stderr, "vipctl: command too long or has an empty argument\n");
 		vip_ctl_buf_free(&b);
-		return VIP_CTL_USAGE;
+		return fail(ctx, VIP_CTL_USAGE, "command too long or has an empty argument");
 	}
 	/*
 	 * Read even when the send failed: a daemon that refuses us (credentials,
@@ -248,17 +257,18 @@ static int request(struct ctx *ctx, char **argv, size_t argc, bool *ret_stream)
 	if (r >= 0 && r != VIP_CTL_REPLY)
 		r = -EBADMSG;
 	if (r >= 0)
-		r = vip_ctl_reply_decode(b.data, b.len, &status, ret_stream, &body, &body_len);
+		r = vip_ctl_reply_decode(b.data, b.len, &status, &flags, &body, &body_len);
 	if (r < 0) {
 		vip_ctl_buf_free(&b);
-		return frame_error(r);
+		return frame_error(ctx, r);
 	}
-	print_body(body, body_len, status == VIP_CTL_OK, ctx->json);
+	*ret_stream = flags & VIP_CTL_F_STREAM;
+	print_reply(ctx, status, flags, body, body_len);
 	vip_ctl_buf_free(&b);
 	return (int)status;
 }
 
-static int cmd_simple(struct ctx *ctx, const struct command *cmd _unused_, char **argv, size_t argc)
+static int run_simple(struct ctx *ctx, char **argv, size_t argc)
 {
 	bool stream;
 	struct timeval tv = { .tv_sec = REPLY_TIMEOUT_S };
@@ -267,7 +277,7 @@ static int cmd_simple(struct ctx *ctx, const struct command *cmd _unused_, char 
 	return request(ctx, argv, argc, &stream);
 }
 
-static int cmd_events(struct ctx *ctx, const struct command *cmd _unused_, char **argv, size_t argc)
+static int run_events(struct ctx *ctx, char **argv, size_t argc)
 {
 	struct vip_ctl_buf b = { .max = VIP_CTL_HEADER_SIZE + VIP_CTL_MAX_EVENT };
 	bool stream = false;
@@ -275,7 +285,7 @@ static int cmd_events(struct ctx *ctx, const struct command *cmd _unused_, char 
 
 	if (r != VIP_CTL_OK || !stream) {
 		vip_ctl_buf_free(&b);
-		return r != VIP_CTL_OK ? r : VIP_CTL_PROTOCOL;
+		return r != VIP_CTL_OK ? r : fail(ctx, VIP_CTL_PROTOCOL, "vipd did not start an event stream");
 	}
 	/* Until vipd goes away or we are interrupted (SIGINT's default action). */
 	for (;;) {
@@ -293,36 +303,28 @@ static int cmd_events(struct ctx *ctx, const struct command *cmd _unused_, char 
 		if (r >= 0)
 			r = vip_ctl_event_decode(b.data, b.len, &text, &len);
 		if (r < 0) {
-			r = frame_error(r);
+			r = frame_error(ctx, r);
 			break;
 		}
-		print_body(text, len, true, ctx->json);
+		print_body(text, len, true);
 	}
 	vip_ctl_buf_free(&b);
 	return r;
 }
 
-static int cmd_help(struct ctx *ctx _unused_, const struct command *cmd _unused_, char **argv _unused_,
-		    size_t argc _unused_)
+static int run_help(const struct ctx *ctx)
 {
-	usage(stdout);
-	return 0;
-}
+	struct vip_json w = { 0 };
 
-static const struct command *find(char **argv, size_t argc, size_t *ret_n)
-{
-	const struct command *best = NULL;
-	size_t best_n = 0;
-
-	for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
-		size_t n = match(commands[i].name, argv, argc);
-		if (n > best_n) {
-			best = &commands[i];
-			best_n = n;
-		}
+	if (!ctx->json) {
+		usage(stdout);
+		return 0;
 	}
-	*ret_n = best_n;
-	return best;
+	vip_ctl_help_json(&w);
+	if (vip_json_finish(&w) == 0)
+		fwrite(w.data, 1, w.len, stdout);
+	vip_json_free(&w);
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -335,7 +337,8 @@ int main(int argc, char **argv)
 		{ 0 },
 	};
 	struct ctx ctx = { .socket_path = VIPD_DEFAULT_CONTROL, .fd = -1 };
-	const struct command *cmd;
+	const struct vip_ctl_command *cmd;
+	char usage_line[200];
 	size_t n, nargs;
 	int c, r;
 
@@ -364,20 +367,21 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return VIP_CTL_USAGE;
 	}
-	cmd = find(argv, nargs, &n);
-	if (!cmd) {
-		fprintf(stderr, "vipctl: unknown command '%s'; try 'vipctl help'\n", argv[0]);
-		return VIP_CTL_USAGE;
-	}
+	cmd = vip_ctl_command_find((const char *const *)argv, nargs, &n);
+	if (!cmd)
+		return fail(&ctx, VIP_CTL_USAGE, "unknown command '%s'; try 'vipctl help'", argv[0]);
 	if (nargs - n < cmd->min_args || nargs - n > cmd->max_args) {
-		fprintf(stderr, "usage: vipctl %s%s%s\n", cmd->name, cmd->args ? " " : "",
-			cmd->args ? cmd->args : "");
+		vip_ctl_command_usage(cmd, usage_line, sizeof(usage_line));
+		if (ctx.json)
+			return fail(&ctx, VIP_CTL_USAGE, "%s", usage_line);
+		fprintf(stderr, "usage: vipctl %s\n", usage_line + strlen("usage: "));
 		return VIP_CTL_USAGE;
 	}
-	if (cmd->fn != cmd_help && connect_daemon(&ctx) < 0)
+	if (cmd->flags & VIP_CTL_CMD_F_LOCAL)
+		return run_help(&ctx);
+	if (connect_daemon(&ctx) < 0)
 		return EX_UNAVAILABLE;
-	r = cmd->fn(&ctx, cmd, argv, nargs);
-	if (ctx.fd >= 0)
-		close(ctx.fd);
+	r = cmd->flags & VIP_CTL_CMD_F_STREAM ? run_events(&ctx, argv, nargs) : run_simple(&ctx, argv, nargs);
+	close(ctx.fd);
 	return r;
 }

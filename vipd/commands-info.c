@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * vipd/commands: `config show security` and `metrics`.
+ * vipd/commands: `config reload`, `config show security` and `metrics`.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -10,80 +10,216 @@
 #include "commands-internal.h"
 #include "privdrop.h"
 
+/* ---------------------------------------------------------------- config reload */
+
+static void addr_list_text(struct vip_ctl_buf *o, const char *what, const struct vip_addr *a, size_t n,
+			   const char *end)
+{
+	char buf[VIP_ADDR_STRLEN];
+
+	vip_ctl_buf_printf(o, " %zu DuraVIP%s %s", n, cmd_plural(n), what);
+	for (size_t i = 0; i < n; i++)
+		vip_ctl_buf_printf(o, "%s%s", i ? ", " : " (", vip_addr_to_string(&a[i], buf, sizeof(buf)));
+	vip_ctl_buf_printf(o, "%s%s", n ? ")" : "", end);
+}
+
+static void diag_text(struct vip_ctl_buf *o, const struct vip_conf_diag *diag)
+{
+	for (size_t i = 0; i < diag->n; i++) {
+		_cleanup_free_ char *line = vip_conf_diagnostic_format(&diag->items[i]);
+
+		vip_ctl_buf_printf(o, "%s\n", line ? line : diag->items[i].message);
+	}
+}
+
+static void reload_text(struct vip_ctl_buf *o, const void *data)
+{
+	const struct vipd_reload_result *r = data;
+	unsigned nr = r->needs_restart;
+
+	diag_text(o, &r->diag);
+	if (r->outcome == VIPD_RELOAD_FAILED) {
+		if (r->load_error)
+			vip_ctl_buf_printf(o, "%s: error: %s\n", r->config_path, strerror(-r->load_error));
+		vip_ctl_buf_puts(o, "Reconfigure failed: the running configuration is kept.\n");
+		return;
+	}
+	if (nr)
+		vip_ctl_buf_printf(o, "Changed%s%s%s: needs a restart of vipd; not applied.\n",
+				   nr & VIP_CHANGE_SECURITY ? " Security" : "",
+				   nr & VIP_CHANGE_IDENTITY ? " nodename/cluster_group/authkey" : "",
+				   nr & VIP_CHANGE_CLUSTER_MODE ? " cluster-scope" : "");
+	if (r->outcome == VIPD_RELOAD_REFUSED) {
+		vip_ctl_buf_puts(o, "Reconfigure refused: nothing was applied.\n");
+		return;
+	}
+	vip_ctl_buf_puts(o, "Reconfigured:");
+	addr_list_text(o, "added", r->added, r->n_added, ",");
+	addr_list_text(o, "removed", r->removed, r->n_removed, ",");
+	addr_list_text(o, "changed", r->changed, r->n_changed, ".\n");
+}
+
+static void addr_list_json(struct vip_json *w, const char *key, const struct vip_addr *a, size_t n)
+{
+	char buf[VIP_ADDR_STRLEN];
+
+	vip_json_array_begin(w, key);
+	for (size_t i = 0; i < n; i++)
+		vip_json_string(w, NULL, vip_addr_to_string(&a[i], buf, sizeof(buf)));
+	vip_json_array_end(w);
+}
+
+static void diag_json(struct vip_json *w, const char *key, const struct vipd_reload_result *r)
+{
+	vip_json_array_begin(w, key);
+	for (size_t i = 0; i < r->diag.n; i++) {
+		_cleanup_free_ char *line = vip_conf_diagnostic_format(&r->diag.items[i]);
+
+		vip_json_string(w, NULL, line ? line : r->diag.items[i].message);
+	}
+	if (r->load_error)
+		vip_json_stringf(w, NULL, "%s: error: %s", r->config_path, strerror(-r->load_error));
+	vip_json_array_end(w);
+}
+
+static void reload_json(struct vip_json *w, const void *data)
+{
+	const struct vipd_reload_result *r = data;
+
+	vip_json_object_begin(w, NULL);
+	vip_json_string(w, "result", vipd_reload_outcome_to_string(r->outcome));
+	if (r->outcome == VIPD_RELOAD_FAILED) {
+		vip_json_string(w, "error", "Reconfigure failed: the running configuration is kept");
+		vip_json_uint(w, "status", VIP_CTL_FAILED);
+		diag_json(w, "errors", r);
+		vip_json_object_end(w);
+		return;
+	}
+	addr_list_json(w, "added", r->added, r->n_added);
+	addr_list_json(w, "removed", r->removed, r->n_removed);
+	addr_list_json(w, "changed", r->changed, r->n_changed);
+	vip_json_array_begin(w, "needs_restart");
+	if (r->needs_restart & VIP_CHANGE_SECURITY)
+		vip_json_string(w, NULL, "security");
+	if (r->needs_restart & VIP_CHANGE_IDENTITY)
+		vip_json_string(w, NULL, "identity");
+	if (r->needs_restart & VIP_CHANGE_CLUSTER_MODE)
+		vip_json_string(w, NULL, "cluster_mode");
+	vip_json_array_end(w);
+	diag_json(w, "warnings", r);
+	vip_json_object_end(w);
+}
+
+int cmd_reload(struct vipd_control_call *call)
+{
+	static const struct vipd_control_view view = { reload_json, reload_text };
+	struct vipd_reload_result res;
+	int status;
+
+	(void)vipd_daemon_reload(call->userdata, &res);
+	vipd_control_reply(call, &view, &res);
+	status = res.outcome == VIPD_RELOAD_FAILED ? VIP_CTL_FAILED : VIP_CTL_OK;
+	vipd_reload_result_clear(&res);
+	return status;
+}
+
+/* ---------------------------------------------------------------- config show security */
+
 /* The lines of /proc/self/status that describe identity and privileges. */
 static const char *const status_keys[] = {
 	"Uid", "Gid", "Groups", "CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb", "NoNewPrivs", "Seccomp",
 };
 
-static void status_lines(struct vip_ctl_buf *o, bool json)
+struct security {
+	const struct vipd_security *cfg;
+	char *identity;
+	bool restart_needed;
+	struct { const char *key; char value[256]; } status[ARRAY_SIZE(status_keys)];
+	size_t n_status;
+};
+
+static void read_status(struct security *s)
 {
 	_cleanup_fclose_ FILE *f = fopen("/proc/self/status", "re");
 	char line[512];
-	bool first = true;
 
-	if (!f)
-		return;
-	while (fgets(line, sizeof(line), f)) {
-		char *colon = strchr(line, ':');
-		char *val;
+	while (f && fgets(line, sizeof(line), f) && s->n_status < ARRAY_SIZE(s->status)) {
+		char *colon = strchr(line, ':'), *val;
 
 		if (!colon)
 			continue;
 		*colon = '\0';
-		val = colon + 1;
-		val += strspn(val, " \t");
+		val = colon + 1 + strspn(colon + 1, " \t");
 		val[strcspn(val, "\n")] = '\0';
 		for (size_t i = 0; i < ARRAY_SIZE(status_keys); i++) {
 			if (strcmp(line, status_keys[i]) != 0)
 				continue;
-			if (json) {
-				vip_ctl_buf_printf(o, "%s\"%s\":", first ? "" : ",", line);
-				vip_ctl_buf_json_string(o, val);
-			} else {
-				vip_ctl_buf_printf(o, "    %-11s %s\n", line, val);
-			}
-			first = false;
+			s->status[s->n_status].key = status_keys[i];
+			snprintf(s->status[s->n_status].value, sizeof(s->status[0].value), "%s", val);
+			s->n_status++;
 		}
 	}
 }
 
+static void security_text(struct vip_ctl_buf *o, const void *data)
+{
+	const struct security *s = data;
+	const struct vipd_security *c = s->cfg;
+
+	vip_ctl_buf_printf(o, "Configured: user %s (%u), group %s (%u), capabilities %s%s%s\n", c->user,
+			   (unsigned)c->uid, c->group, (unsigned)c->gid, c->capabilities ? c->capabilities : "(none)",
+			   c->chroot ? ", chroot " : "", c->chroot ? c->chroot : "");
+	vip_ctl_buf_printf(o, "Running:    %s\n", s->identity);
+	vip_ctl_buf_puts(o, "Kernel (/proc/self/status):\n");
+	for (size_t i = 0; i < s->n_status; i++)
+		vip_ctl_buf_printf(o, "    %-11s %s\n", s->status[i].key, s->status[i].value);
+	if (s->restart_needed)
+		vip_ctl_buf_puts(o, "The Security stanza on disk differs: restart vipd to apply it.\n");
+}
+
+static void security_json(struct vip_json *w, const void *data)
+{
+	const struct security *s = data;
+	const struct vipd_security *c = s->cfg;
+
+	vip_json_object_begin(w, NULL);
+	vip_json_object_begin(w, "configured");
+	vip_json_string(w, "user", c->user);
+	vip_json_uint(w, "uid", c->uid);
+	vip_json_string(w, "group", c->group);
+	vip_json_uint(w, "gid", c->gid);
+	vip_json_string(w, "capabilities", c->capabilities);
+	vip_json_string(w, "chroot", c->chroot);
+	vip_json_object_end(w);
+	vip_json_object_begin(w, "running");
+	vip_json_string(w, "identity", s->identity);
+	vip_json_object_begin(w, "status");
+	for (size_t i = 0; i < s->n_status; i++)
+		vip_json_string(w, s->status[i].key, s->status[i].value);
+	vip_json_object_end(w);
+	vip_json_object_end(w);
+	vip_json_bool(w, "restart_needed", s->restart_needed);
+	vip_json_object_end(w);
+}
+
 int cmd_security(struct vipd_control_call *call)
 {
-	struct vipd_daemon *d = call->userdata;
-	const struct vipd_security *s = &d->cfg->security;
-	_cleanup_free_ char *id = NULL;
-	struct vip_ctl_buf *o = call->out;
-	int r = vip_privdrop_identity(&id);
+	static const struct vipd_control_view view = { security_json, security_text };
+	struct vipd_daemon_info info;
+	struct security s = { .cfg = &vipd_daemon_config(call->userdata)->security };
+	int r = vip_privdrop_identity(&s.identity);
 
 	if (r < 0)
 		return r;
-	if (call->json) {
-		vip_ctl_buf_printf(o, "{\"configured\":{\"user\":");
-		cmd_json_str_or_null(o, s->user);
-		vip_ctl_buf_printf(o, ",\"uid\":%u,\"group\":", (unsigned)s->uid);
-		cmd_json_str_or_null(o, s->group);
-		vip_ctl_buf_printf(o, ",\"gid\":%u,\"capabilities\":", (unsigned)s->gid);
-		cmd_json_str_or_null(o, s->capabilities);
-		vip_ctl_buf_puts(o, ",\"chroot\":");
-		cmd_json_str_or_null(o, s->chroot);
-		vip_ctl_buf_puts(o, "},\"running\":{\"identity\":");
-		vip_ctl_buf_json_string(o, id);
-		vip_ctl_buf_puts(o, ",\"status\":{");
-		status_lines(o, true);
-		vip_ctl_buf_printf(o, "}},\"restart_needed\":%s}\n",
-				   d->restart_needed & VIP_CHANGE_SECURITY ? "true" : "false");
-		return 0;
-	}
-	vip_ctl_buf_printf(o, "Configured: user %s (%u), group %s (%u), capabilities %s%s%s\n", s->user,
-			   (unsigned)s->uid, s->group, (unsigned)s->gid, s->capabilities ? s->capabilities : "(none)",
-			   s->chroot ? ", chroot " : "", s->chroot ? s->chroot : "");
-	vip_ctl_buf_printf(o, "Running:    %s\n", id);
-	vip_ctl_buf_puts(o, "Kernel (/proc/self/status):\n");
-	status_lines(o, false);
-	if (d->restart_needed & VIP_CHANGE_SECURITY)
-		vip_ctl_buf_puts(o, "The Security stanza on disk differs: restart vipd to apply it.\n");
-	return 0;
+	vipd_daemon_get_info(call->userdata, &info);
+	s.restart_needed = info.restart_needed & VIP_CHANGE_SECURITY;
+	read_status(&s);
+	r = vipd_control_reply(call, &view, &s);
+	free(s.identity);
+	return r;
 }
+
+/* ---------------------------------------------------------------- metrics */
 
 struct metric {
 	const char *name;
@@ -92,19 +228,27 @@ struct metric {
 	double value;
 };
 
-static void metrics_collect(struct vipd_daemon *d, struct metric *m, size_t *n)
+struct metrics {
+	struct metric m[48];
+	size_t n;
+};
+
+static void metrics_collect(struct vipd_daemon *d, struct metrics *out)
 {
+	const struct vip_cl_proto *p = vipd_daemon_proto(d);
 	struct vipd_engine_metrics em;
 	struct vipd_announce_stats as;
+	struct vipd_daemon_info di;
 	struct vip_cl_status st;
-	uint64_t now = loop_now_ms();
+	struct metric *m = out->m;
 	size_t i = 0;
 
-	vipd_engine_get_metrics(d->engine, &em);
-	vipd_announce_get_stats(d->announce, &as);
-	vip_cl_proto_status(d->proto, &st);
+	vipd_engine_get_metrics(vipd_daemon_engine(d), &em);
+	vipd_announce_get_stats(vipd_daemon_announce(d), &as);
+	vipd_daemon_get_info(d, &di);
+	vip_cl_proto_status(p, &st);
 #define M(n_, t_, h_, v_) m[i++] = (struct metric){ n_, t_, h_, (double)(v_) }
-	M("vipd_duravips_configured", "gauge", "DuraVIPs in the configuration", d->cfg->n_duravips);
+	M("vipd_duravips_configured", "gauge", "DuraVIPs in the configuration", vipd_daemon_config(d)->n_duravips);
 	M("vipd_duravips_owned", "gauge", "DuraVIPs plumbed on this node", em.owned);
 	M("vipd_duravip_moves_total", "counter", "operator moves applied by the group", st.n_moves);
 	M("vipd_balance_rounds_total", "counter", "balancing rounds applied by the group", st.n_balances);
@@ -117,10 +261,16 @@ static void metrics_collect(struct vipd_daemon *d, struct metric *m, size_t *n)
 	M("vipd_netlink_errors_total", "counter", "failed address requests and netlink calls", em.netlink_errors);
 	M("vipd_resyncs_total", "counter", "full address dumps after lost events", em.resyncs);
 	M("vipd_link_releases_total", "counter", "interfaces given up after if_down_limit checks", em.link_releases);
-	M("vipd_view_changes_total", "counter", "membership views delivered", d->stats.view_changes);
-	M("vipd_members", "gauge", "members in the current view", vip_cl_proto_n_members(d->proto));
+	M("vipd_view_changes_total", "counter", "membership views delivered", di.stats.view_changes);
+	M("vipd_members", "gauge", "members in the current view", vip_cl_proto_n_members(p));
 	M("vipd_quorate", "gauge", "1 when this partition is quorate", st.quorate);
 	M("vipd_cluster_messages_malformed_total", "counter", "cluster messages dropped as malformed", st.n_malformed);
+	M("vipd_cluster_authenticated", "gauge", "1 when cluster messages are authenticated (cluster { authkey })",
+	  st.authenticated);
+	M("vipd_cluster_auth_failed_total", "counter", "cluster messages dropped: no valid MAC for their sender",
+	  st.n_auth_failed);
+	M("vipd_cluster_auth_replayed_total", "counter", "cluster messages dropped: sequence number already seen",
+	  st.n_auth_replayed);
 	M("vipd_members_waiting", "gauge", "members of the open round not heard yet", st.n_waiting);
 	M("vipd_members_silent", "gauge", "members the closed round did not hear (they keep what they hold)", st.n_silent);
 	M("vipd_ghosts", "gauge", "crashed engines whose addresses wait for their monitor's FLUSHED", st.n_ghosts);
@@ -128,35 +278,42 @@ static void metrics_collect(struct vipd_daemon *d, struct metric *m, size_t *n)
 	M("vipd_state_retries_total", "counter", "own STATE queued again for want of delivery", st.n_state_retries);
 	M("vipd_cluster_sends_dropped_total", "counter", "cluster messages the backend refused", st.n_send_dropped);
 	M("vipd_cluster_live", "gauge", "1 while this node's corosync answers", st.live);
-	M("vipd_backend_connected", "gauge", "1 when connected to the membership engine", d->be != NULL);
-	M("vipd_backend_reconnects_total", "counter", "reconnects to the membership engine", d->stats.backend_reconnects);
-	M("vipd_reloads_total", "counter", "configuration reloads", d->stats.reloads);
-	M("vipd_reload_failures_total", "counter", "reloads refused for errors", d->stats.reload_failures);
+	M("vipd_backend_connected", "gauge", "1 when connected to the membership engine", di.connected);
+	M("vipd_backend_reconnects_total", "counter", "reconnects to the membership engine", di.stats.backend_reconnects);
+	M("vipd_reloads_total", "counter", "configuration reloads", di.stats.reloads);
+	M("vipd_reload_failures_total", "counter", "reloads refused for errors", di.stats.reload_failures);
 	M("vipd_failovers_total", "counter", "failovers measured on this node", em.failovers);
 	M("vipd_last_failover_duration_seconds", "gauge",
 	  "view that lost a member -> last address plumbed and first announcement sent", em.last_failover_ms / 1000.0);
-	M("vipd_uptime_seconds", "gauge", "seconds since start", cmd_age(now, d->started_ms) / 1000.0);
+	M("vipd_uptime_seconds", "gauge", "seconds since start", cmd_age(loop_now_ms(), di.started_ms) / 1000.0);
 #undef M
-	*n = i;
+	out->n = i;
+}
+
+static void metrics_text(struct vip_ctl_buf *o, const void *data)
+{
+	const struct metrics *s = data;
+
+	for (size_t i = 0; i < s->n; i++)
+		vip_ctl_buf_printf(o, "# HELP %s %s\n# TYPE %s %s\n%s %.15g\n", s->m[i].name, s->m[i].help, s->m[i].name,
+				   s->m[i].type, s->m[i].name, s->m[i].value);
+}
+
+static void metrics_json(struct vip_json *w, const void *data)
+{
+	const struct metrics *s = data;
+
+	vip_json_object_begin(w, NULL);
+	for (size_t i = 0; i < s->n; i++)
+		vip_json_double(w, s->m[i].name, s->m[i].value);
+	vip_json_object_end(w);
 }
 
 int cmd_metrics(struct vipd_control_call *call)
 {
-	struct metric m[48];
-	size_t n;
+	static const struct vipd_control_view view = { metrics_json, metrics_text };
+	struct metrics s;
 
-	metrics_collect(call->userdata, m, &n);
-	if (call->json)
-		vip_ctl_buf_puts(call->out, "{");
-	for (size_t i = 0; i < n; i++) {
-		if (call->json) {
-			vip_ctl_buf_printf(call->out, "%s\"%s\":%.15g", i ? "," : "", m[i].name, m[i].value);
-			continue;
-		}
-		vip_ctl_buf_printf(call->out, "# HELP %s %s\n# TYPE %s %s\n%s %.15g\n", m[i].name, m[i].help,
-				   m[i].name, m[i].type, m[i].name, m[i].value);
-	}
-	if (call->json)
-		vip_ctl_buf_puts(call->out, "}\n");
-	return 0;
+	metrics_collect(call->userdata, &s);
+	return vipd_control_reply(call, &view, &s);
 }

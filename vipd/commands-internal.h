@@ -1,23 +1,32 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * vipd/commands internals: helpers shared by commands.c and commands-info.c.
- * Not a public header.
+ * vipd/commands internals: the handlers commands.c puts in the table
+ * (commands-cluster.c, commands-info.c) and the helpers they all use
+ * (commands-util.c). Not a public header.
  */
 #ifndef VIPD_COMMANDS_INTERNAL_H
 #define VIPD_COMMANDS_INTERNAL_H
 
 #include <stdint.h>
 
+#include "commands.h"
 #include "daemon.h"
 
+/* commands-util.c */
 /* "12.3s", "5m02s", "2h05m". */
 void cmd_duration(uint64_t ms, char *buf, size_t len);
 /* now - since, never negative. */
 uint64_t cmd_age(uint64_t now, uint64_t since);
-/* A JSON string, or null for NULL. */
-void cmd_json_str_or_null(struct vip_ctl_buf *o, const char *s);
+/* "" for 1, "s" otherwise. */
+const char *cmd_plural(uint64_t n);
+
+/* commands-cluster.c */
+int cmd_membership(struct vipd_control_call *call);
+int cmd_info(struct vipd_control_call *call);
+int cmd_arp_show(struct vipd_control_call *call);
 
 /* commands-info.c */
+int cmd_reload(struct vipd_control_call *call);
 int cmd_security(struct vipd_control_call *call);
 int cmd_metrics(struct vipd_control_call *call);
 

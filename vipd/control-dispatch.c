@@ -1,122 +1,141 @@
 // SPDX-License-Identifier: MIT
 /*
- * Control-socket dispatch: matching a request's words against the command
- * table, the built-in help, and turning a handler's result into a status
- * and a body. No I/O.
+ * Control-socket dispatch: matching a request against the command table,
+ * the built-in help, rendering replies and errors, and turning a handler's
+ * result and its reply's sticky error into a status and a body. No I/O.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "control-internal.h"
 
-/* Best-effort body for an error the handler did not describe. */
-void control_body_error(struct vip_ctl_buf *b, bool json, const char *msg)
+static void reply_reset(struct vipd_control_call *call)
 {
-	b->len = 0;
-	if (json) {
-		(void)vip_ctl_buf_puts(b, "{\"error\":");
-		(void)vip_ctl_buf_json_string(b, msg);
-		(void)vip_ctl_buf_puts(b, "}\n");
+	vip_json_reset(call->jw);
+	vip_ctl_buf_reset(call->text);
+}
+
+int vipd_control_reply(struct vipd_control_call *call, const struct vipd_control_view *view, const void *data)
+{
+	reply_reset(call);
+	if (call->json)
+		view->json(call->jw, data);
+	else
+		view->text(call->text, data);
+	return 0;
+}
+
+static void error_body(struct vipd_control_call *call, unsigned status, const char *msg)
+{
+	reply_reset(call);
+	if (call->json) {
+		vip_json_object_begin(call->jw, NULL);
+		vip_json_string(call->jw, "error", msg);
+		vip_json_uint(call->jw, "status", status);
+		vip_json_object_end(call->jw);
 	} else {
-		(void)vip_ctl_buf_printf(b, "error: %s\n", msg);
+		vip_ctl_buf_printf(call->text, "error: %s\n", msg);
 	}
 }
 
-/* Count how many leading argv words match cmd's words; 0 when not all do. */
-size_t control_match_words(const char *words, const char *const *argv, size_t argc)
+int vipd_control_fail(struct vipd_control_call *call, int status, const char *fmt, ...)
 {
-	const char *p = words;
-	size_t i = 0;
+	char msg[1024];
+	va_list ap;
 
-	while (*p) {
-		size_t n = strcspn(p, " ");
-
-		if (i >= argc || strlen(argv[i]) != n || strncmp(argv[i], p, n) != 0)
-			return 0;
-		i++;
-		p += n;
-		p += strspn(p, " ");
-	}
-	return i;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	error_body(call, (unsigned)status, msg);
+	return status;
 }
 
-const struct vipd_control_command *control_find_command(const struct vipd_control_config *cfg,
-							const struct vip_ctl_request *req,
-							size_t *ret_n)
+static bool reply_empty(const struct vipd_control_call *call)
 {
-	const struct vipd_control_command *best = NULL;
-	size_t best_n = 0;
+	return call->json ? call->jw->len == 0 : call->text->len == 0;
+}
 
-	for (size_t i = 0; i < cfg->n_commands; i++) {
-		size_t n = control_match_words(cfg->commands[i].words, (const char *const *)req->argv, req->argc);
-		if (n > best_n) {
-			best = &cfg->commands[i];
-			best_n = n;
-		}
-	}
-	*ret_n = best_n;
-	return best;
+static void help_json(struct vip_json *w, const void *data _unused_)
+{
+	vip_ctl_help_json(w);
+}
+
+static void help_text(struct vip_ctl_buf *out, const void *data _unused_)
+{
+	vip_ctl_help_text(out);
 }
 
 static int builtin_help(struct vipd_control_call *call)
 {
-	const struct vipd_control_config *cfg = control_get_config(call->control);
-	struct vip_ctl_buf *b = call->out;
-	int r = 0;
+	static const struct vipd_control_view view = { help_json, help_text };
 
-	if (call->json)
-		r = vip_ctl_buf_puts(b, "{\"commands\":[");
-	for (size_t i = 0; r >= 0 && i < cfg->n_commands; i++) {
-		const struct vipd_control_command *c = &cfg->commands[i];
-		if (!call->json) {
-			r = vip_ctl_buf_printf(b, "  %-34s %s\n", c->words, c->help ? c->help : "");
-			if (r >= 0 && c->args)
-				r = vip_ctl_buf_printf(b, "  %-34s   usage: %s %s\n", "", c->words, c->args);
-			continue;
-		}
-		r = vip_ctl_buf_puts(b, i ? ",{\"command\":" : "{\"command\":");
-		if (r >= 0)
-			r = vip_ctl_buf_json_string(b, c->words);
-		if (r >= 0)
-			r = vip_ctl_buf_puts(b, ",\"args\":");
-		if (r >= 0)
-			r = vip_ctl_buf_json_string(b, c->args ? c->args : "");
-		if (r >= 0)
-			r = vip_ctl_buf_puts(b, ",\"help\":");
-		if (r >= 0)
-			r = vip_ctl_buf_json_string(b, c->help ? c->help : "");
-		if (r >= 0)
-			r = vip_ctl_buf_puts(b, "}");
-	}
-	if (r >= 0 && call->json)
-		r = vip_ctl_buf_puts(b, "]}\n");
-	return r;
+	return vipd_control_reply(call, &view, NULL);
 }
 
-const struct vipd_control_command control_help_command = {
-	.words = "help", .fn = builtin_help, .max_args = 0, .help = "list the commands",
-};
-
-/* Map a handler's return to a status, filling the body when it is empty. */
-unsigned control_call_status(struct vipd_control_call *call, const struct vipd_control_command *cmd, int r)
+unsigned control_run(const struct vipd_control_config *cfg, struct vipd_control_call *call,
+		     const struct vip_ctl_request *req)
 {
-	char msg[256];
+	const struct vip_ctl_command *cmd;
+	vipd_control_fn fn;
+	char usage[200];
+	size_t n;
+
+	reply_reset(call);
+	cmd = vip_ctl_command_find((const char *const *)req->argv, req->argc, &n);
+	fn = !cmd ? NULL : cmd->id == VIP_CTL_CMD_HELP ? builtin_help : cfg->handlers ? cfg->handlers[cmd->id] : NULL;
+	if (!fn)
+		return (unsigned)vipd_control_fail(call, VIP_CTL_USAGE, "unknown command '%.100s'; try 'help'",
+						   cmd ? cmd->words : req->argv[0]);
+	if (req->argc - n < cmd->min_args || req->argc - n > cmd->max_args) {
+		vip_ctl_command_usage(cmd, usage, sizeof(usage));
+		return (unsigned)vipd_control_fail(call, VIP_CTL_USAGE, "%s", usage);
+	}
+	call->cmd = cmd;
+	call->args = (const char *const *)req->argv + n;
+	call->n_args = req->argc - n;
+	return control_call_status(call, fn(call));
+}
+
+unsigned control_call_status(struct vipd_control_call *call, int r)
+{
+	unsigned status;
+	char usage[200];
 
 	if (r >= 0)
 		return r < (int)VIP_CTL_STATUS_LIMIT ? (unsigned)r : VIP_CTL_FAILED;
-	if (r == -ENOBUFS) {
-		control_body_error(call->out, call->json, "reply too large");
-		return VIP_CTL_TOO_LARGE;
+	status = r == -EINVAL ? VIP_CTL_USAGE : r == -ENOBUFS ? VIP_CTL_TOO_LARGE : VIP_CTL_FAILED;
+	if (reply_empty(call)) {
+		if (r == -EINVAL && call->cmd) {
+			vip_ctl_command_usage(call->cmd, usage, sizeof(usage));
+			error_body(call, status, usage);
+		} else {
+			error_body(call, status, r == -ENOBUFS ? "reply too large" : strerror(-r));
+		}
 	}
-	if (call->out->len == 0) {
-		if (r == -EINVAL)
-			snprintf(msg, sizeof(msg), "usage: %s%s%s", cmd->words, cmd->args ? " " : "",
-				 cmd->args ? cmd->args : "");
-		else
-			snprintf(msg, sizeof(msg), "%s", strerror(-r));
-		control_body_error(call->out, call->json, msg);
-	}
-	return r == -EINVAL ? VIP_CTL_USAGE : VIP_CTL_FAILED;
+	return status;
 }
 
+unsigned control_finish(struct vipd_control_call *call, unsigned status, bool stream, const void **ret_body,
+			size_t *ret_len)
+{
+	int err;
+
+	/* A subscription may answer with nothing: the events are the answer. */
+	if (call->json && !(stream && call->jw->len == 0 && !call->jw->error))
+		err = vip_json_finish(call->jw);
+	else
+		err = call->json ? call->jw->error : call->text->err;
+	if (err < 0) {
+		/* Cut short or malformed: say so; the error fits any sane bound. */
+		status = err == -ENOBUFS ? VIP_CTL_TOO_LARGE : VIP_CTL_FAILED;
+		error_body(call, status, err == -ENOBUFS ? "reply too large" : "internal error: malformed reply");
+		err = call->json ? vip_json_finish(call->jw) : call->text->err;
+	}
+	*ret_body = call->json ? (const void *)call->jw->data : call->text->data;
+	*ret_len = call->json ? call->jw->len : call->text->len;
+	if (err < 0)
+		*ret_len = 0; /* not even the error fits: the status alone says it */
+	return status;
+}

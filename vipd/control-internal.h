@@ -29,20 +29,24 @@ bool control_peer_allowed(const struct vipd_control_config *cfg, const struct vi
 /* The server's effective configuration (defaults filled in). */
 const struct vipd_control_config *control_get_config(const struct vipd_control *ctl);
 
-/* Replace b's content with an error message, as text or as {"error": ...}. */
-void control_body_error(struct vip_ctl_buf *b, bool json, const char *msg);
-/* How many leading argv words match the space-separated words; 0 unless all do. */
-size_t control_match_words(const char *words, const char *const *argv, size_t argc);
-/* The command whose words match most of req's leading words, or NULL; *ret_n: how many. */
-const struct vipd_control_command *control_find_command(const struct vipd_control_config *cfg,
-							const struct vip_ctl_request *req, size_t *ret_n);
-/* `help`, used when the table has none: lists the table. */
-extern const struct vipd_control_command control_help_command;
+/*
+ * Run one decoded request: match it against the command table, check its
+ * argument count, call the handler (or the built-in help). Returns the
+ * status; the reply is in call->jw or call->text.
+ */
+unsigned control_run(const struct vipd_control_config *cfg, struct vipd_control_call *call,
+		     const struct vip_ctl_request *req);
 /*
  * The reply status for a handler's result r (see vipd_control_fn), writing
- * an error body when r < 0 and the handler wrote none.
+ * an error reply when r < 0 and the handler replied nothing.
  */
-unsigned control_call_status(struct vipd_control_call *call, const struct vipd_control_command *cmd,
-			     int r);
+unsigned control_call_status(struct vipd_control_call *call, int r);
+/*
+ * Close the reply and check its sticky error: a reply cut short by the
+ * bound becomes VIP_CTL_TOO_LARGE with an error body. Returns the final
+ * status and the body to send (JSON when call->json).
+ */
+unsigned control_finish(struct vipd_control_call *call, unsigned status, bool stream, const void **ret_body,
+			size_t *ret_len);
 
 #endif

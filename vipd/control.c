@@ -47,7 +47,8 @@ struct vipd_control {
 	ino_t ino;
 	struct vipd_control_conn *conns;
 	size_t n_conns, n_subscribers;
-	struct vip_ctl_buf body; /* scratch for handler output */
+	struct vip_json jbody;    /* scratch for a handler's reply: JSON */
+	struct vip_ctl_buf tbody; /* ... or text */
 	struct loop_timer *accept_pause;
 };
 
@@ -98,14 +99,14 @@ static void conn_update_events(struct vipd_control_conn *c)
 
 /* Queue a REPLY frame into c->out; a client over its output bound is dropped.
  * Returns 0, or -ENOBUFS when c was closed. */
-static int conn_queue_reply(struct vipd_control_conn *c, unsigned status, bool stream, const void *body,
+static int conn_queue_reply(struct vipd_control_conn *c, unsigned status, unsigned flags, const void *body,
 			    size_t len)
 {
-	int r = vip_ctl_reply_encode(&c->out, status, stream, body, len);
+	int r = vip_ctl_reply_encode(&c->out, status, flags, body, len);
 
 	if (r == -EMSGSIZE) {
 		static const char msg[] = "error: reply too large\n";
-		r = vip_ctl_reply_encode(&c->out, VIP_CTL_TOO_LARGE, false, msg, sizeof(msg) - 1);
+		r = vip_ctl_reply_encode(&c->out, VIP_CTL_TOO_LARGE, 0, msg, sizeof(msg) - 1);
 	}
 	if (r < 0) {
 		conn_close(c);
@@ -121,7 +122,7 @@ static int conn_queue_reply(struct vipd_control_conn *c, unsigned status, bool s
 static void conn_fail(struct vipd_control_conn *c, unsigned status, const char *msg)
 {
 	c->in.len = 0;
-	if (conn_queue_reply(c, status, false, msg, strlen(msg)) < 0)
+	if (conn_queue_reply(c, status, 0, msg, strlen(msg)) < 0)
 		return;
 	c->closing = true;
 	(void)conn_flush(c);
@@ -131,38 +132,24 @@ static void conn_fail(struct vipd_control_conn *c, unsigned status, const char *
 static bool run_request(struct vipd_control_conn *c, const struct vip_ctl_request *req)
 {
 	struct vipd_control *ctl = c->ctl;
-	const struct vipd_control_command *cmd;
-	struct vip_ctl_buf *body = &ctl->body;
 	struct vipd_control_call call = {
-		.argv = (const char *const *)req->argv, .argc = req->argc, .json = req->json,
-		.out = body, .userdata = ctl->cfg.userdata, .control = ctl, .conn = c,
+		.json = req->json, .userdata = ctl->cfg.userdata, .control = ctl, .conn = c,
+		.jw = &ctl->jbody, .text = &ctl->tbody,
 	};
+	const void *body;
 	unsigned status;
-	size_t n;
+	size_t len;
 
-	body->len = 0;
-	cmd = control_find_command(&ctl->cfg, req, &n);
-	if (!cmd && (n = control_match_words("help", call.argv, call.argc)) > 0)
-		cmd = &control_help_command;
-	if (!cmd) {
-		char msg[160];
-		snprintf(msg, sizeof(msg), "unknown command '%.100s'; try 'help'", req->argv[0]);
-		control_body_error(body, req->json, msg);
-		status = VIP_CTL_USAGE;
-	} else if (req->argc - n < cmd->min_args || req->argc - n > cmd->max_args) {
-		status = control_call_status(&call, cmd, -EINVAL);
-	} else {
-		call.args = call.argv + n;
-		call.n_args = req->argc - n;
-		c->in_call = true;
-		status = control_call_status(&call, cmd, cmd->fn(&call));
-		c->in_call = false;
-		if (status != VIP_CTL_OK && c->subscribed) {
-			c->subscribed = false;
-			ctl->n_subscribers--;
-		}
+	c->in_call = true;
+	status = control_run(&ctl->cfg, &call, req);
+	c->in_call = false;
+	status = control_finish(&call, status, c->subscribed, &body, &len);
+	if (status != VIP_CTL_OK && c->subscribed) {
+		c->subscribed = false;
+		ctl->n_subscribers--;
 	}
-	if (conn_queue_reply(c, status, c->subscribed, body->data, body->len) < 0)
+	if (conn_queue_reply(c, status, (c->subscribed ? VIP_CTL_F_STREAM : 0) | (req->json ? VIP_CTL_F_BODY_JSON : 0),
+			     body, len) < 0)
 		return false;
 	conn_touch(c);
 	return true;
@@ -297,7 +284,7 @@ static void refuse(int fd, unsigned status, const char *msg)
 {
 	struct vip_ctl_buf b = { .max = 4096 };
 
-	if (vip_ctl_reply_encode(&b, status, false, msg, strlen(msg)) == 0)
+	if (vip_ctl_reply_encode(&b, status, 0, msg, strlen(msg)) == 0)
 		(void)!send(fd, b.data, b.len, MSG_NOSIGNAL | MSG_DONTWAIT);
 	vip_ctl_buf_free(&b);
 	close(fd);
@@ -422,7 +409,10 @@ static int control_alloc(struct loop *loop, const struct vipd_control_config *cf
 		ctl->cfg.max_output = 2 * (size_t)VIP_CTL_MAX_REPLY;
 	if (!ctl->cfg.idle_timeout_ms)
 		ctl->cfg.idle_timeout_ms = DEFAULT_IDLE_TIMEOUT_MS;
-	ctl->body.max = VIP_CTL_MAX_REPLY - 4;
+	if (!ctl->cfg.max_reply || ctl->cfg.max_reply > VIP_CTL_MAX_REPLY - 4)
+		ctl->cfg.max_reply = VIP_CTL_MAX_REPLY - 4;
+	vip_json_init(&ctl->jbody, ctl->cfg.max_reply, false);
+	ctl->tbody.max = ctl->cfg.max_reply;
 	r = loop_timer_new(loop, on_accept_pause, ctl, &ctl->accept_pause);
 	if (r < 0) {
 		free(ctl->group_name);
@@ -481,7 +471,8 @@ void vipd_control_free(struct vipd_control *ctl)
 		control_unlink(ctl->path, ctl->dev, ctl->ino);
 	}
 	loop_timer_free(ctl->accept_pause);
-	vip_ctl_buf_free(&ctl->body);
+	vip_json_free(&ctl->jbody);
+	vip_ctl_buf_free(&ctl->tbody);
 	free(ctl->path);
 	free(ctl->group_name);
 	free(ctl);

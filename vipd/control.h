@@ -9,9 +9,17 @@
  * non-blocking, so a slow or hostile client can never stall the loop: one
  * whose pending output passes max_output is dropped.
  *
- * Commands are dispatched through a table the daemon supplies. `help` is
- * built in (unless the table has its own): it lists the table's words, args
- * and help.
+ * Requests are matched against the one command table (ctlproto.h: words,
+ * argument counts, authority, help) and dispatched to the handler the
+ * daemon binds to the command's id; `help` is built in.
+ *
+ * Replies: a handler never writes text or JSON by hand. It collects what it
+ * answers into a structure and hands it to vipd_control_reply with a view,
+ * a pair of renderers of that same structure: one through the JSON writer
+ * (conf.h), one as text. Errors go through vipd_control_fail, which
+ * escapes whatever user text they carry. Both outputs carry a sticky error;
+ * a reply cut short by the size bound (max_reply) is answered as
+ * VIP_CTL_TOO_LARGE with an error body, never as a complete-looking reply.
  */
 #ifndef VIPD_CONTROL_H
 #define VIPD_CONTROL_H
@@ -28,35 +36,42 @@ struct vipd_control_conn;
 
 /* What a handler gets for one request. */
 struct vipd_control_call {
+	const struct vip_ctl_command *cmd; /* the table entry matched */
 	const char *const *args; /* the arguments after the command words; args[n_args] == NULL */
 	size_t n_args;
-	const char *const *argv; /* the whole request, argv[argc] == NULL */
-	size_t argc;
 	bool json;               /* the client asked for JSON */
-	struct vip_ctl_buf *out; /* append the reply body here (text, or one JSON document) */
 	void *userdata;          /* vipd_control_config.userdata */
 	struct vipd_control *control;
 	struct vipd_control_conn *conn; /* for vipd_control_subscribe() */
+	/* The reply being built: use vipd_control_reply/_fail, not these. */
+	struct vip_json *jw;     /* when json */
+	struct vip_ctl_buf *text; /* when not */
 };
 
 /*
  * A command handler. Returns the reply status: 0 (VIP_CTL_OK), a positive
- * exit status < 256 (the body says why), or -errno: then the status is
- * VIP_CTL_FAILED and, when the handler wrote nothing, the server writes
- * "error: <strerror>" (or {"error": "..."} for JSON). -EINVAL is a usage
- * error (VIP_CTL_USAGE) and the command's usage line is appended when the
- * body is empty.
+ * exit status < 256 (the reply says why), or -errno: then the status is
+ * VIP_CTL_FAILED (VIP_CTL_USAGE for -EINVAL, VIP_CTL_TOO_LARGE for
+ * -ENOBUFS) and, when the handler replied nothing, the server replies
+ * "error: <strerror>" (the usage line for -EINVAL).
  */
 typedef int (*vipd_control_fn)(struct vipd_control_call *call);
 
-struct vipd_control_command {
-	const char *words;     /* "cluster duravip show": matched word by word */
-	vipd_control_fn fn;
-	const char *args;      /* usage of the arguments, e.g. "<ip> <node>"; NULL: none */
-	unsigned min_args;     /* arguments after the words, checked before fn runs */
-	unsigned max_args;
-	const char *help;      /* one line */
+/* Two renderings of one reply structure (data): JSON, and what a person reads. */
+struct vipd_control_view {
+	void (*json)(struct vip_json *w, const void *data);
+	void (*text)(struct vip_ctl_buf *out, const void *data);
 };
+
+/* Render data through the view the client asked for (replacing what was there). Returns 0. */
+int vipd_control_reply(struct vipd_control_call *call, const struct vipd_control_view *view, const void *data);
+
+/*
+ * Replace the reply with an error: {"error": MESSAGE, "status": STATUS} or
+ * "error: MESSAGE\n" (the message printf-formatted, escaped for JSON).
+ * Returns status, so a handler can `return vipd_control_fail(call, 1, ...)`.
+ */
+int vipd_control_fail(struct vipd_control_call *call, int status, const char *fmt, ...) _printf_(3, 4);
 
 /* The identity of a peer, as the kernel reports it. */
 #define VIPD_CONTROL_MAX_GROUPS 256
@@ -85,8 +100,10 @@ struct vipd_control_config {
 	size_t max_request;        /* REQUEST payload bound; 0: VIP_CTL_MAX_REQUEST */
 	size_t max_output;         /* pending output per connection; 0: 2 * VIP_CTL_MAX_REPLY */
 	unsigned idle_timeout_ms;  /* close a connection idle this long (not a subscriber); 0: 60 s */
-	const struct vipd_control_command *commands;
-	size_t n_commands;
+	size_t max_reply;          /* reply body bound; 0 (or more): VIP_CTL_MAX_REPLY - 4 */
+	/* The handler of each command of vip_ctl_commands, by id; NULL: not
+	 * served here (a usage error). `help` is built in. */
+	const vipd_control_fn *handlers;
 	void *userdata;            /* passed to handlers */
 	/* Test hook: replaces vipd_control_peer_from_fd when set. */
 	int (*get_peer)(int fd, struct vipd_control_peer *ret, void *userdata);
@@ -97,7 +114,7 @@ struct vipd_control_config {
  * privilege drop: creates the parent directory (mode 0750, root:gid when
  * chown_socket) if missing, removes a stale socket, binds with mode 0660 and
  * chowns it root:gid. The config is copied, with path and group_name; the
- * command table and userdata must outlive the server. Returns 0 and *ret, or -errno (-ENAMETOOLONG for a
+ * handlers and userdata must outlive the server. Returns 0 and *ret, or -errno (-ENAMETOOLONG for a
  * path that does not fit sun_path; -EADDRINUSE when a live server answers on
  * the path).
  */

@@ -31,13 +31,20 @@ static size_t buf_max(const struct vip_ctl_buf *b)
 	return b->max ? b->max : VIP_CTL_MAX_REPLY;
 }
 
+static int buf_fail(struct vip_ctl_buf *b, int r)
+{
+	if (!b->err)
+		b->err = r;
+	return r;
+}
+
 static int buf_reserve(struct vip_ctl_buf *b, size_t n)
 {
 	size_t need, cap;
 	uint8_t *d;
 
 	if (n > buf_max(b) || b->len > buf_max(b) - n)
-		return -ENOBUFS;
+		return buf_fail(b, -ENOBUFS);
 	need = b->len + n;
 	if (need <= b->cap)
 		return 0;
@@ -46,7 +53,7 @@ static int buf_reserve(struct vip_ctl_buf *b, size_t n)
 		cap *= 2;
 	d = realloc(b->data, cap);
 	if (!d)
-		return -ENOMEM;
+		return buf_fail(b, -ENOMEM);
 	b->data = d;
 	b->cap = cap;
 	return 0;
@@ -80,7 +87,7 @@ int vip_ctl_buf_printf(struct vip_ctl_buf *b, const char *fmt, ...)
 	n = vsnprintf(NULL, 0, fmt, ap);
 	va_end(ap);
 	if (n < 0)
-		return -EINVAL;
+		return buf_fail(b, -EINVAL);
 	/* +1 for vsnprintf's NUL, which is not counted in len. */
 	r = buf_reserve(b, (size_t)n + 1);
 	if (r < 0)
@@ -90,28 +97,6 @@ int vip_ctl_buf_printf(struct vip_ctl_buf *b, const char *fmt, ...)
 	va_end(ap);
 	b->len += (size_t)n;
 	return 0;
-}
-
-int vip_ctl_buf_json_string(struct vip_ctl_buf *b, const char *s)
-{
-	size_t start = b->len;
-	int r = vip_ctl_buf_append(b, "\"", 1);
-
-	for (const unsigned char *p = (const unsigned char *)s; r >= 0 && *p; p++) {
-		if (*p == '"' || *p == '\\')
-			r = vip_ctl_buf_printf(b, "\\%c", *p);
-		else if (*p == '\n')
-			r = vip_ctl_buf_append(b, "\\n", 2);
-		else if (*p < 0x20 || *p == 0x7f)
-			r = vip_ctl_buf_printf(b, "\\u%04x", *p);
-		else
-			r = vip_ctl_buf_append(b, p, 1);
-	}
-	if (r >= 0)
-		r = vip_ctl_buf_append(b, "\"", 1);
-	if (r < 0)
-		b->len = start;
-	return r;
 }
 
 void vip_ctl_buf_consume(struct vip_ctl_buf *b, size_t n)
@@ -127,6 +112,7 @@ void vip_ctl_buf_consume(struct vip_ctl_buf *b, size_t n)
 void vip_ctl_buf_reset(struct vip_ctl_buf *b)
 {
 	b->len = 0;
+	b->err = 0;
 }
 
 void vip_ctl_buf_free(struct vip_ctl_buf *b)
@@ -183,7 +169,7 @@ static uint16_t type_flags(uint16_t type)
 	case VIP_CTL_REQUEST:
 		return VIP_CTL_F_JSON;
 	case VIP_CTL_REPLY:
-		return VIP_CTL_F_STREAM;
+		return VIP_CTL_F_STREAM | VIP_CTL_F_BODY_JSON;
 	default:
 		return 0;
 	}
@@ -335,17 +321,18 @@ bad:
 
 /* ---------------------------------------------------------------- reply, event */
 
-int vip_ctl_reply_encode(struct vip_ctl_buf *out, unsigned status, bool stream, const void *body,
+int vip_ctl_reply_encode(struct vip_ctl_buf *out, unsigned status, unsigned flags, const void *body,
 			 size_t body_len)
 {
 	uint8_t be[4];
 	int r;
 
-	if (status >= VIP_CTL_STATUS_LIMIT || (body_len && memchr(body, 0, body_len)))
+	if (status >= VIP_CTL_STATUS_LIMIT || (flags & ~type_flags(VIP_CTL_REPLY)) ||
+	    (body_len && memchr(body, 0, body_len)))
 		return -EINVAL;
 	if (body_len > VIP_CTL_MAX_REPLY - 4)
 		return -EMSGSIZE;
-	r = frame_begin(out, VIP_CTL_REPLY, stream ? VIP_CTL_F_STREAM : 0, 4 + body_len);
+	r = frame_begin(out, VIP_CTL_REPLY, (uint16_t)flags, 4 + body_len);
 	if (r < 0)
 		return r;
 	put32(be, status);
@@ -354,7 +341,7 @@ int vip_ctl_reply_encode(struct vip_ctl_buf *out, unsigned status, bool stream, 
 	return 0;
 }
 
-int vip_ctl_reply_decode(const uint8_t *frame, size_t len, unsigned *ret_status, bool *ret_stream,
+int vip_ctl_reply_decode(const uint8_t *frame, size_t len, unsigned *ret_status, unsigned *ret_flags,
 			 const char **ret_body, size_t *ret_body_len)
 {
 	struct vip_ctl_header h;
@@ -367,7 +354,7 @@ int vip_ctl_reply_decode(const uint8_t *frame, size_t len, unsigned *ret_status,
 	if (status >= VIP_CTL_STATUS_LIMIT || memchr(p + 4, 0, h.length - 4))
 		return -EBADMSG;
 	*ret_status = status;
-	*ret_stream = h.flags & VIP_CTL_F_STREAM;
+	*ret_flags = h.flags;
 	*ret_body = (const char *)p + 4;
 	*ret_body_len = h.length - 4;
 	return 0;

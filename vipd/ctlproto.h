@@ -18,13 +18,20 @@
  *   REPLY    u32 status (enum vip_ctl_status or a command's own exit code,
  *            < 256), then the body text (length - 4 bytes, no NUL).
  *            flags: VIP_CTL_F_STREAM: EVENT frames follow until the
- *            connection closes (the `events` command).
+ *            connection closes (the `events` command);
+ *            VIP_CTL_F_BODY_JSON: the body is one JSON document (the
+ *            answer to a JSON request). Without it the body is text: so
+ *            is a refusal sent before the request was read (denied, busy,
+ *            malformed frame), which vipctl --json turns into JSON.
  *   EVENT    the text of one event: one line, or one JSON object, with its
  *            final newline; no NUL.
  *
  * A conversation: the client sends one REQUEST, the server answers one REPLY
  * (then the client may send the next request). After a REPLY with
  * VIP_CTL_F_STREAM the server only sends EVENT frames.
+ *
+ * Version 2 (this one) added VIP_CTL_F_BODY_JSON; version 1 had no way to
+ * tell a JSON body from a text one.
  */
 #ifndef VIPD_CTLPROTO_H
 #define VIPD_CTLPROTO_H
@@ -33,10 +40,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "util.h"
+#include "conf.h"
 
 #define VIP_CTL_MAGIC 0x5643u /* "VC" */
-#define VIP_CTL_VERSION 1u
+#define VIP_CTL_VERSION 2u
 #define VIP_CTL_HEADER_SIZE 12u
 
 #define VIP_CTL_MAX_ARGS 64u
@@ -55,6 +62,7 @@ const char *vip_ctl_type_to_string(enum vip_ctl_type t);
 
 #define VIP_CTL_F_JSON 0x0001u   /* REQUEST: answer in JSON */
 #define VIP_CTL_F_STREAM 0x0001u /* REPLY: EVENT frames follow */
+#define VIP_CTL_F_BODY_JSON 0x0002u /* REPLY: the body is one JSON document */
 
 /* Reply status: the exit status vipctl returns. Commands may use others < 256. */
 enum vip_ctl_status {
@@ -78,7 +86,9 @@ struct vip_ctl_header {
 
 /*
  * A growing byte buffer with a hard bound: appends that would pass max fail
- * with -ENOBUFS and leave the buffer as it was. Zero-initialise and set max
+ * with -ENOBUFS and leave the buffer as it was. The first failure is also
+ * kept in err (sticky until vip_ctl_buf_reset), so text built by many
+ * appends is checked once at the end. Zero-initialise and set max
  * (0: VIP_CTL_MAX_REPLY). Free with vip_ctl_buf_free.
  */
 struct vip_ctl_buf {
@@ -86,12 +96,11 @@ struct vip_ctl_buf {
 	size_t len;
 	size_t cap;
 	size_t max;
+	int err;
 };
 int vip_ctl_buf_append(struct vip_ctl_buf *b, const void *p, size_t n);
 int vip_ctl_buf_puts(struct vip_ctl_buf *b, const char *s);
 int vip_ctl_buf_printf(struct vip_ctl_buf *b, const char *fmt, ...) _printf_(2, 3);
-/* Append s as a JSON string literal (quotes and escapes included). */
-int vip_ctl_buf_json_string(struct vip_ctl_buf *b, const char *s);
 /* Drop the first n bytes (n <= len). */
 void vip_ctl_buf_consume(struct vip_ctl_buf *b, size_t n);
 void vip_ctl_buf_reset(struct vip_ctl_buf *b);
@@ -127,17 +136,85 @@ int vip_ctl_request_encode(struct vip_ctl_buf *out, const char *const *argv, siz
  * *ret untouched on failure. */
 int vip_ctl_request_decode(const uint8_t *frame, size_t len, struct vip_ctl_request *ret);
 
-/* Append a REPLY frame. 0, -EINVAL (status >= 256, NUL in body), -EMSGSIZE
- * (body over the bound), -ENOBUFS, -ENOMEM. */
-int vip_ctl_reply_encode(struct vip_ctl_buf *out, unsigned status, bool stream, const void *body,
+/* Append a REPLY frame; flags: VIP_CTL_F_STREAM, VIP_CTL_F_BODY_JSON. 0,
+ * -EINVAL (status >= 256, NUL in body, unknown flag), -EMSGSIZE (body over
+ * the bound), -ENOBUFS, -ENOMEM. */
+int vip_ctl_reply_encode(struct vip_ctl_buf *out, unsigned status, unsigned flags, const void *body,
 			 size_t body_len);
 /* Decode a whole REPLY frame; *ret_body points into frame. 0 or -EBADMSG. */
-int vip_ctl_reply_decode(const uint8_t *frame, size_t len, unsigned *ret_status, bool *ret_stream,
+int vip_ctl_reply_decode(const uint8_t *frame, size_t len, unsigned *ret_status, unsigned *ret_flags,
 			 const char **ret_body, size_t *ret_body_len);
 
 /* Append an EVENT frame. 0, -EINVAL (NUL in text), -EMSGSIZE, -ENOBUFS, -ENOMEM. */
 int vip_ctl_event_encode(struct vip_ctl_buf *out, const void *text, size_t len);
 /* Decode a whole EVENT frame; *ret_text points into frame. 0 or -EBADMSG. */
 int vip_ctl_event_decode(const uint8_t *frame, size_t len, const char **ret_text, size_t *ret_len);
+
+/* ---------------------------------------------------------------- commands */
+
+/*
+ * The console's commands: this one table is linked by vipd (which binds a
+ * handler to each id, vipd/control.h) and by vipctl (which checks a command's
+ * shape before it connects and prints `help` from it). The man page's
+ * command list is checked against it (tests/unit/test-ctlcmds.c).
+ */
+enum vip_ctl_cmd {
+	VIP_CTL_CMD_DURAVIP_SHOW,
+	VIP_CTL_CMD_DURAVIP_MOVE,
+	VIP_CTL_CMD_DURAVIP_BALANCE,
+	VIP_CTL_CMD_DURAVIP_ANNOUNCE,
+	VIP_CTL_CMD_MEMBERSHIP,
+	VIP_CTL_CMD_INFO,
+	VIP_CTL_CMD_ARP_SHOW,
+	VIP_CTL_CMD_CONFIG_RELOAD,
+	VIP_CTL_CMD_CONFIG_SECURITY,
+	VIP_CTL_CMD_METRICS,
+	VIP_CTL_CMD_EVENTS,
+	VIP_CTL_CMD_HELP,
+	_VIP_CTL_CMD_MAX,
+};
+
+/* What a command may do. Shown by `help`; enforced by a later change. */
+enum vip_ctl_authority {
+	VIP_CTL_AUTH_READ,   /* reads state only */
+	VIP_CTL_AUTH_CHANGE, /* changes the daemon's or the cluster's state */
+	_VIP_CTL_AUTH_MAX,
+};
+/* "read-only", "changes state"; NULL when out of range. */
+const char *vip_ctl_authority_to_string(enum vip_ctl_authority a);
+
+#define VIP_CTL_CMD_F_STREAM 0x1u /* the reply is followed by EVENT frames */
+#define VIP_CTL_CMD_F_LOCAL 0x2u  /* vipctl answers it without the daemon */
+
+struct vip_ctl_command {
+	enum vip_ctl_cmd id;
+	const char *words;   /* "cluster duravip show": matched word by word */
+	const char *args;    /* usage of the arguments ("<ip> <node>"), NULL: none */
+	unsigned min_args;   /* arguments after the words */
+	unsigned max_args;
+	enum vip_ctl_authority authority;
+	unsigned flags;      /* VIP_CTL_CMD_F_* */
+	const char *help;    /* one line */
+};
+
+/* The table, indexed by enum vip_ctl_cmd. */
+extern const struct vip_ctl_command vip_ctl_commands[_VIP_CTL_CMD_MAX];
+
+/*
+ * The command whose words match most of argv's leading words, or NULL;
+ * *ret_n: how many words matched.
+ */
+const struct vip_ctl_command *vip_ctl_command_find(const char *const *argv, size_t argc, size_t *ret_n);
+
+/* "usage: WORDS ARGS" into buf. */
+void vip_ctl_command_usage(const struct vip_ctl_command *c, char *buf, size_t len);
+
+/*
+ * `help`, the same from vipd and vipctl: the table as text (words, usage,
+ * authority, help; errors sticky in out->err) or as the JSON document
+ * {"commands": [{"command", "args", "authority", "help"}, ...]}.
+ */
+void vip_ctl_help_text(struct vip_ctl_buf *out);
+void vip_ctl_help_json(struct vip_json *w);
 
 #endif

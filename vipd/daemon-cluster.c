@@ -34,7 +34,7 @@ static void be_view(void *data, const struct vip_cl_view *v)
 	log_info("View %llu: %zu member%s (%zu joined, %zu left)", (unsigned long long)v->ring_seq,
 		 v->n_members, v->n_members == 1 ? "" : "s", v->n_joined, v->n_left);
 	snprintf(detail, sizeof(detail), "members=%zu joined=%zu left=%zu", v->n_members, v->n_joined, v->n_left);
-	vipd_daemon_event(d, "view", NULL, detail);
+	daemon_event(d, "view", NULL, detail);
 }
 
 static void be_message(void *data, const struct vip_cl_member *sender, const void *msg, size_t len)
@@ -46,6 +46,12 @@ static void be_message(void *data, const struct vip_cl_member *sender, const voi
 		d->stats.messages_bad++;
 		log_warning_ratelimit("Dropped a malformed %zu-byte message from node %u pid %u", len,
 				      sender->nodeid, sender->pid);
+	} else if (r == -EACCES) {
+		log_warning_ratelimit("Dropped an unauthenticated %zu-byte message from node %u pid %u: that "
+				      "member is left out of this view (no key, or another key)", len,
+				      sender->nodeid, sender->pid);
+	} else if (r == -EALREADY) {
+		log_warning_ratelimit("Dropped a replayed message from node %u pid %u", sender->nodeid, sender->pid);
 	} else if (r == -EPROTONOSUPPORT) {
 		log_warning_ratelimit("Ignored a message of another protocol version from node %u", sender->nodeid);
 	} else if (r < 0) {
@@ -70,7 +76,7 @@ static void be_quorum(void *data, bool quorate)
 		log_warning("This partition lost quorum: DuraVIPs are released per duravip_quorum_policy (%s)",
 			    vip_quorum_policy_to_string(d->cfg->cluster.quorum_policy));
 	vip_cl_proto_on_quorum(d->proto, quorate, loop_now_ms());
-	vipd_daemon_event(d, quorate ? "quorate" : "inquorate", NULL, NULL);
+	daemon_event(d, quorate ? "quorate" : "inquorate", NULL, NULL);
 }
 
 static void be_lost(void *data, int error)
@@ -83,7 +89,7 @@ static void be_lost(void *data, int error)
 	vip_cl_proto_on_lost(d->proto, loop_now_ms());
 	d->quorate_seen = -1;
 	d->be_lost = true;
-	vipd_daemon_event(d, "membership-lost", NULL, strerror(error < 0 ? -error : error));
+	daemon_event(d, "membership-lost", NULL, strerror(error < 0 ? -error : error));
 }
 
 void daemon_on_liveness(struct vipd_daemon *d, bool alive)
@@ -114,7 +120,7 @@ static void be_liveness(void *data, bool alive)
 			    d->cfg->cluster.duravip_liveness_timeout_ms,
 			    vip_quorum_policy_to_string(d->cfg->cluster.quorum_policy));
 	}
-	vipd_daemon_event(d, alive ? "corosync-alive" : "corosync-stalled", NULL, detail);
+	daemon_event(d, alive ? "corosync-alive" : "corosync-stalled", NULL, detail);
 	daemon_on_liveness(d, alive);
 }
 
@@ -252,124 +258,4 @@ void daemon_on_reconnect_timer(struct loop *l _unused_, struct loop_timer *t _un
 		   d->cfg->cluster.cluster_group);
 	vipd_daemon_notify_status(d);
 	vipd_daemon_pump(d);
-}
-
-/* ---------------------------------------------------------------- owner changes */
-
-struct daemon_owner {
-	struct vip_addr addr;
-	char *owner;
-	uint32_t flags;
-};
-
-static void owners_free(struct vipd_daemon *d)
-{
-	for (size_t i = 0; i < d->n_owners; i++)
-		free(d->owners[i].owner);
-	free(d->owners);
-	d->owners = NULL;
-	d->n_owners = 0;
-}
-
-void daemon_owners_free(struct vipd_daemon *d)
-{
-	owners_free(d);
-}
-
-/* More changes than this in one pass are summed up in one line (each at debug). */
-#define OWNER_LOG_EACH_MAX 16
-
-static void owner_changed(struct vipd_daemon *d, const struct vip_cl_vip_info *pi, const char *old, bool quiet)
-{
-	char a[VIP_ADDR_STRLEN], detail[2 * VIP_CL_NAME_MAX + 16];
-
-	vip_addr_to_string(&pi->addr, a, sizeof(a));
-	if (old && pi->owner) {
-		log_full(quiet ? LOG_DEBUG : LOG_INFO, "DuraVIP %s moved from %s to %s", a, old, pi->owner);
-		snprintf(detail, sizeof(detail), "%s->%s", old, pi->owner);
-		vipd_daemon_event(d, "moved", &pi->addr, detail);
-	} else if (pi->owner) {
-		log_debug("DuraVIP %s is owned by %s", a, pi->owner);
-		vipd_daemon_event(d, "owner", &pi->addr, pi->owner);
-	} else {
-		log_full(quiet ? LOG_DEBUG : LOG_INFO, "DuraVIP %s has no owner (was %s)", a, old);
-		vipd_daemon_event(d, "unowned", &pi->addr, old);
-	}
-}
-
-static void flags_changed(struct vipd_daemon *d, const struct vip_cl_vip_info *pi, uint32_t old)
-{
-	static const struct { uint32_t flag; int prio; const char *what; } bad[] = {
-		{ VIP_CL_F_CONFLICT, LOG_WARNING, "conflict: two or more members prefer it; no preference is used" },
-		{ VIP_CL_F_UNSAFE, LOG_WARNING, "UNSAFE: members disagree on which services use it" },
-		{ VIP_CL_F_BROKEN, LOG_ERR, "BROKEN: members disagree on its binding name; not managed" },
-	};
-	char a[VIP_ADDR_STRLEN];
-
-	vip_addr_to_string(&pi->addr, a, sizeof(a));
-	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
-		if ((pi->flags & bad[i].flag) && !(old & bad[i].flag)) {
-			log_full(bad[i].prio, "DuraVIP %s: %s", a, bad[i].what);
-			vipd_daemon_event(d, "state", &pi->addr, bad[i].what);
-		}
-	}
-}
-
-/* Owner changes since the last pass (a counting pass, so a mass move is one line). */
-static size_t count_owner_changes(struct vipd_daemon *d, size_t n)
-{
-	size_t changed = 0;
-
-	for (size_t i = 0; i < n && i < d->n_owners; i++) {
-		struct vip_cl_vip_info pi;
-
-		if (vip_cl_proto_vip(d->proto, i, &pi) == 0 && vip_addr_equal(&d->owners[i].addr, &pi.addr) &&
-		    !streq_ptr(d->owners[i].owner, pi.owner))
-			changed++;
-	}
-	return changed;
-}
-
-void daemon_watch_owners(struct vipd_daemon *d)
-{
-	size_t n = d->proto ? vip_cl_proto_n_vips(d->proto) : 0, changed;
-	bool quiet;
-
-	if (n != d->n_owners) {
-		owners_free(d);
-		d->owners = calloc(n ? n : 1, sizeof(*d->owners));
-		if (!d->owners)
-			return;
-		d->n_owners = n;
-		for (size_t i = 0; i < n; i++)
-			d->owners[i].addr.family = AF_UNSPEC;
-	}
-	changed = count_owner_changes(d, n);
-	quiet = changed > OWNER_LOG_EACH_MAX;
-	if (quiet)
-		log_info("%zu DuraVIPs changed owner", changed);
-	for (size_t i = 0; i < n; i++) {
-		struct daemon_owner *o = &d->owners[i];
-		struct vip_cl_vip_info pi;
-
-		if (vip_cl_proto_vip(d->proto, i, &pi) < 0)
-			continue;
-		if (!vip_addr_equal(&o->addr, &pi.addr)) {
-			/* New in this slot (start-up, reload): remember it without a message. */
-			free(o->owner);
-			*o = (struct daemon_owner){ .addr = pi.addr, .owner = pi.owner ? strdup(pi.owner) : NULL,
-						    .flags = pi.flags };
-			flags_changed(d, &pi, 0);
-			continue;
-		}
-		if (!streq_ptr(o->owner, pi.owner)) {
-			owner_changed(d, &pi, o->owner, quiet);
-			free(o->owner);
-			o->owner = pi.owner ? strdup(pi.owner) : NULL;
-		}
-		if (pi.flags != o->flags) {
-			flags_changed(d, &pi, o->flags);
-			o->flags = pi.flags;
-		}
-	}
 }

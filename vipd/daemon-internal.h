@@ -1,18 +1,81 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * vipd/daemon internals shared by daemon.c, daemon-cluster.c,
- * daemon-reload.c and commands.c. Not a public header.
+ * vipd/daemon internals: the daemon's context and the functions the
+ * daemon*.c files share (see daemon.h for which file calls which). Not a
+ * public header: the console's commands never include it; tests do, to
+ * build a daemon in place and look inside.
  */
 #ifndef VIPD_DAEMON_INTERNAL_H
 #define VIPD_DAEMON_INTERNAL_H
 
 #include "daemon.h"
 
-/* daemon.c */
-/* Load the configuration; diagnostics are logged and, when out is set, appended to it. */
-int daemon_load(const struct vipd_daemon_opts *opts, struct vipd_config **ret, struct vip_ctl_buf *out);
-void daemon_log_diag(const struct vip_conf_diag *diag, struct vip_ctl_buf *out);
+struct daemon_owner;
+
+struct vipd_daemon {
+	struct vipd_daemon_opts opts;
+	struct vipd_config *cfg;
+	struct loop *loop;
+
+	const struct vip_port_ops *port_ops;
+	struct vip_port *port;
+
+	const struct vip_cl_backend_ops *be_ops;
+	struct vip_cl_backend *be;       /* NULL while disconnected */
+	bool be_lost;                    /* lost during dispatch: free after it */
+	int quorate_seen;                /* last quorum value logged: -1 none, 0, 1 */
+	struct vip_cl_proto *proto;
+	struct vip_cl_key *cl_key;       /* cluster { authkey }, read as root; NULL: none */
+
+	struct vipd_engine *engine;
+	struct vipd_announce *announce;
+	struct vipd_control *control;
+
+	struct loop_timer *t_proto, *t_announce, *t_check, *t_retry, *t_reconnect;
+	uint32_t reconnect_delay_ms;
+
+	uint64_t started_ms;             /* loop clock */
+	uint64_t config_since_ms;        /* configuration loaded or last changed */
+	unsigned restart_needed;         /* VIP_CHANGE_* bits refused by a reload */
+	bool stopping;
+	bool release_failed;             /* the planned stop could not release everything */
+	bool monitor_watched;            /* opts.monitor_fd is in the loop */
+	size_t last_owned;               /* for STATUS updates */
+	struct daemon_owner *owners;     /* last owner and flags per DuraVIP (daemon-owners.c) */
+	size_t n_owners;
+	struct vipd_daemon_stats stats;
+};
+
+/* daemon.c: steps 1-5 of daemon.h on caller memory, and its undoing
+ * (accepts a zeroed daemon). Tests use these on a daemon in a fixture. */
+int vipd_daemon_setup(struct vipd_daemon *d, const struct vipd_daemon_opts *opts);
+void vipd_daemon_free(struct vipd_daemon *d);
+
+/* daemon-config.c */
+/* Load the configuration; diagnostics are logged and, when ret_diag is set, moved there. */
+int daemon_load(const struct vipd_daemon_opts *opts, struct vipd_config **ret, struct vip_conf_diag *ret_diag);
+
+/* daemon-events.c */
+/* Push one change to `events` subscribers (a text line and a JSON object). */
+void daemon_event(struct vipd_daemon *d, const char *kind, const struct vip_addr *addr, const char *detail);
+
+/* daemon-owners.c */
+/* Log and push owner and state changes of the DuraVIPs since the last call. */
+void daemon_watch_owners(struct vipd_daemon *d);
+void daemon_owners_free(struct vipd_daemon *d);
+
+/* daemon-pump.c */
+/*
+ * Feed the protocol's queued actions to the backend and the engine, and
+ * reconcile until nothing changes (bounded). Call after every input.
+ */
+void vipd_daemon_pump(struct vipd_daemon *d);
+/* Hand the protocol's queue out once; *blocked: corosync's flow control said no. True when something was done. */
+bool daemon_drain(struct vipd_daemon *d, bool *blocked);
+void daemon_arm_timers(struct vipd_daemon *d);
 int daemon_arm_check_timer(struct vipd_daemon *d);
+/* sd_notify STATUS= line from the current state. */
+void vipd_daemon_notify_status(struct vipd_daemon *d);
 
 /* daemon-cluster.c */
 /* Connect the backend (at start-up: as root; a cpg failure is retried later, not fatal). */
@@ -30,8 +93,5 @@ void daemon_on_reconnect_timer(struct loop *l, struct loop_timer *t, void *data)
 void daemon_on_liveness(struct vipd_daemon *d, bool alive);
 /* Hand the backend the configured duravip_liveness_timeout (when it has a watchdog). */
 void daemon_cluster_set_liveness(struct vipd_daemon *d);
-/* Log and push owner and state changes of the DuraVIPs since the last call. */
-void daemon_watch_owners(struct vipd_daemon *d);
-void daemon_owners_free(struct vipd_daemon *d);
 
 #endif

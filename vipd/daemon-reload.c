@@ -37,6 +37,10 @@ static void carry_over_identity(struct vipd_config *running, struct vipd_config 
 	running->security = sec;
 	swap_ptr(&running->cluster.nodename, &next->cluster.nodename);
 	swap_ptr(&running->cluster.cluster_group, &next->cluster.cluster_group);
+	swap_ptr(&running->cluster.authkey, &next->cluster.authkey);
+	s = running->cluster.src_authkey;
+	running->cluster.src_authkey = next->cluster.src_authkey;
+	next->cluster.src_authkey = s;
 	s = running->cluster.src_nodename;
 	running->cluster.src_nodename = next->cluster.src_nodename;
 	next->cluster.src_nodename = s;
@@ -45,18 +49,26 @@ static void carry_over_identity(struct vipd_config *running, struct vipd_config 
 	next->cluster.src_cluster_group = s;
 }
 
-struct reload_report {
-	struct vip_ctl_buf added, removed, changed; /* comma lists */
-	size_t n_added, n_removed, n_changed;
+static const char *const outcome_names[_VIPD_RELOAD_OUTCOME_MAX] = {
+	[VIPD_RELOAD_APPLIED] = "applied",
+	[VIPD_RELOAD_REFUSED] = "refused",
+	[VIPD_RELOAD_FAILED] = "failed",
 };
 
-static void list_add(struct vip_ctl_buf *b, size_t *n, const struct vip_addr *a, bool json)
+const char *vipd_reload_outcome_to_string(enum vipd_reload_outcome o)
 {
-	char buf[VIP_ADDR_STRLEN];
+	if ((unsigned)o >= _VIPD_RELOAD_OUTCOME_MAX)
+		return NULL;
+	return outcome_names[o];
+}
 
-	vip_addr_to_string(a, buf, sizeof(buf));
-	vip_ctl_buf_printf(b, json ? "%s\"%s\"" : "%s%s", *n ? (json ? "," : ", ") : "", buf);
-	(*n)++;
+void vipd_reload_result_clear(struct vipd_reload_result *r)
+{
+	vip_conf_diag_clear(&r->diag);
+	free(r->added);
+	free(r->removed);
+	free(r->changed);
+	*r = (struct vipd_reload_result){ 0 };
 }
 
 static bool duravip_same(const struct vipd_duravip *a, const struct vipd_duravip *b)
@@ -71,77 +83,28 @@ static bool duravip_same(const struct vipd_duravip *a, const struct vipd_duravip
 	return true;
 }
 
-static void diff_duravips(const struct vipd_config *o, const struct vipd_config *n, struct reload_report *rep,
-			  bool json)
+/* The DuraVIPs added, removed and changed from o to n. 0 or -ENOMEM. */
+static int diff_duravips(const struct vipd_config *o, const struct vipd_config *n, struct vipd_reload_result *res)
 {
+	size_t most = o->n_duravips + n->n_duravips + 1;
+
+	res->added = calloc(most, sizeof(*res->added));
+	res->removed = calloc(most, sizeof(*res->removed));
+	res->changed = calloc(most, sizeof(*res->changed));
+	if (!res->added || !res->removed || !res->changed)
+		return -ENOMEM;
 	for (size_t i = 0; i < n->n_duravips; i++) {
 		const struct vipd_duravip *old = vip_config_find_duravip(o, &n->duravips[i].addr);
 
 		if (!old)
-			list_add(&rep->added, &rep->n_added, &n->duravips[i].addr, json);
+			res->added[res->n_added++] = n->duravips[i].addr;
 		else if (!duravip_same(old, &n->duravips[i]))
-			list_add(&rep->changed, &rep->n_changed, &n->duravips[i].addr, json);
+			res->changed[res->n_changed++] = n->duravips[i].addr;
 	}
 	for (size_t i = 0; i < o->n_duravips; i++)
 		if (!vip_config_find_duravip(n, &o->duravips[i].addr))
-			list_add(&rep->removed, &rep->n_removed, &o->duravips[i].addr, json);
-}
-
-static const char *buf_str(struct vip_ctl_buf *b)
-{
-	if (vip_ctl_buf_append(b, "", 1) < 0)
-		return "";
-	b->len--;
-	return (const char *)b->data;
-}
-
-static void restart_words(unsigned diff, char *buf, size_t len)
-{
-	snprintf(buf, len, "%s%s%s", diff & VIP_CHANGE_SECURITY ? " Security" : "",
-		 diff & VIP_CHANGE_IDENTITY ? " nodename/cluster_group" : "",
-		 diff & VIP_CHANGE_CLUSTER_MODE ? " cluster-scope" : "");
-}
-
-/* " N DuraVIPs added (a, b)" then end. */
-static void summary(struct vip_ctl_buf *out, const char *what, size_t n, struct vip_ctl_buf *list, const char *end)
-{
-	vip_ctl_buf_printf(out, " %zu DuraVIP%s %s", n, n == 1 ? "" : "s", what);
-	if (n)
-		vip_ctl_buf_printf(out, " (%s)", buf_str(list));
-	vip_ctl_buf_puts(out, end);
-}
-
-static void report(struct vip_ctl_buf *out, bool json, unsigned diff, bool applied, struct reload_report *rep)
-{
-	char words[96];
-	unsigned restart = diff & VIP_CHANGE_NEEDS_RESTART;
-
-	restart_words(restart, words, sizeof(words));
-	if (json) {
-		vip_ctl_buf_printf(out, "{\"result\":\"%s\",\"added\":[%s],\"removed\":[%s],\"changed\":[%s],"
-					"\"needs_restart\":[",
-				   applied ? "applied" : "refused", buf_str(&rep->added), buf_str(&rep->removed),
-				   buf_str(&rep->changed));
-		const char *sep = "";
-		if (restart & VIP_CHANGE_SECURITY)
-			vip_ctl_buf_printf(out, "%s\"security\"", sep), sep = ",";
-		if (restart & VIP_CHANGE_IDENTITY)
-			vip_ctl_buf_printf(out, "%s\"identity\"", sep), sep = ",";
-		if (restart & VIP_CHANGE_CLUSTER_MODE)
-			vip_ctl_buf_printf(out, "%s\"cluster_mode\"", sep);
-		vip_ctl_buf_puts(out, "]}\n");
-		return;
-	}
-	if (restart)
-		vip_ctl_buf_printf(out, "Changed%s: needs a restart of vipd; not applied.\n", words);
-	if (!applied) {
-		vip_ctl_buf_puts(out, "Reconfigure refused: nothing was applied.\n");
-		return;
-	}
-	vip_ctl_buf_puts(out, "Reconfigured:");
-	summary(out, "added", rep->n_added, &rep->added, ",");
-	summary(out, "removed", rep->n_removed, &rep->removed, ",");
-	summary(out, "changed", rep->n_changed, &rep->changed, ".\n");
+			res->removed[res->n_removed++] = o->duravips[i].addr;
+	return 0;
 }
 
 static void apply(struct vipd_daemon *d, struct vipd_config *next, unsigned diff, uint64_t now)
@@ -170,59 +133,53 @@ static void apply(struct vipd_daemon *d, struct vipd_config *next, unsigned diff
 	vip_config_free(old);
 }
 
-int vipd_daemon_reload(struct vipd_daemon *d, struct vip_ctl_buf *out, bool json)
+int vipd_daemon_reload(struct vipd_daemon *d, struct vipd_reload_result *ret)
 {
-	struct vip_ctl_buf local = { 0 }, errors = { 0 }, *o = out ? out : &local;
-	struct reload_report rep = { 0 };
+	struct vipd_reload_result res = { .config_path = d->opts.config_path };
 	struct vipd_config *next = NULL;
 	uint64_t now = loop_now_ms();
 	unsigned diff;
-	bool applied;
-	int r;
+	int r, ret_r;
 
 	vipd_sd_notify("RELOADING=1");
 	d->stats.reloads++;
-	r = daemon_load(&d->opts, &next, &errors);
+	r = daemon_load(&d->opts, &next, &res.diag);
 	if (r < 0) {
 		d->stats.reload_failures++;
 		log_error("Reconfigure failed: keeping the running configuration");
-		if (json) {
-			vip_ctl_buf_puts(o, "{\"result\":\"failed\",\"errors\":");
-			vip_ctl_buf_json_string(o, buf_str(&errors));
-			vip_ctl_buf_puts(o, "}\n");
-		} else {
-			vip_ctl_buf_printf(o, "%sReconfigure failed: the running configuration is kept.\n",
-					   buf_str(&errors));
-		}
-		vipd_sd_notify("READY=1");
-		vip_ctl_buf_free(&errors);
-		vip_ctl_buf_free(&local);
-		return -EINVAL;
+		res.outcome = VIPD_RELOAD_FAILED;
+		res.load_error = res.diag.n_errors ? 0 : r;
+		goto out;
 	}
-	if (!json)
-		vip_ctl_buf_puts(o, buf_str(&errors)); /* warnings */
-	vip_ctl_buf_free(&errors);
 	diff = vip_config_diff(d->cfg, next);
-	diff_duravips(d->cfg, next, &rep, json);
-	applied = !(diff & VIP_CHANGE_CLUSTER_MODE);
-	d->restart_needed = diff & VIP_CHANGE_NEEDS_RESTART;
-	report(o, json, diff, applied, &rep);
+	r = diff_duravips(d->cfg, next, &res);
+	if (r < 0) {
+		log_error_errno(r, "Reconfigure failed: %m");
+		res.outcome = VIPD_RELOAD_FAILED;
+		res.load_error = r;
+		vip_config_free(next);
+		goto out;
+	}
+	res.outcome = diff & VIP_CHANGE_CLUSTER_MODE ? VIPD_RELOAD_REFUSED : VIPD_RELOAD_APPLIED;
+	res.needs_restart = d->restart_needed = diff & VIP_CHANGE_NEEDS_RESTART;
 	if (d->restart_needed)
-		log_warning("Reconfigure: the Security stanza, nodename, cluster_group or cluster scope changed; "
+		log_warning("Reconfigure: the Security stanza, nodename, cluster_group, authkey or cluster scope changed; "
 			    "restart vipd to apply that part");
-	if (applied) {
+	if (res.outcome == VIPD_RELOAD_APPLIED) {
 		apply(d, next, diff, now);
-		log_notice("Reconfigured: %zu DuraVIP%s added, %zu removed, %zu changed", rep.n_added,
-			   rep.n_added == 1 ? "" : "s", rep.n_removed, rep.n_changed);
-		vipd_daemon_event(d, "reconfigured", NULL, NULL);
+		log_notice("Reconfigured: %zu DuraVIP%s added, %zu removed, %zu changed", res.n_added,
+			   res.n_added == 1 ? "" : "s", res.n_removed, res.n_changed);
+		daemon_event(d, "reconfigured", NULL, NULL);
 	} else {
 		vip_config_free(next);
 	}
-	vip_ctl_buf_free(&rep.added);
-	vip_ctl_buf_free(&rep.removed);
-	vip_ctl_buf_free(&rep.changed);
-	vip_ctl_buf_free(&local);
-	vipd_sd_notify("READY=1");
 	vipd_daemon_pump(d);
-	return 0;
+out:
+	vipd_sd_notify("READY=1");
+	ret_r = res.outcome != VIPD_RELOAD_FAILED ? 0 : res.load_error ? res.load_error : -EINVAL;
+	if (ret)
+		*ret = res;
+	else
+		vipd_reload_result_clear(&res);
+	return ret_r;
 }

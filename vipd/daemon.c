@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
- * vipd/daemon: start-up, the input handlers and the planned stop (see
- * daemon.h). The reload and the cluster connection live in daemon-reload.c
- * and daemon-cluster.c; the console commands in commands.c.
+ * vipd/daemon: start-up, the loop's inputs and the planned stop (see
+ * daemon.h for the other daemon-*.c files, each a lower layer of this one).
+ * The console's commands are not called from here: main.c hands their
+ * table in (opts.console) and the control server calls them.
  */
 #include <errno.h>
 #include <signal.h>
@@ -15,65 +16,11 @@
 #include "daemon-internal.h"
 #include "log.h"
 #include "monitor.h"
+#include "authkey.h"
 #include "privdrop.h"
 #include "sdnotify.h"
 #include "vipd-build.h"
 
-#define PUMP_MAX_ROUNDS 32
-#define RETRY_FAILED_MS 1000u
-#define RETRY_SEND_MS 20u
-
-void daemon_log_diag(const struct vip_conf_diag *diag, struct vip_ctl_buf *out)
-{
-	for (size_t i = 0; i < diag->n; i++) {
-		const struct vip_conf_diagnostic *it = &diag->items[i];
-		_cleanup_free_ char *line = vip_conf_diagnostic_format(it);
-
-		log_line(it->severity == VIP_CONF_ERROR ? LOG_ERR : LOG_WARNING,
-			 line ? line : it->message);
-		if (out)
-			vip_ctl_buf_printf(out, "%s\n", line ? line : it->message);
-	}
-}
-
-int daemon_load(const struct vipd_daemon_opts *opts, struct vipd_config **ret, struct vip_ctl_buf *out)
-{
-	struct vip_conf_diag diag = { 0 };
-	struct vip_config_opts co = { .nodename = opts->nodename, .env_node_name = getenv("EC_NODE_NAME") };
-	int r;
-
-	/* The fault timing follows corosync's own token (docs/fault-tolerance.md); none: its default. */
-	if (vip_cl_corosync_token(vip_cl_corosync_conf_path(), &co.corosync_token_ms) < 0)
-		co.corosync_token_ms = 0;
-	r = vip_config_load(opts->config_path, &co, ret, &diag);
-
-	daemon_log_diag(&diag, out);
-	if (r < 0 && diag.n_errors == 0) {
-		log_error_errno(r, "%s: %m", opts->config_path);
-		if (out)
-			vip_ctl_buf_printf(out, "%s: error: %s\n", opts->config_path, strerror(-r));
-	}
-	vip_conf_diag_clear(&diag);
-	return r;
-}
-
-int vipd_daemon_load_config(const struct vipd_daemon_opts *opts, bool warnings, struct vipd_config **ret)
-{
-	struct vip_conf_diag diag = { 0 };
-	struct vip_config_opts co = { .nodename = opts->nodename, .env_node_name = getenv("EC_NODE_NAME") };
-	int r;
-
-	if (warnings)
-		return daemon_load(opts, ret, NULL);
-	/* Quiet unless it fails: the engine loads it again and logs its warnings. */
-	if (vip_cl_corosync_token(vip_cl_corosync_conf_path(), &co.corosync_token_ms) < 0)
-		co.corosync_token_ms = 0;
-	r = vip_config_load(opts->config_path, &co, ret, &diag);
-	vip_conf_diag_clear(&diag);
-	if (r < 0)
-		return daemon_load(opts, ret, NULL);
-	return r;
-}
 
 /* The announce schedule's send: one port call per batch. */
 static int announce_send(void *data, int ifindex, const struct vip_addr *addrs, size_t n)
@@ -106,170 +53,7 @@ static int announce_send(void *data, int ifindex, const struct vip_addr *addrs, 
 
 static void engine_event(void *data, enum vipd_engine_event ev, const struct vip_addr *addr, const char *detail)
 {
-	vipd_daemon_event(data, vipd_engine_event_to_string(ev), addr, detail);
-}
-
-void vipd_daemon_event(struct vipd_daemon *d, const char *kind, const struct vip_addr *addr, const char *detail)
-{
-	char ts[64], a[VIP_ADDR_STRLEN] = "";
-	struct timespec now;
-	struct tm tm;
-	struct vip_ctl_buf text = { .max = VIP_CTL_MAX_EVENT }, json = { .max = VIP_CTL_MAX_EVENT };
-
-	if (!d->control || vipd_control_n_subscribers(d->control) == 0)
-		return;
-	clock_gettime(CLOCK_REALTIME, &now);
-	gmtime_r(&now.tv_sec, &tm);
-	snprintf(ts, sizeof(ts), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900, tm.tm_mon + 1,
-		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, now.tv_nsec / 1000000L);
-	if (addr)
-		vip_addr_to_string(addr, a, sizeof(a));
-	vip_ctl_buf_printf(&text, "%s %s%s%s%s%s\n", ts, kind, addr ? " " : "", a, detail ? " " : "",
-			   detail ? detail : "");
-	vip_ctl_buf_printf(&json, "{\"time\":\"%s\",\"event\":", ts);
-	vip_ctl_buf_json_string(&json, kind);
-	if (addr)
-		vip_ctl_buf_printf(&json, ",\"address\":\"%s\"", a);
-	if (detail) {
-		vip_ctl_buf_puts(&json, ",\"detail\":");
-		vip_ctl_buf_json_string(&json, detail);
-	}
-	vip_ctl_buf_puts(&json, "}\n");
-	if (vip_ctl_buf_append(&text, "", 1) == 0 && vip_ctl_buf_append(&json, "", 1) == 0)
-		vipd_control_event(d->control, (const char *)text.data, (const char *)json.data);
-	vip_ctl_buf_free(&text);
-	vip_ctl_buf_free(&json);
-}
-
-void vipd_daemon_notify_status(struct vipd_daemon *d)
-{
-	struct vipd_engine_metrics m;
-	struct vip_cl_status st = { 0 };
-
-	if (!d->engine)
-		return;
-	vipd_engine_get_metrics(d->engine, &m);
-	if (d->proto)
-		vip_cl_proto_status(d->proto, &st);
-	vipd_sd_notifyf("STATUS=%zu of %zu DuraVIPs owned here; %zu member%s in view%s", m.owned,
-			vipd_engine_n_vips(d->engine), d->proto ? vip_cl_proto_n_members(d->proto) : 0,
-			d->proto && vip_cl_proto_n_members(d->proto) == 1 ? "" : "s",
-			d->be ? "" : "; membership engine disconnected");
-	d->last_owned = m.owned;
-}
-
-static void arm_timers(struct vipd_daemon *d)
-{
-	uint64_t now = loop_now_ms(), t;
-
-	if (d->proto) {
-		t = vip_cl_proto_next_timeout(d->proto, now);
-		if (t == UINT64_MAX)
-			loop_timer_disarm(d->t_proto);
-		else
-			loop_timer_arm(d->t_proto, t, 0);
-	}
-	t = vipd_announce_next_due(d->announce, now);
-	if (t == UINT64_MAX)
-		loop_timer_disarm(d->t_announce);
-	else
-		loop_timer_arm_at(d->t_announce, t, 0);
-}
-
-/* The protocol's sink during one pump: a send refused once stays refused until the retry. */
-struct drain_ctx {
-	struct vipd_daemon *d;
-	bool blocked;
-};
-
-static int sink_send(void *data, const uint8_t *msg, size_t len)
-{
-	struct drain_ctx *c = data;
-	int r;
-
-	if (!c->d->be)
-		return -ENOTCONN; /* dropped: the next view starts a new round */
-	if (c->blocked)
-		return -EAGAIN;
-	r = c->d->be_ops->send(c->d->be, msg, len);
-	if (r < 0 && r != -EAGAIN)
-		log_warning_errno_ratelimit(r, "Failed to multicast a %zu-byte message: %m", len);
-	return r;
-}
-
-static void sink_hold(void *data, const struct vip_addr *a)
-{
-	struct drain_ctx *c = data;
-
-	if (!c->d->stopping)
-		vipd_engine_on_hold(c->d->engine, a);
-}
-
-static void sink_release(void *data, const struct vip_addr *a)
-{
-	struct drain_ctx *c = data;
-
-	if (!c->d->stopping)
-		vipd_engine_on_release(c->d->engine, a);
-}
-
-/*
- * Hand the protocol's queue out: holds and releases always, messages until
- * corosync's flow control refuses one. Returns true when something was done.
- */
-static bool drain_actions(struct vipd_daemon *d, bool *blocked)
-{
-	struct drain_ctx c = { .d = d, .blocked = *blocked };
-	const struct vip_cl_sink sink = { .send = sink_send, .hold = sink_hold, .release = sink_release,
-					  .data = &c };
-	bool now_blocked = false;
-	int n;
-
-	if (!d->proto)
-		return false;
-	n = vip_cl_proto_drain(d->proto, &sink, &now_blocked);
-	if (n < 0)
-		log_error_errno(n, "Failed to hand out the protocol's actions: %m");
-	if (now_blocked && !*blocked) {
-		/* Corosync flow control: the message stays queued, retry soon. */
-		loop_timer_arm(d->t_retry, RETRY_SEND_MS, 0);
-	}
-	*blocked |= now_blocked;
-	return n > 0;
-}
-
-void vipd_daemon_pump(struct vipd_daemon *d)
-{
-	bool blocked = false, failed = false;
-
-	for (int round = 0; round < PUMP_MAX_ROUNDS; round++) {
-		bool progress = drain_actions(d, &blocked);
-
-		/* After a failed reconcile only the queue is drained: the retry
-		 * timer brings the next attempt, so an error that persists is no busy loop. */
-		if (!d->stopping && !failed && vipd_engine_is_dirty(d->engine)) {
-			int r = vipd_engine_reconcile(d->engine, loop_now_ms());
-
-			if (r < 0)
-				log_error_errno(r, "Reconcile failed: %m");
-			if (r != 0) {
-				failed = true;
-				if (!loop_timer_is_armed(d->t_retry))
-					loop_timer_arm(d->t_retry, RETRY_FAILED_MS, 0);
-			}
-			progress = true;
-		}
-		if (!progress)
-			break;
-	}
-	if (d->stopping)
-		return;
-	arm_timers(d);
-	daemon_watch_owners(d);
-	struct vipd_engine_metrics m;
-	vipd_engine_get_metrics(d->engine, &m);
-	if (m.owned != d->last_owned)
-		vipd_daemon_notify_status(d);
+	daemon_event(data, vipd_engine_event_to_string(ev), addr, detail);
 }
 
 /* ---------------------------------------------------------------- loop callbacks */
@@ -298,7 +82,7 @@ static void on_announce_timer(struct loop *l _unused_, struct loop_timer *t _unu
 	struct vipd_daemon *d = data;
 
 	vipd_announce_tick(d->announce, loop_now_ms());
-	arm_timers(d);
+	daemon_arm_timers(d);
 }
 
 static void on_check_timer(struct loop *l _unused_, struct loop_timer *t _unused_, void *data)
@@ -325,7 +109,7 @@ static void on_stop_signal(struct loop *l _unused_, const struct signalfd_siginf
 static void on_hup(struct loop *l _unused_, const struct signalfd_siginfo *si _unused_, void *data)
 {
 	log_notice("Received SIGHUP: reloading the configuration");
-	vipd_daemon_reload(data, NULL, false);
+	vipd_daemon_reload(data, NULL);
 }
 
 /* The monitor's end of the socketpair: it never writes, so anything is its end. */
@@ -363,16 +147,13 @@ static void tell_monitor(struct vipd_daemon *d, enum vipd_note note)
 
 static int setup_control(struct vipd_daemon *d)
 {
-	size_t n;
-	const struct vipd_control_command *cmds = vipd_daemon_commands(&n);
 	struct vipd_control_config cc = {
 		.path = d->opts.control_path,
 		.daemon_uid = d->cfg->security.uid,
 		.gid = d->cfg->security.gid,
 		.group_name = d->cfg->security.group,
 		.chown_socket = d->opts.chown_control,
-		.commands = cmds,
-		.n_commands = n,
+		.handlers = d->opts.console,
 		.userdata = d,
 	};
 	int r;
@@ -419,6 +200,11 @@ static int setup_core(struct vipd_daemon *d)
 	r = vip_cl_proto_new(d->cfg, &d->proto);
 	if (r < 0)
 		return log_error_errno(r, "Failed to set up the ownership protocol: %m");
+	/* the key is root's (docs/privileges.md): read now, before the drop, and kept */
+	r = vipd_authkey_load(d->cfg, "", true, &d->cl_key);
+	if (r < 0)
+		return r;
+	vip_cl_proto_set_key(d->proto, d->cl_key);
 	vipd_engine_set_proto(d->engine, d->proto);
 	return 0;
 }
@@ -438,13 +224,6 @@ static int setup_timers(struct vipd_daemon *d)
 			return log_error_errno(r, "Failed to create a timer: %m");
 	}
 	return daemon_arm_check_timer(d);
-}
-
-int daemon_arm_check_timer(struct vipd_daemon *d)
-{
-	uint32_t ms = d->cfg->cluster.if_check_interval_ms ? d->cfg->cluster.if_check_interval_ms : 30000;
-
-	return loop_timer_arm(d->t_check, ms, ms);
 }
 
 static int setup_signals(struct vipd_daemon *d)
@@ -562,7 +341,7 @@ static void flush_sends(struct vipd_daemon *d)
 	for (int tries = 0; d->proto && tries < 50; tries++) {
 		bool blocked = false;
 
-		drain_actions(d, &blocked);
+		daemon_drain(d, &blocked);
 		if (!blocked || !d->be)
 			return;
 		d->be_ops->dispatch(d->be);
@@ -609,6 +388,7 @@ void vipd_daemon_free(struct vipd_daemon *d)
 	vipd_control_free(d->control);
 	daemon_cluster_disconnect(d);
 	vip_cl_proto_free(d->proto);
+	vip_cl_key_free(d->cl_key); /* after the protocol that borrows it; wiped */
 	vipd_engine_free(d->engine);
 	vipd_announce_free(d->announce);
 	loop_timer_free(d->t_proto);
@@ -624,4 +404,28 @@ void vipd_daemon_free(struct vipd_daemon *d)
 	vip_config_free(d->cfg);
 	daemon_owners_free(d);
 	*d = (struct vipd_daemon){ 0 };
+}
+
+int vipd_daemon_new(const struct vipd_daemon_opts *opts, struct vipd_daemon **ret)
+{
+	struct vipd_daemon *d = calloc(1, sizeof(*d));
+	int r;
+
+	if (!d)
+		return log_error_errno(-ENOMEM, "Out of memory: %m");
+	r = vipd_daemon_setup(d, opts);
+	if (r < 0) {
+		vipd_daemon_destroy(d);
+		return r;
+	}
+	*ret = d;
+	return 0;
+}
+
+void vipd_daemon_destroy(struct vipd_daemon *d)
+{
+	if (!d)
+		return;
+	vipd_daemon_free(d);
+	free(d);
 }

@@ -20,8 +20,22 @@
  * end of the socketpair: end of file means the monitor died, and nothing could
  * clean up after a crash any more, so the engine makes the planned stop.
  *
- * Every piece hangs off struct vipd_daemon (no globals); tests build one with
- * injected ports and backends and drive it through the same functions.
+ * Every piece hangs off struct vipd_daemon (no globals; opaque here, defined
+ * in daemon-internal.h); tests build one with injected ports and backends and
+ * drive it through the same functions.
+ *
+ * The files, by responsibility, each calling only the ones listed after it
+ * (tools/check-cycles checks that no two files call each other):
+ *   daemon.c          start-up, the loop's inputs, the planned stop
+ *   daemon-query.c    what the console asks and requests (below)
+ *   daemon-reload.c   `config reload` and SIGHUP
+ *   daemon-cluster.c  the membership backend: callbacks, connect, reconnect
+ *   daemon-pump.c     the protocol's actions to backend and engine; timers; STATUS
+ *   daemon-owners.c   owner and state changes, logged and pushed as events
+ *   daemon-events.c   events to `events` subscribers
+ *   daemon-config.c   loading the configuration
+ * The console's commands (commands*.c) use only this header; main.c hands
+ * their table to the daemon (opts.console).
  */
 #ifndef VIPD_DAEMON_H
 #define VIPD_DAEMON_H
@@ -45,10 +59,13 @@ struct vipd_daemon_opts {
 	const struct vip_port_ops *port_ops;
 	const struct vip_cl_backend_ops *backend_ops;
 	bool no_drop;                   /* skip the privilege drop (tests, not root) */
-	bool no_control;                /* no control socket (tests use vipd_daemon_commands) */
+	bool no_control;                /* no control socket (tests adopt connections themselves) */
 	bool chown_control;             /* chown the socket root:group (the daemon: true) */
 	bool monitored;                 /* run under vipd/monitor.h, through monitor_fd */
 	int monitor_fd;                 /* the engine's end of the socketpair (not closed here) */
+	/* The console: a handler per command id (vipd/commands.h), called with
+	 * the daemon as userdata. NULL: every command but help is refused. */
+	const vipd_control_fn *console;
 };
 
 /* Counters that are the daemon's own (the engine, announce and proto keep theirs). */
@@ -61,40 +78,7 @@ struct vipd_daemon_stats {
 	uint64_t corosync_recoveries; /* ... and that it answers again */
 };
 
-struct daemon_owner;
-
-struct vipd_daemon {
-	struct vipd_daemon_opts opts;
-	struct vipd_config *cfg;
-	struct loop *loop;
-
-	const struct vip_port_ops *port_ops;
-	struct vip_port *port;
-
-	const struct vip_cl_backend_ops *be_ops;
-	struct vip_cl_backend *be;       /* NULL while disconnected */
-	bool be_lost;                    /* lost during dispatch: free after it */
-	int quorate_seen;                /* last quorum value logged: -1 none, 0, 1 */
-	struct vip_cl_proto *proto;
-
-	struct vipd_engine *engine;
-	struct vipd_announce *announce;
-	struct vipd_control *control;
-
-	struct loop_timer *t_proto, *t_announce, *t_check, *t_retry, *t_reconnect;
-	uint32_t reconnect_delay_ms;
-
-	uint64_t started_ms;             /* loop clock */
-	uint64_t config_since_ms;        /* configuration loaded or last changed */
-	unsigned restart_needed;         /* VIP_CHANGE_* bits refused by a reload */
-	bool stopping;
-	bool release_failed;             /* the planned stop could not release everything */
-	bool monitor_watched;            /* opts.monitor_fd is in the loop */
-	size_t last_owned;               /* for STATUS updates */
-	struct daemon_owner *owners;     /* last owner and flags per DuraVIP (daemon-cluster.c) */
-	size_t n_owners;
-	struct vipd_daemon_stats stats;
-};
+struct vipd_daemon;
 
 /*
  * Load the configuration for opts; errors, and warnings when warnings is set,
@@ -103,15 +87,18 @@ struct vipd_daemon {
  */
 int vipd_daemon_load_config(const struct vipd_daemon_opts *opts, bool warnings, struct vipd_config **ret);
 
-/* Steps 1-5 above. On failure the error was logged; free the daemon. */
-int vipd_daemon_setup(struct vipd_daemon *d, const struct vipd_daemon_opts *opts);
+/*
+ * Allocate a daemon and run steps 1-5 above. 0 and *ret, or -errno (logged;
+ * nothing is left behind and *ret is untouched).
+ */
+int vipd_daemon_new(const struct vipd_daemon_opts *opts, struct vipd_daemon **ret);
 /*
  * Run the loop until a stop signal (or the monitor's death). Returns the exit
  * code: 0 for a clean stop, 1 when a release failed or the loop broke.
  */
 int vipd_daemon_run(struct vipd_daemon *d);
-/* Free everything set up (after run, or after a failed setup). Accepts a zeroed daemon. */
-void vipd_daemon_free(struct vipd_daemon *d);
+/* Free what vipd_daemon_new made. Accepts NULL. */
+void vipd_daemon_destroy(struct vipd_daemon *d);
 
 /*
  * The planned stop: release, multicast, leave, tell the monitor (RELEASED-OK,
@@ -119,28 +106,68 @@ void vipd_daemon_free(struct vipd_daemon *d);
  */
 void vipd_daemon_stop(struct vipd_daemon *d);
 
-/*
- * Reload the configuration. out (may be NULL) receives what a person reads,
- * or one JSON object when json. 0 when applied (restart-needed changes are
- * reported and left out), -EINVAL when the new configuration has errors (the
- * old one stays), -errno otherwise.
- */
-int vipd_daemon_reload(struct vipd_daemon *d, struct vip_ctl_buf *out, bool json);
+/* ---------------------------------------------------------------- reload */
+
+enum vipd_reload_outcome {
+	VIPD_RELOAD_APPLIED,  /* applied (restart-needed parts left out and listed) */
+	VIPD_RELOAD_REFUSED,  /* valid, but nothing could be applied live (cluster scope changed) */
+	VIPD_RELOAD_FAILED,   /* the new configuration has errors: the old one stays */
+	_VIPD_RELOAD_OUTCOME_MAX,
+};
+/* "applied", "refused", "failed". */
+const char *vipd_reload_outcome_to_string(enum vipd_reload_outcome o);
+
+/* What a reload did; filled by vipd_daemon_reload, freed with vipd_reload_result_clear. */
+struct vipd_reload_result {
+	enum vipd_reload_outcome outcome;
+	struct vip_conf_diag diag;       /* the errors (failed) or the warnings */
+	int load_error;                  /* failed with no diagnostic (e.g. -ENOENT): -errno, else 0 */
+	const char *config_path;         /* the daemon's, for load_error */
+	struct vip_addr *added, *removed, *changed;
+	size_t n_added, n_removed, n_changed;
+	unsigned needs_restart;          /* VIP_CHANGE_* bits of VIP_CHANGE_NEEDS_RESTART */
+};
+void vipd_reload_result_clear(struct vipd_reload_result *r);
 
 /*
- * Feed the protocol's queued actions to the backend and the engine, and
- * reconcile until nothing changes (bounded). Call after every input.
+ * Reload the configuration. ret (may be NULL) receives what happened. 0 when
+ * applied (restart-needed changes are reported and left out) or refused,
+ * -EINVAL when the new configuration has errors (the old one stays),
+ * -errno otherwise.
  */
-void vipd_daemon_pump(struct vipd_daemon *d);
+int vipd_daemon_reload(struct vipd_daemon *d, struct vipd_reload_result *ret);
 
-/* The console's command table (commands.c). */
-const struct vipd_control_command *vipd_daemon_commands(size_t *ret_n);
+/* ---------------------------------------------------------------- console queries */
 
-/* Push one change to `events` subscribers (text line and JSON object). */
-void vipd_daemon_event(struct vipd_daemon *d, const char *kind, const struct vip_addr *addr,
-		       const char *detail);
+/* The daemon's own facts (its parts answer through their own headers). */
+struct vipd_daemon_info {
+	const char *backend;        /* the membership backend's name, "none" before one is chosen */
+	bool connected;             /* to the membership engine */
+	const char *nodename;
+	const char *group;          /* cluster_group */
+	uint64_t started_ms;        /* loop clock */
+	uint64_t config_since_ms;   /* configuration loaded or last changed */
+	unsigned restart_needed;    /* VIP_CHANGE_* bits a reload could not apply */
+	struct vipd_daemon_stats stats;
+};
+void vipd_daemon_get_info(const struct vipd_daemon *d, struct vipd_daemon_info *ret);
+/* The running configuration, the ownership protocol, the engine, the
+ * announcement schedule: read through their own query functions. Valid
+ * until the daemon next runs its loop (a reload replaces the configuration). */
+const struct vipd_config *vipd_daemon_config(const struct vipd_daemon *d);
+const struct vip_cl_proto *vipd_daemon_proto(const struct vipd_daemon *d);
+const struct vipd_engine *vipd_daemon_engine(const struct vipd_daemon *d);
+const struct vipd_announce *vipd_daemon_announce(const struct vipd_daemon *d);
+/* The control server (for subscriptions), NULL without one. */
+struct vipd_control *vipd_daemon_control(const struct vipd_daemon *d);
 
-/* sd_notify STATUS= line from the current state. */
-void vipd_daemon_notify_status(struct vipd_daemon *d);
+/* ---------------------------------------------------------------- console requests */
+
+/* Ask the group to move a DuraVIP to node (vip_cl_proto_request_move's errors). */
+int vipd_daemon_request_move(struct vipd_daemon *d, const struct vip_addr *a, const char *node);
+/* Ask the group for a balancing round. 0 or -errno. */
+int vipd_daemon_request_balance(struct vipd_daemon *d);
+/* Announce every DuraVIP held here again; returns how many. */
+size_t vipd_daemon_announce_again(struct vipd_daemon *d);
 
 #endif

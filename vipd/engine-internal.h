@@ -7,11 +7,13 @@
 #define VIPD_ENGINE_INTERNAL_H
 
 #include "engine.h"
+#include "topology.h"
 
 /* One configured DuraVIP. */
 struct engine_vip {
 	struct vip_addr addr;
-	/* target: where it goes (from the port's resolve) */
+	const struct vipd_duravip *conf; /* its entry in the engine's configuration */
+	/* target: where it goes (vipd/topology) */
 	int ifindex;                 /* 0: unresolved */
 	unsigned prefix;
 	char ifname[VIP_PORT_NAME_MAX];
@@ -70,14 +72,26 @@ void engine_req_from(struct vip_port_req *q, const struct vip_addr *a, unsigned 
 void engine_plan_free(struct plan *p);
 /* Apply p's removals and account for them. Returns the number that failed. */
 int engine_apply_removes(struct vipd_engine *e, struct plan *p, uint64_t now);
-void engine_emit(struct vipd_engine *e, enum vipd_engine_event ev, const struct vip_addr *addr,
-		 const char *detail);
+
+/* Tell the daemon (deps.event). Inline: engine.c and engine-links.c both
+ * emit, and neither should call into the other for it (tools/check-cycles). */
+static inline void engine_emit(struct vipd_engine *e, enum vipd_engine_event ev, const struct vip_addr *addr,
+			       const char *detail)
+{
+	if (e->deps.event)
+		e->deps.event(e->deps.event_data, ev, addr, detail);
+}
 
 /* engine-links.c */
-/* Resolve one DuraVIP's target (logs a change of error once). */
-void engine_resolve(struct vipd_engine *e, struct engine_vip *v);
-/* Rebuild the link list from the resolved targets, keeping known states. 0 or -ENOMEM. */
-int engine_links_rebuild(struct vipd_engine *e);
+/*
+ * Place every DuraVIP (or only those without a target) by vipd/topology on sv, or on a
+ * view read now when sv is NULL; logs a change of error once per DuraVIP. 0, or the
+ * -errno of the dump that failed (the unplaced then carry it; the placed stay).
+ */
+int engine_place(struct vipd_engine *e, bool missing_only, const struct vipd_sysview *sv);
+/* Rebuild the link list from the targets, keeping known states; a new link's state comes
+ * from known (may be NULL) or link_get. 0 or -ENOMEM. */
+int engine_links_rebuild(struct vipd_engine *e, const struct vip_port_links *known);
 struct engine_link *engine_link_find(const struct vipd_engine *e, int ifindex);
 /* Can this node host v now (resolved and its link not given up)? */
 bool engine_vip_available(const struct vipd_engine *e, const struct engine_vip *v);

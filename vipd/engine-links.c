@@ -20,13 +20,11 @@ static const char *addr_str(const struct vip_addr *a, char *buf)
 	return vip_addr_to_string(a, buf, VIP_ADDR_STRLEN);
 }
 
-void engine_resolve(struct vipd_engine *e, struct engine_vip *v)
+/* Take t (or the error r) as v's target; logs a change once. */
+static void set_target(struct vipd_engine *e, struct engine_vip *v, int r, const struct vipd_target *t)
 {
-	struct vip_port_target t;
 	char buf[VIP_ADDR_STRLEN];
-	int r;
 
-	r = e->deps.port_ops->resolve(e->deps.port, &v->addr, e->cfg, &t);
 	if (r < 0) {
 		if (r != v->resolve_error)
 			log_warning_errno(r, "Cannot place DuraVIP %s on any interface: %m", addr_str(&v->addr, buf));
@@ -38,17 +36,47 @@ void engine_resolve(struct vipd_engine *e, struct engine_vip *v)
 		v->label[0] = '\0';
 		return;
 	}
-	/* The prefix is the configuration's (Topology cidrmask, else /32 or /128);
-	 * the port's answer only says which link. */
-	if (v->resolve_error != 0 || v->ifindex != t.ifindex) {
+	if (v->resolve_error != 0 || v->ifindex != t->ifindex) {
 		if (v->resolve_error < 0)
-			log_info("DuraVIP %s goes on %s", addr_str(&v->addr, buf), t.ifname);
+			log_info("DuraVIP %s goes on %s", addr_str(&v->addr, buf), t->ifname);
 		e->unavail_dirty = e->dirty = true;
 	}
 	v->resolve_error = 0;
-	v->ifindex = t.ifindex;
-	snprintf(v->ifname, sizeof(v->ifname), "%s", t.ifname);
-	snprintf(v->label, sizeof(v->label), "%s", t.label);
+	v->ifindex = t->ifindex;
+	v->prefix = t->prefix;
+	snprintf(v->ifname, sizeof(v->ifname), "%s", t->ifname);
+	snprintf(v->label, sizeof(v->label), "%s", t->label);
+}
+
+int engine_place(struct vipd_engine *e, bool missing_only, const struct vipd_sysview *sv)
+{
+	struct vipd_sysview own = { 0 };
+	bool any = false;
+	int r = 0;
+
+	for (size_t i = 0; i < e->n_vips && !any; i++)
+		any = !missing_only || e->vips[i].ifindex <= 0;
+	if (!any)
+		return 0;
+	if (!sv) {
+		r = vipd_sysview_read(e->deps.port_ops, e->deps.port, &own);
+		if (r < 0)
+			e->m.netlink_errors++;
+		sv = &own;
+	}
+	for (size_t i = 0; i < e->n_vips; i++) {
+		struct engine_vip *v = &e->vips[i];
+		struct vipd_target t;
+
+		if (missing_only && v->ifindex > 0)
+			continue;
+		/* Without a view of the system a placed DuraVIP stays where it is. */
+		if (r < 0 && v->ifindex > 0)
+			continue;
+		set_target(e, v, r < 0 ? r : vipd_topology_place(sv, v->conf, &t), &t);
+	}
+	vipd_sysview_clear(&own);
+	return r;
 }
 
 struct engine_link *engine_link_find(const struct vipd_engine *e, int ifindex)
@@ -59,7 +87,7 @@ struct engine_link *engine_link_find(const struct vipd_engine *e, int ifindex)
 	return NULL;
 }
 
-int engine_links_rebuild(struct vipd_engine *e)
+int engine_links_rebuild(struct vipd_engine *e, const struct vip_port_links *known)
 {
 	struct engine_link *nl = calloc(e->n_vips + 1, sizeof(*nl));
 	size_t n = 0;
@@ -83,9 +111,12 @@ int engine_links_rebuild(struct vipd_engine *e)
 			continue;
 		}
 		struct vip_port_link l;
+		const struct vip_port_link *k = known ? vip_port_links_find(known, v->ifindex) : NULL;
 		nl[n] = (struct engine_link){ .ifindex = v->ifindex, .up = true };
 		snprintf(nl[n].ifname, sizeof(nl[n].ifname), "%s", v->ifname);
-		if (e->deps.port_ops->link_get(e->deps.port, v->ifindex, &l) == 0)
+		if (k)
+			nl[n].up = k->up;
+		else if (e->deps.port_ops->link_get(e->deps.port, v->ifindex, &l) == 0)
 			nl[n].up = l.up;
 		n++;
 	}
@@ -159,19 +190,19 @@ static void link_gone(struct vipd_engine *e, int ifindex)
 	e->unavail_dirty = e->dirty = true;
 }
 
-/* Retry the DuraVIPs without a target; rebuild the link list when one got one. */
+/* Retry the DuraVIPs without a target (one view of the system for all of them);
+ * rebuild the link list when one got one. */
 static void resolve_missing(struct vipd_engine *e)
 {
-	bool changed = false;
+	size_t before = 0, after = 0;
 
-	for (size_t i = 0; i < e->n_vips; i++) {
-		if (e->vips[i].ifindex > 0)
-			continue;
-		engine_resolve(e, &e->vips[i]);
-		changed |= e->vips[i].ifindex > 0;
-	}
-	if (changed)
-		engine_links_rebuild(e);
+	for (size_t i = 0; i < e->n_vips; i++)
+		before += e->vips[i].ifindex > 0;
+	(void)engine_place(e, true, NULL);
+	for (size_t i = 0; i < e->n_vips; i++)
+		after += e->vips[i].ifindex > 0;
+	if (after > before)
+		engine_links_rebuild(e, NULL);
 }
 
 void engine_on_link_event(struct vipd_engine *e, const struct vip_port_event *ev, uint64_t now)

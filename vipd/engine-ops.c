@@ -127,9 +127,9 @@ int vipd_engine_reconfigure(struct vipd_engine *e, const struct vipd_config *cfg
 	e->vips = nv;
 	e->n_vips = n;
 	e->cfg = cfg;
-	for (size_t i = 0; i < n; i++)
-		engine_resolve(e, &e->vips[i]);
-	r = engine_links_rebuild(e);
+	/* A failed view leaves the DuraVIPs unplaced (unavailable): retried at each link check. */
+	(void)engine_place(e, false, NULL);
+	r = engine_links_rebuild(e, NULL);
 	if (r < 0)
 		return r;
 	e->unavail_dirty = true;

@@ -39,13 +39,6 @@ const char *vipd_engine_event_to_string(enum vipd_engine_event ev)
 	return (unsigned)ev < _VIPD_EV_MAX ? event_names[ev] : NULL;
 }
 
-void engine_emit(struct vipd_engine *e, enum vipd_engine_event ev, const struct vip_addr *addr,
-		 const char *detail)
-{
-	if (e->deps.event)
-		e->deps.event(e->deps.event_data, ev, addr, detail);
-}
-
 int engine_cmp_vip(const void *a, const void *b)
 {
 	return vip_addr_cmp(&((const struct engine_vip *)a)->addr, &((const struct engine_vip *)b)->addr);
@@ -67,6 +60,7 @@ int engine_vips_from_config(const struct vipd_config *cfg, struct engine_vip **r
 		return -ENOMEM;
 	for (size_t i = 0; i < cfg->n_duravips; i++) {
 		v[i].addr = cfg->duravips[i].addr;
+		v[i].conf = &cfg->duravips[i];
 		v[i].prefix = cfg->duravips[i].prefix;
 		v[i].resolve_error = 1; /* not tried yet */
 	}
@@ -150,6 +144,19 @@ static void observe_new(struct vipd_engine *e, const struct vip_port_addr *a)
 	}
 }
 
+/* Rebuild the observed set from a dump of every address. */
+static void observe_all(struct vipd_engine *e, const struct vip_port_table *t)
+{
+	for (size_t i = 0; i < e->n_vips; i++) {
+		e->vips[i].obs_ifindex = 0;
+		e->vips[i].expect_del = 0;
+	}
+	vip_port_table_clear(&e->strays);
+	for (size_t i = 0; i < t->n; i++)
+		observe_new(e, &t->items[i]);
+	e->dirty = true;
+}
+
 int vipd_engine_resync(struct vipd_engine *e, uint64_t now)
 {
 	struct vip_port_table t = { 0 };
@@ -160,13 +167,7 @@ int vipd_engine_resync(struct vipd_engine *e, uint64_t now)
 		e->m.netlink_errors++;
 		return r;
 	}
-	for (size_t i = 0; i < e->n_vips; i++) {
-		e->vips[i].obs_ifindex = 0;
-		e->vips[i].expect_del = 0;
-	}
-	vip_port_table_clear(&e->strays);
-	for (size_t i = 0; i < t.n; i++)
-		observe_new(e, &t.items[i]);
+	observe_all(e, &t);
 	vip_port_table_clear(&t);
 	for (size_t i = 0; i < e->n_links; i++) {
 		struct vip_port_link l;
@@ -175,20 +176,26 @@ int vipd_engine_resync(struct vipd_engine *e, uint64_t now)
 			e->links[i].up = l.up;
 	}
 	(void)now;
-	e->dirty = true;
 	return 0;
 }
 
 int vipd_engine_start(struct vipd_engine *e, uint64_t now)
 {
+	struct vipd_sysview sv = { 0 };
 	int r;
 
-	for (size_t i = 0; i < e->n_vips; i++)
-		engine_resolve(e, &e->vips[i]);
-	r = engine_links_rebuild(e);
-	if (r < 0)
+	/* One view of the system places every DuraVIP, gives the links' states and
+	 * the observed addresses: a constant number of dumps, whatever the count. */
+	r = vipd_sysview_read(e->deps.port_ops, e->deps.port, &sv);
+	if (r < 0) {
+		e->m.netlink_errors++;
 		return r;
-	r = vipd_engine_resync(e, now);
+	}
+	(void)engine_place(e, false, &sv);
+	r = engine_links_rebuild(e, &sv.links);
+	if (r >= 0)
+		observe_all(e, &sv.addrs);
+	vipd_sysview_clear(&sv);
 	if (r < 0)
 		return r;
 	e->unavail_dirty = true;

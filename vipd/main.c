@@ -16,7 +16,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "authkey.h"
 #include "cluster.h"
+#include "commands.h"
 #include "conf.h"
 #include "daemon.h"
 #include "log.h"
@@ -31,6 +33,7 @@ struct opts {
 	const char *config;
 	const char *nodename;
 	const char *control;
+	const char *genkey;  /* --genkey PATH */
 	bool check;
 	bool json;
 	bool foreground;
@@ -55,6 +58,8 @@ static void usage(FILE *f)
 		"      --check         load and validate the configuration, print it, exit\n"
 		"      --json          with --check: print one JSON object\n"
 		"      --flush         remove every address vipd tagged (IFA_PROTO), exit\n"
+		"      --genkey PATH   write a new cluster key (cluster { authkey }) to PATH\n"
+		"                      (mode 0600, never over an existing file), exit\n"
 		"  -h, --help          this text\n"
 		"      --version       print the version\n",
 		VIPD_DEFAULT_CONFIG, VIPD_DEFAULT_CONTROL);
@@ -78,6 +83,11 @@ static int run_check(const struct opts *o)
 	if (vip_cl_corosync_token(vip_cl_corosync_conf_path(), &copts.corosync_token_ms) < 0)
 		copts.corosync_token_ms = 0;
 	r = vip_config_load(o->config, &copts, &cfg, &diag);
+	if (r == 0 && vipd_authkey_check(cfg, &diag) < 0) {
+		vip_config_free(cfg);
+		cfg = NULL;
+		r = -EINVAL;
+	}
 
 	if (r < 0) {
 		print_diag(&diag);
@@ -217,8 +227,9 @@ static int run_engine(const struct opts *o)
 		.chown_control = true,
 		.monitored = true,
 		.monitor_fd = fcntl(o->engine_fd, F_DUPFD_CLOEXEC, ENGINE_MONITOR_FD_MIN),
+		.console = vipd_commands(), /* the console's table, wired here */
 	};
-	struct vipd_daemon d = { 0 };
+	struct vipd_daemon *d = NULL;
 	int r;
 
 	log_to(o->foreground || under_systemd());
@@ -228,13 +239,11 @@ static int run_engine(const struct opts *o)
 		return EXIT_FAILURE;
 	}
 	close(o->engine_fd);
-	r = vipd_daemon_setup(&d, &dopts);
-	if (r < 0) {
-		vipd_daemon_free(&d);
+	r = vipd_daemon_new(&dopts, &d);
+	if (r < 0)
 		return EXIT_FAILURE;
-	}
-	r = vipd_daemon_run(&d);
-	vipd_daemon_free(&d);
+	r = vipd_daemon_run(d);
+	vipd_daemon_destroy(d);
 	log_notice("vipd engine stopped%s", r == 0 ? "" : " after a failure");
 	return r == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }
@@ -307,6 +316,7 @@ static int run_daemon(const struct opts *o)
 			.ready_data = &start,
 			.nodename = cfg->cluster.nodename,
 			.group = cfg->cluster.enabled ? cfg->cluster.cluster_group : NULL,
+			.config = cfg,
 		};
 
 		backoff_from_env(&mo.timing);
@@ -322,7 +332,8 @@ static int run_daemon(const struct opts *o)
 	return r;
 }
 
-enum { OPT_CHECK = 0x100, OPT_JSON, OPT_NODENAME, OPT_VERSION, OPT_CONTROL, OPT_FLUSH, OPT_ENGINE_FD };
+enum { OPT_CHECK = 0x100, OPT_JSON, OPT_NODENAME, OPT_VERSION, OPT_CONTROL, OPT_FLUSH, OPT_ENGINE_FD,
+       OPT_GENKEY };
 
 int main(int argc, char **argv)
 {
@@ -334,6 +345,7 @@ int main(int argc, char **argv)
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "control", required_argument, NULL, OPT_CONTROL },
 		{ "flush", no_argument, NULL, OPT_FLUSH },
+		{ "genkey", required_argument, NULL, OPT_GENKEY },
 		{ "debug", no_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, OPT_VERSION },
@@ -370,6 +382,9 @@ int main(int argc, char **argv)
 		case OPT_FLUSH:
 			o.flush = true;
 			break;
+		case OPT_GENKEY:
+			o.genkey = optarg;
+			break;
 		case OPT_ENGINE_FD:
 			o.engine_fd = atoi(optarg);
 			if (o.engine_fd < 3) {
@@ -392,6 +407,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "vipd: unexpected argument '%s'\n", argv[optind]);
 		return EXIT_FAILURE;
 	}
+	if (o.genkey)
+		return vipd_authkey_generate(o.genkey);
 	if (o.check)
 		return run_check(&o);
 	if (o.flush)

@@ -4,14 +4,20 @@
  * monitor.h). It only speaks: MONITOR{node} on every view that holds it, so
  * the protocol knows this member for a monitor and never a candidate, and
  * FLUSHED{node} after it removed a dead engine's addresses, so the others may
- * take them. What it hears is ignored. Connected as root, so a reconnect
- * needs no uidgid entry in corosync's configuration.
+ * take them. What it hears is ignored, but for its own FLUSHED: with a
+ * cluster key every message is sealed with the view it is sent in
+ * (docs/protocol.md, "Authentication"), and a FLUSHED delivered after a
+ * view change (the engine's leave often comes first) is ignored by
+ * everyone: then it is sent again in the new view. Connected as root, so a
+ * reconnect needs no uidgid entry in corosync's configuration; the key is
+ * read as root too.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "authkey.h"
 #include "log.h"
 #include "monitor-internal.h"
 
@@ -23,15 +29,28 @@ static void cl_view(void *data, const struct vip_cl_view *v)
 {
 	struct vipd_monitor *m = data;
 
-	if (v->self < 0)
+	m->cl.in_view = v->self >= 0 && (size_t)v->self < v->n_members;
+	if (!m->cl.in_view)
 		return;
+	m->cl.self = v->members[v->self];
+	m->cl.view = vip_cl_view_digest(v->members, v->n_members);
 	m->cl.want_monitor = true;
 }
 
-static void cl_message(void *data _unused_, const struct vip_cl_member *sender _unused_,
-		       const void *msg _unused_, size_t len _unused_)
+static void cl_message(void *data, const struct vip_cl_member *sender, const void *msg, size_t len)
 {
-	/* The engines' protocol: not the monitor's business. */
+	struct vipd_monitor *m = data;
+	const uint8_t *b = msg;
+	struct vip_cl_auth_info ai;
+
+	/* The engines' protocol is not the monitor's business; its own FLUSHED is. */
+	if (!m->cl.key || sender->nodeid != m->cl.self.nodeid || sender->pid != m->cl.self.pid ||
+	    len < 4 || b[3] != VIP_CL_MSG_FLUSHED || vip_cl_auth_verify(NULL, sender, b, len, &ai) < 0)
+		return;
+	if (ai.view != m->cl.view) {
+		log_debug("monitor: FLUSHED crossed a view change; sending it again");
+		m->cl.want_flushed = true;
+	}
 }
 
 static void cl_quorum(void *data _unused_, bool quorate _unused_)
@@ -62,6 +81,7 @@ static void disconnect(struct vipd_monitor *m)
 	m->cl.ops->free(m->cl.be);
 	m->cl.be = NULL;
 	m->cl.lost = false;
+	m->cl.in_view = false;
 }
 
 static void schedule_reconnect(struct vipd_monitor *m)
@@ -86,6 +106,8 @@ static int send_one(struct vipd_monitor *m, enum vip_cl_msg_type type)
 
 	snprintf(msg.name, sizeof(msg.name), "%s", m->opts.nodename ? m->opts.nodename : "");
 	r = vip_cl_msg_encode(&msg, &buf, &len);
+	if (r >= 0)
+		r = vip_cl_auth_seal(m->cl.key, &m->cl.self, m->cl.view, ++m->cl.seq, buf, len);
 	if (r < 0)
 		return r;
 	return m->cl.ops->send(m->cl.be, buf, len);
@@ -103,7 +125,8 @@ static void send_pending(struct vipd_monitor *m)
 		{ &m->cl.want_flushed, VIP_CL_MSG_FLUSHED, &m->st.flushed_sent },
 	};
 
-	for (size_t i = 0; i < ARRAY_SIZE(q) && m->cl.be; i++) {
+	/* sealed with this member's identity and view: wait for the first view */
+	for (size_t i = 0; i < ARRAY_SIZE(q) && m->cl.be && (m->cl.in_view || !m->cl.key); i++) {
 		int r;
 
 		if (!*q[i].want)
@@ -190,6 +213,11 @@ int monitor_cluster_start(struct vipd_monitor *m)
 		r = loop_timer_new(m->loop, on_send_timer, m, &m->cl.t_send);
 	if (r < 0)
 		return log_error_errno(r, "monitor: cannot create a timer: %m");
+	if (m->opts.config) {
+		r = vipd_authkey_load(m->opts.config, "monitor: ", false, &m->cl.key);
+		if (r < 0)
+			return r;
+	}
 	if (connect_join(m, LOG_WARNING) < 0)
 		schedule_reconnect(m);
 	return 0;
@@ -203,14 +231,23 @@ void monitor_cluster_flushed(struct vipd_monitor *m)
 	send_pending(m);
 }
 
+static void leave(struct vipd_monitor *m);
+
 void monitor_cluster_stop(struct vipd_monitor *m)
+{
+	loop_timer_disarm(m->cl.t_reconnect);
+	loop_timer_disarm(m->cl.t_send);
+	if (m->cl.be)
+		leave(m);
+	vip_cl_key_free(m->cl.key);
+	m->cl.key = NULL;
+}
+
+/* Leave and disconnect: a FLUSHED still pending first. */
+static void leave(struct vipd_monitor *m)
 {
 	int r;
 
-	loop_timer_disarm(m->cl.t_reconnect);
-	loop_timer_disarm(m->cl.t_send);
-	if (!m->cl.be)
-		return;
 	/* A FLUSHED held back by flow control goes out before the leave (at most 0.5 s). */
 	for (int tries = 0; m->cl.want_flushed && m->cl.be && tries < 50; tries++) {
 		send_pending(m);

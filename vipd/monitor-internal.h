@@ -15,6 +15,12 @@ struct monitor_cluster {
 	bool want_monitor;           /* MONITOR to multicast (a view with self came) */
 	bool want_flushed;           /* FLUSHED to multicast (a flush happened) */
 	uint32_t reconnect_ms;       /* next reconnect delay */
+	/* Authentication (docs/protocol.md): the key, this member, the view it is in, the last sequence. */
+	struct vip_cl_key *key;      /* NULL: unauthenticated */
+	struct vip_cl_member self;
+	uint64_t view;
+	bool in_view;
+	uint64_t seq;
 	struct loop_timer *t_reconnect, *t_send;
 };
 

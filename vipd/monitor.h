@@ -108,6 +108,8 @@ struct vipd_monitor_opts {
 
 	const char *nodename;        /* node name for MONITOR and FLUSHED */
 	const char *group;           /* the cluster group, or NULL: solo (no corosync) */
+	/* The configuration, for cluster { authkey } (the monitor reads the key itself); may be NULL. */
+	const struct vipd_config *config;
 	const struct vip_port_ops *port_ops;     /* NULL: the native port */
 	const struct vip_cl_backend_ops *cl_ops; /* NULL: "cpg" (only with a group) */
 	struct vipd_monitor_timing timing;

@@ -24,8 +24,7 @@ static void one_frame(const uint8_t *frame, size_t len, const struct vip_ctl_hea
 	struct vip_ctl_request req;
 	const char *text;
 	size_t tlen;
-	unsigned status;
-	bool stream;
+	unsigned status, flags;
 
 	switch (h->type) {
 	case VIP_CTL_REQUEST:
@@ -37,8 +36,8 @@ static void one_frame(const uint8_t *frame, size_t len, const struct vip_ctl_hea
 		}
 		break;
 	case VIP_CTL_REPLY:
-		if (vip_ctl_reply_decode(frame, len, &status, &stream, &text, &tlen) == 0) {
-			if (vip_ctl_reply_encode(&b, status, stream, text, tlen) != 0)
+		if (vip_ctl_reply_decode(frame, len, &status, &flags, &text, &tlen) == 0) {
+			if (vip_ctl_reply_encode(&b, status, flags, text, tlen) != 0)
 				abort();
 			check_same(&b, frame, len);
 		}

@@ -2,7 +2,7 @@
 /*
  * Fuzz the Linux port's rtnetlink decoders with what a kernel reply or a
  * monitor datagram could hold: walk the messages as the port does and feed
- * each to the address, link and ACK parsers and to the event builder, which
+ * each to the address, link, route and ACK parsers and to the event builder, which
  * keeps a link table across messages. Parsed results are checked for sanity.
  */
 #include <stdint.h>
@@ -17,6 +17,7 @@ static void one(struct vip_port *p, const struct nlmsghdr *nlh)
 {
 	struct vip_port_addr a;
 	struct vip_port_link l;
+	struct vip_port_route rt;
 	char msg[VIP_PORT_ERRMSG_MAX];
 	int err;
 
@@ -28,6 +29,14 @@ static void one(struct vip_port *p, const struct nlmsghdr *nlh)
 	if (vip_nl_parse_link(nlh, &l) == 0 &&
 	    (l.hwaddr_len > sizeof(l.hwaddr) || l.ifname[sizeof(l.ifname) - 1]))
 		abort();
+	if (vip_nl_parse_route(nlh, &rt) == 0) {
+		if (rt.dst_len > vip_addr_len(&rt.dst) * 8 || rt.ifindex < 0 ||
+		    (unsigned)rt.type >= _VIP_PORT_ROUTE_TYPE_MAX)
+			abort();
+		for (unsigned b = rt.dst_len; b < 128; b++) /* host bits are clear */
+			if (rt.dst.bytes[b / 8] & (0x80 >> (b % 8)))
+				abort();
+	}
 	if (vip_nl_parse_ack(nlh, &err, msg, sizeof(msg)) == 0 &&
 	    (err > 0 || strlen(msg) >= sizeof(msg)))
 		abort();

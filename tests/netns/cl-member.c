@@ -12,9 +12,17 @@
  *
  * and "LOST" / "CONNECTED" around a lost corosync (it reconnects with
  * back-off, as vipd does). Stops on SIGTERM/SIGINT or after --max-seconds.
+ * authfail= counts messages dropped for want of a valid MAC.
  *
  *   cl-member --node NAME [--vips N] [--mature-ms MS] [--balance-ms MS]
- *             [--group G] [--max-seconds S]
+ *             [--group G] [--max-seconds S] [--authkey PATH] [--forge]
+ *
+ * --authkey: authenticate the group's messages with the key in PATH (owned
+ * by this user, mode 0600), as vipd does with cluster { authkey }.
+ * --forge: play a process without the key (no --authkey) that corosync lets
+ * into the group: besides its own STATE it multicasts, every 300 ms, a copy
+ * of the last STATE another member sent and a MOVE of every DuraVIP to
+ * itself; it prints "FORGED n" with the count so far.
  *
  * DuraVIP i is cltest_addr(i, N); DuraVIP i < 3 prefers node n(i+1).
  */
@@ -36,6 +44,13 @@ struct member {
 	const char *group;
 	bool lost;
 	char last[8192];
+	bool forge;
+	uint8_t *copy;           /* --forge: the last STATE of another member, as delivered */
+	size_t copy_len;
+	uint64_t next_forge;
+	unsigned forged;
+	struct vip_cl_member self;
+	bool have_self;
 };
 
 static uint64_t now_ms(void)
@@ -55,12 +70,30 @@ static const char *pref_of(size_t i, void *data)
 static void on_view(void *u, const struct vip_cl_view *v)
 {
 	struct member *m = u;
+	if (v->self >= 0) {
+		m->self = v->members[v->self];
+		m->have_self = true;
+	}
 	vip_cl_proto_on_view(m->p, v, now_ms());
+}
+
+static void keep_copy(struct member *m, const struct vip_cl_member *s, const uint8_t *d, size_t len)
+{
+	if (!m->forge || !m->have_self || (s->nodeid == m->self.nodeid && s->pid == m->self.pid) ||
+	    len < 4 || d[3] != VIP_CL_MSG_STATE)
+		return;
+	free(m->copy);
+	m->copy = malloc(len);
+	if (!m->copy)
+		abort();
+	memcpy(m->copy, d, len);
+	m->copy_len = len;
 }
 
 static void on_message(void *u, const struct vip_cl_member *s, const void *d, size_t len)
 {
 	struct member *m = u;
+	keep_copy(m, s, d, len);
 	int r = vip_cl_proto_on_message(m->p, s, d, len, now_ms());
 	if (r < 0)
 		fprintf(stderr, "message from %u.%u refused: %s\n", s->nodeid, s->pid, strerror(-r));
@@ -107,6 +140,23 @@ static void act_release(void *data, const struct vip_addr *a)
 	vip_cl_proto_local_released(m->p, a, now_ms());
 }
 
+/* --forge: the copied STATE as is, and every DuraVIP moved to this node. */
+static void forge(struct member *m)
+{
+	uint64_t t = now_ms();
+
+	if (!m->forge || !m->b || m->lost || t < m->next_forge)
+		return;
+	m->next_forge = t + 300;
+	if (m->copy && m->ops->send(m->b, m->copy, m->copy_len) == 0)
+		m->forged++;
+	for (size_t i = 0; i < m->cfg->n_duravips; i++)
+		if (vip_cl_proto_request_move(m->p, &m->cfg->duravips[i].addr, m->cfg->cluster.nodename, t) == 0)
+			m->forged++;
+	printf("FORGED %u\n", m->forged);
+	fflush(stdout);
+}
+
 /* Carry out the queued actions; a send refused by flow control waits for the next turn. */
 static void act(struct member *m)
 {
@@ -136,10 +186,10 @@ static void report(struct member *m)
 	}
 	n += (size_t)snprintf(line + n, sizeof(line) - n,
 			      "STATE node=%s ring=%llu members=%zu round=%d quorate=%d mature=%d "
-			      "digest=%016llx held=%zu hold=",
+			      "authfail=%zu digest=%016llx held=%zu hold=",
 			      vip_cl_proto_nodename(m->p), (unsigned long long)st.ring_seq,
 			      vip_cl_proto_n_members(m->p), st.round_complete, st.quorate, st.mature,
-			      (unsigned long long)digest, mine);
+			      st.n_auth_failed, (unsigned long long)digest, mine);
 	for (size_t i = 0; i < vip_cl_proto_n_vips(m->p) && n < sizeof(line) - 64; i++) {
 		struct vip_cl_vip_info vi;
 		vip_cl_proto_vip(m->p, i, &vi);
@@ -211,6 +261,7 @@ static int run(struct member *m, int sfd, unsigned max_seconds)
 			retry = now_ms() + backoff;
 		}
 		vip_cl_proto_on_tick(m->p, now_ms());
+		forge(m);
 		act(m);
 		report(m);
 	}
@@ -226,10 +277,13 @@ int main(int argc, char **argv)
 		{ "balance-ms", required_argument, NULL, 'b' },
 		{ "group", required_argument, NULL, 'g' },
 		{ "max-seconds", required_argument, NULL, 's' },
+		{ "authkey", required_argument, NULL, 'k' },
+		{ "forge", no_argument, NULL, 'f' },
 		{ 0 },
 	};
 	struct member m = { .group = "vipd_cltest" };
-	const char *node = NULL;
+	const char *node = NULL, *authkey = NULL;
+	struct vip_cl_key *key = NULL;
 	size_t n_vips = 6;
 	unsigned mature = 2000, balance = 10000, max_seconds = 120;
 	int c;
@@ -242,12 +296,14 @@ int main(int argc, char **argv)
 		case 'b': balance = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 'g': m.group = optarg; break;
 		case 's': max_seconds = (unsigned)strtoul(optarg, NULL, 10); break;
+		case 'k': authkey = optarg; break;
+		case 'f': m.forge = true; break;
 		default: return 2;
 		}
 	}
 	if (!node) {
 		fprintf(stderr, "usage: cl-member --node NAME [--vips N] [--mature-ms MS] "
-				"[--balance-ms MS] [--group G] [--max-seconds S]\n");
+				"[--balance-ms MS] [--group G] [--max-seconds S] [--authkey PATH] [--forge]\n");
 		return 2;
 	}
 	m.ops = vip_cl_backend_find("cpg");
@@ -260,6 +316,14 @@ int main(int argc, char **argv)
 	m.cfg->cluster.view_balance_interval_ms = balance;
 	if (vip_cl_proto_new(m.cfg, &m.p) < 0)
 		return 1;
+	if (authkey) {
+		int e = vip_cl_key_load(authkey, (uint32_t)geteuid(), &key);
+		if (e < 0) {
+			fprintf(stderr, "cl-member: authkey %s: %s\n", authkey, strerror(-e));
+			return 1;
+		}
+		vip_cl_proto_set_key(m.p, key);
+	}
 	sigset_t set;
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
@@ -272,6 +336,8 @@ int main(int argc, char **argv)
 		m.ops->free(m.b);
 	}
 	vip_cl_proto_free(m.p);
+	vip_cl_key_free(key);
+	free(m.copy);
 	cltest_config_free(m.cfg);
 	close(sfd);
 	return r < 0 ? 1 : 0;

@@ -2,8 +2,8 @@
 /*
  * netns: the Linux port's address side on a veth: IPv4 and IPv6 batches
  * against a dump, a mixed batch with per-address errors, events for changes
- * made from outside and for link changes, RESYNC_NEEDED on an overrun, resolve
- * and flush_tagged.
+ * made from outside and for link changes, RESYNC_NEEDED on an overrun, the
+ * link and route dumps, and flush_tagged.
  */
 #include "test-port-lib.h"
 
@@ -159,30 +159,70 @@ static void test_resync(struct rig *rig)
 	fprintf(stderr, "resync: overrun reported as RESYNC_NEEDED\n");
 }
 
-static void test_resolve(struct vip_port *p, struct rig *rig)
+static const struct vip_port_route *route_to(const struct vip_port_routes *t, const char *dst,
+					    unsigned len, bool local_table)
 {
-	struct vipd_topology topo[2] = {
-		{ .network = addr_of("203.0.113.0"), .network_len = 24, .interface = "va", .cidrmask = 26 },
-		{ .network = addr_of("198.51.100.128"), .network_len = 25, .interface = "nosuch", .cidrmask = 25 },
-	};
-	struct vipd_config cfg = { .cluster = { .topology = topo, .n_topology = 2 } };
-	struct vip_port_target t;
+	const struct vip_addr *d = AP(dst);
+	for (size_t i = 0; i < t->n; i++)
+		if (vip_addr_equal(&t->items[i].dst, d) && t->items[i].dst_len == len &&
+		    t->items[i].local_table == local_table)
+			return &t->items[i];
+	return NULL;
+}
 
-	CHECK_EQ(ops->resolve(p, AP("203.0.113.5"), &cfg, &t), 0);
-	CHECK(t.from_topology && t.ifindex == rig->ifindex_a && t.prefix == 26);
-	CHECK(strcmp(t.ifname, "va") == 0 && strcmp(t.label, "va:dv") == 0);
-	CHECK_EQ(ops->resolve(p, AP("198.51.100.200"), &cfg, &t), -ENODEV);
-	CHECK_EQ(ops->resolve(p, AP("198.51.100.77"), &cfg, &t), 0);
-	CHECK(!t.from_topology && t.ifindex == rig->ifindex_a && t.prefix == 24);
-	CHECK_EQ(ops->resolve(p, AP("2001:db8:1::77"), NULL, &t), 0);
-	CHECK(t.ifindex == rig->ifindex_a && t.prefix == 64 && t.label[0] == '\0');
-	CHECK_EQ(ops->resolve(p, AP("203.0.113.5"), NULL, &t), -ENETUNREACH);
-	CHECK_EQ(ops->resolve(p, AP("198.51.100.1"), NULL, &t), -EADDRINUSE);
-	CHECK_EQ(ops->resolve(p, AP("2001:db8:1::1"), NULL, &t), -EADDRINUSE);
-	CHECK(nstest_sh("ip -n %s route add 203.0.113.0/24 via 198.51.100.2", rig->a) == 0);
-	CHECK_EQ(ops->resolve(p, AP("203.0.113.5"), NULL, &t), -ENETUNREACH);
-	CHECK(nstest_sh("ip -n %s route del 203.0.113.0/24", rig->a) == 0);
-	fprintf(stderr, "resolve: topology, connected, unreachable, own address\n");
+static void test_dumps(struct vip_port *p, struct rig *rig)
+{
+	struct vip_port_links l = { 0 };
+	struct vip_port_routes t = { 0 };
+	const struct vip_port_route *r;
+
+	CHECK(ops->dump_links(p, &l) >= 2);
+	const struct vip_port_link *va = vip_port_links_find(&l, rig->ifindex_a);
+	CHECK(va && strcmp(va->ifname, "va") == 0 && va->up && !va->loopback && va->hwaddr_len == 6);
+	CHECK(memcmp(va->hwaddr, rig->mac_a, 6) == 0);
+	bool lo = false;
+	for (size_t i = 0; i < l.n; i++)
+		lo |= l.items[i].loopback && strcmp(l.items[i].ifname, "lo") == 0;
+	CHECK(lo);
+
+	CHECK(nstest_sh("ip -n %s route add 203.0.113.0/24 via 198.51.100.2 && "
+			"ip -n %s route add 198.18.8.0/24 dev va metric 50 && "
+			"ip -n %s route add 198.18.9.0/24 dev va table 100 && "
+			"ip -n %s route add local 198.18.4.0/24 dev lo && "
+			"ip -n %s route add blackhole 198.18.5.0/24", rig->a, rig->a, rig->a, rig->a, rig->a) == 0);
+	CHECK(ops->dump_routes(p, &t) > 0);
+	/* connected networks, IPv4 and IPv6, in the main table */
+	r = route_to(&t, "198.51.100.0", 24, false);
+	CHECK(r && r->type == VIP_PORT_ROUTE_UNICAST && !r->gateway && r->ifindex == rig->ifindex_a);
+	r = route_to(&t, "2001:db8:1::", 64, false);
+	CHECK(r && r->type == VIP_PORT_ROUTE_UNICAST && !r->gateway && r->ifindex == rig->ifindex_a);
+	/* the node's own addresses in the local table */
+	r = route_to(&t, "198.51.100.1", 32, true);
+	CHECK(r && r->type == VIP_PORT_ROUTE_LOCAL && r->ifindex == rig->ifindex_a);
+	r = route_to(&t, "2001:db8:1::1", 128, true);
+	CHECK(r && r->type == VIP_PORT_ROUTE_LOCAL);
+	/* through a gateway; a metric; a local range; a blackhole; another table is left out */
+	r = route_to(&t, "203.0.113.0", 24, false);
+	CHECK(r && r->type == VIP_PORT_ROUTE_UNICAST && r->gateway && r->ifindex == rig->ifindex_a);
+	r = route_to(&t, "198.18.8.0", 24, false);
+	CHECK(r && r->metric == 50 && !r->gateway);
+	r = route_to(&t, "198.18.4.0", 24, true);
+	CHECK(r && r->type == VIP_PORT_ROUTE_LOCAL);
+	r = route_to(&t, "198.18.5.0", 24, false);
+	CHECK(r && r->type == VIP_PORT_ROUTE_OTHER);
+	CHECK(!route_to(&t, "198.18.9.0", 24, false) && !route_to(&t, "198.18.9.0", 24, true));
+	for (size_t i = 0; i < t.n; i++)
+		CHECK(t.items[i].dst_len <= vip_addr_len(&t.items[i].dst) * 8);
+	CHECK(nstest_sh("ip -n %s route del 203.0.113.0/24 && ip -n %s route del 198.18.8.0/24 && "
+			"ip -n %s route del 198.18.9.0/24 table 100 && "
+			"ip -n %s route del local 198.18.4.0/24 dev lo && "
+			"ip -n %s route del blackhole 198.18.5.0/24", rig->a, rig->a, rig->a, rig->a, rig->a) == 0);
+	size_t before = t.n;
+	CHECK(ops->dump_routes(p, &t) > 0);
+	CHECK_EQ(t.n, before - 4);
+	vip_port_links_clear(&l);
+	vip_port_routes_clear(&t);
+	fprintf(stderr, "dumps: links; connected, local, gateway, metric, local range, blackhole routes; other tables left out\n");
 }
 
 static void test_flush(struct rig *rig)
@@ -221,7 +261,7 @@ int main(void)
 	CHECK_EQ(ops->open(NULL, &p), 0);
 	test_batches(p, &rig);
 	test_mixed(p, &rig);
-	test_resolve(p, &rig);
+	test_dumps(p, &rig);
 	test_flush(&rig);
 	test_events(p, &rig);
 	test_resync(&rig);

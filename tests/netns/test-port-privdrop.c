@@ -2,7 +2,7 @@
 /*
  * netns: the Linux port opened as root keeps working after the process drops
  * to uid/gid 65534 with only cap_net_admin + cap_net_raw (add, remove, dump,
- * events, resolve, announce, flush), and refuses once cap_net_admin is gone.
+ * events, dumps, announce, flush), and refuses once cap_net_admin is gone.
  */
 #include <grp.h>
 #include <sys/prctl.h>
@@ -50,9 +50,18 @@ static void child(struct rig *rig, int cap)
 	CHECK(vip_port_table_find(&t, &r[0].addr, 0)->ours);
 	CHECK(vip_port_table_find(&t, &r[1].addr, 0)->ours);
 
-	struct vip_port_target tgt;
-	CHECK_EQ(ops->resolve(p, AP("198.51.100.71"), NULL, &tgt), 0);
-	CHECK_EQ(tgt.ifindex, rig->ifindex_a);
+	struct vip_port_links links = { 0 };
+	struct vip_port_routes routes = { 0 };
+	CHECK(ops->dump_links(p, &links) >= 2);
+	CHECK(vip_port_links_find(&links, rig->ifindex_a));
+	CHECK(ops->dump_routes(p, &routes) > 0);
+	bool connected = false;
+	for (size_t i = 0; i < routes.n; i++)
+		connected |= routes.items[i].ifindex == rig->ifindex_a && !routes.items[i].gateway &&
+			     vip_addr_in_prefix(AP("198.51.100.71"), &routes.items[i].dst, routes.items[i].dst_len);
+	CHECK(connected);
+	vip_port_links_clear(&links);
+	vip_port_routes_clear(&routes);
 
 	uint8_t f[2048];
 	drain(cap);
@@ -77,7 +86,7 @@ static void child(struct rig *rig, int cap)
 	ops->close(light);
 	ops->close(p);
 	fprintf(stderr, "privdrop: uid 65534 with cap_net_admin+cap_net_raw: add, events, dump, "
-			"resolve, announce, remove, flush all work; EPERM without cap_net_admin\n");
+			"dumps, announce, remove, flush all work; EPERM without cap_net_admin\n");
 	_exit(0);
 }
 

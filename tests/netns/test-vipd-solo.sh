@@ -220,7 +220,24 @@ check "the put-back is logged" grep -q 'removed from veth0 by someone else' "$TM
 # ---------------------------------------------------------------- vipctl access
 out=$(vipctl cluster duravip show)
 check "vipctl as root: cluster duravip show" grep -q 'owned' <<<"$out"
-check "vipctl --json metrics shows 3 owned" bash -c "ip netns exec '$NS' '$VIPCTL' -s '$CTL' --json metrics | grep -q '\"vipd_duravips_owned\":3'"
+# vipctl --json ARGS: the output must be one JSON document (parsed) for which the
+# Python expression $1 (on o) holds.
+vipctl_json() {
+	local expr=$1
+	shift
+	ip netns exec "$NS" "$VIPCTL" -s "$CTL" --json "$@" |
+		python3 -c "import json, sys; o = json.load(sys.stdin); sys.exit(0 if ($expr) else 1)"
+}
+check "vipctl --json metrics shows 3 owned" vipctl_json 'o["vipd_duravips_owned"] == 3' metrics
+check "vipctl --json cluster duravip show: 3 DuraVIPs, all owned here" \
+	vipctl_json 'len(o["duravips"]) == 3 and all(d["self"] and "owned" in d["state"] for d in o["duravips"])' \
+	cluster duravip show
+check "vipctl --json: a move error with a quote and a backslash in user text is JSON" \
+	vipctl_json 'o == {"error": "203.0.113.51 is not a DuraVIP", "status": 1}' cluster duravip move 203.0.113.51 'a"b\'
+check "vipctl --json: the group's refusal of a node name carries it escaped" \
+	vipctl_json 'o["status"] == 1 and o["error"].startswith("cannot move to \x27a\"b\\xxx")' \
+	cluster duravip move 198.51.100.21 "a\"b\\$(printf 'x%.0s' $(seq 300))"
+check "vipctl --json: a usage error is JSON" vipctl_json 'o["status"] == 2' cluster duravip show a b
 check "vipctl as ecuser (the daemon's user) works" \
 	bash -c "ip netns exec '$NS' setpriv --reuid=ecuser --regid=ecuser --clear-groups '$VIPCTL' -s '$CTL' cluster info >/dev/null"
 if ip netns exec "$NS" setpriv --reuid=65534 --regid=65534 --clear-groups "$VIPCTL" -s "$CTL" cluster info \
@@ -235,6 +252,9 @@ ip netns exec "$NS" setpriv --reuid=65534 --regid=65534 --clear-groups "$VIPCTL"
 	>"$TMP/denied" 2>&1
 rc=$?
 check "vipctl as nobody on an open socket is refused by SO_PEERCRED (exit $rc)" [ "$rc" -eq 3 ]
+check "vipctl --json as nobody: the refusal is JSON" bash -c "ip netns exec '$NS' setpriv --reuid=65534 \
+	--regid=65534 --clear-groups '$VIPCTL' -s '$CTL' --json cluster info |
+	python3 -c 'import json, sys; sys.exit(0 if json.load(sys.stdin)[\"status\"] == 3 else 1)'"
 chmod o-rw "$CTL" && chmod o-x "$TMP/run"
 
 # ---------------------------------------------------------------- reload

@@ -255,6 +255,27 @@ void sim_resume(struct sim *s, size_t i)
 	backlog_free(n);
 }
 
+static void monitor_send(struct sim *s, size_t i, enum vip_cl_msg_type t);
+
+/*
+ * A monitor's own FLUSHED delivered in another view than it was sealed in is
+ * ignored by every member: the monitor sends it again (vipd/monitor-cluster.c).
+ */
+static void monitor_own_flushed(struct sim *s, int comp, const struct smsg *m)
+{
+	struct vip_cl_auth_info ai;
+
+	if (!s->key || m->len < 4 || m->data[3] != VIP_CL_MSG_FLUSHED ||
+	    vip_cl_auth_verify(NULL, &m->from, m->data, m->len, &ai) < 0 || ai.view == s->comp_view[comp])
+		return;
+	for (size_t i = 0; i < s->nn; i++)
+		if (s->n[i].up && s->n[i].mon && s->n[i].comp == comp && s->n[i].mon_id.nodeid == m->from.nodeid &&
+		    s->n[i].mon_id.pid == m->from.pid) {
+			s->resent++;
+			monitor_send(s, i, VIP_CL_MSG_FLUSHED);
+		}
+}
+
 static bool deliver_one(struct sim *s, int comp)
 {
 	struct squeue *q = &s->q[comp];
@@ -266,6 +287,7 @@ static bool deliver_one(struct sim *s, int comp)
 		fprintf(stderr, "t=%llu comp %d: %u.%u %s (%zu bytes)\n", (unsigned long long)s->now,
 			comp, m.from.nodeid, m.from.pid, vip_cl_msg_type_to_string(m.data[3]), m.len);
 	deliver(s, comp, &m, NULL);
+	monitor_own_flushed(s, comp, &m);
 	free(m.data);
 	if (q->head == q->n)
 		q->head = q->n = 0;
@@ -302,6 +324,9 @@ static void monitor_send(struct sim *s, size_t i, enum vip_cl_msg_type t)
 
 	snprintf(m.name, sizeof(m.name), "%s", sim_node_name(i));
 	assert_int_equal(vip_cl_msg_encode(&m, &d, &len), 0);
+	/* sealed as vipd/monitor-cluster.c does: its identity, the view it is in */
+	assert_int_equal(vip_cl_auth_seal(s->key, &s->n[i].mon_id, s->comp_view[s->n[i].comp],
+					  ++s->mon_seq, d, len), 0);
 	q_push(&s->q[s->n[i].comp], &s->n[i].mon_id, d, len);
 	free(d);
 }
@@ -340,6 +365,7 @@ static void install_views(struct sim *s, const unsigned *before, const size_t *s
 				m[nm++] = s->n[i].mon_id;
 		}
 		s->views += n;
+		s->comp_view[c] = vip_cl_view_digest(m, nm);
 		for (size_t k = 0; k < n; k++) {
 			struct snode *sn = &s->n[idx[k]];
 			struct vip_cl_member left[2 * NMAX];
@@ -469,6 +495,7 @@ void sim_start_node(struct sim *s, size_t i)
 	assert_false(n->alive);
 	n->cfg->cluster.quorum_policy = s->policy;
 	assert_int_equal(vip_cl_proto_new(n->cfg, &n->p), 0);
+	vip_cl_proto_set_key(n->p, s->key);
 	n->alive = n->up = n->joining = true;
 	n->id = (struct vip_cl_member){ .nodeid = (uint32_t)i + 1, .pid = ++s->next_pid };
 	memset(n->plumbed, 0, sizeof(n->plumbed));
@@ -590,6 +617,14 @@ void sim_init(struct sim *s, size_t nn, size_t nv, uint64_t seed, enum vip_quoru
 	}
 }
 
+void sim_use_key(struct sim *s)
+{
+	uint8_t b[VIP_CL_KEY_MIN];
+
+	memset(b, 0x3c, sizeof(b));
+	assert_int_equal(vip_cl_key_new(b, sizeof(b), &s->key), 0);
+}
+
 void sim_free(struct sim *s)
 {
 	for (size_t i = 0; i < s->nn; i++) {
@@ -603,6 +638,7 @@ void sim_free(struct sim *s)
 		q_clear(&s->staged[c]);
 		free(s->staged[c].m);
 	}
+	vip_cl_key_free(s->key);
 }
 
 /* All nodes up in component 0. */

@@ -97,11 +97,18 @@ struct sim {
 	bool watch[VMAX];             /* must stay plumbed somewhere after every step */
 	unsigned witness[NMAX];       /* stopped node i: the running processes that saw it stop */
 	size_t holds, releases, views, delivered, lost;
+	/* Authenticated (sim_use_key): every member seals; a message sealed in another view is ignored */
+	struct vip_cl_key *key;
+	uint64_t comp_view[NMAX];     /* the view digest of each component's current view */
+	uint64_t mon_seq;             /* the monitors' sequence numbers (one counter: still increasing) */
+	size_t resent;                /* FLUSHED sent again after crossing a view change */
 };
 
 /* Set up nn nodes (not started) sharing nv DuraVIPs; seed picks the interleaving. */
 void sim_init(struct sim *s, size_t nn, size_t nv, uint64_t seed, enum vip_quorum_policy pol);
 void sim_free(struct sim *s);
+/* Authenticate the cluster's messages with one key (docs/protocol.md); before any sim_start_node. */
+void sim_use_key(struct sim *s);
 uint64_t sim_rnd(struct sim *s);
 const char *sim_node_name(size_t i);
 /* A fresh engine (new pid, clean slate) for node i; it joins at the next sim_view_change. */

@@ -14,6 +14,9 @@
 
 #include "cl-testutil.h"
 
+/* Every message ends with the authentication trailer (the codec writes it zero). */
+#define T VIP_CL_AUTH_LEN
+
 static struct vip_addr A(const char *s)
 {
 	struct vip_addr a;
@@ -54,8 +57,10 @@ static void test_state_roundtrip(void **state)
 	size_t n;
 	sample_state(&m, rec);
 	encode(&m, &buf, &n);
-	/* header (8) + flags, name (1+14), view (8), serial (4), count (4) + 3 records, no ghost (4) */
-	assert_int_equal(n, 8 + 1 + 15 + 8 + 4 + 4 + (1 + 5 + 16) + (1 + 5 + 16 + 5) + (1 + 17 + 16) + 4);
+	/* header (8) + flags, name (1+14), view (8), serial (4), count (4) + 3 records, no ghost (4), trailer */
+	assert_int_equal(n, 8 + 1 + 15 + 8 + 4 + 4 + (1 + 5 + 16) + (1 + 5 + 16 + 5) + (1 + 17 + 16) + 4 + T);
+	for (size_t k = n - T; k < n; k++)
+		assert_int_equal(buf[k], 0);
 	assert_int_equal(buf[0], 'V');
 	assert_int_equal(buf[1], 'C');
 	assert_int_equal(buf[2], VIP_CL_PROTO_VERSION);
@@ -111,7 +116,7 @@ static void test_other_roundtrips(void **state)
 	free(buf);
 
 	encode(&bal, &buf, &n);
-	assert_int_equal(n, 9);
+	assert_int_equal(n, 9 + T);
 	assert_int_equal(vip_cl_msg_decode(buf, n, &d), 0);
 	assert_int_equal(d.type, VIP_CL_MSG_BALANCE);
 	buf[8] = 1; /* reserved byte */
@@ -139,7 +144,7 @@ static void test_malformed(void **state)
 	(void)state;
 	const size_t name = 9, count = 9 + 15 + 12, rec0 = count + 4;
 	corrupt(0, 'X', -EBADMSG);                 /* magic */
-	corrupt(2, 2, -EPROTONOSUPPORT);           /* another version: header only */
+	corrupt(2, 1, -EPROTONOSUPPORT);           /* another version (1: no trailer): header only */
 	corrupt(3, 9, -EBADMSG);                   /* unknown type */
 	corrupt(3, VIP_CL_MSG_BALANCE, -EBADMSG);  /* right length, wrong type */
 	corrupt(7, 0, -EBADMSG);                   /* length field */
@@ -159,16 +164,21 @@ static void test_malformed(void **state)
 	uint8_t *buf;
 	size_t n;
 	encode(&bal, &buf, &n);
-	uint8_t longer[16];
+	uint8_t longer[16 + T] = { 0 };
 	memcpy(longer, buf, n);
 	longer[n] = 0;
 	longer[7] = (uint8_t)(n + 1);
 	assert_int_equal(vip_cl_msg_decode(longer, n + 1, &d), -EBADMSG);
+	/* a body that runs into the trailer, or no room for it */
+	longer[7] = (uint8_t)(n - 1);
+	assert_int_equal(vip_cl_msg_decode(longer, n - 1, &d), -EBADMSG);
+	const uint8_t no_trailer[] = { 'V', 'C', VIP_CL_PROTO_VERSION, 4, 0, 0, 0, 9, 0 };
+	assert_int_equal(vip_cl_msg_decode(no_trailer, sizeof(no_trailer), &d), -EBADMSG);
 	free(buf);
 	/* RELEASED with no address */
-	const uint8_t empty_rel[] = { 'V', 'C', 1, 2, 0, 0, 0, 12, 0, 0, 0, 0 };
+	uint8_t empty_rel[12 + T] = { 'V', 'C', VIP_CL_PROTO_VERSION, 2, 0, 0, 0, 12 + T, 0, 0, 0, 0 };
 	assert_int_equal(vip_cl_msg_decode(empty_rel, sizeof(empty_rel), &d), -EBADMSG);
-	const uint8_t big_rel[] = { 'V', 'C', 1, 2, 0, 0, 0, 12, 0x7f, 0xff, 0xff, 0xff };
+	uint8_t big_rel[12 + T] = { 'V', 'C', VIP_CL_PROTO_VERSION, 2, 0, 0, 0, 12 + T, 0x7f, 0xff, 0xff, 0xff };
 	assert_int_equal(vip_cl_msg_decode(big_rel, sizeof(big_rel), &d), -EBADMSG);
 	assert_int_equal(vip_cl_msg_decode(NULL, 0, &d), -EBADMSG);
 	/* version 7 with a nonsense body is still "another version" */
@@ -222,7 +232,7 @@ static void test_close(void **state)
 	m.n_peers = 2;
 	encode(&m, &buf, &n);
 	/* header, view, count, 2 x (nodeid, pid, flags, name, count) + the 3 records */
-	assert_int_equal(n, 8 + 8 + 4 + 2 * (4 + 4 + 1 + 7 + 4) + (1 + 5 + 16) + (1 + 5 + 16 + 5) + (1 + 17 + 16));
+	assert_int_equal(n, 8 + 8 + 4 + 2 * (4 + 4 + 1 + 7 + 4) + (1 + 5 + 16) + (1 + 5 + 16 + 5) + (1 + 17 + 16) + T);
 	assert_int_equal(vip_cl_msg_decode(buf, n, &d), 0);
 	assert_int_equal(d.type, VIP_CL_MSG_CLOSE);
 	assert_true(d.view == m.view);
@@ -237,7 +247,7 @@ static void test_close(void **state)
 	vip_cl_msg_clear(&d);
 	for (size_t k = 0; k < n; k++)
 		assert_int_equal(vip_cl_msg_decode(buf, k, &d), -EBADMSG);
-	const size_t peer1 = n - (4 + 4 + 1 + 7 + 4);
+	const size_t peer1 = n - T - (4 + 4 + 1 + 7 + 4);
 	buf[peer1 + 7] = 6; /* pid 6 < 7: not increasing */
 	assert_int_equal(vip_cl_msg_decode(buf, n, &d), -EBADMSG);
 	buf[peer1 + 7] = 9;
@@ -253,7 +263,7 @@ static void test_close(void **state)
 	/* no silent member known: an empty list */
 	m.n_peers = 0;
 	encode(&m, &buf, &n);
-	assert_int_equal(n, 8 + 8 + 4);
+	assert_int_equal(n, 8 + 8 + 4 + T);
 	assert_int_equal(vip_cl_msg_decode(buf, n, &d), 0);
 	assert_int_equal(d.n_peers, 0);
 	vip_cl_msg_clear(&d);
@@ -279,7 +289,7 @@ static void test_close(void **state)
 	assert_int_equal(d.peers[0].pid, 44);
 	assert_int_equal(d.peers[0].records[0].flags, VIP_CL_R_HELD | VIP_CL_R_RELEASING);
 	vip_cl_msg_clear(&d);
-	buf[n - 22 - 4 - 7 - 1] = 2; /* the ghost's flags: reserved bit */
+	buf[n - T - 22 - 4 - 7 - 1] = 2; /* the ghost's flags: reserved bit */
 	assert_int_equal(vip_cl_msg_decode(buf, n, &d), -EBADMSG);
 	free(buf);
 }

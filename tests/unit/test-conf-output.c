@@ -4,6 +4,7 @@
 #include <pwd.h>
 
 #include "conf-schema-helpers.h"
+#include "json-check.h"
 
 #define SEC "Security { user = root group = root }\n"
 
@@ -95,6 +96,14 @@ static void test_print_json(void **state)
 	assert_contains(out, "\"warnings\": [\n    \"t.conf:2:18: warning: user root with capabilities: root "
 			     "loses its access to every file not covered by a listed capability\"\n  ]\n}\n");
 	assert_true(out[0] == '{');
+	/* The layout above is checked by text; the document itself by parsing. */
+	struct jv *v = json_parse(out);
+	assert_non_null(v);
+	assert_string_equal(json_str(v, "security.privileges.value"), "tab\there \"quoted\" back\\slash");
+	assert_true(json_num(v, "cluster.view_mature_time.value") == 2.5);
+	assert_true(json_bool(v, "cluster.enabled"));
+	assert_string_equal(json_str(v, "duravips.1.follow"), "a");
+	json_free(v);
 	free(out);
 	vip_config_free(cfg);
 	vip_conf_diag_clear(&d);
@@ -103,6 +112,10 @@ static void test_print_json(void **state)
 	cfg = expect_ok("Security { user = root group = root chroot = \"/a\x01z\" }\n", &d);
 	out = print_to_string(cfg, &d, true);
 	assert_contains(out, "\"value\": \"/a\\u0001z\"");
+	v = json_parse(out);
+	assert_non_null(v);
+	assert_string_equal(json_str(v, "security.chroot.value"), "/a\x01z");
+	json_free(v);
 	assert_contains(out, "\"warnings\": []");
 	free(out);
 	vip_config_free(cfg);
@@ -147,6 +160,8 @@ static void test_diff(void **state)
 	assert_int_equal(diff_of(SEC "cluster { nodename = n1 }", SEC "cluster { nodename = n2 }"),
 			 VIP_CHANGE_IDENTITY);
 	assert_int_equal(diff_of(SEC "cluster { cluster_group = g1 }", SEC "cluster { cluster_group = g2 }"),
+			 VIP_CHANGE_IDENTITY);
+	assert_int_equal(diff_of(SEC "cluster { nodename = n1 }", SEC "cluster { nodename = n1 authkey = /k }"),
 			 VIP_CHANGE_IDENTITY);
 	/* without a cluster scope the derived takeover delay is 0: a timing change too */
 	assert_int_equal(diff_of(SEC "cluster { nodename = host1 }", SEC),

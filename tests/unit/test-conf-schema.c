@@ -367,12 +367,14 @@ static void test_cluster_options(void **state)
 					    "  unknown_option = ignored\n"
 					    "  Mbus { whatever = 1 }\n"
 					    "}\n"
-					    "cluster { if_down_limit = 10 }\n",
+					    "cluster { if_down_limit = 10 authkey = \"/etc/vipd/authkey\" }\n",
 					    &d);
 	const struct vipd_cluster *c = &cfg->cluster;
 
 	assert_string_equal(c->cluster_group, "grp1");
 	assert_string_equal(src_text(&c->src_cluster_group), "t.conf:3");
+	assert_string_equal(c->authkey, "/etc/vipd/authkey");
+	assert_string_equal(src_text(&c->src_authkey), "t.conf:19"); /* a later scope adds to the first */
 	assert_int_equal(c->view_mature_time_ms, 2500);
 	assert_int_equal(c->view_balance_interval_ms, 250);
 	assert_int_equal(c->duravip_balance_set_size, 3);
@@ -424,6 +426,8 @@ static void test_cluster_errors(void **state)
 		{ "if_down_limit = ( 1 2 )", "t.conf:2:28: error: if_down_limit must be a single value, not a list" },
 		{ "nodename = \"\"", "t.conf:2:23: error: nodename must not be empty" },
 		{ "cluster_group = \"\"", "t.conf:2:28: error: cluster_group must not be empty" },
+		{ "authkey = \"\"", "t.conf:2:22: error: authkey must not be empty" },
+		{ "authkey = key", "t.conf:2:22: error: authkey 'key' must be an absolute path" },
 	};
 	char text[512];
 

@@ -22,6 +22,7 @@
 #include <cmocka.h>
 
 #include "control.h"
+#include "json-check.h"
 
 #define GID 4242
 #define DAEMON_UID 4243
@@ -38,19 +39,59 @@ struct fixture {
 
 /* ---------------------------------------------------------------- handlers */
 
+/* Every handler renders through a view, as the daemon's do. */
+struct pair {
+	const char *a, *b;
+};
+
+static void pair_json(struct vip_json *w, const void *data)
+{
+	const struct pair *p = data;
+
+	vip_json_object_begin(w, NULL);
+	vip_json_string(w, "a", p->a);
+	vip_json_string(w, "b", p->b);
+	vip_json_object_end(w);
+}
+
+static void pair_text(struct vip_ctl_buf *o, const void *data)
+{
+	const struct pair *p = data;
+
+	vip_ctl_buf_printf(o, "%s %s\n", p->a, p->b);
+}
+
+static const struct vipd_control_view pair_view = { pair_json, pair_text };
+
 static int h_info(struct vipd_control_call *call)
 {
 	struct fixture *f = call->userdata;
+	char n[32];
+	struct pair p = { "backend:", n };
 
 	f->handler_calls++;
-	if (call->json)
-		return vip_ctl_buf_puts(call->out, "{\"backend\":\"solo\"}\n");
-	return vip_ctl_buf_printf(call->out, "backend: solo (%zu args)\n", call->n_args);
+	snprintf(n, sizeof(n), "solo (%zu args)", call->n_args);
+	return vipd_control_reply(call, &pair_view, &p);
 }
 
+/* cluster duravip show [ip]: the argument count. */
+static int h_show(struct vipd_control_call *call)
+{
+	char n[32];
+	struct pair p = { "args", n };
+
+	snprintf(n, sizeof(n), "%zu", call->n_args);
+	return vipd_control_reply(call, &pair_view, &p);
+}
+
+/* Echoes user text: in a reply, or (node "fail...") in an error. */
 static int h_move(struct vipd_control_call *call)
 {
-	return vip_ctl_buf_printf(call->out, "moving %s to %s\n", call->args[0], call->args[1]);
+	struct pair p = { call->args[0], call->args[1] };
+
+	if (strncmp(call->args[1], "fail", 4) == 0)
+		return vipd_control_fail(call, 1, "cannot move %s to '%s'", call->args[0], call->args[1]);
+	return vipd_control_reply(call, &pair_view, &p);
 }
 
 static int h_fail(struct vipd_control_call *call _unused_)
@@ -60,38 +101,66 @@ static int h_fail(struct vipd_control_call *call _unused_)
 
 static int h_status3(struct vipd_control_call *call)
 {
-	(void)vip_ctl_buf_puts(call->out, "no such node\n");
-	return 3;
+	return vipd_control_fail(call, 3, "no such node");
+}
+
+/* 256 KiB of reply, in many small appends: more than a socket buffer. */
+static void big_json(struct vip_json *w, const void *data _unused_)
+{
+	vip_json_array_begin(w, NULL);
+	for (int i = 0; i < 64 * 1024; i++)
+		vip_json_string(w, NULL, "xx");
+	vip_json_array_end(w);
+}
+
+static void big_text(struct vip_ctl_buf *o, const void *data _unused_)
+{
+	for (int i = 0; i < 64 * 1024; i++)
+		vip_ctl_buf_puts(o, "xxxx");
 }
 
 static int h_big(struct vipd_control_call *call)
 {
-	static char chunk[4096];
+	static const struct vipd_control_view view = { big_json, big_text };
 
-	memset(chunk, 'x', sizeof(chunk));
-	for (int i = 0; i < 64; i++) /* 256 KiB: more than a socket buffer */
-		if (vip_ctl_buf_append(call->out, chunk, sizeof(chunk)) < 0)
-			return -ENOBUFS;
-	return 0;
+	return vipd_control_reply(call, &view, NULL);
+}
+
+/* A renderer that forgets to close its object. */
+static void broken_json(struct vip_json *w, const void *data _unused_)
+{
+	vip_json_object_begin(w, NULL);
+	vip_json_string(w, "a", "b");
+}
+
+static int h_broken(struct vipd_control_call *call)
+{
+	static const struct vipd_control_view view = { broken_json, pair_text };
+	struct pair p = { "a", "b" };
+
+	return vipd_control_reply(call, &view, &p);
 }
 
 static int h_events(struct vipd_control_call *call)
 {
+	struct pair p = { "subscribed", "yes" };
 	int r = vipd_control_subscribe(call);
 
 	if (r < 0)
 		return r;
-	return vip_ctl_buf_puts(call->out, call->json ? "{\"subscribed\":true}\n" : "subscribed\n");
+	return vipd_control_reply(call, &pair_view, &p);
 }
 
-static const struct vipd_control_command table[] = {
-	{ "cluster info", h_info, NULL, 0, 0, "cluster summary" },
-	{ "cluster", h_info, "[x]", 0, 1, "the shorter match" },
-	{ "cluster duravip move", h_move, "<ip> <node>", 2, 2, "move one" },
-	{ "fail", h_fail, NULL, 0, 0, "always fails" },
-	{ "status3", h_status3, NULL, 0, 0, "exit 3" },
-	{ "big", h_big, NULL, 0, 0, "a large reply" },
-	{ "events", h_events, NULL, 0, 0, "stream" },
+/* Commands of the shared table bound to test handlers; the rest unserved. */
+static const vipd_control_fn table[_VIP_CTL_CMD_MAX] = {
+	[VIP_CTL_CMD_INFO] = h_info,
+	[VIP_CTL_CMD_DURAVIP_SHOW] = h_show,
+	[VIP_CTL_CMD_DURAVIP_MOVE] = h_move,
+	[VIP_CTL_CMD_CONFIG_RELOAD] = h_fail,
+	[VIP_CTL_CMD_METRICS] = h_status3,
+	[VIP_CTL_CMD_MEMBERSHIP] = h_big,
+	[VIP_CTL_CMD_ARP_SHOW] = h_broken,
+	[VIP_CTL_CMD_EVENTS] = h_events,
 };
 
 static int fake_peer(int fd _unused_, struct vipd_control_peer *ret, void *userdata)
@@ -116,7 +185,7 @@ static int setup(void **state)
 	snprintf(f->path, sizeof(f->path), "%s/run/control", f->dir);
 	f->cfg = (struct vipd_control_config){
 		.path = f->path, .daemon_uid = DAEMON_UID, .gid = GID, .group_name = "vipgrp",
-		.commands = table, .n_commands = ARRAY_SIZE(table), .userdata = f,
+		.handlers = table, .userdata = f,
 		.get_peer = fake_peer, .idle_timeout_ms = 5000,
 	};
 	f->next_peer = (struct vipd_control_peer){ .pid = 1, .uid = 0, .gid = 0 };
@@ -190,7 +259,7 @@ static int read_frame(struct fixture *f, int fd, struct vip_ctl_buf *b)
 
 struct reply {
 	unsigned status;
-	bool stream;
+	unsigned flags;
 	char body[300000];
 	size_t len;
 };
@@ -216,7 +285,7 @@ static int call(struct fixture *f, int fd, bool json, struct reply *rep, int arg
 	send_raw(fd, b.data, b.len);
 	r = read_frame(f, fd, &b);
 	if (r == VIP_CTL_REPLY) {
-		assert_int_equal(vip_ctl_reply_decode(b.data, b.len, &rep->status, &rep->stream, &body, &rep->len), 0);
+		assert_int_equal(vip_ctl_reply_decode(b.data, b.len, &rep->status, &rep->flags, &body, &rep->len), 0);
 		assert_true(rep->len < sizeof(rep->body));
 		memcpy(rep->body, body, rep->len);
 		rep->body[rep->len] = '\0';
@@ -242,28 +311,43 @@ static bool closed_by_server(struct fixture *f, int fd)
 
 static struct reply rep; /* large: kept off the stack */
 
+/* The reply body parsed as JSON (the test fails when it is not JSON). */
+static struct jv *parsed(const struct reply *r)
+{
+	struct jv *v = json_parse(r->body);
+
+	if (!v)
+		fail_msg("not JSON: %s", r->body);
+	assert_true(r->flags & VIP_CTL_F_BODY_JSON);
+	return v;
+}
+
 static void test_dispatch(void **state)
 {
 	struct fixture *f = *state;
+	struct jv *v;
 	int fd;
 
 	start(f);
 	fd = client(f);
 	assert_int_equal(call(f, fd, false, &rep, 2, "cluster", "info"), VIP_CTL_REPLY);
 	assert_int_equal(rep.status, VIP_CTL_OK);
-	assert_false(rep.stream);
+	assert_int_equal(rep.flags, 0);
 	assert_string_equal(rep.body, "backend: solo (0 args)\n");
-	/* Same connection, next request, JSON. */
+	/* Same connection, next request, JSON: the same data. */
 	assert_int_equal(call(f, fd, true, &rep, 2, "cluster", "info"), VIP_CTL_REPLY);
-	assert_string_equal(rep.body, "{\"backend\":\"solo\"}\n");
-	/* The longest match wins; "cluster x" is the short command with one arg. */
-	assert_int_equal(call(f, fd, false, &rep, 2, "cluster", "x"), VIP_CTL_REPLY);
-	assert_string_equal(rep.body, "backend: solo (1 args)\n");
+	v = parsed(&rep);
+	assert_string_equal(json_str(v, "a"), "backend:");
+	assert_string_equal(json_str(v, "b"), "solo (0 args)");
+	json_free(v);
+	/* Arguments after the words. */
+	assert_int_equal(call(f, fd, false, &rep, 4, "cluster", "duravip", "show", "198.51.100.9"), VIP_CTL_REPLY);
+	assert_string_equal(rep.body, "args 1\n");
 	assert_int_equal(call(f, fd, false, &rep, 5, "cluster", "duravip", "move", "198.51.100.9", "n2"),
 			 VIP_CTL_REPLY);
 	assert_int_equal(rep.status, VIP_CTL_OK);
-	assert_string_equal(rep.body, "moving 198.51.100.9 to n2\n");
-	assert_int_equal(f->handler_calls, 3);
+	assert_string_equal(rep.body, "198.51.100.9 n2\n");
+	assert_int_equal(f->handler_calls, 2);
 	assert_int_equal(vipd_control_n_connections(f->ctl), 1);
 
 	/* Pipelined: two requests in one write get two replies, in order. */
@@ -274,13 +358,27 @@ static void test_dispatch(void **state)
 	assert_int_equal(vip_ctl_request_encode(&b, a2, 5, false), 0);
 	send_raw(fd, b.data, b.len);
 	assert_int_equal(read_frame(f, fd, &b), VIP_CTL_REPLY);
-	assert_int_equal(vip_ctl_reply_decode(b.data, b.len, &rep.status, &rep.stream, &body, &rep.len), 0);
+	assert_int_equal(vip_ctl_reply_decode(b.data, b.len, &rep.status, &rep.flags, &body, &rep.len), 0);
 	assert_memory_equal(body, "backend: solo (0 args)\n", rep.len);
 	assert_int_equal(read_frame(f, fd, &b), VIP_CTL_REPLY);
-	assert_int_equal(vip_ctl_reply_decode(b.data, b.len, &rep.status, &rep.stream, &body, &rep.len), 0);
-	assert_memory_equal(body, "moving a to b\n", rep.len);
+	assert_int_equal(vip_ctl_reply_decode(b.data, b.len, &rep.status, &rep.flags, &body, &rep.len), 0);
+	assert_memory_equal(body, "a b\n", rep.len);
 	vip_ctl_buf_free(&b);
 	close(fd);
+}
+
+/* One JSON error reply: parses, says status, carries msg exactly. */
+static void expect_json_error(struct reply *r, unsigned status, const char *msg)
+{
+	struct jv *v = parsed(r);
+
+	assert_int_equal(r->status, status);
+	assert_int_equal(json_num(v, "status"), status);
+	if (msg)
+		assert_string_equal(json_str(v, "error"), msg);
+	else
+		assert_true(strlen(json_str(v, "error")) > 0);
+	json_free(v);
 }
 
 static void test_errors(void **state)
@@ -294,25 +392,73 @@ static void test_errors(void **state)
 	assert_int_equal(rep.status, VIP_CTL_USAGE);
 	assert_string_equal(rep.body, "error: unknown command 'frobnicate'; try 'help'\n");
 	assert_int_equal(call(f, fd, true, &rep, 1, "frobnicate"), VIP_CTL_REPLY);
-	assert_string_equal(rep.body, "{\"error\":\"unknown command 'frobnicate'; try 'help'\"}\n");
+	expect_json_error(&rep, VIP_CTL_USAGE, "unknown command 'frobnicate'; try 'help'");
+	/* A command of the table this server does not serve. */
+	assert_int_equal(call(f, fd, true, &rep, 3, "cluster", "duravip", "balance"), VIP_CTL_REPLY);
+	expect_json_error(&rep, VIP_CTL_USAGE, "unknown command 'cluster duravip balance'; try 'help'");
 	assert_int_equal(call(f, fd, false, &rep, 4, "cluster", "duravip", "move", "198.51.100.9"), VIP_CTL_REPLY);
 	assert_int_equal(rep.status, VIP_CTL_USAGE);
 	assert_string_equal(rep.body, "error: usage: cluster duravip move <ip> <node>\n");
-	assert_int_equal(call(f, fd, false, &rep, 1, "fail"), VIP_CTL_REPLY);
+	assert_int_equal(call(f, fd, true, &rep, 4, "cluster", "duravip", "move", "198.51.100.9"), VIP_CTL_REPLY);
+	expect_json_error(&rep, VIP_CTL_USAGE, "usage: cluster duravip move <ip> <node>");
+	assert_int_equal(call(f, fd, false, &rep, 2, "config", "reload"), VIP_CTL_REPLY);
 	assert_int_equal(rep.status, VIP_CTL_FAILED);
 	assert_string_equal(rep.body, "error: Input/output error\n");
-	assert_int_equal(call(f, fd, false, &rep, 1, "status3"), VIP_CTL_REPLY);
+	assert_int_equal(call(f, fd, true, &rep, 2, "config", "reload"), VIP_CTL_REPLY);
+	expect_json_error(&rep, VIP_CTL_FAILED, "Input/output error");
+	assert_int_equal(call(f, fd, false, &rep, 1, "metrics"), VIP_CTL_REPLY);
 	assert_int_equal(rep.status, 3);
-	assert_string_equal(rep.body, "no such node\n");
+	assert_string_equal(rep.body, "error: no such node\n");
+	assert_int_equal(call(f, fd, true, &rep, 1, "metrics"), VIP_CTL_REPLY);
+	expect_json_error(&rep, 3, "no such node");
+	/* User text with a quote, a backslash and a control character stays JSON. */
+	assert_int_equal(call(f, fd, true, &rep, 5, "cluster", "duravip", "move", "203.0.113.51", "fail\"a\\b\x01"),
+			 VIP_CTL_REPLY);
+	expect_json_error(&rep, 1, "cannot move 203.0.113.51 to 'fail\"a\\b\x01'");
+	assert_int_equal(call(f, fd, true, &rep, 5, "cluster", "duravip", "move", "a\"b", "c\\d"), VIP_CTL_REPLY);
+	struct jv *v = parsed(&rep);
+	assert_string_equal(json_str(v, "a"), "a\"b");
+	assert_string_equal(json_str(v, "b"), "c\\d");
+	json_free(v);
+	/* help: the shared table, authority included. */
 	assert_int_equal(call(f, fd, false, &rep, 1, "help"), VIP_CTL_REPLY);
 	assert_int_equal(rep.status, VIP_CTL_OK);
-	assert_non_null(strstr(rep.body, "cluster duravip move"));
-	assert_non_null(strstr(rep.body, "usage: cluster duravip move <ip> <node>"));
+	assert_non_null(strstr(rep.body, "cluster duravip move <ip> <node>"));
+	assert_non_null(strstr(rep.body, "changes state"));
 	assert_int_equal(call(f, fd, true, &rep, 1, "help"), VIP_CTL_REPLY);
-	assert_non_null(strstr(rep.body, "{\"command\":\"cluster info\",\"args\":\"\",\"help\":\"cluster summary\"}"));
+	v = parsed(&rep);
+	assert_int_equal(json_len(v, "commands"), _VIP_CTL_CMD_MAX);
+	assert_string_equal(json_str(v, "commands.1.command"), "cluster duravip move");
+	assert_string_equal(json_str(v, "commands.1.authority"), "changes state");
+	assert_string_equal(json_str(v, "commands.0.authority"), "read-only");
+	json_free(v);
 	/* Still usable after all those errors. */
 	assert_int_equal(call(f, fd, false, &rep, 2, "cluster", "info"), VIP_CTL_REPLY);
 	assert_int_equal(rep.status, VIP_CTL_OK);
+	close(fd);
+}
+
+/* A reply cut short by the size bound is an error, never a complete-looking reply. */
+static void test_truncated_reply(void **state)
+{
+	struct fixture *f = *state;
+	int fd;
+
+	f->cfg.max_reply = 4096;
+	start(f);
+	fd = client(f);
+	assert_int_equal(call(f, fd, true, &rep, 2, "cluster", "membership"), VIP_CTL_REPLY);
+	expect_json_error(&rep, VIP_CTL_TOO_LARGE, "reply too large");
+	assert_int_equal(call(f, fd, false, &rep, 2, "cluster", "membership"), VIP_CTL_REPLY);
+	assert_int_equal(rep.status, VIP_CTL_TOO_LARGE);
+	assert_string_equal(rep.body, "error: reply too large\n");
+	/* A malformed document (a renderer's bug) is an error too. */
+	assert_int_equal(call(f, fd, true, &rep, 3, "cluster", "arp", "show"), VIP_CTL_REPLY);
+	expect_json_error(&rep, VIP_CTL_FAILED, "internal error: malformed reply");
+	/* The connection goes on. */
+	assert_int_equal(call(f, fd, true, &rep, 2, "cluster", "info"), VIP_CTL_REPLY);
+	assert_int_equal(rep.status, VIP_CTL_OK);
+	json_free(parsed(&rep));
 	close(fd);
 }
 
@@ -329,13 +475,12 @@ static void expect_refused(struct fixture *f, const void *p, size_t n, unsigned 
 	struct vip_ctl_buf b = { 0 };
 	const char *body;
 	size_t len;
-	unsigned st;
-	bool stream;
+	unsigned st, flags;
 	int fd = client(f);
 
 	send_raw(fd, p, n);
 	assert_int_equal(read_frame(f, fd, &b), VIP_CTL_REPLY);
-	assert_int_equal(vip_ctl_reply_decode(b.data, b.len, &st, &stream, &body, &len), 0);
+	assert_int_equal(vip_ctl_reply_decode(b.data, b.len, &st, &flags, &body, &len), 0);
 	assert_int_equal(st, status);
 	assert_non_null(memmem(body, len, text, strlen(text)));
 	assert_true(closed_by_server(f, fd));
@@ -387,7 +532,7 @@ static void test_slow_client(void **state)
 {
 	struct fixture *f = *state;
 	struct vip_ctl_buf b = { 0 };
-	const char *argv[] = { "big" };
+	const char *argv[] = { "cluster", "membership" };
 	struct loop_timer *tick;
 	int ticks = 0, slow, fast;
 
@@ -398,7 +543,7 @@ static void test_slow_client(void **state)
 	slow = client(f);
 	/* Ask for 256 KiB replies ten times and never read. */
 	for (int i = 0; i < 10; i++)
-		assert_int_equal(vip_ctl_request_encode(&b, argv, 1, false), 0);
+		assert_int_equal(vip_ctl_request_encode(&b, argv, 2, false), 0);
 	send_raw(slow, b.data, b.len);
 	vip_ctl_buf_free(&b);
 	uint64_t t0 = loop_now_ms();
@@ -434,8 +579,8 @@ static void test_output_bound(void **state)
 	start(f);
 	fd = client(f);
 	struct vip_ctl_buf b = { 0 };
-	const char *argv[] = { "big" };
-	assert_int_equal(vip_ctl_request_encode(&b, argv, 1, false), 0);
+	const char *argv[] = { "cluster", "membership" };
+	assert_int_equal(vip_ctl_request_encode(&b, argv, 2, false), 0);
 	send_raw(fd, b.data, b.len);
 	vip_ctl_buf_free(&b);
 	assert_true(closed_by_server(f, fd));
@@ -459,10 +604,9 @@ static void test_connection_limit(void **state)
 	struct vip_ctl_buf b = { 0 };
 	const char *body;
 	size_t len;
-	unsigned st;
-	bool stream;
+	unsigned st, flags;
 	assert_int_equal(read_frame(f, fds[2], &b), VIP_CTL_REPLY);
-	assert_int_equal(vip_ctl_reply_decode(b.data, b.len, &st, &stream, &body, &len), 0);
+	assert_int_equal(vip_ctl_reply_decode(b.data, b.len, &st, &flags, &body, &len), 0);
 	assert_int_equal(st, VIP_CTL_BUSY);
 	assert_true(closed_by_server(f, fds[2]));
 	vip_ctl_buf_free(&b);
@@ -545,12 +689,13 @@ static void test_events(void **state)
 	plain = client(f);
 	assert_int_equal(call(f, t, false, &rep, 1, "events"), VIP_CTL_REPLY);
 	assert_int_equal(rep.status, VIP_CTL_OK);
-	assert_true(rep.stream);
-	assert_string_equal(rep.body, "subscribed\n");
+	assert_true(rep.flags & VIP_CTL_F_STREAM);
+	assert_string_equal(rep.body, "subscribed yes\n");
 	assert_int_equal(call(f, j, true, &rep, 1, "events"), VIP_CTL_REPLY);
-	assert_true(rep.stream);
+	assert_true(rep.flags & VIP_CTL_F_STREAM);
+	json_free(parsed(&rep));
 	assert_int_equal(call(f, plain, false, &rep, 2, "cluster", "info"), VIP_CTL_REPLY);
-	assert_false(rep.stream);
+	assert_false(rep.flags & VIP_CTL_F_STREAM);
 	assert_int_equal(vipd_control_n_subscribers(f->ctl), 2);
 	/* Past the idle timeout: the plain client is gone, the subscribers stay. */
 	for (int i = 0; i < 100 && vipd_control_n_connections(f->ctl) > 2; i++)
@@ -680,6 +825,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_dispatch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_truncated_reply, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_malformed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_slow_client, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_output_bound, setup, teardown),

@@ -22,7 +22,8 @@
 
 #include <cmocka.h>
 
-#include "daemon.h"
+#include "commands.h"
+#include "daemon-internal.h"
 #include "log.h"
 
 #define IF_ETH0 2
@@ -132,9 +133,7 @@ static void settle(struct fx *f)
 
 static void subscribe(struct fx *f)
 {
-	size_t n;
-	const struct vipd_control_command *t = vipd_daemon_commands(&n);
-	struct vipd_control_config cc = { .commands = t, .n_commands = n, .userdata = &f->d,
+	struct vipd_control_config cc = { .handlers = vipd_commands(), .userdata = &f->d,
 					  .daemon_uid = getuid(), .gid = getgid() };
 	struct vip_ctl_buf req = { 0 };
 	const char *argv[] = { "events" };
@@ -215,10 +214,10 @@ static void test_timeout_reaches_backend(void **state)
 
 	assert_int_equal(wd.set_calls, 1); /* after connect */
 	assert_int_equal(wd.timeout_ms, 300);
-	assert_int_equal(vipd_daemon_reload(&f->d, NULL, false), 0);
+	assert_int_equal(vipd_daemon_reload(&f->d, NULL), 0);
 	assert_int_equal(wd.set_calls, 1); /* unchanged: not again */
 	write_conf(f, "0.5");
-	assert_int_equal(vipd_daemon_reload(&f->d, NULL, false), 0);
+	assert_int_equal(vipd_daemon_reload(&f->d, NULL), 0);
 	assert_int_equal(wd.set_calls, 2);
 	assert_int_equal(wd.timeout_ms, 500);
 }

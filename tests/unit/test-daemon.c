@@ -2,8 +2,10 @@
 /*
  * vipd/daemon as a whole on the fake port and the solo backend (no root, no
  * drop, no monitor): start-up to plumbed, config reload applied live or
- * refused, the planned stop, every console command's output, and the event
- * stream through a real control connection (socketpair).
+ * refused, the planned stop, and every console command through a real
+ * control connection (socketpair): each reply as text and as JSON, the JSON
+ * parsed (json-check.h), success and error paths, a reply over the size
+ * bound, and the event stream.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -19,7 +21,8 @@
 
 #include <cmocka.h>
 
-#include "daemon.h"
+#include "commands.h"
+#include "daemon-internal.h"
 #include "json-check.h"
 #include "log.h"
 
@@ -28,7 +31,10 @@
 struct fx {
 	char path[64];
 	struct vipd_daemon d;
-	struct vip_ctl_buf out;
+	int client;              /* our end of the console connection */
+	unsigned status, flags;  /* of the last reply */
+	char body[1 << 20];      /* the last reply's body, NUL-terminated */
+	struct vipd_reload_result res;
 };
 
 static void write_conf(struct fx *f, const char *caps, const char *extra)
@@ -97,6 +103,14 @@ static int setup(void **state)
 	assert_int_equal(vip_port_fake_put_addr(f->d.port, &own6), 0);
 	assert_int_equal(vip_port_fake_set_link(f->d.port, &l), 0);
 	settle(f);
+	/* The console as vipd serves it: main.c's table on a control server. */
+	struct vipd_control_config cc = { .handlers = vipd_commands(), .userdata = &f->d,
+					  .daemon_uid = getuid(), .gid = getgid() };
+	int sp[2];
+	assert_int_equal(vipd_control_new_detached(f->d.loop, &cc, &f->d.control), 0);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp), 0);
+	assert_int_equal(vipd_control_adopt(f->d.control, sp[0]), 0);
+	f->client = sp[1];
 	*state = f;
 	return 0;
 }
@@ -106,7 +120,8 @@ static int teardown(void **state)
 	struct fx *f = *state;
 
 	vipd_daemon_free(&f->d);
-	vip_ctl_buf_free(&f->out);
+	vipd_reload_result_clear(&f->res);
+	close(f->client);
 	unlink(f->path);
 	free(f);
 	return 0;
@@ -123,16 +138,16 @@ static void test_startup_plumbs_everything(void **state)
 	assert_true(vip_port_fake_announced(f->d.port, &fr) >= 3);
 }
 
-static const char *out_str(struct fx *f)
+static void reload(struct fx *f, int want)
 {
-	assert_int_equal(vip_ctl_buf_append(&f->out, "", 1), 0);
-	f->out.len--;
-	return (const char *)f->out.data;
+	vipd_reload_result_clear(&f->res);
+	assert_int_equal(vipd_daemon_reload(&f->d, &f->res), want);
 }
 
 static void test_reload_live_and_refused(void **state)
 {
 	struct fx *f = *state;
+	char buf[VIP_ADDR_STRLEN];
 
 	/* Add one, remove one, and change the Security stanza in the same edit. */
 	FILE *fp = fopen(f->path, "w");
@@ -141,11 +156,14 @@ static void test_reload_live_and_refused(void **state)
 		    "Binding \"c\" { Bind_Address = 198.51.100.40 Enable_Duravip = true }\n"
 		    "ESMTP_Listener { Listen \"[2001:db8:1::30]:25\" { Enable_Duravip = true } }\n");
 	fclose(fp);
-	assert_int_equal(vipd_daemon_reload(&f->d, &f->out, false), 0);
+	reload(f, 0);
 	settle(f);
-	const char *s = out_str(f);
-	assert_non_null(strstr(s, "Changed Security: needs a restart of vipd; not applied."));
-	assert_non_null(strstr(s, "Reconfigured: 1 DuraVIP added (198.51.100.40), 1 DuraVIP removed (198.51.100.30)"));
+	assert_int_equal(f->res.outcome, VIPD_RELOAD_APPLIED);
+	assert_int_equal(f->res.needs_restart, VIP_CHANGE_SECURITY);
+	assert_int_equal(f->res.n_added, 1);
+	assert_string_equal(vip_addr_to_string(&f->res.added[0], buf, sizeof(buf)), "198.51.100.40");
+	assert_int_equal(f->res.n_removed, 1);
+	assert_string_equal(vip_addr_to_string(&f->res.removed[0], buf, sizeof(buf)), "198.51.100.30");
 	assert_true(has(f, "198.51.100.40"));
 	assert_false(has(f, "198.51.100.30"));
 	assert_true(has(f, "198.51.100.21"));
@@ -154,25 +172,32 @@ static void test_reload_live_and_refused(void **state)
 	assert_true(f->d.restart_needed & VIP_CHANGE_SECURITY);
 
 	/* A broken file: refused with the error, and nothing changes. */
-	vip_ctl_buf_reset(&f->out);
 	fp = fopen(f->path, "w");
 	fprintf(fp, "Binding \"x\" { Bind_Address = ");
 	fclose(fp);
-	assert_int_equal(vipd_daemon_reload(&f->d, &f->out, false), -EINVAL);
-	s = out_str(f);
-	assert_non_null(strstr(s, "Reconfigure failed"));
-	assert_non_null(strstr(s, ":1:"));
+	reload(f, -EINVAL);
+	assert_int_equal(f->res.outcome, VIPD_RELOAD_FAILED);
+	assert_true(f->res.diag.n_errors >= 1);
+	assert_int_equal(f->res.diag.items[0].line, 1);
 	settle(f);
 	assert_true(has(f, "198.51.100.40"));
 	assert_int_equal(f->d.stats.reload_failures, 1);
 
-	/* JSON report. */
-	vip_ctl_buf_reset(&f->out);
+	/* A file that is gone: failed, with the system's error as a diagnostic. */
+	char moved[80];
+	snprintf(moved, sizeof(moved), "%s.gone", f->path);
+	assert_int_equal(rename(f->path, moved), 0);
+	reload(f, -EINVAL);
+	assert_int_equal(f->res.outcome, VIPD_RELOAD_FAILED);
+	assert_int_equal(f->res.diag.n_errors, 1);
+	assert_non_null(strstr(f->res.diag.items[0].message, strerror(ENOENT)));
+	assert_int_equal(rename(moved, f->path), 0);
+
 	write_conf(f, CAPS, "");
-	assert_int_equal(vipd_daemon_reload(&f->d, &f->out, true), 0);
-	s = out_str(f);
-	assert_non_null(strstr(s, "\"result\":\"applied\",\"added\":[\"198.51.100.30\"],\"removed\":[\"198.51.100.40\"]"));
-	assert_non_null(strstr(s, "\"needs_restart\":[]"));
+	reload(f, 0);
+	assert_int_equal(f->res.n_added, 1);
+	assert_string_equal(vip_addr_to_string(&f->res.added[0], buf, sizeof(buf)), "198.51.100.30");
+	assert_int_equal(f->res.needs_restart, 0);
 	settle(f);
 	assert_true(has(f, "198.51.100.30"));
 }
@@ -182,8 +207,9 @@ static void test_reload_refuses_cluster_mode_change(void **state)
 	struct fx *f = *state;
 
 	write_conf(f, CAPS, "cluster { nodename = n1 }\nBinding \"z\" { Bind_Address = 198.51.100.50 Enable_Duravip = true }\n");
-	assert_int_equal(vipd_daemon_reload(&f->d, &f->out, false), 0);
-	assert_non_null(strstr(out_str(f), "Reconfigure refused: nothing was applied."));
+	reload(f, 0);
+	assert_int_equal(f->res.outcome, VIPD_RELOAD_REFUSED);
+	assert_true(f->res.needs_restart & VIP_CHANGE_CLUSTER_MODE);
 	settle(f);
 	assert_false(has(f, "198.51.100.50"));
 	assert_false(f->d.cfg->cluster.enabled);
@@ -205,72 +231,165 @@ static void test_stop_releases_everything(void **state)
 
 /* ---------------------------------------------------------------- commands */
 
-static int run(struct fx *f, bool json, const char *words, const char *a0, const char *a1)
+/*
+ * One request over the console connection, the loop turned until the whole
+ * reply is in (bounded). Returns the status; the body is in f->body.
+ */
+static unsigned cmdv(struct fx *f, bool json, const char *const *argv, size_t argc)
 {
-	size_t n;
-	const struct vipd_control_command *t = vipd_daemon_commands(&n);
-	const char *args[3] = { a0, a1, NULL };
-	struct vipd_control_call call = {
-		.args = args, .n_args = a1 ? 2 : (a0 ? 1 : 0), .json = json, .out = &f->out, .userdata = &f->d,
-	};
+	struct vip_ctl_buf b = { .max = VIP_CTL_HEADER_SIZE + VIP_CTL_MAX_REPLY };
+	struct vip_ctl_header h;
+	const char *body;
+	size_t len;
+	uint8_t tmp[65536];
+	int k = 0;
 
-	vip_ctl_buf_reset(&f->out);
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(t[i].words, words) == 0)
-			return t[i].fn(&call);
-	fail_msg("no command %s", words);
-	return -1;
+	assert_int_equal(vip_ctl_request_encode(&b, argv, argc, json), 0);
+	assert_int_equal(write(f->client, b.data, b.len), (ssize_t)b.len);
+	vip_ctl_buf_reset(&b);
+	for (int i = 0; i < 1000 && k == 0; i++) {
+		ssize_t n = recv(f->client, tmp, sizeof(tmp), MSG_DONTWAIT);
+
+		if (n > 0)
+			assert_int_equal(vip_ctl_buf_append(&b, tmp, (size_t)n), 0);
+		else
+			loop_iterate(f->d.loop, 5);
+		k = vip_ctl_frame_peek(b.data, b.len, 0, &h);
+	}
+	assert_true(k > 0);
+	assert_int_equal((size_t)k, b.len); /* one reply per request, nothing more */
+	assert_int_equal(vip_ctl_reply_decode(b.data, b.len, &f->status, &f->flags, &body, &len), 0);
+	assert_true(len < sizeof(f->body));
+	memcpy(f->body, body, len);
+	f->body[len] = '\0';
+	vip_ctl_buf_free(&b);
+	/* Whatever the command and its outcome, a JSON request gets exactly JSON. */
+	assert_int_equal(!!(f->flags & VIP_CTL_F_BODY_JSON), json);
+	if (json && !json_valid(f->body))
+		fail_msg("not JSON: %s", f->body);
+	return f->status;
+}
+
+#define CMD(f, json, ...) cmdv((f), (json), (const char *const[]){ __VA_ARGS__ }, \
+			       sizeof((const char *const[]){ __VA_ARGS__ }) / sizeof(const char *))
+
+/* The last reply, parsed; free with json_free. */
+static struct jv *J(struct fx *f)
+{
+	struct jv *v = json_parse(f->body);
+
+	assert_non_null(v);
+	return v;
+}
+
+/* The last reply is the JSON error {"error": msg, "status": status} (msg NULL: any). */
+static void expect_error(struct fx *f, unsigned status, const char *msg)
+{
+	struct jv *v = J(f);
+
+	assert_int_equal(f->status, status);
+	assert_int_equal(json_num(v, "status"), status);
+	if (msg)
+		assert_string_equal(json_str(v, "error"), msg);
+	json_free(v);
 }
 
 static void test_cmd_duravip_show(void **state)
 {
 	struct fx *f = *state;
-	const char *s;
+	struct jv *v;
 
-	assert_int_equal(run(f, false, "cluster duravip show", NULL, NULL), 0);
-	s = out_str(f);
-	assert_non_null(strstr(s, "View: 1 member, quorate"));
-	assert_non_null(strstr(s, "configuration stable for"));
-	assert_non_null(strstr(s, "198.51.100.21/32\n    services:   binding:a\n    owner:      n1 (this node)\n"));
-	assert_non_null(strstr(s, "    interface:  eth0 (plumbed here)\n    owned for:  "));
-	assert_non_null(strstr(s, "2001:db8:1::30/128"));
-	assert_non_null(strstr(s, "state:      owned"));
-	assert_int_equal(run(f, true, "cluster duravip show", "198.51.100.30", NULL), 0);
-	s = out_str(f);
-	assert_non_null(strstr(s, "{\"view\":{\"in_view\":true,\"members\":1,\"quorate\":true"));
-	assert_non_null(strstr(s, "\"duravips\":[{\"address\":\"198.51.100.30\",\"prefix\":32,"
-				  "\"services\":[\"ESMTP_Listener:198.51.100.30:25\"],\"owner\":\"n1\",\"self\":true,"
-				  "\"state\":[\"owned\""));
-	assert_null(strstr(s, "198.51.100.21"));
-	assert_true(json_valid(s));
-	/* the checker itself refuses what is not JSON */
-	assert_false(json_valid("{\"a\":}"));
-	assert_false(json_valid("{\"a\":1,}"));
-	assert_false(json_valid("[1 2]"));
-	assert_false(json_valid("{\"a\":tru}"));
-	assert_false(json_valid("\"\\x\""));
-	assert_false(json_valid("{} {}"));
-	assert_true(json_valid("{\"a\":[1,-2.5e3,\"\\u00e9\",null,true,false,{}]}\n"));
-	assert_int_equal(run(f, false, "cluster duravip show", "198.51.100.99", NULL), 1);
-	assert_int_equal(run(f, false, "cluster duravip show", "nonsense", NULL), -EINVAL);
+	assert_int_equal(CMD(f, false, "cluster", "duravip", "show"), 0);
+	assert_non_null(strstr(f->body, "View: 1 member, quorate"));
+	assert_non_null(strstr(f->body, "configuration stable for"));
+	assert_non_null(strstr(f->body, "198.51.100.21/32\n    services:   binding:a\n    owner:      n1 (this node)\n"));
+	assert_non_null(strstr(f->body, "    interface:  eth0 (plumbed here)\n    owned for:  "));
+	assert_non_null(strstr(f->body, "2001:db8:1::30/128"));
+	assert_non_null(strstr(f->body, "state:      owned"));
+	assert_int_equal(CMD(f, true, "cluster", "duravip", "show"), 0);
+	v = J(f);
+	assert_true(json_bool(v, "view.in_view"));
+	assert_int_equal(json_num(v, "view.members"), 1);
+	assert_true(json_bool(v, "view.quorate"));
+	assert_true(json_num(v, "config_stable_ms") >= 0);
+	assert_int_equal(json_len(v, "duravips"), 3);
+	json_free(v);
+	assert_int_equal(CMD(f, true, "cluster", "duravip", "show", "198.51.100.30"), 0);
+	v = J(f);
+	assert_int_equal(json_len(v, "duravips"), 1);
+	assert_string_equal(json_str(v, "duravips.0.address"), "198.51.100.30");
+	assert_int_equal(json_num(v, "duravips.0.prefix"), 32);
+	assert_int_equal(json_len(v, "duravips.0.services"), 1);
+	assert_string_equal(json_str(v, "duravips.0.services.0"), "ESMTP_Listener:198.51.100.30:25");
+	assert_string_equal(json_str(v, "duravips.0.owner"), "n1");
+	assert_true(json_bool(v, "duravips.0.self"));
+	assert_string_equal(json_str(v, "duravips.0.state.0"), "owned");
+	assert_true(json_is_null(v, "duravips.0.preference"));
+	assert_string_equal(json_str(v, "duravips.0.interface"), "eth0");
+	assert_true(json_bool(v, "duravips.0.plumbed"));
+	json_free(v);
+	/* Errors: not a DuraVIP, not an address. */
+	assert_int_equal(CMD(f, false, "cluster", "duravip", "show", "198.51.100.99"), 1);
+	assert_string_equal(f->body, "error: 198.51.100.99 is not a DuraVIP\n");
+	CMD(f, true, "cluster", "duravip", "show", "198.51.100.99");
+	expect_error(f, 1, "198.51.100.99 is not a DuraVIP");
+	assert_int_equal(CMD(f, false, "cluster", "duravip", "show", "non\"sense"), VIP_CTL_USAGE);
+	CMD(f, true, "cluster", "duravip", "show", "non\"sense\\");
+	expect_error(f, VIP_CTL_USAGE, "'non\"sense\\' is not an IP address");
+	/* Too many arguments: the table's usage line. */
+	CMD(f, true, "cluster", "duravip", "show", "a", "b");
+	expect_error(f, VIP_CTL_USAGE, "usage: cluster duravip show [<ip>]");
 }
 
 static void test_cmd_move_balance_announce(void **state)
 {
 	struct fx *f = *state;
+	struct jv *v;
+	char longname[300];
 
-	assert_int_equal(run(f, false, "cluster duravip move", "bogus", "n1"), -EINVAL);
-	assert_int_equal(run(f, false, "cluster duravip move", "198.51.100.99", "n1"), 1);
-	assert_non_null(strstr(out_str(f), "198.51.100.99 is not a DuraVIP"));
-	assert_int_equal(run(f, false, "cluster duravip move", "198.51.100.21", "n1"), 0);
-	assert_string_equal(out_str(f), "Move of 198.51.100.21 to n1 requested.\n");
+	assert_int_equal(CMD(f, false, "cluster", "duravip", "move", "bogus", "n1"), VIP_CTL_USAGE);
+	CMD(f, true, "cluster", "duravip", "move", "bo\"gus", "n1");
+	expect_error(f, VIP_CTL_USAGE, "'bo\"gus' is not an IP address");
+	assert_int_equal(CMD(f, false, "cluster", "duravip", "move", "198.51.100.99", "n1"), 1);
+	assert_string_equal(f->body, "error: 198.51.100.99 is not a DuraVIP\n");
+	/* The issue's case: user text with a quote and a backslash, in every path. */
+	CMD(f, true, "cluster", "duravip", "move", "203.0.113.51", "a\"b\\");
+	expect_error(f, 1, "203.0.113.51 is not a DuraVIP");
+	memset(longname, 'x', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = '\0';
+	memcpy(longname, "a\"b\\", 4); /* a name the group refuses (too long) */
+	CMD(f, true, "cluster", "duravip", "move", "198.51.100.21", longname);
+	v = J(f);
+	assert_int_equal(f->status, 1);
+	char want[400];
+	snprintf(want, sizeof(want), "cannot move to '%s': Invalid argument", longname);
+	assert_string_equal(json_str(v, "error"), want);
+	json_free(v);
+	assert_int_equal(CMD(f, true, "cluster", "duravip", "move", "198.51.100.21", "a\"b\\"), 0);
+	v = J(f);
+	assert_string_equal(json_str(v, "result"), "requested");
+	assert_string_equal(json_str(v, "address"), "198.51.100.21");
+	assert_string_equal(json_str(v, "node"), "a\"b\\");
+	json_free(v);
+	settle(f);
+	assert_int_equal(CMD(f, false, "cluster", "duravip", "move", "198.51.100.21", "n1"), 0);
+	assert_string_equal(f->body, "Move of 198.51.100.21 to n1 requested.\n");
 	settle(f);
 	assert_true(has(f, "198.51.100.21"));
-	assert_int_equal(run(f, true, "cluster duravip balance", NULL, NULL), 0);
-	assert_string_equal(out_str(f), "{\"result\":\"requested\"}\n");
+	assert_int_equal(CMD(f, true, "cluster", "duravip", "balance"), 0);
+	v = J(f);
+	assert_string_equal(json_str(v, "result"), "requested");
+	json_free(v);
+	assert_int_equal(CMD(f, false, "cluster", "duravip", "balance"), 0);
+	assert_string_equal(f->body, "Balancing round requested.\n");
 	size_t before = vip_port_fake_announced(f->d.port, &(const struct vip_port_fake_frame *){ 0 });
-	assert_int_equal(run(f, false, "cluster duravip announce view", NULL, NULL), 0);
-	assert_string_equal(out_str(f), "Announcing 3 DuraVIPs held by this node.\n");
+	assert_int_equal(CMD(f, false, "cluster", "duravip", "announce", "view"), 0);
+	assert_string_equal(f->body, "Announcing 3 DuraVIPs held by this node.\n");
+	assert_int_equal(CMD(f, true, "cluster", "duravip", "announce", "view"), 0);
+	v = J(f);
+	assert_string_equal(json_str(v, "result"), "announcing");
+	assert_int_equal(json_num(v, "count"), 3);
+	json_free(v);
 	/* Announced again (after the 1 s locktime at the latest). */
 	for (int i = 0; i < 150 && vip_port_fake_announced(f->d.port, &(const struct vip_port_fake_frame *){ 0 }) < before + 3; i++)
 		loop_iterate(f->d.loop, 10);
@@ -280,67 +399,209 @@ static void test_cmd_move_balance_announce(void **state)
 static void test_cmd_membership_info_arp(void **state)
 {
 	struct fx *f = *state;
-	const char *s;
+	struct jv *v;
 
-	assert_int_equal(run(f, false, "cluster membership", NULL, NULL), 0);
-	s = out_str(f);
-	assert_non_null(strstr(s, "Group ec_cluster, view 1: 1 member\n"));
-	assert_non_null(strstr(s, "n1"));
-	assert_non_null(strstr(s, "owns 3"));
-	assert_non_null(strstr(s, "(this node)"));
-	assert_int_equal(run(f, false, "cluster info", NULL, NULL), 0);
-	s = out_str(f);
-	assert_non_null(strstr(s, "Backend:    solo (connected)\nGroup:      ec_cluster\nNode:       n1\nQuorum:     quorate\n"));
-	assert_non_null(strstr(s, "Members:    n1\n"));
-	assert_non_null(strstr(s, "Round:      closed, 0 silent members, 0 ghosts\n"));
-	assert_non_null(strstr(s, "Counters:   0 rounds closed by CLOSE, 0 STATE retries, 0 sends dropped\n"));
-	assert_int_equal(run(f, true, "cluster info", NULL, NULL), 0);
-	assert_non_null(strstr(out_str(f), "{\"backend\":\"solo\",\"connected\":true,\"group\":\"ec_cluster\",\"node\":\"n1\",\"quorate\":true"));
-	assert_true(json_valid(out_str(f)));
-	assert_non_null(strstr(out_str(f), "\"live\":true,"));
-	assert_non_null(strstr(out_str(f), "\"round\":{\"complete\":true,\"waiting\":0,\"silent\":0,\"ghosts\":0,"));
-	assert_int_equal(run(f, true, "cluster membership", NULL, NULL), 0);
-	assert_true(json_valid(out_str(f)));
-	assert_non_null(strstr(out_str(f), "\"monitor\":false,\"silent\":false,\"waiting\":false}"));
-	assert_int_equal(run(f, false, "cluster arp show", NULL, NULL), 0);
-	s = out_str(f);
-	assert_non_null(strstr(s, "ARP mode request; 5 repeats every 1.1s; refresh off; pace unlimited\n"));
-	assert_non_null(strstr(s, "198.51.100.21"));
-	assert_non_null(strstr(s, "eth0"));
-	assert_non_null(strstr(s, "3 announcements sent"));
+	assert_int_equal(CMD(f, false, "cluster", "membership"), 0);
+	assert_non_null(strstr(f->body, "Group ec_cluster, view 1: 1 member\n"));
+	assert_non_null(strstr(f->body, "n1"));
+	assert_non_null(strstr(f->body, "owns 3"));
+	assert_non_null(strstr(f->body, "(this node)"));
+	assert_int_equal(CMD(f, true, "cluster", "membership"), 0);
+	v = J(f);
+	assert_string_equal(json_str(v, "group"), "ec_cluster");
+	assert_int_equal(json_num(v, "ring_seq"), 1);
+	assert_int_equal(json_len(v, "members"), 1);
+	assert_string_equal(json_str(v, "members.0.name"), "n1");
+	assert_int_equal(json_num(v, "members.0.owns"), 3);
+	assert_true(json_bool(v, "members.0.self"));
+	assert_false(json_bool(v, "members.0.monitor"));
+	assert_false(json_bool(v, "members.0.silent"));
+	assert_false(json_bool(v, "members.0.waiting"));
+	json_free(v);
+	assert_int_equal(CMD(f, false, "cluster", "info"), 0);
+	assert_non_null(strstr(f->body, "Backend:    solo (connected)\nGroup:      ec_cluster\nNode:       n1\nQuorum:     quorate\n"));
+	assert_non_null(strstr(f->body, "Members:    n1\n"));
+	assert_non_null(strstr(f->body, "Round:      closed, 0 silent members, 0 ghosts\n"));
+	assert_non_null(strstr(f->body, "Counters:   0 rounds closed by CLOSE, 0 STATE retries, 0 sends dropped\n"));
+	assert_int_equal(CMD(f, true, "cluster", "info"), 0);
+	v = J(f);
+	assert_string_equal(json_str(v, "backend"), "solo");
+	assert_true(json_bool(v, "connected"));
+	assert_string_equal(json_str(v, "group"), "ec_cluster");
+	assert_string_equal(json_str(v, "node"), "n1");
+	assert_true(json_bool(v, "quorate"));
+	assert_true(json_bool(v, "live"));
+	assert_true(json_bool(v, "in_view"));
+	assert_true(json_bool(v, "round.complete"));
+	assert_int_equal(json_num(v, "round.waiting"), 0);
+	assert_int_equal(json_num(v, "round.silent"), 0);
+	assert_int_equal(json_len(v, "members"), 1);
+	assert_string_equal(json_str(v, "members.0"), "n1");
+	assert_int_equal(json_len(v, "monitors"), 0);
+	/* solo: nothing to authenticate, and no warning about it */
+	assert_false(json_bool(v, "auth.authenticated"));
+	assert_int_equal(json_num(v, "auth.failed"), 0);
+	assert_int_equal(json_num(v, "auth.replayed"), 0);
+	assert_true(json_is_null(v, "auth.warning"));
+	assert_false(json_bool(v, "restart_needed"));
+	json_free(v);
+	assert_int_equal(CMD(f, false, "cluster", "arp", "show"), 0);
+	assert_non_null(strstr(f->body, "ARP mode request; 5 repeats every 1.1s; refresh off; pace unlimited\n"));
+	assert_non_null(strstr(f->body, "198.51.100.21"));
+	assert_non_null(strstr(f->body, "eth0"));
+	assert_non_null(strstr(f->body, "3 announcements sent"));
+	assert_int_equal(CMD(f, true, "cluster", "arp", "show"), 0);
+	v = J(f);
+	assert_string_equal(json_str(v, "mode"), "request");
+	assert_int_equal(json_num(v, "repeat"), 5);
+	assert_int_equal(json_num(v, "repeat_interval_ms"), 1100);
+	assert_int_equal(json_len(v, "addresses"), 3);
+	assert_string_equal(json_str(v, "addresses.0.interface"), "eth0");
+	assert_int_equal(json_num(v, "announced"), 3);
+	json_free(v);
 }
 
 static void test_cmd_metrics_security(void **state)
 {
 	struct fx *f = *state;
-	const char *s;
+	struct jv *v;
 
-	assert_int_equal(run(f, false, "metrics", NULL, NULL), 0);
-	s = out_str(f);
-	assert_non_null(strstr(s, "# TYPE vipd_duravips_owned gauge\nvipd_duravips_owned 3\n"));
-	assert_non_null(strstr(s, "vipd_announcements_total 3\n"));
-	assert_non_null(strstr(s, "# TYPE vipd_resyncs_total counter\nvipd_resyncs_total 0\n"));
-	assert_non_null(strstr(s, "vipd_view_changes_total 1\n"));
-	assert_non_null(strstr(s, "vipd_last_failover_duration_seconds 0\n"));
-	assert_non_null(strstr(s, "vipd_netlink_errors_total 0\n"));
-	assert_non_null(strstr(s, "vipd_duravip_moves_total"));
-	assert_non_null(strstr(s, "# TYPE vipd_members_silent gauge\nvipd_members_silent 0\n"));
-	assert_non_null(strstr(s, "vipd_round_closes_total 0\n"));
-	assert_non_null(strstr(s, "vipd_cluster_live 1\n"));
-	assert_int_equal(run(f, true, "metrics", NULL, NULL), 0);
-	assert_non_null(strstr(out_str(f), "\"vipd_duravips_owned\":3,"));
-	assert_true(json_valid(out_str(f)));
-	assert_int_equal(run(f, false, "config show security", NULL, NULL), 0);
-	s = out_str(f);
-	assert_non_null(strstr(s, "Configured: user root (0), group root (0), capabilities " CAPS "\n"));
-	assert_non_null(strstr(s, "Running:    uid="));
-	assert_non_null(strstr(s, "    CapEff"));
-	assert_non_null(strstr(s, "    NoNewPrivs"));
-	assert_int_equal(run(f, true, "config show security", NULL, NULL), 0);
-	assert_non_null(strstr(out_str(f), "\"status\":{\"Uid\":"));
+	assert_int_equal(CMD(f, false, "metrics"), 0);
+	assert_non_null(strstr(f->body, "# TYPE vipd_duravips_owned gauge\nvipd_duravips_owned 3\n"));
+	assert_non_null(strstr(f->body, "vipd_announcements_total 3\n"));
+	assert_non_null(strstr(f->body, "# TYPE vipd_resyncs_total counter\nvipd_resyncs_total 0\n"));
+	assert_non_null(strstr(f->body, "vipd_view_changes_total 1\n"));
+	assert_non_null(strstr(f->body, "vipd_last_failover_duration_seconds 0\n"));
+	assert_non_null(strstr(f->body, "# TYPE vipd_members_silent gauge\nvipd_members_silent 0\n"));
+	assert_non_null(strstr(f->body, "vipd_cluster_live 1\n"));
+	assert_int_equal(CMD(f, true, "metrics"), 0);
+	v = J(f);
+	assert_int_equal(json_num(v, "vipd_duravips_owned"), 3);
+	assert_int_equal(json_num(v, "vipd_announcements_total"), 3);
+	assert_int_equal(json_num(v, "vipd_cluster_live"), 1);
+	assert_int_equal(json_num(v, "vipd_reloads_total"), 0);
+	assert_int_equal(json_num(v, "vipd_cluster_authenticated"), 0);
+	assert_int_equal(json_num(v, "vipd_cluster_auth_failed_total"), 0);
+	assert_int_equal(json_num(v, "vipd_cluster_auth_replayed_total"), 0);
+	assert_int_equal(json_len(v, ""), 34);
+	json_free(v);
+	assert_int_equal(CMD(f, false, "config", "show", "security"), 0);
+	assert_non_null(strstr(f->body, "Configured: user root (0), group root (0), capabilities " CAPS "\n"));
+	assert_non_null(strstr(f->body, "Running:    uid="));
+	assert_non_null(strstr(f->body, "    CapEff"));
+	assert_non_null(strstr(f->body, "    NoNewPrivs"));
+	assert_int_equal(CMD(f, true, "config", "show", "security"), 0);
+	v = J(f);
+	assert_string_equal(json_str(v, "configured.user"), "root");
+	assert_int_equal(json_num(v, "configured.uid"), 0);
+	assert_string_equal(json_str(v, "configured.capabilities"), CAPS);
+	assert_true(json_is_null(v, "configured.chroot"));
+	assert_non_null(strstr(json_str(v, "running.identity"), "uid="));
+	assert_true(strlen(json_str(v, "running.status.Uid")) > 0);
+	assert_true(strlen(json_str(v, "running.status.CapEff")) > 0);
+	assert_false(json_bool(v, "restart_needed"));
+	json_free(v);
 }
 
-/* The event stream through the real control server and wire format. */
+static void test_cmd_reload(void **state)
+{
+	struct fx *f = *state;
+	struct jv *v;
+
+	write_conf(f, CAPS " cap_net_bind_service+ep", "Binding \"c\" { Bind_Address = 198.51.100.40 Enable_Duravip = true }\n");
+	assert_int_equal(CMD(f, false, "config", "reload"), 0);
+	assert_non_null(strstr(f->body, "Changed Security: needs a restart of vipd; not applied.\n"));
+	assert_non_null(strstr(f->body, "Reconfigured: 1 DuraVIP added (198.51.100.40), 0 DuraVIPs removed, 0 DuraVIPs changed.\n"));
+	write_conf(f, CAPS, "");
+	assert_int_equal(CMD(f, true, "config", "reload"), 0);
+	v = J(f);
+	assert_string_equal(json_str(v, "result"), "applied");
+	assert_int_equal(json_len(v, "added"), 0);
+	assert_int_equal(json_len(v, "removed"), 1);
+	assert_string_equal(json_str(v, "removed.0"), "198.51.100.40");
+	assert_int_equal(json_len(v, "changed"), 0);
+	assert_int_equal(json_len(v, "needs_restart"), 0);
+	assert_true(json_len(v, "warnings") >= 0);
+	json_free(v);
+	/* With errors: status 1, the errors listed, still JSON. */
+	FILE *fp = fopen(f->path, "w");
+	fprintf(fp, "Binding \"x\\\" { Bind_Address = ");
+	fclose(fp);
+	assert_int_equal(CMD(f, false, "config", "reload"), 1);
+	assert_non_null(strstr(f->body, ":1:"));
+	assert_non_null(strstr(f->body, "Reconfigure failed: the running configuration is kept.\n"));
+	assert_int_equal(CMD(f, true, "config", "reload"), 1);
+	v = J(f);
+	assert_string_equal(json_str(v, "result"), "failed");
+	assert_int_equal(json_num(v, "status"), 1);
+	assert_true(json_len(v, "errors") >= 1);
+	assert_non_null(strstr(json_str(v, "errors.0"), ":1:"));
+	assert_true(strlen(json_str(v, "error")) > 0);
+	json_free(v);
+	/* Refused: the cluster scope cannot come and go live. */
+	write_conf(f, CAPS, "cluster { nodename = n1 }\n");
+	assert_int_equal(CMD(f, true, "config", "reload"), 0);
+	v = J(f);
+	assert_string_equal(json_str(v, "result"), "refused");
+	assert_string_equal(json_str(v, "needs_restart.0"), "cluster_mode");
+	json_free(v);
+	assert_int_equal(CMD(f, false, "config", "reload"), 0);
+	assert_non_null(strstr(f->body, "Reconfigure refused: nothing was applied.\n"));
+	/* cluster info and security now say a restart is needed. */
+	assert_int_equal(CMD(f, true, "cluster", "info"), 0);
+	v = J(f);
+	assert_true(json_bool(v, "restart_needed"));
+	json_free(v);
+}
+
+/* Every command of the table answers a JSON request with JSON, and help is served. */
+static void test_cmd_every_command_json(void **state)
+{
+	struct fx *f = *state;
+
+	for (size_t i = 0; i < _VIP_CTL_CMD_MAX; i++) {
+		const struct vip_ctl_command *c = &vip_ctl_commands[i];
+		const char *argv[8];
+		size_t argc = 0;
+		char words[64], *save = NULL;
+
+		if (c->flags & VIP_CTL_CMD_F_STREAM)
+			continue; /* events: its own test below */
+		snprintf(words, sizeof(words), "%s", c->words);
+		for (char *w = strtok_r(words, " ", &save); w; w = strtok_r(NULL, " ", &save))
+			argv[argc++] = w;
+		if (c->min_args == 2) {
+			argv[argc++] = "198.51.100.21";
+			argv[argc++] = "n1";
+		}
+		assert_true(cmdv(f, true, argv, argc) < 256); /* cmdv parsed it */
+		assert_int_equal(f->status, 0);
+		settle(f);
+	}
+}
+
+/* A reply over the bound is an error, never a cut document. */
+static void test_cmd_reply_too_large(void **state)
+{
+	struct fx *f = *state;
+	struct vipd_control_config cc = { .handlers = vipd_commands(), .userdata = &f->d, .daemon_uid = getuid(),
+					  .gid = getgid(), .max_reply = 300 };
+	int sp[2];
+
+	vipd_control_free(f->d.control);
+	close(f->client);
+	assert_int_equal(vipd_control_new_detached(f->d.loop, &cc, &f->d.control), 0);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp), 0);
+	assert_int_equal(vipd_control_adopt(f->d.control, sp[0]), 0);
+	f->client = sp[1];
+	assert_int_equal(CMD(f, true, "cluster", "duravip", "show"), VIP_CTL_TOO_LARGE);
+	expect_error(f, VIP_CTL_TOO_LARGE, "reply too large");
+	assert_int_equal(CMD(f, false, "metrics"), VIP_CTL_TOO_LARGE);
+	assert_string_equal(f->body, "error: reply too large\n");
+	/* What fits still answers. */
+	assert_int_equal(CMD(f, true, "cluster", "duravip", "balance"), 0);
+}
+
 /*
  * A second member that never speaks: the round waits for it (shown as
  * waiting), then closes at the round timeout (shown as SILENT, counted).
@@ -349,75 +610,125 @@ static void test_cmd_silent_member(void **state)
 {
 	struct fx *f = *state;
 	struct vip_cl_member me, other = { .nodeid = 77, .pid = 7 };
-	const char *s;
+	struct jv *v;
 
 	assert_int_equal(vip_cl_backend_solo.local(f->d.be, &me), 0);
 	struct vip_cl_member two[2] = { me, other };
-	struct vip_cl_view v = { .members = two, .n_members = 2, .self = 0 };
-	assert_int_equal(vip_cl_proto_on_view(f->d.proto, &v, loop_now_ms()), 0);
+	struct vip_cl_view view = { .members = two, .n_members = 2, .self = 0 };
+	assert_int_equal(vip_cl_proto_on_view(f->d.proto, &view, loop_now_ms()), 0);
 	vipd_daemon_pump(&f->d);
 	settle(f);
-	assert_int_equal(run(f, false, "cluster membership", NULL, NULL), 0);
-	s = out_str(f);
-	assert_non_null(strstr(s, "(unknown)            nodeid 77     pid 7        owns 0    waiting\n"));
-	assert_int_equal(run(f, false, "cluster info", NULL, NULL), 0);
-	assert_non_null(strstr(out_str(f), "Round:      open, waiting for 1 member\n"));
-	assert_non_null(strstr(out_str(f), "Members:    n1 (unknown)(waiting)\n"));
-	assert_int_equal(run(f, true, "cluster membership", NULL, NULL), 0);
-	assert_true(json_valid(out_str(f)));
-	assert_non_null(strstr(out_str(f), "\"silent\":false,\"waiting\":true}"));
+	assert_int_equal(CMD(f, false, "cluster", "membership"), 0);
+	assert_non_null(strstr(f->body, "(unknown)            nodeid 77     pid 7        owns 0    waiting\n"));
+	assert_int_equal(CMD(f, false, "cluster", "info"), 0);
+	assert_non_null(strstr(f->body, "Round:      open, waiting for 1 member\n"));
+	assert_non_null(strstr(f->body, "Members:    n1 (unknown)(waiting)\n"));
+	assert_int_equal(CMD(f, true, "cluster", "membership"), 0);
+	v = J(f);
+	assert_true(json_is_null(v, "members.1.name"));
+	assert_int_equal(json_num(v, "members.1.nodeid"), 77);
+	assert_true(json_bool(v, "members.1.waiting"));
+	assert_false(json_bool(v, "members.1.silent"));
+	json_free(v);
+	assert_int_equal(CMD(f, true, "cluster", "info"), 0);
+	v = J(f);
+	assert_true(json_is_null(v, "members.1")); /* a member without a name yet */
+	json_free(v);
 	/* nobody knows it: the round closes at twice the round timeout */
 	uint64_t t = loop_now_ms() + 2 * f->d.cfg->cluster.duravip_round_timeout_ms;
 	assert_int_equal(vip_cl_proto_on_tick(f->d.proto, t), 0);
 	vipd_daemon_pump(&f->d);
 	settle(f);
-	assert_int_equal(run(f, false, "cluster membership", NULL, NULL), 0);
-	assert_non_null(strstr(out_str(f), "owns 0    SILENT\n"));
-	assert_int_equal(run(f, true, "cluster info", NULL, NULL), 0);
-	s = out_str(f);
-	assert_true(json_valid(s));
-	assert_non_null(strstr(s, "\"round\":{\"complete\":true,\"waiting\":0,\"silent\":1,\"ghosts\":0,\"closes\":1,"));
-	assert_int_equal(run(f, false, "metrics", NULL, NULL), 0);
-	assert_non_null(strstr(out_str(f), "vipd_members_silent 1\n"));
-	assert_non_null(strstr(out_str(f), "vipd_round_closes_total 1\n"));
-	assert_int_equal(run(f, true, "cluster duravip show", NULL, NULL), 0);
-	assert_true(json_valid(out_str(f)));
+	assert_int_equal(CMD(f, false, "cluster", "membership"), 0);
+	assert_non_null(strstr(f->body, "owns 0    SILENT\n"));
+	assert_int_equal(CMD(f, true, "cluster", "info"), 0);
+	v = J(f);
+	assert_true(json_bool(v, "round.complete"));
+	assert_int_equal(json_num(v, "round.silent"), 1);
+	assert_int_equal(json_num(v, "round.closes"), 1);
+	json_free(v);
+	assert_int_equal(CMD(f, true, "metrics"), 0);
+	v = J(f);
+	assert_int_equal(json_num(v, "vipd_members_silent"), 1);
+	assert_int_equal(json_num(v, "vipd_round_closes_total"), 1);
+	json_free(v);
+	assert_int_equal(CMD(f, true, "cluster", "duravip", "show"), 0);
 	assert_true(has(f, "198.51.100.21")); /* it holds nothing: ours stay ours */
+}
+
+/* Everything sub has received so far (EVENT frames), as NUL-terminated payloads in out. */
+static size_t read_events(struct fx *f, int sub, char out[][512], size_t max)
+{
+	struct vip_ctl_buf in = { 0 };
+	uint8_t buf[4096];
+	size_t n = 0, off = 0;
+
+	settle(f);
+	fcntl(sub, F_SETFL, O_NONBLOCK);
+	for (ssize_t r; (r = read(sub, buf, sizeof(buf))) > 0;)
+		vip_ctl_buf_append(&in, buf, (size_t)r);
+	while (n < max && off < in.len) {
+		struct vip_ctl_header h;
+		int k = vip_ctl_frame_peek(in.data + off, in.len - off, 0, &h);
+		const char *text;
+		size_t len;
+
+		assert_true(k > 0);
+		if (h.type == VIP_CTL_EVENT) {
+			assert_int_equal(vip_ctl_event_decode(in.data + off, (size_t)k, &text, &len), 0);
+			snprintf(out[n++], 512, "%.*s", (int)len, text);
+		}
+		off += (size_t)k;
+	}
+	vip_ctl_buf_free(&in);
+	return n;
 }
 
 static void test_events_stream(void **state)
 {
 	struct fx *f = *state;
+	char ev[16][512];
+	int sp[2], sj[2];
 	size_t n;
-	const struct vipd_control_command *t = vipd_daemon_commands(&n);
-	struct vipd_control_config cc = { .commands = t, .n_commands = n, .userdata = &f->d,
-					  .daemon_uid = getuid(), .gid = getgid() };
-	struct vip_ctl_buf req = { 0 }, in = { 0 };
-	const char *argv[] = { "events" };
-	int sp[2];
-	uint8_t buf[4096];
+	bool put_back = false, acquired = false;
 
-	assert_int_equal(vipd_control_new_detached(f->d.loop, &cc, &f->d.control), 0);
-	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp), 0);
-	assert_int_equal(vipd_control_adopt(f->d.control, sp[0]), 0);
-	assert_int_equal(vip_ctl_request_encode(&req, argv, 1, false), 0);
-	assert_int_equal(write(sp[1], req.data, req.len), (ssize_t)req.len);
-	settle(f);
-	assert_int_equal(vipd_control_n_subscribers(f->d.control), 1);
-	/* Someone removes a DuraVIP: put back, and the subscriber hears of it. */
+	/* One text subscriber on the fixture's connection, one JSON subscriber. */
+	assert_int_equal(CMD(f, false, "events"), 0);
+	assert_true(f->flags & VIP_CTL_F_STREAM);
+	assert_string_equal(f->body, "# events of node n1 (one line per change)\n");
+	sp[1] = f->client;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sj), 0);
+	assert_int_equal(vipd_control_adopt(f->d.control, sj[0]), 0);
+	f->client = sj[1];
+	assert_int_equal(CMD(f, true, "events"), 0);
+	assert_true(f->flags & VIP_CTL_F_STREAM);
+	struct jv *v = J(f);
+	assert_string_equal(json_str(v, "events"), "subscribed");
+	assert_string_equal(json_str(v, "node"), "n1");
+	json_free(v);
+	assert_int_equal(vipd_control_n_subscribers(f->d.control), 2);
+	/* Someone removes a DuraVIP: put back, and the subscribers hear of it. */
 	struct vip_port_req q = { .addr = A("198.51.100.21"), .prefix = 32, .ifindex = IF_ETH0 };
 	assert_int_equal(vip_port_fake_ops.remove(f->d.port, &q, 1), 0);
 	settle(f);
 	assert_true(has(f, "198.51.100.21"));
-	fcntl(sp[1], F_SETFL, O_NONBLOCK);
-	for (ssize_t r; (r = read(sp[1], buf, sizeof(buf))) > 0;)
-		vip_ctl_buf_append(&in, buf, (size_t)r);
-	assert_int_equal(vip_ctl_buf_append(&in, "", 1), 0);
-	/* Frames carry text without NUL: search the bytes. */
-	assert_non_null(memmem(in.data, in.len, "put-back 198.51.100.21 eth0\n", 28));
-	assert_non_null(memmem(in.data, in.len, "acquired 198.51.100.21 eth0\n", 28));
-	vip_ctl_buf_free(&req);
-	vip_ctl_buf_free(&in);
+	n = read_events(f, sp[1], ev, 16);
+	for (size_t i = 0; i < n; i++) {
+		put_back |= strstr(ev[i], " put-back 198.51.100.21 eth0\n") != NULL;
+		acquired |= strstr(ev[i], " acquired 198.51.100.21 eth0\n") != NULL;
+	}
+	assert_true(put_back && acquired);
+	n = read_events(f, sj[1], ev, 16);
+	assert_true(n >= 2);
+	for (size_t i = 0; i < n; i++) {
+		v = json_parse(ev[i]);
+		if (!v)
+			fail_msg("event not JSON: %s", ev[i]);
+		assert_string_equal(json_str(v, "address"), "198.51.100.21");
+		assert_true(strlen(json_str(v, "time")) == 24);
+		assert_true(strlen(json_str(v, "event")) > 0);
+		json_free(v);
+	}
 	close(sp[1]);
 	settle(f);
 }
@@ -433,6 +744,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_cmd_move_balance_announce, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cmd_membership_info_arp, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cmd_metrics_security, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cmd_reload, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cmd_every_command_json, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cmd_reply_too_large, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cmd_silent_member, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_events_stream, setup, teardown),
 	};

@@ -490,6 +490,11 @@ static void test_large_acquire_announces_by_slice(void **state _unused_)
 	const struct vip_port_fake_frame *fr;
 
 	vip_port_fake_get_stats(h->port, &st);
+	/* Start-up read the system once for all N: links, addresses, routes. */
+	assert_int_equal(st.dump_links_calls, 1);
+	assert_int_equal(st.dump_calls, 1);
+	assert_int_equal(st.dump_routes_calls, 1);
+	assert_int_equal(st.link_get_calls, 0);
 	assert_int_equal(st.add_calls, 4); /* 32 + 64 + 128 + 76 */
 	assert_int_equal(vip_port_fake_addrs(h->port)->n, OWN + N);
 	assert_int_equal(h->held_at_first_ann, OWN + 32);
@@ -498,11 +503,60 @@ static void test_large_acquire_announces_by_slice(void **state _unused_)
 	teardown(&hp);
 }
 
+/*
+ * Topology: a rule's DuraVIP goes on the rule's link with its cidrmask; one whose
+ * link does not exist yet is unavailable until the link appears (LINK_UP), then
+ * placed and plumbed, with a single new view of the system.
+ */
+static void test_topology_rule_and_late_link(void **state _unused_)
+{
+	static const char conf[] = SECURITY
+		"cluster { nodename = n1 duravip_takeover_delay = 0\n"
+		"  Topology \"203.0.113.0/25\" { interface = eth0 cidrmask = 25 }\n"
+		"  Topology \"203.0.113.128/25\" { interface = eth7 cidrmask = 26 }\n"
+		"}\n"
+		"Binding \"a\" { Bind_Address = 198.51.100.21 Enable_Duravip = true }\n"
+		"Binding \"t\" { Bind_Address = 203.0.113.5 Enable_Duravip = true }\n"
+		"Binding \"late\" { Bind_Address = 203.0.113.200 Enable_Duravip = true }\n";
+	void *hp = NULL;
+	struct vip_port_fake_stats st;
+	struct vipd_engine_vip v;
+
+	assert_int_equal(setup_with(&hp, conf), 0);
+	struct h *h = hp;
+	struct vip_addr t = A("203.0.113.5"), late = A("203.0.113.200");
+	const struct vip_port_addr *p = vip_port_table_find(vip_port_fake_addrs(h->port), &t, IF_ETH0);
+	assert_non_null(p);
+	assert_int_equal(p->prefix, 25);
+	assert_string_equal(p->label, "eth0:dv");
+	assert_true(has(h, "198.51.100.21"));
+	assert_false(has(h, "203.0.113.200"));
+	assert_int_equal(vipd_engine_find(h->e, &late, &v), 0);
+	assert_int_equal(v.resolve_error, -ENODEV);
+	assert_true(v.unavailable);
+
+	vip_port_fake_reset_log(h->port);
+	struct vip_port_link eth7 = { .ifindex = 7, .ifname = "eth7", .up = true, .hwaddr_len = 6 };
+	assert_int_equal(vip_port_fake_set_link(h->port, &eth7), 0);
+	pump(h);
+	p = vip_port_table_find(vip_port_fake_addrs(h->port), &late, 7);
+	assert_non_null(p);
+	assert_int_equal(p->prefix, 26);
+	assert_int_equal(vipd_engine_find(h->e, &late, &v), 0);
+	assert_int_equal(v.resolve_error, 0);
+	assert_string_equal(v.ifname, "eth7");
+	vip_port_fake_get_stats(h->port, &st);
+	assert_int_equal(st.dump_links_calls, 1);
+	assert_int_equal(st.dump_routes_calls, 1);
+	teardown(&hp);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_plumbs_and_announces, setup, teardown),
 		cmocka_unit_test(test_large_acquire_announces_by_slice),
+		cmocka_unit_test(test_topology_rule_and_late_link),
 		cmocka_unit_test_setup_teardown(test_external_removal_put_back, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stray_tagged_address_removed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_resync_after_lost_events, setup, teardown),

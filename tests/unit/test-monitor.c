@@ -26,7 +26,7 @@
 
 #include <cmocka.h>
 
-#include "daemon.h"
+#include "daemon-internal.h"
 #include "log.h"
 #include "monitor.h"
 

@@ -196,31 +196,75 @@ static void test_events(void **state)
 	assert_int_equal(vip_port_fake_addrs(p)->n, 0);
 }
 
-static void test_resolve(void **state)
+static const struct vip_port_route *route_to(const struct vip_port_routes *t, const char *dst,
+					    unsigned len, bool local_table)
+{
+	struct vip_addr d = A(dst);
+	for (size_t i = 0; i < t->n; i++)
+		if (vip_addr_equal(&t->items[i].dst, &d) && t->items[i].dst_len == len &&
+		    t->items[i].local_table == local_table)
+			return &t->items[i];
+	return NULL;
+}
+
+static void test_dump_links_routes(void **state)
 {
 	struct vip_port *p = *state;
-	struct vipd_topology topo[2] = {
-		{ .network = A("203.0.113.0"), .network_len = 24, .interface = "eth0", .cidrmask = 25 },
-		{ .network = A("203.0.113.128"), .network_len = 25, .interface = "eth9", .cidrmask = 25 },
-	};
-	struct vipd_config cfg = { .cluster = { .topology = topo, .n_topology = 2 } };
-	struct vip_port_target t;
-	struct vip_addr a = A("203.0.113.5");
-	assert_int_equal(ops->resolve(p, &a, &cfg, &t), 0);
-	assert_true(t.from_topology);
-	assert_int_equal(t.ifindex, 2);
-	assert_int_equal(t.prefix, 25);
-	assert_string_equal(t.label, "eth0:dv");
-	a = A("203.0.113.200"); /* the longer rule wins, and its link is missing */
-	assert_int_equal(ops->resolve(p, &a, &cfg, &t), -ENODEV);
-	a = A("198.51.100.99");
-	assert_int_equal(ops->resolve(p, &a, NULL, &t), 0);
-	assert_false(t.from_topology);
-	assert_int_equal(t.prefix, 24);
-	a = A("198.51.100.1");
-	assert_int_equal(ops->resolve(p, &a, NULL, &t), -EADDRINUSE);
-	a = A("203.0.113.5");
-	assert_int_equal(ops->resolve(p, &a, NULL, &t), -ENETUNREACH);
+	struct vip_port_link eth1 = eth0;
+	eth1.ifindex = 3;
+	strcpy(eth1.ifname, "eth1");
+	eth1.up = false;
+	assert_int_equal(vip_port_fake_set_link(p, &eth1), 0);
+
+	struct vip_port_links l = { 0 };
+	assert_int_equal(ops->dump_links(p, &l), 2);
+	assert_string_equal(vip_port_links_find(&l, 2)->ifname, "eth0");
+	assert_false(vip_port_links_find(&l, 3)->up);
+	assert_null(vip_port_links_find(&l, 9));
+
+	/* Derived from the addresses as a kernel does: a local host route each, and the
+	 * connected network when the prefix is shorter than the host length. */
+	struct vip_port_req r = { .addr = A("198.51.100.10"), .prefix = 32, .ifindex = 2 };
+	assert_int_equal(ops->add(p, &r, 1), 0);
+	struct vip_port_route gw = { .dst = { .family = AF_INET }, .dst_len = 0,
+				     .type = VIP_PORT_ROUTE_UNICAST, .gateway = true, .ifindex = 3 };
+	assert_int_equal(vip_port_fake_put_route(p, &gw), 0);
+	struct vip_port_routes t = { 0 };
+	assert_int_equal(ops->dump_routes(p, &t), 6); /* 3 local, 2 connected, the gateway */
+	const struct vip_port_route *c = route_to(&t, "198.51.100.0", 24, false);
+	assert_non_null(c);
+	assert_int_equal(c->type, VIP_PORT_ROUTE_UNICAST);
+	assert_false(c->gateway);
+	assert_int_equal(c->ifindex, 2);
+	c = route_to(&t, "2001:db8::", 64, false);
+	assert_non_null(c);
+	assert_int_equal(c->ifindex, 2);
+	c = route_to(&t, "198.51.100.10", 32, true);
+	assert_non_null(c);
+	assert_int_equal(c->type, VIP_PORT_ROUTE_LOCAL);
+	assert_non_null(route_to(&t, "198.51.100.1", 32, true));
+	assert_non_null(route_to(&t, "2001:db8::1", 128, true));
+	assert_null(route_to(&t, "198.51.100.10", 24, false)); /* a /32 has no network route */
+	c = route_to(&t, "0.0.0.0", 0, false);
+	assert_non_null(c);
+	assert_true(c->gateway);
+
+	/* A failing transport leaves the tables empty. */
+	vip_port_fake_fail_calls(p, -EIO, 2);
+	assert_int_equal(ops->dump_links(p, &l), -EIO);
+	assert_int_equal(l.n, 0);
+	assert_int_equal(ops->dump_routes(p, &t), -EIO);
+	assert_int_equal(t.n, 0);
+	struct vip_port_fake_stats st;
+	vip_port_fake_get_stats(p, &st);
+	assert_int_equal(st.dump_links_calls, 2);
+	assert_int_equal(st.dump_routes_calls, 2);
+	vip_port_links_clear(&l);
+	vip_port_routes_clear(&t);
+	vip_port_links_clear(NULL);
+	vip_port_routes_clear(NULL);
+	assert_string_equal(vip_port_route_type_to_string(VIP_PORT_ROUTE_LOCAL), "local");
+	assert_null(vip_port_route_type_to_string(_VIP_PORT_ROUTE_TYPE_MAX));
 }
 
 static void test_announce(void **state)
@@ -289,7 +333,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_failures, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dump_flush, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_events, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_resolve, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dump_links_routes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_announce, setup, teardown),
 		cmocka_unit_test(test_helpers),
 	};

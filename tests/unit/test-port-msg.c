@@ -2,7 +2,7 @@
 /*
  * Unit: the Linux port's rtnetlink messages in memory. Requests are built
  * into a buffer and parsed back attribute by attribute; canned kernel
- * replies (ACKs, extended-ACK errors, addresses, links) are decoded; monitor
+ * replies (ACKs, extended-ACK errors, addresses, links, routes) are decoded; monitor
  * messages become the expected events.
  */
 #include <arpa/inet.h>
@@ -317,6 +317,100 @@ static int next(struct vip_port *p, struct vip_port_event *ev)
 	return 1;
 }
 
+/* A canned RTM_NEWROUTE: family, dst/len, table, type, then optional attributes. */
+static struct nlmsghdr *route_msg(int family, const char *dst, unsigned len, unsigned table,
+				  unsigned char type)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_NEWROUTE;
+	struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	rtm->rtm_family = (unsigned char)family;
+	rtm->rtm_dst_len = (unsigned char)len;
+	rtm->rtm_table = table < 256 ? (unsigned char)table : RT_TABLE_UNSPEC;
+	rtm->rtm_type = type;
+	if (table >= 256)
+		mnl_attr_put_u32(nlh, RTA_TABLE, table);
+	if (dst) {
+		struct vip_addr a = A(dst);
+		mnl_attr_put(nlh, RTA_DST, vip_addr_len(&a), a.bytes);
+	}
+	return nlh;
+}
+
+static void test_parse_route(void **state)
+{
+	(void)state;
+	struct vip_port_route r;
+	struct nlmsghdr *nlh;
+
+	/* connected: 198.51.100.0/24 dev 2 metric 7, host bits in RTA_DST cleared */
+	nlh = route_msg(AF_INET, "198.51.100.9", 24, RT_TABLE_MAIN, RTN_UNICAST);
+	mnl_attr_put_u32(nlh, RTA_OIF, 2);
+	mnl_attr_put_u32(nlh, RTA_PRIORITY, 7);
+	assert_int_equal(vip_nl_parse_route(nlh, &r), 0);
+	assert_true(vip_addr_equal(&r.dst, &(struct vip_addr){ .family = AF_INET, .v4.s_addr = htonl(0xc6336400) }));
+	assert_int_equal(r.dst_len, 24);
+	assert_int_equal(r.type, VIP_PORT_ROUTE_UNICAST);
+	assert_false(r.local_table);
+	assert_false(r.gateway);
+	assert_int_equal(r.ifindex, 2);
+	assert_int_equal(r.metric, 7);
+
+	/* default route through a gateway (no RTA_DST) */
+	nlh = route_msg(AF_INET, NULL, 0, RT_TABLE_MAIN, RTN_UNICAST);
+	struct vip_addr gw = A("198.51.100.254");
+	mnl_attr_put(nlh, RTA_GATEWAY, 4, gw.bytes);
+	mnl_attr_put_u32(nlh, RTA_OIF, 2);
+	assert_int_equal(vip_nl_parse_route(nlh, &r), 0);
+	assert_int_equal(r.dst_len, 0);
+	assert_true(r.gateway);
+
+	/* IPv6 local route; the table in RTA_TABLE wins over rtm_table */
+	nlh = route_msg(AF_INET6, "2001:db8::1", 128, RT_TABLE_LOCAL, RTN_LOCAL);
+	assert_int_equal(vip_nl_parse_route(nlh, &r), 0);
+	assert_true(r.local_table);
+	assert_int_equal(r.type, VIP_PORT_ROUTE_LOCAL);
+	nlh = route_msg(AF_INET, "198.51.100.0", 24, 1000, RTN_UNICAST);
+	assert_int_equal(vip_nl_parse_route(nlh, &r), -EAFNOSUPPORT); /* another table */
+
+	/* broadcast, multipath: no single link */
+	nlh = route_msg(AF_INET, "198.51.100.255", 32, RT_TABLE_LOCAL, RTN_BROADCAST);
+	assert_int_equal(vip_nl_parse_route(nlh, &r), 0);
+	assert_int_equal(r.type, VIP_PORT_ROUTE_OTHER);
+	nlh = route_msg(AF_INET, "203.0.113.0", 24, RT_TABLE_MAIN, RTN_UNICAST);
+	mnl_attr_put_u32(nlh, RTA_OIF, 2);
+	mnl_attr_put(nlh, RTA_MULTIPATH, 0, NULL);
+	assert_int_equal(vip_nl_parse_route(nlh, &r), 0);
+	assert_int_equal(r.ifindex, 0);
+
+	/* refused: a cached clone, another family, a bad length, a short RTA_DST, no RTA_DST */
+	nlh = route_msg(AF_INET, "198.51.100.0", 24, RT_TABLE_MAIN, RTN_UNICAST);
+	((struct rtmsg *)mnl_nlmsg_get_payload(nlh))->rtm_flags = RTM_F_CLONED;
+	assert_int_equal(vip_nl_parse_route(nlh, &r), -EAFNOSUPPORT);
+	nlh = route_msg(AF_PACKET, NULL, 0, RT_TABLE_MAIN, RTN_UNICAST);
+	assert_int_equal(vip_nl_parse_route(nlh, &r), -EAFNOSUPPORT);
+	nlh = route_msg(AF_INET, "198.51.100.0", 33, RT_TABLE_MAIN, RTN_UNICAST);
+	assert_int_equal(vip_nl_parse_route(nlh, &r), -EBADMSG);
+	nlh = route_msg(AF_INET6, NULL, 64, RT_TABLE_MAIN, RTN_UNICAST);
+	assert_int_equal(vip_nl_parse_route(nlh, &r), -EBADMSG);
+	struct vip_addr four = A("198.51.100.0");
+	mnl_attr_put(nlh, RTA_DST, 4, four.bytes);
+	assert_int_equal(vip_nl_parse_route(nlh, &r), -EBADMSG);
+	nlh = route_msg(AF_INET, "198.51.100.0", 24, RT_TABLE_MAIN, RTN_UNICAST);
+	nlh->nlmsg_type = RTM_NEWADDR;
+	assert_int_equal(vip_nl_parse_route(nlh, &r), -EBADMSG);
+
+	/* the dump requests */
+	vip_nl_put_dump((struct nlmsghdr *)buf, RTM_GETROUTE, AF_INET6, 9);
+	nlh = (struct nlmsghdr *)buf;
+	assert_int_equal(nlh->nlmsg_type, RTM_GETROUTE);
+	assert_true(nlh->nlmsg_flags & NLM_F_DUMP);
+	assert_int_equal(nlh->nlmsg_seq, 9);
+	assert_int_equal(((struct rtmsg *)mnl_nlmsg_get_payload(nlh))->rtm_family, AF_INET6);
+	vip_nl_put_dump((struct nlmsghdr *)buf, RTM_GETLINK, AF_UNSPEC, 10);
+	assert_int_equal(nlh->nlmsg_len, mnl_nlmsg_size(sizeof(struct ifinfomsg)));
+}
+
 static void test_events(void **state)
 {
 	(void)state;
@@ -373,6 +467,7 @@ int main(void)
 		cmocka_unit_test(test_acks),
 		cmocka_unit_test(test_parse_addr),
 		cmocka_unit_test(test_parse_link),
+		cmocka_unit_test(test_parse_route),
 		cmocka_unit_test(test_events),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -23,6 +23,7 @@
 #include <cmocka.h>
 
 #include "control.h"
+#include "json-check.h"
 
 struct fixture {
 	struct loop *loop;
@@ -34,6 +35,7 @@ struct fixture {
 	int calls;
 	const char *event_after_subscribe; /* pushed once a subscriber exists */
 	uid_t run_as;                      /* run vipctl as this user (0: as we are) */
+	struct vipd_control_config cfg;
 };
 
 struct run {
@@ -42,38 +44,93 @@ struct run {
 	char err[8192];
 };
 
+struct info {
+	const char *backend;
+	int members;
+};
+
+static void info_json(struct vip_json *w, const void *data)
+{
+	const struct info *i = data;
+
+	vip_json_object_begin(w, NULL);
+	vip_json_string(w, "backend", i->backend);
+	vip_json_int(w, "members", i->members);
+	vip_json_object_end(w);
+}
+
+static void info_text(struct vip_ctl_buf *o, const void *data)
+{
+	const struct info *i = data;
+
+	vip_ctl_buf_printf(o, "Backend: %s\nMembers: %d\n", i->backend, i->members);
+}
+
 static int h_info(struct vipd_control_call *call)
 {
+	static const struct vipd_control_view view = { info_json, info_text };
 	struct fixture *f = call->userdata;
+	struct info i = { "solo", 1 };
 
 	f->calls++;
-	if (call->json)
-		return vip_ctl_buf_puts(call->out, "{\"backend\":\"solo\",\"members\":1}\n");
-	return vip_ctl_buf_puts(call->out, "Backend: solo\nMembers: 1\n");
+	return vipd_control_reply(call, &view, &i);
+}
+
+static void move_json(struct vip_json *w, const void *data)
+{
+	const char *const *a = data;
+
+	vip_json_object_begin(w, NULL);
+	vip_json_string(w, "address", a[0]);
+	vip_json_string(w, "node", a[1]);
+	vip_json_object_end(w);
+}
+
+static void move_text(struct vip_ctl_buf *o, const void *data)
+{
+	const char *const *a = data;
+
+	vip_ctl_buf_printf(o, "moved %s to %s\n", a[0], a[1]);
 }
 
 static int h_move(struct vipd_control_call *call)
 {
-	return vip_ctl_buf_printf(call->out, "moved %s to %s\n", call->args[0], call->args[1]);
+	static const struct vipd_control_view view = { move_json, move_text };
+
+	if (strchr(call->args[1], '"'))
+		return vipd_control_fail(call, 1, "cannot move to '%s': No such device", call->args[1]);
+	return vipd_control_reply(call, &view, call->args);
 }
 
 static int h_reload(struct vipd_control_call *call)
 {
-	(void)vip_ctl_buf_puts(call->out, "Reconfigure failed\nx.conf:3:1: error: bad\n");
-	return 1;
+	return vipd_control_fail(call, 1, "Reconfigure failed\nx.conf:3:1: error: bad");
+}
+
+static void sub_json(struct vip_json *w, const void *data _unused_)
+{
+	vip_json_object_begin(w, NULL);
+	vip_json_string(w, "events", "subscribed");
+	vip_json_object_end(w);
+}
+
+static void sub_text(struct vip_ctl_buf *o _unused_, const void *data _unused_)
+{
 }
 
 static int h_events(struct vipd_control_call *call)
 {
+	static const struct vipd_control_view view = { sub_json, sub_text };
 	int r = vipd_control_subscribe(call);
-	return r < 0 ? r : 0;
+
+	return r < 0 ? r : vipd_control_reply(call, &view, NULL);
 }
 
-static const struct vipd_control_command table[] = {
-	{ "cluster info", h_info, NULL, 0, 0, "summary" },
-	{ "cluster duravip move", h_move, "<ip> <node>", 2, 2, "move" },
-	{ "config reload", h_reload, NULL, 0, 0, "reload" },
-	{ "events", h_events, NULL, 0, 0, "stream" },
+static const vipd_control_fn table[_VIP_CTL_CMD_MAX] = {
+	[VIP_CTL_CMD_INFO] = h_info,
+	[VIP_CTL_CMD_DURAVIP_MOVE] = h_move,
+	[VIP_CTL_CMD_CONFIG_RELOAD] = h_reload,
+	[VIP_CTL_CMD_EVENTS] = h_events,
 };
 
 static int peer_hook(int fd, struct vipd_control_peer *ret, void *userdata)
@@ -98,11 +155,11 @@ static int setup(void **state)
 	if (!mkdtemp(f->dir))
 		return -1;
 	snprintf(f->path, sizeof(f->path), "%s/control", f->dir);
-	struct vipd_control_config cfg = {
+	f->cfg = (struct vipd_control_config){
 		.path = f->path, .daemon_uid = 4243, .gid = 4242, .group_name = "vipgrp",
-		.commands = table, .n_commands = ARRAY_SIZE(table), .userdata = f, .get_peer = peer_hook,
+		.handlers = table, .userdata = f, .get_peer = peer_hook,
 	};
-	if (loop_new(&f->loop) < 0 || vipd_control_new(f->loop, &cfg, &f->ctl) < 0)
+	if (loop_new(&f->loop) < 0 || vipd_control_new(f->loop, &f->cfg, &f->ctl) < 0)
 		return -1;
 	*state = f;
 	return 0;
@@ -163,7 +220,7 @@ static void run_vipctl(struct fixture *f, struct run *r, ...)
 		drain(out[0], r->out, sizeof(r->out), &lo);
 		drain(err[0], r->err, sizeof(r->err), &le);
 		if (f->event_after_subscribe && !pushed && vipd_control_n_subscribers(f->ctl) > 0) {
-			assert_int_equal(vipd_control_event(f->ctl, f->event_after_subscribe, NULL), 1);
+			assert_int_equal(vipd_control_event(f->ctl, f->event_after_subscribe, f->event_after_subscribe), 1);
 			pushed = true;
 		}
 		/* The stream ends when "vipd" goes: drop every connection once the event is out. */
@@ -188,6 +245,25 @@ static void run_vipctl(struct fixture *f, struct run *r, ...)
 
 static struct run r;
 
+/* A new server on the same path (run_vipctl frees it to end an event stream). */
+static void teardown_ctl_keep(struct fixture *f)
+{
+	vipd_control_free(f->ctl);
+	assert_int_equal(vipd_control_new(f->loop, &f->cfg, &f->ctl), 0);
+}
+
+/* out is exactly one JSON document {"error": msg, "status": status}. */
+static void expect_error(const char *out, unsigned status, const char *msg)
+{
+	struct jv *v = json_parse(out);
+
+	if (!v)
+		fail_msg("not JSON: %s", out);
+	assert_string_equal(json_str(v, "error"), msg);
+	assert_int_equal(json_num(v, "status"), status);
+	json_free(v);
+}
+
 static void test_commands(void **state)
 {
 	struct fixture *f = *state;
@@ -197,7 +273,11 @@ static void test_commands(void **state)
 	assert_string_equal(r.out, "Backend: solo\nMembers: 1\n");
 	run_vipctl(f, &r, "-s", f->path, "cluster", "info", "--json", NULL);
 	assert_int_equal(r.status, 0);
-	assert_string_equal(r.out, "{\"backend\":\"solo\",\"members\":1}\n");
+	struct jv *v = json_parse(r.out);
+	assert_non_null(v);
+	assert_string_equal(json_str(v, "backend"), "solo");
+	assert_int_equal(json_num(v, "members"), 1);
+	json_free(v);
 	run_vipctl(f, &r, "--socket", f->path, "cluster", "duravip", "move", "198.51.100.4", "node-2", NULL);
 	assert_int_equal(r.status, 0);
 	assert_string_equal(r.out, "moved 198.51.100.4 to node-2\n");
@@ -211,6 +291,23 @@ static void test_commands(void **state)
 	assert_int_equal(r.status, VIP_CTL_USAGE);
 	assert_non_null(strstr(r.err, "unknown command 'metrics'"));
 	assert_int_equal(f->calls, 2);
+	/* Under --json every failure is one JSON document on stdout. */
+	run_vipctl(f, &r, "-s", f->path, "--json", "metrics", NULL);
+	assert_int_equal(r.status, VIP_CTL_USAGE);
+	expect_error(r.out, VIP_CTL_USAGE, "unknown command 'metrics'; try 'help'");
+	run_vipctl(f, &r, "-s", f->path, "--json", "config", "reload", NULL);
+	assert_int_equal(r.status, 1);
+	expect_error(r.out, 1, "Reconfigure failed\nx.conf:3:1: error: bad");
+	run_vipctl(f, &r, "-s", f->path, "--json", "cluster", "duravip", "move", "203.0.113.51", "a\"b\\c", NULL);
+	assert_int_equal(r.status, 1);
+	expect_error(r.out, 1, "cannot move to 'a\"b\\c': No such device");
+	run_vipctl(f, &r, "-s", f->path, "--json", "cluster", "duravip", "move", "a\"b", "c\\d", NULL);
+	assert_int_equal(r.status, 0);
+	v = json_parse(r.out);
+	assert_non_null(v);
+	assert_string_equal(json_str(v, "address"), "a\"b");
+	assert_string_equal(json_str(v, "node"), "c\\d");
+	json_free(v);
 }
 
 static void test_local_errors(void **state)
@@ -224,10 +321,30 @@ static void test_local_errors(void **state)
 	run_vipctl(f, &r, "-s", f->path, "frobnicate", NULL);
 	assert_int_equal(r.status, VIP_CTL_USAGE);
 	assert_non_null(strstr(r.err, "unknown command 'frobnicate'"));
+	run_vipctl(f, &r, "-s", f->path, "--json", "cluster", "duravip", "move", "198.51.100.4", NULL);
+	assert_int_equal(r.status, VIP_CTL_USAGE);
+	expect_error(r.out, VIP_CTL_USAGE, "usage: cluster duravip move <ip> <node>");
+	run_vipctl(f, &r, "-s", f->path, "--json", "frobnicate", NULL);
+	expect_error(r.out, VIP_CTL_USAGE, "unknown command 'frobnicate'; try 'vipctl help'");
+	/* help is the shared table, with each command's authority. */
 	run_vipctl(f, &r, "help", NULL);
 	assert_int_equal(r.status, 0);
-	assert_non_null(strstr(r.out, "cluster duravip announce view"));
-	assert_non_null(strstr(r.out, "config show security"));
+	for (size_t i = 0; i < _VIP_CTL_CMD_MAX; i++) {
+		char line[200];
+		const struct vip_ctl_command *c = &vip_ctl_commands[i];
+		snprintf(line, sizeof(line), "%s%s%s", c->words, c->args ? " " : "", c->args ? c->args : "");
+		snprintf(line + strlen(line), sizeof(line) - strlen(line), "%*s%-14s %s\n",
+			 (int)(37 - strlen(line)), "", vip_ctl_authority_to_string(c->authority), c->help);
+		assert_non_null(strstr(r.out, line));
+	}
+	run_vipctl(f, &r, "--json", "help", NULL);
+	assert_int_equal(r.status, 0);
+	struct jv *v = json_parse(r.out);
+	assert_non_null(v);
+	assert_int_equal(json_len(v, "commands"), _VIP_CTL_CMD_MAX);
+	assert_string_equal(json_str(v, "commands.3.command"), "cluster duravip announce view");
+	assert_string_equal(json_str(v, "commands.3.authority"), "changes state");
+	json_free(v);
 	assert_int_equal(vipd_control_n_connections(f->ctl), 0);
 	assert_int_equal(f->calls, 0);
 	/* No daemon at that path. */
@@ -236,6 +353,12 @@ static void test_local_errors(void **state)
 	run_vipctl(f, &r, "-s", missing, "cluster", "info", NULL);
 	assert_int_equal(r.status, 69);
 	assert_non_null(strstr(r.err, "is vipd running?"));
+	run_vipctl(f, &r, "-s", missing, "--json", "cluster", "info", NULL);
+	assert_int_equal(r.status, 69);
+	struct jv *e = json_parse(r.out);
+	assert_non_null(e);
+	assert_non_null(strstr(json_str(e, "error"), "is vipd running?"));
+	json_free(e);
 }
 
 static void test_denied(void **state)
@@ -247,6 +370,10 @@ static void test_denied(void **state)
 	assert_int_equal(r.status, VIP_CTL_DENIED);
 	assert_non_null(strstr(r.err, "permission denied: you must be root, or in group vipgrp"));
 	assert_int_equal(f->calls, 0);
+	/* The refusal comes before vipd reads the request, as text: vipctl --json makes it JSON. */
+	run_vipctl(f, &r, "-s", f->path, "--json", "cluster", "info", NULL);
+	assert_int_equal(r.status, VIP_CTL_DENIED);
+	expect_error(r.out, VIP_CTL_DENIED, "permission denied: you must be root, or in group vipgrp");
 }
 
 /*
@@ -280,6 +407,22 @@ static void test_events(void **state)
 	run_vipctl(f, &r, "-s", f->path, "events", NULL);
 	assert_int_equal(r.status, 0);
 	assert_string_equal(r.out, "acquired 198.51.100.4 on veth0\n");
+	/* --json: the subscription's reply, then one JSON object per event. */
+	f->event_after_subscribe = "{\"event\":\"acquired\",\"address\":\"198.51.100.4\"}";
+	teardown_ctl_keep(f);
+	run_vipctl(f, &r, "-s", f->path, "--json", "events", NULL);
+	assert_int_equal(r.status, 0);
+	char *nl = strchr(r.out, '\n');
+	assert_non_null(nl);
+	*nl = '\0';
+	struct jv *v = json_parse(r.out);
+	assert_non_null(v);
+	assert_string_equal(json_str(v, "events"), "subscribed");
+	json_free(v);
+	v = json_parse(nl + 1);
+	assert_non_null(v);
+	assert_string_equal(json_str(v, "event"), "acquired");
+	json_free(v);
 	assert_non_null(strstr(r.err, "vipd ended the event stream"));
 }
 

@@ -20,7 +20,7 @@
 
 #include <netlink/netlink.h>
 
-#include "conf/util.h"
+#include "conf/base/util.h"
 
 #define LAB_MAX_NODES 16
 #define LAB_CLIENT_ID 200

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Small helpers shared by every vipd library: cleanup attributes, array
- * sizes, steal_ptr. Header-only; conf/ is the bottom library, so every other
- * folder can include it.
+ * sizes, steal_ptr. Header-only; part of conf/base, the bottom library
+ * (see base.h), so every folder can include it.
  */
 #ifndef VIP_UTIL_H
 #define VIP_UTIL_H

@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: MIT
-/* IPv4/IPv6 address helpers shared by every folder. */
+/* conf/base: address helpers and announcement mode names, shared by every folder (base.h). */
 #include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 
-#include "conf.h"
+#include "base.h"
 
 int vip_addr_from_string(const char *s, struct vip_addr *ret)
 {
@@ -91,4 +92,51 @@ int vip_prefix_from_string(const char *s, struct vip_addr *ret_net, unsigned *re
 	*ret_net = net;
 	*ret_len = len;
 	return 0;
+}
+
+size_t vip_addr_lower_bound(const struct vip_addr *a, const void *base, size_t n, size_t size,
+			    size_t off)
+{
+	const uint8_t *b = base;
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct vip_addr *k = (const struct vip_addr *)(const void *)(b + mid * size + off);
+
+		if (vip_addr_cmp(k, a) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+void *vip_addr_bsearch(const struct vip_addr *a, const void *base, size_t n, size_t size, size_t off)
+{
+	size_t i = vip_addr_lower_bound(a, base, n, size, off);
+	uint8_t *e = (uint8_t *)(uintptr_t)base + i * size;
+
+	if (i == n || vip_addr_cmp((const struct vip_addr *)(void *)(e + off), a) != 0)
+		return NULL;
+	return e;
+}
+
+static const char *const arp_mode_names[_VIP_ARP_MODE_MAX] = {
+	[VIP_ARP_REQUEST] = "request",
+	[VIP_ARP_REPLY] = "reply",
+	[VIP_ARP_BOTH] = "both",
+};
+
+const char *vip_arp_mode_to_string(enum vip_arp_mode m)
+{
+	return (unsigned)m < _VIP_ARP_MODE_MAX ? arp_mode_names[m] : NULL;
+}
+
+int vip_arp_mode_from_string(const char *s)
+{
+	for (int i = 0; s && i < _VIP_ARP_MODE_MAX; i++)
+		if (strcasecmp(s, arp_mode_names[i]) == 0)
+			return i;
+	return -EINVAL;
 }
