@@ -5,6 +5,7 @@
 #ifndef VIP_CLUSTER_INTERNAL_H
 #define VIP_CLUSTER_INTERNAL_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "cluster.h"
@@ -23,6 +24,23 @@ static inline uint64_t vip_cl_score(uint64_t name_hash, uint64_t addr_hash)
 {
 	return vip_cl_mix64(name_hash ^ addr_hash);
 }
+
+/*
+ * Binary search over an array of n elements of size bytes, sorted by the
+ * struct vip_addr at addr_off in each (vip_addr_cmp order, no duplicates).
+ * vip_cl_addr_lower_bound returns the index of the first element whose address
+ * is not below a (n when there is none): where a is, or where it would go.
+ * vip_cl_addr_find returns the element whose address is a, or NULL.
+ */
+size_t vip_cl_addr_lower_bound(const void *base, size_t n, size_t size, size_t addr_off,
+			       const struct vip_addr *a);
+void *vip_cl_addr_find(const void *base, size_t n, size_t size, size_t addr_off, const struct vip_addr *a);
+/* The same over arr[0..n), an array of structs with a member named addr. */
+#define VIP_CL_ADDR_LOWER_BOUND(arr, n, a) \
+	vip_cl_addr_lower_bound((arr), (n), sizeof((arr)[0]), offsetof(__typeof__((arr)[0]), addr), (a))
+#define VIP_CL_ADDR_FIND(arr, n, a)                                            \
+	((__typeof__(&(arr)[0]))vip_cl_addr_find((arr), (n), sizeof((arr)[0]), \
+						 offsetof(__typeof__((arr)[0]), addr), (a)))
 
 /* Built only when libcpg is found (VIP_CL_HAVE_CPG); reach it through vip_cl_backend_find. */
 extern const struct vip_cl_backend_ops vip_cl_backend_cpg;
