@@ -26,21 +26,14 @@ static inline uint64_t vip_cl_score(uint64_t name_hash, uint64_t addr_hash)
 }
 
 /*
- * Binary search over an array of n elements of size bytes, sorted by the
- * struct vip_addr at addr_off in each (vip_addr_cmp order, no duplicates).
- * vip_cl_addr_lower_bound returns the index of the first element whose address
- * is not below a (n when there is none): where a is, or where it would go.
- * vip_cl_addr_find returns the element whose address is a, or NULL.
+ * Binary search in the protocol's address-sorted arrays (the local and
+ * replicated tables, each member's records): the base library's search
+ * (conf/base/base.h) over arr[0..n), structs with a member named addr.
+ * LOWER_BOUND: where a is, or where it would be inserted; FIND: the element or NULL.
  */
-size_t vip_cl_addr_lower_bound(const void *base, size_t n, size_t size, size_t addr_off,
-			       const struct vip_addr *a);
-void *vip_cl_addr_find(const void *base, size_t n, size_t size, size_t addr_off, const struct vip_addr *a);
-/* The same over arr[0..n), an array of structs with a member named addr. */
 #define VIP_CL_ADDR_LOWER_BOUND(arr, n, a) \
-	vip_cl_addr_lower_bound((arr), (n), sizeof((arr)[0]), offsetof(__typeof__((arr)[0]), addr), (a))
-#define VIP_CL_ADDR_FIND(arr, n, a)                                            \
-	((__typeof__(&(arr)[0]))vip_cl_addr_find((arr), (n), sizeof((arr)[0]), \
-						 offsetof(__typeof__((arr)[0]), addr), (a)))
+	vip_addr_lower_bound((a), (arr), (n), sizeof((arr)[0]), offsetof(__typeof__((arr)[0]), addr))
+#define VIP_CL_ADDR_FIND(arr, n, a) VIP_ADDR_BSEARCH((a), (arr), (n), addr)
 
 /* Built only when libcpg is found (VIP_CL_HAVE_CPG); reach it through vip_cl_backend_find. */
 extern const struct vip_cl_backend_ops vip_cl_backend_cpg;
