@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * cluster/addr-search.c, the one binary search over address-sorted arrays,
+ * The one binary search over address-sorted arrays (conf/base, reached from cluster/ through VIP_CL_ADDR_FIND/LOWER_BOUND),
  * against a linear scan: every probe below, between and above the elements of
  * sorted arrays of every length up to 40, IPv4 and IPv6 mixed, with the
  * address first in the element and at an offset.
