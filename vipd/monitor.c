@@ -498,27 +498,27 @@ int vipd_monitor_new(const struct vipd_monitor_opts *opts, struct vipd_monitor *
 	m->backoff_ms = m->st.next_delay_ms = m->opts.timing.backoff_first_ms;
 	r = setup_loop(m);
 	if (r < 0)
-		goto fail;
+		goto free_monitor;
 	m->port_ops = opts->port_ops ? opts->port_ops : vip_port_native();
 	r = m->port_ops->open(&(struct vip_port_opts){ .flags = VIP_PORT_OPEN_NO_PACKET | VIP_PORT_OPEN_NO_MONITOR },
 			      &m->port);
 	if (r < 0) {
 		log_error_errno(r, "monitor: cannot open rtnetlink: %m");
-		goto fail;
+		goto free_monitor;
 	}
 	if (m->opts.group) {
 		r = monitor_cluster_start(m);
 		if (r < 0)
-			goto fail;
+			goto free_monitor;
 	}
 	r = start_engine(m);
 	if (r < 0) {
 		log_error_errno(r, "monitor: cannot start the engine: %m");
-		goto fail;
+		goto free_monitor;
 	}
 	*ret = m;
 	return 0;
-fail:
+free_monitor:
 	vipd_monitor_free(m);
 	return r;
 }
