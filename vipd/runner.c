@@ -261,7 +261,11 @@ static void on_exit_fd(struct loop *l _unused_, int fd _unused_, uint32_t revent
 static void on_timeout(struct loop *l _unused_, struct loop_timer *t _unused_, void *data)
 {
 	struct run *run = data;
+	siginfo_t si = { 0 };
 
+	/* it ended just before its deadline (pidfd event not read yet): on_exit_fd says how */
+	if (waitid(P_PID, (id_t)run->pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid != 0)
+		return;
 	run->timed_out = true;
 	kill_group(run);
 }

@@ -21,7 +21,9 @@
  *     failure before or at execve (ENOENT, EACCES, ...) comes back through
  *     a close-on-exec pipe as VIPD_RUNNER_EXEC_FAILED, never as exit 127.
  * The child is watched with a pidfd, so the runner needs no SIGCHLD handler
- * and never reaps a child it did not start.
+ * and never reaps a child it did not start; the rest of the process must
+ * not reap children it did not start either (no waitpid(-1), SIGCHLD not
+ * SIG_IGN), or results come back as killed by SIGKILL.
  *
  * Pure mechanism: the runner does not log. The caller logs the result once
  * (vipd_runner_result_describe gives the sentence) with its own context.
