@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * vip_cl_assign(): who owns which DuraVIP. Pure and deterministic: every
  * member runs it on the same inputs at the same point of the total order and
@@ -11,6 +11,7 @@
  * Cost: O(n_vips · n_nodes) bit operations at worst (every DuraVIP unowned),
  * O(n_vips) in the steady state, plus O(n_vips) per balancing move.
  */
+#include <assert.h>
 #include <stdlib.h>
 
 #include "cluster-internal.h"
@@ -26,10 +27,10 @@ struct actx {
 	uint64_t name_hash[VIP_CL_MAX_MEMBERS];
 	int rank[VIP_CL_MAX_MEMBERS]; /* 0 = smallest name */
 	uint32_t load[VIP_CL_MAX_MEMBERS];
-	uint64_t all;        /* mask of every node */
-	uint64_t silent;     /* silent nodes: keep what they keep, get nothing new */
-	uint64_t outm;       /* no candidates (standby, unhealthy): get nothing, keep nothing */
-	uint64_t live;       /* all & ~silent & ~outm */
+	uint64_t all;    /* mask of every node */
+	uint64_t silent; /* silent nodes: keep what they keep, get nothing new */
+	uint64_t outm;   /* no candidates (standby, unhealthy): get nothing, keep nothing */
+	uint64_t live;   /* all & ~silent & ~outm */
 };
 
 static int cmp_rank(const void *a, const void *b, void *data)
@@ -103,8 +104,21 @@ static int setup_vips(struct actx *c)
 	return 0;
 }
 
-/* The node of mask with the highest rendezvous score for vip v (-1 if mask is empty). */
-static int best_score(const struct actx *c, size_t v, uint64_t mask)
+/* Whether node n (score s for the vip) ranks before best (score best_s): see pick_node. */
+static bool ranks_before(const struct actx *c, int n, uint64_t s, int best, uint64_t best_s, bool by_load)
+{
+	if (by_load && c->load[n] != c->load[best])
+		return c->load[n] < c->load[best];
+	if (s != best_s)
+		return s > best_s;
+	return c->rank[n] < c->rank[best];
+}
+
+/*
+ * The node of mask that ranks first for vip v, -1 if mask is empty: with
+ * by_load the least-loaded, then the highest rendezvous score, then the name.
+ */
+static int pick_node(const struct actx *c, size_t v, uint64_t mask, bool by_load)
 {
 	int best = -1;
 	uint64_t best_s = 0;
@@ -112,7 +126,7 @@ static int best_score(const struct actx *c, size_t v, uint64_t mask)
 	for (uint64_t m = mask; m; m &= m - 1) {
 		int n = __builtin_ctzll(m);
 		uint64_t s = vip_cl_score(c->name_hash[n], c->addr_hash[v]);
-		if (best < 0 || s > best_s || (s == best_s && c->rank[n] < c->rank[best])) {
+		if (best < 0 || ranks_before(c, n, s, best, best_s, by_load)) {
 			best = n;
 			best_s = s;
 		}
@@ -120,23 +134,16 @@ static int best_score(const struct actx *c, size_t v, uint64_t mask)
 	return best;
 }
 
+/* The node of mask with the highest rendezvous score for vip v (-1 if mask is empty). */
+static int best_score(const struct actx *c, size_t v, uint64_t mask)
+{
+	return pick_node(c, v, mask, false);
+}
+
 /* The least-loaded node of mask; ties by rendezvous score, then name. */
 static int least_loaded(const struct actx *c, size_t v, uint64_t mask)
 {
-	int best = -1;
-	uint64_t best_s = 0;
-
-	for (uint64_t m = mask; m; m &= m - 1) {
-		int n = __builtin_ctzll(m);
-		uint64_t s = vip_cl_score(c->name_hash[n], c->addr_hash[v]);
-		if (best < 0 || c->load[n] < c->load[best] ||
-		    (c->load[n] == c->load[best] &&
-		     (s > best_s || (s == best_s && c->rank[n] < c->rank[best])))) {
-			best = n;
-			best_s = s;
-		}
-	}
-	return best;
+	return pick_node(c, v, mask, true);
 }
 
 /* The one preferred node of v, or -1 (none, or a conflict). Silent nodes prefer nothing. */
@@ -161,8 +168,7 @@ static uint64_t live_candidates(const struct actx *c, const struct vip_cl_avip *
 static bool is_follower(const struct actx *c, const struct vip_cl_avip *v)
 {
 	/* One level only: a leader that itself follows is taken as standalone. */
-	return v->follow >= 0 && c->in->vips[v->follow].follow < 0 &&
-	       &c->in->vips[v->follow] != v;
+	return v->follow >= 0 && c->in->vips[v->follow].follow < 0 && &c->in->vips[v->follow] != v;
 }
 
 /* Rules 1-4 for a DuraVIP that needs no load information; DEFERRED if it does. */
@@ -364,14 +370,15 @@ static void finish(struct actx *c, struct vip_cl_assign_stats *st)
 	}
 }
 
-int vip_cl_assign(const struct vip_cl_assign_in *in, struct vip_cl_aout *out,
-		  struct vip_cl_assign_stats *st)
+int vip_cl_assign(const struct vip_cl_assign_in *in, struct vip_cl_aout *out, struct vip_cl_assign_stats *st)
 {
 	struct actx c = { .in = in, .out = out };
 	int r;
 
-	if (!in || (!out && in->n_vips) || (in->n_nodes && !in->nodes) || (in->n_vips && !in->vips))
-		return -EINVAL;
+	assert(in);
+	assert(out || !in->n_vips);
+	assert(in->nodes || !in->n_nodes);
+	assert(in->vips || !in->n_vips);
 	if (st)
 		*st = (struct vip_cl_assign_stats){ 0 };
 	r = setup_nodes(&c);

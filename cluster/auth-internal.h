@@ -16,7 +16,7 @@
 
 struct vip_cl_sha256 {
 	uint32_t h[8];
-	uint64_t n;      /* bytes hashed */
+	uint64_t n; /* bytes hashed */
 	uint8_t buf[VIP_CL_SHA256_BLOCK];
 	size_t used;
 };

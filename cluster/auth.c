@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * Cluster message authentication (docs/protocol.md, "Authentication").
  *
@@ -13,6 +13,7 @@
  * length), body, view and seq. The protocol checks the view and the
  * sequence (proto-round.c); this file checks the frame and the MAC.
  */
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -151,8 +152,8 @@ static uint64_t get_u64(const uint8_t *p)
 	return v;
 }
 
-static void mac(const struct vip_cl_key *key, const struct vip_cl_member *who, const uint8_t *msg,
-		size_t len, uint8_t out[VIP_CL_SHA256_LEN])
+static void mac(const struct vip_cl_key *key, const struct vip_cl_member *who, const uint8_t *msg, size_t len,
+		uint8_t out[VIP_CL_SHA256_LEN])
 {
 	struct vip_cl_sha256 in = key->hmac.inner;
 	uint8_t id[8];
@@ -166,10 +167,12 @@ static void mac(const struct vip_cl_key *key, const struct vip_cl_member *who, c
 	vip_cl_hmac_final(&key->hmac, &in, out);
 }
 
-int vip_cl_auth_seal(const struct vip_cl_key *key, const struct vip_cl_member *self,
-		     uint64_t view, uint64_t seq, uint8_t *msg, size_t len)
+int vip_cl_auth_seal(const struct vip_cl_key *key, const struct vip_cl_member *self, uint64_t view,
+		     uint64_t seq, uint8_t *msg, size_t len)
 {
-	if (!msg || !self || len < HEADER_LEN + VIP_CL_AUTH_LEN)
+	assert(msg);
+	assert(self);
+	if (len < HEADER_LEN + VIP_CL_AUTH_LEN)
 		return -EINVAL;
 	uint8_t *t = msg + len - VIP_CL_AUTH_LEN;
 	put_u64(t, view);
@@ -181,8 +184,8 @@ int vip_cl_auth_seal(const struct vip_cl_key *key, const struct vip_cl_member *s
 	return 0;
 }
 
-int vip_cl_auth_verify(const struct vip_cl_key *key, const struct vip_cl_member *sender,
-		       const uint8_t *msg, size_t len, struct vip_cl_auth_info *ret)
+int vip_cl_auth_verify(const struct vip_cl_key *key, const struct vip_cl_member *sender, const uint8_t *msg,
+		       size_t len, struct vip_cl_auth_info *ret)
 {
 	uint8_t want[VIP_CL_SHA256_LEN];
 

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * The corosync backend's worker thread (see backend-cpg.h): every libcpg and
  * libquorum request that waits for corosync runs here, so a stopped or hung
@@ -44,22 +44,22 @@ struct vip_cl_cpg_worker {
 	pthread_cond_t wake; /* the worker: work to do, stop */
 	pthread_cond_t done; /* the caller: connected, exited */
 	pthread_t thread;
-	int efd;             /* the caller's eventfd; -1 once the caller let go */
-	int call_tfd;        /* fires when a request has been outstanding timeout_ms */
-	unsigned refs;       /* caller + worker */
+	int efd;       /* the caller's eventfd; -1 once the caller let go */
+	int call_tfd;  /* fires when a request has been outstanding timeout_ms */
+	unsigned refs; /* caller + worker */
 
 	cpg_model_v1_data_t model;
 	quorum_callbacks_t qcb;
 	void *context;
 	struct vip_cl_cpg_conn conn;
-	int connect_result;  /* CONNECT_PENDING, 0 or -errno */
+	int connect_result; /* CONNECT_PENDING, 0 or -errno */
 	struct cpg_name group;
 
 	struct wcmd *head, *tail;
-	size_t n, bytes;     /* bounded commands queued, and their bytes */
+	size_t n, bytes; /* bounded commands queued, and their bytes */
 	size_t n_all;
-	bool refused;        /* a send was refused: tell the caller when there is room */
-	uint64_t retry_at;   /* the head is retried then (CS_ERR_TRY_AGAIN) */
+	bool refused;      /* a send was refused: tell the caller when there is room */
+	uint64_t retry_at; /* the head is retried then (CS_ERR_TRY_AGAIN) */
 	uint32_t retry_ms;
 
 	uint32_t timeout_ms, probe_ms;
@@ -427,9 +427,8 @@ static int worker_new(struct vip_cl_cpg_worker **ret)
 	return 0;
 }
 
-int vip_cl_cpg_worker_start(const cpg_model_v1_data_t *model, const quorum_callbacks_t *qcb,
-			    void *context, struct vip_cl_cpg_worker **ret,
-			    struct vip_cl_cpg_conn *conn)
+int vip_cl_cpg_worker_start(const cpg_model_v1_data_t *model, const quorum_callbacks_t *qcb, void *context,
+			    struct vip_cl_cpg_worker **ret, struct vip_cl_cpg_conn *conn)
 {
 	struct vip_cl_cpg_worker *w;
 	sigset_t all, old;
@@ -574,8 +573,7 @@ int vip_cl_cpg_worker_leave(struct vip_cl_cpg_worker *w)
 	return queue(w, WCMD_LEAVE, NULL, 0, true);
 }
 
-int vip_cl_cpg_worker_send(struct vip_cl_cpg_worker *w, const void *data, size_t len,
-			   bool unbounded)
+int vip_cl_cpg_worker_send(struct vip_cl_cpg_worker *w, const void *data, size_t len, bool unbounded)
 {
 	if (len > VIP_CL_CPG_QUEUE_BYTES)
 		return -EMSGSIZE;

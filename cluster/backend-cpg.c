@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * The corosync backend: membership and agreed-order messages from a closed
  * process group (libcpg, CPG_MODEL_V1 with the totem ring callback, so views
@@ -72,7 +72,7 @@ struct vip_cl_backend {
 	void *userdata;
 	struct vip_cl_cpg_worker *w; /* owns every request to corosync */
 	struct vip_cl_cpg_conn conn; /* handles and fds (the worker finalizes them) */
-	bool quorum_provider; /* corosync has a quorum provider (else always quorate) */
+	bool quorum_provider;        /* corosync has a quorum provider (else always quorate) */
 	int epfd, timer_fd, live_fd;
 	struct cpg_name group;
 	bool joined, dead, quorate, quorum_pending;
@@ -81,8 +81,8 @@ struct vip_cl_backend {
 	/* liveness (see above); live_ms 0: off; live_fd: the heartbeat's timer */
 	uint32_t live_ms;
 	bool alive;
-	bool hb_pending;     /* a heartbeat is in flight */
-	uint32_t hb_nonce;   /* tells this instance's heartbeats from an older one's */
+	bool hb_pending;   /* a heartbeat is in flight */
+	uint32_t hb_nonce; /* tells this instance's heartbeats from an older one's */
 	uint64_t hb_seq, hb_sent_at, hb_next;
 	/* quorate is q_quorate unless the membership is suspect (see above) */
 	bool q_quorate;         /* the quorum service's last verdict */
@@ -115,8 +115,11 @@ static enum vip_cl_reason map_reason(uint32_t r)
 static void map_list(const struct cpg_address *in, size_t n, struct vip_cl_member *out)
 {
 	for (size_t i = 0; i < n; i++)
-		out[i] = (struct vip_cl_member){ .nodeid = in[i].nodeid, .pid = in[i].pid,
-						 .reason = map_reason(in[i].reason) };
+		out[i] = (struct vip_cl_member){
+			.nodeid = in[i].nodeid,
+			.pid = in[i].pid,
+			.reason = map_reason(in[i].reason),
+		};
 }
 
 /* Recompute quorate; tell the caller when it changed, or always when told to. */
@@ -173,23 +176,27 @@ static struct vip_cl_backend *from_cpg(cpg_handle_t h)
 }
 
 static void on_confchg(cpg_handle_t h, _unused_ const struct cpg_name *group,
-		       const struct cpg_address *members, size_t n_members,
-		       const struct cpg_address *left, size_t n_left,
-		       const struct cpg_address *joined, size_t n_joined)
+		       const struct cpg_address *members, size_t n_members, const struct cpg_address *left,
+		       size_t n_left, const struct cpg_address *joined, size_t n_joined)
 {
 	struct vip_cl_backend *b = from_cpg(h);
 	struct vip_cl_member m[CPG_MEMBERS_MAX], l[CPG_MEMBERS_MAX], j[CPG_MEMBERS_MAX];
 	uint32_t pid = (uint32_t)getpid();
 
-	if (!b || n_members > CPG_MEMBERS_MAX || n_left > CPG_MEMBERS_MAX ||
-	    n_joined > CPG_MEMBERS_MAX)
+	if (!b || n_members > CPG_MEMBERS_MAX || n_left > CPG_MEMBERS_MAX || n_joined > CPG_MEMBERS_MAX)
 		return;
 	map_list(members, n_members, m);
 	map_list(left, n_left, l);
 	map_list(joined, n_joined, j);
 	struct vip_cl_view v = {
-		.ring_seq = b->ring_seq, .members = m, .n_members = n_members,
-		.joined = j, .n_joined = n_joined, .left = l, .n_left = n_left, .self = -1,
+		.ring_seq = b->ring_seq,
+		.members = m,
+		.n_members = n_members,
+		.joined = j,
+		.n_joined = n_joined,
+		.left = l,
+		.n_left = n_left,
+		.self = -1,
 	};
 	for (size_t i = 0; i < n_members; i++)
 		if (members[i].nodeid == b->nodeid && members[i].pid == pid)
@@ -205,8 +212,7 @@ static void on_confchg(cpg_handle_t h, _unused_ const struct cpg_name *group,
 		b->cbs.view(b->userdata, &v);
 }
 
-static void on_totem(cpg_handle_t h, struct cpg_ring_id ring, uint32_t n,
-		     _unused_ const uint32_t *list)
+static void on_totem(cpg_handle_t h, struct cpg_ring_id ring, uint32_t n, _unused_ const uint32_t *list)
 {
 	struct vip_cl_backend *b = from_cpg(h);
 	if (!b)
@@ -240,8 +246,7 @@ static bool is_heartbeat(const void *msg, size_t len)
 static uint64_t hb_interval(const struct vip_cl_backend *b);
 
 /* Our own heartbeat came back: the ring delivers. */
-static void heartbeat_delivered(struct vip_cl_backend *b, uint32_t nodeid, uint32_t pid,
-				const uint8_t *msg)
+static void heartbeat_delivered(struct vip_cl_backend *b, uint32_t nodeid, uint32_t pid, const uint8_t *msg)
 {
 	if (nodeid != b->nodeid || pid != b->pid || get_be(msg + 4, 4) != b->hb_nonce ||
 	    get_be(msg + 8, 8) != b->hb_seq || !b->hb_pending)
@@ -250,8 +255,8 @@ static void heartbeat_delivered(struct vip_cl_backend *b, uint32_t nodeid, uint3
 	b->hb_next = b->hb_sent_at + hb_interval(b);
 }
 
-static void on_deliver(cpg_handle_t h, _unused_ const struct cpg_name *group, uint32_t nodeid,
-		       uint32_t pid, void *msg, size_t len)
+static void on_deliver(cpg_handle_t h, _unused_ const struct cpg_name *group, uint32_t nodeid, uint32_t pid,
+		       void *msg, size_t len)
 {
 	struct vip_cl_backend *b = from_cpg(h);
 	struct vip_cl_member s = { .nodeid = nodeid, .pid = pid };
@@ -266,8 +271,8 @@ static void on_deliver(cpg_handle_t h, _unused_ const struct cpg_name *group, ui
 		b->cbs.message(b->userdata, &s, msg, len);
 }
 
-static void on_quorum(quorum_handle_t h, uint32_t quorate, uint64_t seq,
-		      _unused_ uint32_t n, _unused_ uint32_t *list)
+static void on_quorum(quorum_handle_t h, uint32_t quorate, uint64_t seq, _unused_ uint32_t n,
+		      _unused_ uint32_t *list)
 {
 	const void *ctx = NULL;
 	if (quorum_context_get(h, &ctx) != CS_OK || !ctx)

@@ -50,21 +50,21 @@ struct vip_cl_cpg_conn {
 	cpg_handle_t cpg;
 	quorum_handle_t quorum;
 	bool have_cpg, have_quorum;
-	bool quorum_provider;   /* corosync has a quorum provider */
-	bool quorate;           /* its verdict at connect */
-	int cpg_fd, quorum_fd;  /* quorum_fd -1 without a provider */
+	bool quorum_provider;  /* corosync has a quorum provider */
+	bool quorate;          /* its verdict at connect */
+	int cpg_fd, quorum_fd; /* quorum_fd -1 without a provider */
 	uint32_t nodeid;
 };
 
 /* What the loop thread may read at any time. */
 struct vip_cl_cpg_worker_status {
-	int fatal;            /* 0, or -errno: a request failed for good; the backend is dead */
-	uint64_t call_since;  /* CLOCK_MONOTONIC ms when the call in progress started, 0 when none */
-	const char *call;     /* its name ("cpg_mcast_joined", ...) or NULL */
-	uint64_t probes;      /* probes completed */
-	uint64_t retries;     /* CS_ERR_TRY_AGAIN answers retried */
-	uint64_t sent;        /* multicasts corosync took */
-	size_t queued;        /* commands waiting */
+	int fatal;           /* 0, or -errno: a request failed for good; the backend is dead */
+	uint64_t call_since; /* CLOCK_MONOTONIC ms when the call in progress started, 0 when none */
+	const char *call;    /* its name ("cpg_mcast_joined", ...) or NULL */
+	uint64_t probes;     /* probes completed */
+	uint64_t retries;    /* CS_ERR_TRY_AGAIN answers retried */
+	uint64_t sent;       /* multicasts corosync took */
+	size_t queued;       /* commands waiting */
 };
 
 /*
@@ -76,9 +76,8 @@ struct vip_cl_cpg_worker_status {
  * the worker is left to finish and clean up on its own), or another -errno.
  * The worker runs with every signal blocked.
  */
-int vip_cl_cpg_worker_start(const cpg_model_v1_data_t *model, const quorum_callbacks_t *qcb,
-			    void *context, struct vip_cl_cpg_worker **ret,
-			    struct vip_cl_cpg_conn *conn);
+int vip_cl_cpg_worker_start(const cpg_model_v1_data_t *model, const quorum_callbacks_t *qcb, void *context,
+			    struct vip_cl_cpg_worker **ret, struct vip_cl_cpg_conn *conn);
 /*
  * Stop: run what is queued (a planned leave sends its last messages), then
  * cpg_finalize and quorum_finalize, waiting at most wait_ms. When the worker
@@ -105,8 +104,7 @@ int vip_cl_cpg_worker_leave(struct vip_cl_cpg_worker *w);
  * -EMSGSIZE when len exceeds VIP_CL_CPG_QUEUE_BYTES; -ENOMEM. unbounded:
  * skip the bounds (the backend's own heartbeat, at most one queued).
  */
-int vip_cl_cpg_worker_send(struct vip_cl_cpg_worker *w, const void *data, size_t len,
-			   bool unbounded);
+int vip_cl_cpg_worker_send(struct vip_cl_cpg_worker *w, const void *data, size_t len, bool unbounded);
 /*
  * The liveness timeout (0: off): probe corosync (cpg_local_get) every
  * timeout_ms/3, and fire the timer fd when a request has been outstanding

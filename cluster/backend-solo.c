@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * The solo backend: one member, this process. join() delivers a view with
  * just itself; messages loop back in the order sent, through an eventfd so
@@ -38,8 +38,7 @@ static void kick(struct vip_cl_backend *b)
 		return;
 }
 
-static int solo_connect(const struct vip_cl_backend_cbs *cbs, void *userdata,
-			struct vip_cl_backend **ret)
+static int solo_connect(const struct vip_cl_backend_cbs *cbs, void *userdata, struct vip_cl_backend **ret)
 {
 	struct vip_cl_backend *b = calloc(1, sizeof(*b));
 	if (!b)
@@ -94,8 +93,12 @@ static void deliver_view(struct vip_cl_backend *b)
 {
 	struct vip_cl_member me = b->self;
 	struct vip_cl_view v = {
-		.ring_seq = ++b->ring_seq, .members = &me, .n_members = 1,
-		.joined = &me, .n_joined = 1, .self = 0,
+		.ring_seq = ++b->ring_seq,
+		.members = &me,
+		.n_members = 1,
+		.joined = &me,
+		.n_joined = 1,
+		.self = 0,
 	};
 	b->view_pending = false;
 	if (b->cbs.view)

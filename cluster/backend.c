@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /* The backend table: the one place that knows which backends are built in. */
 #include "cluster-internal.h"
 
@@ -20,10 +20,8 @@ const struct vip_cl_backend_ops *vip_cl_backend_find(const char *name)
 const char *vip_cl_reason_to_string(enum vip_cl_reason r)
 {
 	static const char *const names[] = {
-		[VIP_CL_REASON_JOIN] = "join",
-		[VIP_CL_REASON_LEAVE] = "leave",
-		[VIP_CL_REASON_NODEDOWN] = "nodedown",
-		[VIP_CL_REASON_PROCDOWN] = "procdown",
+		[VIP_CL_REASON_JOIN] = "join",         [VIP_CL_REASON_LEAVE] = "leave",
+		[VIP_CL_REASON_NODEDOWN] = "nodedown", [VIP_CL_REASON_PROCDOWN] = "procdown",
 		[VIP_CL_REASON_UNKNOWN] = "unknown",
 	};
 	return (unsigned)r < ARRAY_SIZE(names) ? names[r] : "unknown";

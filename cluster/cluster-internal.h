@@ -5,6 +5,7 @@
 #ifndef VIP_CLUSTER_INTERNAL_H
 #define VIP_CLUSTER_INTERNAL_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "cluster.h"
@@ -23,6 +24,16 @@ static inline uint64_t vip_cl_score(uint64_t name_hash, uint64_t addr_hash)
 {
 	return vip_cl_mix64(name_hash ^ addr_hash);
 }
+
+/*
+ * Binary search in the protocol's address-sorted arrays (the local and
+ * replicated tables, each member's records): the base library's search
+ * (conf/base/base.h) over arr[0..n), structs with a member named addr.
+ * LOWER_BOUND: where a is, or where it would be inserted; FIND: the element or NULL.
+ */
+#define VIP_CL_ADDR_LOWER_BOUND(arr, n, a) \
+	vip_addr_lower_bound((a), (arr), (n), sizeof((arr)[0]), offsetof(__typeof__((arr)[0]), addr))
+#define VIP_CL_ADDR_FIND(arr, n, a) VIP_ADDR_BSEARCH((a), (arr), (n), addr)
 
 /* Built only when libcpg is found (VIP_CL_HAVE_CPG); reach it through vip_cl_backend_find. */
 extern const struct vip_cl_backend_ops vip_cl_backend_cpg;

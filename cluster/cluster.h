@@ -92,15 +92,18 @@ struct vip_cl_member {
  * Pointers are valid only during the callback that delivers it.
  */
 struct vip_cl_view {
-	uint64_t ring_seq;                   /* cpg: totem ring sequence as last reported (corosync may
-						report it after the view; 0 before any); solo: a counter */
+	/*
+	 * cpg: totem ring sequence as last reported (corosync may report it after
+	 * the view; 0 before any); solo: a counter
+	 */
+	uint64_t ring_seq;
 	const struct vip_cl_member *members; /* in the backend's (shared) order */
 	size_t n_members;
 	const struct vip_cl_member *joined;
 	size_t n_joined;
 	const struct vip_cl_member *left;
 	size_t n_left;
-	ssize_t self;                        /* index of this process in members, -1 if absent */
+	ssize_t self; /* index of this process in members, -1 if absent */
 };
 
 /* Callbacks a backend calls from dispatch(), always in delivery order. */
@@ -108,8 +111,7 @@ struct vip_cl_backend_cbs {
 	/* A new view. */
 	void (*view)(void *userdata, const struct vip_cl_view *v);
 	/* A message multicast by sender, in agreed order; data valid during the call. */
-	void (*message)(void *userdata, const struct vip_cl_member *sender, const void *data,
-			size_t len);
+	void (*message)(void *userdata, const struct vip_cl_member *sender, const void *data, size_t len);
 	/* Quorum changed (also called once after join with the current value). */
 	void (*quorum)(void *userdata, bool quorate);
 	/*
@@ -142,8 +144,7 @@ struct vip_cl_backend_ops {
 	 * (-ECONNREFUSED: corosync not running; cpg: -ETIMEDOUT when corosync
 	 * did not answer within a second); *ret untouched on failure.
 	 */
-	int (*connect)(const struct vip_cl_backend_cbs *cbs, void *userdata,
-		       struct vip_cl_backend **ret);
+	int (*connect)(const struct vip_cl_backend_cbs *cbs, void *userdata, struct vip_cl_backend **ret);
 	/*
 	 * Disconnect and free; accepts NULL. No callbacks run. Never hangs: cpg
 	 * sends what is queued and finalizes within a bounded wait, else leaves
@@ -265,11 +266,11 @@ struct vip_cl_avip {
 
 struct vip_cl_assign_in {
 	const struct vip_cl_anode *nodes;
-	size_t n_nodes;                   /* at most VIP_CL_MAX_MEMBERS */
+	size_t n_nodes; /* at most VIP_CL_MAX_MEMBERS */
 	const struct vip_cl_avip *vips;
 	size_t n_vips;
-	bool balance;                     /* run one balancing round */
-	uint32_t balance_set_size;        /* moves per balancing round */
+	bool balance;              /* run one balancing round */
+	uint32_t balance_set_size; /* moves per balancing round */
 };
 
 struct vip_cl_aout {
@@ -279,9 +280,9 @@ struct vip_cl_aout {
 };
 
 struct vip_cl_assign_stats {
-	size_t moved;      /* DuraVIPs whose owner differs from prev_owner (prev_owner >= 0) */
-	size_t placed;     /* DuraVIPs with no previous owner that got one */
-	size_t balanced;   /* moves made by the balancing round */
+	size_t moved;    /* DuraVIPs whose owner differs from prev_owner (prev_owner >= 0) */
+	size_t placed;   /* DuraVIPs with no previous owner that got one */
+	size_t balanced; /* moves made by the balancing round */
 };
 
 /*
@@ -302,13 +303,14 @@ struct vip_cl_assign_stats {
  *   - balance: up to balance_set_size moves from the most to the least loaded
  *     while they differ by more than one (never a preferred or pinned one).
  *   - a follower gets its leader's owner.
- * out has n_vips entries in input order; st may be NULL. Result depends only
- * on the names, addresses and masks, never on the order of nodes or vips.
+ * out has n_vips entries in input order; st may be NULL, in may not, nor
+ * nodes, vips or out while their count is non-zero (asserted: a caller's bug).
+ * Result depends only on the names, addresses and masks, never on the order
+ * of nodes or vips.
  * Returns 0, -EINVAL (more than VIP_CL_MAX_MEMBERS nodes, a NULL or repeated
  * name, a repeated address, an index out of range) or -ENOMEM.
  */
-int vip_cl_assign(const struct vip_cl_assign_in *in, struct vip_cl_aout *out,
-		  struct vip_cl_assign_stats *st);
+int vip_cl_assign(const struct vip_cl_assign_in *in, struct vip_cl_aout *out, struct vip_cl_assign_stats *st);
 
 /*
  * corosync's effective token timeout from its configuration file (totem {
@@ -337,9 +339,12 @@ enum vip_cl_msg_type {
 	VIP_CL_MSG_RELEASED = 2,
 	VIP_CL_MSG_MOVE = 3,
 	VIP_CL_MSG_BALANCE = 4,
-	VIP_CL_MSG_CLOSE = 5,   /* close the current view's STATE round: members not heard are silent */
-	VIP_CL_MSG_MONITOR = 6, /* name: this member is that node's monitor (vipd/monitor.h), never a candidate */
-	VIP_CL_MSG_FLUSHED = 7, /* name: that node's monitor removed its dead engine's addresses */
+	/* close the current view's STATE round: members not heard are silent */
+	VIP_CL_MSG_CLOSE = 5,
+	/* name: this member is that node's monitor (vipd/monitor.h), never a candidate */
+	VIP_CL_MSG_MONITOR = 6,
+	/* name: that node's monitor removed its dead engine's addresses */
+	VIP_CL_MSG_FLUSHED = 7,
 	_VIP_CL_MSG_TYPE_MAX,
 };
 
@@ -355,10 +360,10 @@ enum {
 
 struct vip_cl_record {
 	struct vip_addr addr;
-	uint8_t flags;             /* VIP_CL_R_* */
-	uint64_t binding_digest;   /* hash of the binding name, 0 when none */
-	uint64_t services_digest;  /* hash of the sorted service list */
-	struct vip_addr follow;    /* with VIP_CL_R_FOLLOW */
+	uint8_t flags;            /* VIP_CL_R_* */
+	uint64_t binding_digest;  /* hash of the binding name, 0 when none */
+	uint64_t services_digest; /* hash of the sorted service list */
+	struct vip_addr follow;   /* with VIP_CL_R_FOLLOW */
 };
 
 /*
@@ -369,32 +374,32 @@ struct vip_cl_record {
  */
 struct vip_cl_peer {
 	uint32_t nodeid, pid;
-	bool monitor;                   /* a monitor (no records) */
+	bool monitor; /* a monitor (no records) */
 	char name[VIP_CL_NAME_MAX + 1];
-	struct vip_cl_record *records;  /* sorted by address, unique; owned */
+	struct vip_cl_record *records; /* sorted by address, unique; owned */
 	size_t n_records;
 };
 
 struct vip_cl_msg {
 	enum vip_cl_msg_type type;
 	uint8_t version;
-	/* STATE */
-	char name[VIP_CL_NAME_MAX + 1];  /* STATE: sender's node name; MOVE: target node; MONITOR, FLUSHED: the node */
-	bool mature;                     /* STATE */
-	uint8_t out;                     /* STATE: VIP_CL_OUT_*, why the sender is no candidate */
-	struct vip_cl_record *records;   /* STATE: sorted by address, unique; owned */
+	/* STATE: sender's node name; MOVE: target node; MONITOR, FLUSHED: the node */
+	char name[VIP_CL_NAME_MAX + 1];
+	bool mature;                   /* STATE */
+	uint8_t out;                   /* STATE: VIP_CL_OUT_*, why the sender is no candidate */
+	struct vip_cl_record *records; /* STATE: sorted by address, unique; owned */
 	size_t n_records;
 	/* RELEASED */
-	struct vip_addr *addrs;          /* owned */
+	struct vip_addr *addrs; /* owned */
 	size_t n_addrs;
 	/* MOVE */
 	struct vip_addr addr;
 	/* STATE, CLOSE */
-	uint64_t view;                   /* vip_cl_view_digest of the view it was sent in */
+	uint64_t view; /* vip_cl_view_digest of the view it was sent in */
 	/* STATE */
-	uint32_t serial;                 /* the sender's STATE counter (own-delivery tracking) */
+	uint32_t serial; /* the sender's STATE counter (own-delivery tracking) */
 	/* CLOSE: silent members; STATE: ghosts */
-	struct vip_cl_peer *peers;       /* strictly increasing by (nodeid, pid); owned */
+	struct vip_cl_peer *peers; /* strictly increasing by (nodeid, pid); owned */
 	size_t n_peers;
 };
 
@@ -405,7 +410,7 @@ struct vip_cl_msg {
  * padding that does not check exactly); -ENOMEM.
  */
 int vip_cl_msg_decode(const void *data, size_t len, struct vip_cl_msg *ret);
-/* Encode; *ret_data is malloc'ed. 0, -EINVAL (bad field) or -ENOMEM. */
+/* Encode m (not NULL); *ret_data is malloc'ed. 0, -EINVAL (bad field) or -ENOMEM. */
 int vip_cl_msg_encode(const struct vip_cl_msg *m, uint8_t **ret_data, size_t *ret_len);
 /* Free what a decoded message owns and zero it. Accepts NULL. */
 void vip_cl_msg_clear(struct vip_cl_msg *m);
@@ -457,10 +462,11 @@ struct vip_cl_auth_info {
  * Fill the trailer of an encoded message (vip_cl_msg_encode leaves it
  * zero) in place: view, seq and the MAC under key over (self's nodeid and
  * pid, as corosync will deliver them, the message and view and seq). key
- * NULL: the MAC is left zero (an unauthenticated cluster). 0 or -EINVAL.
+ * NULL: the MAC is left zero (an unauthenticated cluster); self and msg are
+ * not NULL. 0 or -EINVAL (len too short for the header and trailer).
  */
-int vip_cl_auth_seal(const struct vip_cl_key *key, const struct vip_cl_member *self,
-		     uint64_t view, uint64_t seq, uint8_t *msg, size_t len);
+int vip_cl_auth_seal(const struct vip_cl_key *key, const struct vip_cl_member *self, uint64_t view,
+		     uint64_t seq, uint8_t *msg, size_t len);
 /*
  * Check a delivered message's frame and MAC as sent by sender. 0 and *ret
  * filled; -EPROTONOSUPPORT (another protocol version); -EBADMSG (too short,
@@ -468,8 +474,8 @@ int vip_cl_auth_seal(const struct vip_cl_key *key, const struct vip_cl_member *s
  * sealed by a holder of the key as this sender). key NULL: no MAC check.
  * Does not check the view or the sequence (the protocol does).
  */
-int vip_cl_auth_verify(const struct vip_cl_key *key, const struct vip_cl_member *sender,
-		       const uint8_t *msg, size_t len, struct vip_cl_auth_info *ret);
+int vip_cl_auth_verify(const struct vip_cl_key *key, const struct vip_cl_member *sender, const uint8_t *msg,
+		       size_t len, struct vip_cl_auth_info *ret);
 
 /* ------------------------------------------------------------------ */
 /* The protocol                                                       */
@@ -497,7 +503,8 @@ struct vip_cl_sink {
 
 /*
  * Make the protocol state for this node from the configuration (copied: the
- * config may be freed afterwards). 0, -EINVAL (no node name) or -ENOMEM.
+ * config, not NULL, may be freed afterwards). 0, -EINVAL (no node name) or
+ * -ENOMEM.
  */
 int vip_cl_proto_new(const struct vipd_config *cfg, struct vip_cl_proto **ret);
 void vip_cl_proto_free(struct vip_cl_proto *p); /* accepts NULL */
@@ -536,8 +543,8 @@ int vip_cl_proto_on_view(struct vip_cl_proto *p, const struct vip_cl_view *v, ui
  * version is left out of the round instead of waited for); -EBADMSG
  * (malformed: counted, dropped); -ENOMEM.
  */
-int vip_cl_proto_on_message(struct vip_cl_proto *p, const struct vip_cl_member *sender,
-			    const void *data, size_t len, uint64_t now);
+int vip_cl_proto_on_message(struct vip_cl_proto *p, const struct vip_cl_member *sender, const void *data,
+			    size_t len, uint64_t now);
 /* Quorum changed. Inquorate with policy release: release all, plumb nothing. */
 int vip_cl_proto_on_quorum(struct vip_cl_proto *p, bool quorate, uint64_t now);
 /*
@@ -582,8 +589,8 @@ int vip_cl_proto_set_unavailable(struct vip_cl_proto *p, const struct vip_addr *
 int vip_cl_proto_set_candidacy(struct vip_cl_proto *p, uint32_t out, uint64_t now);
 uint32_t vip_cl_proto_candidacy(const struct vip_cl_proto *p);
 /* Operator: multicast a move of addr to node. -ENOENT unknown address, -EINVAL bad name. */
-int vip_cl_proto_request_move(struct vip_cl_proto *p, const struct vip_addr *addr,
-			      const char *node, uint64_t now);
+int vip_cl_proto_request_move(struct vip_cl_proto *p, const struct vip_addr *addr, const char *node,
+			      uint64_t now);
 /* Operator: multicast one balancing round. */
 int vip_cl_proto_request_balance(struct vip_cl_proto *p, uint64_t now);
 /* A reloaded configuration (node name and group changes need a restart and are ignored). */
@@ -613,51 +620,51 @@ uint64_t vip_cl_proto_generation(const struct vip_cl_proto *p);
 
 struct vip_cl_vip_info {
 	struct vip_addr addr;
-	const char *owner;       /* node name or NULL; valid until the next input */
-	const char *holder;      /* MOVING: a member that still holds it, else NULL */
-	const char *preference;  /* this node's configured preference or NULL */
-	uint32_t flags;          /* VIP_CL_F_* */
-	uint64_t since;          /* time the owner last changed */
-	bool local_hold;         /* this node wants it plumbed */
+	const char *owner;      /* node name or NULL; valid until the next input */
+	const char *holder;     /* MOVING: a member that still holds it, else NULL */
+	const char *preference; /* this node's configured preference or NULL */
+	uint32_t flags;         /* VIP_CL_F_* */
+	uint64_t since;         /* time the owner last changed */
+	bool local_hold;        /* this node wants it plumbed */
 };
 
 struct vip_cl_member_info {
 	struct vip_cl_member member;
-	const char *name;        /* NULL until its STATE is delivered (or a CLOSE names it) */
+	const char *name; /* NULL until its STATE is delivered (or a CLOSE names it) */
 	bool self;
 	bool mature;
-	bool monitor;            /* a node's monitor: never given anything */
-	bool silent;             /* the round closed without hearing it in this view */
-	bool waiting;            /* the round is open and it has not been heard yet */
-	bool untrusted;          /* a message of it failed authentication in this view: ignored */
-	uint32_t out;            /* VIP_CL_OUT_* its last STATE said (0: a candidate) */
-	uint32_t load;           /* DuraVIPs it owns */
+	bool monitor;   /* a node's monitor: never given anything */
+	bool silent;    /* the round closed without hearing it in this view */
+	bool waiting;   /* the round is open and it has not been heard yet */
+	bool untrusted; /* a message of it failed authentication in this view: ignored */
+	uint32_t out;   /* VIP_CL_OUT_* its last STATE said (0: a candidate) */
+	uint32_t load;  /* DuraVIPs it owns */
 };
 
 struct vip_cl_status {
-	bool in_view;            /* a view with self has been delivered */
-	bool round_complete;     /* round closed: every member heard, or a CLOSE delivered */
+	bool in_view;        /* a view with self has been delivered */
+	bool round_complete; /* round closed: every member heard, or a CLOSE delivered */
 	bool quorate;
-	bool mature;             /* this node's view is view_mature_time old */
+	bool mature; /* this node's view is view_mature_time old */
 	uint64_t ring_seq;
-	uint64_t view_since;     /* time of the current view */
-	uint64_t stable_since;   /* time the current round completed */
+	uint64_t view_since;   /* time of the current view */
+	uint64_t stable_since; /* time the current round completed */
 	size_t n_views;
-	size_t n_assign;         /* vip_cl_assign runs */
-	size_t n_malformed;      /* dropped messages */
-	size_t n_bad_version;    /* ignored messages of another version */
-	size_t n_stale;          /* valid but ignored (before the round, unknown node, ...) */
+	size_t n_assign;      /* vip_cl_assign runs */
+	size_t n_malformed;   /* dropped messages */
+	size_t n_bad_version; /* ignored messages of another version */
+	size_t n_stale;       /* valid but ignored (before the round, unknown node, ...) */
 	size_t n_moves, n_balances;
-	size_t n_send_dropped;   /* messages send() refused with an error other than -EAGAIN */
-	size_t n_state_retries;  /* own STATE queued again for want of delivery */
-	size_t n_waiting;        /* members of the open round not heard yet */
-	size_t n_silent;         /* members the closed round did not hear */
-	size_t n_ghosts;         /* holds of crashed engines kept until their monitor flushed them */
-	size_t n_closes;         /* rounds closed by a CLOSE */
-	bool live;               /* this node's corosync answers (vip_cl_proto_on_liveness) */
-	bool authenticated;      /* a cluster key is set: messages are sealed and checked */
-	size_t n_auth_failed;    /* messages dropped: no valid MAC for their sender (or unsealed) */
-	size_t n_auth_replayed;  /* messages dropped: valid MAC, sequence number already seen */
+	size_t n_send_dropped;  /* messages send() refused with an error other than -EAGAIN */
+	size_t n_state_retries; /* own STATE queued again for want of delivery */
+	size_t n_waiting;       /* members of the open round not heard yet */
+	size_t n_silent;        /* members the closed round did not hear */
+	size_t n_ghosts;        /* holds of crashed engines kept until their monitor flushed them */
+	size_t n_closes;        /* rounds closed by a CLOSE */
+	bool live;              /* this node's corosync answers (vip_cl_proto_on_liveness) */
+	bool authenticated;     /* a cluster key is set: messages are sealed and checked */
+	size_t n_auth_failed;   /* messages dropped: no valid MAC for their sender (or unsealed) */
+	size_t n_auth_replayed; /* messages dropped: valid MAC, sequence number already seen */
 };
 
 size_t vip_cl_proto_n_vips(const struct vip_cl_proto *p);

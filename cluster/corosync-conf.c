@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * corosync's token timeout as its own configuration file states it, so the
  * fault timing (docs/fault-tolerance.md) follows the cluster's real corosync

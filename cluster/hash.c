@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * Hashes the cluster agrees on: the rendezvous score of (node, address) and
  * the configuration digests. Every member must compute the same values, so

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * The cluster message codec. Every message is one binary record in network
  * byte order:
@@ -31,6 +31,7 @@
  * recognised by its header alone and reported as such.
  */
 #include <arpa/inet.h>
+#include <assert.h>
 #include <stdlib.h>
 
 #include "cluster-internal.h"
@@ -40,8 +41,9 @@
 #define MIN_RECORD_LEN (1 + 5 + 16)
 #define MIN_ADDR_LEN 5
 #define MIN_PEER_LEN (4 + 4 + 1 + 2 + 4)
-#define R_KNOWN (VIP_CL_R_CONFIGURED | VIP_CL_R_HELD | VIP_CL_R_RELEASING | VIP_CL_R_PREFER | \
-		 VIP_CL_R_DOWN | VIP_CL_R_FOLLOW)
+#define R_KNOWN                                                                                       \
+	(VIP_CL_R_CONFIGURED | VIP_CL_R_HELD | VIP_CL_R_RELEASING | VIP_CL_R_PREFER | VIP_CL_R_DOWN | \
+	 VIP_CL_R_FOLLOW)
 
 struct rd {
 	const uint8_t *p;
@@ -360,8 +362,9 @@ static int check(const struct vip_cl_msg *m)
 {
 	switch (m->type) {
 	case VIP_CL_MSG_STATE:
-		return name_ok(m->name) && !(m->out & ~VIP_CL_OUT_ALL) &&
-		       records_ok(m->records, m->n_records) && peers_ok(m->peers, m->n_peers) ? 0 : -EINVAL;
+		if (!name_ok(m->name) || (m->out & ~VIP_CL_OUT_ALL) || !records_ok(m->records, m->n_records))
+			return -EINVAL;
+		return peers_ok(m->peers, m->n_peers) ? 0 : -EINVAL;
 	case VIP_CL_MSG_CLOSE:
 		return peers_ok(m->peers, m->n_peers) ? 0 : -EINVAL;
 	case VIP_CL_MSG_RELEASED:
@@ -459,7 +462,8 @@ int vip_cl_msg_encode(const struct vip_cl_msg *m, uint8_t **ret_data, size_t *re
 {
 	struct wr w = { 0 };
 
-	if (!m || check(m) < 0)
+	assert(m);
+	if (check(m) < 0)
 		return -EINVAL;
 	put_all(&w, m, 0); /* measure */
 	if (w.len > UINT32_MAX)
@@ -477,12 +481,9 @@ int vip_cl_msg_encode(const struct vip_cl_msg *m, uint8_t **ret_data, size_t *re
 const char *vip_cl_msg_type_to_string(enum vip_cl_msg_type t)
 {
 	static const char *const names[] = {
-		[VIP_CL_MSG_STATE] = "STATE",
-		[VIP_CL_MSG_RELEASED] = "RELEASED",
-		[VIP_CL_MSG_MOVE] = "MOVE",
-		[VIP_CL_MSG_BALANCE] = "BALANCE",
-		[VIP_CL_MSG_CLOSE] = "CLOSE",
-		[VIP_CL_MSG_MONITOR] = "MONITOR",
+		[VIP_CL_MSG_STATE] = "STATE",     [VIP_CL_MSG_RELEASED] = "RELEASED",
+		[VIP_CL_MSG_MOVE] = "MOVE",       [VIP_CL_MSG_BALANCE] = "BALANCE",
+		[VIP_CL_MSG_CLOSE] = "CLOSE",     [VIP_CL_MSG_MONITOR] = "MONITOR",
 		[VIP_CL_MSG_FLUSHED] = "FLUSHED",
 	};
 	if ((unsigned)t >= ARRAY_SIZE(names) || !names[t])

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * Ghosts (docs/protocol.md, "Monitors and ghosts").
  *
@@ -249,7 +249,9 @@ ssize_t vip_cl_ghosts_peers(const struct vip_cl_proto *p, struct vip_cl_peer **r
 		}
 		for (size_t k = 0; k < g->n_addrs; k++)
 			e->records[k] = (struct vip_cl_record){
-				.addr = g->addrs[k], .flags = VIP_CL_R_HELD | VIP_CL_R_RELEASING };
+				.addr = g->addrs[k],
+				.flags = VIP_CL_R_HELD | VIP_CL_R_RELEASING,
+			};
 		e->n_records = g->n_addrs;
 		n++;
 	}

@@ -20,10 +20,10 @@
 struct lvip {
 	struct vip_addr addr;
 	bool configured;
-	bool prefer;     /* Duravip_Preference names this node */
-	bool down;       /* set_unavailable */
-	bool want;       /* this node wants it plumbed (HOLD issued) */
-	bool may_hold;   /* HOLD issued and no local_released since */
+	bool prefer;   /* Duravip_Preference names this node */
+	bool down;     /* set_unavailable */
+	bool want;     /* this node wants it plumbed (HOLD issued) */
+	bool may_hold; /* HOLD issued and no local_released since */
 	bool has_follow;
 	struct vip_addr follow;
 	uint64_t binding_digest, services_digest;
@@ -37,21 +37,24 @@ struct lvip {
  */
 struct pmember {
 	struct vip_cl_member id;
-	char *name;                    /* from its STATE, or the CLOSE that made it silent */
-	bool heard;                    /* its STATE (or MONITOR) of this view is delivered */
-	bool foreign;                  /* speaks another protocol version: not waited for */
-	bool untrusted;                /* a message of it failed authentication in this view:
-					* not waited for, never an assignment node, ignored */
-	uint64_t last_seq;             /* highest authenticated sequence number from it (0: none) */
-	bool monitor;                  /* a monitor (MONITOR delivered): never assigned anything */
-	bool known;                    /* records are replicated knowledge (a STATE or a CLOSE) */
-	bool stale;                    /* known from before it left our view and came back */
-	bool silent;                   /* the round closed without hearing it in this view */
+	char *name;   /* from its STATE, or the CLOSE that made it silent */
+	bool heard;   /* its STATE (or MONITOR) of this view is delivered */
+	bool foreign; /* speaks another protocol version: not waited for */
+	/*
+	 * a message of it failed authentication in this view: not waited for,
+	 * never an assignment node, ignored
+	 */
+	bool untrusted;
+	uint64_t last_seq; /* highest authenticated sequence number from it (0: none) */
+	bool monitor;      /* a monitor (MONITOR delivered): never assigned anything */
+	bool known;        /* records are replicated knowledge (a STATE or a CLOSE) */
+	bool stale;        /* known from before it left our view and came back */
+	bool silent;       /* the round closed without hearing it in this view */
 	bool mature;
 	uint8_t out;                   /* VIP_CL_OUT_* from its STATE of this view (0: a candidate) */
 	struct vip_cl_record *records; /* sorted; RELEASED clears HELD, a grant sets it at the next view */
 	size_t n_records;
-	int anode;                     /* index in proto->nodes, -1 when not an assignment node */
+	int anode; /* index in proto->nodes, -1 when not an assignment node */
 };
 
 /*
@@ -61,12 +64,12 @@ struct pmember {
  * until the monitor flushes them: it counts as holding them (releasing).
  */
 struct pghost {
-	struct vip_cl_member id;   /* the engine that left */
-	char *label;               /* its node name and " (crashed)": its assignment node name */
-	struct vip_addr *addrs;    /* sorted, unique */
+	struct vip_cl_member id; /* the engine that left */
+	char *label;             /* its node name and " (crashed)": its assignment node name */
+	struct vip_addr *addrs;  /* sorted, unique */
 	size_t n_addrs;
-	bool confirmed;            /* a STATE of this view carried it: replicated */
-	bool cleared;              /* flushed (or the node's next engine spoke) in this view */
+	bool confirmed; /* a STATE of this view carried it: replicated */
+	bool cleared;   /* flushed (or the node's next engine spoke) in this view */
 	int anode;
 };
 
@@ -85,7 +88,7 @@ struct pvip {
 	int owner;        /* anode or -1 */
 	bool pinned;
 	bool plumb;
-	int move_to;      /* one-shot operator move, anode or -1 */
+	int move_to; /* one-shot operator move, anode or -1 */
 	uint32_t flags;
 	uint64_t since;
 	/* local */
@@ -109,12 +112,12 @@ struct lact {
 /* A message waiting to be multicast. */
 #define SACT_NONE 0 /* type of a STATE replaced by a newer one: skipped */
 struct sact {
-	int type; /* enum vip_cl_msg_type, or SACT_NONE */
-	uint8_t *data;             /* encoded; NULL while a RELEASED batch is open */
+	int type;      /* enum vip_cl_msg_type, or SACT_NONE */
+	uint8_t *data; /* encoded; NULL while a RELEASED batch is open */
 	size_t len;
-	struct vip_addr *batch;    /* RELEASED: the addresses, in the order released */
+	struct vip_addr *batch; /* RELEASED: the addresses, in the order released */
 	size_t n_batch, cap_batch;
-	uint32_t serial;           /* STATE */
+	uint32_t serial; /* STATE */
 };
 
 /* A FIFO of fixed-size items: head..len in use. */
@@ -140,7 +143,7 @@ struct vip_cl_proto {
 	size_t n_gone;
 	struct pghost ghosts[VIP_CL_MAX_MEMBERS]; /* proto-ghost.c */
 	size_t n_ghosts;
-	uint32_t cleared[VIP_CL_MAX_MEMBERS];     /* nodes whose ghosts were cleared in this view */
+	uint32_t cleared[VIP_CL_MAX_MEMBERS]; /* nodes whose ghosts were cleared in this view */
 	size_t n_cleared;
 	ssize_t self;
 	struct vip_cl_anode nodes[VIP_CL_MAX_MEMBERS];
@@ -260,7 +263,10 @@ bool vip_cl_round_is_leader(const struct vip_cl_proto *p);
 /* proto-queue.c */
 /* Queue a hold or release for the engine. 0 or -ENOMEM. */
 int vip_cl_queue_local(struct vip_cl_proto *p, enum lact_type t, const struct vip_addr *a);
-/* Encode m and queue it for multicast; a STATE replaces an unsent STATE (the new one at the tail). 0 or -errno. */
+/*
+ * Encode m and queue it for multicast; a STATE replaces an unsent STATE (the
+ * new one at the tail). 0 or -errno.
+ */
 int vip_cl_queue_send(struct vip_cl_proto *p, const struct vip_cl_msg *m);
 /* Add addr to the open RELEASED at the tail, or queue a new one. 0 or -ENOMEM. */
 int vip_cl_queue_released(struct vip_cl_proto *p, const struct vip_addr *addr);

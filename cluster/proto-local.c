@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * This node's side of the protocol: its configuration as it goes into STATE,
  * and the wanted set (what the engine should plumb).
@@ -9,19 +9,7 @@
 
 struct lvip *vip_cl_local_find(const struct vip_cl_proto *p, const struct vip_addr *a)
 {
-	size_t lo = 0, hi = p->n_l;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = vip_addr_cmp(&p->l[mid].addr, a);
-		if (c == 0)
-			return &p->l[mid];
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
+	return VIP_CL_ADDR_FIND(p->l, p->n_l, a);
 }
 
 static uint64_t services_digest(const struct vipd_duravip *d)
@@ -30,6 +18,13 @@ static uint64_t services_digest(const struct vipd_duravip *d)
 	for (size_t i = 0; i < d->n_services; i++)
 		h = vip_cl_hash_bytes(h, d->services[i], strlen(d->services[i]) + 1);
 	return vip_cl_mix64(h);
+}
+
+static uint64_t binding_digest(const struct vipd_duravip *d)
+{
+	if (!d->binding)
+		return 0;
+	return vip_cl_mix64(vip_cl_hash_bytes(VIP_CL_HASH_INIT, d->binding, strlen(d->binding)));
 }
 
 /* A follow target: a binding name, or an address (optionally "addr:port"). */
@@ -80,8 +75,11 @@ int vip_cl_local_load(struct vip_cl_proto *p, const struct vipd_config *cfg)
 		/* carry unconfigured, possibly held addresses that sort before d */
 		for (; j < p->n_l && (!d || vip_addr_cmp(&p->l[j].addr, &d->addr) < 0); j++)
 			if (p->l[j].may_hold || p->l[j].want)
-				l[n++] = (struct lvip){ .addr = p->l[j].addr, .want = p->l[j].want,
-							.may_hold = p->l[j].may_hold };
+				l[n++] = (struct lvip){
+					.addr = p->l[j].addr,
+					.want = p->l[j].want,
+					.may_hold = p->l[j].may_hold,
+				};
 		if (!d)
 			break;
 		if (n > 0 && vip_addr_equal(&l[n - 1].addr, &d->addr))
@@ -95,8 +93,7 @@ int vip_cl_local_load(struct vip_cl_proto *p, const struct vipd_config *cfg)
 			e->down = old->down;
 		}
 		e->prefer = streq_ptr(d->preference, p->nodename);
-		e->binding_digest = d->binding ? vip_cl_mix64(vip_cl_hash_bytes(
-				VIP_CL_HASH_INIT, d->binding, strlen(d->binding))) : 0;
+		e->binding_digest = binding_digest(d);
 		e->services_digest = services_digest(d);
 		e->has_follow = d->follow && resolve_follow(cfg, d->follow, &e->follow) &&
 				!vip_addr_equal(&e->follow, &d->addr);
@@ -124,8 +121,13 @@ void vip_cl_local_free(struct vip_cl_proto *p)
 
 int vip_cl_send_state(struct vip_cl_proto *p, uint64_t now)
 {
-	struct vip_cl_msg m = { .type = VIP_CL_MSG_STATE, .mature = p->mature,
-				.out = (uint8_t)p->out, .view = p->view_digest, .serial = p->state_serial + 1 };
+	struct vip_cl_msg m = {
+		.type = VIP_CL_MSG_STATE,
+		.mature = p->mature,
+		.out = (uint8_t)p->out,
+		.view = p->view_digest,
+		.serial = p->state_serial + 1,
+	};
 	_cleanup_free_ struct vip_cl_record *rec = calloc(p->n_l + 1, sizeof(*rec));
 	if (!rec)
 		return -ENOMEM;
@@ -142,8 +144,11 @@ int vip_cl_send_state(struct vip_cl_proto *p, uint64_t now)
 		f |= l->down ? VIP_CL_R_DOWN : 0;
 		f |= l->configured && l->has_follow ? VIP_CL_R_FOLLOW : 0;
 		rec[m.n_records++] = (struct vip_cl_record){
-			.addr = l->addr, .flags = f, .binding_digest = l->binding_digest,
-			.services_digest = l->services_digest, .follow = l->follow,
+			.addr = l->addr,
+			.flags = f,
+			.binding_digest = l->binding_digest,
+			.services_digest = l->services_digest,
+			.follow = l->follow,
 		};
 	}
 	m.records = rec;

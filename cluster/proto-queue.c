@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * The protocol's outputs: two queues and one drain (docs/protocol.md,
  * "Outputs").
@@ -165,8 +165,11 @@ static int send_head(struct vip_cl_proto *p, const struct vip_cl_sink *s)
 	}
 
 	if (!e->data) {
-		struct vip_cl_msg m = { .type = VIP_CL_MSG_RELEASED, .addrs = e->batch,
-					.n_addrs = e->n_batch };
+		struct vip_cl_msg m = {
+			.type = VIP_CL_MSG_RELEASED,
+			.addrs = e->batch,
+			.n_addrs = e->n_batch,
+		};
 		int r = vip_cl_msg_encode(&m, &e->data, &e->len);
 		if (r < 0)
 			return r;

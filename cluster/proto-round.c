@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * The STATE round and the delivered messages (docs/protocol.md).
  *
@@ -31,19 +31,7 @@ static struct pmember *find_member(struct vip_cl_proto *p, const struct vip_cl_m
 
 static struct vip_cl_record *find_record(struct pmember *m, const struct vip_addr *a)
 {
-	size_t lo = 0, hi = m->n_records;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = vip_addr_cmp(&m->records[mid].addr, a);
-		if (c == 0)
-			return &m->records[mid];
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
+	return VIP_CL_ADDR_FIND(m->records, m->n_records, a);
 }
 
 /* m was told it may plumb a: its records say it holds a (kept). 0 or -ENOMEM. */
@@ -56,9 +44,7 @@ static int record_hold(struct pmember *m, const struct vip_addr *a)
 		if (!n)
 			return -ENOMEM;
 		m->records = n;
-		size_t i = 0;
-		while (i < m->n_records && vip_addr_cmp(&n[i].addr, a) < 0)
-			i++;
+		size_t i = VIP_CL_ADDR_LOWER_BOUND(n, m->n_records, a);
 		memmove(&n[i + 1], &n[i], (m->n_records - i) * sizeof(*n));
 		n[i] = (struct vip_cl_record){ .addr = *a };
 		m->n_records++;
@@ -125,8 +111,7 @@ static void rejoin(struct vip_cl_proto *p, struct pmember *m)
 		vip_cl_table_add_node(p, m);
 }
 
-static int handle_state(struct vip_cl_proto *p, struct pmember *m, struct vip_cl_msg *msg,
-			uint64_t now)
+static int handle_state(struct vip_cl_proto *p, struct pmember *m, struct vip_cl_msg *msg, uint64_t now)
 {
 	bool from_self = p->self >= 0 && m == &p->m[p->self];
 
@@ -169,7 +154,7 @@ static int handle_released(struct vip_cl_proto *p, struct pmember *m, const stru
 	for (size_t i = 0; i < msg->n_addrs; i++) {
 		struct vip_cl_record *rec = find_record(m, &msg->addrs[i]);
 		if (rec)
-			rec->flags &= (uint8_t)~(VIP_CL_R_HELD | VIP_CL_R_RELEASING);
+			rec->flags &= (uint8_t) ~(VIP_CL_R_HELD | VIP_CL_R_RELEASING);
 		struct pvip *e = vip_cl_table_find(p, &msg->addrs[i]);
 		if (e && m->anode >= 0)
 			e->granted &= ~vip_cl_bit(m->anode);
@@ -278,9 +263,13 @@ int vip_cl_round_send_close(struct vip_cl_proto *p, uint64_t now)
 		if (x->heard || vip_cl_left_out(x) || !x->known || !x->name)
 			continue; /* a member known without a name holds nothing: leaving it out says so */
 		struct vip_cl_peer *e = &pe[msg.n_peers++];
-		*e = (struct vip_cl_peer){ .nodeid = x->id.nodeid, .pid = x->id.pid,
-					   .monitor = x->monitor, .records = x->records,
-					   .n_records = x->n_records };
+		*e = (struct vip_cl_peer){
+			.nodeid = x->id.nodeid,
+			.pid = x->id.pid,
+			.monitor = x->monitor,
+			.records = x->records,
+			.n_records = x->n_records,
+		};
 		snprintf(e->name, sizeof(e->name), "%s", x->name);
 	}
 	qsort(pe, msg.n_peers, sizeof(*pe), cmp_peer);
@@ -381,8 +370,7 @@ static int on_foreign(struct vip_cl_proto *p, const struct vip_cl_member *sender
  * what it says is ignored. Every member decides alike: the same message
  * fails the same check at the same point of the order.
  */
-static int on_unauthenticated(struct vip_cl_proto *p, const struct vip_cl_member *sender,
-			      uint64_t now)
+static int on_unauthenticated(struct vip_cl_proto *p, const struct vip_cl_member *sender, uint64_t now)
 {
 	struct pmember *f = find_member(p, sender);
 
@@ -402,8 +390,8 @@ static int on_unauthenticated(struct vip_cl_proto *p, const struct vip_cl_member
  * Authentication (docs/protocol.md, "Authentication"). 1: go on with m
  * (NULL: not a member of the view); 0: dropped as stale; or -errno.
  */
-static int authenticate(struct vip_cl_proto *p, const struct vip_cl_member *sender,
-			const void *data, size_t len, struct pmember **ret, uint64_t now)
+static int authenticate(struct vip_cl_proto *p, const struct vip_cl_member *sender, const void *data,
+			size_t len, struct pmember **ret, uint64_t now)
 {
 	struct vip_cl_auth_info ai;
 	int r = vip_cl_auth_verify(p->key, sender, data, len, &ai);
@@ -433,8 +421,8 @@ static int authenticate(struct vip_cl_proto *p, const struct vip_cl_member *send
 	return 1;
 }
 
-int vip_cl_proto_on_message(struct vip_cl_proto *p, const struct vip_cl_member *sender,
-			    const void *data, size_t len, uint64_t now)
+int vip_cl_proto_on_message(struct vip_cl_proto *p, const struct vip_cl_member *sender, const void *data,
+			    size_t len, uint64_t now)
 {
 	struct pmember *m = NULL;
 	struct vip_cl_msg msg;

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * The replicated DuraVIP table: rebuilt from the members' delivered STATE
  * records, then handed to vip_cl_assign(). Only delivered data goes in, so
@@ -10,19 +10,7 @@
 
 struct pvip *vip_cl_table_find(const struct vip_cl_proto *p, const struct vip_addr *a)
 {
-	size_t lo = 0, hi = p->n_t;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = vip_addr_cmp(&p->t[mid].addr, a);
-		if (c == 0)
-			return &p->t[mid];
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
+	return VIP_CL_ADDR_FIND(p->t, p->n_t, a);
 }
 
 void vip_cl_table_reset(struct vip_cl_proto *p)
@@ -86,8 +74,8 @@ int vip_cl_table_self_anode(const struct vip_cl_proto *p)
 }
 
 /* Merge sorted, unique a[] with the record addresses r[] into out; returns the count. */
-static size_t merge_addrs(const struct vip_addr *a, size_t na, const struct vip_cl_record *r,
-			  size_t nr, struct vip_addr *out)
+static size_t merge_addrs(const struct vip_addr *a, size_t na, const struct vip_cl_record *r, size_t nr,
+			  struct vip_addr *out)
 {
 	size_t i = 0, j = 0, n = 0;
 
@@ -123,6 +111,15 @@ static size_t merge_plain(const struct vip_addr *a, size_t na, const struct vip_
 	return n;
 }
 
+/* The merge wrote into *b: it becomes the current union, *a the next output. */
+static void swap_bufs(struct vip_addr **a, struct vip_addr **b)
+{
+	struct vip_addr *t = *a;
+
+	*a = *b;
+	*b = t;
+}
+
 /* The sorted union of the local addresses, every member's record addresses and the ghosts'. */
 static int collect_addrs(const struct vip_cl_proto *p, struct vip_addr **ret, size_t *ret_n)
 {
@@ -144,18 +141,14 @@ static int collect_addrs(const struct vip_cl_proto *p, struct vip_addr **ret, si
 		if (m->anode < 0 || !m->n_records)
 			continue;
 		n = merge_addrs(cur, n, m->records, m->n_records, tmp);
-		struct vip_addr *sw = cur;
-		cur = tmp;
-		tmp = sw;
+		swap_bufs(&cur, &tmp);
 	}
 	for (size_t i = 0; i < p->n_ghosts; i++) {
 		const struct pghost *g = &p->ghosts[i];
 		if (g->anode < 0 || !g->n_addrs)
 			continue;
 		n = merge_plain(cur, n, g->addrs, g->n_addrs, tmp);
-		struct vip_addr *sw = cur;
-		cur = tmp;
-		tmp = sw;
+		swap_bufs(&cur, &tmp);
 	}
 	*ret = steal_ptr(cur);
 	*ret_n = n;
@@ -293,8 +286,12 @@ int vip_cl_table_recompute(struct vip_cl_proto *p, uint64_t now, bool balance)
 		return -ENOMEM;
 	fill_input(p, in_v);
 	struct vip_cl_assign_in in = {
-		.nodes = p->nodes, .n_nodes = p->n_nodes, .vips = in_v, .n_vips = p->n_t,
-		.balance = balance, .balance_set_size = p->set_size,
+		.nodes = p->nodes,
+		.n_nodes = p->n_nodes,
+		.vips = in_v,
+		.n_vips = p->n_t,
+		.balance = balance,
+		.balance_set_size = p->set_size,
 	};
 	r = vip_cl_assign(&in, out, NULL);
 	if (r < 0)

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * A new view (docs/protocol.md, "Views"): the members, what is known of
  * them, and a new STATE round.

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * The ownership protocol (docs/design.md §3, docs/protocol.md): inputs in
  * delivery order, outputs through the queues (proto-queue.c). No I/O, no
@@ -16,6 +16,7 @@
  * member of the view multicasts BALANCE every view_balance_interval while the
  * loads are uneven. So the assignment never depends on a local clock.
  */
+#include <assert.h>
 #include <stdlib.h>
 
 #include "proto-internal.h"
@@ -53,7 +54,8 @@ static void set_timing(struct vip_cl_proto *p, const struct vipd_config *cfg)
 
 int vip_cl_proto_new(const struct vipd_config *cfg, struct vip_cl_proto **ret)
 {
-	if (!cfg || !cfg->cluster.nodename || !cfg->cluster.nodename[0] ||
+	assert(cfg);
+	if (!cfg->cluster.nodename || !cfg->cluster.nodename[0] ||
 	    strlen(cfg->cluster.nodename) > VIP_CL_NAME_MAX)
 		return -EINVAL;
 	struct vip_cl_proto *p = calloc(1, sizeof(*p));
@@ -248,8 +250,7 @@ uint64_t vip_cl_proto_next_timeout(const struct vip_cl_proto *p, uint64_t now)
 	return next > now ? next - now : 0;
 }
 
-int vip_cl_proto_local_released(struct vip_cl_proto *p, const struct vip_addr *addr,
-				uint64_t now)
+int vip_cl_proto_local_released(struct vip_cl_proto *p, const struct vip_addr *addr, uint64_t now)
 {
 	struct lvip *l = vip_cl_local_find(p, addr);
 
@@ -267,8 +268,7 @@ static int cmp_addr(const void *a, const void *b)
 	return vip_addr_cmp(a, b);
 }
 
-int vip_cl_proto_set_unavailable(struct vip_cl_proto *p, const struct vip_addr *addrs, size_t n,
-				 uint64_t now)
+int vip_cl_proto_set_unavailable(struct vip_cl_proto *p, const struct vip_addr *addrs, size_t n, uint64_t now)
 {
 	_cleanup_free_ struct vip_addr *sorted = malloc((n + 1) * sizeof(*sorted));
 	bool changed = false;
@@ -314,8 +314,8 @@ uint32_t vip_cl_proto_candidacy(const struct vip_cl_proto *p)
 	return p->out;
 }
 
-int vip_cl_proto_request_move(struct vip_cl_proto *p, const struct vip_addr *addr,
-			      const char *node, uint64_t now)
+int vip_cl_proto_request_move(struct vip_cl_proto *p, const struct vip_addr *addr, const char *node,
+			      uint64_t now)
 {
 	struct vip_cl_msg m = { .type = VIP_CL_MSG_MOVE, .addr = *addr };
 
@@ -336,8 +336,7 @@ int vip_cl_proto_request_balance(struct vip_cl_proto *p, uint64_t now)
 	return vip_cl_queue_send(p, &m);
 }
 
-int vip_cl_proto_reconfigure(struct vip_cl_proto *p, const struct vipd_config *cfg,
-			     uint64_t now)
+int vip_cl_proto_reconfigure(struct vip_cl_proto *p, const struct vipd_config *cfg, uint64_t now)
 {
 	p->last_now = now;
 	set_timing(p, cfg);

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * SHA-256 (FIPS 180-4, section 6.2) and HMAC-SHA-256 (RFC 2104), written
  * here so that cluster message authentication needs no new library. The

@@ -413,6 +413,36 @@ enum vip_config_change {
 
 unsigned vip_config_diff(const struct vipd_config *old, const struct vipd_config *new_);
 
+/* ------------------------------------------------------------------ */
+/* Command lines (check commands, notify hooks): conf/cmdline.c        */
+/* ------------------------------------------------------------------ */
+
+#define VIP_CMDLINE_MAX_ARGS 256
+#define VIP_CMDLINE_MAX_LEN 8192
+
+/*
+ * Split a command line from the configuration into an argv, without a shell:
+ *
+ *   - words are separated by white space (space, tab, newline, CR, VT, FF);
+ *   - '...' keeps everything up to the next ' as it is (no escapes inside);
+ *   - "..." keeps everything up to the next unescaped "; inside, \" and \\
+ *     stand for " and \, any other backslash is kept as it is;
+ *   - outside quotes a backslash makes the next character literal (a\ b is
+ *     one word); quoted and unquoted parts next to each other make one word
+ *     (--name="a b" is --name=a b), and '' or "" is an empty word;
+ *   - nothing else is special: no variables, globs, ~, ;, |, > or &; they
+ *     reach the program as written;
+ *   - the first word, the program, must be an absolute path (no PATH search).
+ *
+ * On success returns the number of words (>= 1) and *ret, a NULL-terminated
+ * argv in one allocation (free(*ret) frees everything). On failure *ret is
+ * untouched and why (may be NULL) holds a sentence: -EINVAL for NULL, an
+ * empty line, an unterminated quote, a trailing backslash or a relative
+ * program; -E2BIG past VIP_CMDLINE_MAX_LEN characters or
+ * VIP_CMDLINE_MAX_ARGS words; -ENOMEM.
+ */
+int vip_cmdline_split(const char *line, char ***ret, char *why, size_t why_len);
+
 
 /* ------------------------------------------------------------------ */
 /* JSON writer: every JSON document vipd writes goes through it        */

@@ -549,10 +549,10 @@ void schema_duravips(struct schema *s, const struct vip_conf_node *root)
 
 	collect_services(s, root, &c);
 	if (s->fatal)
-		goto out;
+		goto free_build;
 	b.byname = index_bindings(s, &c, &b.n_names);
 	if (!b.byname || make_groups(s, &c, &b) < 0)
-		goto out;
+		goto free_build;
 	check_broken(s, &b);
 	for (size_t i = 0; i < c.n; i++)
 		if (c.v[i].follow_opt && !c.v[i].bad)
@@ -561,7 +561,7 @@ void schema_duravips(struct schema *s, const struct vip_conf_node *root)
 		if (b.groups[gi].vip)
 			group_preference(s, &b, &b.groups[gi]);
 	emit(s, &b);
-out:
+free_build:
 	for (size_t i = 0; i < c.n; i++)
 		free(c.v[i].label);
 	free(c.v);

@@ -6,6 +6,7 @@
  * cycles (by device and inode of the files being read), include depth, number
  * of files, bytes per file and in total.
  */
+#include <assert.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -338,8 +339,7 @@ int vip_conf_parse_file_root(const char *path, const char *root, const struct vi
 	struct parser ps;
 	int r;
 
-	if (!path || !ret)
-		return -EINVAL;
+	assert(path && ret);
 	r = parser_init(&ps, limits, diag);
 	if (r < 0)
 		return r;
@@ -356,8 +356,7 @@ int vip_conf_parse_string(const char *name, const char *text, size_t len, const 
 	const char *file;
 	int r;
 
-	if ((!text && len) || !ret)
-		return -EINVAL;
+	assert((text || !len) && ret);
 	r = parser_init(&ps, limits, diag);
 	if (r < 0)
 		return r;

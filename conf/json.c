@@ -3,6 +3,7 @@
  * `vipd --check --json`: one JSON object with every effective setting, where
  * it came from, the DuraVIP table and the warnings. Absent values are null.
  */
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -195,8 +196,7 @@ int vip_config_print_json(const struct vipd_config *c, const struct vip_conf_dia
 	struct vip_json w;
 	int r;
 
-	if (!c || !f)
-		return -EINVAL;
+	assert(c && f);
 	/* The shared writer (conf.h), indented for people; unbounded. */
 	vip_json_init(&w, 0, true);
 	vip_json_object_begin(&w, NULL);

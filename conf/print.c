@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* The human summary `vipd --check` prints: every effective setting and where it came from. */
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -194,8 +195,7 @@ int vip_config_print(const struct vipd_config *c, const struct vip_conf_diag *di
 {
 	size_t n_warn = 0;
 
-	if (!c || !f)
-		return -EINVAL;
+	assert(c && f);
 	fprintf(f, "Configuration: %s\n\n", c->path);
 	int r = print_security(&c->security, f);
 	if (r < 0)

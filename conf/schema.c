@@ -5,6 +5,7 @@
  * duravip.c); this one runs them in order, owns the result's lifetime and
  * answers lookups.
  */
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -48,8 +49,7 @@ int vip_config_from_tree(const struct vip_conf_tree *tree, const struct vip_conf
 	struct vip_config_opts env_opts = { 0 };
 	const char *const *files = NULL;
 
-	if (!tree || !ret || !diag)
-		return -EINVAL;
+	assert(tree && ret && diag);
 	if (!opts) {
 		env_opts.env_node_name = getenv("EC_NODE_NAME");
 		opts = &env_opts;

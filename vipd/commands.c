@@ -162,7 +162,7 @@ static int cmd_duravip_show(struct vipd_control_call *call)
 	s.ev = calloc(n + 1, sizeof(*s.ev));
 	if (!s.vips || !s.ev) {
 		r = -ENOMEM;
-		goto out;
+		goto free_show;
 	}
 	for (size_t i = 0; i < n; i++) {
 		struct vip_cl_vip_info pi;
@@ -176,7 +176,7 @@ static int cmd_duravip_show(struct vipd_control_call *call)
 		r = vipd_control_fail(call, 1, "%s is not a DuraVIP", call->args[0]);
 	else
 		r = vipd_control_reply(call, &view, &s);
-out:
+free_show:
 	free(s.vips);
 	free(s.ev);
 	return r;

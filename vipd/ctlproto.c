@@ -295,11 +295,11 @@ int vip_ctl_request_decode(const uint8_t *frame, size_t len, struct vip_ctl_requ
 		size_t n;
 
 		if (h.length - off < 2)
-			goto bad;
+			goto clear_req;
 		n = get16(p + off);
 		off += 2;
 		if (n == 0 || n > VIP_CTL_MAX_ARG || h.length - off < n || memchr(p + off, 0, n))
-			goto bad;
+			goto clear_req;
 		req.argv[i] = strndup((const char *)p + off, n);
 		if (!req.argv[i]) {
 			req.argc = i;
@@ -310,11 +310,11 @@ int vip_ctl_request_decode(const uint8_t *frame, size_t len, struct vip_ctl_requ
 		off += n;
 	}
 	if (off != h.length)
-		goto bad;
+		goto clear_req;
 	req.json = h.flags & VIP_CTL_F_JSON;
 	*ret = req;
 	return 0;
-bad:
+clear_req:
 	vip_ctl_request_clear(&req);
 	return -EBADMSG;
 }

@@ -168,7 +168,7 @@ int vipd_daemon_reload(struct vipd_daemon *d, struct vipd_reload_result *ret)
 		log_error("Reconfigure failed: keeping the running configuration");
 		res.outcome = VIPD_RELOAD_FAILED;
 		res.load_error = res.diag.n_errors ? 0 : r;
-		goto out;
+		goto notify_ready;
 	}
 	diff = vip_config_diff(d->cfg, next);
 	r = diff_duravips(d->cfg, next, &res);
@@ -177,7 +177,7 @@ int vipd_daemon_reload(struct vipd_daemon *d, struct vipd_reload_result *ret)
 		res.outcome = VIPD_RELOAD_FAILED;
 		res.load_error = r;
 		vip_config_free(next);
-		goto out;
+		goto notify_ready;
 	}
 	res.outcome = diff & VIP_CHANGE_CLUSTER_MODE ? VIPD_RELOAD_REFUSED : VIPD_RELOAD_APPLIED;
 	res.needs_restart = d->restart_needed = diff & VIP_CHANGE_NEEDS_RESTART;
@@ -195,7 +195,7 @@ int vipd_daemon_reload(struct vipd_daemon *d, struct vipd_reload_result *ret)
 		vip_config_free(next);
 	}
 	vipd_daemon_pump(d);
-out:
+notify_ready:
 	vipd_sd_notify("READY=1");
 	ret_r = res.outcome != VIPD_RELOAD_FAILED ? 0 : res.load_error ? res.load_error : -EINVAL;
 	if (ret)

@@ -95,17 +95,17 @@ int loop_new(struct loop **ret)
 	sigemptyset(&l->sigmask);
 	l->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (l->epfd < 0)
-		goto fail;
+		goto free_loop;
 	l->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	if (l->tfd < 0)
-		goto fail;
+		goto free_loop;
 	l->tsrc = (struct source){ .kind = SOURCE_TIMERFD, .fd = l->tfd };
 	ev.data.ptr = &l->tsrc;
 	if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, l->tfd, &ev) < 0)
-		goto fail;
+		goto free_loop;
 	*ret = l;
 	return 0;
-fail:;
+free_loop:;
 	int r = negerrno();
 	loop_free(l);
 	return r;

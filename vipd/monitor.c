@@ -394,6 +394,18 @@ static void on_kill_timer(struct loop *l _unused_, struct loop_timer *t _unused_
 
 /* ---------------------------------------------------------------- signals */
 
+/*
+ * A signal to the engine that the kernel refuses (EPERM: a service manager
+ * that took CAP_KILL away from the root monitor) would leave a reload or a
+ * stop silently undone: say so.
+ */
+static void signal_engine(struct vipd_monitor *m, int sig)
+{
+	if (kill(m->pid, sig) < 0)
+		(void)log_error_errno(-errno, "monitor: cannot send %s to engine %d: %m (does the monitor keep CAP_KILL?)",
+				      strsignal(sig), (int)m->pid);
+}
+
 void vipd_monitor_stop(struct vipd_monitor *m)
 {
 	if (m->stopping)
@@ -403,7 +415,7 @@ void vipd_monitor_stop(struct vipd_monitor *m)
 	loop_timer_disarm(m->t_restart);
 	if (m->pid > 0) {
 		log_notice("monitor: stopping: asking engine %d to release every DuraVIP", (int)m->pid);
-		kill(m->pid, SIGTERM);
+		signal_engine(m, SIGTERM);
 		loop_timer_arm(m->t_kill, m->opts.timing.stop_timeout_ms, 0);
 		return;
 	}
@@ -417,7 +429,7 @@ void vipd_monitor_hup(struct vipd_monitor *m)
 {
 	if (m->pid > 0 && !m->stopping) {
 		log_notice("monitor: passing SIGHUP on to engine %d", (int)m->pid);
-		kill(m->pid, SIGHUP);
+		signal_engine(m, SIGHUP);
 	}
 }
 
@@ -498,27 +510,27 @@ int vipd_monitor_new(const struct vipd_monitor_opts *opts, struct vipd_monitor *
 	m->backoff_ms = m->st.next_delay_ms = m->opts.timing.backoff_first_ms;
 	r = setup_loop(m);
 	if (r < 0)
-		goto fail;
+		goto free_monitor;
 	m->port_ops = opts->port_ops ? opts->port_ops : vip_port_native();
 	r = m->port_ops->open(&(struct vip_port_opts){ .flags = VIP_PORT_OPEN_NO_PACKET | VIP_PORT_OPEN_NO_MONITOR },
 			      &m->port);
 	if (r < 0) {
 		log_error_errno(r, "monitor: cannot open rtnetlink: %m");
-		goto fail;
+		goto free_monitor;
 	}
 	if (m->opts.group) {
 		r = monitor_cluster_start(m);
 		if (r < 0)
-			goto fail;
+			goto free_monitor;
 	}
 	r = start_engine(m);
 	if (r < 0) {
 		log_error_errno(r, "monitor: cannot start the engine: %m");
-		goto fail;
+		goto free_monitor;
 	}
 	*ret = m;
 	return 0;
-fail:
+free_monitor:
 	vipd_monitor_free(m);
 	return r;
 }

@@ -91,12 +91,12 @@ int lab_links_new(const char *prefix, int n, lab_link_fn change, void *data,
 	struct lab_links *l = calloc(1, sizeof(*l));
 
 	if (!l || n < 1 || n > LAB_MAX_NODES)
-		goto fail;
+		goto free_links;
 	l->n = n;
 	snprintf(ns, sizeof(ns), "%s-sw", prefix);
 	if (lab_nl_open_in(ns, &l->ev) < 0 || lab_nl_open_in(ns, &l->dump) < 0) {
 		fprintf(stderr, "lab-net: cannot watch links in %s\n", ns);
-		goto fail;
+		goto free_links;
 	}
 	nl_socket_disable_seq_check(l->ev);
 	nl_socket_disable_seq_check(l->dump);
@@ -105,15 +105,15 @@ int lab_links_new(const char *prefix, int n, lab_link_fn change, void *data,
 	nl_socket_modify_cb(l->dump, NL_CB_VALID, NL_CB_CUSTOM, on_link, l);
 	if (nl_socket_add_memberships(l->ev, RTNLGRP_LINK, 0) < 0 ||
 	    nl_socket_set_nonblocking(l->ev) < 0)
-		goto fail;
+		goto free_links;
 	/* The initial state is reported as a change from "all up". */
 	l->change = change;
 	l->data = data;
 	if (dump_links(l) < 0)
-		goto fail;
+		goto free_links;
 	*ret = l;
 	return 0;
-fail:
+free_links:
 	lab_links_free(l);
 	return -EIO;
 }

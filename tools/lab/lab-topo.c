@@ -75,14 +75,14 @@ static int addr_add(struct nl_sock *sk, int ifindex, const char *text)
 
 	if (!addr || r < 0) {
 		r = r < 0 ? r : -NLE_NOMEM;
-		goto out;
+		goto put_addr;
 	}
 	rtnl_addr_set_ifindex(addr, ifindex);
 	rtnl_addr_set_local(addr, local);
 	if (nl_addr_get_family(local) == AF_INET6)
 		rtnl_addr_set_flags(addr, IFA_F_NODAD);
 	r = rtnl_addr_add(sk, addr, 0);
-out:
+put_addr:
 	nl_addr_put(local);
 	rtnl_addr_put(addr);
 	return r < 0 ? fail("add address", text, r) : 0;

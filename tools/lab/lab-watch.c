@@ -146,7 +146,7 @@ int lab_tracker_new(char **netns, int n, lab_change_fn change, void *data,
 	struct lab_tracker *t = calloc(1, sizeof(*t));
 
 	if (!t || n > LAB_MAX_NODES || !(t->table = calloc(TABLE_SIZE, sizeof(struct entry))))
-		goto fail;
+		goto free_tracker;
 	t->n = n;
 	t->change = change;
 	t->data = data;
@@ -155,15 +155,15 @@ int lab_tracker_new(char **netns, int n, lab_change_fn change, void *data,
 		    lab_nl_open_in(netns[i], &t->dump[i]) < 0 ||
 		    setup_sock(t, t->ev[i], true) < 0 || setup_sock(t, t->dump[i], false) < 0) {
 			fprintf(stderr, "lab-net: cannot watch namespace %s\n", netns[i]);
-			goto fail;
+			goto free_tracker;
 		}
 	}
 	for (int i = 0; i < n; i++)
 		if (dump_ns(t, i) < 0)
-			goto fail;
+			goto free_tracker;
 	*ret = t;
 	return 0;
-fail:
+free_tracker:
 	lab_tracker_free(t);
 	return -EIO;
 }
