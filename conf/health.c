@@ -20,7 +20,6 @@
 #include "schema-internal.h"
 
 #define MAX_EXPECT 256
-#define MAX_LINE 4096
 #define SECONDS_MIN 100u
 #define SECONDS_MAX 3600000u
 
@@ -57,18 +56,19 @@ static bool count(struct schema *s, const struct vip_conf_node *o, const char *t
 	return true;
 }
 
-/* A command line: an absolute program path first, bounded, one line. */
+/* A command line as vipd/runner will split it (vip_cmdline_split): no shell, an absolute program. */
 static bool command_line(struct schema *s, const struct vip_conf_node *o, const char *text)
 {
-	const char *p = text + strspn(text, " \t");
+	char why[128];
+	char **argv = NULL;
+	int r = vip_cmdline_split(text, &argv, why, sizeof(why));
 
-	if (strlen(text) > MAX_LINE || strpbrk(text, "\n\r"))
-		return schema_error(s, &o->value->loc, "%s must be one line of at most %d bytes", o->name, MAX_LINE),
-		       false;
-	if (*p != '/')
-		return schema_error(s, &o->value->loc,
-				    "%s = \"%s\" must start with the program's absolute path (it runs without a shell)",
-				    o->name, text), false;
+	free(argv);
+	if (r == -ENOMEM)
+		return schema_oom(s, r), false;
+	if (r < 0)
+		return schema_error(s, &o->value->loc, "%s = \"%s\": %s (it runs without a shell)", o->name, text,
+				    why), false;
 	return true;
 }
 

@@ -74,8 +74,11 @@ static void test_health_errors(void **state _unused_)
 	expect_error(SEC "Health_Check \"a\" { pidfile = run/x.pid }\n",
 		     "t.conf:2:30: error: pidfile = \"run/x.pid\" must be an absolute path");
 	expect_error(SEC "Health_Check \"a\" { command = \"check --x\" }\n",
-		     "t.conf:2:30: error: command = \"check --x\" must start with the program's absolute path (it "
+		     "t.conf:2:30: error: command = \"check --x\": the program \"check\" is not an absolute path (it "
 		     "runs without a shell)");
+	expect_error(SEC "Health_Check \"a\" { command = \"/bin/check 'x\" }\n",
+		     "t.conf:2:30: error: command = \"/bin/check 'x\": unterminated single quote (it runs without a "
+		     "shell)");
 	expect_error(SEC "Health_Check \"a\" { pidfile = /x interval = 0.05 }\n",
 		     "t.conf:2:44: error: interval = 0.05 is out of range: 0.1 to 3600 seconds");
 	expect_error(SEC "Health_Check \"a\" { pidfile = /x timeout = soon }\n",
