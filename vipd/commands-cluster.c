@@ -40,25 +40,6 @@ struct membership {
 	struct vipd_node_state node;
 };
 
-/* "active, healthy", "standby, unhealthy: mta (...)": this node's candidacy in words. */
-static void node_text(struct vip_ctl_buf *o, const struct vipd_node_state *n)
-{
-	vip_ctl_buf_printf(o, "%s, %s%s%s; %s\n", n->standby ? "STANDBY" : "active",
-			   n->healthy ? "healthy" : "UNHEALTHY", n->reason[0] ? ": " : "", n->reason,
-			   n->out ? "no candidate for DuraVIPs" : "a candidate for DuraVIPs");
-}
-
-static void node_json(struct vip_json *w, const char *key, const char *name, const struct vipd_node_state *n)
-{
-	vip_json_object_begin(w, key);
-	vip_json_string(w, "name", name);
-	vip_json_bool(w, "standby", n->standby);
-	vip_json_bool(w, "healthy", n->healthy);
-	vip_json_bool(w, "candidate", n->out == 0);
-	vip_json_string(w, "reason", n->reason[0] ? n->reason : NULL);
-	vip_json_object_end(w);
-}
-
 /* The reasons a member is no candidate, as a JSON list ("standby", "unhealthy"). */
 static void out_json(struct vip_json *w, uint32_t out)
 {
@@ -102,7 +83,7 @@ static void membership_text(struct vip_ctl_buf *o, const void *data)
 				   m->self ? " (this node)" : "");
 	}
 	vip_ctl_buf_printf(o, "This node (%s): ", s->nodename);
-	node_text(o, &s->node);
+	cmd_node_text(o, &s->node);
 }
 
 static void membership_json(struct vip_json *w, const void *data)
@@ -131,7 +112,7 @@ static void membership_json(struct vip_json *w, const void *data)
 		vip_json_object_end(w);
 	}
 	vip_json_array_end(w);
-	node_json(w, "node", s->nodename, &s->node);
+	cmd_node_json(w, "node", s->nodename, &s->node);
 	vip_json_object_end(w);
 }
 
@@ -171,7 +152,7 @@ static void node_change_text(struct vip_ctl_buf *o, const void *data)
 		vip_ctl_buf_printf(o, "Node %s %s active%s\n", c->name, c->changed ? "is now" : "was already",
 				   c->node.healthy ? "" : ", but unhealthy: it takes no DuraVIP until healthy");
 	vip_ctl_buf_printf(o, "This node: ");
-	node_text(o, &c->node);
+	cmd_node_text(o, &c->node);
 }
 
 static void node_change_json(struct vip_json *w, const void *data)
@@ -180,7 +161,7 @@ static void node_change_json(struct vip_json *w, const void *data)
 
 	vip_json_object_begin(w, NULL);
 	vip_json_bool(w, "changed", c->changed);
-	node_json(w, "node", c->name, &c->node);
+	cmd_node_json(w, "node", c->name, &c->node);
 	vip_json_object_end(w);
 }
 

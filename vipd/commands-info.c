@@ -295,6 +295,10 @@ static void metrics_collect(struct vipd_daemon *d, struct metrics *out)
 	M("vipd_node_standby", "gauge", "1 while this node is in standby", ns.standby);
 	M("vipd_node_healthy", "gauge", "1 while this node's health checks pass", ns.healthy);
 	M("vipd_node_candidate", "gauge", "1 while this node takes DuraVIPs (not in standby, healthy)", ns.out == 0);
+	M("vipd_health_checks", "gauge", "health checks configured", ns.n_checks);
+	M("vipd_health_checks_failing", "gauge", "health checks unhealthy now", ns.n_failing);
+	M("vipd_health_check_runs_total", "counter", "health check runs", ns.check_runs);
+	M("vipd_health_check_failures_total", "counter", "health check runs that failed", ns.check_failures);
 	M("vipd_uptime_seconds", "gauge", "seconds since start", cmd_age(loop_now_ms(), di.started_ms) / 1000.0);
 #undef M
 	out->n = i;

@@ -9,6 +9,8 @@
 #define VIPD_DAEMON_INTERNAL_H
 
 #include "daemon.h"
+#include "health.h"
+#include "runner.h"
 
 struct daemon_owner;
 
@@ -49,6 +51,8 @@ struct vipd_daemon {
 	size_t n_owners;
 	struct vipd_daemon_stats stats;
 	/* candidacy (daemon-node.c) */
+	struct vipd_runner *runner;      /* check commands and hooks */
+	struct vipd_health *health;
 	bool standby;                    /* cluster { Standby } at start, then the console's word */
 	bool unhealthy;                  /* a health check fails (or has not passed rise times yet) */
 	char unhealthy_reason[256];      /* "mta (connect 127.0.0.1:25: Connection refused, 3 of 3)" */
@@ -97,6 +101,15 @@ int daemon_arm_check_timer(struct vipd_daemon *d);
 void vipd_daemon_notify_status(struct vipd_daemon *d);
 
 /* daemon-node.c */
+/*
+ * After the drop, before the join: the runner and the health checks, and
+ * the candidacy the first view starts with (cluster { Standby }; unhealthy
+ * until the checks pass rise times, unless initial = healthy). 0 or -errno (logged).
+ */
+int daemon_node_setup(struct vipd_daemon *d);
+void daemon_node_free(struct vipd_daemon *d);
+/* A reload changed the Health_Check scopes. */
+void daemon_node_reconfigure(struct vipd_daemon *d, const struct vipd_config *next);
 /*
  * Give the protocol this node's candidacy from standby and health, if it
  * changed: log, push a `node` event (detail, else what), pump.

@@ -42,6 +42,64 @@ void daemon_node_apply(struct vipd_daemon *d, const char *what, const char *deta
 	vipd_daemon_pump(d);
 }
 
+static void on_health(void *data, const struct vipd_health_change *ch)
+{
+	struct vipd_daemon *d = data;
+	char detail[sizeof(d->unhealthy_reason) + 16];
+
+	if (ch->check) {
+		snprintf(detail, sizeof(detail), "%s %s%s%s", ch->check, ch->check_healthy ? "healthy" : "unhealthy",
+			 !ch->check_healthy && ch->text ? ": " : "", !ch->check_healthy && ch->text ? ch->text : "");
+		daemon_event(d, "health", NULL, detail);
+	}
+	d->unhealthy = !ch->node_healthy;
+	snprintf(d->unhealthy_reason, sizeof(d->unhealthy_reason), "%s", ch->reason);
+	snprintf(detail, sizeof(detail), "unhealthy: %s", ch->reason);
+	daemon_node_apply(d, ch->node_healthy ? "healthy" : "unhealthy", ch->node_healthy ? NULL : detail);
+}
+
+int daemon_node_setup(struct vipd_daemon *d)
+{
+	int r = vipd_runner_new(d->loop, &d->runner);
+
+	if (r < 0)
+		return log_error_errno(r, "Failed to set up the command runner: %m");
+	r = vipd_health_new(d->loop, d->runner, d->cfg, on_health, d, &d->health);
+	if (r < 0)
+		return log_error_errno(r, "Failed to set up the health checks: %m");
+	d->standby = d->cfg->cluster.standby;
+	d->unhealthy = !vipd_health_healthy(d->health);
+	snprintf(d->unhealthy_reason, sizeof(d->unhealthy_reason), "%s", vipd_health_reason(d->health));
+	/* before the first view: its STATE already says so (no plumbing a dead service) */
+	r = vip_cl_proto_set_candidacy(d->proto, wanted_out(d), loop_now_ms());
+	if (r < 0)
+		return log_error_errno(r, "Failed to set up the ownership protocol: %m");
+	if (d->standby)
+		log_notice("Starting in standby (cluster { Standby = true }): this node takes no DuraVIP "
+			   "until `vipctl cluster node active`");
+	if (d->unhealthy)
+		log_notice("Starting unhealthy until the health checks pass: %s", d->unhealthy_reason);
+	return 0;
+}
+
+void daemon_node_reconfigure(struct vipd_daemon *d, const struct vipd_config *next)
+{
+	int r = vipd_health_reconfigure(d->health, next);
+
+	if (r < 0)
+		log_error_errno(r, "Failed to apply the new health checks (the old ones stay): %m");
+	else
+		log_notice("Health checks: %zu configured", vipd_health_n(d->health));
+}
+
+void daemon_node_free(struct vipd_daemon *d)
+{
+	vipd_health_free(d->health);
+	d->health = NULL;
+	vipd_runner_free(d->runner);
+	d->runner = NULL;
+}
+
 int vipd_daemon_set_standby(struct vipd_daemon *d, bool on, const char *who)
 {
 	if (d->standby == on)
@@ -60,4 +118,13 @@ void vipd_daemon_get_node(const struct vipd_daemon *d, struct vipd_node_state *r
 		.out = vip_cl_proto_candidacy(d->proto),
 	};
 	snprintf(ret->reason, sizeof(ret->reason), "%s", d->unhealthy ? d->unhealthy_reason : "");
+	ret->n_checks = vipd_health_n(d->health);
+	for (size_t i = 0; i < ret->n_checks; i++) {
+		struct vipd_health_info hi;
+		if (vipd_health_get(d->health, i, &hi) < 0)
+			continue;
+		ret->n_failing += !hi.healthy;
+		ret->check_runs += hi.runs;
+		ret->check_failures += hi.failures;
+	}
 }

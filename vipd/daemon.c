@@ -227,14 +227,6 @@ static int setup_core(struct vipd_daemon *d)
 	if (r < 0)
 		return r;
 	vip_cl_proto_set_key(d->proto, d->cl_key);
-	/* cluster { Standby = true }: no candidate from the first view on */
-	d->standby = d->cfg->cluster.standby;
-	r = vip_cl_proto_set_candidacy(d->proto, d->standby ? VIP_CL_OUT_STANDBY : 0, loop_now_ms());
-	if (r < 0)
-		return log_error_errno(r, "Failed to set up the ownership protocol: %m");
-	if (d->standby)
-		log_notice("Starting in standby (cluster { Standby = true }): this node takes no DuraVIP "
-			   "until `vipctl cluster node active`");
 	vipd_engine_set_proto(d->engine, d->proto);
 	return 0;
 }
@@ -335,6 +327,9 @@ int vipd_daemon_setup(struct vipd_daemon *d, const struct vipd_daemon_opts *opts
 	r = setup_timers(d);
 	if (r < 0)
 		return r;
+	r = daemon_node_setup(d); /* after the drop: commands run as vipd's user */
+	if (r < 0)
+		return r;
 	r = daemon_cluster_join(d);
 	if (r < 0)
 		return r;
@@ -417,6 +412,7 @@ void vipd_daemon_free(struct vipd_daemon *d)
 	if (d->monitor_watched)
 		loop_remove_fd(d->loop, d->opts.monitor_fd);
 	vipd_control_free(d->control);
+	daemon_node_free(d);
 	daemon_cluster_disconnect(d);
 	vip_cl_proto_free(d->proto);
 	vip_cl_key_free(d->cl_key); /* after the protocol that borrows it; wiped */

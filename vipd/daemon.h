@@ -184,6 +184,8 @@ struct vipd_node_state {
 	bool healthy;
 	uint32_t out;            /* VIP_CL_OUT_* as the protocol has it (0: a candidate) */
 	char reason[256];        /* unhealthy: "mta (connect 127.0.0.1:25: Connection refused, 3 of 3)", else "" */
+	size_t n_checks, n_failing;           /* health checks configured, unhealthy now */
+	uint64_t check_runs, check_failures;  /* over every check since start (a removed one's are gone) */
 };
 void vipd_daemon_get_node(const struct vipd_daemon *d, struct vipd_node_state *ret);
 /*

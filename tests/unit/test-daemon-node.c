@@ -15,6 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -139,11 +141,98 @@ static void test_standby_from_config_and_reload(void **state)
 	assert_int_equal(n_plumbed(f), 0);
 }
 
+/* A listener on 127.0.0.1 the kernel accepts connections for (no accept needed). */
+static int listener(uint16_t *port)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(*port) };
+	socklen_t sl = sizeof(sa);
+	int one = 1, fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_true(fd >= 0);
+	assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)), 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(fd, 64), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &sl), 0);
+	*port = ntohs(sa.sin_port);
+	return fd;
+}
+
+/* Turn the loop until want DuraVIPs are plumbed (bounded); the time it took. */
+static uint64_t until_plumbed(struct fx *f, size_t want, uint64_t max_ms)
+{
+	uint64_t t0 = loop_now_ms();
+
+	while (n_plumbed(f) != want) {
+		if (loop_now_ms() - t0 > max_ms)
+			fail_msg("%zu plumbed, not %zu, after %llu ms", n_plumbed(f), want, (unsigned long long)max_ms);
+		loop_iterate(f->d.loop, 10);
+	}
+	return loop_now_ms() - t0;
+}
+
+static void test_health_alone(void **state)
+{
+	uint16_t port = 0;
+	int lfd = listener(&port);
+	char extra[256], want[128];
+	struct jv *v;
+
+	snprintf(extra, sizeof(extra),
+		 "Health_Check \"mta\" { connect = \"127.0.0.1:%u\" interval = 0.1 timeout = 0.5 fall = 2 rise = 2 }\n",
+		 port);
+	fx_setup(state, extra);
+	struct fx *f = *state;
+	/* not before the check passed rise (2) times */
+	assert_true(f->d.unhealthy);
+	uint64_t t = until_plumbed(f, 3, 2000);
+	printf("plumbed %llu ms after start (rise 2 x interval 0.1 s)\n", (unsigned long long)t);
+	/* the service goes: unplumbed within fall x interval (+ slack) */
+	close(lfd);
+	t = until_plumbed(f, 0, 2000);
+	printf("unplumbed %llu ms after the listener closed (fall 2 x interval 0.1 s)\n", (unsigned long long)t);
+	assert_true(t <= 2 * 100 + 150);
+	snprintf(want, sizeof(want), "mta (connect 127.0.0.1:%u: Connection refused, 2 of 2)", port);
+	assert_int_equal(CMD(f, true, "cluster", "membership"), 0);
+	v = J(f);
+	assert_false(json_bool(v, "node.healthy"));
+	assert_false(json_bool(v, "node.candidate"));
+	assert_string_equal(json_str(v, "node.reason"), want);
+	assert_string_equal(json_str(v, "members.0.out.0"), "unhealthy");
+	json_free(v);
+	assert_int_equal(CMD(f, true, "cluster", "duravip", "show"), 0);
+	v = J(f);
+	assert_string_equal(json_str(v, "node.reason"), want);
+	assert_true(json_is_null(v, "duravips.0.owner"));
+	json_free(v);
+	assert_int_equal(CMD(f, false, "cluster", "duravip", "show"), 0);
+	assert_non_null(strstr(f->body, "Node n1: active, UNHEALTHY: "));
+	assert_non_null(strstr(f->body, want));
+	assert_int_equal(CMD(f, true, "metrics"), 0);
+	v = J(f);
+	assert_int_equal(json_num(v, "vipd_node_healthy"), 0);
+	assert_int_equal(json_num(v, "vipd_health_checks"), 1);
+	assert_int_equal(json_num(v, "vipd_health_checks_failing"), 1);
+	assert_true(json_num(v, "vipd_health_check_failures_total") >= 2);
+	json_free(v);
+	/* back: plumbed again after rise passes */
+	lfd = listener(&port);
+	t = until_plumbed(f, 3, 2000);
+	printf("plumbed again %llu ms after the listener came back\n", (unsigned long long)t);
+	/* a reload that removes the check while the service is down: healthy by the reload */
+	close(lfd);
+	until_plumbed(f, 0, 2000);
+	rewrite(f, "");
+	until_plumbed(f, 3, 500);
+	assert_false(f->d.unhealthy);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_standby_active_alone, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_standby_from_config_and_reload, setup_standby, teardown),
+		cmocka_unit_test_teardown(test_health_alone, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
