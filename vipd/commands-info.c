@@ -299,6 +299,11 @@ static void metrics_collect(struct vipd_daemon *d, struct metrics *out)
 	M("vipd_health_checks_failing", "gauge", "health checks unhealthy now", ns.n_failing);
 	M("vipd_health_check_runs_total", "counter", "health check runs", ns.check_runs);
 	M("vipd_health_check_failures_total", "counter", "health check runs that failed", ns.check_failures);
+	M("vipd_hook_runs_total", "counter", "notify hook runs finished", ns.hook_runs);
+	M("vipd_hook_failures_total", "counter", "notify hook runs that failed, crashed, timed out or could not start",
+	  ns.hook_failures);
+	M("vipd_hook_dropped_total", "counter", "notify hook events not run (queue full, Notify removed)",
+	  ns.hook_dropped);
 	M("vipd_uptime_seconds", "gauge", "seconds since start", cmd_age(loop_now_ms(), di.started_ms) / 1000.0);
 #undef M
 	out->n = i;

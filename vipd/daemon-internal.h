@@ -10,6 +10,7 @@
 
 #include "daemon.h"
 #include "health.h"
+#include "hooks.h"
 #include "runner.h"
 
 struct daemon_owner;
@@ -53,6 +54,7 @@ struct vipd_daemon {
 	/* candidacy (daemon-node.c) */
 	struct vipd_runner *runner;      /* check commands and hooks */
 	struct vipd_health *health;
+	struct vipd_hooks *hooks;        /* Notify { command } */
 	bool standby;                    /* cluster { Standby } at start, then the console's word */
 	bool unhealthy;                  /* a health check fails (or has not passed rise times yet) */
 	char unhealthy_reason[256];      /* "mta (connect 127.0.0.1:25: Connection refused, 3 of 3)" */
@@ -108,8 +110,10 @@ void vipd_daemon_notify_status(struct vipd_daemon *d);
  */
 int daemon_node_setup(struct vipd_daemon *d);
 void daemon_node_free(struct vipd_daemon *d);
-/* A reload changed the Health_Check scopes. */
-void daemon_node_reconfigure(struct vipd_daemon *d, const struct vipd_config *next);
+/* A reload changed the Health_Check scopes or Notify (diff: VIP_CHANGE_* bits). */
+void daemon_node_reconfigure(struct vipd_daemon *d, const struct vipd_config *next, unsigned diff);
+/* The engine plumbed (acquire) or unplumbed a DuraVIP: the notify hook, after the fact. */
+void daemon_node_plumbed(struct vipd_daemon *d, bool acquire, const struct vip_addr *a, const char *ifname);
 /*
  * Give the protocol this node's candidacy from standby and health, if it
  * changed: log, push a `node` event (detail, else what), pump.

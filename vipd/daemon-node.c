@@ -52,6 +52,8 @@ static void on_health(void *data, const struct vipd_health_change *ch)
 			 !ch->check_healthy && ch->text ? ": " : "", !ch->check_healthy && ch->text ? ch->text : "");
 		daemon_event(d, "health", NULL, detail);
 	}
+	if (d->unhealthy == ch->node_healthy)
+		vipd_hooks_node(d->hooks, ch->node_healthy ? "healthy" : "unhealthy");
 	d->unhealthy = !ch->node_healthy;
 	snprintf(d->unhealthy_reason, sizeof(d->unhealthy_reason), "%s", ch->reason);
 	snprintf(detail, sizeof(detail), "unhealthy: %s", ch->reason);
@@ -67,6 +69,9 @@ int daemon_node_setup(struct vipd_daemon *d)
 	r = vipd_health_new(d->loop, d->runner, d->cfg, on_health, d, &d->health);
 	if (r < 0)
 		return log_error_errno(r, "Failed to set up the health checks: %m");
+	r = vipd_hooks_new(d->loop, d->runner, &d->cfg->notify, &d->hooks);
+	if (r < 0)
+		return log_error_errno(r, "Failed to set up the notify hook: %m");
 	d->standby = d->cfg->cluster.standby;
 	d->unhealthy = !vipd_health_healthy(d->health);
 	snprintf(d->unhealthy_reason, sizeof(d->unhealthy_reason), "%s", vipd_health_reason(d->health));
@@ -82,18 +87,35 @@ int daemon_node_setup(struct vipd_daemon *d)
 	return 0;
 }
 
-void daemon_node_reconfigure(struct vipd_daemon *d, const struct vipd_config *next)
+void daemon_node_reconfigure(struct vipd_daemon *d, const struct vipd_config *next, unsigned diff)
 {
-	int r = vipd_health_reconfigure(d->health, next);
+	int r;
 
-	if (r < 0)
-		log_error_errno(r, "Failed to apply the new health checks (the old ones stay): %m");
-	else
-		log_notice("Health checks: %zu configured", vipd_health_n(d->health));
+	if (diff & VIP_CHANGE_NOTIFY) {
+		r = vipd_hooks_reconfigure(d->hooks, &next->notify);
+		if (r < 0)
+			log_error_errno(r, "Failed to apply the new Notify (the old one stays): %m");
+		else
+			log_notice("Notify hook: %s", next->notify.command ? next->notify.command : "none");
+	}
+	if (diff & VIP_CHANGE_HEALTH) {
+		r = vipd_health_reconfigure(d->health, next);
+		if (r < 0)
+			log_error_errno(r, "Failed to apply the new health checks (the old ones stay): %m");
+		else
+			log_notice("Health checks: %zu configured", vipd_health_n(d->health));
+	}
+}
+
+void daemon_node_plumbed(struct vipd_daemon *d, bool acquire, const struct vip_addr *a, const char *ifname)
+{
+	vipd_hooks_address(d->hooks, acquire, a, ifname);
 }
 
 void daemon_node_free(struct vipd_daemon *d)
 {
+	vipd_hooks_free(d->hooks);
+	d->hooks = NULL;
 	vipd_health_free(d->health);
 	d->health = NULL;
 	vipd_runner_free(d->runner);
@@ -106,6 +128,7 @@ int vipd_daemon_set_standby(struct vipd_daemon *d, bool on, const char *who)
 		return 0;
 	d->standby = on;
 	log_notice("%s: this node is %s", who, on ? "in standby" : "active");
+	vipd_hooks_node(d->hooks, on ? "standby" : "active");
 	daemon_node_apply(d, on ? "standby" : "active", NULL);
 	return 1;
 }
@@ -118,6 +141,11 @@ void vipd_daemon_get_node(const struct vipd_daemon *d, struct vipd_node_state *r
 		.out = vip_cl_proto_candidacy(d->proto),
 	};
 	snprintf(ret->reason, sizeof(ret->reason), "%s", d->unhealthy ? d->unhealthy_reason : "");
+	struct vipd_hooks_stats hs;
+	vipd_hooks_get_stats(d->hooks, &hs);
+	ret->hook_runs = hs.runs;
+	ret->hook_failures = hs.failures;
+	ret->hook_dropped = hs.dropped;
 	ret->n_checks = vipd_health_n(d->health);
 	for (size_t i = 0; i < ret->n_checks; i++) {
 		struct vipd_health_info hi;

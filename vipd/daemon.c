@@ -55,6 +55,8 @@ static int announce_send(void *data, int ifindex, const struct vip_addr *addrs, 
 static void engine_event(void *data, enum vipd_engine_event ev, const struct vip_addr *addr, const char *detail)
 {
 	daemon_event(data, vipd_engine_event_to_string(ev), addr, detail);
+	if ((ev == VIPD_EV_ACQUIRED || ev == VIPD_EV_RELEASED) && addr)
+		daemon_node_plumbed(data, ev == VIPD_EV_ACQUIRED, addr, detail);
 }
 
 /* ---------------------------------------------------------------- loop callbacks */

@@ -186,6 +186,7 @@ struct vipd_node_state {
 	char reason[256];        /* unhealthy: "mta (connect 127.0.0.1:25: Connection refused, 3 of 3)", else "" */
 	size_t n_checks, n_failing;           /* health checks configured, unhealthy now */
 	uint64_t check_runs, check_failures;  /* over every check since start (a removed one's are gone) */
+	uint64_t hook_runs, hook_failures, hook_dropped; /* the notify hook (vipd/hooks.h) */
 };
 void vipd_daemon_get_node(const struct vipd_daemon *d, struct vipd_node_state *ret);
 /*

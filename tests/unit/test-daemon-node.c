@@ -227,12 +227,59 @@ static void test_health_alone(void **state)
 	assert_false(f->d.unhealthy);
 }
 
+/* Turn the loop until the file holds want (bounded). */
+static void until_file(struct fx *f, const char *path, const char *want)
+{
+	static char buf[4096];
+	uint64_t t0 = loop_now_ms();
+
+	for (;;) {
+		FILE *fp = fopen(path, "r");
+		size_t n = fp ? fread(buf, 1, sizeof(buf) - 1, fp) : 0;
+		if (fp)
+			fclose(fp);
+		buf[n] = '\0';
+		if (strstr(buf, want))
+			return;
+		if (loop_now_ms() - t0 > 3000)
+			fail_msg("no \"%s\" in:\n%s", want, buf);
+		loop_iterate(f->d.loop, 10);
+	}
+}
+
+static void test_hooks(void **state)
+{
+	char out[] = "/tmp/test-daemon-hook-XXXXXX", extra[256];
+	int fd = mkstemp(out);
+
+	assert_true(fd >= 0);
+	close(fd);
+	snprintf(extra, sizeof(extra), "Notify { command = \"/bin/sh -c 'echo $* >> %s' hook\" timeout = 2 }\n", out);
+	fx_setup(state, extra);
+	struct fx *f = *state;
+	until_file(f, out, "acquire 198.51.100.21 eth0\n");
+	until_file(f, out, "acquire 2001:db8:1::30 eth0\n");
+	assert_int_equal(CMD(f, false, "cluster", "node", "standby"), 0);
+	until_file(f, out, "node standby\n");
+	until_file(f, out, "release 198.51.100.30 eth0\n");
+	assert_int_equal(CMD(f, false, "cluster", "node", "active"), 0);
+	until_file(f, out, "node active\n");
+	struct jv *v;
+	assert_int_equal(CMD(f, true, "metrics"), 0);
+	v = J(f);
+	assert_true(json_num(v, "vipd_hook_runs_total") >= 8);
+	assert_int_equal(json_num(v, "vipd_hook_failures_total"), 0);
+	json_free(v);
+	unlink(out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_standby_active_alone, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_standby_from_config_and_reload, setup_standby, teardown),
 		cmocka_unit_test_teardown(test_health_alone, teardown),
+		cmocka_unit_test_teardown(test_hooks, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

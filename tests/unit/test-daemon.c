@@ -323,7 +323,7 @@ static void test_cmd_metrics_security(void **state)
 	assert_int_equal(json_num(v, "vipd_cluster_authenticated"), 0);
 	assert_int_equal(json_num(v, "vipd_cluster_auth_failed_total"), 0);
 	assert_int_equal(json_num(v, "vipd_cluster_auth_replayed_total"), 0);
-	assert_int_equal(json_len(v, ""), 41);
+	assert_int_equal(json_len(v, ""), 44);
 	json_free(v);
 	assert_int_equal(CMD(f, false, "config", "show", "security"), 0);
 	assert_non_null(strstr(f->body, "Configured: user root (0), group root (0), capabilities " CAPS "\n"));
