@@ -171,9 +171,9 @@ struct vip_cl_proto {
 	uint64_t last_now; /* time of the latest input */
 
 	bool in_view, round_complete, quorate, mature;
-	uint32_t out;          /* VIP_CL_OUT_*: why this node is no candidate (0: it is one) */
-	uint64_t mature_from;  /* maturity counts from the view, or from becoming a candidate again */
-	bool live; /* this node's corosync answers (vip_cl_proto_on_liveness) */
+	uint32_t out;         /* VIP_CL_OUT_*: why this node is no candidate (0: it is one) */
+	uint64_t mature_from; /* maturity counts from the view, or from becoming a candidate again */
+	bool live;            /* this node's corosync answers (vip_cl_proto_on_liveness) */
 	/* A CLOSE for this view was sent; another goes at close_next if none is delivered. */
 	uint64_t close_next;
 	/*

@@ -23,8 +23,8 @@ void daemon_node_apply(struct vipd_daemon *d, const char *what, const char *deta
 	char words[32];
 	int r;
 
-	if (out == vip_cl_proto_candidacy(d->proto))
-		return;
+	if (d->stopping || out == vip_cl_proto_candidacy(d->proto))
+		return; /* a planned stop released everything and left: nothing to tell */
 	r = vip_cl_proto_set_candidacy(d->proto, out, loop_now_ms());
 	if (r < 0) {
 		log_error_errno(r, "Failed to change this node's candidacy: %m");

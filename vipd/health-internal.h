@@ -33,6 +33,8 @@ struct hcheck {
 };
 
 struct vipd_health {
+	/* health.c's health_result: the probes report through it (a pointer: health.c calls the probes) */
+	void (*result)(struct hcheck *c, bool ok, const char *text);
 	struct loop *loop;
 	struct vipd_runner *runner;
 	vipd_health_fn changed;
@@ -49,8 +51,10 @@ void health_probe_start(struct hcheck *c);
 /* Abandon a run in progress: no result comes. */
 void health_probe_stop(struct hcheck *c);
 
-/* health.c */
 /* A run of c ended: passed (ok) or failed with text (the failure, for the log and the reason). */
-void health_result(struct hcheck *c, bool ok, const char *text);
+static inline void health_result(struct hcheck *c, bool ok, const char *text)
+{
+	c->h->result(c, ok, text);
+}
 
 #endif

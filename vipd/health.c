@@ -71,7 +71,7 @@ static void node_update(struct vipd_health *h, const struct hcheck *changed)
 	h->changed(h->data, &ch);
 }
 
-void health_result(struct hcheck *c, bool ok, const char *text)
+static void on_result(struct hcheck *c, bool ok, const char *text)
 {
 	struct vipd_health *h = c->h;
 	bool was = c->healthy;
@@ -236,7 +236,7 @@ int vipd_health_new(struct loop *loop, struct vipd_runner *runner, const struct 
 
 	if (!h)
 		return -ENOMEM;
-	*h = (struct vipd_health){ .loop = loop, .runner = runner, .healthy = true };
+	*h = (struct vipd_health){ .result = on_result, .loop = loop, .runner = runner, .healthy = true };
 	r = vipd_health_reconfigure(h, cfg);
 	if (r < 0) {
 		free(h);
