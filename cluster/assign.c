@@ -29,7 +29,8 @@ struct actx {
 	uint32_t load[VIP_CL_MAX_MEMBERS];
 	uint64_t all;    /* mask of every node */
 	uint64_t silent; /* silent nodes: keep what they keep, get nothing new */
-	uint64_t live;   /* all & ~silent */
+	uint64_t outm;   /* no candidates (standby, unhealthy): get nothing, keep nothing */
+	uint64_t live;   /* all & ~silent & ~outm */
 };
 
 static int cmp_rank(const void *a, const void *b, void *data)
@@ -58,6 +59,8 @@ static int setup_nodes(struct actx *c)
 		c->name_hash[i] = vip_cl_hash_name(in->nodes[i].name);
 		if (in->nodes[i].silent)
 			c->silent |= vip_cl_bit((int)i);
+		else if (in->nodes[i].out)
+			c->outm |= vip_cl_bit((int)i);
 	}
 	qsort_r(idx, in->n_nodes, sizeof(idx[0]), cmp_rank, (void *)in->nodes);
 	for (size_t r = 0; r < in->n_nodes; r++) {
@@ -66,7 +69,7 @@ static int setup_nodes(struct actx *c)
 		c->rank[idx[r]] = (int)r;
 	}
 	c->all = in->n_nodes == 64 ? UINT64_MAX : vip_cl_bit((int)in->n_nodes) - 1;
-	c->live = c->all & ~c->silent;
+	c->live = c->all & ~c->silent & ~c->outm;
 	return 0;
 }
 
@@ -292,7 +295,7 @@ static size_t balance(struct actx *c, uint32_t set_size)
 				to = (int)n;
 		bool tried[VIP_CL_MAX_MEMBERS] = { false };
 		for (size_t n = 0; n < nn; n++)
-			tried[n] = c->silent & vip_cl_bit((int)n); /* silent: never a source */
+			tried[n] = ~c->live & vip_cl_bit((int)n); /* silent or out: never a source */
 		size_t pick = SIZE_MAX;
 		for (;;) {
 			int from = -1;

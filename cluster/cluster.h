@@ -58,10 +58,12 @@
 #define VIP_CL_MAX_MEMBERS 64
 /*
  * Protocol version carried in every message. 2: every message ends with the
- * authentication trailer (docs/protocol.md, "Authentication"); a cluster
- * of version 1 and 2 members does not work (each leaves the other out).
+ * authentication trailer (docs/protocol.md, "Authentication"); 3: STATE
+ * says why its sender is no candidate (VIP_CL_OUT_*, docs/protocol.md
+ * "Candidacy"). Members of different versions do not work together (each
+ * leaves the other out).
  */
-#define VIP_CL_PROTO_VERSION 2
+#define VIP_CL_PROTO_VERSION 3
 
 /* ------------------------------------------------------------------ */
 /* Membership                                                         */
@@ -194,6 +196,20 @@ extern const struct vip_cl_backend_ops vip_cl_backend_solo;
 /* The backend by name ("cpg", "solo"), or NULL when unknown or not built in. */
 const struct vip_cl_backend_ops *vip_cl_backend_find(const char *name);
 
+/*
+ * Why a member is no candidate (docs/protocol.md, "Candidacy"); 0: it is
+ * one. Carried in its STATE. Such a member is given nothing, hands off what
+ * it holds by the normal hand-off, and counts as joining again (maturity)
+ * when it becomes a candidate again.
+ */
+enum {
+	VIP_CL_OUT_STANDBY = 1u << 0,   /* the operator put the node in standby */
+	VIP_CL_OUT_UNHEALTHY = 1u << 1, /* a health check of the node fails */
+	VIP_CL_OUT_ALL = VIP_CL_OUT_STANDBY | VIP_CL_OUT_UNHEALTHY,
+};
+/* "standby", "unhealthy", "standby unhealthy" or "-" (none) into buf; returns buf. */
+const char *vip_cl_out_format(uint32_t out, char *buf, size_t len);
+
 /* ------------------------------------------------------------------ */
 /* Per-DuraVIP state words                                            */
 /* ------------------------------------------------------------------ */
@@ -225,6 +241,13 @@ struct vip_cl_anode {
 	 * nothing new (no candidate, no preference, no balancing).
 	 */
 	bool silent;
+	/*
+	 * Not a candidate (VIP_CL_OUT_*: standby, unhealthy): given nothing,
+	 * keeps nothing (its holds only delay the new owner's plumbing, as in
+	 * a move), its preference is ignored, never a balancing source or
+	 * target.
+	 */
+	bool out;
 };
 
 /* One DuraVIP. Masks: bit i = nodes[i] of the input. */
@@ -268,6 +291,9 @@ struct vip_cl_assign_stats {
  *     rendezvous score among several), nothing else applies.
  *   - no live candidate: unowned. Silent nodes are never candidates, their
  *     preference is ignored, balancing neither takes from nor gives to them.
+ *     Nodes that are out (standby, unhealthy) are never candidates either
+ *     and keep nothing: what they hold goes to another candidate, which
+ *     plumbs once they no longer hold it.
  *   - operator move to a candidate; else the previous owner if still a candidate;
  *     else the one keeper; two or more keepers: the preferred one if it keeps,
  *     else the highest rendezvous hash (node name, address);
@@ -360,6 +386,7 @@ struct vip_cl_msg {
 	/* STATE: sender's node name; MOVE: target node; MONITOR, FLUSHED: the node */
 	char name[VIP_CL_NAME_MAX + 1];
 	bool mature;                   /* STATE */
+	uint8_t out;                   /* STATE: VIP_CL_OUT_*, why the sender is no candidate */
 	struct vip_cl_record *records; /* STATE: sorted by address, unique; owned */
 	size_t n_records;
 	/* RELEASED */
@@ -550,6 +577,17 @@ int vip_cl_proto_local_released(struct vip_cl_proto *p, const struct vip_addr *a
  */
 int vip_cl_proto_set_unavailable(struct vip_cl_proto *p, const struct vip_addr *addrs, size_t n,
 				 uint64_t now);
+/*
+ * This node's candidacy: out is VIP_CL_OUT_* (0: a candidate). Not a
+ * candidate, it keeps what it holds until the group, at the delivery of
+ * the STATE that says so, gives it to others; then it releases as in a
+ * move (a new owner plumbs after its RELEASED). Alone, or when no member
+ * is a candidate, nobody holds the addresses. A candidate again, it is
+ * not mature (rule 4) until view_mature_time later, as a joining member.
+ * 0 or -errno.
+ */
+int vip_cl_proto_set_candidacy(struct vip_cl_proto *p, uint32_t out, uint64_t now);
+uint32_t vip_cl_proto_candidacy(const struct vip_cl_proto *p);
 /* Operator: multicast a move of addr to node. -ENOENT unknown address, -EINVAL bad name. */
 int vip_cl_proto_request_move(struct vip_cl_proto *p, const struct vip_addr *addr, const char *node,
 			      uint64_t now);
@@ -599,6 +637,7 @@ struct vip_cl_member_info {
 	bool silent;    /* the round closed without hearing it in this view */
 	bool waiting;   /* the round is open and it has not been heard yet */
 	bool untrusted; /* a message of it failed authentication in this view: ignored */
+	uint32_t out;   /* VIP_CL_OUT_* its last STATE said (0: a candidate) */
 	uint32_t load;  /* DuraVIPs it owns */
 };
 

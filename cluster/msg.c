@@ -6,7 +6,7 @@
  *   header   u16 magic 'V''C' | u8 version | u8 type | u32 total length
  *   addr     u8 family (4 or 6) | 4 or 16 bytes
  *   name     u8 length (1..255) | bytes 0x21..0x7e
- *   STATE    u8 flags (bit 0: mature) | name | u64 view digest | u32 serial |
+ *   STATE    u8 flags (bit 0: mature, bit 1: standby, bit 2: unhealthy) | name | u64 view digest | u32 serial |
  *            u32 count | count records:
  *            u8 flags (VIP_CL_R_*) | addr | u64 binding digest |
  *            u64 services digest | [addr followed, with VIP_CL_R_FOLLOW]
@@ -178,9 +178,10 @@ static int decode_peers(struct rd *r, struct vip_cl_msg *m)
 static int decode_state(struct rd *r, struct vip_cl_msg *m)
 {
 	uint8_t flags = get_u8(r);
-	if (flags & ~1u)
+	if (flags & ~(1u | VIP_CL_OUT_ALL << 1))
 		return -EBADMSG;
 	m->mature = flags & 1;
+	m->out = (uint8_t)(flags >> 1);
 	get_name(r, m->name);
 	m->view = get_u64(r);
 	m->serial = get_u32(r);
@@ -361,7 +362,7 @@ static int check(const struct vip_cl_msg *m)
 {
 	switch (m->type) {
 	case VIP_CL_MSG_STATE:
-		if (!name_ok(m->name) || !records_ok(m->records, m->n_records))
+		if (!name_ok(m->name) || (m->out & ~VIP_CL_OUT_ALL) || !records_ok(m->records, m->n_records))
 			return -EINVAL;
 		return peers_ok(m->peers, m->n_peers) ? 0 : -EINVAL;
 	case VIP_CL_MSG_CLOSE:
@@ -415,7 +416,7 @@ static void put_body(struct wr *w, const struct vip_cl_msg *m)
 {
 	switch (m->type) {
 	case VIP_CL_MSG_STATE:
-		put_u8(w, m->mature ? 1 : 0);
+		put_u8(w, (uint8_t)((m->mature ? 1 : 0) | m->out << 1));
 		put_name(w, m->name);
 		put_u64(w, m->view);
 		put_u32(w, m->serial);

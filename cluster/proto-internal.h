@@ -51,6 +51,7 @@ struct pmember {
 	bool stale;        /* known from before it left our view and came back */
 	bool silent;       /* the round closed without hearing it in this view */
 	bool mature;
+	uint8_t out;                   /* VIP_CL_OUT_* from its STATE of this view (0: a candidate) */
 	struct vip_cl_record *records; /* sorted; RELEASED clears HELD, a grant sets it at the next view */
 	size_t n_records;
 	int anode; /* index in proto->nodes, -1 when not an assignment node */
@@ -170,7 +171,9 @@ struct vip_cl_proto {
 	uint64_t last_now; /* time of the latest input */
 
 	bool in_view, round_complete, quorate, mature;
-	bool live; /* this node's corosync answers (vip_cl_proto_on_liveness) */
+	uint32_t out;         /* VIP_CL_OUT_*: why this node is no candidate (0: it is one) */
+	uint64_t mature_from; /* maturity counts from the view, or from becoming a candidate again */
+	bool live;            /* this node's corosync answers (vip_cl_proto_on_liveness) */
 	/* A CLOSE for this view was sent; another goes at close_next if none is delivered. */
 	uint64_t close_next;
 	/*

@@ -124,6 +124,7 @@ int vip_cl_send_state(struct vip_cl_proto *p, uint64_t now)
 	struct vip_cl_msg m = {
 		.type = VIP_CL_MSG_STATE,
 		.mature = p->mature,
+		.out = (uint8_t)p->out,
 		.view = p->view_digest,
 		.serial = p->state_serial + 1,
 	};

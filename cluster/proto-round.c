@@ -138,6 +138,7 @@ static int handle_state(struct vip_cl_proto *p, struct pmember *m, struct vip_cl
 	m->heard = m->known = true;
 	m->stale = false;
 	m->mature = msg->mature;
+	m->out = msg->out;
 	if (from_self)
 		p->quorum_fence = false;
 	if (p->round_complete && (m->silent || m->anode < 0))
@@ -217,6 +218,7 @@ static int apply_peer(struct pmember *x, struct vip_cl_peer *pe)
 	x->known = x->silent = true;
 	x->stale = false; /* whatever it was, every member now holds the same */
 	x->mature = false;
+	x->out = 0;
 	return 0;
 }
 

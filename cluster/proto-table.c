@@ -275,8 +275,11 @@ int vip_cl_table_recompute(struct vip_cl_proto *p, uint64_t now, bool balance)
 	if (r < 0 || !p->round_complete)
 		return r;
 	for (size_t i = 0; i < p->n_m; i++)
-		if (p->m[i].anode >= 0)
-			p->nodes[p->m[i].anode].mature = p->m[i].mature && !p->m[i].silent;
+		if (p->m[i].anode >= 0) {
+			struct vip_cl_anode *a = &p->nodes[p->m[i].anode];
+			a->mature = p->m[i].mature && !p->m[i].silent;
+			a->out = p->m[i].out && !p->m[i].silent;
+		}
 	_cleanup_free_ struct vip_cl_avip *in_v = calloc(p->n_t + 1, sizeof(*in_v));
 	_cleanup_free_ struct vip_cl_aout *out = calloc(p->n_t + 1, sizeof(*out));
 	if (!in_v || !out)
@@ -320,7 +323,7 @@ bool vip_cl_table_unbalanced(const struct vip_cl_proto *p)
 		if (p->t[i].owner >= 0 && !p->t[i].has_follow)
 			load[p->t[i].owner]++;
 	for (size_t k = 0; k < p->n_nodes; k++) {
-		if (p->nodes[k].silent)
+		if (p->nodes[k].silent || p->nodes[k].out)
 			continue; /* takes nothing and gives nothing */
 		lo = load[k] < lo ? load[k] : lo;
 		hi = load[k] > hi ? load[k] : hi;
@@ -381,6 +384,7 @@ int vip_cl_proto_member(const struct vip_cl_proto *p, size_t i, struct vip_cl_me
 		.silent = p->round_complete && !m->heard && !vip_cl_left_out(m),
 		.waiting = !p->round_complete && !m->heard && !vip_cl_left_out(m),
 		.untrusted = m->untrusted,
+		.out = m->out,
 		.load = load,
 	};
 	return 0;
@@ -411,6 +415,18 @@ void vip_cl_proto_status(const struct vip_cl_proto *p, struct vip_cl_status *ret
 const char *vip_cl_proto_nodename(const struct vip_cl_proto *p)
 {
 	return p->nodename;
+}
+
+const char *vip_cl_out_format(uint32_t out, char *buf, size_t len)
+{
+	if (len == 0)
+		return buf;
+	snprintf(buf, len, "%s%s%s", out & VIP_CL_OUT_STANDBY ? "standby" : "",
+		 (out & VIP_CL_OUT_ALL) == VIP_CL_OUT_ALL ? " " : "",
+		 out & VIP_CL_OUT_UNHEALTHY ? "unhealthy" : "");
+	if (!buf[0])
+		snprintf(buf, len, "-");
+	return buf;
 }
 
 const char *vip_cl_flags_format(uint32_t flags, char *buf, size_t len)

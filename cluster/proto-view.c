@@ -132,6 +132,7 @@ int vip_cl_proto_on_view(struct vip_cl_proto *p, const struct vip_cl_view *v, ui
 	p->view_digest = vip_cl_view_digest(v->members, v->n_members);
 	p->state_pending = false;
 	p->view_since = now;
+	p->mature_from = now;
 	p->last_balance = now;
 	p->close_next = 0;
 	p->mature = false;

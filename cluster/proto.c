@@ -197,7 +197,7 @@ int vip_cl_proto_on_tick(struct vip_cl_proto *p, uint64_t now)
 		if (r < 0)
 			return r;
 	}
-	if (p->in_view && !p->mature && now >= p->view_since + p->mature_ms) {
+	if (p->in_view && !p->mature && now >= p->mature_from + p->mature_ms) {
 		p->mature = true;
 		r = vip_cl_send_state(p, now);
 		if (r < 0)
@@ -234,7 +234,7 @@ uint64_t vip_cl_proto_next_timeout(const struct vip_cl_proto *p, uint64_t now)
 	uint64_t next = UINT64_MAX;
 
 	if (p->in_view && !p->mature)
-		next = p->view_since + p->mature_ms;
+		next = p->mature_from + p->mature_ms;
 	if (vip_cl_round_is_leader(p) && p->balance_ms && p->last_balance + p->balance_ms < next)
 		next = p->last_balance + p->balance_ms;
 	if (p->guarded && p->guard_until < next)
@@ -290,6 +290,28 @@ int vip_cl_proto_set_unavailable(struct vip_cl_proto *p, const struct vip_addr *
 	if (r == 0 && p->in_view)
 		r = vip_cl_send_state(p, now);
 	return r;
+}
+
+int vip_cl_proto_set_candidacy(struct vip_cl_proto *p, uint32_t out, uint64_t now)
+{
+	p->last_now = now;
+	out &= VIP_CL_OUT_ALL;
+	if (out == p->out)
+		return 0;
+	if (!out && p->out) {
+		/* a candidate again: as a member that joins, mature after view_mature_time */
+		p->mature = false;
+		p->mature_from = now;
+	}
+	p->out = out;
+	/* The group decides: our STATE saying so hands our addresses to others (a move). */
+	int r = p->in_view ? vip_cl_send_state(p, now) : 0;
+	return r < 0 ? r : vip_cl_update_wants(p);
+}
+
+uint32_t vip_cl_proto_candidacy(const struct vip_cl_proto *p)
+{
+	return p->out;
 }
 
 int vip_cl_proto_request_move(struct vip_cl_proto *p, const struct vip_addr *addr, const char *node,

@@ -45,6 +45,7 @@ static const struct cluster_opt cluster_opts[] = {
 	OPT("if_check_interval", KIND_SECONDS, if_check_interval_ms, src_if_check_interval, 100, 3600000, false),
 	OPT("if_down_limit", KIND_UINT, if_down_limit, src_if_down_limit, 1, 1000, false),
 	OPT("arp_all_hosts", KIND_BOOL, arp_all_hosts, src_arp_all_hosts, 0, 0, false),
+	OPT("standby", KIND_BOOL, standby, src_standby, 0, 0, false),
 	OPT("duravip_quorum_policy", KIND_QUORUM, quorum_policy, src_quorum_policy, 0, 0, false),
 	OPT("arp_mode", KIND_ARP_MODE, arp_mode, src_arp_mode, 0, 0, false),
 	OPT("arp_repeat", KIND_UINT, arp_repeat, src_arp_repeat, 1, 100, false),

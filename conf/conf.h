@@ -237,6 +237,13 @@ struct vipd_cluster {
 	uint32_t if_check_interval_ms;    /* default 30 s */
 	uint32_t if_down_limit;           /* default 4 */
 	bool arp_all_hosts;               /* default true */
+	/*
+	 * Standby: start as no candidate (docs/protocol.md, "Candidacy"): the
+	 * node holds no DuraVIP until `vipctl cluster node active`. Default
+	 * false. A reload that changes it applies it live (VIP_CHANGE_STANDBY);
+	 * an unchanged value leaves what the console set.
+	 */
+	bool standby;
 	enum vip_quorum_policy quorum_policy; /* duravip_quorum_policy, default release */
 	enum vip_arp_mode arp_mode;       /* default request */
 	uint32_t arp_repeat;              /* default 5 */
@@ -259,7 +266,7 @@ struct vipd_cluster {
 		src_view_balance_interval, src_duravip_balance_set_size, src_if_check_interval,
 		src_if_down_limit, src_arp_all_hosts, src_quorum_policy, src_arp_mode, src_arp_repeat,
 		src_arp_repeat_interval, src_arp_refresh_interval, src_arp_pace, src_duravip_takeover_delay,
-		src_corosync_token, src_duravip_round_timeout, src_duravip_liveness_timeout, src_authkey;
+		src_corosync_token, src_duravip_round_timeout, src_duravip_liveness_timeout, src_authkey, src_standby;
 };
 
 struct vipd_duravip {
@@ -281,6 +288,43 @@ struct vipd_control_conf {
 	struct vip_conf_src src_admin_group;
 };
 
+/*
+ * Health_Check "name" { connect | pidfile | command, expect, interval,
+ * timeout, fall, rise, initial } (vipd/health.h): the node is healthy while
+ * every check is; an unhealthy node is no candidate for DuraVIPs
+ * (docs/protocol.md, "Candidacy").
+ */
+enum vipd_check_kind {
+	VIPD_CHECK_CONNECT, /* a TCP connect (and optionally a banner prefix) succeeds */
+	VIPD_CHECK_PIDFILE, /* the process whose pid the file holds is alive */
+	VIPD_CHECK_COMMAND, /* the command exits 0 */
+	_VIPD_CHECK_KIND_MAX,
+};
+/* "connect", "pidfile", "command". */
+const char *vipd_check_kind_to_string(enum vipd_check_kind k);
+
+struct vipd_health_check {
+	char *name;               /* the instance name, unique */
+	enum vipd_check_kind kind;
+	char *target;             /* connect: "addr:port" as written; pidfile: the path; command: the line */
+	struct vip_addr addr;     /* connect */
+	uint16_t port;            /* connect */
+	char *expect;             /* connect: what the server's first bytes must start with; NULL: none */
+	uint32_t interval_ms;     /* between the starts of two runs; >= 100, default 1 s */
+	uint32_t timeout_ms;      /* a run longer than this fails; default 2 s */
+	uint32_t fall;            /* consecutive failures that make it unhealthy; default 3 */
+	uint32_t rise;            /* consecutive successes that make it healthy again; default 2 */
+	bool initial_healthy;     /* initial = healthy: healthy before its first run; default unhealthy */
+	struct vip_conf_src src;  /* the scope's name */
+};
+
+/* Notify { command timeout }: run on DuraVIP and node changes (vipd/hooks.h). */
+struct vipd_notify_conf {
+	char *command;            /* NULL: no hook */
+	uint32_t timeout_ms;      /* default 5 s */
+	struct vip_conf_src src;
+};
+
 struct vipd_config {
 	char *path;                       /* main file as opened */
 	struct vipd_security security;
@@ -288,6 +332,9 @@ struct vipd_config {
 	struct vipd_cluster cluster;
 	struct vipd_duravip *duravips;    /* sorted by address */
 	size_t n_duravips;
+	struct vipd_health_check *checks; /* in reading order */
+	size_t n_checks;
+	struct vipd_notify_conf notify;
 };
 
 /* Knobs for load: overrides and the environment, injectable for tests. */
@@ -358,6 +405,9 @@ enum vip_config_change {
 	VIP_CHANGE_TIMING = 1u << 5,    /* maturity, balance, interface checks: live */
 	VIP_CHANGE_ANNOUNCE = 1u << 6,  /* arp_* options: live */
 	VIP_CHANGE_CONTROL = 1u << 7,   /* Control { admin_group }: live */
+	VIP_CHANGE_STANDBY = 1u << 8,   /* cluster { Standby }: live */
+	VIP_CHANGE_HEALTH = 1u << 9,    /* Health_Check scopes added, removed or changed: live */
+	VIP_CHANGE_NOTIFY = 1u << 10,   /* Notify: live */
 };
 #define VIP_CHANGE_NEEDS_RESTART (VIP_CHANGE_SECURITY | VIP_CHANGE_IDENTITY | VIP_CHANGE_CLUSTER_MODE)
 

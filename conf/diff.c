@@ -93,7 +93,27 @@ static unsigned cluster_diff(const struct vipd_cluster *a, const struct vipd_clu
 	    a->arp_repeat != b->arp_repeat || a->arp_repeat_interval_ms != b->arp_repeat_interval_ms ||
 	    a->arp_refresh_interval_ms != b->arp_refresh_interval_ms || a->arp_pace != b->arp_pace)
 		ch |= VIP_CHANGE_ANNOUNCE;
+	if (a->standby != b->standby)
+		ch |= VIP_CHANGE_STANDBY;
 	return ch;
+}
+
+static bool check_equal(const struct vipd_health_check *a, const struct vipd_health_check *b)
+{
+	return streq_ptr(a->name, b->name) && a->kind == b->kind && streq_ptr(a->target, b->target) &&
+	       streq_ptr(a->expect, b->expect) && a->interval_ms == b->interval_ms &&
+	       a->timeout_ms == b->timeout_ms && a->fall == b->fall && a->rise == b->rise &&
+	       a->initial_healthy == b->initial_healthy;
+}
+
+static bool checks_equal(const struct vipd_config *a, const struct vipd_config *b)
+{
+	if (a->n_checks != b->n_checks)
+		return false;
+	for (size_t i = 0; i < a->n_checks; i++)
+		if (!check_equal(&a->checks[i], &b->checks[i]))
+			return false;
+	return true;
 }
 
 unsigned vip_config_diff(const struct vipd_config *old, const struct vipd_config *new_)
@@ -104,7 +124,8 @@ unsigned vip_config_diff(const struct vipd_config *old, const struct vipd_config
 		return old == new_ ? 0
 				   : VIP_CHANGE_SECURITY | VIP_CHANGE_IDENTITY | VIP_CHANGE_CLUSTER_MODE |
 					     VIP_CHANGE_DURAVIPS | VIP_CHANGE_TOPOLOGY |
-					     VIP_CHANGE_TIMING | VIP_CHANGE_ANNOUNCE | VIP_CHANGE_CONTROL;
+					     VIP_CHANGE_TIMING | VIP_CHANGE_ANNOUNCE | VIP_CHANGE_CONTROL |
+					     VIP_CHANGE_STANDBY | VIP_CHANGE_HEALTH | VIP_CHANGE_NOTIFY;
 	if (!security_equal(&old->security, &new_->security))
 		ch |= VIP_CHANGE_SECURITY;
 	ch |= cluster_diff(&old->cluster, &new_->cluster);
@@ -113,5 +134,10 @@ unsigned vip_config_diff(const struct vipd_config *old, const struct vipd_config
 	if (!streq_ptr(old->control.admin_group, new_->control.admin_group) ||
 	    old->control.admin_gid != new_->control.admin_gid)
 		ch |= VIP_CHANGE_CONTROL;
+	if (!checks_equal(old, new_))
+		ch |= VIP_CHANGE_HEALTH;
+	if (!streq_ptr(old->notify.command, new_->notify.command) ||
+	    old->notify.timeout_ms != new_->notify.timeout_ms)
+		ch |= VIP_CHANGE_NOTIFY;
 	return ch;
 }

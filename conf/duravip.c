@@ -134,7 +134,7 @@ static void add_binding(struct schema *s, struct collect *c, const struct vip_co
 }
 
 /* "198.51.100.1:25", "[2001:db8::1]:25"; 1 for a wildcard host, 0, or -EINVAL. */
-static int parse_listen(const char *text, struct vip_addr *ret_addr, uint32_t *ret_port)
+int schema_parse_addr_port(const char *text, struct vip_addr *ret_addr, uint32_t *ret_port)
 {
 	char host[VIP_ADDR_STRLEN + 2];
 	const char *port;
@@ -183,7 +183,7 @@ static void add_listen(struct schema *s, struct collect *c, const struct vip_con
 			     "Enable_Duravip and Duravip_Follow exclude each other in one Listen");
 		x->bad = true;
 	}
-	int r = l->instance ? parse_listen(l->instance, &x->addr, &port) : -EINVAL;
+	int r = l->instance ? schema_parse_addr_port(l->instance, &x->addr, &port) : -EINVAL;
 	bool wanted = x->enable || x->follow_opt;
 	if (r == 0) {
 		x->has_addr = true;

@@ -129,6 +129,37 @@ static void json_duravips(struct vip_json *w, const struct vipd_config *c)
 	vip_json_array_end(w);
 }
 
+/* "health_checks": [{name, kind, target, expect, interval_ms, ...}], "notify": {...} or null */
+static void json_health(struct vip_json *w, const struct vipd_config *c)
+{
+	vip_json_array_begin(w, "health_checks");
+	for (size_t i = 0; i < c->n_checks; i++) {
+		const struct vipd_health_check *k = &c->checks[i];
+		vip_json_object_begin(w, NULL);
+		vip_json_string(w, "name", k->name);
+		vip_json_string(w, "kind", vipd_check_kind_to_string(k->kind));
+		vip_json_string(w, "target", k->target);
+		vip_json_string(w, "expect", k->expect);
+		vip_json_uint(w, "interval_ms", k->interval_ms);
+		vip_json_uint(w, "timeout_ms", k->timeout_ms);
+		vip_json_uint(w, "fall", k->fall);
+		vip_json_uint(w, "rise", k->rise);
+		vip_json_string(w, "initial", k->initial_healthy ? "healthy" : "unhealthy");
+		jw_from(w, &k->src);
+		vip_json_object_end(w);
+	}
+	vip_json_array_end(w);
+	if (!c->notify.command) {
+		vip_json_null(w, "notify");
+		return;
+	}
+	vip_json_object_begin(w, "notify");
+	vip_json_string(w, "command", c->notify.command);
+	vip_json_uint(w, "timeout_ms", c->notify.timeout_ms);
+	jw_from(w, &c->notify.src);
+	vip_json_object_end(w);
+}
+
 static int json_warnings(struct vip_json *w, const struct vip_conf_diag *diag)
 {
 	vip_json_array_begin(w, "warnings");
@@ -174,6 +205,7 @@ int vip_config_print_json(const struct vipd_config *c, const struct vip_conf_dia
 		json_control(&w, &c->control);
 		json_cluster(&w, &c->cluster);
 		json_duravips(&w, c);
+		json_health(&w, c);
 		r = json_warnings(&w, diag);
 	}
 	vip_json_object_end(&w);

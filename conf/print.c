@@ -47,6 +47,8 @@ size_t schema_cluster_settings(const struct vipd_cluster *cl, struct schema_sett
 	set_uint(&out[n++], "if_down_limit", cl->if_down_limit, &cl->src_if_down_limit);
 	set_str(&out[n], "arp_all_hosts", cl->arp_all_hosts ? "true" : "false", &cl->src_arp_all_hosts);
 	out[n++].kind = SETTING_BOOL;
+	set_str(&out[n], "standby", cl->standby ? "true" : "false", &cl->src_standby);
+	out[n++].kind = SETTING_BOOL;
 	set_str(&out[n++], "duravip_quorum_policy", vip_quorum_policy_to_string(cl->quorum_policy),
 		&cl->src_quorum_policy);
 	set_str(&out[n++], "arp_mode", vip_arp_mode_to_string(cl->arp_mode), &cl->src_arp_mode);
@@ -156,6 +158,27 @@ static void print_duravips(const struct vipd_config *c, FILE *f)
 	}
 }
 
+static void print_health(const struct vipd_config *c, FILE *f)
+{
+	char from[256], iv[16], to[16], what[96];
+
+	fprintf(f, "\nHealth checks: %zu%s\n", c->n_checks,
+		c->n_checks ? " (the node is healthy while all pass)" : "");
+	for (size_t i = 0; i < c->n_checks; i++) {
+		const struct vipd_health_check *k = &c->checks[i];
+		snprintf(what, sizeof(what), "%s %s%s%s%s", vipd_check_kind_to_string(k->kind), k->target,
+			 k->expect ? " expect \"" : "", k->expect ? k->expect : "", k->expect ? "\"" : "");
+		fprintf(f, "  %-26s %s\n  %-26s every %ss, timeout %ss, fall %u, rise %u, initial %s  %s\n",
+			k->name, what, "", schema_ms_text(k->interval_ms, iv, sizeof(iv)),
+			schema_ms_text(k->timeout_ms, to, sizeof(to)), k->fall, k->rise,
+			k->initial_healthy ? "healthy" : "unhealthy", vip_conf_src_format(&k->src, from, sizeof(from)));
+	}
+	if (c->notify.command)
+		fprintf(f, "  %-26s %s (timeout %ss)  %s\n", "Notify", c->notify.command,
+			schema_ms_text(c->notify.timeout_ms, to, sizeof(to)),
+			vip_conf_src_format(&c->notify.src, from, sizeof(from)));
+}
+
 static void print_control(const struct vipd_control_conf *ctl, FILE *f)
 {
 	char buf[96];
@@ -180,6 +203,7 @@ int vip_config_print(const struct vipd_config *c, const struct vip_conf_diag *di
 	print_control(&c->control, f);
 	print_cluster(&c->cluster, f);
 	print_duravips(c, f);
+	print_health(c, f);
 	for (size_t i = 0; diag && i < diag->n; i++)
 		n_warn += diag->items[i].severity == VIP_CONF_WARNING;
 	fprintf(f, "\nOK: %zu DuraVIP%s, %zu warning%s\n", c->n_duravips, c->n_duravips == 1 ? "" : "s",

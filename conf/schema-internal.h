@@ -50,6 +50,9 @@ int schema_parse_uint(const char *text, uint32_t min, uint32_t max, uint32_t *re
 /* Seconds with up to three decimals ("1.1") into milliseconds. */
 int schema_parse_seconds(const char *text, uint32_t max_ms, uint32_t *ret_ms);
 
+/* "198.51.100.1:25", "[2001:db8::1]:25": 1 for a wildcard host ("*", "", 0.0.0.0, ::), 0, or -EINVAL. */
+int schema_parse_addr_port(const char *text, struct vip_addr *ret_addr, uint32_t *ret_port);
+
 /* Milliseconds as seconds the way a person writes them: 1100 -> "1.1". Returns buf. */
 const char *schema_ms_text(uint32_t ms, char *buf, size_t len);
 
@@ -68,6 +71,9 @@ void schema_control_free(struct vipd_control_conf *c);
 int schema_resolve_id(struct schema *s, const char *text, bool user, uint32_t *ret);
 void schema_cluster(struct schema *s, const struct vip_conf_node *root);
 void schema_duravips(struct schema *s, const struct vip_conf_node *root);
+/* Health_Check and Notify scopes (health.c). */
+void schema_health(struct schema *s, const struct vip_conf_node *root);
+void schema_health_free(struct vipd_config *c);
 /* Cross checks that need all three (capabilities versus DuraVIPs). */
 void schema_security_check_duravips(struct schema *s);
 
@@ -91,7 +97,7 @@ struct schema_setting {
 	const struct vip_conf_src *src;
 };
 /* Fill out[] (room for SCHEMA_N_SETTINGS) in display order; returns the count. */
-#define SCHEMA_N_SETTINGS 24
+#define SCHEMA_N_SETTINGS 25
 size_t schema_cluster_settings(const struct vipd_cluster *cl, struct schema_setting *out);
 
 #endif

@@ -73,6 +73,8 @@ int vip_config_from_tree(const struct vip_conf_tree *tree, const struct vip_conf
 	if (!s.fatal)
 		schema_duravips(&s, root);
 	if (!s.fatal)
+		schema_health(&s, root);
+	if (!s.fatal)
 		schema_security_check_duravips(&s);
 	if (!s.fatal && s.n_errors == 0) {
 		int r = vip_config_resolve_timing(cfg, opts->corosync_token_ms);
@@ -116,7 +118,7 @@ static void cluster_free(struct vipd_cluster *cl)
 		&cl->src_quorum_policy, &cl->src_arp_mode, &cl->src_arp_repeat,
 		&cl->src_arp_repeat_interval, &cl->src_arp_refresh_interval, &cl->src_arp_pace,
 		&cl->src_duravip_takeover_delay, &cl->src_corosync_token, &cl->src_duravip_round_timeout,
-		&cl->src_duravip_liveness_timeout, &cl->src_authkey,
+		&cl->src_duravip_liveness_timeout, &cl->src_authkey, &cl->src_standby,
 	};
 
 	free(cl->nodename);
@@ -154,6 +156,7 @@ void vip_config_free(struct vipd_config *c)
 	for (size_t i = 0; i < c->n_duravips; i++)
 		schema_duravip_clear(&c->duravips[i]);
 	free(c->duravips);
+	schema_health_free(c);
 	free(c);
 }
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * vipd/commands: `cluster membership`, `cluster info` and `cluster arp show`.
+ * vipd/commands: `cluster membership`, `cluster node standby` / `active`, `cluster info`
+ * and `cluster arp show`.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -33,9 +34,22 @@ static int members_get(const struct vip_cl_proto *p, struct members *ret)
 
 struct membership {
 	const char *group;
+	const char *nodename;
 	struct vip_cl_status st;
 	struct members mb;
+	struct vipd_node_state node;
 };
+
+/* The reasons a member is no candidate, as a JSON list ("standby", "unhealthy"). */
+static void out_json(struct vip_json *w, uint32_t out)
+{
+	vip_json_array_begin(w, "out");
+	if (out & VIP_CL_OUT_STANDBY)
+		vip_json_string(w, NULL, "standby");
+	if (out & VIP_CL_OUT_UNHEALTHY)
+		vip_json_string(w, NULL, "unhealthy");
+	vip_json_array_end(w);
+}
 
 /* One word for a member: what the round knows of it (docs/protocol.md). */
 static const char *member_state(const struct vip_cl_member_info *m)
@@ -58,9 +72,18 @@ static void membership_text(struct vip_ctl_buf *o, const void *data)
 	for (size_t i = 0; i < s->mb.n; i++) {
 		const struct vip_cl_member_info *m = &s->mb.m[i];
 
-		vip_ctl_buf_printf(o, "  %-20s nodeid %-6u pid %-8u owns %-4u %s%s\n", m->name ? m->name : "(unknown)",
-				   m->member.nodeid, m->member.pid, m->load, member_state(m), m->self ? " (this node)" : "");
+		char out[32] = "";
+
+		if (m->out && !m->monitor)
+			snprintf(out, sizeof(out), " %s%s", m->out & VIP_CL_OUT_STANDBY ? "STANDBY" : "",
+				 m->out & VIP_CL_OUT_UNHEALTHY ? (m->out & VIP_CL_OUT_STANDBY ? " UNHEALTHY" : "UNHEALTHY")
+							       : "");
+		vip_ctl_buf_printf(o, "  %-20s nodeid %-6u pid %-8u owns %-4u %s%s%s\n", m->name ? m->name : "(unknown)",
+				   m->member.nodeid, m->member.pid, m->load, member_state(m), out,
+				   m->self ? " (this node)" : "");
 	}
+	vip_ctl_buf_printf(o, "This node (%s): ", s->nodename);
+	cmd_node_text(o, &s->node);
 }
 
 static void membership_json(struct vip_json *w, const void *data)
@@ -84,9 +107,12 @@ static void membership_json(struct vip_json *w, const void *data)
 		vip_json_bool(w, "monitor", m->monitor);
 		vip_json_bool(w, "silent", m->silent);
 		vip_json_bool(w, "waiting", m->waiting);
+		vip_json_bool(w, "candidate", !m->monitor && !m->silent && !m->untrusted && m->out == 0);
+		out_json(w, m->monitor ? 0 : m->out);
 		vip_json_object_end(w);
 	}
 	vip_json_array_end(w);
+	cmd_node_json(w, "node", s->nodename, &s->node);
 	vip_json_object_end(w);
 }
 
@@ -94,15 +120,69 @@ int cmd_membership(struct vipd_control_call *call)
 {
 	static const struct vipd_control_view view = { membership_json, membership_text };
 	const struct vip_cl_proto *p = vipd_daemon_proto(call->userdata);
-	struct membership s = { .group = vipd_daemon_config(call->userdata)->cluster.cluster_group };
+	struct membership s = { .group = vipd_daemon_config(call->userdata)->cluster.cluster_group,
+				.nodename = vip_cl_proto_nodename(p) };
 	int r;
 
+	vipd_daemon_get_node(call->userdata, &s.node);
 	vip_cl_proto_status(p, &s.st);
 	r = members_get(p, &s.mb);
 	if (r >= 0)
 		r = vipd_control_reply(call, &view, &s);
 	free(s.mb.m);
 	return r;
+}
+
+/* ---------------------------------------------------------------- node standby / active */
+
+struct node_change {
+	const char *name;
+	bool changed;
+	struct vipd_node_state node;
+};
+
+static void node_change_text(struct vip_ctl_buf *o, const void *data)
+{
+	const struct node_change *c = data;
+
+	if (c->node.standby)
+		vip_ctl_buf_printf(o, "Node %s %s in standby: %s\n", c->name, c->changed ? "is now" : "was already",
+				   "its DuraVIPs go to the other nodes (alone: unplumbed)");
+	else
+		vip_ctl_buf_printf(o, "Node %s %s active%s\n", c->name, c->changed ? "is now" : "was already",
+				   c->node.healthy ? "" : ", but unhealthy: it takes no DuraVIP until healthy");
+	vip_ctl_buf_printf(o, "This node: ");
+	cmd_node_text(o, &c->node);
+}
+
+static void node_change_json(struct vip_json *w, const void *data)
+{
+	const struct node_change *c = data;
+
+	vip_json_object_begin(w, NULL);
+	vip_json_bool(w, "changed", c->changed);
+	cmd_node_json(w, "node", c->name, &c->node);
+	vip_json_object_end(w);
+}
+
+static int node_set(struct vipd_control_call *call, bool standby)
+{
+	static const struct vipd_control_view view = { node_change_json, node_change_text };
+	struct node_change c = { .name = vip_cl_proto_nodename(vipd_daemon_proto(call->userdata)) };
+
+	c.changed = vipd_daemon_set_standby(call->userdata, standby, "Console") > 0;
+	vipd_daemon_get_node(call->userdata, &c.node);
+	return vipd_control_reply(call, &view, &c);
+}
+
+int cmd_node_standby(struct vipd_control_call *call)
+{
+	return node_set(call, true);
+}
+
+int cmd_node_active(struct vipd_control_call *call)
+{
+	return node_set(call, false);
 }
 
 /* ---------------------------------------------------------------- info */

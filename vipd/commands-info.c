@@ -234,7 +234,7 @@ struct metric {
 };
 
 struct metrics {
-	struct metric m[48];
+	struct metric m[64];
 	size_t n;
 };
 
@@ -245,6 +245,7 @@ static void metrics_collect(struct vipd_daemon *d, struct metrics *out)
 	struct vipd_announce_stats as;
 	struct vipd_daemon_info di;
 	struct vip_cl_status st;
+	struct vipd_node_state ns;
 	struct metric *m = out->m;
 	size_t i = 0;
 
@@ -252,6 +253,7 @@ static void metrics_collect(struct vipd_daemon *d, struct metrics *out)
 	vipd_announce_get_stats(vipd_daemon_announce(d), &as);
 	vipd_daemon_get_info(d, &di);
 	vip_cl_proto_status(p, &st);
+	vipd_daemon_get_node(d, &ns);
 #define M(n_, t_, h_, v_) m[i++] = (struct metric){ n_, t_, h_, (double)(v_) }
 	M("vipd_duravips_configured", "gauge", "DuraVIPs in the configuration", vipd_daemon_config(d)->n_duravips);
 	M("vipd_duravips_owned", "gauge", "DuraVIPs plumbed on this node", em.owned);
@@ -290,6 +292,18 @@ static void metrics_collect(struct vipd_daemon *d, struct metrics *out)
 	M("vipd_failovers_total", "counter", "failovers measured on this node", em.failovers);
 	M("vipd_last_failover_duration_seconds", "gauge",
 	  "view that lost a member -> last address plumbed and first announcement sent", em.last_failover_ms / 1000.0);
+	M("vipd_node_standby", "gauge", "1 while this node is in standby", ns.standby);
+	M("vipd_node_healthy", "gauge", "1 while this node's health checks pass", ns.healthy);
+	M("vipd_node_candidate", "gauge", "1 while this node takes DuraVIPs (not in standby, healthy)", ns.out == 0);
+	M("vipd_health_checks", "gauge", "health checks configured", ns.n_checks);
+	M("vipd_health_checks_failing", "gauge", "health checks unhealthy now", ns.n_failing);
+	M("vipd_health_check_runs_total", "counter", "health check runs", ns.check_runs);
+	M("vipd_health_check_failures_total", "counter", "health check runs that failed", ns.check_failures);
+	M("vipd_hook_runs_total", "counter", "notify hook runs finished", ns.hook_runs);
+	M("vipd_hook_failures_total", "counter", "notify hook runs that failed, crashed, timed out or could not start",
+	  ns.hook_failures);
+	M("vipd_hook_dropped_total", "counter", "notify hook events not run (queue full, Notify removed)",
+	  ns.hook_dropped);
 	M("vipd_uptime_seconds", "gauge", "seconds since start", cmd_age(loop_now_ms(), di.started_ms) / 1000.0);
 #undef M
 	out->n = i;

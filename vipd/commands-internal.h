@@ -19,11 +19,17 @@ void cmd_duration(uint64_t ms, char *buf, size_t len);
 uint64_t cmd_age(uint64_t now, uint64_t since);
 /* "" for 1, "s" otherwise. */
 const char *cmd_plural(uint64_t n);
+/* This node's candidacy: "active, healthy; a candidate for DuraVIPs\n" and the like. */
+void cmd_node_text(struct vip_ctl_buf *o, const struct vipd_node_state *n);
+/* {"name", "standby", "healthy", "candidate", "reason"} under key. */
+void cmd_node_json(struct vip_json *w, const char *key, const char *name, const struct vipd_node_state *n);
 
 /* commands-cluster.c */
 int cmd_membership(struct vipd_control_call *call);
 int cmd_info(struct vipd_control_call *call);
 int cmd_arp_show(struct vipd_control_call *call);
+int cmd_node_standby(struct vipd_control_call *call);
+int cmd_node_active(struct vipd_control_call *call);
 
 /* commands-info.c */
 int cmd_reload(struct vipd_control_call *call);

@@ -34,6 +34,8 @@ struct show {
 	struct show_vip *vips;
 	struct vipd_engine_vip *ev;  /* the engine's view, per vips[i] */
 	size_t n;
+	const char *nodename;
+	struct vipd_node_state node; /* standby, health: why this node holds nothing */
 };
 
 static void show_text(struct vip_ctl_buf *o, const void *data)
@@ -49,6 +51,8 @@ static void show_text(struct vip_ctl_buf *o, const void *data)
 				   s->st.round_complete ? "stable" : "settling", a, b);
 	else
 		vip_ctl_buf_printf(o, "View: none yet (not joined); configuration stable for %s\n", b);
+	vip_ctl_buf_printf(o, "Node %s: ", s->nodename);
+	cmd_node_text(o, &s->node);
 	for (size_t i = 0; i < s->n; i++) {
 		const struct show_vip *v = &s->vips[i];
 
@@ -96,6 +100,7 @@ static void show_json(struct vip_json *w, const void *data)
 	vip_json_uint(w, "stable_ms", s->st.in_view ? s->view_ms : 0);
 	vip_json_object_end(w);
 	vip_json_uint(w, "config_stable_ms", s->config_ms);
+	cmd_node_json(w, "node", s->nodename, &s->node);
 	vip_json_array_begin(w, "duravips");
 	for (size_t i = 0; i < s->n; i++) {
 		const struct show_vip *v = &s->vips[i];
@@ -155,6 +160,8 @@ static int cmd_duravip_show(struct vipd_control_call *call)
 	if (call->n_args == 1 && vip_addr_from_string(call->args[0], &filter) < 0)
 		return vipd_control_fail(call, VIP_CTL_USAGE, "'%s' is not an IP address", call->args[0]);
 	vipd_daemon_get_info(d, &info);
+	vipd_daemon_get_node(d, &s.node);
+	s.nodename = vip_cl_proto_nodename(p);
 	vip_cl_proto_status(p, &s.st);
 	s.view_ms = cmd_age(now, s.st.round_complete ? s.st.stable_since : s.st.view_since);
 	s.config_ms = cmd_age(now, info.config_since_ms);
@@ -289,6 +296,8 @@ static const vipd_control_fn handlers[_VIP_CTL_CMD_MAX] = {
 	[VIP_CTL_CMD_DURAVIP_BALANCE] = cmd_duravip_balance,
 	[VIP_CTL_CMD_DURAVIP_ANNOUNCE] = cmd_duravip_announce,
 	[VIP_CTL_CMD_MEMBERSHIP] = cmd_membership,
+	[VIP_CTL_CMD_NODE_STANDBY] = cmd_node_standby,
+	[VIP_CTL_CMD_NODE_ACTIVE] = cmd_node_active,
 	[VIP_CTL_CMD_INFO] = cmd_info,
 	[VIP_CTL_CMD_ARP_SHOW] = cmd_arp_show,
 	[VIP_CTL_CMD_CONFIG_RELOAD] = cmd_reload,

@@ -9,6 +9,9 @@
 #define VIPD_DAEMON_INTERNAL_H
 
 #include "daemon.h"
+#include "health.h"
+#include "hooks.h"
+#include "runner.h"
 
 struct daemon_owner;
 
@@ -48,6 +51,13 @@ struct vipd_daemon {
 	struct daemon_owner *owners;     /* last owner and flags per DuraVIP (daemon-owners.c) */
 	size_t n_owners;
 	struct vipd_daemon_stats stats;
+	/* candidacy (daemon-node.c) */
+	struct vipd_runner *runner;      /* check commands and hooks */
+	struct vipd_health *health;
+	struct vipd_hooks *hooks;        /* Notify { command } */
+	bool standby;                    /* cluster { Standby } at start, then the console's word */
+	bool unhealthy;                  /* a health check fails (or has not passed rise times yet) */
+	char unhealthy_reason[256];      /* "mta (connect 127.0.0.1:25: Connection refused, 3 of 3)" */
 };
 
 /* daemon.c: steps 1-5 of daemon.h on caller memory, and its undoing
@@ -91,6 +101,24 @@ void daemon_arm_timers(struct vipd_daemon *d);
 int daemon_arm_check_timer(struct vipd_daemon *d);
 /* sd_notify STATUS= line from the current state. */
 void vipd_daemon_notify_status(struct vipd_daemon *d);
+
+/* daemon-node.c */
+/*
+ * After the drop, before the join: the runner and the health checks, and
+ * the candidacy the first view starts with (cluster { Standby }; unhealthy
+ * until the checks pass rise times, unless initial = healthy). 0 or -errno (logged).
+ */
+int daemon_node_setup(struct vipd_daemon *d);
+void daemon_node_free(struct vipd_daemon *d);
+/* A reload changed the Health_Check scopes or Notify (diff: VIP_CHANGE_* bits). */
+void daemon_node_reconfigure(struct vipd_daemon *d, const struct vipd_config *next, unsigned diff);
+/* The engine plumbed (acquire) or unplumbed a DuraVIP: the notify hook, after the fact. */
+void daemon_node_plumbed(struct vipd_daemon *d, bool acquire, const struct vip_addr *a, const char *ifname);
+/*
+ * Give the protocol this node's candidacy from standby and health, if it
+ * changed: log, push a `node` event (detail, else what), pump.
+ */
+void daemon_node_apply(struct vipd_daemon *d, const char *what, const char *detail);
 
 /* daemon-cluster.c */
 /* Connect the backend (at start-up: as root; a cpg failure is retried later, not fatal). */

@@ -138,6 +138,11 @@ static void apply(struct vipd_daemon *d, struct vipd_config *next, unsigned diff
 	d->cfg = next;
 	if (old->cluster.duravip_liveness_timeout_ms != next->cluster.duravip_liveness_timeout_ms)
 		daemon_cluster_set_liveness(d);
+	if (diff & (VIP_CHANGE_HEALTH | VIP_CHANGE_NOTIFY))
+		daemon_node_reconfigure(d, next, diff);
+	/* a changed Standby applies live; an unchanged one leaves what the console set */
+	if (diff & VIP_CHANGE_STANDBY)
+		vipd_daemon_set_standby(d, next->cluster.standby, "Reconfigure (cluster { Standby })");
 	daemon_arm_check_timer(d);
 	if (diff & ~VIP_CHANGE_NEEDS_RESTART)
 		d->config_since_ms = now;

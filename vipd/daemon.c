@@ -55,6 +55,8 @@ static int announce_send(void *data, int ifindex, const struct vip_addr *addrs, 
 static void engine_event(void *data, enum vipd_engine_event ev, const struct vip_addr *addr, const char *detail)
 {
 	daemon_event(data, vipd_engine_event_to_string(ev), addr, detail);
+	if ((ev == VIPD_EV_ACQUIRED || ev == VIPD_EV_RELEASED) && addr)
+		daemon_node_plumbed(data, ev == VIPD_EV_ACQUIRED, addr, detail);
 }
 
 /* ---------------------------------------------------------------- loop callbacks */
@@ -327,6 +329,9 @@ int vipd_daemon_setup(struct vipd_daemon *d, const struct vipd_daemon_opts *opts
 	r = setup_timers(d);
 	if (r < 0)
 		return r;
+	r = daemon_node_setup(d); /* after the drop: commands run as vipd's user */
+	if (r < 0)
+		return r;
 	r = daemon_cluster_join(d);
 	if (r < 0)
 		return r;
@@ -409,6 +414,7 @@ void vipd_daemon_free(struct vipd_daemon *d)
 	if (d->monitor_watched)
 		loop_remove_fd(d->loop, d->opts.monitor_fd);
 	vipd_control_free(d->control);
+	daemon_node_free(d);
 	daemon_cluster_disconnect(d);
 	vip_cl_proto_free(d->proto);
 	vip_cl_key_free(d->cl_key); /* after the protocol that borrows it; wiped */

@@ -29,6 +29,7 @@
  *   daemon.c          start-up, the loop's inputs, the planned stop
  *   daemon-query.c    what the console asks and requests (below)
  *   daemon-reload.c   `config reload` and SIGHUP
+ *   daemon-node.c     this node's candidacy: standby and health
  *   daemon-cluster.c  the membership backend: callbacks, connect, reconnect
  *   daemon-pump.c     the protocol's actions to backend and engine; timers; STATUS
  *   daemon-owners.c   owner and state changes, logged and pushed as events
@@ -171,5 +172,29 @@ int vipd_daemon_request_move(struct vipd_daemon *d, const struct vip_addr *a, co
 int vipd_daemon_request_balance(struct vipd_daemon *d);
 /* Announce every DuraVIP held here again; returns how many. */
 size_t vipd_daemon_announce_again(struct vipd_daemon *d);
+
+/* ---------------------------------------------------------------- this node's candidacy */
+
+/*
+ * Whether this node takes DuraVIPs (docs/protocol.md, "Candidacy"): not
+ * while in standby or unhealthy.
+ */
+struct vipd_node_state {
+	bool standby;
+	bool healthy;
+	uint32_t out;            /* VIP_CL_OUT_* as the protocol has it (0: a candidate) */
+	char reason[256];        /* unhealthy: "mta (connect 127.0.0.1:25: Connection refused, 3 of 3)", else "" */
+	size_t n_checks, n_failing;           /* health checks configured, unhealthy now */
+	uint64_t check_runs, check_failures;  /* over every check since start (a removed one's are gone) */
+	uint64_t hook_runs, hook_failures, hook_dropped; /* the notify hook (vipd/hooks.h) */
+};
+void vipd_daemon_get_node(const struct vipd_daemon *d, struct vipd_node_state *ret);
+/*
+ * Standby (on) or active: the node's DuraVIPs go to the others by the
+ * normal hand-off (alone: unplumbed), or it takes part again. who names
+ * the origin for the log ("Console", "Reconfigure"). 1 changed, 0 it was
+ * so already.
+ */
+int vipd_daemon_set_standby(struct vipd_daemon *d, bool on, const char *who);
 
 #endif

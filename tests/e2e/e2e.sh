@@ -21,6 +21,11 @@
 #                  while n2 keeps its own; after SIGCONT the cluster converges
 #   12-hung-corosync  n3's corosync stopped: n3 releases within 2 s, survivors take over,
 #                  never two owners; after SIGCONT the cluster converges
+#   13-health      a health check on each node's listener: stop n1's, the client follows n1's
+#                  DuraVIPs to a survivor within fall x interval + 1 s; start it again: they
+#                  come back after view_mature_time; never two owners
+#   14-standby     vipctl cluster node standby / active on a live cluster: n2's DuraVIPs go to
+#                  the others by hand-off and come back after view_mature_time; never two owners
 set -uo pipefail
 scenario=${1:?scenario}
 here=$(cd "$(dirname "$0")" && pwd)
@@ -364,6 +369,100 @@ s_12_hung_corosync() {
 	log "n3's corosync resumed"
 	local a
 	for a in $SIX; do expect_owner "$a" "$(pref_of "$a")" 15; done
+}
+
+# The six DuraVIPs and a health check on each node's own listener (port 7000, the one
+# the client's connects are answered by).
+HC_INTERVAL=0.2 HC_FALL=3 HC_RISE=2
+steady_six_checked() {
+	{
+		six_vips
+		echo "Health_Check \"svc\" { connect = \"127.0.0.1:7000\" interval = $HC_INTERVAL timeout = 1" \
+			"fall = $HC_FALL rise = $HC_RISE }"
+	} | write_conf "$WORK/conf"
+	start_cluster "$WORK/conf/ecelerity.conf"
+	local a
+	for a in $SIX; do expect_owner "$a" "$(pref_of "$a")" 10; done
+}
+
+# DuraVIP a is with one of the nodes given and the client's neighbour entry points there.
+followed() { # addr nodes...
+	local a=$1 h
+	shift
+	held_by_one_of "$a" "$@" || return 1
+	h=$(holders "$a")
+	client_mac_is "$a" "$h"
+}
+both_followed() { followed 203.0.113.101 "$@" && followed 203.0.113.102 "$@"; }
+answered() { # addr: its holder answers the client's TCP connect
+	local h
+	h=$(holders "$1")
+	check "$h answers the client's TCP connect to $1" answers_within "$1" "$h" 3
+}
+both_home() { is_held_by 203.0.113.101 n1 && is_held_by 203.0.113.102 n1; }
+member_json() { # node expr: evaluate expr on that node's `cluster membership --json` (as j)
+	L exec "$1" "$VIPCTL" --json cluster membership | python3 -c "import json,sys; j=json.load(sys.stdin); print($2)"
+}
+
+s_13_health() {
+	steady_six_checked
+	local t0 took limit
+	limit=$(awk -v f=$HC_FALL -v i=$HC_INTERVAL 'BEGIN { print f * i + 1 }')
+	t0=$(date +%s%N)
+	L kill n1 listen >/dev/null
+	check "n1's DuraVIPs followed by the client to a survivor within fall x interval + 1 s = ${limit} s" \
+		wait_until "$limit" both_followed n2 n3
+	took=$(ms_since "$t0")
+	log "client's neighbour entries on a survivor $took ms after n1's listener stopped (polling included)"
+	answered 203.0.113.101
+	answered 203.0.113.102
+	log "the survivors answer the client's TCP connects $(ms_since "$t0") ms after n1's listener stopped"
+	check "n1 holds nothing" wait_until 1 count_is n1 0
+	check "n1 says why: unhealthy, svc, connection refused" \
+		test "$(member_json n1 'j["node"]["reason"]')" = "svc (connect 127.0.0.1:7000: Connection refused, 3 of 3)"
+	check "n2 shows n1 as out (unhealthy)" \
+		test "$(member_json n2 '[m["out"] for m in j["members"] if m["name"] == "n1" and not m["monitor"]][0]')" = "['unhealthy']"
+	sleep 1
+	check "n1 takes nothing while unhealthy" count_is n1 0
+	local a
+	for a in 203.0.113.103 203.0.113.104 203.0.113.105 203.0.113.106; do
+		check "$a stays with its preferred node" is_held_by "$a" "$(pref_of "$a")"
+	done
+	t0=$(date +%s%N)
+	L bg n1 listen python3 -c "$listener" n1 >/dev/null
+	check "n1's DuraVIPs come back within rise x interval + view_mature_time + 3 s" wait_until 4.4 both_home
+	took=$(ms_since "$t0")
+	log "n1's DuraVIPs back on n1 $took ms after its listener started (rise 2 x 0.2 s, view_mature_time 1 s)"
+	check "not before view_mature_time (1 s): $took ms" test "$took" -ge 1000
+	for a in 203.0.113.101 203.0.113.102; do expect_owner "$a" n1 5; done
+}
+
+s_14_standby() {
+	steady_six
+	local t0 took
+	t0=$(date +%s%N)
+	check "vipctl cluster node standby on n2" L exec n2 "$VIPCTL" cluster node standby
+	both_n2_followed() { followed 203.0.113.103 n1 n3 && followed 203.0.113.104 n1 n3; }
+	check "n2's DuraVIPs followed by the client to n1/n3" wait_until 3 both_n2_followed
+	log "the client's neighbour entries on n1/n3 $(ms_since "$t0") ms after standby (polling included)"
+	answered 203.0.113.103
+	answered 203.0.113.104
+	check "n2 holds nothing" wait_until 1 count_is n2 0
+	check "n1 shows n2 in standby" \
+		test "$(member_json n1 '[m["out"] for m in j["members"] if m["name"] == "n2" and not m["monitor"]][0]')" = "['standby']"
+	check "n2 says it is in standby" test "$(member_json n2 'j["node"]["standby"]')" = True
+	check "a move to n2 in standby changes nothing" L exec n1 "$VIPCTL" cluster duravip move 203.0.113.105 n2
+	sleep 1
+	check "n2 still holds nothing" count_is n2 0
+	t0=$(date +%s%N)
+	check "vipctl cluster node active on n2" L exec n2 "$VIPCTL" cluster node active
+	n2_home() { is_held_by 203.0.113.103 n2 && is_held_by 203.0.113.104 n2; }
+	check "n2's DuraVIPs come back within view_mature_time + 3 s" wait_until 4 n2_home
+	took=$(ms_since "$t0")
+	log "n2's DuraVIPs back $took ms after active (view_mature_time 1 s)"
+	check "not before view_mature_time (1 s): $took ms" test "$took" -ge 1000
+	local a
+	for a in $SIX; do expect_owner "$a" "$(pref_of "$a")" 5; done
 }
 
 fn=s_${scenario//-/_}

@@ -21,7 +21,8 @@ for s in $sets; do
 	printf '%s' "$out" | python3 -c '
 import json, sys
 o = json.load(sys.stdin)
-assert set(o) == {"security", "control", "cluster", "duravips", "warnings"}, sorted(o)
+assert set(o) == {"security", "control", "cluster", "duravips", "health_checks", "notify", "warnings"}, sorted(o)
+assert isinstance(o["health_checks"], list) and (o["notify"] is None or set(o["notify"]) == {"command", "timeout_ms", "from"}), o["notify"]
 ag = o["control"]["admin_group"]
 assert set(ag) == {"value", "gid", "from"}, ag
 assert o["cluster"]["nodename"] == {"value": "checker", "from": "--nodename"}, o["cluster"]["nodename"]

@@ -43,13 +43,38 @@ static bool is_stopped_node(const struct sim *s, int c, const char *name)
  * member stopped after it took addresses alone in a partition keeps that
  * duplicate until it resumes: nobody saw what it took.
  */
+/* Running members of c that are candidates (their own word; a stopped one cannot change it). */
+static size_t running_candidates(const struct sim *s, int c)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < s->nn; i++)
+		n += s->n[i].up && s->n[i].alive && !s->n[i].stopped && s->n[i].comp == c && !s->n[i].out;
+	return n;
+}
+
+/* A running member that is no candidate plumbs nothing once its round is complete. */
+static void check_out(const struct sim *s)
+{
+	for (size_t i = 0; i < s->nn; i++) {
+		const struct snode *n = &s->n[i];
+		struct vip_cl_status st;
+		if (!n->up || !n->alive || n->stopped || !n->out)
+			continue;
+		vip_cl_proto_status(n->p, &st);
+		if (st.round_complete && sim_count_plumbed(s, i))
+			fail_msg("t=%llu: %s is no candidate (%u) and plumbs %zu", (unsigned long long)s->now,
+				 sim_node_name(i), n->out, sim_count_plumbed(s, i));
+	}
+}
+
 void sim_check(struct sim *s)
 {
+	check_out(s);
 	for (int c = 0; c < NMAX; c++) {
 		size_t size = sim_comp_size(s, c), first = SIZE_MAX;
 		if (!size)
 			continue;
-		bool quorate = size * 2 > s->nn;
+		bool quorate = size * 2 > s->nn, nobody = running_candidates(s, c) == 0;
 		for (size_t v = 0; v < s->nv; v++) {
 			size_t holders = 0, stopped = 0;
 			const char *owner = NULL, *holder = NULL;
@@ -85,7 +110,12 @@ void sim_check(struct sim *s)
 			bool left_to_stopped = is_stopped_node(s, c, owner) || is_stopped_node(s, c, holder);
 			bool keep_dup = s->policy == VIP_QUORUM_KEEP && holders > 1 &&
 					stopped_holders(s, c, v) > 0;
-			if (quorate || s->policy == VIP_QUORUM_KEEP) {
+			if (nobody) {
+				/* no running candidate: what the running members had went nowhere */
+				if (holders != stopped)
+					fail_msg("t=%llu comp %d vip %zu: %zu holders and no candidate",
+						 (unsigned long long)s->now, c, v, holders - stopped);
+			} else if (quorate || s->policy == VIP_QUORUM_KEEP) {
 				if (holders != 1 && !(holders == 0 && left_to_stopped) && !keep_dup)
 					fail_msg("t=%llu comp %d vip %zu: %zu holders (owner %s, holder %s)",
 						 (unsigned long long)s->now, c, v, holders, owner ? owner : "-",

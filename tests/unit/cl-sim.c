@@ -497,10 +497,21 @@ void sim_start_node(struct sim *s, size_t i)
 	assert_int_equal(vip_cl_proto_new(n->cfg, &n->p), 0);
 	vip_cl_proto_set_key(n->p, s->key);
 	n->alive = n->up = n->joining = true;
+	n->out = 0; /* a fresh engine is a candidate */
 	n->id = (struct vip_cl_member){ .nodeid = (uint32_t)i + 1, .pid = ++s->next_pid };
 	memset(n->plumbed, 0, sizeof(n->plumbed));
 	n->n_rel = 0;
 	n->n_view = 0;
+}
+
+void sim_candidacy(struct sim *s, size_t i, uint32_t out)
+{
+	struct snode *n = &s->n[i];
+	assert_true(n->alive && !n->stopped);
+	n->out = out;
+	assert_int_equal(vip_cl_proto_set_candidacy(n->p, out, s->now), 0);
+	assert_int_equal(vip_cl_proto_candidacy(n->p), out);
+	sim_drain(s, i);
 }
 
 /* Every watched address is still plumbed on some live node. */

@@ -25,8 +25,11 @@
  * Invariants, checked after every step: a member never plumbs an address
  * another member of its component has plumbed. At quiescence: in every
  * quorate component each DuraVIP is plumbed by exactly one member and every
- * member shows the same owners; an inquorate component (policy release)
- * plumbs nothing.
+ * member shows the same owners, except that an address no running member
+ * of the component is a candidate for (all standby or unhealthy) is
+ * plumbed by none of them; a running member that is no candidate plumbs
+ * nothing once its round is complete; an inquorate component (policy
+ * release) plumbs nothing.
  */
 #ifndef VIP_CL_SIM_H
 #define VIP_CL_SIM_H
@@ -70,6 +73,7 @@ struct snode {
 	bool joining; /* started, not in a view yet */
 	struct vip_cl_member mon_id;
 	bool stopped;
+	uint32_t out; /* VIP_CL_OUT_*: not a candidate (standby, unhealthy) */
 	struct sevent *bl; /* backlog while stopped */
 	size_t n_bl, cap_bl;
 	struct vip_cl_member view[2 * NMAX]; /* its last view, for left lists */
@@ -128,6 +132,8 @@ void sim_advance(struct sim *s, uint64_t ms);
 void sim_crash(struct sim *s, size_t i);
 void sim_monitor(struct sim *s, size_t i, bool on);
 void sim_flush(struct sim *s, size_t i);
+/* Node i's candidacy (VIP_CL_OUT_*, 0: a candidate): standby/active, a health check failing/passing. */
+void sim_candidacy(struct sim *s, size_t i, uint32_t out);
 /* Stop node i (SIGSTOP) / let it go on (SIGCONT: works through its backlog). */
 void sim_stop(struct sim *s, size_t i);
 void sim_resume(struct sim *s, size_t i);

@@ -148,7 +148,7 @@ static void test_malformed(void **state)
 	corrupt(3, 9, -EBADMSG);                   /* unknown type */
 	corrupt(3, VIP_CL_MSG_BALANCE, -EBADMSG);  /* right length, wrong type */
 	corrupt(7, 0, -EBADMSG);                   /* length field */
-	corrupt(8, 2, -EBADMSG);                   /* reserved STATE flag */
+	corrupt(8, 8, -EBADMSG);                   /* reserved STATE flag (bits 1, 2: standby, unhealthy) */
 	corrupt(name, 0, -EBADMSG);                /* empty name */
 	corrupt(name, 200, -EBADMSG);              /* name longer than the message */
 	corrupt(name + 1, ' ', -EBADMSG);          /* unprintable name */

@@ -246,7 +246,7 @@ static void monitor_event(struct sim *s, size_t i, size_t alive, bool last_witne
 	}
 }
 
-static void random_event(struct sim *s, bool stops, bool mons)
+static void random_event(struct sim *s, bool stops, bool mons, bool outs)
 {
 	int comp[NMAX];
 	size_t alive = 0;
@@ -283,6 +283,9 @@ static void random_event(struct sim *s, bool stops, bool mons)
 		for (size_t k = 0; k < s->nn; k++)
 			comp[k] = s->n[k].up ? s->n[k].comp : -1;
 	}
+	/* standby / active, a health check failing / passing (one history in five) */
+	if (outs && sim_rnd(s) % 4 == 0 && s->n[i].alive && !s->n[i].stopped)
+		sim_candidacy(s, i, s->n[i].out ? 0 : (uint32_t)(1 + sim_rnd(s) % 3));
 	any_stopped = unflushed(s);
 	for (size_t k = 0; k < s->nn; k++)
 		any_stopped |= s->n[k].alive && s->n[k].stopped;
@@ -348,7 +351,7 @@ static uint64_t sim_seeds(void)
 static void test_random(void **state)
 {
 	(void)state;
-	size_t views = 0, delivered = 0, lost = 0, holds = 0, releases = 0, keyed = 0, resent = 0;
+	size_t views = 0, delivered = 0, lost = 0, holds = 0, releases = 0, keyed = 0, resent = 0, outs = 0;
 	const char *one = getenv("VIPD_SIM_SEED"); /* run just this one, for debugging */
 	/* histories that once found a bug, past the default count: always run */
 	static const uint64_t regressions[] = {
@@ -371,7 +374,8 @@ static void test_random(void **state)
 		sim_all_join(&s);
 		sim_check(&s);
 		for (int e = 0; e < 40; e++)
-			random_event(&s, seed % 2 == 0, seed % 3 == 1);
+			random_event(&s, seed % 2 == 0, seed % 3 == 1, seed % 5 == 3);
+		outs += seed % 5 == 3;
 		/* resume, heal everything, start everyone, settle: the preferred come home */
 		int comp[NMAX];
 		for (size_t i = 0; i < s.nn; i++) {
@@ -381,6 +385,8 @@ static void test_random(void **state)
 				sim_flush(&s, i);
 			if (!s.n[i].alive)
 				sim_start_node(&s, i);
+			if (s.n[i].out)
+				sim_candidacy(&s, i, 0);
 			comp[i] = 0;
 		}
 		sim_view_change(&s, comp);
@@ -396,9 +402,10 @@ static void test_random(void **state)
 		resent += s.resent;
 		sim_free(&s);
 	}
-	printf("%u random runs (%zu authenticated, %zu FLUSHED sent again): %zu views installed, %zu "
-	       "messages delivered, %zu lost at view boundaries, %zu plumbs, %zu unplumbs\n",
-	       (unsigned)sim_seeds(), keyed, resent, views, delivered, lost, holds, releases);
+	printf("%u random runs (%zu authenticated, %zu with standby/unhealthy toggles, %zu FLUSHED "
+	       "sent again): %zu views installed, %zu messages delivered, %zu lost at view boundaries, "
+	       "%zu plumbs, %zu unplumbs\n",
+	       (unsigned)sim_seeds(), keyed, outs, resent, views, delivered, lost, holds, releases);
 	assert_true(lost > 0 && releases > 0);
 }
 
