@@ -155,6 +155,8 @@ static void end_call(struct vip_cl_cpg_worker *w)
 	pthread_mutex_lock(&w->mu);
 	if (w->timeout_ms) {
 		arm_call_timer(w, 0);
+		if (now - w->st.call_since > w->timeout_ms)
+			w->st.stall_end = now;
 		if (now - w->st.call_since >= w->probe_ms)
 			notify_locked(w);
 	}

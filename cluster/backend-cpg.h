@@ -61,6 +61,7 @@ struct vip_cl_cpg_worker_status {
 	int fatal;           /* 0, or -errno: a request failed for good; the backend is dead */
 	uint64_t call_since; /* CLOCK_MONOTONIC ms when the call in progress started, 0 when none */
 	const char *call;    /* its name ("cpg_mcast_joined", ...) or NULL */
+	uint64_t stall_end;  /* when the last call outstanding past the timeout returned, 0: never */
 	uint64_t probes;     /* probes completed */
 	uint64_t retries;    /* CS_ERR_TRY_AGAIN answers retried */
 	uint64_t sent;       /* multicasts corosync took */

@@ -176,9 +176,12 @@ for line in sys.stdin:
     for k in ("connected", "quorate", "in_view", "mature"):
         if o.get(k) is not True:
             bad.append(n + ": not " + k)
-    if sorted(o.get("members", [])) != ["n1", "n2", "n3"]:
-        bad.append(n + ": members " + ",".join(o.get("members", [])))
-print("; ".join(bad))' <<<"$out")
+    members = o.get("members", [])
+    if not all(isinstance(m, str) for m in members):
+        bad.append(n + ": a member not known by name yet")
+    elif sorted(members) != ["n1", "n2", "n3"]:
+        bad.append(n + ": members " + ",".join(members))
+print("; ".join(bad))' <<<"$out") || BAD="the check itself failed"
 	[ -z "$BAD" ]
 }
 

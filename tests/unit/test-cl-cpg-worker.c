@@ -170,6 +170,8 @@ static void test_liveness_probe_hang(void **state)
 	ops->free(b);
 }
 
+static bool went_dead_twice(const struct seen *s) { return s->live_false >= 2; }
+
 /* Heartbeats never reach cbs.message; one that does not come back trips liveness. */
 static void test_heartbeat_filtered_and_ring_stall(void **state)
 {
@@ -184,6 +186,7 @@ static void test_heartbeat_filtered_and_ring_stall(void **state)
 	assert_false(pump(ops, b, &s, NULL, 30, false));
 	want = 1;
 	assert_true(fake_wait(sent_enough, 1000));
+	uint64_t t_first = fake_now_ms();
 	struct fake_sent hb = fake_sent_get(0);
 	assert_true(is_hb(&hb));
 	deliver(7, (uint32_t)getpid(), hb.data, hb.len); /* ours */
@@ -191,9 +194,14 @@ static void test_heartbeat_filtered_and_ring_stall(void **state)
 	assert_int_equal(s.messages, 0);
 	deliver(8, 99, "VC", 2);
 	assert_int_equal(s.messages, 1);
-	/* the next heartbeat, timeout/2 later, is held back by the ring */
+	/* no second heartbeat before a quarter of the deadline (a cheap ring) */
 	want = 2;
-	assert_false(pump(ops, b, &s, NULL, timeout, false));
+	assert_false(pump(ops, b, &s, NULL, (unsigned)(t_first + deadline / 4 - 50 - fake_now_ms()),
+			  false));
+	assert_false(fake_wait(sent_enough, 30)); /* the worker had time to send one */
+	/* the next heartbeat, a quarter of the deadline later, is held back by the ring */
+	assert_false(pump(ops, b, &s, NULL, (unsigned)(t_first + deadline / 4 + 20 - fake_now_ms()),
+			  false));
 	assert_true(fake_wait(sent_enough, 1000));
 	uint64_t t_sent = fake_now_ms();
 	hb = fake_sent_get(1);
@@ -211,6 +219,46 @@ static void test_heartbeat_filtered_and_ring_stall(void **state)
 	assert_true(pump(ops, b, &s, came_back, 200, false));
 	assert_int_equal(s.live_false, 1);
 	assert_int_equal(s.messages, 1);
+	ops->free(b);
+}
+
+/*
+ * A heartbeat pending across a stall of corosync gets a fresh deadline when
+ * corosync answers again: the stall was reported already, and the ring
+ * re-forms first. Only a ring that stays silent after that trips it again.
+ */
+static void test_stall_restarts_heartbeat_clock(void **state)
+{
+	(void)state;
+	const struct vip_cl_backend_ops *ops = cpg();
+	struct vip_cl_backend *b;
+	struct seen s = { 0 };
+	const unsigned timeout = 100, deadline = 2000; /* max(10 x timeout, 2 s) */
+
+	connect_join(ops, &s, &b);
+	ops->set_liveness_timeout(b, timeout);
+	want = 1;
+	assert_false(pump(ops, b, &s, NULL, 30, false));
+	assert_true(fake_wait(sent_enough, 1000)); /* a heartbeat in flight, never delivered */
+	fake_lock();
+	fk.block_local = true;
+	fake_unlock();
+	assert_true(pump(ops, b, &s, went_dead, 1000, false)); /* (a): the probe hangs */
+	/* stopped past the heartbeat's deadline */
+	assert_false(pump(ops, b, &s, came_back, deadline + 500, false));
+	uint64_t t_rel = fake_now_ms();
+	fake_release(&fk.block_local);
+	assert_true(pump(ops, b, &s, came_back, 500, false));
+	assert_int_equal(s.live_false, 1);
+	/* a fresh deadline from the stall's end: alive well past the old one */
+	assert_false(pump(ops, b, &s, went_dead_twice, deadline - 300, false));
+	/* the ring stays silent: not alive again about a deadline after the stall ended */
+	assert_true(pump(ops, b, &s, went_dead_twice, 1000, false));
+	uint64_t after = s.live_false_at - t_rel;
+	print_message("not alive again %llu ms after the stall ended (deadline %u ms)\n",
+		      (unsigned long long)after, deadline);
+	assert_true(after >= deadline - timeout);
+	assert_true(after <= deadline + timeout);
 	ops->free(b);
 }
 
@@ -280,6 +328,7 @@ int main(void)
 		T(test_queue_bytes_bound),
 		T(test_liveness_probe_hang),
 		T(test_heartbeat_filtered_and_ring_stall),
+		T(test_stall_restarts_heartbeat_clock),
 		T(test_free_with_worker_stuck),
 		T(test_connect_times_out),
 	};
