@@ -183,11 +183,13 @@ struct vip_cl_backend_ops {
 	 * Optional (solo: NULL). Watch the membership engine: not alive when a
 	 * request to it has been outstanding longer than timeout_ms (the
 	 * backend probes at least every timeout_ms/3), or when the backend's
-	 * own heartbeat, multicast every timeout_ms/2, has not been delivered
-	 * back within max(10 x timeout_ms, 2 s). Changes are reported through
-	 * cbs.liveness from dispatch(); the backend's fd fires for the checks,
-	 * so they run while nothing else happens. 0 turns it off (and reports
-	 * alive if it was not). Call after connect, again to change it.
+	 * own heartbeat, multicast every quarter of its deadline, has not been
+	 * delivered back within that deadline, max(10 x timeout_ms, 2 s),
+	 * counted from when the engine last answered after a stall. Changes
+	 * are reported through cbs.liveness from dispatch(); the backend's fd
+	 * fires for the checks, so they run while nothing else happens. 0
+	 * turns it off (and reports alive if it was not). Call after connect,
+	 * again to change it.
 	 */
 	void (*set_liveness_timeout)(struct vip_cl_backend *b, uint32_t timeout_ms);
 };
