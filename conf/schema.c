@@ -151,10 +151,19 @@ void vip_config_free(struct vipd_config *c)
 	security_free(&c->security);
 	schema_control_free(&c->control);
 	cluster_free(&c->cluster);
+	vip_config_drop_duravips(c);
+	free(c);
+}
+
+void vip_config_drop_duravips(struct vipd_config *c)
+{
+	if (!c)
+		return;
 	for (size_t i = 0; i < c->n_duravips; i++)
 		schema_duravip_clear(&c->duravips[i]);
 	free(c->duravips);
-	free(c);
+	c->duravips = NULL;
+	c->n_duravips = 0;
 }
 
 const struct vipd_duravip *vip_config_find_duravip(const struct vipd_config *c,

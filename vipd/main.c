@@ -343,6 +343,11 @@ static int run_daemon(const struct opts *o)
 	log_to(fg);
 	r = vipd_daemon_load_config(&dopts, false, &cfg);
 	if (r == 0) {
+		/* The engine places the DuraVIPs; the monitor needs none of them. */
+		vip_config_drop_duravips(cfg);
+#ifdef __GLIBC__
+		malloc_trim(0);
+#endif
 		struct vipd_monitor_opts mo = {
 			.exec_argv = o->argv,
 			.ready = on_first_ready,
