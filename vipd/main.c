@@ -416,7 +416,7 @@ enum { OPT_CHECK = 0x100, OPT_JSON, OPT_NODENAME, OPT_VERSION, OPT_CONTROL, OPT_
        OPT_GENKEY };
 
 /*
- * The heap of a long-lived daemon (docs/design.md, memory): the parse tree of
+ * The heap of a long-lived daemon: the parse tree of
  * a large configuration is built and freed at every load, so its blocks must
  * go back to the system: a fixed mmap threshold (glibc otherwise raises it
  * after the first large free, and the next tree lands in the heap for good)
