@@ -385,6 +385,12 @@ int vip_config_resolve_timing(struct vipd_config *c, uint32_t corosync_token_ms)
 
 /* Accepts NULL. */
 void vip_config_free(struct vipd_config *c);
+/*
+ * Frees the DuraVIP list (n_duravips becomes 0) and keeps the rest: for a
+ * process that needs the Security, Control and cluster parts only (vipd's
+ * root monitor), so it does not hold a copy of every DuraVIP. Accepts NULL.
+ */
+void vip_config_drop_duravips(struct vipd_config *c);
 
 /* The DuraVIP with this address, or NULL. */
 const struct vipd_duravip *vip_config_find_duravip(const struct vipd_config *c,

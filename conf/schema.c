@@ -153,30 +153,26 @@ void vip_config_free(struct vipd_config *c)
 	security_free(&c->security);
 	schema_control_free(&c->control);
 	cluster_free(&c->cluster);
+	vip_config_drop_duravips(c);
+	schema_health_free(c);
+	free(c);
+}
+
+void vip_config_drop_duravips(struct vipd_config *c)
+{
+	if (!c)
+		return;
 	for (size_t i = 0; i < c->n_duravips; i++)
 		schema_duravip_clear(&c->duravips[i]);
 	free(c->duravips);
-	schema_health_free(c);
-	free(c);
+	c->duravips = NULL;
+	c->n_duravips = 0;
 }
 
 const struct vipd_duravip *vip_config_find_duravip(const struct vipd_config *c,
 						   const struct vip_addr *a)
 {
-	size_t lo = 0, hi;
-
 	if (!c || !a)
 		return NULL;
-	hi = c->n_duravips;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int r = vip_addr_cmp(a, &c->duravips[mid].addr);
-		if (r == 0)
-			return &c->duravips[mid];
-		if (r < 0)
-			hi = mid;
-		else
-			lo = mid + 1;
-	}
-	return NULL;
+	return VIP_ADDR_BSEARCH(a, c->duravips, c->n_duravips, addr);
 }

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Linux port: the rtnetlink request socket, batched add/remove with one ACK
- * per request, the address dump, flush, and the ops table. Events live in
- * port-linux-events.c, the link and route dumps in port-linux-dump.c,
- * announcements in port-linux-announce.c.
+ * Linux port: the rtnetlink request socket, batched add/remove (one ACK per
+ * chunk, each failure answered on its own), the address dump, flush, and the
+ * ops table. Events live in port-linux-events.c, the link and route dumps
+ * in port-linux-dump.c, announcements in port-linux-announce.c.
  */
 #include <errno.h>
 #include <linux/if_addr.h>
@@ -128,12 +128,16 @@ static uint32_t next_seq(struct vip_port *p, size_t n)
 	return s;
 }
 
-/* Read ACKs until every request in [lo, hi) has one. 0 or -errno. */
+/*
+ * Read the answers to requests [lo, hi): only the last one asks for an ACK
+ * (addr_batch), the kernel answers the others only when they fail, in order,
+ * so once the last one's answer is in, a request with none succeeded. 0 or
+ * -errno.
+ */
 static int read_acks(struct vip_port *p, uint16_t type, struct vip_port_req *reqs, size_t lo,
 		     size_t hi, uint32_t base)
 {
-	size_t missing = hi - lo;
-	while (missing > 0) {
+	while (reqs[hi - 1].result == 1) {
 		ssize_t len = mnl_socket_recvfrom(p->rq, p->rbuf, p->rbuf_len);
 		if (len < 0)
 			return errno == EAGAIN ? -ETIMEDOUT : negerrno();
@@ -153,9 +157,11 @@ static int read_acks(struct vip_port *p, uint16_t type, struct vip_port_req *req
 			r->result = vip_nl_is_benign(type, err) ? 0 : err;
 			if (r->result == 0)
 				r->errmsg[0] = '\0';
-			missing--;
 		}
 	}
+	for (size_t i = lo; i < hi; i++)
+		if (reqs[i].result == 1)
+			reqs[i].result = 0;
 	return 0;
 }
 
@@ -173,14 +179,18 @@ static int addr_batch(struct vip_port *p, uint16_t type, struct vip_port_req *re
 	size_t i = 0;
 	while (i < n) {
 		size_t lo = i;
+		struct nlmsghdr *last = NULL;
 		mnl_nlmsg_batch_reset(b);
 		while (i < n && i - lo < p->chunk_max &&
 		       mnl_nlmsg_batch_size(b) + VIP_NL_ADDR_MSG_MAX <= p->batch_limit) {
-			vip_nl_put_addr_req(mnl_nlmsg_batch_current(b), type, base + (uint32_t)i,
-					    &reqs[i]);
+			last = mnl_nlmsg_batch_current(b);
+			vip_nl_put_addr_req(last, type, base + (uint32_t)i, &reqs[i]);
+			/* Failures are always answered; one ACK, the last, ends the chunk. */
+			last->nlmsg_flags &= (uint16_t)~NLM_F_ACK;
 			mnl_nlmsg_batch_next(b);
 			i++;
 		}
+		last->nlmsg_flags |= NLM_F_ACK;
 		if (mnl_socket_sendto(p->rq, mnl_nlmsg_batch_head(b), mnl_nlmsg_batch_size(b)) < 0) {
 			r = negerrno();
 			break;

@@ -8,6 +8,7 @@
  * per second per schedule phase.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -162,12 +163,10 @@ static uint64_t paced_time(const struct vipd_announce *a, int ifindex, unsigned 
 	return t + (need - level + a->opts.pace - 1) / a->opts.pace;
 }
 
+/* Entries are kept sorted by address: a lookup is a binary search. */
 static struct entry *entry_find(struct vipd_announce *a, const struct vip_addr *addr)
 {
-	for (size_t i = 0; i < a->n; i++)
-		if (vip_addr_equal(&a->entries[i].addr, addr))
-			return &a->entries[i];
-	return NULL;
+	return VIP_ADDR_BSEARCH(addr, a->entries, a->n, addr);
 }
 
 static void entry_restart(const struct vipd_announce *a, struct entry *e, uint64_t now)
@@ -181,7 +180,9 @@ static void entry_restart(const struct vipd_announce *a, struct entry *e, uint64
 
 int vipd_announce_add(struct vipd_announce *a, const struct vip_addr *addr, int ifindex, uint64_t now_ms)
 {
-	struct entry *e = entry_find(a, addr);
+	size_t at = vip_addr_lower_bound(addr, a->entries, a->n, sizeof(*a->entries),
+					 offsetof(struct entry, addr));
+	struct entry *e = at < a->n && vip_addr_equal(&a->entries[at].addr, addr) ? &a->entries[at] : NULL;
 
 	if (!e) {
 		if (a->n == a->cap) {
@@ -192,7 +193,10 @@ int vipd_announce_add(struct vipd_announce *a, const struct vip_addr *addr, int 
 			a->entries = ne;
 			a->cap = nc;
 		}
-		e = &a->entries[a->n++];
+		/* In address order, as the engine adds them, this moves nothing. */
+		memmove(&a->entries[at + 1], &a->entries[at], (a->n - at) * sizeof(*a->entries));
+		a->n++;
+		e = &a->entries[at];
 		*e = (struct entry){ .addr = *addr, .last_ms = NEVER };
 	}
 	e->ifindex = ifindex;
@@ -206,7 +210,9 @@ int vipd_announce_remove(struct vipd_announce *a, const struct vip_addr *addr)
 
 	if (!e)
 		return -ENOENT;
-	*e = a->entries[--a->n];
+	size_t at = (size_t)(e - a->entries);
+	memmove(e, e + 1, (a->n - at - 1) * sizeof(*e));
+	a->n--;
 	return 0;
 }
 

@@ -3,6 +3,7 @@
  * vipd/daemon: loading the configuration, with corosync's token for the
  * derived fault timing (docs/fault-tolerance.md), its diagnostics logged.
  */
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -42,6 +43,9 @@ static int load(const struct vipd_daemon_opts *opts, const struct daemon_reload_
 	if (ret_token)
 		*ret_token = co.corosync_token_ms;
 	r = vip_config_load(opts->config_path, &co, ret, diag);
+#ifdef __GLIBC__
+	malloc_trim(0); /* the parse tree's pages back to the system (vipd/main.c tune_malloc) */
+#endif
 	return r;
 }
 

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -342,6 +343,11 @@ static int run_daemon(const struct opts *o)
 	log_to(fg);
 	r = vipd_daemon_load_config(&dopts, false, &cfg);
 	if (r == 0) {
+		/* The engine places the DuraVIPs; the monitor needs none of them. */
+		vip_config_drop_duravips(cfg);
+#ifdef __GLIBC__
+		malloc_trim(0);
+#endif
 		struct vipd_monitor_opts mo = {
 			.exec_argv = o->argv,
 			.ready = on_first_ready,
@@ -409,6 +415,22 @@ static char **build_engine_argv(const struct opts *o, char *argv0, char *av[stat
 enum { OPT_CHECK = 0x100, OPT_JSON, OPT_NODENAME, OPT_VERSION, OPT_CONTROL, OPT_FLUSH, OPT_ENGINE_FD,
        OPT_GENKEY };
 
+/*
+ * The heap of a long-lived daemon: the parse tree of
+ * a large configuration is built and freed at every load, so its blocks must
+ * go back to the system: a fixed mmap threshold (glibc otherwise raises it
+ * after the first large free, and the next tree lands in the heap for good)
+ * and one arena (the cpg worker thread would otherwise get a 64 MB one of its
+ * own). After each load the heap is trimmed (vipd/daemon-config.c).
+ */
+static void tune_malloc(void)
+{
+#ifdef __GLIBC__
+	mallopt(M_MMAP_THRESHOLD, 64 * 1024);
+	mallopt(M_ARENA_MAX, 1);
+#endif
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -432,6 +454,7 @@ int main(int argc, char **argv)
 	char *engine_argv[12];
 	int c;
 
+	tune_malloc();
 	while ((c = getopt_long(argc, argv, "c:fdh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
