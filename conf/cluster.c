@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * The cluster scope: this node's name, the CPG group, timing, ARP behaviour
  * and the Topology blocks that say which NIC and prefix a DuraVIP gets.
@@ -28,34 +28,44 @@ enum opt_kind {
 struct cluster_opt {
 	const char *name;
 	enum opt_kind kind;
-	size_t off;      /* of the value in struct vipd_cluster */
-	size_t src_off;  /* of its struct vip_conf_src */
+	size_t off;        /* of the value in struct vipd_cluster */
+	size_t src_off;    /* of its struct vip_conf_src */
 	uint32_t min, max; /* milliseconds for KIND_SECONDS */
 	bool zero_ok;      /* 0 (off) accepted below min */
 };
 
-#define OPT(n, k, field, src, lo, hi, z)                                               \
-	{ .name = n, .kind = k, .off = offsetof(struct vipd_cluster, field),              \
-	  .src_off = offsetof(struct vipd_cluster, src), .min = lo, .max = hi, .zero_ok = z }
+#define OPT(n, k, field, src, lo, hi, z)                                                          \
+	{                                                                                         \
+		.name = n, .kind = k, .off = offsetof(struct vipd_cluster, field),                \
+		.src_off = offsetof(struct vipd_cluster, src), .min = lo, .max = hi, .zero_ok = z \
+	}
 
 static const struct cluster_opt cluster_opts[] = {
 	OPT("view_mature_time", KIND_SECONDS, view_mature_time_ms, src_view_mature_time, 0, 3600000, false),
-	OPT("view_balance_interval", KIND_SECONDS, view_balance_interval_ms, src_view_balance_interval, 100, 3600000, false),
-	OPT("duravip_balance_set_size", KIND_UINT, duravip_balance_set_size, src_duravip_balance_set_size, 1, 65535, false),
-	OPT("if_check_interval", KIND_SECONDS, if_check_interval_ms, src_if_check_interval, 100, 3600000, false),
+	OPT("view_balance_interval", KIND_SECONDS, view_balance_interval_ms, src_view_balance_interval, 100,
+	    3600000, false),
+	OPT("duravip_balance_set_size", KIND_UINT, duravip_balance_set_size, src_duravip_balance_set_size, 1,
+	    65535, false),
+	OPT("if_check_interval", KIND_SECONDS, if_check_interval_ms, src_if_check_interval, 100, 3600000,
+	    false),
 	OPT("if_down_limit", KIND_UINT, if_down_limit, src_if_down_limit, 1, 1000, false),
 	OPT("arp_all_hosts", KIND_BOOL, arp_all_hosts, src_arp_all_hosts, 0, 0, false),
 	OPT("standby", KIND_BOOL, standby, src_standby, 0, 0, false),
 	OPT("duravip_quorum_policy", KIND_QUORUM, quorum_policy, src_quorum_policy, 0, 0, false),
 	OPT("arp_mode", KIND_ARP_MODE, arp_mode, src_arp_mode, 0, 0, false),
 	OPT("arp_repeat", KIND_UINT, arp_repeat, src_arp_repeat, 1, 100, false),
-	OPT("arp_repeat_interval", KIND_SECONDS, arp_repeat_interval_ms, src_arp_repeat_interval, 1000, 3600000, false),
-	OPT("arp_refresh_interval", KIND_SECONDS, arp_refresh_interval_ms, src_arp_refresh_interval, 1000, 86400000, true),
+	OPT("arp_repeat_interval", KIND_SECONDS, arp_repeat_interval_ms, src_arp_repeat_interval, 1000,
+	    3600000, false),
+	OPT("arp_refresh_interval", KIND_SECONDS, arp_refresh_interval_ms, src_arp_refresh_interval, 1000,
+	    86400000, true),
 	OPT("arp_pace", KIND_UINT, arp_pace, src_arp_pace, 0, 1000000, false),
-	OPT("duravip_takeover_delay", KIND_SECONDS, duravip_takeover_delay_ms, src_duravip_takeover_delay, 1, 60000, true),
+	OPT("duravip_takeover_delay", KIND_SECONDS, duravip_takeover_delay_ms, src_duravip_takeover_delay, 1,
+	    60000, true),
 	OPT("corosync_token", KIND_SECONDS, corosync_token_ms, src_corosync_token, 10, 600000, false),
-	OPT("duravip_round_timeout", KIND_SECONDS, duravip_round_timeout_ms, src_duravip_round_timeout, 50, 600000, false),
-	OPT("duravip_liveness_timeout", KIND_SECONDS, duravip_liveness_timeout_ms, src_duravip_liveness_timeout, 50, 600000, false),
+	OPT("duravip_round_timeout", KIND_SECONDS, duravip_round_timeout_ms, src_duravip_round_timeout, 50,
+	    600000, false),
+	OPT("duravip_liveness_timeout", KIND_SECONDS, duravip_liveness_timeout_ms,
+	    src_duravip_liveness_timeout, 50, 600000, false),
 };
 
 static void cluster_defaults(struct vipd_cluster *cl)
@@ -100,7 +110,8 @@ int vip_config_resolve_timing(struct vipd_config *c, uint32_t corosync_token_ms)
 	int r;
 
 	if (cl->corosync_token_ms == VIP_CONF_AUTO) {
-		t = corosync_token_ms ? clamp(corosync_token_ms, 10, 600000) : VIP_CONF_COROSYNC_TOKEN_DEFAULT_MS;
+		t = corosync_token_ms ? clamp(corosync_token_ms, 10, 600000)
+				      : VIP_CONF_COROSYNC_TOKEN_DEFAULT_MS;
 		r = derive(&cl->corosync_token_ms, &cl->src_corosync_token, t,
 			   corosync_token_ms ? "auto: corosync.conf" : "auto: corosync's default");
 		if (r < 0)
@@ -121,8 +132,8 @@ int vip_config_resolve_timing(struct vipd_config *c, uint32_t corosync_token_ms)
 	return r;
 }
 
-static int parse_numeric(struct schema *s, const struct cluster_opt *o,
-			 const struct vip_conf_node *n, const char *text, uint32_t *ret)
+static int parse_numeric(struct schema *s, const struct cluster_opt *o, const struct vip_conf_node *n,
+			 const char *text, uint32_t *ret)
 {
 	const struct vip_conf_loc *loc = &n->value->loc;
 	char lo[16], hi[16];
@@ -182,8 +193,8 @@ static void cluster_option(struct schema *s, const struct cluster_opt *o, const 
 	case KIND_ARP_MODE:
 		e = vip_arp_mode_from_string(text);
 		if (e < 0)
-			return (void)schema_error(s, loc, "%s = '%s' must be request, reply or both",
-						  n->name, text);
+			return (void)schema_error(s, loc, "%s = '%s' must be request, reply or both", n->name,
+						  text);
 		*(enum vip_arp_mode *)(void *)(base + o->off) = (enum vip_arp_mode)e;
 		break;
 	}
@@ -365,8 +376,9 @@ static int topology_options(struct schema *s, const struct vip_conf_node *sc, st
 		if (r == -EINVAL)
 			return schema_error(s, &mo->value->loc, "cidrmask = '%s' is not a whole number", m);
 		if (r < 0)
-			return schema_error(s, &mo->value->loc, "cidrmask = %s is out of range for IPv%d: 1 to %u",
-					    m, max == 32 ? 4 : 6, max);
+			return schema_error(s, &mo->value->loc,
+					    "cidrmask = %s is out of range for IPv%d: 1 to %u", m,
+					    max == 32 ? 4 : 6, max);
 	}
 	t->cidrmask = mask;
 	t->interface = strdup(text);
@@ -384,7 +396,8 @@ static void topology_add(struct schema *s, const struct vip_conf_node *sc)
 		return (void)schema_error(s, &sc->loc,
 					  "Topology needs a network: Topology \"198.51.100.0/24\" { ... }");
 	if (vip_prefix_from_string(sc->instance, &t.network, &t.network_len) < 0)
-		return (void)schema_error(s, &sc->loc, "Topology '%s' is not a network such as 198.51.100.0/24",
+		return (void)schema_error(s, &sc->loc,
+					  "Topology '%s' is not a network such as 198.51.100.0/24",
 					  sc->instance);
 	mask_network(&t.network, t.network_len);
 	for (size_t i = 0; i < cl->n_topology; i++) {
@@ -392,7 +405,8 @@ static void topology_add(struct schema *s, const struct vip_conf_node *sc)
 		if (o->network_len == t.network_len && vip_addr_equal(&o->network, &t.network)) {
 			char where[256];
 			return (void)schema_error(s, &sc->loc, "Topology %s is declared twice (first at %s)",
-						  sc->instance, vip_conf_src_format(&o->src, where, sizeof(where)));
+						  sc->instance,
+						  vip_conf_src_format(&o->src, where, sizeof(where)));
 		}
 	}
 	if (topology_options(s, sc, &t) < 0)

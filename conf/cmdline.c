@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * conf/cmdline: a command line from the configuration split into argv
  * without a shell (the rules are at vip_cmdline_split in conf.h). Pure: no
@@ -70,7 +70,8 @@ static int scan(const char *line, char *out, size_t *ret_bytes, char *why, size_
 			}
 			if (c == '\\') {
 				if (!*p)
-					return fail(why, why_len, -EINVAL, "a backslash at the end of the line");
+					return fail(why, why_len, -EINVAL,
+						    "a backslash at the end of the line");
 				c = *p++;
 			}
 			if (out)
@@ -116,7 +117,8 @@ int vip_cmdline_split(const char *line, char ***ret, char *why, size_t why_len)
 	argv[n] = NULL;
 
 	if (argv[0][0] != '/') {
-		int r = fail(why, why_len, -EINVAL, "the program \"%.200s\" is not an absolute path", argv[0]);
+		int r = fail(why, why_len, -EINVAL, "the program \"%.200s\" is not an absolute path",
+			     argv[0]);
 		free(argv);
 		return r;
 	}

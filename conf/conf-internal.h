@@ -54,8 +54,8 @@ int tree_add_child(struct vip_conf_tree *t, struct vip_conf_node *scope, struct 
 
 enum tok_type {
 	TOK_EOF,
-	TOK_WORD,     /* bare word */
-	TOK_STRING,   /* quoted; p/len span the text between the quotes */
+	TOK_WORD,   /* bare word */
+	TOK_STRING, /* quoted; p/len span the text between the quotes */
 	TOK_LBRACE,
 	TOK_RBRACE,
 	TOK_LPAREN,
@@ -63,7 +63,7 @@ enum tok_type {
 	TOK_LBRACKET,
 	TOK_RBRACKET,
 	TOK_EQUALS,
-	TOK_ERROR,    /* error names the problem, line/col where it starts */
+	TOK_ERROR, /* error names the problem, line/col where it starts */
 	_TOK_TYPE_MAX,
 };
 
@@ -71,10 +71,10 @@ struct token {
 	enum tok_type type;
 	const char *p;
 	size_t len;
-	char quote;         /* STRING: '"' or '\'' */
-	bool escapes;       /* STRING: holds a backslash to undo */
+	char quote;   /* STRING: '"' or '\'' */
+	bool escapes; /* STRING: holds a backslash to undo */
 	unsigned line, col;
-	const char *error;  /* ERROR: static text */
+	const char *error; /* ERROR: static text */
 };
 
 struct lexer {
@@ -104,8 +104,8 @@ int parse_text(struct parser *ps, const char *file, const char *dir, const char 
 	       struct vip_conf_node *scope, unsigned nesting);
 
 /* Record an error at file:line:col (line 0: no position). Returns -EINVAL. */
-int parser_error(struct parser *ps, const char *file, unsigned line, unsigned col,
-		 const char *fmt, ...) _printf_(5, 6);
+int parser_error(struct parser *ps, const char *file, unsigned line, unsigned col, const char *fmt, ...)
+	_printf_(5, 6);
 
 /*
  * Resolve and read an include (file or folder) named at loc, expanding it
@@ -119,16 +119,16 @@ struct parser {
 	struct vip_conf_tree *tree;
 	struct vip_conf_limits lim;
 	struct vip_conf_diag *diag;
-	size_t total_size;   /* bytes read over all files */
-	size_t n_read;       /* files read */
-	unsigned depth;      /* include depth of the file being read, 0 for the first */
+	size_t total_size; /* bytes read over all files */
+	size_t n_read;     /* files read */
+	unsigned depth;    /* include depth of the file being read, 0 for the first */
 	struct file_id {
 		dev_t dev;
 		ino_t ino;
-	} *stack;            /* files on the include stack, for cycles */
+	} * stack; /* files on the include stack, for cycles */
 	size_t n_stack;
-	bool failed;         /* an error was recorded */
-	const char *root;    /* files are opened without this prefix (a chroot), or NULL */
+	bool failed;      /* an error was recorded */
+	const char *root; /* files are opened without this prefix (a chroot), or NULL */
 };
 
 #endif

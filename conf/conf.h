@@ -38,10 +38,10 @@ enum vip_conf_severity {
 
 struct vip_conf_diagnostic {
 	enum vip_conf_severity severity;
-	char *file;     /* path as it was opened, or NULL (no file) */
-	unsigned line;  /* 1-based, 0 when there is no position */
-	unsigned col;   /* 1-based, 0 when there is no position */
-	char *message;  /* no trailing newline */
+	char *file;    /* path as it was opened, or NULL (no file) */
+	unsigned line; /* 1-based, 0 when there is no position */
+	unsigned col;  /* 1-based, 0 when there is no position */
+	char *message; /* no trailing newline */
 };
 
 /* A growing list of diagnostics; zero-initialise, free with vip_conf_diag_clear. */
@@ -53,8 +53,8 @@ struct vip_conf_diag {
 };
 
 /* Append one; file may be NULL. Returns 0 or -ENOMEM. */
-int vip_conf_diag_add(struct vip_conf_diag *d, enum vip_conf_severity sev, const char *file,
-		      unsigned line, unsigned col, const char *fmt, ...) _printf_(6, 7);
+int vip_conf_diag_add(struct vip_conf_diag *d, enum vip_conf_severity sev, const char *file, unsigned line,
+		      unsigned col, const char *fmt, ...) _printf_(6, 7);
 void vip_conf_diag_clear(struct vip_conf_diag *d);
 /* Format one as "file:line:col: error: message" (or without position parts). Caller frees. */
 char *vip_conf_diagnostic_format(const struct vip_conf_diagnostic *e);
@@ -81,11 +81,11 @@ struct vip_conf_pair;
 struct vip_conf_value {
 	enum vip_conf_value_type type;
 	struct vip_conf_loc loc;
-	bool quoted;                  /* STRING: was it written in quotes */
-	char *str;                    /* STRING: unescaped text */
+	bool quoted;                   /* STRING: was it written in quotes */
+	char *str;                     /* STRING: unescaped text */
 	struct vip_conf_value **items; /* LIST */
 	size_t n_items;
-	struct vip_conf_pair *pairs;  /* DICT, in written order */
+	struct vip_conf_pair *pairs; /* DICT, in written order */
 	size_t n_pairs;
 };
 
@@ -103,24 +103,24 @@ enum vip_conf_node_type {
 
 struct vip_conf_node {
 	enum vip_conf_node_type type;
-	char *name;        /* as written; compare with strcasecmp */
-	char *instance;    /* SCOPE: instance name (case-sensitive) or NULL */
-	struct vip_conf_loc loc; /* of the name token */
+	char *name;                      /* as written; compare with strcasecmp */
+	char *instance;                  /* SCOPE: instance name (case-sensitive) or NULL */
+	struct vip_conf_loc loc;         /* of the name token */
 	struct vip_conf_value *value;    /* OPTION */
 	struct vip_conf_node **children; /* SCOPE: in reading order, includes expanded in place */
 	size_t n_children;
-	struct vip_conf_node *parent;    /* NULL for the root */
+	struct vip_conf_node *parent; /* NULL for the root */
 };
 
 struct vip_conf_tree;
 
 /* Bounds that keep a hostile or broken input from hanging or exhausting us. */
 struct vip_conf_limits {
-	size_t max_file_size;        /* bytes per file */
-	size_t max_total_size;       /* bytes over all files */
-	unsigned max_include_depth;  /* nested includes */
-	unsigned max_nesting;        /* scopes, lists and dicts inside each other */
-	size_t max_files;            /* files read in total */
+	size_t max_file_size;       /* bytes per file */
+	size_t max_total_size;      /* bytes over all files */
+	unsigned max_include_depth; /* nested includes */
+	unsigned max_nesting;       /* scopes, lists and dicts inside each other */
+	size_t max_files;           /* files read in total */
 };
 
 /* The defaults: 16 MiB per file, 64 MiB total, depth 16, nesting 64, 1024 files. */
@@ -132,8 +132,8 @@ extern const struct vip_conf_limits vip_conf_default_limits;
  * (diagnostics may still hold warnings). On failure returns -EINVAL (syntax or
  * include errors: see diag), or another -errno, and leaves *ret untouched.
  */
-int vip_conf_parse_file(const char *path, const struct vip_conf_limits *limits,
-			struct vip_conf_tree **ret, struct vip_conf_diag *diag);
+int vip_conf_parse_file(const char *path, const struct vip_conf_limits *limits, struct vip_conf_tree **ret,
+			struct vip_conf_diag *diag);
 /*
  * Same, for a process inside a chroot: root (absolute, or NULL) is the chroot
  * folder as seen from outside. path and every include keep their outside
@@ -183,15 +183,15 @@ struct vip_conf_src {
 const char *vip_conf_src_format(const struct vip_conf_src *s, char *buf, size_t len);
 
 struct vipd_security {
-	char *user;                /* as written or default "ecuser" */
+	char *user; /* as written or default "ecuser" */
 	uid_t uid;
 	char *group;
 	gid_t gid;
-	char *capabilities;        /* text as written, NULL when none */
-	uint64_t cap_permitted;    /* bit n = capability n, from cap_from_text */
+	char *capabilities;     /* text as written, NULL when none */
+	uint64_t cap_permitted; /* bit n = capability n, from cap_from_text */
 	uint64_t cap_effective;
-	char *privileges;          /* Solaris privilege text, NULL when none */
-	char *chroot;              /* NULL when none */
+	char *privileges;           /* Solaris privilege text, NULL when none */
+	char *chroot;               /* NULL when none */
 	char **supplemental_groups; /* names as written */
 	gid_t *supplemental_gids;
 	size_t n_supplemental;
@@ -221,7 +221,7 @@ int vip_quorum_policy_from_string(const char *s); /* value or -EINVAL */
 #define VIP_CONF_COROSYNC_TOKEN_DEFAULT_MS 3000u
 
 struct vipd_cluster {
-	bool enabled;                 /* a cluster scope exists */
+	bool enabled; /* a cluster scope exists */
 	char *nodename;
 	char *cluster_group;
 	/*
@@ -231,12 +231,12 @@ struct vipd_cluster {
 	 * start-up; a change needs a restart (VIP_CHANGE_IDENTITY).
 	 */
 	char *authkey;
-	uint32_t view_mature_time_ms;     /* default 5 s */
+	uint32_t view_mature_time_ms;      /* default 5 s */
 	uint32_t view_balance_interval_ms; /* default 10 s */
 	uint32_t duravip_balance_set_size; /* default 1 */
-	uint32_t if_check_interval_ms;    /* default 30 s */
-	uint32_t if_down_limit;           /* default 4 */
-	bool arp_all_hosts;               /* default true */
+	uint32_t if_check_interval_ms;     /* default 30 s */
+	uint32_t if_down_limit;            /* default 4 */
+	bool arp_all_hosts;                /* default true */
 	/*
 	 * Standby: start as no candidate (docs/protocol.md, "Candidacy"): the
 	 * node holds no DuraVIP until `vipctl cluster node active`. Default
@@ -245,45 +245,46 @@ struct vipd_cluster {
 	 */
 	bool standby;
 	enum vip_quorum_policy quorum_policy; /* duravip_quorum_policy, default release */
-	enum vip_arp_mode arp_mode;       /* default request */
-	uint32_t arp_repeat;              /* default 5 */
-	uint32_t arp_repeat_interval_ms;  /* default 1100, never below 1000 */
-	uint32_t arp_refresh_interval_ms; /* default 0 = off */
-	uint32_t arp_pace;                /* packets per second per interface, 0 = unlimited */
+	enum vip_arp_mode arp_mode;           /* default request */
+	uint32_t arp_repeat;                  /* default 5 */
+	uint32_t arp_repeat_interval_ms;      /* default 1100, never below 1000 */
+	uint32_t arp_refresh_interval_ms;     /* default 0 = off */
+	uint32_t arp_pace;                    /* packets per second per interface, 0 = unlimited */
 	/*
 	 * Fault timing (docs/fault-tolerance.md). Not set in the file: derived
 	 * from corosync's token timeout when the configuration is loaded
 	 * (vip_config_resolve_timing), the origin then reads "auto: ...".
 	 */
-	uint32_t corosync_token_ms;           /* corosync_token: AUTO = read from corosync.conf, else 3 s */
-	uint32_t duravip_round_timeout_ms;    /* a STATE round closes without silent members; AUTO = 2 x token, >= 200 ms */
+	uint32_t corosync_token_ms; /* corosync_token: AUTO = read from corosync.conf, else 3 s */
+	uint32_t
+		duravip_round_timeout_ms; /* a STATE round closes without silent members; AUTO = 2 x token, >= 200 ms */
 	uint32_t duravip_liveness_timeout_ms; /* corosync must answer within; AUTO = token, >= 100 ms */
 	uint32_t duravip_takeover_delay_ms;   /* wait before taking addresses of a node lost to NODEDOWN
 					       * or after regained quorum; AUTO = 2 x token */
 	struct vipd_topology *topology;
 	size_t n_topology;
-	struct vip_conf_src src_nodename, src_cluster_group, src_view_mature_time,
-		src_view_balance_interval, src_duravip_balance_set_size, src_if_check_interval,
-		src_if_down_limit, src_arp_all_hosts, src_quorum_policy, src_arp_mode, src_arp_repeat,
-		src_arp_repeat_interval, src_arp_refresh_interval, src_arp_pace, src_duravip_takeover_delay,
-		src_corosync_token, src_duravip_round_timeout, src_duravip_liveness_timeout, src_authkey, src_standby;
+	struct vip_conf_src src_nodename, src_cluster_group, src_view_mature_time, src_view_balance_interval,
+		src_duravip_balance_set_size, src_if_check_interval, src_if_down_limit, src_arp_all_hosts,
+		src_quorum_policy, src_arp_mode, src_arp_repeat, src_arp_repeat_interval,
+		src_arp_refresh_interval, src_arp_pace, src_duravip_takeover_delay, src_corosync_token,
+		src_duravip_round_timeout, src_duravip_liveness_timeout, src_authkey, src_standby;
 };
 
 struct vipd_duravip {
 	struct vip_addr addr;
-	unsigned prefix;          /* Topology cidrmask, else 32 / 128 */
-	char *interface;          /* from Topology, NULL: placed at run time by vipd/topology */
-	char *binding;            /* binding name when a Binding uses it, else NULL */
-	char **services;          /* "binding:NAME", "ESMTP_Listener:ADDR:PORT", sorted */
+	unsigned prefix; /* Topology cidrmask, else 32 / 128 */
+	char *interface; /* from Topology, NULL: placed at run time by vipd/topology */
+	char *binding;   /* binding name when a Binding uses it, else NULL */
+	char **services; /* "binding:NAME", "ESMTP_Listener:ADDR:PORT", sorted */
 	size_t n_services;
-	char *preference;         /* node name or NULL */
-	char *follow;             /* what a following listener follows (as written) or NULL */
-	struct vip_conf_src src;  /* first place it was declared */
+	char *preference;        /* node name or NULL */
+	char *follow;            /* what a following listener follows (as written) or NULL */
+	struct vip_conf_src src; /* first place it was declared */
 };
 
 /* Control { admin_group }: who may change state through the control socket (besides root). */
 struct vipd_control_conf {
-	char *admin_group;                /* as written; NULL: none, root alone */
+	char *admin_group; /* as written; NULL: none, root alone */
 	gid_t admin_gid;
 	struct vip_conf_src src_admin_group;
 };
@@ -304,33 +305,33 @@ enum vipd_check_kind {
 const char *vipd_check_kind_to_string(enum vipd_check_kind k);
 
 struct vipd_health_check {
-	char *name;               /* the instance name, unique */
+	char *name; /* the instance name, unique */
 	enum vipd_check_kind kind;
-	char *target;             /* connect: "addr:port" as written; pidfile: the path; command: the line */
-	struct vip_addr addr;     /* connect */
-	uint16_t port;            /* connect */
-	char *expect;             /* connect: what the server's first bytes must start with; NULL: none */
-	uint32_t interval_ms;     /* between the starts of two runs; >= 100, default 1 s */
-	uint32_t timeout_ms;      /* a run longer than this fails; default 2 s */
-	uint32_t fall;            /* consecutive failures that make it unhealthy; default 3 */
-	uint32_t rise;            /* consecutive successes that make it healthy again; default 2 */
-	bool initial_healthy;     /* initial = healthy: healthy before its first run; default unhealthy */
-	struct vip_conf_src src;  /* the scope's name */
+	char *target;            /* connect: "addr:port" as written; pidfile: the path; command: the line */
+	struct vip_addr addr;    /* connect */
+	uint16_t port;           /* connect */
+	char *expect;            /* connect: what the server's first bytes must start with; NULL: none */
+	uint32_t interval_ms;    /* between the starts of two runs; >= 100, default 1 s */
+	uint32_t timeout_ms;     /* a run longer than this fails; default 2 s */
+	uint32_t fall;           /* consecutive failures that make it unhealthy; default 3 */
+	uint32_t rise;           /* consecutive successes that make it healthy again; default 2 */
+	bool initial_healthy;    /* initial = healthy: healthy before its first run; default unhealthy */
+	struct vip_conf_src src; /* the scope's name */
 };
 
 /* Notify { command timeout }: run on DuraVIP and node changes (vipd/hooks.h). */
 struct vipd_notify_conf {
-	char *command;            /* NULL: no hook */
-	uint32_t timeout_ms;      /* default 5 s */
+	char *command;       /* NULL: no hook */
+	uint32_t timeout_ms; /* default 5 s */
 	struct vip_conf_src src;
 };
 
 struct vipd_config {
-	char *path;                       /* main file as opened */
+	char *path; /* main file as opened */
 	struct vipd_security security;
 	struct vipd_control_conf control;
 	struct vipd_cluster cluster;
-	struct vipd_duravip *duravips;    /* sorted by address */
+	struct vipd_duravip *duravips; /* sorted by address */
 	size_t n_duravips;
 	struct vipd_health_check *checks; /* in reading order */
 	size_t n_checks;
@@ -339,11 +340,11 @@ struct vipd_config {
 
 /* Knobs for load: overrides and the environment, injectable for tests. */
 struct vip_config_opts {
-	const char *nodename;          /* --nodename, or NULL */
-	const char *env_node_name;     /* value of EC_NODE_NAME, or NULL (load reads getenv when opts is NULL) */
-	const char *hostname;          /* host name, or NULL to ask gethostname() */
+	const char *nodename;      /* --nodename, or NULL */
+	const char *env_node_name; /* value of EC_NODE_NAME, or NULL (load reads getenv when opts is NULL) */
+	const char *hostname;      /* host name, or NULL to ask gethostname() */
 	const struct vip_conf_limits *limits;
-	uint32_t corosync_token_ms;    /* corosync's token timeout as its corosync.conf says
+	uint32_t corosync_token_ms; /* corosync's token timeout as its corosync.conf says
 					* (vip_cl_corosync_token), 0: unknown (corosync's default) */
 	/*
 	 * The running configuration, on reload: a user or group name it already
@@ -366,8 +367,8 @@ struct vip_config_opts {
  * (see diag: every error found, not just the first) or another -errno and
  * leaves *ret untouched.
  */
-int vip_config_load(const char *path, const struct vip_config_opts *opts,
-		    struct vipd_config **ret, struct vip_conf_diag *diag);
+int vip_config_load(const char *path, const struct vip_config_opts *opts, struct vipd_config **ret,
+		    struct vip_conf_diag *diag);
 
 /* Same, from an already parsed tree (the tree is only read). */
 int vip_config_from_tree(const struct vip_conf_tree *tree, const struct vip_config_opts *opts,
@@ -393,8 +394,7 @@ void vip_config_free(struct vipd_config *c);
 void vip_config_drop_duravips(struct vipd_config *c);
 
 /* The DuraVIP with this address, or NULL. */
-const struct vipd_duravip *vip_config_find_duravip(const struct vipd_config *c,
-						   const struct vip_addr *a);
+const struct vipd_duravip *vip_config_find_duravip(const struct vipd_config *c, const struct vip_addr *a);
 
 /* Human summary as `vipd --check` prints it. Returns 0 or -errno. */
 int vip_config_print(const struct vipd_config *c, const struct vip_conf_diag *diag, FILE *f);
@@ -403,17 +403,17 @@ int vip_config_print_json(const struct vipd_config *c, const struct vip_conf_dia
 
 /* What changed between two configurations (bit set). */
 enum vip_config_change {
-	VIP_CHANGE_SECURITY = 1u << 0,  /* needs a restart */
-	VIP_CHANGE_IDENTITY = 1u << 1,  /* nodename, cluster_group or authkey: needs a restart */
+	VIP_CHANGE_SECURITY = 1u << 0,     /* needs a restart */
+	VIP_CHANGE_IDENTITY = 1u << 1,     /* nodename, cluster_group or authkey: needs a restart */
 	VIP_CHANGE_CLUSTER_MODE = 1u << 2, /* cluster scope added or removed: needs a restart */
-	VIP_CHANGE_DURAVIPS = 1u << 3,  /* added, removed or changed DuraVIPs: live */
-	VIP_CHANGE_TOPOLOGY = 1u << 4,  /* live */
-	VIP_CHANGE_TIMING = 1u << 5,    /* maturity, balance, interface checks: live */
-	VIP_CHANGE_ANNOUNCE = 1u << 6,  /* arp_* options: live */
-	VIP_CHANGE_CONTROL = 1u << 7,   /* Control { admin_group }: live */
-	VIP_CHANGE_STANDBY = 1u << 8,   /* cluster { Standby }: live */
-	VIP_CHANGE_HEALTH = 1u << 9,    /* Health_Check scopes added, removed or changed: live */
-	VIP_CHANGE_NOTIFY = 1u << 10,   /* Notify: live */
+	VIP_CHANGE_DURAVIPS = 1u << 3,     /* added, removed or changed DuraVIPs: live */
+	VIP_CHANGE_TOPOLOGY = 1u << 4,     /* live */
+	VIP_CHANGE_TIMING = 1u << 5,       /* maturity, balance, interface checks: live */
+	VIP_CHANGE_ANNOUNCE = 1u << 6,     /* arp_* options: live */
+	VIP_CHANGE_CONTROL = 1u << 7,      /* Control { admin_group }: live */
+	VIP_CHANGE_STANDBY = 1u << 8,      /* cluster { Standby }: live */
+	VIP_CHANGE_HEALTH = 1u << 9,       /* Health_Check scopes added, removed or changed: live */
+	VIP_CHANGE_NOTIFY = 1u << 10,      /* Notify: live */
 };
 #define VIP_CHANGE_NEEDS_RESTART (VIP_CHANGE_SECURITY | VIP_CHANGE_IDENTITY | VIP_CHANGE_CLUSTER_MODE)
 
@@ -449,7 +449,6 @@ unsigned vip_config_diff(const struct vipd_config *old, const struct vipd_config
  */
 int vip_cmdline_split(const char *line, char ***ret, char *why, size_t why_len);
 
-
 /* ------------------------------------------------------------------ */
 /* JSON writer: every JSON document vipd writes goes through it        */
 /* (`vipd --check --json`, console replies and events)                 */
@@ -472,12 +471,12 @@ int vip_cmdline_split(const char *line, char ***ret, char *why, size_t why_len);
  * array or for the top-level value.
  */
 struct vip_json {
-	char *data;      /* the document; NUL-terminated once anything is written */
+	char *data; /* the document; NUL-terminated once anything is written */
 	size_t len, cap;
-	size_t max;      /* bound on len (the final newline included); 0: none */
-	int error;       /* sticky: 0, or the first failure (-errno) */
-	bool pretty;     /* newline and two-space indent per member, "key": value */
-	bool done;       /* the top-level value is complete */
+	size_t max;  /* bound on len (the final newline included); 0: none */
+	int error;   /* sticky: 0, or the first failure (-errno) */
+	bool pretty; /* newline and two-space indent per member, "key": value */
+	bool done;   /* the top-level value is complete */
 	unsigned depth;
 	uint64_t any;    /* bit d: the container at depth d holds a member */
 	uint64_t object; /* bit d: the container at depth d is an object */

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /* Diagnostics: the errors and warnings conf/ returns instead of printing. */
 #include <stdarg.h>
 #include <stdio.h>
@@ -12,8 +12,8 @@ static const char *const severity_names[_VIP_CONF_SEVERITY_MAX] = {
 	[VIP_CONF_WARNING] = "warning",
 };
 
-int vip_conf_diag_add(struct vip_conf_diag *d, enum vip_conf_severity sev, const char *file,
-		      unsigned line, unsigned col, const char *fmt, ...)
+int vip_conf_diag_add(struct vip_conf_diag *d, enum vip_conf_severity sev, const char *file, unsigned line,
+		      unsigned col, const char *fmt, ...)
 {
 	if (d->n == d->cap) {
 		size_t cap = d->cap ? d->cap * 2 : 8;

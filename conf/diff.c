@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * What changed between two configurations, for `config reload`: which parts
  * can be applied live and which need a restart. Only effective values count;
@@ -28,12 +28,10 @@ static bool security_equal(const struct vipd_security *a, const struct vipd_secu
 		return false;
 	if (!streq_ptr(a->privileges, b->privileges) || !streq_ptr(a->chroot, b->chroot))
 		return false;
-	if (!strv_equal(a->supplemental_groups, a->n_supplemental, b->supplemental_groups,
-			b->n_supplemental))
+	if (!strv_equal(a->supplemental_groups, a->n_supplemental, b->supplemental_groups, b->n_supplemental))
 		return false;
-	return a->n_supplemental == 0 ||
-	       memcmp(a->supplemental_gids, b->supplemental_gids,
-		      a->n_supplemental * sizeof(*a->supplemental_gids)) == 0;
+	return a->n_supplemental == 0 || memcmp(a->supplemental_gids, b->supplemental_gids,
+						a->n_supplemental * sizeof(*a->supplemental_gids)) == 0;
 }
 
 static bool topology_equal(const struct vipd_cluster *a, const struct vipd_cluster *b)
@@ -123,9 +121,9 @@ unsigned vip_config_diff(const struct vipd_config *old, const struct vipd_config
 	if (!old || !new_)
 		return old == new_ ? 0
 				   : VIP_CHANGE_SECURITY | VIP_CHANGE_IDENTITY | VIP_CHANGE_CLUSTER_MODE |
-					     VIP_CHANGE_DURAVIPS | VIP_CHANGE_TOPOLOGY |
-					     VIP_CHANGE_TIMING | VIP_CHANGE_ANNOUNCE | VIP_CHANGE_CONTROL |
-					     VIP_CHANGE_STANDBY | VIP_CHANGE_HEALTH | VIP_CHANGE_NOTIFY;
+					     VIP_CHANGE_DURAVIPS | VIP_CHANGE_TOPOLOGY | VIP_CHANGE_TIMING |
+					     VIP_CHANGE_ANNOUNCE | VIP_CHANGE_CONTROL | VIP_CHANGE_STANDBY |
+					     VIP_CHANGE_HEALTH | VIP_CHANGE_NOTIFY;
 	if (!security_equal(&old->security, &new_->security))
 		ch |= VIP_CHANGE_SECURITY;
 	ch |= cluster_diff(&old->cluster, &new_->cluster);

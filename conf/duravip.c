@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * DuraVIPs: addresses that move between nodes.
  *
@@ -19,17 +19,17 @@ enum svc_kind { SVC_BINDING, SVC_LISTEN };
 
 struct svc {
 	enum svc_kind kind;
-	size_t order;                       /* reading order */
-	const struct vip_conf_node *scope;  /* the Binding or Listen */
-	char *label;                        /* "binding:NAME", "ESMTP_Listener:ADDR:PORT" */
+	size_t order;                      /* reading order */
+	const struct vip_conf_node *scope; /* the Binding or Listen */
+	char *label;                       /* "binding:NAME", "ESMTP_Listener:ADDR:PORT" */
 	struct vip_addr addr;
 	bool has_addr;
-	bool enable;                        /* Enable_Duravip true */
-	bool bad;                           /* already reported: skip further checks */
-	const char *pref;                   /* Duravip_Preference */
+	bool enable;      /* Enable_Duravip true */
+	bool bad;         /* already reported: skip further checks */
+	const char *pref; /* Duravip_Preference */
 	const struct vip_conf_node *pref_opt;
 	const struct vip_conf_node *follow_opt; /* Listen only */
-	const struct svc *target;           /* resolved Duravip_Follow */
+	const struct svc *target;               /* resolved Duravip_Follow */
 	size_t group;
 };
 
@@ -122,11 +122,13 @@ static void add_binding(struct schema *s, struct collect *c, const struct vip_co
 	if (!x->enable || x->bad)
 		return;
 	if (!ao)
-		schema_error(s, &b->loc, "Binding \"%s\" enables Duravip but has no Bind_Address", b->instance);
+		schema_error(s, &b->loc, "Binding \"%s\" enables Duravip but has no Bind_Address",
+			     b->instance);
 	else if (!x->has_addr)
 		schema_error(s, &ao->value->loc, "Bind_Address '%s' is not an IPv4 or IPv6 address", t);
 	else if (addr_is_unspecified(&x->addr))
-		schema_error(s, &ao->value->loc, "Bind_Address %s: a wildcard address cannot be a DuraVIP", t);
+		schema_error(s, &ao->value->loc, "Bind_Address %s: a wildcard address cannot be a DuraVIP",
+			     t);
 	else
 		return;
 	x->bad = true;
@@ -188,7 +190,8 @@ static void add_listen(struct schema *s, struct collect *c, const struct vip_con
 	if (r == 0) {
 		x->has_addr = true;
 	} else if (wanted && r > 0) {
-		schema_error(s, &l->loc, "Listen \"%s\": a wildcard address cannot be a DuraVIP", l->instance);
+		schema_error(s, &l->loc, "Listen \"%s\": a wildcard address cannot be a DuraVIP",
+			     l->instance);
 		x->bad = true;
 	} else if (wanted) {
 		schema_error(s, &l->loc, "Listen \"%s\" is not addr:port (IPv6: \"[addr]:port\")",
@@ -199,8 +202,8 @@ static void add_listen(struct schema *s, struct collect *c, const struct vip_con
 		return;
 	vip_addr_to_string(&x->addr, buf, sizeof(buf));
 	bool v6 = x->addr.family == AF_INET6;
-	if (asprintf(&x->label, "%s:%s%s%s:%u", listener->name, v6 ? "[" : "", buf, v6 ? "]" : "",
-		     port) < 0) {
+	if (asprintf(&x->label, "%s:%s%s%s:%u", listener->name, v6 ? "[" : "", buf, v6 ? "]" : "", port) <
+	    0) {
 		x->label = NULL;
 		schema_oom(s, -ENOMEM);
 	}
@@ -297,7 +300,6 @@ static struct svc **index_bindings(struct schema *s, struct collect *c, size_t *
 	return v;
 }
 
-
 struct build {
 	struct svc **byaddr; /* services with an address, by address then reading order */
 	size_t n;
@@ -351,8 +353,8 @@ static void check_broken(struct schema *s, const struct build *b)
 			schema_error(s, &ao->value->loc,
 				     "DuraVIP %s is the Bind_Address of both Binding \"%s\" (%s) and "
 				     "Binding \"%s\": Momentum calls this BROKEN",
-				     vip_addr_to_string(&x->addr, addr, sizeof(addr)),
-				     first->scope->instance, where, x->scope->instance);
+				     vip_addr_to_string(&x->addr, addr, sizeof(addr)), first->scope->instance,
+				     where, x->scope->instance);
 		}
 	}
 }
@@ -412,12 +414,14 @@ static void resolve_follow(struct schema *s, struct build *b, struct svc *x)
 		return; /* on the binding's own address: simply one more service of it */
 	struct group *g = &b->groups[x->group];
 	if (g->vip) {
-		schema_error(s, loc, "Listen \"%s\" follows Binding \"%s\" but its address is a DuraVIP of its own",
+		schema_error(s, loc,
+			     "Listen \"%s\" follows Binding \"%s\" but its address is a DuraVIP of its own",
 			     x->scope->instance, tg->scope->instance);
 		return;
 	}
 	if (g->follower && g->follower->target->group != tg->group) {
-		schema_error(s, loc, "Listen \"%s\" follows Binding \"%s\", but Listen \"%s\" on the same "
+		schema_error(s, loc,
+			     "Listen \"%s\" follows Binding \"%s\", but Listen \"%s\" on the same "
 			     "address follows Binding \"%s\"",
 			     x->scope->instance, tg->scope->instance, g->follower->scope->instance,
 			     g->follower->target->scope->instance);

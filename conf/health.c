@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * The Health_Check and Notify scopes (top level, with or without a cluster
  * scope):
@@ -40,19 +40,22 @@ static bool seconds(struct schema *s, const struct vip_conf_node *o, const char 
 	int r = schema_parse_seconds(text, UINT32_MAX, ret);
 
 	if (r == -EINVAL)
-		return schema_error(s, &o->value->loc, "%s = '%s' is not a number of seconds", o->name, text), false;
+		return schema_error(s, &o->value->loc, "%s = '%s' is not a number of seconds", o->name, text),
+		       false;
 	if (r < 0 || *ret < SECONDS_MIN || *ret > SECONDS_MAX)
-		return schema_error(s, &o->value->loc, "%s = %s is out of range: %s to %s seconds", o->name, text,
-				    schema_ms_text(SECONDS_MIN, lo, sizeof(lo)),
-				    schema_ms_text(SECONDS_MAX, hi, sizeof(hi))), false;
+		return schema_error(s, &o->value->loc, "%s = %s is out of range: %s to %s seconds", o->name,
+				    text, schema_ms_text(SECONDS_MIN, lo, sizeof(lo)),
+				    schema_ms_text(SECONDS_MAX, hi, sizeof(hi))),
+		       false;
 	return true;
 }
 
 static bool count(struct schema *s, const struct vip_conf_node *o, const char *text, uint32_t *ret)
 {
 	if (schema_parse_uint(text, 1, 1000, ret) < 0)
-		return schema_error(s, &o->value->loc, "%s = '%s' must be a whole number from 1 to 1000", o->name,
-				    text), false;
+		return schema_error(s, &o->value->loc, "%s = '%s' must be a whole number from 1 to 1000",
+				    o->name, text),
+		       false;
 	return true;
 }
 
@@ -67,8 +70,9 @@ static bool command_line(struct schema *s, const struct vip_conf_node *o, const 
 	if (r == -ENOMEM)
 		return schema_oom(s, r), false;
 	if (r < 0)
-		return schema_error(s, &o->value->loc, "%s = \"%s\": %s (it runs without a shell)", o->name, text,
-				    why), false;
+		return schema_error(s, &o->value->loc, "%s = \"%s\": %s (it runs without a shell)", o->name,
+				    text, why),
+		       false;
 	return true;
 }
 
@@ -88,21 +92,24 @@ static void check_target(struct schema *s, struct vipd_health_check *c, const st
 	uint32_t port = 0;
 
 	if (*seen)
-		return (void)schema_error(s, &o->loc,
-					  "Health_Check \"%s\": %s and %s: give exactly one of connect, pidfile, command",
-					  c->name, (*seen)->name, o->name);
+		return (void)schema_error(
+			s, &o->loc,
+			"Health_Check \"%s\": %s and %s: give exactly one of connect, pidfile, command",
+			c->name, (*seen)->name, o->name);
 	*seen = o;
 	c->kind = k;
 	if (k == VIPD_CHECK_CONNECT) {
 		int r = schema_parse_addr_port(text, &c->addr, &port);
 		if (r != 0)
-			return (void)schema_error(s, &o->value->loc,
-						  r > 0 ? "connect = \"%s\" needs a specific address, not a wildcard"
-							: "connect = \"%s\" is not address:port (IPv6: \"[address]:port\")",
-						  text);
+			return (void)schema_error(
+				s, &o->value->loc,
+				r > 0 ? "connect = \"%s\" needs a specific address, not a wildcard"
+				      : "connect = \"%s\" is not address:port (IPv6: \"[address]:port\")",
+				text);
 		c->port = (uint16_t)port;
 	} else if (k == VIPD_CHECK_PIDFILE && text[0] != '/') {
-		return (void)schema_error(s, &o->value->loc, "pidfile = \"%s\" must be an absolute path", text);
+		return (void)schema_error(s, &o->value->loc, "pidfile = \"%s\" must be an absolute path",
+					  text);
 	} else if (k == VIPD_CHECK_COMMAND && !command_line(s, o, text)) {
 		return;
 	}
@@ -125,7 +132,8 @@ static void check_option(struct schema *s, struct vipd_health_check *c, const st
 	} else if (strcasecmp(o->name, "expect") == 0) {
 		*expect = o;
 		if (!text[0] || strlen(text) > MAX_EXPECT)
-			return (void)schema_error(s, &o->value->loc, "expect must hold 1 to %d bytes", MAX_EXPECT);
+			return (void)schema_error(s, &o->value->loc, "expect must hold 1 to %d bytes",
+						  MAX_EXPECT);
 		free(c->expect);
 		c->expect = dup_text(s, text);
 	} else if (strcasecmp(o->name, "interval") == 0) {
@@ -138,12 +146,15 @@ static void check_option(struct schema *s, struct vipd_health_check *c, const st
 		count(s, o, text, &c->rise);
 	} else if (strcasecmp(o->name, "initial") == 0) {
 		if (strcasecmp(text, "healthy") != 0 && strcasecmp(text, "unhealthy") != 0)
-			return (void)schema_error(s, &o->value->loc, "initial = '%s' must be healthy or unhealthy", text);
+			return (void)schema_error(s, &o->value->loc,
+						  "initial = '%s' must be healthy or unhealthy", text);
 		c->initial_healthy = strcasecmp(text, "healthy") == 0;
 	} else {
-		schema_error(s, &o->loc,
-			     "unknown option '%s' in Health_Check (connect, pidfile, command, expect, interval, "
-			     "timeout, fall, rise, initial)", o->name);
+		schema_error(
+			s, &o->loc,
+			"unknown option '%s' in Health_Check (connect, pidfile, command, expect, interval, "
+			"timeout, fall, rise, initial)",
+			o->name);
 	}
 }
 
@@ -153,7 +164,8 @@ static bool repeated(struct schema *s, const struct vip_conf_node *sc, size_t j)
 	const struct vip_conf_node *o = sc->children[j];
 
 	for (size_t k = 0; k < j; k++)
-		if (sc->children[k]->type == VIP_CONF_OPTION && strcasecmp(sc->children[k]->name, o->name) == 0)
+		if (sc->children[k]->type == VIP_CONF_OPTION &&
+		    strcasecmp(sc->children[k]->name, o->name) == 0)
 			return schema_error(s, &o->loc, "%s is given twice in %s", o->name, sc->name), true;
 	return false;
 }
@@ -176,8 +188,10 @@ static void one_check(struct schema *s, const struct vip_conf_node *sc, struct v
 			check_option(s, c, o, &target, &expect);
 	}
 	if (!target)
-		schema_error(s, &sc->loc, "Health_Check \"%s\" says nothing to check: give one of connect, pidfile, command",
-			     c->name);
+		schema_error(
+			s, &sc->loc,
+			"Health_Check \"%s\" says nothing to check: give one of connect, pidfile, command",
+			c->name);
 	else if (expect && c->kind != VIPD_CHECK_CONNECT)
 		schema_error(s, &expect->loc, "expect belongs to a connect check, not to %s", target->name);
 }
@@ -188,7 +202,8 @@ static void health_checks(struct schema *s, const struct vip_conf_node *root)
 	size_t n = 0;
 
 	for (size_t i = 0; i < root->n_children; i++)
-		n += root->children[i]->type == VIP_CONF_SCOPE && strcasecmp(root->children[i]->name, "health_check") == 0;
+		n += root->children[i]->type == VIP_CONF_SCOPE &&
+		     strcasecmp(root->children[i]->name, "health_check") == 0;
 	if (!n)
 		return;
 	cfg->checks = calloc(n, sizeof(*cfg->checks));
@@ -247,7 +262,8 @@ static void notify(struct schema *s, const struct vip_conf_node *root)
 			} else if (strcasecmp(o->name, "timeout") == 0) {
 				seconds(s, o, text, &nc->timeout_ms);
 			} else {
-				schema_error(s, &o->loc, "unknown option '%s' in Notify (command, timeout)", o->name);
+				schema_error(s, &o->loc, "unknown option '%s' in Notify (command, timeout)",
+					     o->name);
 			}
 		}
 		if (!has_command)

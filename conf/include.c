@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * Reading configuration files: the entry points, include and
  * readonly_include (a file or a folder of files), and the bounds that keep a
@@ -17,8 +17,8 @@
 #include "conf-internal.h"
 
 /* Report a problem with a file: at the include token, or on the file itself. */
-#define file_error(ps, at, path, ...)                                                        \
-	((at) ? parser_error((ps), (at)->file, (at)->line, (at)->col, __VA_ARGS__)           \
+#define file_error(ps, at, path, ...)                                              \
+	((at) ? parser_error((ps), (at)->file, (at)->line, (at)->col, __VA_ARGS__) \
 	      : parser_error((ps), (path), 0, 0, __VA_ARGS__))
 
 /* dir + "/" + name, or name alone when dir is empty or name absolute. NULL: no memory. */
@@ -200,8 +200,8 @@ static int load_path(struct parser *ps, const char *path, const struct vip_conf_
 		     struct vip_conf_node *scope, unsigned nesting);
 
 /* The names in d that do not start with '.', sorted. */
-static int list_dir(struct parser *ps, DIR *d, const char *path, const struct vip_conf_loc *at,
-		    char ***ret, size_t *ret_n)
+static int list_dir(struct parser *ps, DIR *d, const char *path, const struct vip_conf_loc *at, char ***ret,
+		    size_t *ret_n)
 {
 	char **names = NULL;
 	size_t n = 0;
@@ -284,8 +284,9 @@ static int load_path(struct parser *ps, const char *path, const struct vip_conf_
 	struct stat st;
 
 	if (!name)
-		return file_error(ps, at, path, "'%s' is outside the chroot %s, where vipd reads its configuration",
-				  path, ps->root);
+		return file_error(ps, at, path,
+				  "'%s' is outside the chroot %s, where vipd reads its configuration", path,
+				  ps->root);
 	/* O_NONBLOCK: a FIFO named in an include must not block the open */
 	fd = open(name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0 || fstat(fd, &st) < 0)
@@ -307,8 +308,7 @@ int parser_include(struct parser *ps, const char *dir, const char *path, const s
 	return r == -ENOMEM ? r : 0;
 }
 
-static int parser_init(struct parser *ps, const struct vip_conf_limits *limits,
-		       struct vip_conf_diag *diag)
+static int parser_init(struct parser *ps, const struct vip_conf_limits *limits, struct vip_conf_diag *diag)
 {
 	*ps = (struct parser){ .lim = limits ? *limits : vip_conf_default_limits, .diag = diag };
 	return tree_new(&ps->tree);
@@ -327,8 +327,8 @@ static int parser_finish(struct parser *ps, int r, struct vip_conf_tree **ret)
 	return 0;
 }
 
-int vip_conf_parse_file(const char *path, const struct vip_conf_limits *limits,
-			struct vip_conf_tree **ret, struct vip_conf_diag *diag)
+int vip_conf_parse_file(const char *path, const struct vip_conf_limits *limits, struct vip_conf_tree **ret,
+			struct vip_conf_diag *diag)
 {
 	return vip_conf_parse_file_root(path, NULL, limits, ret, diag);
 }

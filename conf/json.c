@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * `vipd --check --json`: one JSON object with every effective setting, where
  * it came from, the DuraVIP table and the warnings. Absent values are null.

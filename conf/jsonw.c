@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * The JSON writer (conf.h): one document in a bounded memory buffer, commas,
  * keys and nesting checked here, the first error sticky. The only code in

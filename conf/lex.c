@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * Lexer for the Momentum configuration language. It reads a buffer in place
  * (no allocation) and hands out tokens with their line and column; comments
@@ -15,27 +15,24 @@
 #include "conf-internal.h"
 
 enum {
-	C_WORD = 0,  /* part of a bare word */
+	C_WORD = 0, /* part of a bare word */
 	C_SPACE,
 	C_NEWLINE,
-	C_PUNCT,     /* a one-character token */
+	C_PUNCT, /* a one-character token */
 	C_QUOTE,
 	C_HASH,
 	C_NUL,
 };
 
 static const unsigned char char_class[256] = {
-	['\0'] = C_NUL,
-	[' '] = C_SPACE, ['\t'] = C_SPACE, ['\r'] = C_SPACE, ['\f'] = C_SPACE, ['\v'] = C_SPACE,
-	['\n'] = C_NEWLINE,
-	['{'] = C_PUNCT, ['}'] = C_PUNCT, ['('] = C_PUNCT, [')'] = C_PUNCT,
-	['['] = C_PUNCT, [']'] = C_PUNCT, ['='] = C_PUNCT,
-	['"'] = C_QUOTE, ['\''] = C_QUOTE,
-	['#'] = C_HASH,
+	['\0'] = C_NUL,   [' '] = C_SPACE,    ['\t'] = C_SPACE, ['\r'] = C_SPACE, ['\f'] = C_SPACE,
+	['\v'] = C_SPACE, ['\n'] = C_NEWLINE, ['{'] = C_PUNCT,  ['}'] = C_PUNCT,  ['('] = C_PUNCT,
+	[')'] = C_PUNCT,  ['['] = C_PUNCT,    [']'] = C_PUNCT,  ['='] = C_PUNCT,  ['"'] = C_QUOTE,
+	['\''] = C_QUOTE, ['#'] = C_HASH,
 };
 
 static const enum tok_type punct_type[256] = {
-	['{'] = TOK_LBRACE, ['}'] = TOK_RBRACE, ['('] = TOK_LPAREN, [')'] = TOK_RPAREN,
+	['{'] = TOK_LBRACE,   ['}'] = TOK_RBRACE,   ['('] = TOK_LPAREN, [')'] = TOK_RPAREN,
 	['['] = TOK_LBRACKET, [']'] = TOK_RBRACKET, ['='] = TOK_EQUALS,
 };
 

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * Parser for the Momentum configuration language: statements, scopes and
  * values of one file's text, into a tree. Recursion follows the nesting of
@@ -23,8 +23,7 @@ struct src {
 	bool have_back;
 };
 
-int parser_error(struct parser *ps, const char *file, unsigned line, unsigned col,
-		 const char *fmt, ...)
+int parser_error(struct parser *ps, const char *file, unsigned line, unsigned col, const char *fmt, ...)
 {
 	char msg[512];
 	va_list ap;
@@ -82,8 +81,7 @@ static void set_loc(struct src *s, struct vip_conf_loc *loc, const struct token 
 	loc->col = t->col;
 }
 
-static int parse_value(struct src *s, const struct token *t, unsigned nesting,
-		       struct vip_conf_value **ret);
+static int parse_value(struct src *s, const struct token *t, unsigned nesting, struct vip_conf_value **ret);
 
 static int check_nesting(struct src *s, const struct token *t, unsigned nesting)
 {
@@ -92,8 +90,7 @@ static int check_nesting(struct src *s, const struct token *t, unsigned nesting)
 	return 0;
 }
 
-static int parse_list(struct src *s, struct vip_conf_value *v, const struct token *open,
-		      unsigned nesting)
+static int parse_list(struct src *s, struct vip_conf_value *v, const struct token *open, unsigned nesting)
 {
 	for (;;) {
 		struct token t;
@@ -114,8 +111,7 @@ static int parse_list(struct src *s, struct vip_conf_value *v, const struct toke
 	}
 }
 
-static int parse_dict(struct src *s, struct vip_conf_value *v, const struct token *open,
-		      unsigned nesting)
+static int parse_dict(struct src *s, struct vip_conf_value *v, const struct token *open, unsigned nesting)
 {
 	for (;;) {
 		struct vip_conf_pair pair = { 0 };
@@ -135,8 +131,9 @@ static int parse_dict(struct src *s, struct vip_conf_value *v, const struct toke
 		set_loc(s, &pair.loc, &t);
 		next(s, &eq);
 		if (eq.type != TOK_EQUALS)
-			return eq.type == TOK_ERROR ? unexpected(s, &eq, "")
-						    : src_error(s, &eq, "expected '=' after key '%s'", pair.key);
+			return eq.type == TOK_ERROR
+				       ? unexpected(s, &eq, "")
+				       : src_error(s, &eq, "expected '=' after key '%s'", pair.key);
 		next(s, &t);
 		r = parse_value(s, &t, nesting, &pair.value);
 		if (r < 0)
@@ -148,14 +145,12 @@ static int parse_dict(struct src *s, struct vip_conf_value *v, const struct toke
 }
 
 /* The value starting with token t, at depth nesting (of the thing holding it). */
-static int parse_value(struct src *s, const struct token *t, unsigned nesting,
-		       struct vip_conf_value **ret)
+static int parse_value(struct src *s, const struct token *t, unsigned nesting, struct vip_conf_value **ret)
 {
 	struct vip_conf_value *v;
 	int r;
 
-	if (t->type != TOK_WORD && t->type != TOK_STRING && t->type != TOK_LPAREN &&
-	    t->type != TOK_LBRACKET)
+	if (t->type != TOK_WORD && t->type != TOK_STRING && t->type != TOK_LPAREN && t->type != TOK_LBRACKET)
 		return unexpected(s, t, "expected a value, got ");
 
 	v = arena_alloc(&s->ps->tree->arena, sizeof(*v));
@@ -180,8 +175,7 @@ static int parse_value(struct src *s, const struct token *t, unsigned nesting,
 	}
 }
 
-static struct vip_conf_node *new_node(struct src *s, enum vip_conf_node_type type,
-				      const struct token *name)
+static struct vip_conf_node *new_node(struct src *s, enum vip_conf_node_type type, const struct token *name)
 {
 	struct vip_conf_node *n = arena_alloc(&s->ps->tree->arena, sizeof(*n));
 	if (!n)
@@ -295,8 +289,8 @@ static int parse_statement(struct src *s, struct vip_conf_node *scope, const str
 		}
 		if (t3.type == TOK_ERROR)
 			return unexpected(s, &t3, "");
-		return src_error(s, &t3, "expected '{' after '%.*s %.*s', got %s", name_len(name),
-				 name->p, name_len(&t2), t2.p, lex_describe(&t3, d, sizeof(d)));
+		return src_error(s, &t3, "expected '{' after '%.*s %.*s', got %s", name_len(name), name->p,
+				 name_len(&t2), t2.p, lex_describe(&t3, d, sizeof(d)));
 	case TOK_ERROR:
 		return unexpected(s, &t2, "");
 	default:
@@ -308,8 +302,7 @@ static int parse_statement(struct src *s, struct vip_conf_node *scope, const str
  * Statements into scope until the end of the text (open NULL) or the '}'
  * closing the scope whose name token is open.
  */
-static int parse_block(struct src *s, struct vip_conf_node *scope, unsigned nesting,
-		       const struct token *open)
+static int parse_block(struct src *s, struct vip_conf_node *scope, unsigned nesting, const struct token *open)
 {
 	for (;;) {
 		struct token t;

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /* The human summary `vipd --check` prints: every effective setting and where it came from. */
 #include <assert.h>
 #include <stdlib.h>
@@ -12,16 +12,14 @@ static void set_str(struct schema_setting *s, const char *name, const char *text
 	*s = (struct schema_setting){ .name = name, .kind = SETTING_STRING, .text = text, .src = src };
 }
 
-static void set_uint(struct schema_setting *s, const char *name, uint32_t v,
-		     const struct vip_conf_src *src)
+static void set_uint(struct schema_setting *s, const char *name, uint32_t v, const struct vip_conf_src *src)
 {
 	*s = (struct schema_setting){ .name = name, .kind = SETTING_NUMBER, .src = src };
 	snprintf(s->num, sizeof(s->num), "%u", v);
 	s->text = s->num;
 }
 
-static void set_secs(struct schema_setting *s, const char *name, uint32_t ms,
-		     const struct vip_conf_src *src)
+static void set_secs(struct schema_setting *s, const char *name, uint32_t ms, const struct vip_conf_src *src)
 {
 	if (ms == VIP_CONF_AUTO) { /* not resolved yet (vip_config_resolve_timing) */
 		set_str(s, name, "auto", src);
@@ -53,8 +51,7 @@ size_t schema_cluster_settings(const struct vipd_cluster *cl, struct schema_sett
 		&cl->src_quorum_policy);
 	set_str(&out[n++], "arp_mode", vip_arp_mode_to_string(cl->arp_mode), &cl->src_arp_mode);
 	set_uint(&out[n++], "arp_repeat", cl->arp_repeat, &cl->src_arp_repeat);
-	set_secs(&out[n++], "arp_repeat_interval", cl->arp_repeat_interval_ms,
-		 &cl->src_arp_repeat_interval);
+	set_secs(&out[n++], "arp_repeat_interval", cl->arp_repeat_interval_ms, &cl->src_arp_repeat_interval);
 	set_secs(&out[n++], "arp_refresh_interval", cl->arp_refresh_interval_ms,
 		 &cl->src_arp_refresh_interval);
 	set_uint(&out[n++], "arp_pace", cl->arp_pace, &cl->src_arp_pace);
@@ -171,7 +168,8 @@ static void print_health(const struct vipd_config *c, FILE *f)
 		fprintf(f, "  %-26s %s\n  %-26s every %ss, timeout %ss, fall %u, rise %u, initial %s  %s\n",
 			k->name, what, "", schema_ms_text(k->interval_ms, iv, sizeof(iv)),
 			schema_ms_text(k->timeout_ms, to, sizeof(to)), k->fall, k->rise,
-			k->initial_healthy ? "healthy" : "unhealthy", vip_conf_src_format(&k->src, from, sizeof(from)));
+			k->initial_healthy ? "healthy" : "unhealthy",
+			vip_conf_src_format(&k->src, from, sizeof(from)));
 	}
 	if (c->notify.command)
 		fprintf(f, "  %-26s %s (timeout %ss)  %s\n", "Notify", c->notify.command,

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * The schema: vip_config_load() turns a parsed tree into the immutable
  * struct vipd_config. Each part lives in its own file (security.c, cluster.c,
@@ -34,7 +34,8 @@ int vip_config_load(const char *path, const struct vip_config_opts *opts, struct
 		    struct vip_conf_diag *diag)
 {
 	struct vip_conf_tree *tree = NULL;
-	int r = vip_conf_parse_file_root(path, opts ? opts->root : NULL, opts ? opts->limits : NULL, &tree, diag);
+	int r = vip_conf_parse_file_root(path, opts ? opts->root : NULL, opts ? opts->limits : NULL, &tree,
+					 diag);
 
 	if (r < 0)
 		return r;
@@ -112,13 +113,26 @@ static void security_free(struct vipd_security *sec)
 static void cluster_free(struct vipd_cluster *cl)
 {
 	struct vip_conf_src *srcs[] = {
-		&cl->src_nodename, &cl->src_cluster_group, &cl->src_view_mature_time,
-		&cl->src_view_balance_interval, &cl->src_duravip_balance_set_size,
-		&cl->src_if_check_interval, &cl->src_if_down_limit, &cl->src_arp_all_hosts,
-		&cl->src_quorum_policy, &cl->src_arp_mode, &cl->src_arp_repeat,
-		&cl->src_arp_repeat_interval, &cl->src_arp_refresh_interval, &cl->src_arp_pace,
-		&cl->src_duravip_takeover_delay, &cl->src_corosync_token, &cl->src_duravip_round_timeout,
-		&cl->src_duravip_liveness_timeout, &cl->src_authkey, &cl->src_standby,
+		&cl->src_nodename,
+		&cl->src_cluster_group,
+		&cl->src_view_mature_time,
+		&cl->src_view_balance_interval,
+		&cl->src_duravip_balance_set_size,
+		&cl->src_if_check_interval,
+		&cl->src_if_down_limit,
+		&cl->src_arp_all_hosts,
+		&cl->src_quorum_policy,
+		&cl->src_arp_mode,
+		&cl->src_arp_repeat,
+		&cl->src_arp_repeat_interval,
+		&cl->src_arp_refresh_interval,
+		&cl->src_arp_pace,
+		&cl->src_duravip_takeover_delay,
+		&cl->src_corosync_token,
+		&cl->src_duravip_round_timeout,
+		&cl->src_duravip_liveness_timeout,
+		&cl->src_authkey,
+		&cl->src_standby,
 	};
 
 	free(cl->nodename);
@@ -169,8 +183,7 @@ void vip_config_drop_duravips(struct vipd_config *c)
 	c->n_duravips = 0;
 }
 
-const struct vipd_duravip *vip_config_find_duravip(const struct vipd_config *c,
-						   const struct vip_addr *a)
+const struct vipd_duravip *vip_config_find_duravip(const struct vipd_config *c, const struct vip_addr *a)
 {
 	if (!c || !a)
 		return NULL;

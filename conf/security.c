@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * The Security stanza: the identity vipd drops to after start-up.
  *
@@ -48,8 +48,7 @@ static bool is_cluster_file(const char *file)
 }
 
 /* The winning option node for each Security option, or NULL (default). */
-static void security_pick(const struct vip_conf_node *root,
-			  const struct vip_conf_node *eff[_SEC_OPT_MAX])
+static void security_pick(const struct vip_conf_node *root, const struct vip_conf_node *eff[_SEC_OPT_MAX])
 {
 	const struct vip_conf_node *plain[_SEC_OPT_MAX] = { 0 }, *cluster[_SEC_OPT_MAX] = { 0 };
 
@@ -195,8 +194,7 @@ static void security_capabilities(struct schema *s, const struct vip_conf_node *
 }
 
 /* privileges and chroot: text kept as written. */
-static char *security_text(struct schema *s, const struct vip_conf_node *opt,
-			   struct vip_conf_src *src)
+static char *security_text(struct schema *s, const struct vip_conf_node *opt, struct vip_conf_src *src)
 {
 	if (!opt)
 		return NULL;

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * The tree of a parsed configuration: an arena owns every node, value and
  * string, so freeing a tree (or abandoning a half-built one) is one walk over

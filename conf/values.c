@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /* Schema helpers: reporting, sources, and the scalar value parsers. */
 #include <stdarg.h>
 #include <stdlib.h>
@@ -111,11 +111,7 @@ const char *schema_scalar(struct schema *s, const struct vip_conf_node *opt)
 }
 
 static const char *const bool_words[][2] = {
-	{ "false", "true" },
-	{ "off", "on" },
-	{ "no", "yes" },
-	{ "disabled", "enabled" },
-	{ "0", "1" },
+	{ "false", "true" }, { "off", "on" }, { "no", "yes" }, { "disabled", "enabled" }, { "0", "1" },
 };
 
 int schema_parse_bool(const char *text, bool *ret)

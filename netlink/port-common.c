@@ -84,8 +84,8 @@ void vip_port_table_clear(struct vip_port_table *t)
 	memset(t, 0, sizeof(*t));
 }
 
-const struct vip_port_addr *vip_port_table_find(const struct vip_port_table *t,
-						const struct vip_addr *a, int ifindex)
+const struct vip_port_addr *vip_port_table_find(const struct vip_port_table *t, const struct vip_addr *a,
+						int ifindex)
 {
 	for (size_t i = 0; i < t->n; i++) {
 		const struct vip_port_addr *e = &t->items[i];
@@ -150,15 +150,20 @@ int vip_port_routes_implied(const struct vip_port_addr *a, struct vip_port_route
 {
 	unsigned host = (unsigned)vip_addr_len(&a->addr) * 8;
 	struct vip_port_route r = {
-		.dst = a->addr, .dst_len = host, .type = VIP_PORT_ROUTE_LOCAL,
-		.local_table = true, .ifindex = a->ifindex,
+		.dst = a->addr,
+		.dst_len = host,
+		.type = VIP_PORT_ROUTE_LOCAL,
+		.local_table = true,
+		.ifindex = a->ifindex,
 	};
 	int err = vip_port_routes_add(t, &r);
 	if (err < 0 || a->prefix >= host)
 		return err;
 	r = (struct vip_port_route){
-		.dst = { .family = a->addr.family }, .dst_len = a->prefix,
-		.type = VIP_PORT_ROUTE_UNICAST, .ifindex = a->ifindex,
+		.dst = { .family = a->addr.family },
+		.dst_len = a->prefix,
+		.type = VIP_PORT_ROUTE_UNICAST,
+		.ifindex = a->ifindex,
 	};
 	for (unsigned b = 0; b < a->prefix; b++)
 		r.dst.bytes[b / 8] |= a->addr.bytes[b / 8] & (uint8_t)(0x80 >> (b % 8));

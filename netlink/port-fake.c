@@ -22,7 +22,7 @@ struct fake_fail {
 
 struct vip_port {
 	unsigned flags;
-	int pipe[2];                  /* one byte per queued event */
+	int pipe[2]; /* one byte per queued event */
 	struct vip_port_event *q;
 	size_t q_head, q_n, q_cap;
 	struct vip_port_link *links;
@@ -102,8 +102,7 @@ static int queue_event(struct vip_port *p, const struct vip_port_event *ev)
 	return 0;
 }
 
-static void addr_event(struct vip_port *p, enum vip_port_event_type type,
-		       const struct vip_port_addr *a)
+static void addr_event(struct vip_port *p, enum vip_port_event_type type, const struct vip_port_addr *a)
 {
 	struct vip_port_event ev = { .type = type, .ifindex = a->ifindex, .addr = *a };
 	if (p->echo)
@@ -143,8 +142,7 @@ static ssize_t addr_index(struct vip_port *p, const struct vip_addr *a, int ifin
 static void addr_delete(struct vip_port *p, size_t i)
 {
 	struct vip_port_addr gone = p->addrs.items[i];
-	memmove(&p->addrs.items[i], &p->addrs.items[i + 1],
-		(p->addrs.n - i - 1) * sizeof(gone));
+	memmove(&p->addrs.items[i], &p->addrs.items[i + 1], (p->addrs.n - i - 1) * sizeof(gone));
 	p->addrs.n--;
 	addr_event(p, VIP_PORT_EV_ADDR_DEL, &gone);
 }
@@ -161,9 +159,12 @@ static int add_one(struct vip_port *p, struct vip_port_req *r)
 		return -ENODEV;
 	}
 	struct vip_port_addr a = {
-		.addr = r->addr, .prefix = r->prefix, .ifindex = r->ifindex,
+		.addr = r->addr,
+		.prefix = r->prefix,
+		.ifindex = r->ifindex,
 		.flags = VIP_PORT_ADDR_PERMANENT | (r->addr.family == AF_INET6 ? VIP_PORT_ADDR_NODAD : 0),
-		.proto = VIP_PORT_IFA_PROTO, .ours = true,
+		.proto = VIP_PORT_IFA_PROTO,
+		.ours = true,
 	};
 	if (r->addr.family == AF_INET)
 		memcpy(a.label, r->label, sizeof(a.label));
@@ -311,14 +312,15 @@ static int log_frame(struct vip_port *p, const struct vip_port_announce *a, enum
 		return -ENOMEM;
 	unsigned frames = a->addr.family == AF_INET && mode == VIP_ARP_BOTH ? 2 : 1;
 	p->log[p->n_log++] = (struct vip_port_fake_frame){
-		.addr = a->addr, .ifindex = a->ifindex,
-		.mode = a->addr.family == AF_INET ? mode : VIP_ARP_REQUEST, .frames = frames,
+		.addr = a->addr,
+		.ifindex = a->ifindex,
+		.mode = a->addr.family == AF_INET ? mode : VIP_ARP_REQUEST,
+		.frames = frames,
 	};
 	return (int)frames;
 }
 
-static int fake_announce(struct vip_port *p, struct vip_port_announce *b, size_t n,
-			 enum vip_arp_mode mode)
+static int fake_announce(struct vip_port *p, struct vip_port_announce *b, size_t n, enum vip_arp_mode mode)
 {
 	p->st.announce_calls++;
 	if (p->flags & VIP_PORT_OPEN_NO_PACKET)
@@ -365,8 +367,7 @@ const struct vip_port_ops vip_port_fake_ops = {
 
 /* ---- test hooks ---- */
 
-static void link_event(struct vip_port *p, enum vip_port_event_type type,
-		       const struct vip_port_link *l)
+static void link_event(struct vip_port *p, enum vip_port_event_type type, const struct vip_port_link *l)
 {
 	struct vip_port_event ev = { .type = type, .ifindex = l->ifindex, .link = *l };
 	(void)queue_event(p, &ev);

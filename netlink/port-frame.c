@@ -22,23 +22,22 @@ static uint8_t *put(uint8_t *p, const void *src, size_t len)
 	return p + len;
 }
 
-static uint8_t *put_eth(uint8_t *p, const uint8_t dst[VIP_ETH_ALEN],
-			const uint8_t src[VIP_ETH_ALEN], uint16_t type)
+static uint8_t *put_eth(uint8_t *p, const uint8_t dst[VIP_ETH_ALEN], const uint8_t src[VIP_ETH_ALEN],
+			uint16_t type)
 {
 	p = put(p, dst, VIP_ETH_ALEN);
 	p = put(p, src, VIP_ETH_ALEN);
 	return put16(p, type);
 }
 
-size_t vip_frame_arp(uint8_t *buf, const uint8_t mac[VIP_ETH_ALEN], const struct in_addr *ip,
-		     bool reply)
+size_t vip_frame_arp(uint8_t *buf, const uint8_t mac[VIP_ETH_ALEN], const struct in_addr *ip, bool reply)
 {
 	static const uint8_t bcast[VIP_ETH_ALEN] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 	static const uint8_t zero[VIP_ETH_ALEN];
 	uint8_t *p = put_eth(buf, bcast, mac, 0x0806);
 
-	p = put16(p, 1);          /* hardware: Ethernet */
-	p = put16(p, 0x0800);     /* protocol: IPv4 */
+	p = put16(p, 1);      /* hardware: Ethernet */
+	p = put16(p, 0x0800); /* protocol: IPv4 */
 	*p++ = VIP_ETH_ALEN;
 	*p++ = 4;
 	p = put16(p, reply ? 2 : 1);
@@ -59,8 +58,8 @@ static uint32_t sum16(uint32_t sum, const uint8_t *p, size_t len)
 	return sum;
 }
 
-uint16_t vip_frame_icmp6_csum(const struct in6_addr *src, const struct in6_addr *dst,
-			      const uint8_t *icmp, size_t len)
+uint16_t vip_frame_icmp6_csum(const struct in6_addr *src, const struct in6_addr *dst, const uint8_t *icmp,
+			      size_t len)
 {
 	uint8_t tail[8] = { 0 };
 	uint32_t sum = 0;
@@ -79,34 +78,33 @@ uint16_t vip_frame_icmp6_csum(const struct in6_addr *src, const struct in6_addr 
 	return (uint16_t)~sum;
 }
 
-size_t vip_frame_na(uint8_t *buf, const uint8_t mac[VIP_ETH_ALEN], const struct in6_addr *ip,
-		    bool router)
+size_t vip_frame_na(uint8_t *buf, const uint8_t mac[VIP_ETH_ALEN], const struct in6_addr *ip, bool router)
 {
 	static const uint8_t mcast[VIP_ETH_ALEN] = { 0x33, 0x33, 0, 0, 0, 1 };
-	static const struct in6_addr all_nodes = { { { 0xff, 0x02, 0, 0, 0, 0, 0, 0,
-						       0, 0, 0, 0, 0, 0, 0, 1 } } };
+	static const struct in6_addr all_nodes = { { { 0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+						       1 } } };
 	const size_t icmp_len = 32;
 	uint8_t *p = put_eth(buf, mcast, mac, 0x86dd);
 
-	*p++ = 0x60;              /* version 6, traffic class 0, flow label 0 */
+	*p++ = 0x60; /* version 6, traffic class 0, flow label 0 */
 	*p++ = 0;
 	p = put16(p, 0);
 	p = put16(p, (uint16_t)icmp_len);
 	*p++ = IPPROTO_ICMPV6;
-	*p++ = 255;               /* hop limit: receivers drop NA with anything else */
+	*p++ = 255; /* hop limit: receivers drop NA with anything else */
 	p = put(p, ip, 16);
 	p = put(p, &all_nodes, 16);
 
 	uint8_t *icmp = p;
-	*p++ = 136;               /* neighbour advertisement */
+	*p++ = 136; /* neighbour advertisement */
 	*p++ = 0;
-	p = put16(p, 0);          /* checksum, filled below */
+	p = put16(p, 0);                              /* checksum, filled below */
 	*p++ = (uint8_t)((router ? 0x80 : 0) | 0x20); /* R, S clear, O */
 	*p++ = 0;
 	p = put16(p, 0);
 	p = put(p, ip, 16);
-	*p++ = 2;                 /* option: target link-layer address */
-	*p++ = 1;                 /* length in units of 8 bytes */
+	*p++ = 2; /* option: target link-layer address */
+	*p++ = 1; /* length in units of 8 bytes */
 	p = put(p, mac, VIP_ETH_ALEN);
 
 	uint16_t csum = vip_frame_icmp6_csum(ip, &all_nodes, icmp, icmp_len);

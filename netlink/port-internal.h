@@ -15,8 +15,8 @@
 
 #define VIP_ETH_ALEN 6
 #define VIP_ETH_HLEN 14
-#define VIP_ARP_FRAME_LEN 42   /* Ethernet + ARP for IPv4 over Ethernet */
-#define VIP_NA_FRAME_LEN 86    /* Ethernet + IPv6 + NA + target link-layer option */
+#define VIP_ARP_FRAME_LEN 42 /* Ethernet + ARP for IPv4 over Ethernet */
+#define VIP_NA_FRAME_LEN 86  /* Ethernet + IPv6 + NA + target link-layer option */
 #define VIP_FRAME_MAX 96
 
 /*
@@ -25,8 +25,7 @@
  * hardware zero) or reply form (target hardware = mac, as the kernel wants a
  * gratuitous reply). Returns the frame length.
  */
-size_t vip_frame_arp(uint8_t *buf, const uint8_t mac[VIP_ETH_ALEN], const struct in_addr *ip,
-		     bool reply);
+size_t vip_frame_arp(uint8_t *buf, const uint8_t mac[VIP_ETH_ALEN], const struct in_addr *ip, bool reply);
 
 /*
  * Unsolicited neighbour advertisement in buf (at least VIP_NA_FRAME_LEN bytes):
@@ -34,12 +33,11 @@ size_t vip_frame_arp(uint8_t *buf, const uint8_t mac[VIP_ETH_ALEN], const struct
  * Solicited clear, Router = router, target link-layer address option, ICMPv6
  * checksum filled. Returns the frame length.
  */
-size_t vip_frame_na(uint8_t *buf, const uint8_t mac[VIP_ETH_ALEN], const struct in6_addr *ip,
-		    bool router);
+size_t vip_frame_na(uint8_t *buf, const uint8_t mac[VIP_ETH_ALEN], const struct in6_addr *ip, bool router);
 
 /* ICMPv6 checksum of an IPv6 packet's payload (pseudo-header included); 0xffff..0 folded. */
-uint16_t vip_frame_icmp6_csum(const struct in6_addr *src, const struct in6_addr *dst,
-			      const uint8_t *icmp, size_t len);
+uint16_t vip_frame_icmp6_csum(const struct in6_addr *src, const struct in6_addr *dst, const uint8_t *icmp,
+			      size_t len);
 
 /*
  * Append the routes a kernel derives from address a: its local host route (local

@@ -46,10 +46,10 @@ static int netconf_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct netconf_ans *a = data;
 	const struct nlattr *attr;
-	if (nlh->nlmsg_type != RTM_NEWNETCONF ||
-	    nlh->nlmsg_len < mnl_nlmsg_size(sizeof(struct netconfmsg)))
+	if (nlh->nlmsg_type != RTM_NEWNETCONF || nlh->nlmsg_len < mnl_nlmsg_size(sizeof(struct netconfmsg)))
 		return MNL_CB_OK;
-	mnl_attr_for_each(attr, nlh, sizeof(struct netconfmsg)) {
+	mnl_attr_for_each(attr, nlh, sizeof(struct netconfmsg))
+	{
 		if (mnl_attr_get_type(attr) == NETCONFA_FORWARDING &&
 		    mnl_attr_validate(attr, MNL_TYPE_U32) == 0)
 			a->forwarding = (int)mnl_attr_get_u32(attr);
@@ -84,8 +84,8 @@ static bool ipv6_forwarding(struct vip_port *p, const struct vip_port_link *l)
 
 struct link_info {
 	int ifindex;
-	int err;           /* 0 or why nothing can be sent on it */
-	bool router;       /* IPv6 forwarding on */
+	int err;     /* 0 or why nothing can be sent on it */
+	bool router; /* IPv6 forwarding on */
 	bool router_known;
 	struct vip_port_link l;
 	struct sockaddr_ll sll;
@@ -105,8 +105,7 @@ struct announce_ctx {
 
 static void flush_frames(struct announce_ctx *c, struct vip_port_announce *batch);
 
-static struct link_info *link_info(struct announce_ctx *c, struct vip_port_announce *batch,
-				   int ifindex)
+static struct link_info *link_info(struct announce_ctx *c, struct vip_port_announce *batch, int ifindex)
 {
 	for (size_t i = 0; i < c->n_links; i++)
 		if (c->links[i].ifindex == ifindex)
@@ -197,15 +196,13 @@ static void announce_one(struct announce_ctx *c, struct vip_port_announce *batch
 		if (c->n && li->sll.sll_protocol != htons(ETH_P_IPV6))
 			flush_frames(c, batch);
 		queue_frame(c, batch, i, li,
-			    vip_frame_na(c->frames[c->n], li->l.hwaddr, &a->addr.v6, li->router),
-			    ETH_P_IPV6);
+			    vip_frame_na(c->frames[c->n], li->l.hwaddr, &a->addr.v6, li->router), ETH_P_IPV6);
 	} else {
 		a->result = -EAFNOSUPPORT;
 	}
 }
 
-int vip_nl_announce(struct vip_port *p, struct vip_port_announce *batch, size_t n,
-		    enum vip_arp_mode mode)
+int vip_nl_announce(struct vip_port *p, struct vip_port_announce *batch, size_t n, enum vip_arp_mode mode)
 {
 	if (p->pkt < 0)
 		return -ENOTCONN;

@@ -16,8 +16,8 @@
 
 /* What one dump collects: the parser, the table it appends to, and the first error. */
 struct collect {
-	uint16_t type;     /* RTM_NEWLINK or RTM_NEWROUTE */
-	void *table;       /* struct vip_port_links or vip_port_routes */
+	uint16_t type; /* RTM_NEWLINK or RTM_NEWROUTE */
+	void *table;   /* struct vip_port_links or vip_port_routes */
 	int err;
 };
 

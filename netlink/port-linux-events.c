@@ -90,8 +90,7 @@ int vip_nl_events_open(struct vip_port *p, int rcvbuf)
 		return negerrno();
 	int groups[] = { RTNLGRP_LINK, RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV6_IFADDR };
 	for (size_t i = 0; i < ARRAY_SIZE(groups); i++)
-		if (mnl_socket_setsockopt(p->mon, NETLINK_ADD_MEMBERSHIP, &groups[i],
-					  sizeof(groups[i])) < 0)
+		if (mnl_socket_setsockopt(p->mon, NETLINK_ADD_MEMBERSHIP, &groups[i], sizeof(groups[i])) < 0)
 			return negerrno();
 	int r = vip_nl_sock_bufsize(mnl_socket_get_fd(p->mon), SO_RCVBUFFORCE, SO_RCVBUF,
 				    rcvbuf > 0 ? rcvbuf : MON_RCVBUF);
@@ -151,8 +150,7 @@ static int link_event(struct vip_port *p, const struct nlmsghdr *nlh)
 		return 0;
 	}
 	const struct vip_nl_link_state *s = link_find(p, l.ifindex);
-	bool mac = s && (s->hwaddr_len != l.hwaddr_len ||
-			 memcmp(s->hwaddr, l.hwaddr, l.hwaddr_len) != 0);
+	bool mac = s && (s->hwaddr_len != l.hwaddr_len || memcmp(s->hwaddr, l.hwaddr, l.hwaddr_len) != 0);
 	bool edge = !s || s->up != l.up;
 	if (mac)
 		push(p, VIP_PORT_EV_LINK_MAC, l.ifindex, NULL, &l);

@@ -30,16 +30,16 @@ struct vip_nl_link_state {
 };
 
 struct vip_port {
-	struct mnl_socket *rq;      /* requests: blocking, with a receive timeout */
+	struct mnl_socket *rq; /* requests: blocking, with a receive timeout */
 	uint32_t rq_portid;
 	uint32_t seq;
-	char *sbuf;                 /* batch buffer, 2 * batch_limit bytes */
-	size_t batch_limit;         /* bytes per send */
-	size_t chunk_max;           /* requests per send, so their ACKs fit the receive buffer */
-	char *rbuf;                 /* receive buffer for replies */
+	char *sbuf;         /* batch buffer, 2 * batch_limit bytes */
+	size_t batch_limit; /* bytes per send */
+	size_t chunk_max;   /* requests per send, so their ACKs fit the receive buffer */
+	char *rbuf;         /* receive buffer for replies */
 	size_t rbuf_len;
 
-	struct mnl_socket *mon;     /* events: nonblocking, NULL with NO_MONITOR */
+	struct mnl_socket *mon; /* events: nonblocking, NULL with NO_MONITOR */
 	char *mbuf;
 	size_t mbuf_len, mpos, mend;
 	struct vip_nl_link_state *links; /* last state seen per link, to turn NEWLINK into edges */
@@ -47,7 +47,7 @@ struct vip_port {
 	struct vip_port_event pending[VIP_NL_PENDING_MAX];
 	unsigned n_pending, pending_pos;
 
-	int pkt;                    /* AF_PACKET for announcements, -1 with NO_PACKET */
+	int pkt; /* AF_PACKET for announcements, -1 with NO_PACKET */
 };
 
 /*
@@ -62,8 +62,7 @@ static inline bool vip_nl_msg_ok(const struct nlmsghdr *nlh, int rest)
 }
 
 /* Encoders: write one request at nlh (room for VIP_NL_ADDR_MSG_MAX bytes). */
-void vip_nl_put_addr_req(struct nlmsghdr *nlh, uint16_t type, uint32_t seq,
-			 const struct vip_port_req *r);
+void vip_nl_put_addr_req(struct nlmsghdr *nlh, uint16_t type, uint32_t seq, const struct vip_port_req *r);
 void vip_nl_put_addr_dump(struct nlmsghdr *nlh, uint32_t seq);
 /* A dump request of type RTM_GETLINK or RTM_GETROUTE for family (AF_UNSPEC, AF_INET, AF_INET6). */
 void vip_nl_put_dump(struct nlmsghdr *nlh, uint16_t type, int family, uint32_t seq);
@@ -91,8 +90,8 @@ extern const struct vip_port_ops vip_port_linux_ops;
 int vip_nl_sock_bufsize(int fd, int force_opt, int opt, int bytes);
 
 /* Internal transaction helpers shared by the Linux files (port-linux.c). */
-int vip_nl_transact(struct vip_port *p, struct nlmsghdr *nlh, mnl_cb_t cb, void *data,
-		    bool *ret_intr, char *errmsg, size_t errlen);
+int vip_nl_transact(struct vip_port *p, struct nlmsghdr *nlh, mnl_cb_t cb, void *data, bool *ret_intr,
+		    char *errmsg, size_t errlen);
 int vip_nl_link_get(struct vip_port *p, int ifindex, struct vip_port_link *ret);
 int vip_nl_dump(struct vip_port *p, int ifindex, struct vip_port_table *t);
 
@@ -110,7 +109,6 @@ int vip_nl_dump_routes(struct vip_port *p, struct vip_port_routes *t);
 
 /* port-linux-announce.c */
 int vip_nl_packet_open(struct vip_port *p);
-int vip_nl_announce(struct vip_port *p, struct vip_port_announce *batch, size_t n,
-		    enum vip_arp_mode mode);
+int vip_nl_announce(struct vip_port *p, struct vip_port_announce *batch, size_t n, enum vip_arp_mode mode);
 
 #endif

@@ -19,8 +19,7 @@ static uint32_t ipv4_broadcast(const struct in_addr *a, unsigned prefix)
 	return htonl(host | ~mask);
 }
 
-void vip_nl_put_addr_req(struct nlmsghdr *nlh, uint16_t type, uint32_t seq,
-			 const struct vip_port_req *r)
+void vip_nl_put_addr_req(struct nlmsghdr *nlh, uint16_t type, uint32_t seq, const struct vip_port_req *r)
 {
 	bool add = type == RTM_NEWADDR;
 	size_t alen = r->addr.family == AF_INET ? 4 : 16;
@@ -214,8 +213,9 @@ static int route_u32(const struct nlattr *a, uint32_t *ret)
 
 static enum vip_port_route_type route_type(unsigned char t)
 {
-	return t == RTN_UNICAST ? VIP_PORT_ROUTE_UNICAST :
-	       t == RTN_LOCAL ? VIP_PORT_ROUTE_LOCAL : VIP_PORT_ROUTE_OTHER;
+	return t == RTN_UNICAST ? VIP_PORT_ROUTE_UNICAST
+	       : t == RTN_LOCAL ? VIP_PORT_ROUTE_LOCAL
+				: VIP_PORT_ROUTE_OTHER;
 }
 
 int vip_nl_parse_route(const struct nlmsghdr *nlh, struct vip_port_route *ret)
@@ -264,8 +264,7 @@ int vip_nl_parse_ack(const struct nlmsghdr *nlh, int *ret_err, char *msg, size_t
 {
 	if (msglen)
 		msg[0] = '\0';
-	if (nlh->nlmsg_type != NLMSG_ERROR ||
-	    nlh->nlmsg_len < mnl_nlmsg_size(sizeof(struct nlmsgerr)))
+	if (nlh->nlmsg_type != NLMSG_ERROR || nlh->nlmsg_len < mnl_nlmsg_size(sizeof(struct nlmsgerr)))
 		return -EBADMSG;
 	const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
 	if (e->error > 0 || e->error < -4095)

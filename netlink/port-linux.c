@@ -134,8 +134,8 @@ static uint32_t next_seq(struct vip_port *p, size_t n)
  * so once the last one's answer is in, a request with none succeeded. 0 or
  * -errno.
  */
-static int read_acks(struct vip_port *p, uint16_t type, struct vip_port_req *reqs, size_t lo,
-		     size_t hi, uint32_t base)
+static int read_acks(struct vip_port *p, uint16_t type, struct vip_port_req *reqs, size_t lo, size_t hi,
+		     uint32_t base)
 {
 	while (reqs[hi - 1].result == 1) {
 		ssize_t len = mnl_socket_recvfrom(p->rq, p->rbuf, p->rbuf_len);
@@ -234,8 +234,8 @@ static int linux_remove(struct vip_port *p, struct vip_port_req *reqs, size_t n)
 	return r < 0 ? r : addr_batch(p, RTM_DELADDR, reqs, n);
 }
 
-int vip_nl_transact(struct vip_port *p, struct nlmsghdr *nlh, mnl_cb_t cb, void *data,
-		    bool *ret_intr, char *errmsg, size_t errlen)
+int vip_nl_transact(struct vip_port *p, struct nlmsghdr *nlh, mnl_cb_t cb, void *data, bool *ret_intr,
+		    char *errmsg, size_t errlen)
 {
 	uint32_t seq = next_seq(p, 1);
 	nlh->nlmsg_seq = seq;

@@ -52,13 +52,13 @@ struct sun_link {
 
 struct vip_port {
 	unsigned flags;
-	int s4, s6;                 /* ioctl sockets */
-	int rt;                     /* PF_ROUTE, -1 with NO_MONITOR */
+	int s4, s6; /* ioctl sockets */
+	int rt;     /* PF_ROUTE, -1 with NO_MONITOR */
 	struct sun_link links[SUN_LINKS_MAX];
 	size_t n_links;
 	struct vip_port_event pending[SUN_PENDING_MAX];
 	unsigned n_pending, pending_pos;
-	struct sun_mine *mine;      /* sorted by address (vip_addr_bsearch) */
+	struct sun_mine *mine; /* sorted by address (vip_addr_bsearch) */
 	size_t n_mine, cap_mine;
 };
 
@@ -384,8 +384,7 @@ static int sun_dump_links(struct vip_port *p, struct vip_port_links *t)
 	for (struct if_nameindex *i = ni; r == 0 && i->if_index != 0; i++) {
 		struct vip_port_link l;
 		/* An interface plumbed for IPv4 and IPv6 is listed once per family. */
-		if (vip_port_links_find(t, (int)i->if_index) ||
-		    sun_link_get(p, (int)i->if_index, &l) < 0)
+		if (vip_port_links_find(t, (int)i->if_index) || sun_link_get(p, (int)i->if_index, &l) < 0)
 			continue; /* gone since the listing */
 		r = vip_port_links_add(t, &l);
 	}
@@ -431,8 +430,7 @@ static int dlpi_frame(const char *link, unsigned sap, const uint8_t *frame, size
 	return err;
 }
 
-static int announce_one(struct vip_port *p, const struct vip_port_announce *a,
-			enum vip_arp_mode mode)
+static int announce_one(struct vip_port *p, const struct vip_port_announce *a, enum vip_arp_mode mode)
 {
 	struct vip_port_link l;
 	uint8_t f[VIP_FRAME_MAX];
@@ -466,8 +464,7 @@ static int announce_one(struct vip_port *p, const struct vip_port_announce *a,
 	return sent;
 }
 
-static int sun_announce(struct vip_port *p, struct vip_port_announce *b, size_t n,
-			enum vip_arp_mode mode)
+static int sun_announce(struct vip_port *p, struct vip_port_announce *b, size_t n, enum vip_arp_mode mode)
 {
 	int sent = 0;
 	if (p->flags & VIP_PORT_OPEN_NO_PACKET)

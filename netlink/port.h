@@ -54,8 +54,8 @@ struct vip_port;
 #define VIP_PORT_OPEN_NO_MONITOR (1u << 1)
 
 struct vip_port_opts {
-	unsigned flags;       /* VIP_PORT_OPEN_* */
-	int monitor_rcvbuf;   /* event socket receive buffer in bytes; 0: 8 MiB */
+	unsigned flags;     /* VIP_PORT_OPEN_* */
+	int monitor_rcvbuf; /* event socket receive buffer in bytes; 0: 8 MiB */
 };
 
 /* ------------------------------------------------------------------ */
@@ -66,17 +66,17 @@ struct vip_port_opts {
 struct vip_port_req {
 	/* in */
 	struct vip_addr addr;
-	unsigned prefix;                /* add: required; remove: required for IPv6, ignored for IPv4 */
+	unsigned prefix; /* add: required; remove: required for IPv6, ignored for IPv4 */
 	int ifindex;
-	char label[VIP_PORT_NAME_MAX];  /* add, IPv4 only: "" for none; see vip_port_label() */
+	char label[VIP_PORT_NAME_MAX]; /* add, IPv4 only: "" for none; see vip_port_label() */
 	/* out */
-	int result;                     /* 0 or -errno */
+	int result;                       /* 0 or -errno */
 	char errmsg[VIP_PORT_ERRMSG_MAX]; /* the kernel's extended-ACK text, or "" */
 };
 
 /* Portable address flags (struct vip_port_addr.flags, events). */
 #define VIP_PORT_ADDR_SECONDARY (1u << 0)
-#define VIP_PORT_ADDR_TENTATIVE (1u << 1)  /* IPv6 DAD in progress */
+#define VIP_PORT_ADDR_TENTATIVE (1u << 1) /* IPv6 DAD in progress */
 #define VIP_PORT_ADDR_DADFAILED (1u << 2)
 #define VIP_PORT_ADDR_DEPRECATED (1u << 3)
 #define VIP_PORT_ADDR_NODAD (1u << 4)
@@ -87,10 +87,10 @@ struct vip_port_addr {
 	struct vip_addr addr;
 	unsigned prefix;
 	int ifindex;
-	unsigned flags;                 /* VIP_PORT_ADDR_* */
-	uint8_t proto;                  /* IFA_PROTO as the kernel reports it, 0 when none */
-	bool ours;                      /* proto == VIP_PORT_IFA_PROTO */
-	char label[VIP_PORT_NAME_MAX];  /* "" when none */
+	unsigned flags;                /* VIP_PORT_ADDR_* */
+	uint8_t proto;                 /* IFA_PROTO as the kernel reports it, 0 when none */
+	bool ours;                     /* proto == VIP_PORT_IFA_PROTO */
+	char label[VIP_PORT_NAME_MAX]; /* "" when none */
 };
 
 /* A caller's table that dump() fills; zero-initialise, free with vip_port_table_clear(). */
@@ -104,22 +104,22 @@ struct vip_port_table {
 struct vip_port_link {
 	int ifindex;
 	char ifname[VIP_PORT_NAME_MAX];
-	bool up;                        /* administratively up and carrier (IFF_UP && IFF_RUNNING) */
-	bool noarp;                     /* IFF_NOARP: nothing is announced on it */
+	bool up;    /* administratively up and carrier (IFF_UP && IFF_RUNNING) */
+	bool noarp; /* IFF_NOARP: nothing is announced on it */
 	bool loopback;
 	unsigned mtu;
 	uint8_t hwaddr[VIP_PORT_HWADDR_MAX];
-	size_t hwaddr_len;              /* 6 for Ethernet, 0 when none */
+	size_t hwaddr_len; /* 6 for Ethernet, 0 when none */
 };
 
 enum vip_port_event_type {
-	VIP_PORT_EV_ADDR_NEW,       /* an address was added or changed (by anyone; see .ours) */
-	VIP_PORT_EV_ADDR_DEL,       /* an address was removed (by anyone) */
-	VIP_PORT_EV_LINK_UP,        /* link became up, or a new link appeared up */
-	VIP_PORT_EV_LINK_DOWN,      /* link became down, or a new link appeared down */
-	VIP_PORT_EV_LINK_GONE,      /* link deleted (its addresses are gone with it) */
-	VIP_PORT_EV_LINK_MAC,       /* link-layer address changed: re-announce */
-	VIP_PORT_EV_RESYNC_NEEDED,  /* events were lost (overrun): dump and reconcile */
+	VIP_PORT_EV_ADDR_NEW,      /* an address was added or changed (by anyone; see .ours) */
+	VIP_PORT_EV_ADDR_DEL,      /* an address was removed (by anyone) */
+	VIP_PORT_EV_LINK_UP,       /* link became up, or a new link appeared up */
+	VIP_PORT_EV_LINK_DOWN,     /* link became down, or a new link appeared down */
+	VIP_PORT_EV_LINK_GONE,     /* link deleted (its addresses are gone with it) */
+	VIP_PORT_EV_LINK_MAC,      /* link-layer address changed: re-announce */
+	VIP_PORT_EV_RESYNC_NEEDED, /* events were lost (overrun): dump and reconcile */
 	_VIP_PORT_EV_MAX,
 };
 const char *vip_port_event_type_to_string(enum vip_port_event_type t);
@@ -127,29 +127,29 @@ int vip_port_event_type_from_string(const char *s); /* value or -EINVAL */
 
 struct vip_port_event {
 	enum vip_port_event_type type;
-	int ifindex;                    /* 0 for RESYNC_NEEDED */
-	struct vip_port_addr addr;      /* ADDR_*: the address (ifindex repeated in it) */
-	struct vip_port_link link;      /* LINK_*: the link's new state (GONE: last known) */
+	int ifindex;               /* 0 for RESYNC_NEEDED */
+	struct vip_port_addr addr; /* ADDR_*: the address (ifindex repeated in it) */
+	struct vip_port_link link; /* LINK_*: the link's new state (GONE: last known) */
 };
 
 /* What a route leads to (struct vip_port_route.type). */
 enum vip_port_route_type {
-	VIP_PORT_ROUTE_UNICAST,     /* a network or host reached through a link (or a gateway) */
-	VIP_PORT_ROUTE_LOCAL,       /* an address of this host (the kernel's local table) */
-	VIP_PORT_ROUTE_OTHER,       /* broadcast, blackhole, unreachable, prohibit, multicast, ... */
+	VIP_PORT_ROUTE_UNICAST, /* a network or host reached through a link (or a gateway) */
+	VIP_PORT_ROUTE_LOCAL,   /* an address of this host (the kernel's local table) */
+	VIP_PORT_ROUTE_OTHER,   /* broadcast, blackhole, unreachable, prohibit, multicast, ... */
 	_VIP_PORT_ROUTE_TYPE_MAX,
 };
 const char *vip_port_route_type_to_string(enum vip_port_route_type t);
 
 /* One route as the system has it. */
 struct vip_port_route {
-	struct vip_addr dst;            /* the network, host bits clear (family = its family) */
-	unsigned dst_len;               /* prefix length, 0 for a default route */
+	struct vip_addr dst; /* the network, host bits clear (family = its family) */
+	unsigned dst_len;    /* prefix length, 0 for a default route */
 	enum vip_port_route_type type;
-	bool local_table;               /* from the table consulted first (Linux: local), else main */
-	bool gateway;                   /* through a next hop: not a connected route */
-	int ifindex;                    /* output link; 0 when none or several (multipath, nexthop objects) */
-	uint32_t metric;                /* among routes to the same network the lowest wins */
+	bool local_table; /* from the table consulted first (Linux: local), else main */
+	bool gateway;     /* through a next hop: not a connected route */
+	int ifindex;      /* output link; 0 when none or several (multipath, nexthop objects) */
+	uint32_t metric;  /* among routes to the same network the lowest wins */
 };
 
 /* A caller's table that dump_routes() fills; zero-initialise, free with vip_port_routes_clear(). */
@@ -172,7 +172,7 @@ struct vip_port_announce {
 	struct vip_addr addr;
 	int ifindex;
 	/* out */
-	int result;                     /* frames sent for it (0 on IFF_NOARP links), or -errno */
+	int result; /* frames sent for it (0 on IFF_NOARP links), or -errno */
 };
 
 /* ------------------------------------------------------------------ */
@@ -255,8 +255,8 @@ int vip_port_table_add(struct vip_port_table *t, const struct vip_port_addr *a);
 /* Free the entries; t is zeroed and can be reused. Accepts NULL. */
 void vip_port_table_clear(struct vip_port_table *t);
 /* The entry with this address (and ifindex, unless 0), or NULL. */
-const struct vip_port_addr *vip_port_table_find(const struct vip_port_table *t,
-						const struct vip_addr *a, int ifindex);
+const struct vip_port_addr *vip_port_table_find(const struct vip_port_table *t, const struct vip_addr *a,
+						int ifindex);
 
 /* The same for links and routes: append (copied) 0 or -ENOMEM; clear accepts NULL. */
 int vip_port_links_add(struct vip_port_links *t, const struct vip_port_link *l);
@@ -299,8 +299,8 @@ const struct vip_port_table *vip_port_fake_addrs(struct vip_port *p);
 struct vip_port_fake_frame {
 	struct vip_addr addr;
 	int ifindex;
-	enum vip_arp_mode mode;  /* IPv4: which ARP form(s); IPv6: VIP_ARP_REQUEST */
-	unsigned frames;         /* 1, or 2 for VIP_ARP_BOTH */
+	enum vip_arp_mode mode; /* IPv4: which ARP form(s); IPv6: VIP_ARP_REQUEST */
+	unsigned frames;        /* 1, or 2 for VIP_ARP_BOTH */
 };
 /* Every announcement made since open or the last reset (valid until the next call on p). */
 size_t vip_port_fake_announced(struct vip_port *p, const struct vip_port_fake_frame **ret);

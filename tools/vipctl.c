@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * vipctl: the operator's console for vipd. Sends a command over the control
  * socket, prints the reply and exits with the reply's status:
@@ -225,8 +225,9 @@ static void print_reply(const struct ctx *ctx, unsigned status, unsigned flags, 
 static int frame_error(const struct ctx *ctx, int r)
 {
 	if (r == -EPROTONOSUPPORT)
-		return fail(ctx, VIP_CTL_PROTOCOL, "vipd speaks another protocol version (vipctl %s speaks %u)",
-			    VIPD_VERSION, VIP_CTL_VERSION);
+		return fail(ctx, VIP_CTL_PROTOCOL,
+			    "vipd speaks another protocol version (vipctl %s speaks %u)", VIPD_VERSION,
+			    VIP_CTL_VERSION);
 	if (r == -ECONNRESET)
 		return fail(ctx, VIP_CTL_PROTOCOL, "vipd closed the connection");
 	if (r == -EAGAIN)
@@ -285,7 +286,8 @@ static int run_events(struct ctx *ctx, char **argv, size_t argc)
 
 	if (r != VIP_CTL_OK || !stream) {
 		vip_ctl_buf_free(&b);
-		return r != VIP_CTL_OK ? r : fail(ctx, VIP_CTL_PROTOCOL, "vipd did not start an event stream");
+		return r != VIP_CTL_OK ? r
+				       : fail(ctx, VIP_CTL_PROTOCOL, "vipd did not start an event stream");
 	}
 	/* Until vipd goes away or we are interrupted (SIGINT's default action). */
 	for (;;) {

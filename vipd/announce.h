@@ -81,20 +81,20 @@ uint64_t vipd_announce_next_due(const struct vipd_announce *a, uint64_t now_ms);
 struct vipd_announce_entry {
 	struct vip_addr addr;
 	int ifindex;
-	uint32_t sent;          /* announcements sent since it was first scheduled */
-	uint32_t repeats_left;  /* repeats still to come (refresh not counted) */
-	uint64_t last_ms;       /* UINT64_MAX: never */
-	uint64_t next_ms;       /* UINT64_MAX: nothing more scheduled */
+	uint32_t sent;         /* announcements sent since it was first scheduled */
+	uint32_t repeats_left; /* repeats still to come (refresh not counted) */
+	uint64_t last_ms;      /* UINT64_MAX: never */
+	uint64_t next_ms;      /* UINT64_MAX: nothing more scheduled */
 };
 size_t vipd_announce_count(const struct vipd_announce *a);
 /* Copy entry i (0 <= i < count). 0 or -ENOENT. */
 int vipd_announce_get(const struct vipd_announce *a, size_t i, struct vipd_announce_entry *ret);
 
 struct vipd_announce_stats {
-	uint64_t announced;  /* addresses announced (one per address per send) */
-	uint64_t packets;    /* packets that represents (two per IPv4 address in mode both) */
-	uint64_t errors;     /* send calls that failed */
-	uint64_t deferred;   /* times an address had to wait for the pace */
+	uint64_t announced; /* addresses announced (one per address per send) */
+	uint64_t packets;   /* packets that represents (two per IPv4 address in mode both) */
+	uint64_t errors;    /* send calls that failed */
+	uint64_t deferred;  /* times an address had to wait for the pace */
 };
 void vipd_announce_get_stats(const struct vipd_announce *a, struct vipd_announce_stats *ret);
 const struct vipd_announce_opts *vipd_announce_get_opts(const struct vipd_announce *a);

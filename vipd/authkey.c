@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * vipd/authkey: --genkey, --check and the start-up read of the cluster key
  * (see authkey.h). The key format and the MAC: cluster/auth.c.
@@ -20,7 +20,8 @@ static const char *why(const char *path, int r, uid_t owner, char *buf, size_t l
 	switch (r) {
 	case -EPERM:
 		if (lstat(path, &st) == 0)
-			snprintf(buf, len, "must be owned by uid %u with mode 0600 or 0400 (it is uid %u, mode %04o)",
+			snprintf(buf, len,
+				 "must be owned by uid %u with mode 0600 or 0400 (it is uid %u, mode %04o)",
 				 (unsigned)owner, (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777));
 		else
 			snprintf(buf, len, "must be owned by uid %u with mode 0600 or 0400", (unsigned)owner);
@@ -47,7 +48,8 @@ int vipd_authkey_generate(const char *path)
 	int r = vip_cl_key_generate(path);
 
 	if (r == -EEXIST) {
-		fprintf(stderr, "vipd: %s exists: not overwritten (remove it first to make a new key)\n", path);
+		fprintf(stderr, "vipd: %s exists: not overwritten (remove it first to make a new key)\n",
+			path);
 		return 1;
 	}
 	if (r < 0) {
@@ -55,7 +57,8 @@ int vipd_authkey_generate(const char *path)
 		return 1;
 	}
 	printf("Wrote a new %d-byte cluster key to %s (mode 0600). Copy it to every node "
-	       "(root-owned, 0600) and set cluster { authkey = \"%s\" }.\n", VIP_CL_KEY_MIN, path, path);
+	       "(root-owned, 0600) and set cluster { authkey = \"%s\" }.\n",
+	       VIP_CL_KEY_MIN, path, path);
 	return 0;
 }
 
@@ -70,11 +73,14 @@ int vipd_authkey_check(const struct vipd_config *cfg, struct vip_conf_diag *diag
 	if (!cl->enabled)
 		return 0;
 	if (!cl->authkey)
-		return vip_conf_diag_add(diag, VIP_CONF_WARNING, cfg->path, 0, 0, "%s", VIPD_AUTHKEY_NONE_TEXT);
+		return vip_conf_diag_add(diag, VIP_CONF_WARNING, cfg->path, 0, 0, "%s",
+					 VIPD_AUTHKEY_NONE_TEXT);
 	if (geteuid() != 0)
-		return vip_conf_diag_add(diag, VIP_CONF_WARNING, file, cl->src_authkey.line, 0,
-					 "authkey %s not checked: --check runs as uid %u; as root it reads the "
-					 "file as vipd will", cl->authkey, (unsigned)geteuid());
+		return vip_conf_diag_add(
+			diag, VIP_CONF_WARNING, file, cl->src_authkey.line, 0,
+			"authkey %s not checked: --check runs as uid %u; as root it reads the "
+			"file as vipd will",
+			cl->authkey, (unsigned)geteuid());
 	r = vip_cl_key_load(cl->authkey, 0, &k);
 	vip_cl_key_free(k);
 	if (r == 0)
@@ -84,8 +90,7 @@ int vipd_authkey_check(const struct vipd_config *cfg, struct vip_conf_diag *diag
 	return r < 0 ? r : -EINVAL;
 }
 
-int vipd_authkey_load(const struct vipd_config *cfg, const char *who, bool warn_none,
-		      struct vip_cl_key **ret)
+int vipd_authkey_load(const struct vipd_config *cfg, const char *who, bool warn_none, struct vip_cl_key **ret)
 {
 	const struct vipd_cluster *cl = &cfg->cluster;
 	char buf[160];

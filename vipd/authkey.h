@@ -14,7 +14,7 @@
 #include "conf.h"
 
 /* What running without a key means, for the start-up log, --check and `cluster info`. */
-#define VIPD_AUTHKEY_NONE_TEXT                                                                  \
+#define VIPD_AUTHKEY_NONE_TEXT                                                                   \
 	"cluster messages are not authenticated (no cluster { authkey }): any process corosync " \
 	"lets into the group (the Security user's, for one) can take every DuraVIP"
 

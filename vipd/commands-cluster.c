@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * vipd/commands: `cluster membership`, `cluster node standby` / `active`, `cluster info`
  * and `cluster arp show`.
@@ -67,8 +67,8 @@ static void membership_text(struct vip_ctl_buf *o, const void *data)
 {
 	const struct membership *s = data;
 
-	vip_ctl_buf_printf(o, "Group %s, view %llu: %zu member%s\n", s->group, (unsigned long long)s->st.ring_seq,
-			   s->mb.n, cmd_plural(s->mb.n));
+	vip_ctl_buf_printf(o, "Group %s, view %llu: %zu member%s\n", s->group,
+			   (unsigned long long)s->st.ring_seq, s->mb.n, cmd_plural(s->mb.n));
 	for (size_t i = 0; i < s->mb.n; i++) {
 		const struct vip_cl_member_info *m = &s->mb.m[i];
 
@@ -76,11 +76,12 @@ static void membership_text(struct vip_ctl_buf *o, const void *data)
 
 		if (m->out && !m->monitor)
 			snprintf(out, sizeof(out), " %s%s", m->out & VIP_CL_OUT_STANDBY ? "STANDBY" : "",
-				 m->out & VIP_CL_OUT_UNHEALTHY ? (m->out & VIP_CL_OUT_STANDBY ? " UNHEALTHY" : "UNHEALTHY")
-							       : "");
-		vip_ctl_buf_printf(o, "  %-20s nodeid %-6u pid %-8u owns %-4u %s%s%s\n", m->name ? m->name : "(unknown)",
-				   m->member.nodeid, m->member.pid, m->load, member_state(m), out,
-				   m->self ? " (this node)" : "");
+				 m->out & VIP_CL_OUT_UNHEALTHY
+					 ? (m->out & VIP_CL_OUT_STANDBY ? " UNHEALTHY" : "UNHEALTHY")
+					 : "");
+		vip_ctl_buf_printf(o, "  %-20s nodeid %-6u pid %-8u owns %-4u %s%s%s\n",
+				   m->name ? m->name : "(unknown)", m->member.nodeid, m->member.pid, m->load,
+				   member_state(m), out, m->self ? " (this node)" : "");
 	}
 	vip_ctl_buf_printf(o, "This node (%s): ", s->nodename);
 	cmd_node_text(o, &s->node);
@@ -146,11 +147,13 @@ static void node_change_text(struct vip_ctl_buf *o, const void *data)
 	const struct node_change *c = data;
 
 	if (c->node.standby)
-		vip_ctl_buf_printf(o, "Node %s %s in standby: %s\n", c->name, c->changed ? "is now" : "was already",
+		vip_ctl_buf_printf(o, "Node %s %s in standby: %s\n", c->name,
+				   c->changed ? "is now" : "was already",
 				   "its DuraVIPs go to the other nodes (alone: unplumbed)");
 	else
 		vip_ctl_buf_printf(o, "Node %s %s active%s\n", c->name, c->changed ? "is now" : "was already",
-				   c->node.healthy ? "" : ", but unhealthy: it takes no DuraVIP until healthy");
+				   c->node.healthy ? ""
+						   : ", but unhealthy: it takes no DuraVIP until healthy");
 	vip_ctl_buf_printf(o, "This node: ");
 	cmd_node_text(o, &c->node);
 }
@@ -192,7 +195,7 @@ struct info {
 	struct vip_cl_status st;
 	uint64_t view_age_ms;
 	struct members mb;
-	bool cluster;            /* a cluster scope: authentication applies */
+	bool cluster; /* a cluster scope: authentication applies */
 };
 
 static void info_names_text(struct vip_ctl_buf *o, const struct members *mb, bool monitors)
@@ -205,8 +208,10 @@ static void info_names_text(struct vip_ctl_buf *o, const struct members *mb, boo
 		if (m->monitor != monitors)
 			continue;
 		vip_ctl_buf_printf(o, " %s%s", m->name ? m->name : "(unknown)",
-				   m->untrusted ? "(UNAUTHENTICATED)" : m->silent ? "(SILENT)" :
-				   m->waiting ? "(waiting)" : "");
+				   m->untrusted ? "(UNAUTHENTICATED)"
+				   : m->silent  ? "(SILENT)"
+				   : m->waiting ? "(waiting)"
+						: "");
 		k++;
 	}
 	vip_ctl_buf_puts(o, k ? "\n" : " -\n");
@@ -223,12 +228,15 @@ static void info_round_text(struct vip_ctl_buf *o, const struct vip_cl_status *s
 			vip_ctl_buf_printf(o, "Round:      open, waiting for %zu member%s\n", st->n_waiting,
 					   cmd_plural(st->n_waiting));
 		else
-			vip_ctl_buf_printf(o, "Round:      closed, %zu silent member%s, %zu ghost%s\n", st->n_silent,
-					   cmd_plural(st->n_silent), st->n_ghosts, cmd_plural(st->n_ghosts));
+			vip_ctl_buf_printf(o, "Round:      closed, %zu silent member%s, %zu ghost%s\n",
+					   st->n_silent, cmd_plural(st->n_silent), st->n_ghosts,
+					   cmd_plural(st->n_ghosts));
 	}
-	vip_ctl_buf_printf(o, "Counters:   %zu round%s closed by CLOSE, %zu STATE retr%s, %zu send%s dropped\n",
+	vip_ctl_buf_printf(o,
+			   "Counters:   %zu round%s closed by CLOSE, %zu STATE retr%s, %zu send%s dropped\n",
 			   st->n_closes, cmd_plural(st->n_closes), st->n_state_retries,
-			   st->n_state_retries == 1 ? "y" : "ies", st->n_send_dropped, cmd_plural(st->n_send_dropped));
+			   st->n_state_retries == 1 ? "y" : "ies", st->n_send_dropped,
+			   cmd_plural(st->n_send_dropped));
 }
 
 static void info_auth_text(struct vip_ctl_buf *o, const struct info *s)
@@ -236,8 +244,10 @@ static void info_auth_text(struct vip_ctl_buf *o, const struct info *s)
 	if (!s->cluster)
 		return;
 	if (s->st.authenticated)
-		vip_ctl_buf_printf(o, "Auth:       HMAC-SHA-256 (cluster { authkey }); %zu message%s failed, "
-				   "%zu replayed\n", s->st.n_auth_failed, cmd_plural(s->st.n_auth_failed),
+		vip_ctl_buf_printf(o,
+				   "Auth:       HMAC-SHA-256 (cluster { authkey }); %zu message%s failed, "
+				   "%zu replayed\n",
+				   s->st.n_auth_failed, cmd_plural(s->st.n_auth_failed),
 				   s->st.n_auth_replayed);
 	else
 		vip_ctl_buf_puts(o, "Auth:       NONE: " VIPD_AUTHKEY_NONE_TEXT "\n");
@@ -249,7 +259,8 @@ static void info_text(struct vip_ctl_buf *o, const void *data)
 	char age[32];
 
 	cmd_duration(s->view_age_ms, age, sizeof(age));
-	vip_ctl_buf_printf(o, "Backend:    %s (%s)\n", s->d.backend, s->d.connected ? "connected" : "disconnected");
+	vip_ctl_buf_printf(o, "Backend:    %s (%s)\n", s->d.backend,
+			   s->d.connected ? "connected" : "disconnected");
 	vip_ctl_buf_printf(o, "Group:      %s\n", s->d.group);
 	vip_ctl_buf_printf(o, "Node:       %s\n", s->d.nodename);
 	vip_ctl_buf_printf(o, "Quorum:     %s%s\n", s->st.quorate ? "quorate" : "NOT quorate",
@@ -261,7 +272,9 @@ static void info_text(struct vip_ctl_buf *o, const void *data)
 	vip_ctl_buf_puts(o, "Monitors:  ");
 	info_names_text(o, &s->mb, true);
 	if (s->d.restart_needed)
-		vip_ctl_buf_puts(o, "Restart:    needed (a reload changed Security, nodename, cluster_group, authkey or the cluster scope)\n");
+		vip_ctl_buf_puts(
+			o,
+			"Restart:    needed (a reload changed Security, nodename, cluster_group, authkey or the cluster scope)\n");
 }
 
 static void info_names_json(struct vip_json *w, const char *key, const struct members *mb, bool monitors)
@@ -354,7 +367,8 @@ static int64_t arp_last(const struct arp *s, const struct arp_row *r)
 
 static int64_t arp_next(const struct arp *s, const struct arp_row *r)
 {
-	return r->en.next_ms == UINT64_MAX ? -1 : (int64_t)(r->en.next_ms > s->now ? r->en.next_ms - s->now : 0);
+	return r->en.next_ms == UINT64_MAX ? -1
+					   : (int64_t)(r->en.next_ms > s->now ? r->en.next_ms - s->now : 0);
 }
 
 static void arp_text(struct vip_ctl_buf *o, const void *data)
@@ -365,15 +379,16 @@ static void arp_text(struct vip_ctl_buf *o, const void *data)
 
 	cmd_duration(ao->repeat_interval_ms, ri, sizeof(ri));
 	cmd_duration(ao->refresh_interval_ms, rf, sizeof(rf));
-	vip_ctl_buf_printf(o, "ARP mode %s; %u repeat%s every %s; refresh %s; pace ", vip_arp_mode_to_string(ao->mode),
-			   ao->repeat, cmd_plural(ao->repeat), ri, ao->refresh_interval_ms ? rf : "off");
+	vip_ctl_buf_printf(o, "ARP mode %s; %u repeat%s every %s; refresh %s; pace ",
+			   vip_arp_mode_to_string(ao->mode), ao->repeat, cmd_plural(ao->repeat), ri,
+			   ao->refresh_interval_ms ? rf : "off");
 	if (ao->pace)
 		vip_ctl_buf_printf(o, "%u packets/s per interface\n", ao->pace);
 	else
 		vip_ctl_buf_puts(o, "unlimited\n");
 	if (s->n)
-		vip_ctl_buf_printf(o, "%-40s %-16s %5s %7s %10s %10s\n", "ADDRESS", "INTERFACE", "SENT", "REPEATS",
-				   "LAST", "NEXT");
+		vip_ctl_buf_printf(o, "%-40s %-16s %5s %7s %10s %10s\n", "ADDRESS", "INTERFACE", "SENT",
+				   "REPEATS", "LAST", "NEXT");
 	for (size_t i = 0; i < s->n; i++) {
 		const struct arp_row *r = &s->rows[i];
 		char last[40] = "never", next[32] = "-";
@@ -384,8 +399,8 @@ static void arp_text(struct vip_ctl_buf *o, const void *data)
 		}
 		if (arp_next(s, r) >= 0)
 			cmd_duration((uint64_t)arp_next(s, r), next, sizeof(next));
-		vip_ctl_buf_printf(o, "%-40s %-16s %5u %7u %10s %10s\n", r->addr, r->ifname, r->en.sent, r->en.repeats_left,
-				   last, next);
+		vip_ctl_buf_printf(o, "%-40s %-16s %5u %7u %10s %10s\n", r->addr, r->ifname, r->en.sent,
+				   r->en.repeats_left, last, next);
 	}
 	vip_ctl_buf_printf(o, "%llu announcement%s sent (%llu packets), %llu error%s\n",
 			   (unsigned long long)s->stats.announced, cmd_plural(s->stats.announced),

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * vipd/commands: `config reload`, `config show security` and `metrics`.
  */
@@ -139,7 +139,10 @@ struct security {
 	const struct vipd_security *cfg;
 	char *identity;
 	bool restart_needed;
-	struct { const char *key; char value[256]; } status[ARRAY_SIZE(status_keys)];
+	struct {
+		const char *key;
+		char value[256];
+	} status[ARRAY_SIZE(status_keys)];
 	size_t n_status;
 };
 
@@ -172,8 +175,9 @@ static void security_text(struct vip_ctl_buf *o, const void *data)
 	const struct vipd_security *c = s->cfg;
 
 	vip_ctl_buf_printf(o, "Configured: user %s (%u), group %s (%u), capabilities %s%s%s\n", c->user,
-			   (unsigned)c->uid, c->group, (unsigned)c->gid, c->capabilities ? c->capabilities : "(none)",
-			   c->chroot ? ", chroot " : "", c->chroot ? c->chroot : "");
+			   (unsigned)c->uid, c->group, (unsigned)c->gid,
+			   c->capabilities ? c->capabilities : "(none)", c->chroot ? ", chroot " : "",
+			   c->chroot ? c->chroot : "");
 	vip_ctl_buf_printf(o, "Running:    %s\n", s->identity);
 	vip_ctl_buf_puts(o, "Kernel (/proc/self/status):\n");
 	for (size_t i = 0; i < s->n_status; i++)
@@ -255,56 +259,69 @@ static void metrics_collect(struct vipd_daemon *d, struct metrics *out)
 	vip_cl_proto_status(p, &st);
 	vipd_daemon_get_node(d, &ns);
 #define M(n_, t_, h_, v_) m[i++] = (struct metric){ n_, t_, h_, (double)(v_) }
-	M("vipd_duravips_configured", "gauge", "DuraVIPs in the configuration", vipd_daemon_config(d)->n_duravips);
+	M("vipd_duravips_configured", "gauge", "DuraVIPs in the configuration",
+	  vipd_daemon_config(d)->n_duravips);
 	M("vipd_duravips_owned", "gauge", "DuraVIPs plumbed on this node", em.owned);
 	M("vipd_duravip_moves_total", "counter", "operator moves applied by the group", st.n_moves);
 	M("vipd_balance_rounds_total", "counter", "balancing rounds applied by the group", st.n_balances);
 	M("vipd_acquisitions_total", "counter", "DuraVIPs plumbed", em.acquired);
 	M("vipd_releases_total", "counter", "DuraVIPs unplumbed", em.released);
-	M("vipd_put_back_total", "counter", "DuraVIPs removed by someone else and plumbed again", em.put_back);
+	M("vipd_put_back_total", "counter", "DuraVIPs removed by someone else and plumbed again",
+	  em.put_back);
 	M("vipd_announcements_total", "counter", "addresses announced (ARP or NA)", as.announced);
 	M("vipd_announcement_packets_total", "counter", "announcement packets sent", as.packets);
 	M("vipd_announce_errors_total", "counter", "announcement sends that failed", as.errors);
-	M("vipd_netlink_errors_total", "counter", "failed address requests and netlink calls", em.netlink_errors);
+	M("vipd_netlink_errors_total", "counter", "failed address requests and netlink calls",
+	  em.netlink_errors);
 	M("vipd_resyncs_total", "counter", "full address dumps after lost events", em.resyncs);
-	M("vipd_link_releases_total", "counter", "interfaces given up after if_down_limit checks", em.link_releases);
+	M("vipd_link_releases_total", "counter", "interfaces given up after if_down_limit checks",
+	  em.link_releases);
 	M("vipd_view_changes_total", "counter", "membership views delivered", di.stats.view_changes);
 	M("vipd_members", "gauge", "members in the current view", vip_cl_proto_n_members(p));
 	M("vipd_quorate", "gauge", "1 when this partition is quorate", st.quorate);
-	M("vipd_cluster_messages_malformed_total", "counter", "cluster messages dropped as malformed", st.n_malformed);
-	M("vipd_cluster_authenticated", "gauge", "1 when cluster messages are authenticated (cluster { authkey })",
-	  st.authenticated);
-	M("vipd_cluster_auth_failed_total", "counter", "cluster messages dropped: no valid MAC for their sender",
-	  st.n_auth_failed);
-	M("vipd_cluster_auth_replayed_total", "counter", "cluster messages dropped: sequence number already seen",
-	  st.n_auth_replayed);
+	M("vipd_cluster_messages_malformed_total", "counter", "cluster messages dropped as malformed",
+	  st.n_malformed);
+	M("vipd_cluster_authenticated", "gauge",
+	  "1 when cluster messages are authenticated (cluster { authkey })", st.authenticated);
+	M("vipd_cluster_auth_failed_total", "counter",
+	  "cluster messages dropped: no valid MAC for their sender", st.n_auth_failed);
+	M("vipd_cluster_auth_replayed_total", "counter",
+	  "cluster messages dropped: sequence number already seen", st.n_auth_replayed);
 	M("vipd_members_waiting", "gauge", "members of the open round not heard yet", st.n_waiting);
-	M("vipd_members_silent", "gauge", "members the closed round did not hear (they keep what they hold)", st.n_silent);
-	M("vipd_ghosts", "gauge", "crashed engines whose addresses wait for their monitor's FLUSHED", st.n_ghosts);
+	M("vipd_members_silent", "gauge", "members the closed round did not hear (they keep what they hold)",
+	  st.n_silent);
+	M("vipd_ghosts", "gauge", "crashed engines whose addresses wait for their monitor's FLUSHED",
+	  st.n_ghosts);
 	M("vipd_round_closes_total", "counter", "rounds closed by CLOSE at the round timeout", st.n_closes);
-	M("vipd_state_retries_total", "counter", "own STATE queued again for want of delivery", st.n_state_retries);
-	M("vipd_cluster_sends_dropped_total", "counter", "cluster messages the backend refused", st.n_send_dropped);
+	M("vipd_state_retries_total", "counter", "own STATE queued again for want of delivery",
+	  st.n_state_retries);
+	M("vipd_cluster_sends_dropped_total", "counter", "cluster messages the backend refused",
+	  st.n_send_dropped);
 	M("vipd_cluster_live", "gauge", "1 while this node's corosync answers", st.live);
 	M("vipd_backend_connected", "gauge", "1 when connected to the membership engine", di.connected);
-	M("vipd_backend_reconnects_total", "counter", "reconnects to the membership engine", di.stats.backend_reconnects);
+	M("vipd_backend_reconnects_total", "counter", "reconnects to the membership engine",
+	  di.stats.backend_reconnects);
 	M("vipd_reloads_total", "counter", "configuration reloads", di.stats.reloads);
 	M("vipd_reload_failures_total", "counter", "reloads refused for errors", di.stats.reload_failures);
 	M("vipd_failovers_total", "counter", "failovers measured on this node", em.failovers);
 	M("vipd_last_failover_duration_seconds", "gauge",
-	  "view that lost a member -> last address plumbed and first announcement sent", em.last_failover_ms / 1000.0);
+	  "view that lost a member -> last address plumbed and first announcement sent",
+	  em.last_failover_ms / 1000.0);
 	M("vipd_node_standby", "gauge", "1 while this node is in standby", ns.standby);
 	M("vipd_node_healthy", "gauge", "1 while this node's health checks pass", ns.healthy);
-	M("vipd_node_candidate", "gauge", "1 while this node takes DuraVIPs (not in standby, healthy)", ns.out == 0);
+	M("vipd_node_candidate", "gauge", "1 while this node takes DuraVIPs (not in standby, healthy)",
+	  ns.out == 0);
 	M("vipd_health_checks", "gauge", "health checks configured", ns.n_checks);
 	M("vipd_health_checks_failing", "gauge", "health checks unhealthy now", ns.n_failing);
 	M("vipd_health_check_runs_total", "counter", "health check runs", ns.check_runs);
 	M("vipd_health_check_failures_total", "counter", "health check runs that failed", ns.check_failures);
 	M("vipd_hook_runs_total", "counter", "notify hook runs finished", ns.hook_runs);
-	M("vipd_hook_failures_total", "counter", "notify hook runs that failed, crashed, timed out or could not start",
-	  ns.hook_failures);
+	M("vipd_hook_failures_total", "counter",
+	  "notify hook runs that failed, crashed, timed out or could not start", ns.hook_failures);
 	M("vipd_hook_dropped_total", "counter", "notify hook events not run (queue full, Notify removed)",
 	  ns.hook_dropped);
-	M("vipd_uptime_seconds", "gauge", "seconds since start", cmd_age(loop_now_ms(), di.started_ms) / 1000.0);
+	M("vipd_uptime_seconds", "gauge", "seconds since start",
+	  cmd_age(loop_now_ms(), di.started_ms) / 1000.0);
 #undef M
 	out->n = i;
 }
@@ -314,8 +331,8 @@ static void metrics_text(struct vip_ctl_buf *o, const void *data)
 	const struct metrics *s = data;
 
 	for (size_t i = 0; i < s->n; i++)
-		vip_ctl_buf_printf(o, "# HELP %s %s\n# TYPE %s %s\n%s %.15g\n", s->m[i].name, s->m[i].help, s->m[i].name,
-				   s->m[i].type, s->m[i].name, s->m[i].value);
+		vip_ctl_buf_printf(o, "# HELP %s %s\n# TYPE %s %s\n%s %.15g\n", s->m[i].name, s->m[i].help,
+				   s->m[i].name, s->m[i].type, s->m[i].name, s->m[i].value);
 }
 
 static void metrics_json(struct vip_json *w, const void *data)

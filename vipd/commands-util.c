@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /* vipd/commands: small helpers every command file uses. */
 #include <stdio.h>
 
@@ -7,7 +7,8 @@
 void cmd_duration(uint64_t ms, char *buf, size_t len)
 {
 	if (ms < 60000)
-		snprintf(buf, len, "%llu.%llus", (unsigned long long)(ms / 1000), (unsigned long long)(ms % 1000 / 100));
+		snprintf(buf, len, "%llu.%llus", (unsigned long long)(ms / 1000),
+			 (unsigned long long)(ms % 1000 / 100));
 	else if (ms < 3600000)
 		snprintf(buf, len, "%llum%02llus", (unsigned long long)(ms / 60000),
 			 (unsigned long long)(ms / 1000 % 60));

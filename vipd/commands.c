@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * vipd/commands: the DuraVIP commands (show, move, balance, announce),
  * `events`, and the handler table (commands.h). Membership, info and arp
@@ -18,11 +18,11 @@ struct show_vip {
 	unsigned prefix;
 	char *const *services;
 	size_t n_services;
-	const char *owner;      /* NULL: none */
+	const char *owner; /* NULL: none */
 	bool self;
-	char state[96];         /* vip_cl_flags_format: words, "-" for none */
+	char state[96]; /* vip_cl_flags_format: words, "-" for none */
 	const char *preference;
-	const char *ifname;     /* NULL: unresolved */
+	const char *ifname; /* NULL: unresolved */
 	bool plumbed, unavailable;
 	uint64_t owned_ms;
 };
@@ -32,7 +32,7 @@ struct show {
 	size_t n_members;
 	uint64_t view_ms, config_ms; /* how long each has been stable */
 	struct show_vip *vips;
-	struct vipd_engine_vip *ev;  /* the engine's view, per vips[i] */
+	struct vipd_engine_vip *ev; /* the engine's view, per vips[i] */
 	size_t n;
 	const char *nodename;
 	struct vipd_node_state node; /* standby, health: why this node holds nothing */
@@ -46,8 +46,9 @@ static void show_text(struct vip_ctl_buf *o, const void *data)
 	cmd_duration(s->view_ms, a, sizeof(a));
 	cmd_duration(s->config_ms, b, sizeof(b));
 	if (s->st.in_view)
-		vip_ctl_buf_printf(o, "View: %zu member%s, %s, %s for %s; configuration stable for %s\n", s->n_members,
-				   cmd_plural(s->n_members), s->st.quorate ? "quorate" : "NOT quorate",
+		vip_ctl_buf_printf(o, "View: %zu member%s, %s, %s for %s; configuration stable for %s\n",
+				   s->n_members, cmd_plural(s->n_members),
+				   s->st.quorate ? "quorate" : "NOT quorate",
 				   s->st.round_complete ? "stable" : "settling", a, b);
 	else
 		vip_ctl_buf_printf(o, "View: none yet (not joined); configuration stable for %s\n", b);
@@ -60,11 +61,13 @@ static void show_text(struct vip_ctl_buf *o, const void *data)
 		for (size_t k = 0; k < v->n_services; k++)
 			vip_ctl_buf_printf(o, "%s%s", k ? " " : "", v->services[k]);
 		vip_ctl_buf_printf(o, "%s\n", v->n_services ? "" : "-");
-		vip_ctl_buf_printf(o, "    owner:      %s%s\n", v->owner ? v->owner : "(none)", v->self ? " (this node)" : "");
+		vip_ctl_buf_printf(o, "    owner:      %s%s\n", v->owner ? v->owner : "(none)",
+				   v->self ? " (this node)" : "");
 		vip_ctl_buf_printf(o, "    state:      %s\n", v->state);
 		vip_ctl_buf_printf(o, "    preference: %s\n", v->preference ? v->preference : "-");
 		vip_ctl_buf_printf(o, "    interface:  %s%s%s\n", v->ifname ? v->ifname : "(unresolved)",
-				   v->plumbed ? " (plumbed here)" : "", v->unavailable ? " (unavailable here)" : "");
+				   v->plumbed ? " (plumbed here)" : "",
+				   v->unavailable ? " (unavailable here)" : "");
 		cmd_duration(v->owned_ms, a, sizeof(a));
 		if (v->owner)
 			vip_ctl_buf_printf(o, "    owned for:  %s\n", a);
@@ -125,8 +128,8 @@ static void show_json(struct vip_json *w, const void *data)
 	vip_json_object_end(w);
 }
 
-static void show_one(struct vipd_daemon *d, const struct vip_cl_vip_info *pi, uint64_t now, struct show_vip *v,
-		     struct vipd_engine_vip *ev)
+static void show_one(struct vipd_daemon *d, const struct vip_cl_vip_info *pi, uint64_t now,
+		     struct show_vip *v, struct vipd_engine_vip *ev)
 {
 	const struct vipd_duravip *cd = vip_config_find_duravip(vipd_daemon_config(d), &pi->addr);
 	bool known = vipd_engine_find(vipd_daemon_engine(d), &pi->addr, ev) == 0;
@@ -174,7 +177,8 @@ static int cmd_duravip_show(struct vipd_control_call *call)
 	for (size_t i = 0; i < n; i++) {
 		struct vip_cl_vip_info pi;
 
-		if (vip_cl_proto_vip(p, i, &pi) < 0 || (call->n_args == 1 && !vip_addr_equal(&pi.addr, &filter)))
+		if (vip_cl_proto_vip(p, i, &pi) < 0 ||
+		    (call->n_args == 1 && !vip_addr_equal(&pi.addr, &filter)))
 			continue;
 		show_one(d, &pi, now, &s.vips[s.n], &s.ev[s.n]);
 		s.n++;
@@ -193,9 +197,9 @@ free_show:
 
 /* A request handed to the group: {"result": ..., fields} or one sentence. */
 struct requested {
-	const char *result;     /* "requested", "announcing" */
-	const char *address;    /* NULL: none */
-	const char *node;       /* NULL: none */
+	const char *result;  /* "requested", "announcing" */
+	const char *address; /* NULL: none */
+	const char *node;    /* NULL: none */
 	size_t count;
 	bool has_count;
 	char text[256];
@@ -259,7 +263,8 @@ static int cmd_duravip_announce(struct vipd_control_call *call)
 	struct requested q = { .result = "announcing", .has_count = true };
 
 	q.count = vipd_daemon_announce_again(call->userdata);
-	snprintf(q.text, sizeof(q.text), "Announcing %zu DuraVIP%s held by this node.", q.count, cmd_plural(q.count));
+	snprintf(q.text, sizeof(q.text), "Announcing %zu DuraVIP%s held by this node.", q.count,
+		 cmd_plural(q.count));
 	return vipd_control_reply(call, &requested_view, &q);
 }
 

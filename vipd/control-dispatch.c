@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * Control-socket dispatch: matching a request against the command table,
  * the built-in help, rendering replies and errors, and turning a handler's
@@ -99,9 +99,13 @@ unsigned control_run(const struct vipd_control_config *cfg, struct vipd_control_
 
 	reply_reset(call);
 	cmd = vip_ctl_command_find((const char *const *)req->argv, req->argc, &n);
-	fn = !cmd ? NULL : cmd->id == VIP_CTL_CMD_HELP ? builtin_help : cfg->handlers ? cfg->handlers[cmd->id] : NULL;
+	fn = !cmd                          ? NULL
+	     : cmd->id == VIP_CTL_CMD_HELP ? builtin_help
+	     : cfg->handlers               ? cfg->handlers[cmd->id]
+					   : NULL;
 	if (!fn)
-		return (unsigned)vipd_control_fail(call, VIP_CTL_USAGE, "unknown command '%.100s'; try 'help'",
+		return (unsigned)vipd_control_fail(call, VIP_CTL_USAGE,
+						   "unknown command '%.100s'; try 'help'",
 						   cmd ? cmd->words : req->argv[0]);
 	/* The one place authority is checked: the table says what each command does. */
 	if (cmd->authority != VIP_CTL_AUTH_READ && (!call->peer || !control_peer_may_change(cfg, call->peer)))
@@ -148,7 +152,8 @@ unsigned control_finish(struct vipd_control_call *call, unsigned status, bool st
 	if (err < 0) {
 		/* Cut short or malformed: say so; the error fits any sane bound. */
 		status = err == -ENOBUFS ? VIP_CTL_TOO_LARGE : VIP_CTL_FAILED;
-		error_body(call, status, err == -ENOBUFS ? "reply too large" : "internal error: malformed reply");
+		error_body(call, status,
+			   err == -ENOBUFS ? "reply too large" : "internal error: malformed reply");
 		err = call->json ? vip_json_finish(call->jw) : call->text->err;
 	}
 	*ret_body = call->json ? (const void *)call->jw->data : call->text->data;

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * The control server's event streams (`events`): subscribing, pushing one
  * change to every subscriber, and dropping a subscriber that does not read

@@ -17,11 +17,11 @@ struct vipd_control_conn {
 	int fd;
 	struct vip_ctl_buf in, out;
 	struct loop_timer *idle;
-	uint32_t events;   /* current epoll mask */
+	uint32_t events; /* current epoll mask */
 	bool subscribed;
-	bool json;         /* of the subscription */
-	bool closing;      /* close once out is flushed */
-	bool in_call;      /* a handler is running for it */
+	bool json;    /* of the subscription */
+	bool closing; /* close once out is flushed */
+	bool in_call; /* a handler is running for it */
 	struct vipd_control_peer peer;
 };
 

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * The control socket's file-system side and its peer credentials: creating
  * the socket, born with its owner and mode, in a checked folder

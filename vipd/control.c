@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * The control server: accepts connections, checks who is calling, reads
  * framed requests, dispatches them through the caller's command table and
@@ -26,7 +26,6 @@
 #define ACCEPT_BURST 16
 #define READ_CHUNK 16384u
 #define ACCEPT_PAUSE_MS 1000u
-
 
 /* ---------------------------------------------------------------- connections */
 
@@ -107,8 +106,13 @@ static bool run_request(struct vipd_control_conn *c, const struct vip_ctl_reques
 {
 	struct vipd_control *ctl = c->ctl;
 	struct vipd_control_call call = {
-		.json = req->json, .userdata = ctl->cfg.userdata, .control = ctl, .conn = c,
-		.peer = &c->peer, .jw = &ctl->jbody, .text = &ctl->tbody,
+		.json = req->json,
+		.userdata = ctl->cfg.userdata,
+		.control = ctl,
+		.conn = c,
+		.peer = &c->peer,
+		.jw = &ctl->jbody,
+		.text = &ctl->tbody,
 	};
 	const void *body;
 	unsigned status;
@@ -122,7 +126,8 @@ static bool run_request(struct vipd_control_conn *c, const struct vip_ctl_reques
 		c->subscribed = false;
 		ctl->n_subscribers--;
 	}
-	if (conn_queue_reply(c, status, (c->subscribed ? VIP_CTL_F_STREAM : 0) | (req->json ? VIP_CTL_F_BODY_JSON : 0),
+	if (conn_queue_reply(c, status,
+			     (c->subscribed ? VIP_CTL_F_STREAM : 0) | (req->json ? VIP_CTL_F_BODY_JSON : 0),
 			     body, len) < 0)
 		return false;
 	conn_touch(c);
@@ -377,8 +382,7 @@ static void on_listen(struct loop *l, int fd, uint32_t revents _unused_, void *d
 
 /* ---------------------------------------------------------------- lifetime */
 
-static int control_alloc(struct loop *loop, const struct vipd_control_config *cfg,
-			 struct vipd_control **ret)
+static int control_alloc(struct loop *loop, const struct vipd_control_config *cfg, struct vipd_control **ret)
 {
 	struct vipd_control *ctl = calloc(1, sizeof(*ctl));
 	int r;
@@ -457,8 +461,7 @@ int vipd_control_new_detached(struct loop *loop, const struct vipd_control_confi
 	return control_alloc(loop, cfg, ret);
 }
 
-int vipd_control_new(struct loop *loop, const struct vipd_control_config *cfg,
-		     struct vipd_control **ret)
+int vipd_control_new(struct loop *loop, const struct vipd_control_config *cfg, struct vipd_control **ret)
 {
 	struct vipd_control *ctl;
 	int r = control_alloc(loop, cfg, &ctl);
@@ -470,8 +473,8 @@ int vipd_control_new(struct loop *loop, const struct vipd_control_config *cfg,
 		vipd_control_free(ctl);
 		return -ENOMEM;
 	}
-	r = control_listen(ctl->path, cfg->chown_socket, cfg->gid, ctl->cfg.max_connections,
-			   &ctl->dev, &ctl->ino);
+	r = control_listen(ctl->path, cfg->chown_socket, cfg->gid, ctl->cfg.max_connections, &ctl->dev,
+			   &ctl->ino);
 	if (r < 0) {
 		free(steal_ptr(ctl->path)); /* nothing of ours to unlink */
 		vipd_control_free(ctl);

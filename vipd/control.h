@@ -47,15 +47,15 @@ struct vipd_control_peer;
 /* What a handler gets for one request. */
 struct vipd_control_call {
 	const struct vip_ctl_command *cmd; /* the table entry matched */
-	const char *const *args; /* the arguments after the command words; args[n_args] == NULL */
+	const char *const *args;           /* the arguments after the command words; args[n_args] == NULL */
 	size_t n_args;
-	bool json;               /* the client asked for JSON */
-	void *userdata;          /* vipd_control_config.userdata */
+	bool json;      /* the client asked for JSON */
+	void *userdata; /* vipd_control_config.userdata */
 	struct vipd_control *control;
-	struct vipd_control_conn *conn; /* for vipd_control_subscribe() */
+	struct vipd_control_conn *conn;       /* for vipd_control_subscribe() */
 	const struct vipd_control_peer *peer; /* who asked (NULL: nobody checked, as in tests of dispatch) */
 	/* The reply being built: use vipd_control_reply/_fail, not these. */
-	struct vip_json *jw;     /* when json */
+	struct vip_json *jw;      /* when json */
 	struct vip_ctl_buf *text; /* when not */
 };
 
@@ -75,7 +75,8 @@ struct vipd_control_view {
 };
 
 /* Render data through the view the client asked for (replacing what was there). Returns 0. */
-int vipd_control_reply(struct vipd_control_call *call, const struct vipd_control_view *view, const void *data);
+int vipd_control_reply(struct vipd_control_call *call, const struct vipd_control_view *view,
+		       const void *data);
 
 /*
  * Replace the reply with an error: {"error": MESSAGE, "status": STATUS} or
@@ -102,25 +103,25 @@ struct vipd_control_peer {
 int vipd_control_peer_from_fd(int fd, struct vipd_control_peer *ret);
 
 struct vipd_control_config {
-	const char *path;          /* socket path; NULL: VIPD_DEFAULT_CONTROL */
-	uid_t daemon_uid;          /* the user vipd runs as after the drop */
-	gid_t gid;                 /* the Security group: socket group and allowed peers */
-	const char *group_name;    /* for the denial text; NULL: the number */
-	bool chown_socket;         /* socket group gid (needs root); false in tests */
-	const char *admin_group;   /* Control { admin_group }: may change state; NULL: root alone */
-	gid_t admin_gid;           /* its gid (when admin_group) */
-	unsigned max_connections;  /* 0: 32 */
-	unsigned root_reserved;    /* slots only root may take; 0: 4 (at most half of max_connections) */
-	unsigned max_per_uid;      /* connections per non-root uid; 0: 8 */
+	const char *path;             /* socket path; NULL: VIPD_DEFAULT_CONTROL */
+	uid_t daemon_uid;             /* the user vipd runs as after the drop */
+	gid_t gid;                    /* the Security group: socket group and allowed peers */
+	const char *group_name;       /* for the denial text; NULL: the number */
+	bool chown_socket;            /* socket group gid (needs root); false in tests */
+	const char *admin_group;      /* Control { admin_group }: may change state; NULL: root alone */
+	gid_t admin_gid;              /* its gid (when admin_group) */
+	unsigned max_connections;     /* 0: 32 */
+	unsigned root_reserved;       /* slots only root may take; 0: 4 (at most half of max_connections) */
+	unsigned max_per_uid;         /* connections per non-root uid; 0: 8 */
 	size_t max_subscriber_output; /* pending events per subscriber; 0: 1 MiB */
-	size_t max_request;        /* REQUEST payload bound; 0: VIP_CTL_MAX_REQUEST */
-	size_t max_output;         /* pending output per connection; 0: 2 * VIP_CTL_MAX_REPLY */
-	unsigned idle_timeout_ms;  /* close a connection idle this long (not a subscriber); 0: 60 s */
-	size_t max_reply;          /* reply body bound; 0 (or more): VIP_CTL_MAX_REPLY - 4 */
+	size_t max_request;           /* REQUEST payload bound; 0: VIP_CTL_MAX_REQUEST */
+	size_t max_output;            /* pending output per connection; 0: 2 * VIP_CTL_MAX_REPLY */
+	unsigned idle_timeout_ms;     /* close a connection idle this long (not a subscriber); 0: 60 s */
+	size_t max_reply;             /* reply body bound; 0 (or more): VIP_CTL_MAX_REPLY - 4 */
 	/* The handler of each command of vip_ctl_commands, by id; NULL: not
 	 * served here (a usage error). `help` is built in. */
 	const vipd_control_fn *handlers;
-	void *userdata;            /* passed to handlers */
+	void *userdata; /* passed to handlers */
 	/* Test hook: replaces vipd_control_peer_from_fd when set. */
 	int (*get_peer)(int fd, struct vipd_control_peer *ret, void *userdata);
 };
@@ -136,8 +137,7 @@ struct vipd_control_config {
  * path that does not fit sun_path; -EADDRINUSE when a live server answers
  * on the path; -EPERM, -ELOOP, -ENOTDIR for an unsafe folder).
  */
-int vipd_control_new(struct loop *loop, const struct vipd_control_config *cfg,
-		     struct vipd_control **ret);
+int vipd_control_new(struct loop *loop, const struct vipd_control_config *cfg, struct vipd_control **ret);
 /*
  * Same without a socket path (cfg->path ignored): serve only connections
  * handed over with vipd_control_adopt. For tests (socketpair).

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * The console's command table (ctlproto.h), shared by vipd and vipctl, and
  * `help` rendered from it. Pure code: no I/O.
@@ -14,12 +14,13 @@
 const struct vip_ctl_command vip_ctl_commands[_VIP_CTL_CMD_MAX] = {
 	[VIP_CTL_CMD_DURAVIP_SHOW] = { VIP_CTL_CMD_DURAVIP_SHOW, "cluster duravip show", "[<ip>]", 0, 1, R, 0,
 				       "every DuraVIP (or one): address, services, owner, state, interface, time owned" },
-	[VIP_CTL_CMD_DURAVIP_MOVE] = { VIP_CTL_CMD_DURAVIP_MOVE, "cluster duravip move", "<ip> <node>", 2, 2, C, 0,
-				       "hand a DuraVIP to another node (multicast to the group)" },
-	[VIP_CTL_CMD_DURAVIP_BALANCE] = { VIP_CTL_CMD_DURAVIP_BALANCE, "cluster duravip balance", NULL, 0, 0, C, 0,
+	[VIP_CTL_CMD_DURAVIP_MOVE] = { VIP_CTL_CMD_DURAVIP_MOVE, "cluster duravip move", "<ip> <node>", 2, 2,
+				       C, 0, "hand a DuraVIP to another node (multicast to the group)" },
+	[VIP_CTL_CMD_DURAVIP_BALANCE] = { VIP_CTL_CMD_DURAVIP_BALANCE, "cluster duravip balance", NULL, 0, 0,
+					  C, 0,
 					  "rebalance the DuraVIPs over the live nodes (multicast to the group)" },
-	[VIP_CTL_CMD_DURAVIP_ANNOUNCE] = { VIP_CTL_CMD_DURAVIP_ANNOUNCE, "cluster duravip announce view", NULL, 0, 0,
-					   C, 0, "announce every DuraVIP held here again" },
+	[VIP_CTL_CMD_DURAVIP_ANNOUNCE] = { VIP_CTL_CMD_DURAVIP_ANNOUNCE, "cluster duravip announce view",
+					   NULL, 0, 0, C, 0, "announce every DuraVIP held here again" },
 	[VIP_CTL_CMD_MEMBERSHIP] = { VIP_CTL_CMD_MEMBERSHIP, "cluster membership", NULL, 0, 0, R, 0,
 				     "the current view: members and their state" },
 	[VIP_CTL_CMD_NODE_STANDBY] = { VIP_CTL_CMD_NODE_STANDBY, "cluster node standby", NULL, 0, 0, C, 0,
@@ -32,7 +33,8 @@ const struct vip_ctl_command vip_ctl_commands[_VIP_CTL_CMD_MAX] = {
 				   "announcement options and schedule" },
 	[VIP_CTL_CMD_CONFIG_RELOAD] = { VIP_CTL_CMD_CONFIG_RELOAD, "config reload", NULL, 0, 0, C, 0,
 					"re-read the configuration and apply what can be applied live" },
-	[VIP_CTL_CMD_CONFIG_SECURITY] = { VIP_CTL_CMD_CONFIG_SECURITY, "config show security", NULL, 0, 0, R, 0,
+	[VIP_CTL_CMD_CONFIG_SECURITY] = { VIP_CTL_CMD_CONFIG_SECURITY, "config show security", NULL, 0, 0, R,
+					  0,
 					  "the running identity and capabilities, and the configured ones" },
 	[VIP_CTL_CMD_METRICS] = { VIP_CTL_CMD_METRICS, "metrics", NULL, 0, 0, R, 0,
 				  "counters in the Prometheus text format" },

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * The control-socket codec: framing, exact payload checks, and a bounded
  * output buffer. No I/O; every length is checked before it is used.
@@ -206,8 +206,7 @@ int vip_ctl_frame_peek(const uint8_t *buf, size_t len, size_t max_payload, struc
 }
 
 /* Check a whole frame of the expected type; returns the payload or NULL. */
-static const uint8_t *frame_payload(const uint8_t *frame, size_t len, uint16_t type,
-				    struct vip_ctl_header *h)
+static const uint8_t *frame_payload(const uint8_t *frame, size_t len, uint16_t type, struct vip_ctl_header *h)
 {
 	int r = vip_ctl_frame_peek(frame, len, 0, h);
 

@@ -48,9 +48,9 @@
 
 #define VIP_CTL_MAX_ARGS 64u
 #define VIP_CTL_MAX_ARG 4096u
-#define VIP_CTL_MAX_REQUEST (64u * 1024u)        /* REQUEST payload */
-#define VIP_CTL_MAX_REPLY (16u * 1024u * 1024u)  /* REPLY payload */
-#define VIP_CTL_MAX_EVENT (64u * 1024u)          /* EVENT payload */
+#define VIP_CTL_MAX_REQUEST (64u * 1024u)       /* REQUEST payload */
+#define VIP_CTL_MAX_REPLY (16u * 1024u * 1024u) /* REPLY payload */
+#define VIP_CTL_MAX_EVENT (64u * 1024u)         /* EVENT payload */
 
 enum vip_ctl_type {
 	VIP_CTL_REQUEST = 1,
@@ -60,19 +60,19 @@ enum vip_ctl_type {
 };
 const char *vip_ctl_type_to_string(enum vip_ctl_type t);
 
-#define VIP_CTL_F_JSON 0x0001u   /* REQUEST: answer in JSON */
-#define VIP_CTL_F_STREAM 0x0001u /* REPLY: EVENT frames follow */
+#define VIP_CTL_F_JSON 0x0001u      /* REQUEST: answer in JSON */
+#define VIP_CTL_F_STREAM 0x0001u    /* REPLY: EVENT frames follow */
 #define VIP_CTL_F_BODY_JSON 0x0002u /* REPLY: the body is one JSON document */
 
 /* Reply status: the exit status vipctl returns. Commands may use others < 256. */
 enum vip_ctl_status {
 	VIP_CTL_OK = 0,
-	VIP_CTL_FAILED = 1,       /* the command ran and failed; the body says why */
-	VIP_CTL_USAGE = 2,        /* unknown command or wrong arguments */
-	VIP_CTL_DENIED = 3,       /* peer credentials refused */
-	VIP_CTL_BUSY = 4,         /* too many connections */
-	VIP_CTL_PROTOCOL = 5,     /* malformed frame or wrong version */
-	VIP_CTL_TOO_LARGE = 6,    /* request or reply over its bound */
+	VIP_CTL_FAILED = 1,    /* the command ran and failed; the body says why */
+	VIP_CTL_USAGE = 2,     /* unknown command or wrong arguments */
+	VIP_CTL_DENIED = 3,    /* peer credentials refused */
+	VIP_CTL_BUSY = 4,      /* too many connections */
+	VIP_CTL_PROTOCOL = 5,  /* malformed frame or wrong version */
+	VIP_CTL_TOO_LARGE = 6, /* request or reply over its bound */
 	_VIP_CTL_STATUS_MAX,
 };
 #define VIP_CTL_STATUS_LIMIT 256u
@@ -190,13 +190,13 @@ const char *vip_ctl_authority_to_string(enum vip_ctl_authority a);
 
 struct vip_ctl_command {
 	enum vip_ctl_cmd id;
-	const char *words;   /* "cluster duravip show": matched word by word */
-	const char *args;    /* usage of the arguments ("<ip> <node>"), NULL: none */
-	unsigned min_args;   /* arguments after the words */
+	const char *words; /* "cluster duravip show": matched word by word */
+	const char *args;  /* usage of the arguments ("<ip> <node>"), NULL: none */
+	unsigned min_args; /* arguments after the words */
 	unsigned max_args;
 	enum vip_ctl_authority authority;
-	unsigned flags;      /* VIP_CTL_CMD_F_* */
-	const char *help;    /* one line */
+	unsigned flags;   /* VIP_CTL_CMD_F_* */
+	const char *help; /* one line */
 };
 
 /* The table, indexed by enum vip_ctl_cmd. */

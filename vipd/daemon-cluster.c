@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * vipd/daemon: the cluster connection. The backend (cpg or solo) delivers
  * views, messages and quorum through callbacks that feed the protocol; when
@@ -33,7 +33,8 @@ static void be_view(void *data, const struct vip_cl_view *v)
 		log_error_errno(r, "Failed to take the new view: %m");
 	log_info("View %llu: %zu member%s (%zu joined, %zu left)", (unsigned long long)v->ring_seq,
 		 v->n_members, v->n_members == 1 ? "" : "s", v->n_joined, v->n_left);
-	snprintf(detail, sizeof(detail), "members=%zu joined=%zu left=%zu", v->n_members, v->n_joined, v->n_left);
+	snprintf(detail, sizeof(detail), "members=%zu joined=%zu left=%zu", v->n_members, v->n_joined,
+		 v->n_left);
 	daemon_event(d, "view", NULL, detail);
 }
 
@@ -48,12 +49,14 @@ static void be_message(void *data, const struct vip_cl_member *sender, const voi
 				      sender->nodeid, sender->pid);
 	} else if (r == -EACCES) {
 		log_warning_ratelimit("Dropped an unauthenticated %zu-byte message from node %u pid %u: that "
-				      "member is left out of this view (no key, or another key)", len,
-				      sender->nodeid, sender->pid);
+				      "member is left out of this view (no key, or another key)",
+				      len, sender->nodeid, sender->pid);
 	} else if (r == -EALREADY) {
-		log_warning_ratelimit("Dropped a replayed message from node %u pid %u", sender->nodeid, sender->pid);
+		log_warning_ratelimit("Dropped a replayed message from node %u pid %u", sender->nodeid,
+				      sender->pid);
 	} else if (r == -EPROTONOSUPPORT) {
-		log_warning_ratelimit("Ignored a message of another protocol version from node %u", sender->nodeid);
+		log_warning_ratelimit("Ignored a message of another protocol version from node %u",
+				      sender->nodeid);
 	} else if (r < 0) {
 		log_error_errno(r, "Failed to take a message: %m");
 	}
@@ -73,8 +76,9 @@ static void be_quorum(void *data, bool quorate)
 	if (quorate)
 		log_notice("This partition is quorate");
 	else
-		log_warning("This partition lost quorum: DuraVIPs are released per duravip_quorum_policy (%s)",
-			    vip_quorum_policy_to_string(d->cfg->cluster.quorum_policy));
+		log_warning(
+			"This partition lost quorum: DuraVIPs are released per duravip_quorum_policy (%s)",
+			vip_quorum_policy_to_string(d->cfg->cluster.quorum_policy));
 	vip_cl_proto_on_quorum(d->proto, quorate, loop_now_ms());
 	daemon_event(d, quorate ? "quorate" : "inquorate", NULL, NULL);
 }
@@ -83,8 +87,9 @@ static void be_lost(void *data, int error)
 {
 	struct vipd_daemon *d = data;
 
-	log_error_errno(error, "Membership lost: the connection to %s broke (%m); reconnecting. "
-			       "A reconnect as user %s needs it allowed in corosync's uidgid configuration",
+	log_error_errno(error,
+			"Membership lost: the connection to %s broke (%m); reconnecting. "
+			"A reconnect as user %s needs it allowed in corosync's uidgid configuration",
 			d->be_ops->name, d->cfg->security.user);
 	vip_cl_proto_on_lost(d->proto, loop_now_ms());
 	d->quorate_seen = -1;
@@ -116,9 +121,10 @@ static void be_liveness(void *data, bool alive)
 		log_notice("corosync answers again");
 	} else {
 		d->stats.corosync_stalls++;
-		log_warning("corosync has not answered for %u ms: releasing DuraVIPs per duravip_quorum_policy (%s)",
-			    d->cfg->cluster.duravip_liveness_timeout_ms,
-			    vip_quorum_policy_to_string(d->cfg->cluster.quorum_policy));
+		log_warning(
+			"corosync has not answered for %u ms: releasing DuraVIPs per duravip_quorum_policy (%s)",
+			d->cfg->cluster.duravip_liveness_timeout_ms,
+			vip_quorum_policy_to_string(d->cfg->cluster.quorum_policy));
 	}
 	daemon_event(d, alive ? "corosync-alive" : "corosync-stalled", NULL, detail);
 	daemon_on_liveness(d, alive);
@@ -145,7 +151,7 @@ static void schedule_reconnect(struct vipd_daemon *d)
 	if (d->t_reconnect)
 		loop_timer_arm(d->t_reconnect, d->reconnect_delay_ms, 0);
 	d->reconnect_delay_ms = d->reconnect_delay_ms * 2 > RECONNECT_MAX_MS ? RECONNECT_MAX_MS
-									: d->reconnect_delay_ms * 2;
+									     : d->reconnect_delay_ms * 2;
 }
 
 /* Stop watching the backend and take it out of the daemon; the caller frees it. */
@@ -200,8 +206,8 @@ int daemon_cluster_connect(struct vipd_daemon *d, bool startup)
 	if (!d->be_ops) {
 		d->be_ops = d->opts.backend_ops ? d->opts.backend_ops : vip_cl_backend_find(name);
 		if (!d->be_ops)
-			return log_error_errno(-EOPNOTSUPP, "The %s membership backend is not built into this vipd",
-					       name);
+			return log_error_errno(-EOPNOTSUPP,
+					       "The %s membership backend is not built into this vipd", name);
 	}
 	r = d->be_ops->connect(&callbacks, d, &d->be);
 	if (r >= 0) {
@@ -212,7 +218,8 @@ int daemon_cluster_connect(struct vipd_daemon *d, bool startup)
 	if (startup && strcmp(d->be_ops->name, "solo") == 0)
 		return log_error_errno(r, "Failed to start the solo backend: %m");
 	if (startup) {
-		log_warning_errno(r, "Cannot connect to the %s membership engine (%m); retrying with back-off",
+		log_warning_errno(r,
+				  "Cannot connect to the %s membership engine (%m); retrying with back-off",
 				  d->be_ops->name);
 		return 0;
 	}
@@ -222,13 +229,14 @@ int daemon_cluster_connect(struct vipd_daemon *d, bool startup)
 	 * error, and then every tenth attempt are warnings; the rest debug.
 	 */
 	d->reconnect_failures++;
-	log_full_errno(d->reconnect_failures == 1 || r != d->reconnect_last_error || d->reconnect_failures % 10 == 0
-			       ? LOG_WARNING
-			       : LOG_DEBUG,
-		       r,
-		       "Cannot reconnect to the %s membership engine (%m; attempt %u); retrying with back-off. "
-		       "As user %s this needs it allowed in corosync's uidgid configuration",
-		       d->be_ops->name, d->reconnect_failures, d->cfg->security.user);
+	log_full_errno(
+		d->reconnect_failures == 1 || r != d->reconnect_last_error || d->reconnect_failures % 10 == 0
+			? LOG_WARNING
+			: LOG_DEBUG,
+		r,
+		"Cannot reconnect to the %s membership engine (%m; attempt %u); retrying with back-off. "
+		"As user %s this needs it allowed in corosync's uidgid configuration",
+		d->be_ops->name, d->reconnect_failures, d->cfg->security.user);
 	d->reconnect_last_error = r;
 	return 0;
 }

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * vipd/daemon: loading the configuration, with corosync's token for the
  * derived fault timing (docs/fault-tolerance.md), its diagnostics logged.
@@ -21,8 +21,8 @@ static void log_diag(const struct vip_conf_diag *diag)
 }
 
 /* Load quietly: the diagnostics are the caller's. */
-static int load(const struct vipd_daemon_opts *opts, const struct daemon_reload_ctx *rctx, struct vipd_config **ret,
-		struct vip_conf_diag *diag, uint32_t *ret_token)
+static int load(const struct vipd_daemon_opts *opts, const struct daemon_reload_ctx *rctx,
+		struct vipd_config **ret, struct vip_conf_diag *diag, uint32_t *ret_token)
 {
 	struct vip_config_opts co = { .nodename = opts->nodename, .env_node_name = getenv("EC_NODE_NAME") };
 	const char *cpath = vip_cl_corosync_conf_path();
@@ -49,8 +49,8 @@ static int load(const struct vipd_daemon_opts *opts, const struct daemon_reload_
 	return r;
 }
 
-int daemon_load(const struct vipd_daemon_opts *opts, const struct daemon_reload_ctx *rctx, struct vipd_config **ret,
-		struct vip_conf_diag *ret_diag, uint32_t *ret_token)
+int daemon_load(const struct vipd_daemon_opts *opts, const struct daemon_reload_ctx *rctx,
+		struct vipd_config **ret, struct vip_conf_diag *ret_diag, uint32_t *ret_token)
 {
 	struct vip_conf_diag diag = { 0 };
 	int r = load(opts, rctx, ret, &diag, ret_token);

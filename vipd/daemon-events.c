@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * vipd/daemon: changes pushed to `events` subscribers. One event is one
  * structure, rendered as a text line and as a JSON object (through the
@@ -10,10 +10,10 @@
 #include "daemon-internal.h"
 
 struct event {
-	char time[64];                 /* UTC, milliseconds: 2024-01-02T03:04:05.678Z */
+	char time[64]; /* UTC, milliseconds: 2024-01-02T03:04:05.678Z */
 	const char *kind;
-	char addr[VIP_ADDR_STRLEN];    /* "" when the event is about no address */
-	const char *detail;            /* NULL: none */
+	char addr[VIP_ADDR_STRLEN]; /* "" when the event is about no address */
+	const char *detail;         /* NULL: none */
 };
 
 static void event_text(struct vip_ctl_buf *out, const struct event *e)
@@ -47,8 +47,8 @@ void daemon_event(struct vipd_daemon *d, const char *kind, const struct vip_addr
 		return;
 	clock_gettime(CLOCK_REALTIME, &now);
 	gmtime_r(&now.tv_sec, &tm);
-	snprintf(e.time, sizeof(e.time), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900, tm.tm_mon + 1,
-		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, now.tv_nsec / 1000000L);
+	snprintf(e.time, sizeof(e.time), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900,
+		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, now.tv_nsec / 1000000L);
 	if (addr)
 		vip_addr_to_string(addr, e.addr, sizeof(e.addr));
 	vip_json_init(&json, VIP_CTL_MAX_EVENT - 1, false);

@@ -24,11 +24,11 @@ struct vipd_daemon {
 	struct vip_port *port;
 
 	const struct vip_cl_backend_ops *be_ops;
-	struct vip_cl_backend *be;       /* NULL while disconnected */
-	bool be_lost;                    /* lost during dispatch: free after it */
-	int quorate_seen;                /* last quorum value logged: -1 none, 0, 1 */
+	struct vip_cl_backend *be; /* NULL while disconnected */
+	bool be_lost;              /* lost during dispatch: free after it */
+	int quorate_seen;          /* last quorum value logged: -1 none, 0, 1 */
 	struct vip_cl_proto *proto;
-	struct vip_cl_key *cl_key;       /* cluster { authkey }, read as root; NULL: none */
+	struct vip_cl_key *cl_key; /* cluster { authkey }, read as root; NULL: none */
 
 	struct vipd_engine *engine;
 	struct vipd_announce *announce;
@@ -36,28 +36,28 @@ struct vipd_daemon {
 
 	struct loop_timer *t_proto, *t_announce, *t_check, *t_retry, *t_reconnect;
 	uint32_t reconnect_delay_ms;
-	unsigned reconnect_failures;     /* failed reconnects since the connection was lost */
-	int reconnect_last_error;        /* the last one's -errno */
+	unsigned reconnect_failures; /* failed reconnects since the connection was lost */
+	int reconnect_last_error;    /* the last one's -errno */
 
-	uint64_t started_ms;             /* loop clock */
-	uint64_t config_since_ms;        /* configuration loaded or last changed */
-	unsigned restart_needed;         /* VIP_CHANGE_* bits refused by a reload */
+	uint64_t started_ms;      /* loop clock */
+	uint64_t config_since_ms; /* configuration loaded or last changed */
+	unsigned restart_needed;  /* VIP_CHANGE_* bits refused by a reload */
 	bool stopping;
-	bool release_failed;             /* the planned stop could not release everything */
-	bool monitor_watched;            /* opts.monitor_fd is in the loop */
-	bool chrooted;                   /* the drop went into Security { chroot } */
-	uint32_t corosync_token_ms;      /* corosync.conf's token at start-up, 0: unread */
-	size_t last_owned;               /* for STATUS updates */
-	struct daemon_owner *owners;     /* last owner and flags per DuraVIP (daemon-owners.c) */
+	bool release_failed;         /* the planned stop could not release everything */
+	bool monitor_watched;        /* opts.monitor_fd is in the loop */
+	bool chrooted;               /* the drop went into Security { chroot } */
+	uint32_t corosync_token_ms;  /* corosync.conf's token at start-up, 0: unread */
+	size_t last_owned;           /* for STATUS updates */
+	struct daemon_owner *owners; /* last owner and flags per DuraVIP (daemon-owners.c) */
 	size_t n_owners;
 	struct vipd_daemon_stats stats;
 	/* candidacy (daemon-node.c) */
-	struct vipd_runner *runner;      /* check commands and hooks */
+	struct vipd_runner *runner; /* check commands and hooks */
 	struct vipd_health *health;
-	struct vipd_hooks *hooks;        /* Notify { command } */
-	bool standby;                    /* cluster { Standby } at start, then the console's word */
-	bool unhealthy;                  /* a health check fails (or has not passed rise times yet) */
-	char unhealthy_reason[256];      /* "mta (connect 127.0.0.1:25: Connection refused, 3 of 3)" */
+	struct vipd_hooks *hooks;   /* Notify { command } */
+	bool standby;               /* cluster { Standby } at start, then the console's word */
+	bool unhealthy;             /* a health check fails (or has not passed rise times yet) */
+	char unhealthy_reason[256]; /* "mta (connect 127.0.0.1:25: Connection refused, 3 of 3)" */
 };
 
 /* daemon.c: steps 1-5 of daemon.h on caller memory, and its undoing
@@ -77,8 +77,8 @@ struct daemon_reload_ctx {
  * and, when ret_diag is set, moved there. At start-up *ret_token (may be
  * NULL) gets the token read from corosync.conf.
  */
-int daemon_load(const struct vipd_daemon_opts *opts, const struct daemon_reload_ctx *rctx, struct vipd_config **ret,
-		struct vip_conf_diag *ret_diag, uint32_t *ret_token);
+int daemon_load(const struct vipd_daemon_opts *opts, const struct daemon_reload_ctx *rctx,
+		struct vipd_config **ret, struct vip_conf_diag *ret_diag, uint32_t *ret_token);
 
 /* daemon-events.c */
 /* Push one change to `events` subscribers (a text line and a JSON object). */

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * vipd/daemon: this node's candidacy (docs/protocol.md, "Candidacy"). The
  * node is no candidate while it is in standby (cluster { Standby },
@@ -33,11 +33,12 @@ void daemon_node_apply(struct vipd_daemon *d, const char *what, const char *deta
 	vip_cl_out_format(out, words, sizeof(words));
 	if (out)
 		log_notice("This node is no candidate for DuraVIPs (%s%s%s): they go to the other nodes, "
-			   "or are unplumbed when none can take them", words, detail ? ": " : "",
-			   detail ? detail : "");
+			   "or are unplumbed when none can take them",
+			   words, detail ? ": " : "", detail ? detail : "");
 	else
 		log_notice("This node is a candidate for DuraVIPs again (%s); its preferred ones come back "
-			   "after view_mature_time", what);
+			   "after view_mature_time",
+			   what);
 	daemon_event(d, "node", NULL, detail ? detail : what);
 	vipd_daemon_pump(d);
 }
@@ -48,8 +49,10 @@ static void on_health(void *data, const struct vipd_health_change *ch)
 	char detail[sizeof(d->unhealthy_reason) + 16];
 
 	if (ch->check) {
-		snprintf(detail, sizeof(detail), "%s %s%s%s", ch->check, ch->check_healthy ? "healthy" : "unhealthy",
-			 !ch->check_healthy && ch->text ? ": " : "", !ch->check_healthy && ch->text ? ch->text : "");
+		snprintf(detail, sizeof(detail), "%s %s%s%s", ch->check,
+			 ch->check_healthy ? "healthy" : "unhealthy",
+			 !ch->check_healthy && ch->text ? ": " : "",
+			 !ch->check_healthy && ch->text ? ch->text : "");
 		daemon_event(d, "health", NULL, detail);
 	}
 	if (d->unhealthy == ch->node_healthy)

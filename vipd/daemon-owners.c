@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * vipd/daemon: owner and state changes of the DuraVIPs. After each pump the
  * protocol's view of every DuraVIP is compared with the last one seen; what
@@ -33,7 +33,8 @@ void daemon_owners_free(struct vipd_daemon *d)
 /* More changes than this in one pass are summed up in one line (each at debug). */
 #define OWNER_LOG_EACH_MAX 16
 
-static void owner_changed(struct vipd_daemon *d, const struct vip_cl_vip_info *pi, const char *old, bool quiet)
+static void owner_changed(struct vipd_daemon *d, const struct vip_cl_vip_info *pi, const char *old,
+			  bool quiet)
 {
 	char a[VIP_ADDR_STRLEN], detail[2 * VIP_CL_NAME_MAX + 16];
 
@@ -53,8 +54,13 @@ static void owner_changed(struct vipd_daemon *d, const struct vip_cl_vip_info *p
 
 static void flags_changed(struct vipd_daemon *d, const struct vip_cl_vip_info *pi, uint32_t old)
 {
-	static const struct { uint32_t flag; int prio; const char *what; } bad[] = {
-		{ VIP_CL_F_CONFLICT, LOG_WARNING, "conflict: two or more members prefer it; no preference is used" },
+	static const struct {
+		uint32_t flag;
+		int prio;
+		const char *what;
+	} bad[] = {
+		{ VIP_CL_F_CONFLICT, LOG_WARNING,
+		  "conflict: two or more members prefer it; no preference is used" },
 		{ VIP_CL_F_UNSAFE, LOG_WARNING, "UNSAFE: members disagree on which services use it" },
 		{ VIP_CL_F_BROKEN, LOG_ERR, "BROKEN: members disagree on its binding name; not managed" },
 	};
@@ -111,7 +117,8 @@ void daemon_watch_owners(struct vipd_daemon *d)
 		if (!vip_addr_equal(&o->addr, &pi.addr)) {
 			/* New in this slot (start-up, reload): remember it without a message. */
 			free(o->owner);
-			*o = (struct daemon_owner){ .addr = pi.addr, .owner = pi.owner ? strdup(pi.owner) : NULL,
+			*o = (struct daemon_owner){ .addr = pi.addr,
+						    .owner = pi.owner ? strdup(pi.owner) : NULL,
 						    .flags = pi.flags };
 			flags_changed(d, &pi, 0);
 			continue;

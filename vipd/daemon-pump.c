@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * vipd/daemon: the pump. After every input the protocol's queued actions go
  * out (messages to the backend, holds and releases to the engine), the
@@ -98,7 +98,9 @@ static void sink_release(void *data, const struct vip_addr *a)
 bool daemon_drain(struct vipd_daemon *d, bool *blocked)
 {
 	struct drain_ctx c = { .d = d, .blocked = *blocked };
-	const struct vip_cl_sink sink = { .send = sink_send, .hold = sink_hold, .release = sink_release,
+	const struct vip_cl_sink sink = { .send = sink_send,
+					  .hold = sink_hold,
+					  .release = sink_release,
 					  .data = &c };
 	bool now_blocked = false;
 	int n;

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * vipd/daemon: what the console may ask and request (daemon.h). The
  * commands read the daemon only through these, so its layout stays its own.

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * vipd/daemon: `config reload` and SIGHUP.
  *
@@ -73,9 +73,9 @@ void vipd_reload_result_clear(struct vipd_reload_result *r)
 
 static bool duravip_same(const struct vipd_duravip *a, const struct vipd_duravip *b)
 {
-	if (a->prefix != b->prefix || !streq_ptr(a->interface, b->interface) || !streq_ptr(a->binding, b->binding) ||
-	    !streq_ptr(a->preference, b->preference) || !streq_ptr(a->follow, b->follow) ||
-	    a->n_services != b->n_services)
+	if (a->prefix != b->prefix || !streq_ptr(a->interface, b->interface) ||
+	    !streq_ptr(a->binding, b->binding) || !streq_ptr(a->preference, b->preference) ||
+	    !streq_ptr(a->follow, b->follow) || a->n_services != b->n_services)
 		return false;
 	for (size_t i = 0; i < a->n_services; i++)
 		if (strcmp(a->services[i], b->services[i]) != 0)
@@ -84,7 +84,8 @@ static bool duravip_same(const struct vipd_duravip *a, const struct vipd_duravip
 }
 
 /* The DuraVIPs added, removed and changed from o to n. 0 or -ENOMEM. */
-static int diff_duravips(const struct vipd_config *o, const struct vipd_config *n, struct vipd_reload_result *res)
+static int diff_duravips(const struct vipd_config *o, const struct vipd_config *n,
+			 struct vipd_reload_result *res)
 {
 	size_t most = o->n_duravips + n->n_duravips + 1;
 
@@ -131,7 +132,8 @@ static void apply(struct vipd_daemon *d, struct vipd_config *next, unsigned diff
 			log_error_errno(r, "Failed to apply Control { admin_group }: %m");
 		else
 			log_notice("Control { admin_group } is now %s: applies to the next command",
-				   next->control.admin_group ? next->control.admin_group : "none (root alone)");
+				   next->control.admin_group ? next->control.admin_group
+							     : "none (root alone)");
 	}
 	vipd_announce_opts_from_config(&next->cluster, &ao);
 	vipd_announce_set_opts(d->announce, &ao);
@@ -184,8 +186,9 @@ int vipd_daemon_reload(struct vipd_daemon *d, struct vipd_reload_result *ret)
 	res.outcome = diff & VIP_CHANGE_CLUSTER_MODE ? VIPD_RELOAD_REFUSED : VIPD_RELOAD_APPLIED;
 	res.needs_restart = d->restart_needed = diff & VIP_CHANGE_NEEDS_RESTART;
 	if (d->restart_needed)
-		log_warning("Reconfigure: the Security stanza, nodename, cluster_group, authkey or cluster scope changed; "
-			    "restart vipd to apply that part");
+		log_warning(
+			"Reconfigure: the Security stanza, nodename, cluster_group, authkey or cluster scope changed; "
+			"restart vipd to apply that part");
 	if (res.outcome == VIPD_RELOAD_APPLIED) {
 		res.admin_group_changed = diff & VIP_CHANGE_CONTROL;
 		apply(d, next, diff, now);

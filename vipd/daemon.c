@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * vipd/daemon: start-up, the loop's inputs and the planned stop (see
  * daemon.h for the other daemon-*.c files, each a lower layer of this one).
@@ -21,7 +21,6 @@
 #include "rundir.h"
 #include "sdnotify.h"
 #include "vipd-build.h"
-
 
 /* The announce schedule's send: one port call per batch. */
 static int announce_send(void *data, int ifindex, const struct vip_addr *addrs, size_t n)
@@ -52,7 +51,8 @@ static int announce_send(void *data, int ifindex, const struct vip_addr *addrs, 
 	return ok;
 }
 
-static void engine_event(void *data, enum vipd_engine_event ev, const struct vip_addr *addr, const char *detail)
+static void engine_event(void *data, enum vipd_engine_event ev, const struct vip_addr *addr,
+			 const char *detail)
 {
 	daemon_event(data, vipd_engine_event_to_string(ev), addr, detail);
 	if ((ev == VIPD_EV_ACQUIRED || ev == VIPD_EV_RELEASED) && addr)
@@ -142,8 +142,8 @@ static void tell_monitor(struct vipd_daemon *d, enum vipd_note note)
 		return;
 	r = vipd_note_send(d->opts.monitor_fd, note);
 	if (r < 0)
-		log_full_errno(d->monitor_watched ? LOG_WARNING : LOG_DEBUG, r, "Cannot tell the monitor %s: %m",
-			       vipd_note_to_string(note));
+		log_full_errno(d->monitor_watched ? LOG_WARNING : LOG_DEBUG, r,
+			       "Cannot tell the monitor %s: %m", vipd_note_to_string(note));
 }
 
 /* ---------------------------------------------------------------- start-up */
@@ -235,9 +235,14 @@ static int setup_core(struct vipd_daemon *d)
 
 static int setup_timers(struct vipd_daemon *d)
 {
-	struct { struct loop_timer **t; loop_timer_cb cb; } tt[] = {
-		{ &d->t_proto, on_proto_timer },   { &d->t_announce, on_announce_timer },
-		{ &d->t_check, on_check_timer },   { &d->t_retry, on_retry_timer },
+	struct {
+		struct loop_timer **t;
+		loop_timer_cb cb;
+	} tt[] = {
+		{ &d->t_proto, on_proto_timer },
+		{ &d->t_announce, on_announce_timer },
+		{ &d->t_check, on_check_timer },
+		{ &d->t_retry, on_retry_timer },
 		{ &d->t_reconnect, daemon_on_reconnect_timer },
 	};
 	int r;
@@ -313,7 +318,8 @@ int vipd_daemon_setup(struct vipd_daemon *d, const struct vipd_daemon_opts *opts
 	if (r < 0)
 		return log_error_errno(r, "Failed to remove DuraVIPs left from before: %m");
 	if (r > 0)
-		log_notice("Clean slate: removed %d DuraVIP address%s left from before", r, r == 1 ? "" : "es");
+		log_notice("Clean slate: removed %d DuraVIP address%s left from before", r,
+			   r == 1 ? "" : "es");
 	r = setup_signals(d);
 	if (r < 0)
 		return r;
@@ -336,8 +342,8 @@ int vipd_daemon_setup(struct vipd_daemon *d, const struct vipd_daemon_opts *opts
 	if (r < 0)
 		return r;
 	log_notice("vipd %s started: node %s, %s backend, group %s, %zu DuraVIP%s", VIPD_VERSION,
-		   d->cfg->cluster.nodename, d->be_ops->name, d->cfg->cluster.cluster_group, d->cfg->n_duravips,
-		   d->cfg->n_duravips == 1 ? "" : "s");
+		   d->cfg->cluster.nodename, d->be_ops->name, d->cfg->cluster.cluster_group,
+		   d->cfg->n_duravips, d->cfg->n_duravips == 1 ? "" : "s");
 	vipd_daemon_pump(d);
 	return 0;
 }

@@ -54,16 +54,16 @@
 
 struct vipd_daemon_opts {
 	const char *config_path;
-	const char *nodename;           /* --nodename, or NULL */
-	const char *control_path;       /* --control, or NULL: the default */
+	const char *nodename;     /* --nodename, or NULL */
+	const char *control_path; /* --control, or NULL: the default */
 	/* Injection points (tests); NULL: the native port / the backend the config asks for. */
 	const struct vip_port_ops *port_ops;
 	const struct vip_cl_backend_ops *backend_ops;
-	bool no_drop;                   /* skip the privilege drop (tests, not root) */
-	bool no_control;                /* no control socket (tests adopt connections themselves) */
-	bool chown_control;             /* chown the socket root:group (the daemon: true) */
-	bool monitored;                 /* run under vipd/monitor.h, through monitor_fd */
-	int monitor_fd;                 /* the engine's end of the socketpair (not closed here) */
+	bool no_drop;       /* skip the privilege drop (tests, not root) */
+	bool no_control;    /* no control socket (tests adopt connections themselves) */
+	bool chown_control; /* chown the socket root:group (the daemon: true) */
+	bool monitored;     /* run under vipd/monitor.h, through monitor_fd */
+	int monitor_fd;     /* the engine's end of the socketpair (not closed here) */
 	/* The console: a handler per command id (vipd/commands.h), called with
 	 * the daemon as userdata. NULL: every command but help is refused. */
 	const vipd_control_fn *console;
@@ -110,9 +110,9 @@ void vipd_daemon_stop(struct vipd_daemon *d);
 /* ---------------------------------------------------------------- reload */
 
 enum vipd_reload_outcome {
-	VIPD_RELOAD_APPLIED,  /* applied (restart-needed parts left out and listed) */
-	VIPD_RELOAD_REFUSED,  /* valid, but nothing could be applied live (cluster scope changed) */
-	VIPD_RELOAD_FAILED,   /* the new configuration has errors: the old one stays */
+	VIPD_RELOAD_APPLIED, /* applied (restart-needed parts left out and listed) */
+	VIPD_RELOAD_REFUSED, /* valid, but nothing could be applied live (cluster scope changed) */
+	VIPD_RELOAD_FAILED,  /* the new configuration has errors: the old one stays */
 	_VIPD_RELOAD_OUTCOME_MAX,
 };
 /* "applied", "refused", "failed". */
@@ -121,14 +121,14 @@ const char *vipd_reload_outcome_to_string(enum vipd_reload_outcome o);
 /* What a reload did; filled by vipd_daemon_reload, freed with vipd_reload_result_clear. */
 struct vipd_reload_result {
 	enum vipd_reload_outcome outcome;
-	struct vip_conf_diag diag;       /* the errors (failed) or the warnings */
-	int load_error;                  /* failed with no diagnostic (e.g. -ENOENT): -errno, else 0 */
-	const char *config_path;         /* the daemon's, for load_error */
+	struct vip_conf_diag diag; /* the errors (failed) or the warnings */
+	int load_error;            /* failed with no diagnostic (e.g. -ENOENT): -errno, else 0 */
+	const char *config_path;   /* the daemon's, for load_error */
 	struct vip_addr *added, *removed, *changed;
 	size_t n_added, n_removed, n_changed;
-	unsigned needs_restart;          /* VIP_CHANGE_* bits of VIP_CHANGE_NEEDS_RESTART */
-	bool admin_group_changed;        /* Control { admin_group } changed: applied live */
-	const char *admin_group;         /* the one now in force (NULL: none, root alone); the daemon's */
+	unsigned needs_restart;   /* VIP_CHANGE_* bits of VIP_CHANGE_NEEDS_RESTART */
+	bool admin_group_changed; /* Control { admin_group } changed: applied live */
+	const char *admin_group;  /* the one now in force (NULL: none, root alone); the daemon's */
 };
 void vipd_reload_result_clear(struct vipd_reload_result *r);
 
@@ -144,13 +144,13 @@ int vipd_daemon_reload(struct vipd_daemon *d, struct vipd_reload_result *ret);
 
 /* The daemon's own facts (its parts answer through their own headers). */
 struct vipd_daemon_info {
-	const char *backend;        /* the membership backend's name, "none" before one is chosen */
-	bool connected;             /* to the membership engine */
+	const char *backend; /* the membership backend's name, "none" before one is chosen */
+	bool connected;      /* to the membership engine */
 	const char *nodename;
-	const char *group;          /* cluster_group */
-	uint64_t started_ms;        /* loop clock */
-	uint64_t config_since_ms;   /* configuration loaded or last changed */
-	unsigned restart_needed;    /* VIP_CHANGE_* bits a reload could not apply */
+	const char *group;        /* cluster_group */
+	uint64_t started_ms;      /* loop clock */
+	uint64_t config_since_ms; /* configuration loaded or last changed */
+	unsigned restart_needed;  /* VIP_CHANGE_* bits a reload could not apply */
 	struct vipd_daemon_stats stats;
 };
 void vipd_daemon_get_info(const struct vipd_daemon *d, struct vipd_daemon_info *ret);
@@ -182,10 +182,10 @@ size_t vipd_daemon_announce_again(struct vipd_daemon *d);
 struct vipd_node_state {
 	bool standby;
 	bool healthy;
-	uint32_t out;            /* VIP_CL_OUT_* as the protocol has it (0: a candidate) */
-	char reason[256];        /* unhealthy: "mta (connect 127.0.0.1:25: Connection refused, 3 of 3)", else "" */
-	size_t n_checks, n_failing;           /* health checks configured, unhealthy now */
-	uint64_t check_runs, check_failures;  /* over every check since start (a removed one's are gone) */
+	uint32_t out;     /* VIP_CL_OUT_* as the protocol has it (0: a candidate) */
+	char reason[256]; /* unhealthy: "mta (connect 127.0.0.1:25: Connection refused, 3 of 3)", else "" */
+	size_t n_checks, n_failing;          /* health checks configured, unhealthy now */
+	uint64_t check_runs, check_failures; /* over every check since start (a removed one's are gone) */
 	uint64_t hook_runs, hook_failures, hook_dropped; /* the notify hook (vipd/hooks.h) */
 };
 void vipd_daemon_get_node(const struct vipd_daemon *d, struct vipd_node_state *ret);

@@ -14,18 +14,18 @@ struct engine_vip {
 	struct vip_addr addr;
 	const struct vipd_duravip *conf; /* its entry in the engine's configuration */
 	/* target: where it goes (vipd/topology) */
-	int ifindex;                 /* 0: unresolved */
+	int ifindex; /* 0: unresolved */
 	unsigned prefix;
 	char ifname[VIP_PORT_NAME_MAX];
 	char label[VIP_PORT_NAME_MAX];
-	int resolve_error;           /* last resolve error, 0 when resolved */
+	int resolve_error; /* last resolve error, 0 when resolved */
 	/* observed */
-	int obs_ifindex;             /* link it is plumbed on now, 0: absent */
+	int obs_ifindex; /* link it is plumbed on now, 0: absent */
 	unsigned obs_prefix;
-	unsigned expect_del;         /* ADDR_DEL echoes still due for our own removals */
-	uint64_t since;              /* plumbed since */
+	unsigned expect_del; /* ADDR_DEL echoes still due for our own removals */
+	uint64_t since;      /* plumbed since */
 	/* protocol */
-	bool release_pending;        /* RELEASE seen: tell local_released once gone */
+	bool release_pending; /* RELEASE seen: tell local_released once gone */
 };
 
 /* One link a DuraVIP goes on. */
@@ -33,23 +33,23 @@ struct engine_link {
 	int ifindex;
 	char ifname[VIP_PORT_NAME_MAX];
 	bool up;
-	unsigned down_checks;        /* consecutive checks that found it down */
-	bool unavailable;            /* given up after if_down_limit checks */
+	unsigned down_checks; /* consecutive checks that found it down */
+	bool unavailable;     /* given up after if_down_limit checks */
 };
 
 struct vipd_engine {
 	struct vipd_engine_deps deps;
 	const struct vipd_config *cfg;
-	struct engine_vip *vips;     /* sorted by address */
+	struct engine_vip *vips; /* sorted by address */
 	size_t n_vips;
 	struct engine_link *links;
 	size_t n_links;
 	struct vip_port_table strays; /* vipd-tagged addresses not configured: to remove */
 	bool dirty;
-	bool unavail_dirty;          /* the unavailable set changed: tell the protocol */
+	bool unavail_dirty; /* the unavailable set changed: tell the protocol */
 	bool failover_armed;
 	uint64_t failover_since;
-	bool failover_acquired;      /* something was plumbed since the mark */
+	bool failover_acquired; /* something was plumbed since the mark */
 	struct vipd_engine_metrics m;
 };
 

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * vipd/engine: where each DuraVIP goes and whether its link can carry it.
  *
@@ -27,7 +27,8 @@ static void set_target(struct vipd_engine *e, struct engine_vip *v, int r, const
 
 	if (r < 0) {
 		if (r != v->resolve_error)
-			log_warning_errno(r, "Cannot place DuraVIP %s on any interface: %m", addr_str(&v->addr, buf));
+			log_warning_errno(r, "Cannot place DuraVIP %s on any interface: %m",
+					  addr_str(&v->addr, buf));
 		if (v->ifindex != 0 || r != v->resolve_error)
 			e->unavail_dirty = e->dirty = true;
 		v->resolve_error = r;

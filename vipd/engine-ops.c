@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * vipd/engine: the operations around the steady state: the clean slate at
  * start-up, the release of everything at a planned stop, a live
@@ -28,7 +28,8 @@ int vipd_engine_clean_slate(struct vipd_engine *e)
 	}
 	for (size_t i = 0; i < t.n; i++)
 		if (t.items[i].ours || engine_vip_find(e, &t.items[i].addr))
-			engine_req_from(&reqs[n++], &t.items[i].addr, t.items[i].prefix, t.items[i].ifindex, NULL);
+			engine_req_from(&reqs[n++], &t.items[i].addr, t.items[i].prefix, t.items[i].ifindex,
+					NULL);
 	vip_port_table_clear(&t);
 	if (n == 0)
 		return 0;
@@ -67,7 +68,7 @@ int vipd_engine_release_all(struct vipd_engine *e, uint64_t now)
 	}
 	for (size_t i = 0; i < e->strays.n; i++)
 		engine_req_from(&p.rm[p.n_rm++], &e->strays.items[i].addr, e->strays.items[i].prefix,
-			 e->strays.items[i].ifindex, NULL);
+				e->strays.items[i].ifindex, NULL);
 	for (size_t i = 0; i < e->n_vips; i++) {
 		struct engine_vip *v = &e->vips[i];
 
@@ -118,7 +119,10 @@ int vipd_engine_reconfigure(struct vipd_engine *e, const struct vipd_config *cfg
 
 		if (!o->obs_ifindex || bsearch(&key, nv, n, sizeof(key), engine_cmp_vip))
 			continue;
-		struct vip_port_addr a = { .addr = o->addr, .prefix = o->obs_prefix, .ifindex = o->obs_ifindex, .ours = true };
+		struct vip_port_addr a = { .addr = o->addr,
+					   .prefix = o->obs_prefix,
+					   .ifindex = o->obs_ifindex,
+					   .ours = true };
 		if (e->deps.announce)
 			vipd_announce_remove(e->deps.announce, &o->addr);
 		vip_port_table_add(&e->strays, &a);

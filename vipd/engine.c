@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * vipd/engine: desired vs observed, level-triggered (see engine.h).
  *
@@ -24,14 +24,9 @@
 #define FAILOVER_MARK_TTL_MS 10000u
 
 static const char *const event_names[_VIPD_EV_MAX] = {
-	[VIPD_EV_ACQUIRED] = "acquired",
-	[VIPD_EV_RELEASED] = "released",
-	[VIPD_EV_PUT_BACK] = "put-back",
-	[VIPD_EV_STRAY] = "stray-removed",
-	[VIPD_EV_LINK_DOWN] = "link-down",
-	[VIPD_EV_LINK_UP] = "link-up",
-	[VIPD_EV_RESYNC] = "resync",
-	[VIPD_EV_ERROR] = "error",
+	[VIPD_EV_ACQUIRED] = "acquired",   [VIPD_EV_RELEASED] = "released",   [VIPD_EV_PUT_BACK] = "put-back",
+	[VIPD_EV_STRAY] = "stray-removed", [VIPD_EV_LINK_DOWN] = "link-down", [VIPD_EV_LINK_UP] = "link-up",
+	[VIPD_EV_RESYNC] = "resync",       [VIPD_EV_ERROR] = "error",
 };
 
 const char *vipd_engine_event_to_string(enum vipd_engine_event ev)
@@ -416,8 +411,7 @@ static uint64_t clock_now(const struct vipd_engine *e, uint64_t now)
  * Plumb one slice of the plan and schedule its announcements. Returns the
  * number that failed.
  */
-static int apply_add_slice(struct vipd_engine *e, struct plan *p, size_t from, size_t n,
-			   uint64_t now)
+static int apply_add_slice(struct vipd_engine *e, struct plan *p, size_t from, size_t n, uint64_t now)
 {
 	char buf[VIP_ADDR_STRLEN];
 	int failed = 0;

@@ -36,14 +36,14 @@
 struct vipd_engine;
 
 enum vipd_engine_event {
-	VIPD_EV_ACQUIRED,     /* plumbed (detail: interface) */
-	VIPD_EV_RELEASED,     /* unplumbed because no longer wanted */
-	VIPD_EV_PUT_BACK,     /* removed by someone else, plumbed again */
-	VIPD_EV_STRAY,        /* present but not ours to hold: removed */
-	VIPD_EV_LINK_DOWN,    /* interface down past if_down_limit: its DuraVIPs released */
-	VIPD_EV_LINK_UP,      /* interface back: its DuraVIPs eligible */
-	VIPD_EV_RESYNC,       /* full dump after lost events */
-	VIPD_EV_ERROR,        /* add/remove failed (detail: error text) */
+	VIPD_EV_ACQUIRED,  /* plumbed (detail: interface) */
+	VIPD_EV_RELEASED,  /* unplumbed because no longer wanted */
+	VIPD_EV_PUT_BACK,  /* removed by someone else, plumbed again */
+	VIPD_EV_STRAY,     /* present but not ours to hold: removed */
+	VIPD_EV_LINK_DOWN, /* interface down past if_down_limit: its DuraVIPs released */
+	VIPD_EV_LINK_UP,   /* interface back: its DuraVIPs eligible */
+	VIPD_EV_RESYNC,    /* full dump after lost events */
+	VIPD_EV_ERROR,     /* add/remove failed (detail: error text) */
 	_VIPD_EV_MAX,
 };
 const char *vipd_engine_event_to_string(enum vipd_engine_event e);
@@ -59,7 +59,7 @@ struct vipd_engine_deps {
 	struct vipd_announce *announce; /* may be NULL: nothing is announced */
 	vipd_engine_event_fn event;     /* may be NULL */
 	void *event_data;
-	uint64_t (*clock)(void);        /* end of a failover measurement; NULL: the now passed in */
+	uint64_t (*clock)(void); /* end of a failover measurement; NULL: the now passed in */
 };
 
 /* A new engine for cfg (borrowed; must outlive the engine or be replaced by reconfigure). */
@@ -124,13 +124,13 @@ void vipd_engine_mark_failover(struct vipd_engine *e, uint64_t now);
 struct vipd_engine_vip {
 	struct vip_addr addr;
 	unsigned prefix;
-	int ifindex;                      /* target link, 0 when unresolved */
-	char ifname[VIP_PORT_NAME_MAX];   /* "" when unresolved */
-	bool present;                     /* plumbed on its target link now */
-	bool wanted;                      /* the protocol wants it here */
-	bool unavailable;                 /* link down past the limit, or unresolved */
-	int resolve_error;                /* last resolve error, 0 when resolved */
-	uint64_t since;                   /* when it was plumbed here (valid when present) */
+	int ifindex;                    /* target link, 0 when unresolved */
+	char ifname[VIP_PORT_NAME_MAX]; /* "" when unresolved */
+	bool present;                   /* plumbed on its target link now */
+	bool wanted;                    /* the protocol wants it here */
+	bool unavailable;               /* link down past the limit, or unresolved */
+	int resolve_error;              /* last resolve error, 0 when resolved */
+	uint64_t since;                 /* when it was plumbed here (valid when present) */
 };
 size_t vipd_engine_n_vips(const struct vipd_engine *e);
 int vipd_engine_vip(const struct vipd_engine *e, size_t i, struct vipd_engine_vip *ret); /* 0 or -ERANGE */
@@ -138,15 +138,15 @@ int vipd_engine_vip(const struct vipd_engine *e, size_t i, struct vipd_engine_vi
 int vipd_engine_find(const struct vipd_engine *e, const struct vip_addr *addr, struct vipd_engine_vip *ret);
 
 struct vipd_engine_metrics {
-	size_t owned;               /* DuraVIPs plumbed here now */
-	uint64_t acquired;          /* plumbs done */
-	uint64_t released;          /* unplumbs done */
-	uint64_t put_back;          /* removed by someone else, plumbed again */
-	uint64_t netlink_errors;    /* failed add/remove entries and failed calls */
-	uint64_t resyncs;           /* full dumps after lost events */
-	uint64_t link_releases;     /* interfaces given up after if_down_limit */
-	uint64_t failovers;         /* failover measurements taken */
-	uint64_t last_failover_ms;  /* view with a lost member -> last address plumbed and announced */
+	size_t owned;              /* DuraVIPs plumbed here now */
+	uint64_t acquired;         /* plumbs done */
+	uint64_t released;         /* unplumbs done */
+	uint64_t put_back;         /* removed by someone else, plumbed again */
+	uint64_t netlink_errors;   /* failed add/remove entries and failed calls */
+	uint64_t resyncs;          /* full dumps after lost events */
+	uint64_t link_releases;    /* interfaces given up after if_down_limit */
+	uint64_t failovers;        /* failover measurements taken */
+	uint64_t last_failover_ms; /* view with a lost member -> last address plumbed and announced */
 };
 void vipd_engine_get_metrics(const struct vipd_engine *e, struct vipd_engine_metrics *ret);
 

@@ -13,23 +13,23 @@
 
 struct hcheck {
 	struct vipd_health *h;
-	struct vipd_health_check cfg;  /* name, target and expect are owned copies */
-	char **argv;                   /* command: split once (vip_cmdline_split) */
+	struct vipd_health_check cfg; /* name, target and expect are owned copies */
+	char **argv;                  /* command: split once (vip_cmdline_split) */
 	bool healthy;
-	uint32_t fails, passes;        /* consecutive */
-	char last[256];                /* the last failure, "" before any */
+	uint32_t fails, passes; /* consecutive */
+	char last[256];         /* the last failure, "" before any */
 	uint64_t runs, failures;
 	struct loop_timer *t_run;      /* the next run */
 	struct loop_timer *t_deadline; /* the timeout of a connect run */
 	bool running;
 	uint64_t started_ms;
 	/* connect */
-	int fd;                        /* -1 when none */
+	int fd; /* -1 when none */
 	bool connected;
 	char banner[HEALTH_EXPECT_MAX + 1];
 	size_t got;
 	/* command */
-	uint64_t run_id;               /* 0 when none */
+	uint64_t run_id; /* 0 when none */
 };
 
 struct vipd_health {

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * vipd/health: the three probes (health.h). None blocks the loop: connect
  * is a non-blocking socket watched by the loop with a deadline timer, a
@@ -80,8 +80,8 @@ static void on_connect_fd(struct loop *l, int fd, uint32_t revents, void *data)
 		return connect_end(c, strerror(errno));
 	if (n == 0) {
 		char got[HEALTH_EXPECT_MAX + 1];
-		snprintf(buf, sizeof(buf), "closed after \"%s\", expected \"%s\"", banner_text(c, got, sizeof(got)),
-			 c->cfg.expect);
+		snprintf(buf, sizeof(buf), "closed after \"%s\", expected \"%s\"",
+			 banner_text(c, got, sizeof(got)), c->cfg.expect);
 		return connect_end(c, buf);
 	}
 	c->got += (size_t)n;
@@ -102,7 +102,8 @@ static void on_deadline(struct loop *l, struct loop_timer *t, void *data)
 
 	(void)l;
 	(void)t;
-	snprintf(buf, sizeof(buf), "%s after %u ms", c->connected ? "no banner" : "timed out", c->cfg.timeout_ms);
+	snprintf(buf, sizeof(buf), "%s after %u ms", c->connected ? "no banner" : "timed out",
+		 c->cfg.timeout_ms);
 	connect_end(c, buf);
 }
 
@@ -208,8 +209,9 @@ static void probe_command(struct hcheck *c)
 		.output_max = HEALTH_OUTPUT_MAX,
 	};
 	char text[256];
-	int r = c->h->runner && c->argv ? vipd_runner_start(c->h->runner, &cmd, on_command_done, c, &c->run_id)
-				       : -EINVAL;
+	int r = c->h->runner && c->argv
+			? vipd_runner_start(c->h->runner, &cmd, on_command_done, c, &c->run_id)
+			: -EINVAL;
 
 	if (r < 0) {
 		snprintf(text, sizeof(text), "command %s: cannot start: %s", c->cfg.target, strerror(-r));

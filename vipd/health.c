@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * vipd/health: the schedule, fall and rise, the node's state and its
  * reason, and reload (health.h). The probes are in health-probe.c.
@@ -33,7 +33,8 @@ static size_t check_reason(const struct hcheck *c, char *buf, size_t len)
 		n = snprintf(buf, len, "%s (%s, %u of %u)", c->cfg.name, c->last,
 			     c->fails < c->cfg.fall ? c->fails : c->cfg.fall, c->cfg.fall);
 	else if (c->last[0])
-		n = snprintf(buf, len, "%s (passed %u of %u since: %s)", c->cfg.name, c->passes, c->cfg.rise, c->last);
+		n = snprintf(buf, len, "%s (passed %u of %u since: %s)", c->cfg.name, c->passes, c->cfg.rise,
+			     c->last);
 	else
 		n = snprintf(buf, len, "%s (starting: passed %u of %u)", c->cfg.name, c->passes, c->cfg.rise);
 	return n < 0 ? 0 : (size_t)n < len ? (size_t)n : len - 1;
@@ -84,7 +85,8 @@ static void on_result(struct hcheck *c, bool ok, const char *text)
 		c->passes++;
 		if (!c->healthy && c->passes >= c->cfg.rise) {
 			c->healthy = true;
-			log_notice("Health check %s passes (%u of %u): healthy", c->cfg.name, c->passes, c->cfg.rise);
+			log_notice("Health check %s passes (%u of %u): healthy", c->cfg.name, c->passes,
+				   c->cfg.rise);
 		}
 	} else {
 		c->failures++;
@@ -93,10 +95,11 @@ static void on_result(struct hcheck *c, bool ok, const char *text)
 		snprintf(c->last, sizeof(c->last), "%s", text ? text : "failed");
 		if (c->healthy && c->fails >= c->cfg.fall) {
 			c->healthy = false;
-			log_warning("Health check %s failed %u of %u times: unhealthy (%s)", c->cfg.name, c->fails,
-				    c->cfg.fall, c->last);
+			log_warning("Health check %s failed %u of %u times: unhealthy (%s)", c->cfg.name,
+				    c->fails, c->cfg.fall, c->last);
 		} else if (c->healthy || c->fails == 1) {
-			log_info("Health check %s failed (%u of %u): %s", c->cfg.name, c->fails, c->cfg.fall, c->last);
+			log_info("Health check %s failed (%u of %u): %s", c->cfg.name, c->fails, c->cfg.fall,
+				 c->last);
 		}
 	}
 	/* start to start, never overlapping: a run that took longer than the interval is followed at once */
@@ -123,7 +126,8 @@ static void check_free(struct hcheck *c)
 static int check_set(struct hcheck *c, const struct vipd_health_check *k)
 {
 	char **argv = NULL;
-	char *name = strdup(k->name), *target = strdup(k->target), *expect = k->expect ? strdup(k->expect) : NULL;
+	char *name = strdup(k->name), *target = strdup(k->target),
+	     *expect = k->expect ? strdup(k->expect) : NULL;
 	int r = 0;
 
 	if (!name || !target || (k->expect && !expect))

@@ -38,11 +38,11 @@ struct vipd_health;
 
 /* What changed; valid during the callback. */
 struct vipd_health_change {
-	const char *check;    /* the check that changed state, NULL: only the node's reason text */
+	const char *check; /* the check that changed state, NULL: only the node's reason text */
 	bool check_healthy;
-	const char *text;     /* the check's last failure ("connect 127.0.0.1:25: Connection refused") or NULL */
-	bool node_healthy;    /* every check is healthy */
-	const char *reason;   /* node unhealthy: "mta (connect ...: Connection refused, 3 of 3)", else "" */
+	const char *text;  /* the check's last failure ("connect 127.0.0.1:25: Connection refused") or NULL */
+	bool node_healthy; /* every check is healthy */
+	const char *reason; /* node unhealthy: "mta (connect ...: Connection refused, 3 of 3)", else "" */
 };
 /* Called from the loop when a check changes state or the node's reason text changes. */
 typedef void (*vipd_health_fn)(void *data, const struct vipd_health_change *ch);
@@ -69,7 +69,7 @@ struct vipd_health_info {
 	enum vipd_check_kind kind;
 	const char *target;
 	bool healthy;
-	uint32_t fails, passes;   /* consecutive */
+	uint32_t fails, passes; /* consecutive */
 	uint32_t fall, rise;
 	const char *last_failure; /* "" when none yet */
 	uint64_t runs, failures;

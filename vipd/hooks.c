@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * vipd/hooks: the notify hook's queues (hooks.h). One FIFO per address and
  * one for the node; a FIFO runs its head when nothing of it runs, and
@@ -18,29 +18,29 @@
 #define OUTPUT_MAX 1024
 
 struct hevent {
-	char word[16];                /* acquire, release, or the node state */
-	char addr[VIP_ADDR_STRLEN];   /* "" for node events */
+	char word[16];              /* acquire, release, or the node state */
+	char addr[VIP_ADDR_STRLEN]; /* "" for node events */
 	char ifname[32];
 };
 
 struct hqueue {
 	struct vipd_hooks *h;
-	char key[VIP_ADDR_STRLEN];    /* the address, or NODE_KEY */
+	char key[VIP_ADDR_STRLEN]; /* the address, or NODE_KEY */
 	struct hevent ev[VIPD_HOOKS_QUEUE_MAX];
 	size_t head, n;
-	uint64_t run_id;              /* 0: nothing of this queue runs */
-	struct hevent cur;            /* the event running */
+	uint64_t run_id;   /* 0: nothing of this queue runs */
+	struct hevent cur; /* the event running */
 };
 
 struct vipd_hooks {
 	struct loop *loop;
 	struct vipd_runner *runner;
-	char **argv;                  /* the command split; NULL: no hook */
+	char **argv; /* the command split; NULL: no hook */
 	size_t argc;
 	uint32_t timeout_ms;
 	struct hqueue **q;
 	size_t n_q;
-	size_t rr;                    /* where the next start scan begins (fairness) */
+	size_t rr; /* where the next start scan begins (fairness) */
 	struct loop_timer *t_start;
 	struct vipd_hooks_stats st;
 };
@@ -93,7 +93,8 @@ static void on_done(void *data, const struct vipd_runner_result *res)
 			  res->output_len ? ": " : "", res->output);
 	} else {
 		h->st.failures++;
-		log_warning("Notify hook `%s` failed: %s%s%s", what, vipd_runner_result_describe(res, how, sizeof(how)),
+		log_warning("Notify hook `%s` failed: %s%s%s", what,
+			    vipd_runner_result_describe(res, how, sizeof(how)),
 			    res->output_len ? "; its output: " : "", res->output);
 	}
 	if (q->n)
@@ -127,7 +128,8 @@ static void start_one(struct vipd_hooks *h, struct hqueue *q)
 		q->run_id = 0;
 		h->st.failures++;
 		h->st.runs++;
-		log_warning("Notify hook `%s` could not start: %s", describe(&q->cur, what, sizeof(what)), strerror(-r));
+		log_warning("Notify hook `%s` could not start: %s", describe(&q->cur, what, sizeof(what)),
+			    strerror(-r));
 		return;
 	}
 	h->st.running++;

@@ -32,11 +32,11 @@
 struct vipd_hooks;
 
 struct vipd_hooks_stats {
-	uint64_t runs;       /* hook runs finished */
-	uint64_t failures;   /* ... that did not exit 0 (crash, timeout, could not start included) */
-	uint64_t dropped;    /* events not run: a queue was full, or Notify was removed */
-	uint64_t queued;     /* events waiting now */
-	uint64_t running;    /* runs in progress now */
+	uint64_t runs;     /* hook runs finished */
+	uint64_t failures; /* ... that did not exit 0 (crash, timeout, could not start included) */
+	uint64_t dropped;  /* events not run: a queue was full, or Notify was removed */
+	uint64_t queued;   /* events waiting now */
+	uint64_t running;  /* runs in progress now */
 };
 
 /* Hooks on loop through runner, configured by nc (no command: nothing runs). 0 or -errno. */

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * Logging: one formatted line per message, to the console fd or syslog.
  * The state below is the project's one allowed mutable global (the log
@@ -33,8 +33,8 @@ static struct {
 };
 
 static const char *const level_names[] = {
-	[LOG_ERR] = "error",     [LOG_WARNING] = "warning", [LOG_NOTICE] = "notice",
-	[LOG_INFO] = "info",     [LOG_DEBUG] = "debug",
+	[LOG_ERR] = "error", [LOG_WARNING] = "warning", [LOG_NOTICE] = "notice",
+	[LOG_INFO] = "info", [LOG_DEBUG] = "debug",
 };
 
 /* systemd sets JOURNAL_STREAM=dev:ino of the stream it connected to stderr. */

@@ -61,11 +61,10 @@ int log_internal(int prio, int error, const char *fmt, ...) _printf_(3, 4);
  */
 void log_line(int prio, const char *line);
 
-#define log_full_errno(prio, error, ...)                                         \
-	({                                                                       \
-		int _p_ = (prio), _e_ = (error);                                 \
-		log_enabled(_p_) ? log_internal(_p_, _e_, __VA_ARGS__)           \
-				 : (_e_ < 0 ? _e_ : -_e_);                       \
+#define log_full_errno(prio, error, ...)                                                         \
+	({                                                                                       \
+		int _p_ = (prio), _e_ = (error);                                                 \
+		log_enabled(_p_) ? log_internal(_p_, _e_, __VA_ARGS__) : (_e_ < 0 ? _e_ : -_e_); \
 	})
 #define log_full(prio, ...) ((void)log_full_errno((prio), 0, __VA_ARGS__))
 
@@ -96,7 +95,10 @@ struct log_ratelimit {
 	unsigned n;          /* messages emitted in this interval */
 	unsigned suppressed; /* messages dropped in this interval */
 };
-#define LOG_RATELIMIT_INIT(interval, b) { .interval_ms = (interval), .burst = (b) }
+#define LOG_RATELIMIT_INIT(interval, b)                 \
+	{                                               \
+		.interval_ms = (interval), .burst = (b) \
+	}
 /* Defaults for the call-site macros: 10 messages per 5 seconds. */
 #define LOG_RATELIMIT_INTERVAL_MS 5000
 #define LOG_RATELIMIT_BURST 10
@@ -108,20 +110,20 @@ struct log_ratelimit {
 bool log_ratelimit_test(struct log_ratelimit *rl, int prio, uint64_t now_ms);
 
 /* Same as log_full_errno, limited by rl. Returns -abs(error) either way. */
-#define log_ratelimit_full_errno(rl, prio, error, ...)                           \
-	({                                                                       \
-		int _p_ = (prio), _e_ = (error);                                 \
-		(log_enabled(_p_) && log_ratelimit_test((rl), _p_, log_now_ms()))  \
-			? log_internal(_p_, _e_, __VA_ARGS__)                    \
-			: (_e_ < 0 ? _e_ : -_e_);                                \
+#define log_ratelimit_full_errno(rl, prio, error, ...)                            \
+	({                                                                        \
+		int _p_ = (prio), _e_ = (error);                                  \
+		(log_enabled(_p_) && log_ratelimit_test((rl), _p_, log_now_ms())) \
+			? log_internal(_p_, _e_, __VA_ARGS__)                     \
+			: (_e_ < 0 ? _e_ : -_e_);                                 \
 	})
 
 /* Per-call-site limiter (a function-local static: the limiter is the site's). */
-#define log_full_errno_ratelimit(prio, error, ...)                               \
-	({                                                                       \
-		static struct log_ratelimit _rl_ = LOG_RATELIMIT_INIT(            \
-			LOG_RATELIMIT_INTERVAL_MS, LOG_RATELIMIT_BURST);          \
-		log_ratelimit_full_errno(&_rl_, (prio), (error), __VA_ARGS__);   \
+#define log_full_errno_ratelimit(prio, error, ...)                                               \
+	({                                                                                       \
+		static struct log_ratelimit _rl_ = LOG_RATELIMIT_INIT(LOG_RATELIMIT_INTERVAL_MS, \
+								      LOG_RATELIMIT_BURST);      \
+		log_ratelimit_full_errno(&_rl_, (prio), (error), __VA_ARGS__);                   \
 	})
 
 #define log_error_ratelimit(...) ((void)log_full_errno_ratelimit(LOG_ERR, 0, __VA_ARGS__))

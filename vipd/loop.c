@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * The event loop: one epoll set holding the caller's fds, one timerfd armed
  * for the earliest of a binary heap of timers, and one signalfd for every
@@ -41,10 +41,10 @@ struct loop_timer {
 	struct loop *loop;
 	loop_timer_cb cb;
 	void *data;
-	uint64_t due_ms;    /* 0 when disarmed */
+	uint64_t due_ms; /* 0 when disarmed */
 	uint64_t period_ms;
-	uint64_t seq;       /* arming sequence: bounds one dispatch round */
-	size_t idx;         /* position in the heap, valid when armed */
+	uint64_t seq; /* arming sequence: bounds one dispatch round */
+	size_t idx;   /* position in the heap, valid when armed */
 };
 
 struct signal_reg {
@@ -66,8 +66,8 @@ struct loop {
 	uint64_t timer_seq;
 	uint64_t tfd_armed_ms; /* deadline the timerfd is set to, 0: disarmed */
 
-	sigset_t sigmask;       /* signals delivered through sfd */
-	sigset_t saved_mask;    /* process mask before we blocked anything */
+	sigset_t sigmask;    /* signals delivered through sfd */
+	sigset_t saved_mask; /* process mask before we blocked anything */
 	bool mask_saved;
 	struct signal_reg sigs[_NSIG];
 

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * vipd: the node daemon's entry point. Parses the command line and runs one
  * of the modes: --check (validate and print the effective configuration),
@@ -36,14 +36,14 @@ struct opts {
 	const char *config;
 	const char *nodename;
 	const char *control;
-	const char *genkey;  /* --genkey PATH */
+	const char *genkey; /* --genkey PATH */
 	bool check;
 	bool json;
 	bool foreground;
 	bool flush;
 	bool debug;
-	int engine_fd;       /* --engine-fd: run as the engine (-1: the monitor) */
-	char **argv;         /* for the monitor's exec of the engine (engine_argv) */
+	int engine_fd; /* --engine-fd: run as the engine (-1: the monitor) */
+	char **argv;   /* for the monitor's exec of the engine (engine_argv) */
 };
 
 static void usage(FILE *f)
@@ -114,7 +114,9 @@ static int run_flush(void)
 {
 	const struct vip_port_ops *ops = vip_port_native();
 	struct vip_port *p = NULL;
-	int r = ops->open(&(struct vip_port_opts){ .flags = VIP_PORT_OPEN_NO_PACKET | VIP_PORT_OPEN_NO_MONITOR }, &p);
+	int r = ops->open(&(struct vip_port_opts){ .flags = VIP_PORT_OPEN_NO_PACKET |
+							    VIP_PORT_OPEN_NO_MONITOR },
+			  &p);
 
 	if (r < 0) {
 		fprintf(stderr, "vipd: cannot open rtnetlink: %s\n", strerror(-r));
@@ -244,7 +246,7 @@ static int run_engine(const struct opts *o)
 }
 
 struct start_report {
-	int fd; /* the daemonizing parent's pipe, or -1 */
+	int fd;                       /* the daemonizing parent's pipe, or -1 */
 	struct vipd_pidfile *pidfile; /* locked, written once start-up succeeded */
 };
 
@@ -299,7 +301,8 @@ static void backoff_from_env(struct vipd_monitor_timing *t)
 	if (!e || sscanf(e, "%u,%u,%u", &first, &max, &stable) != 3 || first == 0 || max < first ||
 	    stable == 0) {
 		if (e)
-			log_warning("monitor: ignoring VIPD_MONITOR_BACKOFF=%s (want FIRST,MAX,STABLE in ms)", e);
+			log_warning("monitor: ignoring VIPD_MONITOR_BACKOFF=%s (want FIRST,MAX,STABLE in ms)",
+				    e);
 		return;
 	}
 	t->backoff_first_ms = first;
@@ -412,8 +415,16 @@ static char **build_engine_argv(const struct opts *o, char *argv0, char *av[stat
 	return av;
 }
 
-enum { OPT_CHECK = 0x100, OPT_JSON, OPT_NODENAME, OPT_VERSION, OPT_CONTROL, OPT_FLUSH, OPT_ENGINE_FD,
-       OPT_GENKEY };
+enum {
+	OPT_CHECK = 0x100,
+	OPT_JSON,
+	OPT_NODENAME,
+	OPT_VERSION,
+	OPT_CONTROL,
+	OPT_FLUSH,
+	OPT_ENGINE_FD,
+	OPT_GENKEY
+};
 
 /*
  * The heap of a long-lived daemon: the parse tree of
@@ -509,7 +520,8 @@ int main(int argc, char **argv)
 	if (o.genkey)
 		return vipd_authkey_generate(o.genkey);
 	/* Before anything changes the folder (daemonizing goes to /): absolute paths. */
-	if (make_absolute(&o.config, &abs_config) < 0 || (o.control && make_absolute(&o.control, &abs_control) < 0)) {
+	if (make_absolute(&o.config, &abs_config) < 0 ||
+	    (o.control && make_absolute(&o.control, &abs_control) < 0)) {
 		fprintf(stderr, "vipd: cannot make the paths absolute: %s\n", strerror(errno));
 		return EXIT_FAILURE;
 	}

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * vipd/monitor: the monitor's own membership in the cluster group (see
  * monitor.h). It only speaks: MONITOR{node} on every view that holds it, so
@@ -44,8 +44,8 @@ static void cl_message(void *data, const struct vip_cl_member *sender, const voi
 	struct vip_cl_auth_info ai;
 
 	/* The engines' protocol is not the monitor's business; its own FLUSHED is. */
-	if (!m->cl.key || sender->nodeid != m->cl.self.nodeid || sender->pid != m->cl.self.pid ||
-	    len < 4 || b[3] != VIP_CL_MSG_FLUSHED || vip_cl_auth_verify(NULL, sender, b, len, &ai) < 0)
+	if (!m->cl.key || sender->nodeid != m->cl.self.nodeid || sender->pid != m->cl.self.pid || len < 4 ||
+	    b[3] != VIP_CL_MSG_FLUSHED || vip_cl_auth_verify(NULL, sender, b, len, &ai) < 0)
 		return;
 	if (ai.view != m->cl.view) {
 		log_debug("monitor: FLUSHED crossed a view change; sending it again");
@@ -94,7 +94,7 @@ static void schedule_reconnect(struct vipd_monitor *m)
 		m->cl.reconnect_ms = t->reconnect_first_ms;
 	loop_timer_arm(m->cl.t_reconnect, m->cl.reconnect_ms, 0);
 	m->cl.reconnect_ms = m->cl.reconnect_ms > t->reconnect_max_ms / 2 ? t->reconnect_max_ms
-									    : m->cl.reconnect_ms * 2;
+									  : m->cl.reconnect_ms * 2;
 }
 
 static int send_one(struct vipd_monitor *m, enum vip_cl_msg_type type)
@@ -138,11 +138,13 @@ static void send_pending(struct vipd_monitor *m)
 		}
 		*q[i].want = false;
 		if (r < 0) {
-			log_warning_errno(r, "monitor: cannot multicast %s: %m", vip_cl_msg_type_to_string(q[i].type));
+			log_warning_errno(r, "monitor: cannot multicast %s: %m",
+					  vip_cl_msg_type_to_string(q[i].type));
 			continue;
 		}
 		(*q[i].count)++;
-		log_debug("monitor: multicast %s{%s}", vip_cl_msg_type_to_string(q[i].type), m->opts.nodename);
+		log_debug("monitor: multicast %s{%s}", vip_cl_msg_type_to_string(q[i].type),
+			  m->opts.nodename);
 	}
 }
 
@@ -175,7 +177,8 @@ static int connect_join(struct vipd_monitor *m, int prio)
 	if (r >= 0)
 		r = loop_add_fd(m->loop, m->cl.ops->fd(m->cl.be), EPOLLIN, on_backend_fd, m);
 	if (r < 0) {
-		log_full_errno(prio, r, "monitor: cannot join group %s (%m); retrying with back-off", m->opts.group);
+		log_full_errno(prio, r, "monitor: cannot join group %s (%m); retrying with back-off",
+			       m->opts.group);
 		m->cl.ops->free(m->cl.be);
 		m->cl.be = NULL;
 		return r;
@@ -207,7 +210,8 @@ int monitor_cluster_start(struct vipd_monitor *m)
 
 	m->cl.ops = m->opts.cl_ops ? m->opts.cl_ops : vip_cl_backend_find("cpg");
 	if (!m->cl.ops)
-		return log_error_errno(-EOPNOTSUPP, "monitor: the cpg membership backend is not built into this vipd");
+		return log_error_errno(-EOPNOTSUPP,
+				       "monitor: the cpg membership backend is not built into this vipd");
 	r = loop_timer_new(m->loop, on_reconnect_timer, m, &m->cl.t_reconnect);
 	if (r >= 0)
 		r = loop_timer_new(m->loop, on_send_timer, m, &m->cl.t_send);

@@ -10,13 +10,13 @@
 
 struct monitor_cluster {
 	const struct vip_cl_backend_ops *ops;
-	struct vip_cl_backend *be;   /* NULL while disconnected */
-	bool lost;                   /* lost during dispatch: free after it */
-	bool want_monitor;           /* MONITOR to multicast (a view with self came) */
-	bool want_flushed;           /* FLUSHED to multicast (a flush happened) */
-	uint32_t reconnect_ms;       /* next reconnect delay */
+	struct vip_cl_backend *be; /* NULL while disconnected */
+	bool lost;                 /* lost during dispatch: free after it */
+	bool want_monitor;         /* MONITOR to multicast (a view with self came) */
+	bool want_flushed;         /* FLUSHED to multicast (a flush happened) */
+	uint32_t reconnect_ms;     /* next reconnect delay */
 	/* Authentication (docs/protocol.md): the key, this member, the view it is in, the last sequence. */
-	struct vip_cl_key *key;      /* NULL: unauthenticated */
+	struct vip_cl_key *key; /* NULL: unauthenticated */
 	struct vip_cl_member self;
 	uint64_t view;
 	bool in_view;
@@ -32,14 +32,14 @@ struct vipd_monitor {
 
 	/* The engine now running (pid 0: none). */
 	pid_t pid;
-	int fd;                      /* our end of the socketpair, -1 when closed */
+	int fd; /* our end of the socketpair, -1 when closed */
 	uint64_t started_ms;
 	bool ready, released_ok, release_failed;
-	bool flushed;                /* its addresses were removed already (it was exiting) */
+	bool flushed; /* its addresses were removed already (it was exiting) */
 
 	bool stopping;
-	bool flush_ok;               /* no address left behind by the last engine */
-	uint32_t backoff_ms;         /* delay of the next restart */
+	bool flush_ok;       /* no address left behind by the last engine */
+	uint32_t backoff_ms; /* delay of the next restart */
 	struct loop_timer *t_restart, *t_kill;
 
 	struct monitor_cluster cl;

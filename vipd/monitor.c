@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * vipd/monitor: the engine's life under a root parent (see monitor.h and
  * docs/privileges.md). The monitor's own group membership is in
@@ -235,8 +235,10 @@ static void engine_gone(struct vipd_monitor *m, int st)
 	loop_timer_disarm(m->t_kill);
 	describe(st, how, sizeof(how));
 	if (clean) {
-		log_full(m->stopping ? LOG_INFO : LOG_WARNING, "monitor: the engine stopped after releasing "
-			 "every DuraVIP (%s)", how);
+		log_full(m->stopping ? LOG_INFO : LOG_WARNING,
+			 "monitor: the engine stopped after releasing "
+			 "every DuraVIP (%s)",
+			 how);
 		m->flush_ok = true;
 	} else {
 		log_error("monitor: the engine ended without releasing its DuraVIPs (%s, up %llu ms)", how,
@@ -279,7 +281,8 @@ static void on_note(struct vipd_monitor *m, enum vipd_note note)
 		break;
 	case VIPD_NOTE_RELEASE_FAILED:
 		m->release_failed = true;
-		log_error("monitor: the engine could not release every DuraVIP: they are removed when it exits");
+		log_error(
+			"monitor: the engine could not release every DuraVIP: they are removed when it exits");
 		/* It exits on its own; bound the wait all the same. */
 		loop_timer_arm(m->t_kill, m->opts.timing.stop_timeout_ms, 0);
 		break;
@@ -402,8 +405,9 @@ static void on_kill_timer(struct loop *l _unused_, struct loop_timer *t _unused_
 static void signal_engine(struct vipd_monitor *m, int sig)
 {
 	if (kill(m->pid, sig) < 0)
-		(void)log_error_errno(-errno, "monitor: cannot send %s to engine %d: %m (does the monitor keep CAP_KILL?)",
-				      strsignal(sig), (int)m->pid);
+		(void)log_error_errno(
+			-errno, "monitor: cannot send %s to engine %d: %m (does the monitor keep CAP_KILL?)",
+			strsignal(sig), (int)m->pid);
 }
 
 void vipd_monitor_stop(struct vipd_monitor *m)
@@ -512,7 +516,8 @@ int vipd_monitor_new(const struct vipd_monitor_opts *opts, struct vipd_monitor *
 	if (r < 0)
 		goto free_monitor;
 	m->port_ops = opts->port_ops ? opts->port_ops : vip_port_native();
-	r = m->port_ops->open(&(struct vip_port_opts){ .flags = VIP_PORT_OPEN_NO_PACKET | VIP_PORT_OPEN_NO_MONITOR },
+	r = m->port_ops->open(&(struct vip_port_opts){ .flags = VIP_PORT_OPEN_NO_PACKET |
+								VIP_PORT_OPEN_NO_MONITOR },
 			      &m->port);
 	if (r < 0) {
 		log_error_errno(r, "monitor: cannot open rtnetlink: %m");

@@ -101,13 +101,13 @@ struct vipd_monitor_opts {
 	 */
 	int (*spawn)(void *data, int fd, pid_t *ret_pid);
 	void *spawn_data;
-	char *const *exec_argv;      /* for the default spawn: vipd's own argv */
+	char *const *exec_argv; /* for the default spawn: vipd's own argv */
 	/* Called once, when the first engine says READY (may be NULL). */
 	void (*ready)(void *data);
 	void *ready_data;
 
-	const char *nodename;        /* node name for MONITOR and FLUSHED */
-	const char *group;           /* the cluster group, or NULL: solo (no corosync) */
+	const char *nodename; /* node name for MONITOR and FLUSHED */
+	const char *group;    /* the cluster group, or NULL: solo (no corosync) */
 	/* The configuration, for cluster { authkey } (the monitor reads the key itself); may be NULL. */
 	const struct vipd_config *config;
 	const struct vip_port_ops *port_ops;     /* NULL: the native port */
@@ -117,17 +117,17 @@ struct vipd_monitor_opts {
 
 /* What tests and the log look at. */
 struct vipd_monitor_stats {
-	unsigned starts;          /* engines started */
-	unsigned restarts;        /* restarts scheduled */
-	unsigned flushes;         /* flush_tagged calls */
-	int last_flush;           /* the last flush's count or -errno */
-	uint32_t last_delay_ms;   /* delay of the last restart scheduled */
-	uint32_t next_delay_ms;   /* delay the next restart would get */
-	unsigned monitor_sent;    /* MONITOR messages multicast */
-	unsigned flushed_sent;    /* FLUSHED messages multicast */
-	unsigned cl_connects;     /* successful corosync connections */
+	unsigned starts;        /* engines started */
+	unsigned restarts;      /* restarts scheduled */
+	unsigned flushes;       /* flush_tagged calls */
+	int last_flush;         /* the last flush's count or -errno */
+	uint32_t last_delay_ms; /* delay of the last restart scheduled */
+	uint32_t next_delay_ms; /* delay the next restart would get */
+	unsigned monitor_sent;  /* MONITOR messages multicast */
+	unsigned flushed_sent;  /* FLUSHED messages multicast */
+	unsigned cl_connects;   /* successful corosync connections */
 	bool ever_ready;
-	pid_t engine_pid;         /* running engine or 0 */
+	pid_t engine_pid; /* running engine or 0 */
 };
 
 /*

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /* The parts of the privilege drop that Linux and Solaris share. */
 #include <dirent.h>
 #include <errno.h>
@@ -51,9 +51,8 @@ int vip_privdrop_chroot(const char *dir, struct vip_privdrop_result *ret)
 		return vip_privdrop_fail(ret, -EPERM, "chroot %s: owned by uid %u, not root", dir,
 					 (unsigned)st.st_uid);
 	if (st.st_mode & (S_IWGRP | S_IWOTH))
-		return vip_privdrop_fail(ret, -EPERM,
-					 "chroot %s: mode %04o is writable by group or others", dir,
-					 (unsigned)(st.st_mode & 07777));
+		return vip_privdrop_fail(ret, -EPERM, "chroot %s: mode %04o is writable by group or others",
+					 dir, (unsigned)(st.st_mode & 07777));
 	if (chroot(dir) < 0)
 		return vip_privdrop_fail(ret, negerrno(), "chroot(%s)", dir);
 	if (chdir("/") < 0)
@@ -77,7 +76,8 @@ static int close_each(int from, int keep)
 			char *end;
 			long v = strtol(de->d_name, &end, 10);
 
-			if (*end == '\0' && end != de->d_name && v >= from && v != keep && v != dfd && v <= INT_MAX)
+			if (*end == '\0' && end != de->d_name && v >= from && v != keep && v != dfd &&
+			    v <= INT_MAX)
 				fds[n++] = (int)v;
 		}
 		closedir(d);

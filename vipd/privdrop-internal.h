@@ -9,8 +9,7 @@
 #include "privdrop.h"
 
 /* Append one message (syslog priority prio) to ret; silently full at VIP_PRIVDROP_MAX_MSGS. */
-void vip_privdrop_msg(struct vip_privdrop_result *ret, int prio, const char *fmt, ...)
-	_printf_(3, 4);
+void vip_privdrop_msg(struct vip_privdrop_result *ret, int prio, const char *fmt, ...) _printf_(3, 4);
 
 /* Record "<what>: <strerror(-r)>" as ret->error and return r (a -errno). */
 int vip_privdrop_fail(struct vip_privdrop_result *ret, int r, const char *fmt, ...) _printf_(3, 4);

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * vipd/privdrop (Solaris / illumos): the same interface as privdrop.c, with
  * privilege sets instead of capabilities. Security { privileges } goes
@@ -59,12 +59,14 @@ static int step_privs(priv_set_t *want, const char *text, struct vip_privdrop_re
 		return vip_privdrop_fail(ret, -ENOMEM, "priv_allocset()");
 	for (size_t i = 0; i < sizeof(sets) / sizeof(sets[0]) && r == 0; i++)
 		if (setppriv(PRIV_SET, sets[i].type, want) < 0)
-			r = vip_privdrop_fail(ret, negerrno(), "setppriv(PRIV_SET, %s, \"%s\")", sets[i].name, text);
+			r = vip_privdrop_fail(ret, negerrno(), "setppriv(PRIV_SET, %s, \"%s\")", sets[i].name,
+					      text);
 	for (size_t i = 0; i < sizeof(sets) / sizeof(sets[0]) && r == 0; i++) {
 		if (getppriv(sets[i].type, got) < 0)
 			r = vip_privdrop_fail(ret, negerrno(), "getppriv(%s)", sets[i].name);
 		else if (!priv_isequalset(got, want))
-			r = vip_privdrop_fail(ret, -EPERM, "read back %s set differs from \"%s\"", sets[i].name, text);
+			r = vip_privdrop_fail(ret, -EPERM, "read back %s set differs from \"%s\"",
+					      sets[i].name, text);
 	}
 	priv_freeset(got);
 	return r;
@@ -74,18 +76,17 @@ static int verify_ids(const struct vipd_security *sec, struct vip_privdrop_resul
 {
 	if (getuid() != sec->uid || geteuid() != sec->uid)
 		return vip_privdrop_fail(ret, -EPERM, "read back uid %u/%u, expected %u", (unsigned)getuid(),
-			    (unsigned)geteuid(), (unsigned)sec->uid);
+					 (unsigned)geteuid(), (unsigned)sec->uid);
 	if (getgid() != sec->gid || getegid() != sec->gid)
 		return vip_privdrop_fail(ret, -EPERM, "read back gid %u/%u, expected %u", (unsigned)getgid(),
-			    (unsigned)getegid(), (unsigned)sec->gid);
+					 (unsigned)getegid(), (unsigned)sec->gid);
 	if (sec->uid != 0 && setuid(0) == 0)
 		return vip_privdrop_fail(ret, -EPERM, "setuid(0) succeeded after the drop to uid %u",
-			    (unsigned)sec->uid);
+					 (unsigned)sec->uid);
 	return 0;
 }
 
-void vip_privdrop_needs_from_config(_unused_ const struct vipd_config *cfg,
-				    struct vip_privdrop_needs *ret)
+void vip_privdrop_needs_from_config(_unused_ const struct vipd_config *cfg, struct vip_privdrop_needs *ret)
 {
 	/* Solaris names privileges, not Linux capabilities: nothing to check by bit */
 	*ret = (struct vip_privdrop_needs){ 0 };
@@ -100,20 +101,21 @@ int vip_privdrop(const struct vipd_security *sec, _unused_ const struct vip_priv
 
 	*ret = (struct vip_privdrop_result){ 0 };
 	if (sec->capabilities)
-		vip_privdrop_msg(ret, LOG_DEBUG, "capabilities \"%s\" are Linux's: ignored here", sec->capabilities);
+		vip_privdrop_msg(ret, LOG_DEBUG, "capabilities \"%s\" are Linux's: ignored here",
+				 sec->capabilities);
 	if (geteuid() != 0) {
 		vip_privdrop_msg(ret, LOG_WARNING, "already running as uid %u: no privilege drop possible",
-		    (unsigned)geteuid());
+				 (unsigned)geteuid());
 		return 0;
 	}
 	if (sec->privileges) {
 		want = priv_str_to_set(sec->privileges, ",", &end);
 		if (!want)
 			return vip_privdrop_fail(ret, -EINVAL, "priv_str_to_set(\"%s\") near \"%s\"",
-				    sec->privileges, end ? end : "");
+						 sec->privileges, end ? end : "");
 	} else if (sec->uid != 0) {
 		vip_privdrop_msg(ret, LOG_WARNING, "no privileges listed: user %s keeps none",
-		    sec->user ? sec->user : "?");
+				 sec->user ? sec->user : "?");
 		want = priv_allocset();
 		if (!want)
 			return vip_privdrop_fail(ret, -ENOMEM, "priv_allocset()");

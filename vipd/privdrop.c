@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * vipd/privdrop (Linux): the privilege drop, in the fixed order of docs/design.md
  * §5, failing closed. vip_privdrop() reads top to bottom as the steps; each
@@ -26,7 +26,7 @@ struct plan {
 	uint64_t listed;      /* permitted bits in sec->capabilities, as written */
 	uint64_t keep_p;      /* listed, less what the bounding set lacks */
 	uint64_t keep_e;
-	bool keep_all;        /* user root without a capabilities list */
+	bool keep_all; /* user root without a capabilities list */
 };
 
 /* "cap_net_admin cap_net_raw" (or "none") into buf. */
@@ -104,18 +104,24 @@ static int plan_caps(struct plan *p, struct vip_privdrop_result *ret)
 	uint64_t inh = cap_mask(caps, CAP_INHERITABLE);
 	cap_free(caps);
 	if (inh)
-		vip_privdrop_msg(ret, LOG_WARNING, "capabilities: inheritable flags ignored (%s): vipd keeps "
-		    "nothing inheritable", caps_names(inh, names, sizeof(names)));
+		vip_privdrop_msg(ret, LOG_WARNING,
+				 "capabilities: inheritable flags ignored (%s): vipd keeps "
+				 "nothing inheritable",
+				 caps_names(inh, names, sizeof(names)));
 
 	uint64_t outside = (p->listed | p->keep_e) & ~p->bound_start;
 	if (outside)
-		vip_privdrop_msg(ret, LOG_WARNING, "capabilities outside this process's bounding set cannot "
-		    "be kept: %s", caps_names(outside, names, sizeof(names)));
+		vip_privdrop_msg(ret, LOG_WARNING,
+				 "capabilities outside this process's bounding set cannot "
+				 "be kept: %s",
+				 caps_names(outside, names, sizeof(names)));
 	p->keep_p = p->listed & p->bound_start;
 	p->keep_e &= p->bound_start;
 	if (sec->uid == 0)
-		vip_privdrop_msg(ret, LOG_WARNING, "user %s with capabilities: root loses its access to every "
-		    "file not covered by a listed capability", sec->user ? sec->user : "root");
+		vip_privdrop_msg(ret, LOG_WARNING,
+				 "user %s with capabilities: root loses its access to every "
+				 "file not covered by a listed capability",
+				 sec->user ? sec->user : "root");
 	return 0;
 }
 
@@ -127,11 +133,12 @@ static int plan_needs(const struct plan *p, uint64_t needs, struct vip_privdrop_
 
 	if (missing)
 		return vip_privdrop_fail(ret, -EPERM, "needed capabilities outside the bounding set (%s)",
-			    caps_names(missing, names, sizeof(names)));
+					 caps_names(missing, names, sizeof(names)));
 	missing = needs & ~(p->keep_p & p->keep_e);
 	if (missing)
-		return vip_privdrop_fail(ret, -EPERM, "needed capabilities not kept by Security { capabilities } (%s)",
-			    caps_names(missing, names, sizeof(names)));
+		return vip_privdrop_fail(ret, -EPERM,
+					 "needed capabilities not kept by Security { capabilities } (%s)",
+					 caps_names(missing, names, sizeof(names)));
 	return 0;
 }
 
@@ -149,13 +156,15 @@ static int check_unprivileged(const struct plan *p, uint64_t needs, struct vip_p
 	uid_t euid = geteuid();
 	uint64_t missing = needs & ~eff;
 	if (missing)
-		return vip_privdrop_fail(ret, -EPERM, "already running as uid %u, no privilege drop possible: "
-			    "missing needed capabilities (%s)", (unsigned)euid,
-			    caps_names(missing, names, sizeof(names)));
-	vip_privdrop_msg(ret, LOG_WARNING, "already running as uid %u: no privilege drop possible", (unsigned)euid);
+		return vip_privdrop_fail(ret, -EPERM,
+					 "already running as uid %u, no privilege drop possible: "
+					 "missing needed capabilities (%s)",
+					 (unsigned)euid, caps_names(missing, names, sizeof(names)));
+	vip_privdrop_msg(ret, LOG_WARNING, "already running as uid %u: no privilege drop possible",
+			 (unsigned)euid);
 	if (p->listed & ~eff)
 		vip_privdrop_msg(ret, LOG_WARNING, "listed capabilities this process does not have: %s",
-		    caps_names(p->listed & ~eff, names, sizeof(names)));
+				 caps_names(p->listed & ~eff, names, sizeof(names)));
 	ret->kept_permitted = eff;
 	ret->kept_effective = eff;
 	return 0;
@@ -177,7 +186,7 @@ static int step_bounding(const struct plan *p, struct vip_privdrop_result *ret)
 			continue;
 		if (prctl(PR_CAPBSET_DROP, (unsigned long)c, 0UL, 0UL, 0UL) < 0)
 			return vip_privdrop_fail(ret, negerrno(), "prctl(PR_CAPBSET_DROP, %s)",
-				    caps_names(BIT(c), name, sizeof(name)));
+						 caps_names(BIT(c), name, sizeof(name)));
 	}
 	return 0;
 }
@@ -277,12 +286,12 @@ static int verify_ids(const struct vipd_security *sec, struct vip_privdrop_resul
 		return vip_privdrop_fail(ret, negerrno(), "getresuid()");
 	if (ru != sec->uid || eu != sec->uid || su != sec->uid)
 		return vip_privdrop_fail(ret, -EPERM, "read back uid %u/%u/%u, expected %u", (unsigned)ru,
-			    (unsigned)eu, (unsigned)su, (unsigned)sec->uid);
+					 (unsigned)eu, (unsigned)su, (unsigned)sec->uid);
 	if (getresgid(&rg, &eg, &sg) < 0)
 		return vip_privdrop_fail(ret, negerrno(), "getresgid()");
 	if (rg != sec->gid || eg != sec->gid || sg != sec->gid)
 		return vip_privdrop_fail(ret, -EPERM, "read back gid %u/%u/%u, expected %u", (unsigned)rg,
-			    (unsigned)eg, (unsigned)sg, (unsigned)sec->gid);
+					 (unsigned)eg, (unsigned)sg, (unsigned)sec->gid);
 
 	_cleanup_free_ gid_t *groups = NULL;
 	int n = read_groups(&groups);
@@ -299,8 +308,9 @@ static int verify_ids(const struct vipd_security *sec, struct vip_privdrop_resul
 	if (!same) {
 		char a[VIP_PRIVDROP_MSG_LEN / 2], b[VIP_PRIVDROP_MSG_LEN / 2];
 		return vip_privdrop_fail(ret, -EPERM, "read back groups (%s), expected (%s)",
-			    gids_text(groups, (size_t)n, a, sizeof(a)),
-			    gids_text(sec->supplemental_gids, sec->n_supplemental, b, sizeof(b)));
+					 gids_text(groups, (size_t)n, a, sizeof(a)),
+					 gids_text(sec->supplemental_gids, sec->n_supplemental, b,
+						   sizeof(b)));
 	}
 	return 0;
 }
@@ -317,14 +327,14 @@ static int verify_caps(const struct plan *p, struct vip_privdrop_result *ret)
 	cap_free(caps);
 	if (prm != p->keep_p)
 		return vip_privdrop_fail(ret, -EPERM, "read back permitted (%s), expected (%s)",
-			    caps_names(prm, a, sizeof(a)), caps_names(p->keep_p, b, sizeof(b)));
+					 caps_names(prm, a, sizeof(a)), caps_names(p->keep_p, b, sizeof(b)));
 	if (eff != p->keep_e)
 		return vip_privdrop_fail(ret, -EPERM, "read back effective (%s), expected (%s)",
-			    caps_names(eff, a, sizeof(a)), caps_names(p->keep_e, b, sizeof(b)));
+					 caps_names(eff, a, sizeof(a)), caps_names(p->keep_e, b, sizeof(b)));
 	/* the ambient set is a subset of the inheritable one: empty with it */
 	if (inh)
 		return vip_privdrop_fail(ret, -EPERM, "read back inheritable (%s), expected none",
-			    caps_names(inh, a, sizeof(a)));
+					 caps_names(inh, a, sizeof(a)));
 
 	uint64_t bound;
 	int r = read_bounding(p->ncaps, &bound, ret);
@@ -332,7 +342,8 @@ static int verify_caps(const struct plan *p, struct vip_privdrop_result *ret)
 		return r;
 	if (bound != (p->keep_all ? p->bound_start : p->keep_p))
 		return vip_privdrop_fail(ret, -EPERM, "read back bounding set (%s), expected (%s)",
-			    caps_names(bound, a, sizeof(a)), caps_names(p->keep_p, b, sizeof(b)));
+					 caps_names(bound, a, sizeof(a)),
+					 caps_names(p->keep_p, b, sizeof(b)));
 	return 0;
 }
 
@@ -350,7 +361,8 @@ static int verify_flags(const struct plan *p, struct vip_privdrop_result *ret)
 	if (r < 0)
 		return vip_privdrop_fail(ret, negerrno(), "prctl(PR_GET_SECUREBITS)");
 	if ((r & NOROOT_BITS) != NOROOT_BITS)
-		return vip_privdrop_fail(ret, -EPERM, "read back securebits 0x%x, expected noroot and its lock", r);
+		return vip_privdrop_fail(ret, -EPERM,
+					 "read back securebits 0x%x, expected noroot and its lock", r);
 	return 0;
 }
 
@@ -361,7 +373,7 @@ static int prove(const struct vipd_security *sec, struct vip_privdrop_result *re
 		return 0;
 	if (setresuid(0, 0, 0) == 0)
 		return vip_privdrop_fail(ret, -EPERM, "setresuid(0,0,0) succeeded after the drop to uid %u",
-			    (unsigned)sec->uid);
+					 (unsigned)sec->uid);
 	return 0;
 }
 
@@ -384,7 +396,7 @@ int vip_privdrop(const struct vipd_security *sec, const struct vip_privdrop_need
 	*ret = (struct vip_privdrop_result){ 0 };
 	if (sec->privileges)
 		vip_privdrop_msg(ret, LOG_DEBUG, "privileges \"%s\" is for Solaris: ignored on Linux",
-		    sec->privileges);
+				 sec->privileges);
 	r = plan_init(&p, sec, ret);
 	if (r < 0)
 		return r;
@@ -393,18 +405,15 @@ int vip_privdrop(const struct vipd_security *sec, const struct vip_privdrop_need
 	if ((r = plan_needs(&p, need, ret)) < 0)
 		return r;
 	if (p.keep_all)
-		vip_privdrop_msg(ret, LOG_WARNING, "user %s without capabilities: vipd keeps every capability",
-		    sec->user ? sec->user : "root");
+		vip_privdrop_msg(ret, LOG_WARNING,
+				 "user %s without capabilities: vipd keeps every capability",
+				 sec->user ? sec->user : "root");
 
 	/* Nothing has changed so far. Steps 1 to 6, in order; the first failure stops. */
 	if ((r = vip_privdrop_chroot(sec->chroot, ret)) < 0 ||
-	    (!p.keep_all && (r = step_bounding(&p, ret)) < 0) ||
-	    (r = step_identity(sec, ret)) < 0 ||
-	    (r = step_caps(&p, ret)) < 0 ||
-	    (r = verify_ids(sec, ret)) < 0 ||
-	    (r = verify_caps(&p, ret)) < 0 ||
-	    (r = verify_flags(&p, ret)) < 0 ||
-	    (r = prove(sec, ret)) < 0)
+	    (!p.keep_all && (r = step_bounding(&p, ret)) < 0) || (r = step_identity(sec, ret)) < 0 ||
+	    (r = step_caps(&p, ret)) < 0 || (r = verify_ids(sec, ret)) < 0 ||
+	    (r = verify_caps(&p, ret)) < 0 || (r = verify_flags(&p, ret)) < 0 || (r = prove(sec, ret)) < 0)
 		return r;
 	ret->kept_permitted = p.keep_p;
 	ret->kept_effective = p.keep_e;
@@ -461,10 +470,11 @@ int vip_privdrop_identity(char **ret)
 	if (!text)
 		return -ENOMEM;
 	char *line = NULL;
-	r = asprintf(&line, "uid=%u/%u/%u gid=%u/%u/%u groups=%s caps=\"%s\" bounding=%s "
-		     "no_new_privs=%d", (unsigned)ru, (unsigned)eu, (unsigned)su, (unsigned)rg,
-		     (unsigned)eg, (unsigned)sg, groups, text,
-		     caps_names(bound, bound_names, sizeof(bound_names)), nnp);
+	r = asprintf(&line,
+		     "uid=%u/%u/%u gid=%u/%u/%u groups=%s caps=\"%s\" bounding=%s "
+		     "no_new_privs=%d",
+		     (unsigned)ru, (unsigned)eu, (unsigned)su, (unsigned)rg, (unsigned)eg, (unsigned)sg,
+		     groups, text, caps_names(bound, bound_names, sizeof(bound_names)), nnp);
 	cap_free(text);
 	if (r < 0)
 		return -ENOMEM;

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * The folder of the files root creates, and the pid file in it (rundir.h
  * has the rules and why).
@@ -170,8 +170,10 @@ int vipd_rundir_open(const char *dir, bool create, bool do_chown, gid_t gid, cha
 			struct stat st;
 
 			if (fstatat(pfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
-				return refuse(-ELOOP, why, why_len,
-					      "%s is a symbolic link: vipd creates files only in a real folder", dir);
+				return refuse(
+					-ELOOP, why, why_len,
+					"%s is a symbolic link: vipd creates files only in a real folder",
+					dir);
 			return refuse(-ENOTDIR, why, why_len, "%s is not a folder", dir);
 		}
 		return refuse(r, why, why_len, "%s: cannot open it", dir);
@@ -233,12 +235,14 @@ int vipd_pidfile_open(int dir_fd, const char *name, pid_t *ret_holder, struct vi
 		return r;
 	}
 	/* No O_TRUNC: the file may be a running instance's, and is only emptied once ours. */
-	p->fd = openat(p->dir_fd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK | O_CLOEXEC, 0644);
+	p->fd = openat(p->dir_fd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK | O_CLOEXEC,
+		       0644);
 	if (p->fd < 0) {
 		r = negerrno();
 		pidfile_free(p);
 		if (r == -ELOOP)
-			return refuse(r, why, why_len, "pid file %s is a symbolic link: vipd does not follow it", name);
+			return refuse(r, why, why_len,
+				      "pid file %s is a symbolic link: vipd does not follow it", name);
 		return refuse(r, why, why_len, "cannot open the pid file %s", name);
 	}
 	if (fstat(p->fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1) {
@@ -251,8 +255,9 @@ int vipd_pidfile_open(int dir_fd, const char *name, pid_t *ret_holder, struct vi
 			*ret_holder = read_holder(p->fd);
 		pidfile_free(p);
 		if (r == -EWOULDBLOCK)
-			return refuse(r, why, why_len, "another vipd holds the pid file %s (pid %u): it runs already",
-				      name, (unsigned)*ret_holder);
+			return refuse(r, why, why_len,
+				      "another vipd holds the pid file %s (pid %u): it runs already", name,
+				      (unsigned)*ret_holder);
 		return refuse(r, why, why_len, "cannot lock the pid file %s", name);
 	}
 	*ret = p;

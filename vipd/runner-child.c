@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * vipd/runner's child: from fork to execve. The engine may run threads (the
  * cluster backend's worker), so between fork and execve only

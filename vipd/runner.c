@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * vipd/runner: the parent's side. One struct run per child: a pidfd (the
  * child's end), the read end of its output pipe, the read end of its error
@@ -74,7 +74,8 @@ char *vipd_runner_result_describe(const struct vipd_runner_result *res, char *bu
 		snprintf(buf, len, "timed out after %" PRIu64 " ms (process group killed)", res->duration_ms);
 		break;
 	case VIPD_RUNNER_EXEC_FAILED:
-		snprintf(buf, len, "could not start: %s: %s", res->step ? res->step : "?", strerror(-res->error));
+		snprintf(buf, len, "could not start: %s: %s", res->step ? res->step : "?",
+			 strerror(-res->error));
 		break;
 	default:
 		snprintf(buf, len, "unknown outcome %d", (int)res->outcome);
@@ -377,7 +378,10 @@ static int spawn(struct run *run, const struct vipd_runner_cmd *cmd, char **envp
 	run->pid = fork();
 	if (run->pid == 0) {
 		struct runner_child_args a = {
-			.argv = (char *const *)cmd->argv, .envp = envp, .out_fd = out[1], .err_fd = err[1],
+			.argv = (char *const *)cmd->argv,
+			.envp = envp,
+			.out_fd = out[1],
+			.err_fd = err[1],
 		};
 		runner_child_exec(&a);
 	}
@@ -428,7 +432,12 @@ int vipd_runner_start(struct vipd_runner *r, const struct vipd_runner_cmd *cmd, 
 	run = calloc(1, sizeof(*run));
 	if (!run)
 		return -ENOMEM;
-	*run = (struct run){ .r = r, .pidfd = -1, .out_fd = -1, .err_fd = -1, .done = done, .data = data,
+	*run = (struct run){ .r = r,
+			     .pidfd = -1,
+			     .out_fd = -1,
+			     .err_fd = -1,
+			     .done = done,
+			     .data = data,
 			     .max = cmd->output_max ? cmd->output_max : VIPD_RUNNER_OUTPUT_DEFAULT };
 	run->buf = malloc(run->max + 1);
 	if (!run->buf) {

@@ -68,14 +68,14 @@ struct vipd_runner_cmd {
 
 /* Valid only during the done callback; copy what must be kept. */
 struct vipd_runner_result {
-	uint64_t id;             /* as returned by vipd_runner_start */
-	pid_t pid;               /* the child (also its process group), already reaped */
+	uint64_t id; /* as returned by vipd_runner_start */
+	pid_t pid;   /* the child (also its process group), already reaped */
 	enum vipd_runner_outcome outcome;
-	int exit_status;         /* EXITED: 0..255 */
-	int signal;              /* SIGNALED: the signal; TIMEOUT: SIGKILL */
-	int error;               /* EXEC_FAILED: -errno */
-	const char *step;        /* EXEC_FAILED: what failed ("execve", "capabilities", ...) */
-	uint64_t duration_ms;    /* start to the child's end (loop_now_ms clock) */
+	int exit_status;      /* EXITED: 0..255 */
+	int signal;           /* SIGNALED: the signal; TIMEOUT: SIGKILL */
+	int error;            /* EXEC_FAILED: -errno */
+	const char *step;     /* EXEC_FAILED: what failed ("execve", "capabilities", ...) */
+	uint64_t duration_ms; /* start to the child's end (loop_now_ms clock) */
 	/*
 	 * stdout and stderr interleaved as written, the first output_max bytes,
 	 * made safe for a log line: every control byte except newline and tab

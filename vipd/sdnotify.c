@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * sd_notify without libsystemd: the protocol is one datagram, so a socket,
  * an address and a sendto are all it takes.
@@ -55,8 +55,7 @@ int vipd_sd_notify_to(const char *socket_name, const char *state)
 	if (fd < 0)
 		return negerrno();
 	len = strlen(state);
-	if (sendto(fd, state, len, MSG_NOSIGNAL, (struct sockaddr *)&addr, (socklen_t)alen) !=
-	    (ssize_t)len)
+	if (sendto(fd, state, len, MSG_NOSIGNAL, (struct sockaddr *)&addr, (socklen_t)alen) != (ssize_t)len)
 		return negerrno();
 	return 1;
 }

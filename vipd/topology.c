@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * vipd/topology: the Topology rules applied to what the port reports (see
  * topology.h and docs/port.md).
@@ -141,8 +141,7 @@ static const struct vip_port_link *link_by_name(const struct vipd_sysview *s, co
 	return NULL;
 }
 
-int vipd_topology_place(const struct vipd_sysview *s, const struct vipd_duravip *d,
-			struct vipd_target *ret)
+int vipd_topology_place(const struct vipd_sysview *s, const struct vipd_duravip *d, struct vipd_target *ret)
 {
 	const struct vip_addr *a = &d->addr;
 	const struct vip_port_addr *mine;

@@ -32,9 +32,9 @@
  * free with vipd_sysview_clear(). */
 struct vipd_sysview {
 	struct vip_port_links links;
-	struct vip_port_table addrs;       /* every address, sorted by address */
-	struct vip_port_routes routes;     /* as dumped */
-	struct vip_addr *local_hosts;      /* LOCAL host routes of the local table, sorted */
+	struct vip_port_table addrs;   /* every address, sorted by address */
+	struct vip_port_routes routes; /* as dumped */
+	struct vip_addr *local_hosts;  /* LOCAL host routes of the local table, sorted */
 	size_t n_local_hosts;
 	const struct vip_port_route **others; /* the rest: local ranges and the main table */
 	size_t n_others;
@@ -52,14 +52,13 @@ void vipd_sysview_clear(struct vipd_sysview *s);
 struct vipd_target {
 	int ifindex;
 	char ifname[VIP_PORT_NAME_MAX];
-	unsigned prefix;                   /* the Topology cidrmask, else the host length */
-	char label[VIP_PORT_NAME_MAX];     /* vip_port_label() of ifname, "" for IPv6 or too long */
-	bool from_topology;                /* a Topology rule decided it */
+	unsigned prefix;               /* the Topology cidrmask, else the host length */
+	char label[VIP_PORT_NAME_MAX]; /* vip_port_label() of ifname, "" for IPv6 or too long */
+	bool from_topology;            /* a Topology rule decided it */
 };
 
 /* Place d (rules above). 0 with *ret filled, or -EADDRINUSE, -ENODEV, -ENETUNREACH,
  * -EAFNOSUPPORT; *ret untouched on failure. */
-int vipd_topology_place(const struct vipd_sysview *s, const struct vipd_duravip *d,
-			struct vipd_target *ret);
+int vipd_topology_place(const struct vipd_sysview *s, const struct vipd_duravip *d, struct vipd_target *ret);
 
 #endif

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /* conf/base: address helpers and announcement mode names, shared by every folder (base.h). */
 #include <arpa/inet.h>
 #include <stdlib.h>
@@ -94,8 +94,7 @@ int vip_prefix_from_string(const char *s, struct vip_addr *ret_net, unsigned *re
 	return 0;
 }
 
-size_t vip_addr_lower_bound(const struct vip_addr *a, const void *base, size_t n, size_t size,
-			    size_t off)
+size_t vip_addr_lower_bound(const struct vip_addr *a, const void *base, size_t n, size_t size, size_t off)
 {
 	const uint8_t *b = base;
 	size_t lo = 0, hi = n;

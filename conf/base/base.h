@@ -59,13 +59,12 @@ int vip_prefix_from_string(const char *s, struct vip_addr *ret_net, unsigned *re
  * vip_addr_bsearch: the element whose key equals a, or NULL. Like bsearch(3)
  * it takes a const array and returns a non-const pointer into it.
  */
-size_t vip_addr_lower_bound(const struct vip_addr *a, const void *base, size_t n, size_t size,
-			    size_t off);
+size_t vip_addr_lower_bound(const struct vip_addr *a, const void *base, size_t n, size_t size, size_t off);
 void *vip_addr_bsearch(const struct vip_addr *a, const void *base, size_t n, size_t size, size_t off);
 
 /* vip_addr_bsearch over an array of structs keyed by member: returns a pointer of the array's type. */
-#define VIP_ADDR_BSEARCH(a, arr, n, member)                                                   \
-	((__typeof__(&(arr)[0]))vip_addr_bsearch((a), (arr), (n), sizeof((arr)[0]),          \
+#define VIP_ADDR_BSEARCH(a, arr, n, member)                                         \
+	((__typeof__(&(arr)[0]))vip_addr_bsearch((a), (arr), (n), sizeof((arr)[0]), \
 						 __builtin_offsetof(__typeof__((arr)[0]), member)))
 
 /* ------------------------------------------------------------------ */

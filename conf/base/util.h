@@ -46,19 +46,19 @@ static inline void fclosep(FILE **f)
 #define _cleanup_fclose_ _cleanup_(fclosep)
 
 /* Take ownership of *p, leaving NULL behind so a cleanup handler skips it. */
-#define steal_ptr(p)                        \
-	({                                  \
-		__typeof__(p) _tmp_ = (p);  \
-		(p) = NULL;                 \
-		_tmp_;                      \
+#define steal_ptr(p)                       \
+	({                                 \
+		__typeof__(p) _tmp_ = (p); \
+		(p) = NULL;                \
+		_tmp_;                     \
 	})
 
 /* Take ownership of an fd, leaving -1 behind. */
-#define steal_fd(fd)               \
-	({                         \
-		int _tmp_ = (fd);  \
-		(fd) = -1;         \
-		_tmp_;             \
+#define steal_fd(fd)              \
+	({                        \
+		int _tmp_ = (fd); \
+		(fd) = -1;        \
+		_tmp_;            \
 	})
 
 /* Return -errno of the last libc failure, never 0. */

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * bench-assign: time vip_cl_assign() for 32 members x 10,000 DuraVIPs and
  * count the DuraVIPs moved when one member leaves (it must be exactly what
@@ -55,7 +55,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: bench-assign [members 2..64] [duravips] [runs]\n");
 		return 2;
 	}
-	char (*names)[16] = calloc(nn, sizeof(*names));
+	char(*names)[16] = calloc(nn, sizeof(*names));
 	struct vip_cl_anode *nodes = calloc(nn, sizeof(*nodes));
 	struct vip_cl_avip *v = calloc(nv + 1, sizeof(*v));
 	struct vip_cl_aout *o = calloc(nv + 1, sizeof(*o));
@@ -67,7 +67,9 @@ int main(int argc, char **argv)
 		nodes[i] = (struct vip_cl_anode){ .name = names[i], .mature = true };
 	}
 	for (size_t i = 0; i < nv; i++) {
-		v[i] = (struct vip_cl_avip){ .candidates = all, .prev_owner = -1, .move_to = -1,
+		v[i] = (struct vip_cl_avip){ .candidates = all,
+					     .prev_owner = -1,
+					     .move_to = -1,
 					     .follow = -1 };
 		v[i].addr.family = AF_INET;
 		uint32_t a = htonl(0xc6120000u + (uint32_t)i); /* 198.18.0.0/15 */

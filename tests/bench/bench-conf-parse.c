@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * Benchmark of the configuration parser: generates about 1 MB and 10 MB of
  * Momentum-style configuration in memory (domains, bindings, binding groups,
@@ -56,20 +56,24 @@ static void gen_block(struct buf *b, unsigned i, uint32_t *rnd)
 	unsigned a = i / 250 % 256, c = i % 250 + 1;
 
 	put(b, "# block %u: a domain, a binding and a listener\n", i);
-	put(b, "Domain d%u.example.com {\n  Max_Outbound_Connections = %u\n"
-	       "  Outbound_Throttle_Messages = \"%u/60\"\n  MX_Rollup = true\n}\n",
+	put(b,
+	    "Domain d%u.example.com {\n  Max_Outbound_Connections = %u\n"
+	    "  Outbound_Throttle_Messages = \"%u/60\"\n  MX_Rollup = true\n}\n",
 	    i, next_rand(rnd) % 100 + 1, next_rand(rnd) % 1000);
-	put(b, "Binding_Group \"group%u\" {\n  Binding \"b%u\" {\n    Bind_Address = 198.18.%u.%u\n"
-	       "    Enable_Duravip = %s\n    Duravip_Preference = mta%u\n  }\n}\n",
+	put(b,
+	    "Binding_Group \"group%u\" {\n  Binding \"b%u\" {\n    Bind_Address = 198.18.%u.%u\n"
+	    "    Enable_Duravip = %s\n    Duravip_Preference = mta%u\n  }\n}\n",
 	    i / 8, i, a, c, i % 2 ? "true" : "false", i % 4);
-	put(b, "ESMTP_Listener {\n  Listen \"198.18.%u.%u:25\" {\n    Enable_Duravip = true\n"
-	       "    Peer 203.0.113.0/24 { Relay = true }\n  }\n"
-	       "  Relay_Hosts = ( \"127.0.0.1\" 10.0.0.0/8 198.51.100.0/24 )\n}\n",
+	put(b,
+	    "ESMTP_Listener {\n  Listen \"198.18.%u.%u:25\" {\n    Enable_Duravip = true\n"
+	    "    Peer 203.0.113.0/24 { Relay = true }\n  }\n"
+	    "  Relay_Hosts = ( \"127.0.0.1\" 10.0.0.0/8 198.51.100.0/24 )\n}\n",
 	    a, c);
-	put(b, "/* logging for block %u */\nLogs { debug_flags = ( %s %s ) }\n", i,
-	    flags[next_rand(rnd) % 5], flags[next_rand(rnd) % 5]);
-	put(b, "adaptive \"a%u\" { Rules = [ bounce = [ threshold = %u action = suspend ] "
-	       "sweep = ( 300 600 ) ] }\n\n",
+	put(b, "/* logging for block %u */\nLogs { debug_flags = ( %s %s ) }\n", i, flags[next_rand(rnd) % 5],
+	    flags[next_rand(rnd) % 5]);
+	put(b,
+	    "adaptive \"a%u\" { Rules = [ bounce = [ threshold = %u action = suspend ] "
+	    "sweep = ( 300 600 ) ] }\n\n",
 	    i, next_rand(rnd) % 50);
 }
 

@@ -148,8 +148,10 @@ static int arp(const char *ifname, unsigned count)
 	if (fd < 0 || ioctl(fd, SIOCGIFHWADDR, &ifr) < 0)
 		return 1;
 	const uint8_t *mac = (const uint8_t *)ifr.ifr_hwaddr.sa_data;
-	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ARP),
-				   .sll_ifindex = (int)if_nametoindex(ifname), .sll_halen = 6 };
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET,
+				   .sll_protocol = htons(ETH_P_ARP),
+				   .sll_ifindex = (int)if_nametoindex(ifname),
+				   .sll_halen = 6 };
 	unsigned failed = 0;
 
 	long long t0 = now_us();
@@ -166,8 +168,10 @@ static int arp(const char *ifname, unsigned count)
 			memset(f + 32, 0, 6);
 			memcpy(f + 38, ip, 4);
 			iov[k] = (struct iovec){ f, 42 };
-			msgs[k].msg_hdr = (struct msghdr){ .msg_name = &sll, .msg_namelen = sizeof(sll),
-							   .msg_iov = &iov[k], .msg_iovlen = 1 };
+			msgs[k].msg_hdr = (struct msghdr){ .msg_name = &sll,
+							   .msg_namelen = sizeof(sll),
+							   .msg_iov = &iov[k],
+							   .msg_iovlen = 1 };
 		}
 		for (unsigned done = 0; done < k;) {
 			int r = sendmmsg(fd, msgs + done, k - done, 0);
@@ -187,8 +191,7 @@ static int arp(const char *ifname, unsigned count)
 int main(int argc, char **argv)
 {
 	if (argc == 5 && (!strcmp(argv[1], "add") || !strcmp(argv[1], "del")))
-		return plumb(!strcmp(argv[1], "add"), argv[2], atoi(argv[3]) == 6,
-			     (unsigned)atoi(argv[4]));
+		return plumb(!strcmp(argv[1], "add"), argv[2], atoi(argv[3]) == 6, (unsigned)atoi(argv[4]));
 	if (argc == 4 && !strcmp(argv[1], "arp"))
 		return arp(argv[2], (unsigned)atoi(argv[3]));
 	fprintf(stderr, "usage: %s add|del IFNAME 4|6 COUNT | arp IFNAME COUNT\n", argv[0]);

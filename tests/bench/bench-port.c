@@ -277,8 +277,8 @@ static void plumb_case(struct vip_port *p, struct row *row, int runs)
 				continue;
 			usleep(100000);
 			if (once((enum method)m, p, row->v6, row->n, &a[m][k], &d[m][k]) < 0)
-				printf("  !! %s %s run %d: result check failed\n", row->name,
-				       method_names[m], k);
+				printf("  !! %s %s run %d: result check failed\n", row->name, method_names[m],
+				       k);
 			if (getenv("BENCH_PORT_VERBOSE"))
 				printf("  %s %s run %d: add %.1f ms del %.1f ms\n", row->name,
 				       method_names[m], k, a[m][k] * 1e3, d[m][k] * 1e3);
@@ -300,8 +300,8 @@ static void print_ms(double s)
 
 static void print_rows(const struct row *rows, size_t n)
 {
-	printf("%-18s %11s %11s %11s %11s %10s %10s\n", "case (ms, median)", method_names[0],
-	       method_names[1], method_names[2], method_names[3], "port/batch", "port/ref");
+	printf("%-18s %11s %11s %11s %11s %10s %10s\n", "case (ms, median)", method_names[0], method_names[1],
+	       method_names[2], method_names[3], "port/batch", "port/ref");
 	for (size_t i = 0; i < n; i++) {
 		for (int op = 0; op < 2; op++) {
 			const double *v = op ? rows[i].del : rows[i].add;
@@ -331,7 +331,8 @@ static int peer_counter(void)
 	if (nstest_enter(ns_b) < 0)
 		return -1;
 	int fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_ARP));
-	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ARP),
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET,
+				   .sll_protocol = htons(ETH_P_ARP),
 				   .sll_ifindex = (int)if_nametoindex("vb") };
 	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)) < 0 ||
 	    bind(fd, (struct sockaddr *)&sll, sizeof(sll)) < 0)
@@ -392,13 +393,14 @@ static void setup(void)
 	nstest_require_root();
 	ns_a = nstest_netns_add("ba");
 	ns_b = nstest_netns_add("bb");
-	if (!ns_a || !ns_b ||
-	    nstest_sh("ip -n %s link add va type veth peer name vb netns %s", ns_a, ns_b) ||
+	if (!ns_a || !ns_b || nstest_sh("ip -n %s link add va type veth peer name vb netns %s", ns_a, ns_b) ||
 	    nstest_sh("ip netns exec %s sysctl -qw net.ipv4.conf.all.arp_accept=0 "
 		      "net.ipv4.conf.default.arp_accept=0 net.ipv4.conf.vb.arp_accept=0 "
-		      "net.ipv6.conf.vb.accept_untracked_na=0", ns_b) ||
+		      "net.ipv6.conf.vb.accept_untracked_na=0",
+		      ns_b) ||
 	    nstest_sh("ip -n %s addr add 198.18.0.1/15 dev va && ip -n %s addr add 2001:db8::1/64 "
-		      "dev va nodad && ip -n %s link set va up", ns_a, ns_a, ns_a) ||
+		      "dev va nodad && ip -n %s link set va up",
+		      ns_a, ns_a, ns_a) ||
 	    nstest_sh("ip -n %s addr add 198.18.0.2/15 dev vb && ip -n %s link set vb up", ns_b, ns_b)) {
 		fprintf(stderr, "bench-port: namespace setup failed\n");
 		exit(1);
@@ -439,8 +441,8 @@ int main(int argc, char **argv)
 		fclose(lf);
 	}
 	printf("bench-port: Linux %s, %ld CPUs, load %s; %d runs per case, medians; the port "
-	       "plumbs with its own socket (no monitor, like the reference)\n", u.release,
-	       sysconf(_SC_NPROCESSORS_ONLN), load, runs);
+	       "plumbs with its own socket (no monitor, like the reference)\n",
+	       u.release, sysconf(_SC_NPROCESSORS_ONLN), load, runs);
 	double t0 = now_s();
 	struct row rows[] = {
 		{ .name = "ipv4 1000", .v6 = 0, .n = 1000 },

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * Fuzz the cluster message decoder, the authentication in front of it, and
  * the protocol behind both.
@@ -97,8 +97,7 @@ static void roundtrip(const uint8_t *data, size_t size)
 		return;
 	uint8_t *out = NULL;
 	size_t n = 0;
-	if (vip_cl_msg_encode(&m, &out, &n) < 0 || n != size ||
-	    memcmp(out, data, n - VIP_CL_AUTH_LEN) != 0)
+	if (vip_cl_msg_encode(&m, &out, &n) < 0 || n != size || memcmp(out, data, n - VIP_CL_AUTH_LEN) != 0)
 		abort();
 	free(out);
 	vip_cl_msg_clear(&m);

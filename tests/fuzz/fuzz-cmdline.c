@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * Fuzz conf/cmdline's splitter (vip_cmdline_split in conf.h): it must never
  * crash; what it accepts is a NULL-terminated argv with an absolute program

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * Fuzz the schema: any bytes are parsed (no includes), turned into a
  * struct vipd_config, printed both ways and compared with themselves. A

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * Fuzz the configuration language: any bytes go through the lexer and parser
  * (no includes: there is no base folder), and the tree and diagnostics are

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * Fuzz the control-socket decoder: split the input into frames as the server
  * does, decode each by its type, and check that what decodes re-encodes to
@@ -29,7 +29,8 @@ static void one_frame(const uint8_t *frame, size_t len, const struct vip_ctl_hea
 	switch (h->type) {
 	case VIP_CTL_REQUEST:
 		if (vip_ctl_request_decode(frame, len, &req) == 0) {
-			if (vip_ctl_request_encode(&b, (const char *const *)req.argv, req.argc, req.json) != 0)
+			if (vip_ctl_request_encode(&b, (const char *const *)req.argv, req.argc, req.json) !=
+			    0)
 				abort();
 			check_same(&b, frame, len);
 			vip_ctl_request_clear(&req);

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * Fuzz the monitor's note decoder (vipd/monitor.h): it must never crash, and
  * what it accepts must encode back to the very same bytes (one spelling per

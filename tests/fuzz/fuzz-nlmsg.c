@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * Fuzz the Linux port's rtnetlink decoders with what a kernel reply or a
  * monitor datagram could hold: walk the messages as the port does and feed
@@ -37,8 +37,7 @@ static void one(struct vip_port *p, const struct nlmsghdr *nlh)
 			if (rt.dst.bytes[b / 8] & (0x80 >> (b % 8)))
 				abort();
 	}
-	if (vip_nl_parse_ack(nlh, &err, msg, sizeof(msg)) == 0 &&
-	    (err > 0 || strlen(msg) >= sizeof(msg)))
+	if (vip_nl_parse_ack(nlh, &err, msg, sizeof(msg)) == 0 && (err > 0 || strlen(msg) >= sizeof(msg)))
 		abort();
 	(void)vip_nl_event_from_msg(p, nlh);
 	if (p->n_pending > VIP_NL_PENDING_MAX)

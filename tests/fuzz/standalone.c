@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * Driver for fuzz targets built without libFuzzer: runs LLVMFuzzerTestOneInput
  * on every file named on the command line (or every file of a named folder),

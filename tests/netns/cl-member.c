@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * cl-member: the real protocol over the cpg backend, for the real-corosync
  * test. It plays a vipd without an engine: HOLD and RELEASE are applied to a
@@ -45,7 +45,7 @@ struct member {
 	bool lost;
 	char last[8192];
 	bool forge;
-	uint8_t *copy;           /* --forge: the last STATE of another member, as delivered */
+	uint8_t *copy; /* --forge: the last STATE of another member, as delivered */
 	size_t copy_len;
 	uint64_t next_forge;
 	unsigned forged;
@@ -79,8 +79,8 @@ static void on_view(void *u, const struct vip_cl_view *v)
 
 static void keep_copy(struct member *m, const struct vip_cl_member *s, const uint8_t *d, size_t len)
 {
-	if (!m->forge || !m->have_self || (s->nodeid == m->self.nodeid && s->pid == m->self.pid) ||
-	    len < 4 || d[3] != VIP_CL_MSG_STATE)
+	if (!m->forge || !m->have_self || (s->nodeid == m->self.nodeid && s->pid == m->self.pid) || len < 4 ||
+	    d[3] != VIP_CL_MSG_STATE)
 		return;
 	free(m->copy);
 	m->copy = malloc(len);
@@ -151,7 +151,8 @@ static void forge(struct member *m)
 	if (m->copy && m->ops->send(m->b, m->copy, m->copy_len) == 0)
 		m->forged++;
 	for (size_t i = 0; i < m->cfg->n_duravips; i++)
-		if (vip_cl_proto_request_move(m->p, &m->cfg->duravips[i].addr, m->cfg->cluster.nodename, t) == 0)
+		if (vip_cl_proto_request_move(m->p, &m->cfg->duravips[i].addr, m->cfg->cluster.nodename, t) ==
+		    0)
 			m->forged++;
 	printf("FORGED %u\n", m->forged);
 	fflush(stdout);
@@ -160,7 +161,9 @@ static void forge(struct member *m)
 /* Carry out the queued actions; a send refused by flow control waits for the next turn. */
 static void act(struct member *m)
 {
-	const struct vip_cl_sink s = { .send = act_send, .hold = act_hold, .release = act_release,
+	const struct vip_cl_sink s = { .send = act_send,
+				       .hold = act_hold,
+				       .release = act_release,
 				       .data = m };
 	vip_cl_proto_drain(m->p, &s, NULL);
 }
@@ -214,8 +217,10 @@ static void report(struct member *m)
 
 static int connect_join(struct member *m)
 {
-	struct vip_cl_backend_cbs cbs = { .view = on_view, .message = on_message,
-					  .quorum = on_quorum, .lost = on_lost };
+	struct vip_cl_backend_cbs cbs = { .view = on_view,
+					  .message = on_message,
+					  .quorum = on_quorum,
+					  .lost = on_lost };
 	int r = m->ops->connect(&cbs, m, &m->b);
 	if (r < 0)
 		return r;
@@ -290,20 +295,38 @@ int main(int argc, char **argv)
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
-		case 'n': node = optarg; break;
-		case 'v': n_vips = strtoul(optarg, NULL, 10); break;
-		case 'm': mature = (unsigned)strtoul(optarg, NULL, 10); break;
-		case 'b': balance = (unsigned)strtoul(optarg, NULL, 10); break;
-		case 'g': m.group = optarg; break;
-		case 's': max_seconds = (unsigned)strtoul(optarg, NULL, 10); break;
-		case 'k': authkey = optarg; break;
-		case 'f': m.forge = true; break;
-		default: return 2;
+		case 'n':
+			node = optarg;
+			break;
+		case 'v':
+			n_vips = strtoul(optarg, NULL, 10);
+			break;
+		case 'm':
+			mature = (unsigned)strtoul(optarg, NULL, 10);
+			break;
+		case 'b':
+			balance = (unsigned)strtoul(optarg, NULL, 10);
+			break;
+		case 'g':
+			m.group = optarg;
+			break;
+		case 's':
+			max_seconds = (unsigned)strtoul(optarg, NULL, 10);
+			break;
+		case 'k':
+			authkey = optarg;
+			break;
+		case 'f':
+			m.forge = true;
+			break;
+		default:
+			return 2;
 		}
 	}
 	if (!node) {
-		fprintf(stderr, "usage: cl-member --node NAME [--vips N] [--mature-ms MS] "
-				"[--balance-ms MS] [--group G] [--max-seconds S] [--authkey PATH] [--forge]\n");
+		fprintf(stderr,
+			"usage: cl-member --node NAME [--vips N] [--mature-ms MS] "
+			"[--balance-ms MS] [--group G] [--max-seconds S] [--authkey PATH] [--forge]\n");
 		return 2;
 	}
 	m.ops = vip_cl_backend_find("cpg");

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * cl-stall: the cpg backend against a real corosync that stops answering,
  * for tests/netns/test-cl-stall.sh. It plays vipd's event loop (poll the
@@ -31,9 +31,9 @@
 #include "cluster.h"
 
 #define SEND_EVERY_MS 20
-#define SLACK_MS 100          /* scheduling on a loaded test machine */
+#define SLACK_MS 100 /* scheduling on a loaded test machine */
 #define MAX_LOOP_CALL_US 20000
-#define FREE_WAIT_MS 1000     /* VIP_CL_CPG_FREE_WAIT_MS (cluster/backend-cpg.h) */
+#define FREE_WAIT_MS 1000 /* VIP_CL_CPG_FREE_WAIT_MS (cluster/backend-cpg.h) */
 
 static volatile pid_t corosync_pid;
 
@@ -151,9 +151,18 @@ static bool run(struct st *s, bool (*done)(const struct st *), unsigned ms)
 }
 
 static size_t want_delivered;
-static bool ready(const struct st *s) { return s->in_view && s->own_delivered >= want_delivered; }
-static bool dead(const struct st *s) { return s->live_false > 0; }
-static bool back(const struct st *s) { return s->live_true > 0 && s->own_delivered >= want_delivered; }
+static bool ready(const struct st *s)
+{
+	return s->in_view && s->own_delivered >= want_delivered;
+}
+static bool dead(const struct st *s)
+{
+	return s->live_false > 0;
+}
+static bool back(const struct st *s)
+{
+	return s->live_true > 0 && s->own_delivered >= want_delivered;
+}
 
 struct args {
 	unsigned timeout, watch, stopped;
@@ -173,11 +182,20 @@ static int parse(int argc, char **argv, struct args *a)
 	*a = (struct args){ .timeout = 150, .stopped = 1000 };
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
-		case 'p': corosync_pid = (pid_t)atoi(optarg); break;
-		case 't': a->timeout = (unsigned)atoi(optarg); break;
-		case 'w': a->watch = (unsigned)atoi(optarg); break;
-		case 's': a->stopped = (unsigned)atoi(optarg); break;
-		default: return -1;
+		case 'p':
+			corosync_pid = (pid_t)atoi(optarg);
+			break;
+		case 't':
+			a->timeout = (unsigned)atoi(optarg);
+			break;
+		case 'w':
+			a->watch = (unsigned)atoi(optarg);
+			break;
+		case 's':
+			a->stopped = (unsigned)atoi(optarg);
+			break;
+		default:
+			return -1;
 		}
 	}
 	if (corosync_pid <= 0 || a->timeout == 0) {
@@ -192,7 +210,10 @@ static int parse(int argc, char **argv, struct args *a)
 static int start(struct st *s, unsigned timeout)
 {
 	static const struct vip_cl_backend_cbs cbs = {
-		.view = on_view, .message = on_message, .quorum = on_quorum, .lost = on_lost,
+		.view = on_view,
+		.message = on_message,
+		.quorum = on_quorum,
+		.lost = on_lost,
 		.liveness = on_liveness,
 	};
 	int r;

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * cpg-measure: how long libcpg/libquorum calls take while corosync is
  * stopped (SIGSTOP), against a real corosync. The numbers behind the worker
@@ -76,8 +76,8 @@ struct conn {
 	size_t delivered;
 };
 
-static void on_deliver(cpg_handle_t h, const struct cpg_name *g, uint32_t nodeid, uint32_t pid,
-		       void *msg, size_t len)
+static void on_deliver(cpg_handle_t h, const struct cpg_name *g, uint32_t nodeid, uint32_t pid, void *msg,
+		       size_t len)
 {
 	void *ctx = NULL;
 	(void)g, (void)nodeid, (void)pid, (void)msg, (void)len;
@@ -85,9 +85,8 @@ static void on_deliver(cpg_handle_t h, const struct cpg_name *g, uint32_t nodeid
 		((struct conn *)ctx)->delivered++;
 }
 
-static void on_confchg(cpg_handle_t h, const struct cpg_name *g, const struct cpg_address *m,
-		       size_t n, const struct cpg_address *l, size_t nl,
-		       const struct cpg_address *j, size_t nj)
+static void on_confchg(cpg_handle_t h, const struct cpg_name *g, const struct cpg_address *m, size_t n,
+		       const struct cpg_address *l, size_t nl, const struct cpg_address *j, size_t nj)
 {
 	void *ctx = NULL;
 	(void)g, (void)l, (void)nl, (void)j, (void)nj;
@@ -105,7 +104,8 @@ static void on_quorum(quorum_handle_t h, uint32_t q, uint64_t seq, uint32_t n, u
 
 static int conn_open(struct conn *c)
 {
-	cpg_model_v1_data_t model = { .model = CPG_MODEL_V1, .cpg_deliver_fn = on_deliver,
+	cpg_model_v1_data_t model = { .model = CPG_MODEL_V1,
+				      .cpg_deliver_fn = on_deliver,
 				      .cpg_confchg_fn = on_confchg };
 	quorum_callbacks_t qcb = { .quorum_notify_fn = on_quorum };
 	uint32_t type;
@@ -135,7 +135,7 @@ static int conn_open(struct conn *c)
 struct job {
 	struct conn *c;
 	const char *name;
-	size_t len;         /* mcast: message size */
+	size_t len; /* mcast: message size */
 	volatile bool done;
 	cs_error_t rc;
 	uint64_t t0, t1;
@@ -266,8 +266,7 @@ static void measure(pid_t pid, const char *name, size_t len, unsigned cap_ms)
 	if (strcmp(name, "cpg_dispatch-pending") == 0)
 		printf(" delivered=%zu", c.delivered);
 	if (!in_time && wait_done(&j, 10000))
-		printf(" result=%d returned_after_cont_ms=%.3f", j.rc,
-		       (double)(j.t1 - t_cont) / 1000);
+		printf(" result=%d returned_after_cont_ms=%.3f", j.rc, (double)(j.t1 - t_cont) / 1000);
 	else if (!in_time)
 		printf(" still-blocked-10s-after-cont");
 	if (strncmp(name, "mcast-fill", 10) == 0)
@@ -311,8 +310,7 @@ static int try_again(unsigned seconds)
 		} else {
 			if (streak)
 				printf("TRY_AGAIN t=%.3f s for %.1f ms (%zu calls)\n",
-				       (double)(streak0 - start) / 1e6,
-				       (double)(t - streak0) / 1000, streak);
+				       (double)(streak0 - start) / 1e6, (double)(t - streak0) / 1000, streak);
 			streak = 0;
 			if (e == CS_OK)
 				ok++;
@@ -332,18 +330,29 @@ static int try_again(unsigned seconds)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "corosync-pid", required_argument, NULL, 'p' },
-		{ "cap-ms", required_argument, NULL, 'c' },
-		{ "only", required_argument, NULL, 'o' },
-		{ "try-again", no_argument, NULL, 't' },
-		{ "seconds", required_argument, NULL, 's' },
-		{ 0 },
+		{ "corosync-pid", required_argument, NULL, 'p' }, { "cap-ms", required_argument, NULL, 'c' },
+		{ "only", required_argument, NULL, 'o' },         { "try-again", no_argument, NULL, 't' },
+		{ "seconds", required_argument, NULL, 's' },      { 0 },
 	};
-	static const struct { const char *name; size_t len; } calls[] = {
-		{ "mcast-small", 16 }, { "mcast-large", 65536 }, { "mcast-large", 900000 },
-		{ "mcast-large", 3000000 }, { "mcast-fill", 0 }, { "mcast-fill-64", 64 }, { "mcast-fill-8k", 8192 }, { "cpg_dispatch", 0 }, { "cpg_dispatch-pending", 0 },
-		{ "quorum_dispatch", 0 }, { "quorum_getquorate", 0 }, { "cpg_local_get", 0 },
-		{ "cpg_leave", 0 }, { "cpg_finalize", 0 }, { "quorum_finalize", 0 },
+	static const struct {
+		const char *name;
+		size_t len;
+	} calls[] = {
+		{ "mcast-small", 16 },
+		{ "mcast-large", 65536 },
+		{ "mcast-large", 900000 },
+		{ "mcast-large", 3000000 },
+		{ "mcast-fill", 0 },
+		{ "mcast-fill-64", 64 },
+		{ "mcast-fill-8k", 8192 },
+		{ "cpg_dispatch", 0 },
+		{ "cpg_dispatch-pending", 0 },
+		{ "quorum_dispatch", 0 },
+		{ "quorum_getquorate", 0 },
+		{ "cpg_local_get", 0 },
+		{ "cpg_leave", 0 },
+		{ "cpg_finalize", 0 },
+		{ "quorum_finalize", 0 },
 		{ "cpg_model_initialize", 0 },
 	};
 	pid_t pid = 0;
@@ -354,12 +363,23 @@ int main(int argc, char **argv)
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
-		case 'p': pid = (pid_t)atoi(optarg); break;
-		case 'c': cap = (unsigned)atoi(optarg); break;
-		case 'o': only = optarg; break;
-		case 't': ta = true; break;
-		case 's': seconds = (unsigned)atoi(optarg); break;
-		default: return 2;
+		case 'p':
+			pid = (pid_t)atoi(optarg);
+			break;
+		case 'c':
+			cap = (unsigned)atoi(optarg);
+			break;
+		case 'o':
+			only = optarg;
+			break;
+		case 't':
+			ta = true;
+			break;
+		case 's':
+			seconds = (unsigned)atoi(optarg);
+			break;
+		default:
+			return 2;
 		}
 	}
 	if (ta)

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * mon-listen: a silent member of a corosync group that prints what vipd's
  * monitors say, for the monitor's real-corosync test. One line each:
@@ -86,7 +86,9 @@ int main(int argc, char **argv)
 		{ "max-seconds", required_argument, NULL, 'm' },
 		{ 0 },
 	};
-	const struct vip_cl_backend_cbs cbs = { .view = on_view, .message = on_message, .quorum = on_quorum,
+	const struct vip_cl_backend_cbs cbs = { .view = on_view,
+						.message = on_message,
+						.quorum = on_quorum,
 						.lost = on_lost };
 	const struct vip_cl_backend_ops *ops = vip_cl_backend_find("cpg");
 	struct vip_cl_backend *b = NULL;
@@ -119,7 +121,8 @@ int main(int argc, char **argv)
 	fflush(stdout);
 	end = time(NULL) + (time_t)max_seconds;
 	while (time(NULL) < end && !lost) {
-		struct pollfd p[2] = { { .fd = sfd, .events = POLLIN }, { .fd = ops->fd(b), .events = POLLIN } };
+		struct pollfd p[2] = { { .fd = sfd, .events = POLLIN },
+				       { .fd = ops->fd(b), .events = POLLIN } };
 
 		if (poll(p, 2, 200) < 0 && errno != EINTR)
 			break;

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * The process test-privdrop-netns drops: it builds a Security stanza from
  * its arguments, calls the real vip_privdrop(), then proves the kept
@@ -69,8 +69,8 @@ static int addr_change(uint16_t type, unsigned ifindex)
 		r = -1;
 	if (r == 0) {
 		ssize_t n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
-		r = n < 0 ? -1 : mnl_cb_run(buf, (size_t)n, nlh->nlmsg_seq, mnl_socket_get_portid(nl),
-					    NULL, NULL);
+		r = n < 0 ? -1
+			  : mnl_cb_run(buf, (size_t)n, nlh->nlmsg_seq, mnl_socket_get_portid(nl), NULL, NULL);
 	}
 	r = r < 0 ? -errno : 0;
 	mnl_socket_close(nl);
@@ -82,7 +82,8 @@ static int packet_socket(unsigned ifindex)
 	int fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_ARP));
 	if (fd < 0)
 		return -errno;
-	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ARP),
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET,
+				   .sll_protocol = htons(ETH_P_ARP),
 				   .sll_ifindex = (int)ifindex };
 	if (bind(fd, (struct sockaddr *)&sll, sizeof(sll)) < 0) {
 		int r = -errno;
@@ -108,13 +109,13 @@ static int send_arp(const char *ifname, const char *peer)
 	if (ioctl(tx, SIOCGIFHWADDR, &ifr) < 0)
 		return -errno;
 	inet_pton(AF_INET, VIP, &a);
-	memset(pkt, 0xff, 6);                          /* broadcast */
+	memset(pkt, 0xff, 6); /* broadcast */
 	memcpy(pkt + 6, ifr.ifr_hwaddr.sa_data, 6);
-	pkt[12] = 0x08, pkt[13] = 0x06;                /* ARP */
+	pkt[12] = 0x08, pkt[13] = 0x06;                                     /* ARP */
 	pkt[15] = 1, pkt[16] = 0x08, pkt[18] = 6, pkt[19] = 4, pkt[21] = 1; /* request */
 	memcpy(pkt + 22, ifr.ifr_hwaddr.sa_data, 6);
-	memcpy(pkt + 28, &a, 4);                       /* sender = VIP */
-	memcpy(pkt + 38, &a, 4);                       /* target = VIP */
+	memcpy(pkt + 28, &a, 4); /* sender = VIP */
+	memcpy(pkt + 38, &a, 4); /* target = VIP */
 	struct sockaddr_ll to = { .sll_family = AF_PACKET, .sll_ifindex = (int)idx, .sll_halen = 6 };
 	memset(to.sll_addr, 0xff, 6);
 	if (sendto(tx, pkt, sizeof(pkt), 0, (struct sockaddr *)&to, sizeof(to)) != sizeof(pkt))

@@ -159,8 +159,8 @@ static void test_resync(struct rig *rig)
 	fprintf(stderr, "resync: overrun reported as RESYNC_NEEDED\n");
 }
 
-static const struct vip_port_route *route_to(const struct vip_port_routes *t, const char *dst,
-					    unsigned len, bool local_table)
+static const struct vip_port_route *route_to(const struct vip_port_routes *t, const char *dst, unsigned len,
+					     bool local_table)
 {
 	const struct vip_addr *d = AP(dst);
 	for (size_t i = 0; i < t->n; i++)
@@ -189,7 +189,8 @@ static void test_dumps(struct vip_port *p, struct rig *rig)
 			"ip -n %s route add 198.18.8.0/24 dev va metric 50 && "
 			"ip -n %s route add 198.18.9.0/24 dev va table 100 && "
 			"ip -n %s route add local 198.18.4.0/24 dev lo && "
-			"ip -n %s route add blackhole 198.18.5.0/24", rig->a, rig->a, rig->a, rig->a, rig->a) == 0);
+			"ip -n %s route add blackhole 198.18.5.0/24",
+			rig->a, rig->a, rig->a, rig->a, rig->a) == 0);
 	CHECK(ops->dump_routes(p, &t) > 0);
 	/* connected networks, IPv4 and IPv6, in the main table */
 	r = route_to(&t, "198.51.100.0", 24, false);
@@ -216,13 +217,15 @@ static void test_dumps(struct vip_port *p, struct rig *rig)
 	CHECK(nstest_sh("ip -n %s route del 203.0.113.0/24 && ip -n %s route del 198.18.8.0/24 && "
 			"ip -n %s route del 198.18.9.0/24 table 100 && "
 			"ip -n %s route del local 198.18.4.0/24 dev lo && "
-			"ip -n %s route del blackhole 198.18.5.0/24", rig->a, rig->a, rig->a, rig->a, rig->a) == 0);
+			"ip -n %s route del blackhole 198.18.5.0/24",
+			rig->a, rig->a, rig->a, rig->a, rig->a) == 0);
 	size_t before = t.n;
 	CHECK(ops->dump_routes(p, &t) > 0);
 	CHECK_EQ(t.n, before - 4);
 	vip_port_links_clear(&l);
 	vip_port_routes_clear(&t);
-	fprintf(stderr, "dumps: links; connected, local, gateway, metric, local range, blackhole routes; other tables left out\n");
+	fprintf(stderr,
+		"dumps: links; connected, local, gateway, metric, local range, blackhole routes; other tables left out\n");
 }
 
 static void test_flush(struct rig *rig)

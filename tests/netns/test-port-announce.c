@@ -27,8 +27,7 @@ static bool is_na_for(const uint8_t *f, size_t n, const void *arg)
 	       memcmp(f + 62, &a->v6, 16) == 0;
 }
 
-static void check_arp(const uint8_t *f, size_t n, const struct rig *rig,
-		      const struct vip_addr *a, bool reply)
+static void check_arp(const uint8_t *f, size_t n, const struct rig *rig, const struct vip_addr *a, bool reply)
 {
 	static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 	CHECK_EQ(n >= 42, 1);
@@ -40,13 +39,13 @@ static void check_arp(const uint8_t *f, size_t n, const struct rig *rig,
 	CHECK_EQ(f[18], 6);
 	CHECK_EQ(f[19], 4);
 	CHECK_EQ(be16(f + 20), reply ? 2 : 1);
-	CHECK(memcmp(f + 22, rig->mac_a, 6) == 0);   /* sender hardware */
-	CHECK(memcmp(f + 28, &a->v4, 4) == 0);        /* sender protocol */
+	CHECK(memcmp(f + 22, rig->mac_a, 6) == 0); /* sender hardware */
+	CHECK(memcmp(f + 28, &a->v4, 4) == 0);     /* sender protocol */
 	if (reply)
 		CHECK(memcmp(f + 32, rig->mac_a, 6) == 0);
 	else
 		CHECK(memcmp(f + 32, "\0\0\0\0\0\0", 6) == 0);
-	CHECK(memcmp(f + 38, &a->v4, 4) == 0);        /* target protocol */
+	CHECK(memcmp(f + 38, &a->v4, 4) == 0); /* target protocol */
 }
 
 /* Independent one's-complement sum over pseudo-header and ICMPv6 message. */
@@ -64,8 +63,7 @@ static bool icmp6_sum_ok(const uint8_t *ip6)
 	return sum == 0xffff;
 }
 
-static void check_na(const uint8_t *f, size_t n, const struct rig *rig, const struct vip_addr *a,
-		     bool router)
+static void check_na(const uint8_t *f, size_t n, const struct rig *rig, const struct vip_addr *a, bool router)
 {
 	static const uint8_t all_nodes[16] = { 0xff, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1 };
 	CHECK_EQ(n, 86);
@@ -74,9 +72,9 @@ static void check_na(const uint8_t *f, size_t n, const struct rig *rig, const st
 	CHECK_EQ(be16(f + 12), 0x86dd);
 	const uint8_t *ip = f + 14;
 	CHECK_EQ(ip[0] >> 4, 6);
-	CHECK_EQ(be16(ip + 4), 32);     /* payload length */
-	CHECK_EQ(ip[6], 58);            /* ICMPv6 */
-	CHECK_EQ(ip[7], 255);           /* hop limit */
+	CHECK_EQ(be16(ip + 4), 32); /* payload length */
+	CHECK_EQ(ip[6], 58);        /* ICMPv6 */
+	CHECK_EQ(ip[7], 255);       /* hop limit */
 	CHECK(memcmp(ip + 8, &a->v6, 16) == 0);
 	CHECK(memcmp(ip + 24, all_nodes, 16) == 0);
 	const uint8_t *icmp = ip + 40;
@@ -87,13 +85,13 @@ static void check_na(const uint8_t *f, size_t n, const struct rig *rig, const st
 	CHECK_EQ(icmp[4] & 0x40, 0);          /* S clear */
 	CHECK_EQ(icmp[4] & 0x20, 0x20);       /* O set */
 	CHECK(memcmp(icmp + 8, &a->v6, 16) == 0);
-	CHECK_EQ(icmp[24], 2);                /* target link-layer address option */
+	CHECK_EQ(icmp[24], 2); /* target link-layer address option */
 	CHECK_EQ(icmp[25], 1);
 	CHECK(memcmp(icmp + 26, rig->mac_a, 6) == 0);
 }
 
-static void announce(struct vip_port *p, const struct rig *rig, const char *ip,
-		     enum vip_arp_mode mode, int want)
+static void announce(struct vip_port *p, const struct rig *rig, const char *ip, enum vip_arp_mode mode,
+		     int want)
 {
 	struct vip_port_announce an = { .addr = addr_of(ip), .ifindex = rig->ifindex_a };
 	CHECK_EQ(ops->announce(p, &an, 1, mode), want);
@@ -165,8 +163,8 @@ static void test_noarp(struct vip_port *p, struct rig *rig, int cap)
 static bool neigh_has(struct rig *rig, const char *ip, const uint8_t mac[6])
 {
 	char want[32];
-	snprintf(want, sizeof(want), "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2],
-		 mac[3], mac[4], mac[5]);
+	snprintf(want, sizeof(want), "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3], mac[4],
+		 mac[5]);
 	return nstest_sh("ip -n %s neigh show %s dev vb | grep -q %s", rig->b, ip, want) == 0;
 }
 

@@ -18,29 +18,28 @@
 #include "nstest.h"
 #include "port.h"
 
-#define CHECK(cond)                                                                  \
-	do {                                                                         \
-		if (!(cond)) {                                                       \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, \
-				#cond);                                              \
-			exit(1);                                                     \
-		}                                                                    \
+#define CHECK(cond)                                                                              \
+	do {                                                                                     \
+		if (!(cond)) {                                                                   \
+			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
+			exit(1);                                                                 \
+		}                                                                                \
 	} while (0)
 
-#define CHECK_EQ(a, b)                                                                     \
-	do {                                                                               \
-		long long _a = (long long)(a), _b = (long long)(b);                        \
-		if (_a != _b) {                                                            \
-			fprintf(stderr, "%s:%d: %s == %lld, expected %s == %lld\n", __FILE__, \
-				__LINE__, #a, _a, #b, _b);                                 \
-			exit(1);                                                           \
-		}                                                                          \
+#define CHECK_EQ(a, b)                                                                                      \
+	do {                                                                                                \
+		long long _a = (long long)(a), _b = (long long)(b);                                         \
+		if (_a != _b) {                                                                             \
+			fprintf(stderr, "%s:%d: %s == %lld, expected %s == %lld\n", __FILE__, __LINE__, #a, \
+				_a, #b, _b);                                                                \
+			exit(1);                                                                            \
+		}                                                                                           \
 	} while (0)
 
 struct rig {
-	const char *a, *b;   /* namespace names */
-	int ifindex_a;       /* "va" in a, as the port sees it */
-	int ifindex_b;       /* "vb" in b */
+	const char *a, *b; /* namespace names */
+	int ifindex_a;     /* "va" in a, as the port sees it */
+	int ifindex_b;     /* "vb" in b */
 	uint8_t mac_a[6];
 };
 
@@ -76,21 +75,25 @@ static inline void rig_up(struct rig *r)
 	CHECK(nstest_sh("ip -n %s link add va type veth peer name vb netns %s", r->a, r->b) == 0);
 	CHECK(nstest_sh("ip netns exec %s sysctl -qw net.ipv4.conf.all.arp_accept=0 "
 			"net.ipv4.conf.default.arp_accept=0 net.ipv4.conf.vb.arp_accept=0 "
-			"net.ipv6.conf.vb.accept_dad=0", r->b) == 0);
+			"net.ipv6.conf.vb.accept_dad=0",
+			r->b) == 0);
 	CHECK(nstest_sh("ip netns exec %s sysctl -qw net.ipv6.conf.va.accept_dad=0", r->a) == 0);
 	CHECK(nstest_sh("ip -n %s addr add 198.51.100.1/24 dev va && "
 			"ip -n %s addr add 2001:db8:1::1/64 dev va nodad && "
-			"ip -n %s link set lo up && ip -n %s link set va up", r->a, r->a, r->a, r->a) == 0);
+			"ip -n %s link set lo up && ip -n %s link set va up",
+			r->a, r->a, r->a, r->a) == 0);
 	CHECK(nstest_sh("ip -n %s addr add 198.51.100.2/24 dev vb && "
 			"ip -n %s addr add 2001:db8:1::2/64 dev vb nodad && "
-			"ip -n %s link set lo up && ip -n %s link set vb up", r->b, r->b, r->b, r->b) == 0);
+			"ip -n %s link set lo up && ip -n %s link set vb up",
+			r->b, r->b, r->b, r->b) == 0);
 	read_mac(r->a, "va", r->mac_a);
 	/* Carrier reaches IPv6 through linkwatch, up to a second later: until both
 	 * ends are operationally up the peer drops IPv6 (no route for ff02::1). */
 	bool up = false;
 	for (int i = 0; i < 50 && !up; i++) {
 		up = nstest_sh("ip -n %s -br link show va | grep -q ' UP ' && "
-			       "ip -n %s -br link show vb | grep -q ' UP '", r->a, r->b) == 0;
+			       "ip -n %s -br link show vb | grep -q ' UP '",
+			       r->a, r->b) == 0;
 		if (!up)
 			usleep(100000);
 	}
@@ -108,7 +111,8 @@ static inline int capture_open(struct rig *r)
 	CHECK(nstest_enter(r->b) == 0);
 	int fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, htons(ETH_P_ALL));
 	CHECK(fd >= 0);
-	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL),
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET,
+				   .sll_protocol = htons(ETH_P_ALL),
 				   .sll_ifindex = r->ifindex_b };
 	CHECK(bind(fd, (struct sockaddr *)&sll, sizeof(sll)) == 0);
 	CHECK(nstest_enter(r->a) == 0);
@@ -117,8 +121,7 @@ static inline int capture_open(struct rig *r)
 
 /* Next received frame for which match() is true, within timeout_s: its length, or 0. */
 static inline size_t capture_next(int fd, uint8_t *buf, size_t len, double timeout_s,
-				  bool (*match)(const uint8_t *f, size_t n, const void *arg),
-				  const void *arg)
+				  bool (*match)(const uint8_t *f, size_t n, const void *arg), const void *arg)
 {
 	double end = now_s() + timeout_s;
 	for (int i = 0; i < 100000 && now_s() < end; i++) {
@@ -156,8 +159,8 @@ static inline struct vip_addr addr_of(const char *s)
 
 /* Wait (bounded) for an event of this type about addr (or any address when addr is NULL). */
 static inline bool wait_event(const struct vip_port_ops *ops, struct vip_port *p,
-			      enum vip_port_event_type type, const struct vip_addr *addr,
-			      int ifindex, double timeout_s, struct vip_port_event *ret)
+			      enum vip_port_event_type type, const struct vip_addr *addr, int ifindex,
+			      double timeout_s, struct vip_port_event *ret)
 {
 	double end = now_s() + timeout_s;
 	int fd = ops->event_fd(p);

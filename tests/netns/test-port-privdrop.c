@@ -39,7 +39,10 @@ static void child(struct rig *rig, int cap)
 	drop_to("cap_net_admin,cap_net_raw=ep");
 
 	struct vip_port_req r[2] = {
-		{ .addr = addr_of("198.51.100.70"), .prefix = 24, .ifindex = rig->ifindex_a, .label = "va:dv" },
+		{ .addr = addr_of("198.51.100.70"),
+		  .prefix = 24,
+		  .ifindex = rig->ifindex_a,
+		  .label = "va:dv" },
 		{ .addr = addr_of("2001:db8:1::70"), .prefix = 64, .ifindex = rig->ifindex_a },
 	};
 	CHECK_EQ(ops->add(p, r, 2), 0);
@@ -58,7 +61,8 @@ static void child(struct rig *rig, int cap)
 	bool connected = false;
 	for (size_t i = 0; i < routes.n; i++)
 		connected |= routes.items[i].ifindex == rig->ifindex_a && !routes.items[i].gateway &&
-			     vip_addr_in_prefix(AP("198.51.100.71"), &routes.items[i].dst, routes.items[i].dst_len);
+			     vip_addr_in_prefix(AP("198.51.100.71"), &routes.items[i].dst,
+						routes.items[i].dst_len);
 	CHECK(connected);
 	vip_port_links_clear(&links);
 	vip_port_routes_clear(&routes);

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * The real privilege drop (vipd/privdrop.c through privdrop-target), seen
  * from outside through /proc/PID/status, with Momentum's cluster stanza
@@ -47,14 +47,14 @@ struct variant {
 
 static int failures;
 
-#define CHECK(cond, ...)                                           \
-	do {                                                       \
-		if (!(cond)) {                                     \
+#define CHECK(cond, ...)                                                     \
+	do {                                                                 \
+		if (!(cond)) {                                               \
 			fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-			fprintf(stderr, __VA_ARGS__);              \
-			fputc('\n', stderr);                       \
-			failures++;                                \
-		}                                                  \
+			fprintf(stderr, __VA_ARGS__);                        \
+			fputc('\n', stderr);                                 \
+			failures++;                                          \
+		}                                                            \
 	} while (0)
 
 static void write_file(const char *path, const char *text)
@@ -68,7 +68,8 @@ static void write_file(const char *path, const char *text)
 }
 
 /* In the child: own namespaces and a veth pair, then become the target. */
-static __attribute__((noreturn)) void child(const struct variant *v, char **args, int out, int in, int sync1, int sync2)
+static __attribute__((noreturn)) void child(const struct variant *v, char **args, int out, int in, int sync1,
+					    int sync2)
 {
 	char b = 0;
 
@@ -159,8 +160,8 @@ static void check_status(const struct variant *v, pid_t pid, const struct passwd
 	if (n <= 0)
 		return;
 	status[n + 1] = '\0';
-	static const char *const keys[] = { "Uid", "Gid", "Groups", "CapInh", "CapPrm", "CapEff",
-					    "CapBnd", "CapAmb", "NoNewPrivs" };
+	static const char *const keys[] = { "Uid",    "Gid",    "Groups", "CapInh",    "CapPrm",
+					    "CapEff", "CapBnd", "CapAmb", "NoNewPrivs" };
 	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
 		bool ok = status_field(status, keys[i], val, sizeof(val));
 		printf("  [%s] %s:\t%s\n", v->name, keys[i], ok ? val : "(missing)");
@@ -313,9 +314,10 @@ static void run_unprivileged(const char *target, const struct passwd *pw)
 	bool found = false;
 
 	printf("variant unprivileged\n");
-	snprintf(cmd, sizeof(cmd), "setpriv --reuid=%u --regid=%u --clear-groups --inh-caps=-all "
-		 "--bounding-set=-all %s %s '%s' </dev/null", (unsigned)pw->pw_uid,
-		 (unsigned)pw->pw_gid, target, pw->pw_name, CLUSTER_CAPS);
+	snprintf(cmd, sizeof(cmd),
+		 "setpriv --reuid=%u --regid=%u --clear-groups --inh-caps=-all "
+		 "--bounding-set=-all %s %s '%s' </dev/null",
+		 (unsigned)pw->pw_uid, (unsigned)pw->pw_gid, target, pw->pw_name, CLUSTER_CAPS);
 	FILE *f = popen(cmd, "r");
 	if (!f) {
 		CHECK(false, "popen %s", cmd);
@@ -353,21 +355,30 @@ int main(int argc, char **argv)
 	user.pw_name = strdup(pw->pw_name);
 
 	const struct variant userns = {
-		.name = "userns", .userns = true, .chroot = true, .caps = CLUSTER_CAPS,
-		.group = 65534, .want = FOUR,
+		.name = "userns",
+		.userns = true,
+		.chroot = true,
+		.caps = CLUSTER_CAPS,
+		.group = 65534,
+		.want = FOUR,
 		.oks = { "addr-add", "arp", "addr-del", "bind-80", "chown-denied" },
 	};
 	const struct variant noraw = {
-		.name = "userns-noraw", .userns = true, .caps = NO_RAW_CAPS, .no_raw = true,
+		.name = "userns-noraw",
+		.userns = true,
+		.caps = NO_RAW_CAPS,
+		.no_raw = true,
 		.want = FOUR & ~BIT(CAP_NET_RAW),
 		.oks = { "addr-add", "addr-del", "bind-80", "chown-denied", "raw-denied" },
 	};
 	bool full = sys_resource_bounded();
 	const struct variant rootns = {
-		.name = "rootns", .caps = CLUSTER_CAPS,
+		.name = "rootns",
+		.caps = CLUSTER_CAPS,
 		.want = full ? FOUR : FOUR & ~BIT(CAP_SYS_RESOURCE),
-		.warning = full ? NULL : "msg 4 capabilities outside this process's bounding set "
-					 "cannot be kept: cap_sys_resource",
+		.warning = full ? NULL
+				: "msg 4 capabilities outside this process's bounding set "
+				  "cannot be kept: cap_sys_resource",
 		.oks = { "addr-add", "arp", "addr-del", "bind-80", "chown-denied" },
 	};
 	if (full)

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * vipd/runner after the engine's real privilege drop: a child of this test
  * enters a network namespace of its own, drops to ecuser keeping
@@ -114,8 +114,11 @@ static uint64_t own_effective(void)
 
 static int drop(const struct passwd *pw)
 {
-	struct vipd_security sec = { .user = pw->pw_name, .group = pw->pw_name, .uid = pw->pw_uid,
-				     .gid = pw->pw_gid, .capabilities = KEEP,
+	struct vipd_security sec = { .user = pw->pw_name,
+				     .group = pw->pw_name,
+				     .uid = pw->pw_uid,
+				     .gid = pw->pw_gid,
+				     .capabilities = KEEP,
 				     .cap_permitted = BIT(CAP_NET_ADMIN) | BIT(CAP_NET_RAW),
 				     .cap_effective = BIT(CAP_NET_ADMIN) | BIT(CAP_NET_RAW) };
 	struct vip_privdrop_needs needs = { .caps = BIT(CAP_NET_ADMIN) | BIT(CAP_NET_RAW) };
@@ -137,7 +140,8 @@ static void check_status(const char *out, const struct passwd *pw)
 	snprintf(want, sizeof(want), "%u\t%u\t%u\t%u", pw->pw_gid, pw->pw_gid, pw->pw_gid, pw->pw_gid);
 	CHECK(field(out, "Gid", buf, sizeof(buf)) && strcmp(buf, want) == 0, "Gid %s, want %s",
 	      field(out, "Gid", buf, sizeof(buf)) ? buf : "(none)", want);
-	for (const char *const *n = (const char *const[]){ "CapInh", "CapPrm", "CapEff", "CapAmb", NULL }; *n; n++)
+	for (const char *const *n = (const char *const[]){ "CapInh", "CapPrm", "CapEff", "CapAmb", NULL }; *n;
+	     n++)
 		CHECK(field(out, *n, buf, sizeof(buf)) && strcmp(buf, "0000000000000000") == 0, "%s %s", *n,
 		      field(out, *n, buf, sizeof(buf)) ? buf : "(none)");
 	CHECK(field(out, "NoNewPrivs", buf, sizeof(buf)) && strcmp(buf, "1") == 0, "NoNewPrivs %s",
@@ -193,12 +197,14 @@ static __attribute__((noreturn)) void child(const struct passwd *pw)
 		_exit(100);
 	uint64_t eff = own_effective();
 	CHECK((eff & (BIT(CAP_NET_ADMIN) | BIT(CAP_NET_RAW))) == (BIT(CAP_NET_ADMIN) | BIT(CAP_NET_RAW)),
-	      "the dropped process must keep cap_net_admin and cap_net_raw: CapEff %016llx", (unsigned long long)eff);
+	      "the dropped process must keep cap_net_admin and cap_net_raw: CapEff %016llx",
+	      (unsigned long long)eff);
 	CHECK(geteuid() == pw->pw_uid, "euid %u", geteuid());
 	if (loop_new(&l) < 0 || vipd_runner_new(l, &r) < 0)
 		_exit(101);
 
-	const char *const status[] = { "/bin/grep", "-E", "^(Uid|Gid|CapInh|CapPrm|CapEff|CapAmb|NoNewPrivs):",
+	const char *const status[] = { "/bin/grep", "-E",
+				       "^(Uid|Gid|CapInh|CapPrm|CapEff|CapAmb|NoNewPrivs):",
 				       "/proc/self/status", NULL };
 	CHECK(run(l, r, status, &o) == 0, "running grep");
 	CHECK(o.outcome == VIPD_RUNNER_EXITED && o.exit_status == 0, "grep: outcome %d status %d", o.outcome,
@@ -207,7 +213,8 @@ static __attribute__((noreturn)) void child(const struct passwd *pw)
 
 	/* now with an ambient capability in the parent: the control keeps it, the runner does not */
 	CHECK(raise_ambient() == 0, "raising cap_net_admin to ambient: %s", strerror(errno));
-	CHECK(plain_exec_ambient() == BIT(CAP_NET_ADMIN), "control: a plain exec must keep the ambient capability");
+	CHECK(plain_exec_ambient() == BIT(CAP_NET_ADMIN),
+	      "control: a plain exec must keep the ambient capability");
 	CHECK(run(l, r, status, &o) == 0, "running grep");
 	check_status(o.output, pw);
 

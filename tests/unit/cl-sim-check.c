@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /* The simulator's invariants and the helpers the simulator tests share: see cl-sim.h. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -25,10 +25,12 @@ static bool is_stopped_node(const struct sim *s, int c, const char *name)
 	char ghost[32];
 
 	for (size_t i = 0; name && i < s->nn; i++) {
-		if (s->n[i].alive && s->n[i].stopped && s->n[i].comp == c && strcmp(name, sim_node_name(i)) == 0)
+		if (s->n[i].alive && s->n[i].stopped && s->n[i].comp == c &&
+		    strcmp(name, sim_node_name(i)) == 0)
 			return true;
 		snprintf(ghost, sizeof(ghost), "%s (crashed)", sim_node_name(i));
-		if (s->n[i].up && !s->n[i].alive && s->n[i].mon && s->n[i].comp == c && strcmp(name, ghost) == 0)
+		if (s->n[i].up && !s->n[i].alive && s->n[i].mon && s->n[i].comp == c &&
+		    strcmp(name, ghost) == 0)
 			return true;
 	}
 	return false;
@@ -83,7 +85,9 @@ void sim_check(struct sim *s)
 					continue;
 				holders += s->n[i].plumbed[v];
 				if (!s->n[i].alive) {
-					stopped += s->n[i].plumbed[v]; /* a crashed engine's, until its monitor flushes */
+					stopped +=
+						s->n[i].plumbed
+							[v]; /* a crashed engine's, until its monitor flushes */
 					continue;
 				}
 				if (s->n[i].stopped) {
@@ -118,8 +122,8 @@ void sim_check(struct sim *s)
 			} else if (quorate || s->policy == VIP_QUORUM_KEEP) {
 				if (holders != 1 && !(holders == 0 && left_to_stopped) && !keep_dup)
 					fail_msg("t=%llu comp %d vip %zu: %zu holders (owner %s, holder %s)",
-						 (unsigned long long)s->now, c, v, holders, owner ? owner : "-",
-						 holder ? holder : "-");
+						 (unsigned long long)s->now, c, v, holders,
+						 owner ? owner : "-", holder ? holder : "-");
 			} else if (holders != stopped) {
 				fail_msg("t=%llu comp %d (inquorate) vip %zu: %zu holders",
 					 (unsigned long long)s->now, c, v, holders - stopped);
@@ -179,7 +183,8 @@ static void table_of(const struct sim *s, size_t i, char *buf, size_t len)
 		char fl[96];
 		assert_int_equal(vip_cl_proto_vip(s->n[i].p, v, &vi), 0);
 		n += (size_t)snprintf(buf + n, len - n, "%zu:%s/%s/%s ", v, vi.owner ? vi.owner : "-",
-				      vi.holder ? vi.holder : "-", vip_cl_flags_format(vi.flags, fl, sizeof(fl)));
+				      vi.holder ? vi.holder : "-",
+				      vip_cl_flags_format(vi.flags, fl, sizeof(fl)));
 	}
 	for (size_t k = 0; k < vip_cl_proto_n_members(s->n[i].p) && n < len; k++) {
 		struct vip_cl_member_info mi;

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /* The virtual-synchrony simulator: see cl-sim.h. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -81,12 +81,13 @@ static void sim_hold(void *data, const struct vip_addr *a)
 	/* (a hold of what it still has plumbed, its release not done yet, adds nothing) */
 	for (size_t j = 0; j < s->nn && !n->plumbed[v]; j++)
 		if (j != i && s->n[j].up && s->n[j].comp == n->comp && s->n[j].plumbed[v])
-			fail_msg("t=%llu: %s plumbs vip %zu while %s holds it",
-				 (unsigned long long)s->now, sim_node_name(i), v, sim_node_name(j));
+			fail_msg("t=%llu: %s plumbs vip %zu while %s holds it", (unsigned long long)s->now,
+				 sim_node_name(i), v, sim_node_name(j));
 	n->plumbed[v] = true;
 	s->holds++;
 	if (getenv("VIPD_SIM_DEBUG"))
-		fprintf(stderr, "t=%llu: %s plumbs vip %zu\n", (unsigned long long)s->now, sim_node_name(i), v);
+		fprintf(stderr, "t=%llu: %s plumbs vip %zu\n", (unsigned long long)s->now, sim_node_name(i),
+			v);
 }
 
 static void sim_release(void *data, const struct vip_addr *a)
@@ -104,7 +105,9 @@ void sim_drain(struct sim *s, size_t i)
 	if (s->n[i].stopped)
 		return; /* runs nothing */
 	struct sim_sink k = { .s = s, .i = i };
-	const struct vip_cl_sink sink = { .send = sim_send, .hold = sim_hold, .release = sim_release,
+	const struct vip_cl_sink sink = { .send = sim_send,
+					  .hold = sim_hold,
+					  .release = sim_release,
 					  .data = &k };
 	bool blocked = true;
 
@@ -125,7 +128,8 @@ static void engine_step(struct sim *s, size_t i)
 	n->plumbed[v] = false;
 	s->releases++;
 	if (getenv("VIPD_SIM_DEBUG"))
-		fprintf(stderr, "t=%llu: %s unplumbs vip %d\n", (unsigned long long)s->now, sim_node_name(i), v);
+		fprintf(stderr, "t=%llu: %s unplumbs vip %d\n", (unsigned long long)s->now, sim_node_name(i),
+			v);
 	assert_int_equal(vip_cl_proto_local_released(n->p, &a, s->now), 0);
 	sim_drain(s, i);
 }
@@ -237,19 +241,24 @@ void sim_resume(struct sim *s, size_t i)
 	n->stopped = false;
 	for (size_t k = 0; k < n->n_bl; k++) {
 		struct sevent *e = &n->bl[k];
-		struct vip_cl_view v = { .members = e->members, .n_members = e->n_members,
-					 .left = e->left, .n_left = e->n_left, .self = e->self };
+		struct vip_cl_view v = { .members = e->members,
+					 .n_members = e->n_members,
+					 .left = e->left,
+					 .n_left = e->n_left,
+					 .self = e->self };
 		if (getenv("VIPD_SIM_DEBUG"))
 			fprintf(stderr, "  replay %s: %s\n", sim_node_name(i),
-				e->kind == SEV_VIEW ? "view" : e->kind == SEV_QUORUM ? (e->quorate ? "quorate" : "inquorate")
-				: vip_cl_msg_type_to_string(e->msg.data[3]));
+				e->kind == SEV_VIEW     ? "view"
+				: e->kind == SEV_QUORUM ? (e->quorate ? "quorate" : "inquorate")
+							: vip_cl_msg_type_to_string(e->msg.data[3]));
 		if (e->kind == SEV_VIEW)
 			assert_int_equal(vip_cl_proto_on_view(n->p, &v, s->now), 0);
 		else if (e->kind == SEV_QUORUM)
 			assert_int_equal(vip_cl_proto_on_quorum(n->p, e->quorate, s->now), 0);
 		else
-			assert_int_equal(vip_cl_proto_on_message(n->p, &e->msg.from, e->msg.data,
-								 e->msg.len, s->now), 0);
+			assert_int_equal(vip_cl_proto_on_message(n->p, &e->msg.from, e->msg.data, e->msg.len,
+								 s->now),
+					 0);
 		sim_drain(s, i);
 	}
 	backlog_free(n);
@@ -269,8 +278,8 @@ static void monitor_own_flushed(struct sim *s, int comp, const struct smsg *m)
 	    vip_cl_auth_verify(NULL, &m->from, m->data, m->len, &ai) < 0 || ai.view == s->comp_view[comp])
 		return;
 	for (size_t i = 0; i < s->nn; i++)
-		if (s->n[i].up && s->n[i].mon && s->n[i].comp == comp && s->n[i].mon_id.nodeid == m->from.nodeid &&
-		    s->n[i].mon_id.pid == m->from.pid) {
+		if (s->n[i].up && s->n[i].mon && s->n[i].comp == comp &&
+		    s->n[i].mon_id.nodeid == m->from.nodeid && s->n[i].mon_id.pid == m->from.pid) {
 			s->resent++;
 			monitor_send(s, i, VIP_CL_MSG_FLUSHED);
 		}
@@ -284,8 +293,8 @@ static bool deliver_one(struct sim *s, int comp)
 	struct smsg m = q->m[q->head++];
 	s->delivered++;
 	if (getenv("VIPD_SIM_DEBUG"))
-		fprintf(stderr, "t=%llu comp %d: %u.%u %s (%zu bytes)\n", (unsigned long long)s->now,
-			comp, m.from.nodeid, m.from.pid, vip_cl_msg_type_to_string(m.data[3]), m.len);
+		fprintf(stderr, "t=%llu comp %d: %u.%u %s (%zu bytes)\n", (unsigned long long)s->now, comp,
+			m.from.nodeid, m.from.pid, vip_cl_msg_type_to_string(m.data[3]), m.len);
 	deliver(s, comp, &m, NULL);
 	monitor_own_flushed(s, comp, &m);
 	free(m.data);
@@ -325,8 +334,9 @@ static void monitor_send(struct sim *s, size_t i, enum vip_cl_msg_type t)
 	snprintf(m.name, sizeof(m.name), "%s", sim_node_name(i));
 	assert_int_equal(vip_cl_msg_encode(&m, &d, &len), 0);
 	/* sealed as vipd/monitor-cluster.c does: its identity, the view it is in */
-	assert_int_equal(vip_cl_auth_seal(s->key, &s->n[i].mon_id, s->comp_view[s->n[i].comp],
-					  ++s->mon_seq, d, len), 0);
+	assert_int_equal(vip_cl_auth_seal(s->key, &s->n[i].mon_id, s->comp_view[s->n[i].comp], ++s->mon_seq,
+					  d, len),
+			 0);
 	q_push(&s->q[s->n[i].comp], &s->n[i].mon_id, d, len);
 	free(d);
 }
@@ -373,7 +383,8 @@ static void install_views(struct sim *s, const unsigned *before, const size_t *s
 			for (size_t j = 0; j < sn->n_view; j++) {
 				bool stays = false;
 				for (size_t x = 0; x < nm; x++)
-					stays |= m[x].nodeid == sn->view[j].nodeid && m[x].pid == sn->view[j].pid;
+					stays |= m[x].nodeid == sn->view[j].nodeid &&
+						 m[x].pid == sn->view[j].pid;
 				if (stays)
 					continue;
 				left[nl] = sn->view[j];
@@ -383,8 +394,11 @@ static void install_views(struct sim *s, const unsigned *before, const size_t *s
 			for (size_t x = 0; x < nm; x++)
 				if (m[x].nodeid == sn->id.nodeid && m[x].pid == sn->id.pid)
 					self = (ssize_t)x;
-			struct vip_cl_view v = { .members = m, .n_members = nm, .self = self,
-						 .left = left, .n_left = nl };
+			struct vip_cl_view v = { .members = m,
+						 .n_members = nm,
+						 .self = self,
+						 .left = left,
+						 .n_left = nl };
 			node_view(s, idx[k], &v);
 			memcpy(sn->view, m, nm * sizeof(*m));
 			sn->n_view = nm;
@@ -427,11 +441,13 @@ void sim_view_change(struct sim *s, const int *new_comp)
 		struct snode *n = &s->n[i];
 		if (new_comp[i] >= 0 && n->up) {
 			after[new_comp[i]] |= n->alive && !n->crash_next ? 1u << i : 0;
-			after[new_comp[i]] |= (n->mon || n->mon_next) && !n->mon_stop_next ? 1u << (NMAX + i) : 0;
+			after[new_comp[i]] |= (n->mon || n->mon_next) && !n->mon_stop_next ? 1u << (NMAX + i)
+											   : 0;
 		}
 		/* dies, or cut off: the others see its node go; else a process ended */
-		s->why[i] = n->crash_next ? VIP_CL_REASON_PROCDOWN : n->mon_stop_next ? VIP_CL_REASON_LEAVE
-										: VIP_CL_REASON_NODEDOWN;
+		s->why[i] = n->crash_next      ? VIP_CL_REASON_PROCDOWN
+			    : n->mon_stop_next ? VIP_CL_REASON_LEAVE
+					       : VIP_CL_REASON_NODEDOWN;
 	}
 	s->flushing = true;
 	for (int c = 0; c < NMAX; c++) {

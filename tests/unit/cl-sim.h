@@ -70,10 +70,10 @@ struct snode {
 	bool alive; /* its engine process */
 	bool mon;   /* its monitor process */
 	bool crash_next, mon_next, mon_stop_next; /* for the next view change */
-	bool joining; /* started, not in a view yet */
+	bool joining;                             /* started, not in a view yet */
 	struct vip_cl_member mon_id;
 	bool stopped;
-	uint32_t out; /* VIP_CL_OUT_*: not a candidate (standby, unhealthy) */
+	uint32_t out;      /* VIP_CL_OUT_*: not a candidate (standby, unhealthy) */
 	struct sevent *bl; /* backlog while stopped */
 	size_t n_bl, cap_bl;
 	struct vip_cl_member view[2 * NMAX]; /* its last view, for left lists */
@@ -103,9 +103,9 @@ struct sim {
 	size_t holds, releases, views, delivered, lost;
 	/* Authenticated (sim_use_key): every member seals; a message sealed in another view is ignored */
 	struct vip_cl_key *key;
-	uint64_t comp_view[NMAX];     /* the view digest of each component's current view */
-	uint64_t mon_seq;             /* the monitors' sequence numbers (one counter: still increasing) */
-	size_t resent;                /* FLUSHED sent again after crossing a view change */
+	uint64_t comp_view[NMAX]; /* the view digest of each component's current view */
+	uint64_t mon_seq;         /* the monitors' sequence numbers (one counter: still increasing) */
+	size_t resent;            /* FLUSHED sent again after crossing a view change */
 };
 
 /* Set up nn nodes (not started) sharing nv DuraVIPs; seed picks the interleaving. */

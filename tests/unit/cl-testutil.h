@@ -38,8 +38,8 @@ static inline struct vip_addr cltest_addr(size_t i, size_t n)
 struct cltest_sink {
 	struct vip_cl_proto *p;
 	uint64_t now;
-	int send_result;        /* what send() answers: 0, -EAGAIN, -EIO ... */
-	uint8_t **msg;          /* copies of the messages accepted (send_result 0) */
+	int send_result; /* what send() answers: 0, -EAGAIN, -EIO ... */
+	uint8_t **msg;   /* copies of the messages accepted (send_result 0) */
 	size_t *len;
 	size_t n_sent, cap;
 	size_t n_offered, n_holds, n_releases;
@@ -99,8 +99,10 @@ static inline void cltest_sink_free(struct cltest_sink *s)
 /* Drain p into s. The drain's result. */
 static inline int cltest_drain(struct vip_cl_proto *p, struct cltest_sink *s, bool *blocked)
 {
-	const struct vip_cl_sink k = { .send = cltest_sink_send, .hold = cltest_sink_hold,
-				       .release = cltest_sink_release, .data = s };
+	const struct vip_cl_sink k = { .send = cltest_sink_send,
+				       .hold = cltest_sink_hold,
+				       .release = cltest_sink_release,
+				       .data = s };
 	return vip_cl_proto_drain(p, &k, blocked);
 }
 
@@ -124,8 +126,7 @@ static inline void cltest_config_free(struct vipd_config *c)
 }
 
 static inline struct vipd_config *cltest_config(const char *node, size_t n,
-						const char *(*pref_of)(size_t i, void *data),
-						void *data)
+						const char *(*pref_of)(size_t i, void *data), void *data)
 {
 	struct vipd_config *c = calloc(1, sizeof(*c));
 	if (!c)

@@ -65,12 +65,12 @@ static inline bool has_diag(const struct vip_conf_diag *d, const char *line)
 	return false;
 }
 
-#define assert_diag(d, line)                                  \
-	do {                                                  \
-		if (!has_diag((d), (line))) {                 \
-			dump_diag(d);                         \
+#define assert_diag(d, line)                                        \
+	do {                                                        \
+		if (!has_diag((d), (line))) {                       \
+			dump_diag(d);                               \
 			fail_msg("missing diagnostic: %s", (line)); \
-		}                                             \
+		}                                                   \
 	} while (0)
 
 /* The load fails and reports exactly this line among its diagnostics. */

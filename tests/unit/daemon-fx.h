@@ -13,9 +13,9 @@
 struct fx {
 	char path[64];
 	struct vipd_daemon d;
-	int client;              /* our end of the console connection */
-	unsigned status, flags;  /* of the last reply */
-	char body[1 << 20];      /* the last reply's body, NUL-terminated */
+	int client;             /* our end of the console connection */
+	unsigned status, flags; /* of the last reply */
+	char body[1 << 20];     /* the last reply's body, NUL-terminated */
 	struct vipd_reload_result res;
 };
 
@@ -32,15 +32,15 @@ static inline void write_conf(struct fx *f, const char *caps, const char *extra)
 	fclose(fp);
 }
 
-static inline struct vip_addr A(const char *s)
-{
+static inline struct vip_addr A(const char *s) {
 	struct vip_addr a;
 
 	assert_int_equal(vip_addr_from_string(s, &a), 0);
 	return a;
 }
 
-static inline bool has(struct fx *f, const char *s)
+static inline bool
+has(struct fx *f, const char *s)
 {
 	struct vip_addr a = A(s);
 	const struct vip_port_addr *p = vip_port_table_find(vip_port_fake_addrs(f->d.port), &a, 0);
@@ -71,9 +71,12 @@ static inline int fx_setup(void **state, const char *extra)
 	close(fd);
 	write_conf(f, CAPS, extra);
 	struct vipd_daemon_opts o = {
-		.config_path = f->path, .nodename = "n1",
-		.port_ops = &vip_port_fake_ops, .backend_ops = &vip_cl_backend_solo,
-		.no_drop = true, .no_control = true,
+		.config_path = f->path,
+		.nodename = "n1",
+		.port_ops = &vip_port_fake_ops,
+		.backend_ops = &vip_cl_backend_solo,
+		.no_drop = true,
+		.no_control = true,
 	};
 	assert_int_equal(vipd_daemon_setup(&f->d, &o), 0);
 	/* The fake system has no links yet: nothing can be placed until eth0 appears. */
@@ -86,8 +89,10 @@ static inline int fx_setup(void **state, const char *extra)
 	assert_int_equal(vip_port_fake_set_link(f->d.port, &l), 0);
 	settle(f);
 	/* The console as vipd serves it: main.c's table on a control server. */
-	struct vipd_control_config cc = { .handlers = vipd_commands(), .userdata = &f->d,
-					  .daemon_uid = getuid(), .gid = getgid() };
+	struct vipd_control_config cc = { .handlers = vipd_commands(),
+					  .userdata = &f->d,
+					  .daemon_uid = getuid(),
+					  .gid = getgid() };
 	int sp[2];
 	assert_int_equal(vipd_control_new_detached(f->d.loop, &cc, &f->d.control), 0);
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp), 0);
@@ -153,8 +158,9 @@ static inline unsigned cmdv(struct fx *f, bool json, const char *const *argv, si
 	return f->status;
 }
 
-#define CMD(f, json, ...) cmdv((f), (json), (const char *const[]){ __VA_ARGS__ }, \
-			       sizeof((const char *const[]){ __VA_ARGS__ }) / sizeof(const char *))
+#define CMD(f, json, ...)                                       \
+	cmdv((f), (json), (const char *const[]){ __VA_ARGS__ }, \
+	     sizeof((const char *const[]){ __VA_ARGS__ }) / sizeof(const char *))
 
 /* The last reply, parsed; free with json_free. */
 static inline struct jv *J(struct fx *f)

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /* The fake libcpg/libquorum and the tests' loop side: see fake-cpg.h. */
 #include <poll.h>
 #include <setjmp.h>
@@ -129,8 +129,7 @@ cs_error_t __wrap_quorum_getquorate(quorum_handle_t h, int *q);
 cs_error_t __wrap_quorum_trackstart(quorum_handle_t h, unsigned int flags);
 cs_error_t __wrap_quorum_fd_get(quorum_handle_t h, int *fd);
 
-cs_error_t __wrap_cpg_model_initialize(cpg_handle_t *h, cpg_model_t model, cpg_model_data_t *d,
-				       void *context)
+cs_error_t __wrap_cpg_model_initialize(cpg_handle_t *h, cpg_model_t model, cpg_model_data_t *d, void *context)
 {
 	cs_error_t e;
 
@@ -202,8 +201,8 @@ cs_error_t __wrap_cpg_leave(_unused_ cpg_handle_t h, _unused_ const struct cpg_n
 	return CS_OK;
 }
 
-cs_error_t __wrap_cpg_mcast_joined(_unused_ cpg_handle_t h, cpg_guarantee_t g,
-				   const struct iovec *iov, unsigned int n)
+cs_error_t __wrap_cpg_mcast_joined(_unused_ cpg_handle_t h, cpg_guarantee_t g, const struct iovec *iov,
+				   unsigned int n)
 {
 	cs_error_t e;
 
@@ -304,7 +303,7 @@ cs_error_t __wrap_cpg_dispatch(cpg_handle_t h, _unused_ cs_dispatch_flags_t f)
 	uint32_t ids[2] = { 7, 8 };
 	fk.model.cpg_totem_confchg_fn(h, ring, 2, ids);
 	struct cpg_address members[2] = { { 7, (uint32_t)getpid(), CPG_REASON_JOIN },
-					   { 8, 99, CPG_REASON_JOIN } };
+					  { 8, 99, CPG_REASON_JOIN } };
 	struct cpg_address left[1] = { { 9, 5, CPG_REASON_NODEDOWN } };
 	struct cpg_address joined[1] = { { 8, 99, CPG_REASON_JOIN } };
 	struct cpg_name g = { .length = 3, .value = "grp" };
@@ -330,7 +329,6 @@ void kick(int fd)
 }
 
 /* ---- what the backend reports ---- */
-
 
 static void cb_view(void *u, const struct vip_cl_view *v)
 {
@@ -378,7 +376,10 @@ static void cb_liveness(void *u, bool alive)
 }
 
 const struct vip_cl_backend_cbs cbs = {
-	.view = cb_view, .message = cb_message, .quorum = cb_quorum, .lost = cb_lost,
+	.view = cb_view,
+	.message = cb_message,
+	.quorum = cb_quorum,
+	.lost = cb_lost,
 	.liveness = cb_liveness,
 };
 
@@ -422,8 +423,7 @@ uint64_t now_us(void)
 
 bool is_hb(const struct fake_sent *m)
 {
-	return m->len == 16 && m->data[0] == 0 && m->data[1] == 'v' && m->data[2] == 'h' &&
-	       m->data[3] == 'b';
+	return m->len == 16 && m->data[0] == 0 && m->data[1] == 'v' && m->data[2] == 'h' && m->data[3] == 'b';
 }
 
 void deliver(uint32_t nodeid, uint32_t pid, const void *data, size_t len)
@@ -444,7 +444,7 @@ void echo_heartbeats(void)
 
 /* The event loop: poll the backend's fd and dispatch until pred holds or ms pass. */
 bool pump(const struct vip_cl_backend_ops *ops, struct vip_cl_backend *b, struct seen *s,
-		 bool (*pred)(const struct seen *), unsigned ms, bool echo)
+	  bool (*pred)(const struct seen *), unsigned ms, bool echo)
 {
 	uint64_t end = fake_now_ms() + ms;
 
@@ -466,19 +466,42 @@ bool pump(const struct vip_cl_backend_ops *ops, struct vip_cl_backend *b, struct
 	return true;
 }
 
-bool was_lost(const struct seen *s) { return s->lost > 0; }
-bool went_dead(const struct seen *s) { return s->live_false > 0; }
-bool came_back(const struct seen *s) { return s->live_true > 0; }
+bool was_lost(const struct seen *s)
+{
+	return s->lost > 0;
+}
+bool went_dead(const struct seen *s)
+{
+	return s->live_false > 0;
+}
+bool came_back(const struct seen *s)
+{
+	return s->live_true > 0;
+}
 
 size_t want;
-bool sent_enough(void) { return fk.n_sent >= want; }
-bool in_mcast(void) { return fk.in_mcast; }
-bool in_local(void) { return fk.in_local; }
-bool in_init(void) { return fk.in_init; }
-bool finalized(void) { return fk.finalized >= 1 && fk.q_finalized >= 1; }
+bool sent_enough(void)
+{
+	return fk.n_sent >= want;
+}
+bool in_mcast(void)
+{
+	return fk.in_mcast;
+}
+bool in_local(void)
+{
+	return fk.in_local;
+}
+bool in_init(void)
+{
+	return fk.in_init;
+}
+bool finalized(void)
+{
+	return fk.finalized >= 1 && fk.q_finalized >= 1;
+}
 
-void connect_join(const struct vip_cl_backend_ops *ops, struct seen *s,
-			 struct vip_cl_backend **b)
+void connect_join(const struct vip_cl_backend_ops *ops, struct seen *s, struct vip_cl_backend **b)
 {
 	assert_int_equal(ops->connect(&cbs, s, b), 0);
 	assert_int_equal(ops->join(*b, "ec_cluster"), 0);

@@ -21,7 +21,7 @@
 #include "cluster.h"
 
 #define FAKE_SENT_MAX 4096
-#define FAKE_SENT_BYTES 32  /* bytes of each multicast kept */
+#define FAKE_SENT_BYTES 32 /* bytes of each multicast kept */
 #define FAKE_SCRIPT_MAX 16
 /* A blocked call gives up after this long, so a broken backend fails instead of hanging. */
 #define FAKE_BLOCK_CAP_MS 10000
@@ -48,8 +48,8 @@ struct fake_cpg {
 	cs_error_t script[FAKE_SCRIPT_MAX]; /* results of the next mcasts, then mcast_err */
 	size_t n_script;
 	int guarantee;
-	bool bad_iov;           /* an mcast with other than one iovec */
-	bool on_loop_thread;    /* a call that waits for corosync ran on the test's thread */
+	bool bad_iov;        /* an mcast with other than one iovec */
+	bool on_loop_thread; /* a call that waits for corosync ran on the test's thread */
 	size_t mcast_calls, local_calls, joins, leaves, finalized, q_finalized;
 	struct fake_sent sent[FAKE_SENT_MAX]; /* multicasts that succeeded, in order */
 	size_t n_sent;

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /* The wrapped calls of test-privdrop.c: see fake-privdrop.h. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -279,4 +279,3 @@ cap_t __wrap_cap_get_proc(void)
 		}
 	return caps;
 }
-

@@ -23,7 +23,19 @@
 #define CLUSTER_TEXT "cap_net_admin+ep cap_net_bind_service+ep cap_net_raw+ep cap_sys_resource+ep"
 #define NEEDS (B(CAP_NET_ADMIN) | B(CAP_NET_RAW))
 
-enum tamper { T_NONE, T_UID, T_GID, T_GROUPS_MORE, T_GROUPS_OTHER, T_PRM, T_EFF, T_INH, T_BND, T_NNP, T_SECUREBITS };
+enum tamper {
+	T_NONE,
+	T_UID,
+	T_GID,
+	T_GROUPS_MORE,
+	T_GROUPS_OTHER,
+	T_PRM,
+	T_EFF,
+	T_INH,
+	T_BND,
+	T_NNP,
+	T_SECUREBITS
+};
 
 struct fake {
 	char log[128][48];
@@ -36,7 +48,7 @@ struct fake {
 	int securebits, nnp, keepcaps;
 	struct stat st;
 	int stat_errno;
-	const char *fail;  /* log entry of the call to fail */
+	const char *fail; /* log entry of the call to fail */
 	int fail_errno;
 	bool dropped;       /* PR_SET_NO_NEW_PRIVS was called */
 	enum tamper tamper; /* lie about this once dropped */
@@ -44,7 +56,6 @@ struct fake {
 };
 
 extern struct fake f;
-
 
 /* Start as root (uid/gid 0, groups [0]) with these permitted/effective/bounding sets. */
 void fake_reset(uint64_t bnd);

@@ -23,9 +23,9 @@ struct jv {
 	enum jtype t;
 	bool b;
 	double num;
-	char *str;          /* J_STR: decoded, NUL-terminated */
-	struct jv *items;   /* J_ARR, J_OBJ */
-	char **keys;        /* J_OBJ */
+	char *str;        /* J_STR: decoded, NUL-terminated */
+	struct jv *items; /* J_ARR, J_OBJ */
+	char **keys;      /* J_OBJ */
 	size_t n;
 };
 
@@ -99,7 +99,8 @@ static inline int jp_utf8(struct jparse *j, uint32_t *ret)
 			return -1;
 		cp = cp << 6 | (p[i] & 0x3f);
 	}
-	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) || (cp >= 0xd800 && cp <= 0xdfff))
+	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
 		return -1;
 	j->p += n;
 	*ret = cp;
@@ -137,12 +138,26 @@ static inline char *jp_string(struct jparse *j)
 		}
 		c = (unsigned char)*j->p++;
 		switch (c) {
-		case '"': case '\\': case '/': cp = c; break;
-		case 'b': cp = '\b'; break;
-		case 'f': cp = '\f'; break;
-		case 'n': cp = '\n'; break;
-		case 'r': cp = '\r'; break;
-		case 't': cp = '\t'; break;
+		case '"':
+		case '\\':
+		case '/':
+			cp = c;
+			break;
+		case 'b':
+			cp = '\b';
+			break;
+		case 'f':
+			cp = '\f';
+			break;
+		case 'n':
+			cp = '\n';
+			break;
+		case 'r':
+			cp = '\r';
+			break;
+		case 't':
+			cp = '\t';
+			break;
 		case 'u': {
 			uint32_t lo;
 			if (jp_hex4(j, &cp) < 0)

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * vipd/announce: the announcement schedule with an injected clock. A fake
  * send callback records every batch (time, interface, addresses).
@@ -70,8 +70,11 @@ static void run_until(struct vipd_announce *a, struct rec *r, uint64_t to)
 static struct vipd_announce *make(struct rec *r, uint32_t repeat, uint32_t interval, uint32_t refresh,
 				  uint32_t pace, enum vip_arp_mode mode)
 {
-	struct vipd_announce_opts o = { .repeat = repeat, .repeat_interval_ms = interval,
-					.refresh_interval_ms = refresh, .pace = pace, .mode = mode };
+	struct vipd_announce_opts o = { .repeat = repeat,
+					.repeat_interval_ms = interval,
+					.refresh_interval_ms = refresh,
+					.pace = pace,
+					.mode = mode };
 	struct vipd_announce *a = NULL;
 
 	assert_int_equal(vipd_announce_new(&o, rec_send, r, &a), 0);

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * conf/base alone (this test links nothing else): the address helpers, the
  * binary search over arrays sorted by address, the announcement mode names.
@@ -13,8 +13,7 @@
 
 #include "base.h"
 
-static struct vip_addr A(const char *s)
-{
+static struct vip_addr A(const char *s) {
 	struct vip_addr a;
 
 	assert_int_equal(vip_addr_from_string(s, &a), 0);
@@ -81,7 +80,8 @@ static void test_bsearch_struct_member(void **state)
 		struct vip_addr odd = r[i].addr;
 		odd.bytes[3] |= 1;
 		assert_null(VIP_ADDR_BSEARCH(&odd, r, N, addr));
-		assert_int_equal(vip_addr_lower_bound(&odd, r, N, sizeof(*r), offsetof(struct rec, addr)), i + 1);
+		assert_int_equal(vip_addr_lower_bound(&odd, r, N, sizeof(*r), offsetof(struct rec, addr)),
+				 i + 1);
 	}
 	/* The macro keeps the array's constness and type. */
 	const struct rec *cr = r;
@@ -97,7 +97,7 @@ static void test_addr_helpers(void **state)
 	char buf[VIP_ADDR_STRLEN];
 	unsigned len;
 
-	assert_true(vip_addr_in_prefix(&a, &net, 28));  /* .77 = .64 + 13 */
+	assert_true(vip_addr_in_prefix(&a, &net, 28)); /* .77 = .64 + 13 */
 	assert_false(vip_addr_in_prefix(&a, &net, 29));
 	assert_true(vip_addr_in_prefix(&a, &net, 0));
 	assert_int_equal(vip_prefix_from_string("2001:db8::/32", &net, &len), 0);

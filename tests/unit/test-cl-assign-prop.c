@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * vip_cl_assign(): property tests over thousands of random clusters (1-32
  * members, 0-10,000 DuraVIPs, random preferences, holders and candidates):
@@ -20,7 +20,6 @@
 #include "cluster.h"
 
 #define B(i) (UINT64_C(1) << (i))
-
 
 static uint64_t rng;
 
@@ -89,8 +88,12 @@ static void free_cluster(struct cluster *c)
 
 static int run_c(struct cluster *c, bool balance, uint32_t set, struct vip_cl_assign_stats *st)
 {
-	struct vip_cl_assign_in in = { .nodes = c->nodes, .n_nodes = c->nn, .vips = c->v,
-				       .n_vips = c->nv, .balance = balance, .balance_set_size = set };
+	struct vip_cl_assign_in in = { .nodes = c->nodes,
+				       .n_nodes = c->nn,
+				       .vips = c->v,
+				       .n_vips = c->nv,
+				       .balance = balance,
+				       .balance_set_size = set };
 	return vip_cl_assign(&in, c->o, st);
 }
 
@@ -108,7 +111,8 @@ static void check_owners(const struct cluster *c)
 		if (c->o[i].plumb) /* never plumb beside another holder */
 			assert_int_equal(v->holders & ~B(o), 0);
 		uint64_t p = v->prefer;
-		if (__builtin_popcountll(p) == 1 && (v->candidates & p) && c->nodes[__builtin_ctzll(p)].mature)
+		if (__builtin_popcountll(p) == 1 && (v->candidates & p) &&
+		    c->nodes[__builtin_ctzll(p)].mature)
 			assert_int_equal(o, __builtin_ctzll(p)); /* preference honoured */
 	}
 }
@@ -252,7 +256,7 @@ static void test_prop_leave(void **state)
 				changed++;
 		for (size_t i = 0; i < c.nv; i++)
 			if (before[i] != (int)gone && before[i] >= 0 &&
-			    __builtin_popcountll(c.v[i].prefer) < 2) /* a conflict may resolve */
+			    __builtin_popcountll(c.v[i].prefer) < 2)       /* a conflict may resolve */
 				assert_int_equal(before[i], c.o[i].owner); /* only its addresses move */
 		size_t orphan_now_owned = 0;
 		for (size_t i = 0; i < c.nv; i++)

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * vip_cl_assign(): a table test per rule of docs/design.md §3. The property tests
  * over random clusters are in test-cl-assign-prop.c.
@@ -17,7 +17,9 @@
 #define B(i) (UINT64_C(1) << (i))
 
 static const struct vip_cl_anode abc[] = {
-	{ .name = "alpha" }, { .name = "bravo" }, { .name = "charlie" },
+	{ .name = "alpha" },
+	{ .name = "bravo" },
+	{ .name = "charlie" },
 };
 static const struct vip_cl_anode abc_mature[] = {
 	{ .name = "alpha", .mature = true },
@@ -120,8 +122,8 @@ static void test_unowned_preferred(void **state)
 static void test_unowned_least_loaded(void **state)
 {
 	(void)state;
-	struct vip_cl_avip v[4] = { vip("198.51.100.1", 7), vip("198.51.100.2", 7),
-				    vip("198.51.100.3", 7), vip("198.51.100.9", 7) };
+	struct vip_cl_avip v[4] = { vip("198.51.100.1", 7), vip("198.51.100.2", 7), vip("198.51.100.3", 7),
+				    vip("198.51.100.9", 7) };
 	struct vip_cl_aout o[4];
 	v[0].holders = v[0].keepers = B(0);
 	v[1].holders = v[1].keepers = B(0);
@@ -221,8 +223,12 @@ static void test_balance(void **state)
 		v[i].prev_owner = 0;
 	}
 	v[0].prefer = B(0);
-	struct vip_cl_assign_in in = { .nodes = abc_mature, .n_nodes = 2, .vips = v, .n_vips = 6,
-				       .balance = true, .balance_set_size = 2 };
+	struct vip_cl_assign_in in = { .nodes = abc_mature,
+				       .n_nodes = 2,
+				       .vips = v,
+				       .n_vips = 6,
+				       .balance = true,
+				       .balance_set_size = 2 };
 	assert_int_equal(vip_cl_assign(&in, o, &st), 0);
 	assert_int_equal(st.balanced, 2);
 	assert_int_equal(st.moved, 2);
@@ -244,8 +250,7 @@ static void test_balance(void **state)
 static void test_states(void **state)
 {
 	(void)state;
-	struct vip_cl_avip v[3] = { vip("198.51.100.1", 7), vip("198.51.100.2", 7),
-				    vip("198.51.100.3", 7) };
+	struct vip_cl_avip v[3] = { vip("198.51.100.1", 7), vip("198.51.100.2", 7), vip("198.51.100.3", 7) };
 	struct vip_cl_aout o[3];
 	char buf[64];
 	v[0].prefer = B(0) | B(1); /* conflict: no preference used */
@@ -373,13 +378,17 @@ static void test_silent(void **state)
 		w[i].holders = w[i].keepers = i < 4 ? B(1) : B(2);
 		w[i].prev_owner = i < 4 ? 1 : 2;
 	}
-	struct vip_cl_assign_in in = { .nodes = nodes, .n_nodes = 3, .vips = w, .n_vips = 6,
-				       .balance = true, .balance_set_size = 8 };
+	struct vip_cl_assign_in in = { .nodes = nodes,
+				       .n_nodes = 3,
+				       .vips = w,
+				       .n_vips = 6,
+				       .balance = true,
+				       .balance_set_size = 8 };
 	struct vip_cl_assign_stats st;
 	assert_int_equal(vip_cl_assign(&in, o, &st), 0);
 	for (size_t i = 0; i < 4; i++)
 		assert_int_equal(o[i].owner, 1); /* the most loaded, but silent: nothing taken */
-	assert_int_equal(st.balanced, 1);       /* charlie 2, alpha 0: one moves */
+	assert_int_equal(st.balanced, 1);        /* charlie 2, alpha 0: one moves */
 	assert_true((o[4].owner == 0) != (o[5].owner == 0));
 	/* a silent least-loaded member is no target either */
 	for (size_t i = 0; i < 6; i++) {

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * Cluster message authentication (cluster/auth.c, cluster/sha256.c,
  * docs/protocol.md "Authentication"):
@@ -128,20 +128,20 @@ static void test_key_file(void **state)
 	k = NULL;
 	assert_int_equal(vip_cl_key_load(path, me + 1, &k), -EPERM); /* another owner */
 	assert_int_equal(chmod(path, 0640), 0);
-	assert_int_equal(vip_cl_key_load(path, me, &k), -EPERM);     /* group may read */
+	assert_int_equal(vip_cl_key_load(path, me, &k), -EPERM); /* group may read */
 	assert_int_equal(chmod(path, 0604), 0);
-	assert_int_equal(vip_cl_key_load(path, me, &k), -EPERM);     /* others may read */
+	assert_int_equal(vip_cl_key_load(path, me, &k), -EPERM); /* others may read */
 	write_file(path, 31, 0600);
-	assert_int_equal(vip_cl_key_load(path, me, &k), -EMSGSIZE);  /* too short */
+	assert_int_equal(vip_cl_key_load(path, me, &k), -EMSGSIZE); /* too short */
 	write_file(path, VIP_CL_KEY_MAX + 1, 0600);
-	assert_int_equal(vip_cl_key_load(path, me, &k), -EMSGSIZE);  /* too long */
+	assert_int_equal(vip_cl_key_load(path, me, &k), -EMSGSIZE); /* too long */
 	write_file(path, VIP_CL_KEY_MAX, 0400);
 	assert_int_equal(vip_cl_key_load(path, me, &k), 0);
 	vip_cl_key_free(k);
 	k = NULL;
 	assert_int_equal(symlink(path, link), 0);
 	assert_int_equal(vip_cl_key_load(link, me, &k), -ELOOP);
-	assert_int_equal(vip_cl_key_load(dir, me, &k), -EINVAL);     /* not a regular file */
+	assert_int_equal(vip_cl_key_load(dir, me, &k), -EINVAL); /* not a regular file */
 	assert_null(k);
 
 	/* --genkey: 32 random bytes, mode 0600, never over an existing file or through a link */
@@ -196,7 +196,7 @@ static void test_seal_verify(void **state)
 	assert_string_equal(d.name, "node-b");
 	vip_cl_msg_clear(&d);
 
-	assert_int_equal(vip_cl_auth_verify(k, &b, buf, n, &ai), -EACCES);     /* another sender */
+	assert_int_equal(vip_cl_auth_verify(k, &b, buf, n, &ai), -EACCES); /* another sender */
 	struct vip_cl_member other_pid = { .nodeid = 1, .pid = 101 };
 	assert_int_equal(vip_cl_auth_verify(k, &other_pid, buf, n, &ai), -EACCES);
 	assert_int_equal(vip_cl_auth_verify(other, &a, buf, n, &ai), -EACCES); /* another key */
@@ -233,7 +233,7 @@ struct grp {
 	struct cltest_sink s[NM];
 	struct vip_cl_key *key;
 	uint64_t now;
-	int last_rc[NM];  /* what A saw for the last message of each sender */
+	int last_rc[NM]; /* what A saw for the last message of each sender */
 };
 
 static const char *prefer_x(size_t i, void *data)
@@ -259,7 +259,6 @@ static void deliver(struct grp *g, size_t n, size_t from, const uint8_t *msg, si
 		assert_true(r == 0 || r == -EACCES || r == -EALREADY);
 		if (j == 0)
 			g->last_rc[from] = r;
-
 	}
 }
 

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * Candidacy (docs/protocol.md, "Candidacy"): a member in standby or
  * unhealthy is no candidate. In the simulator (cl-sim.h): it hands its
@@ -105,7 +105,8 @@ static void test_nobody_candidate(void **state)
 	sim_init(&s, 3, 12, 23, VIP_QUORUM_RELEASE);
 	sim_startup(&s);
 	for (size_t i = 0; i < s.nn; i++)
-		sim_candidacy(&s, i, i == 2 ? VIP_CL_OUT_STANDBY | VIP_CL_OUT_UNHEALTHY : VIP_CL_OUT_UNHEALTHY);
+		sim_candidacy(&s, i,
+			      i == 2 ? VIP_CL_OUT_STANDBY | VIP_CL_OUT_UNHEALTHY : VIP_CL_OUT_UNHEALTHY);
 	sim_run(&s);
 	sim_check(&s);
 	for (size_t i = 0; i < s.nn; i++)
@@ -168,8 +169,11 @@ static void test_out_across_views(void **state)
 static void test_msg_flags(void **state)
 {
 	(void)state;
-	struct vip_cl_msg m = { .type = VIP_CL_MSG_STATE, .mature = true, .out = VIP_CL_OUT_UNHEALTHY,
-				.view = 7, .serial = 3 };
+	struct vip_cl_msg m = { .type = VIP_CL_MSG_STATE,
+				.mature = true,
+				.out = VIP_CL_OUT_UNHEALTHY,
+				.view = 7,
+				.serial = 3 };
 	snprintf(m.name, sizeof(m.name), "n1");
 	uint8_t *d = NULL;
 	size_t n = 0;
@@ -199,13 +203,23 @@ static void test_assign_out(void **state)
 	struct vip_cl_anode nodes[2] = { { .name = "a", .mature = true, .out = true },
 					 { .name = "b", .mature = true } };
 	struct vip_cl_avip v[2] = {
-		{ .addr = cltest_addr(0, 2), .candidates = 3, .holders = 1, .keepers = 1, .prefer = 1,
-		  .prev_owner = 0, .move_to = 0, .follow = -1 },
+		{ .addr = cltest_addr(0, 2),
+		  .candidates = 3,
+		  .holders = 1,
+		  .keepers = 1,
+		  .prefer = 1,
+		  .prev_owner = 0,
+		  .move_to = 0,
+		  .follow = -1 },
 		{ .addr = cltest_addr(1, 2), .candidates = 3, .prev_owner = -1, .move_to = -1, .follow = -1 },
 	};
 	struct vip_cl_aout out[2];
-	struct vip_cl_assign_in in = { .nodes = nodes, .n_nodes = 2, .vips = v, .n_vips = 2,
-				       .balance = true, .balance_set_size = 4 };
+	struct vip_cl_assign_in in = { .nodes = nodes,
+				       .n_nodes = 2,
+				       .vips = v,
+				       .n_vips = 2,
+				       .balance = true,
+				       .balance_set_size = 4 };
 	assert_int_equal(vip_cl_assign(&in, out, NULL), 0);
 	assert_int_equal(out[0].owner, 1);
 	assert_false(out[0].plumb); /* a still holds it: b waits for its RELEASED */

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * The cpg backend's worker thread against the fake libcpg/libquorum
  * (-Wl,--wrap, fake-cpg.c): nothing waits for corosync on the caller's
@@ -151,8 +151,8 @@ static void test_liveness_probe_hang(void **state)
 	uint64_t t_hang = fake_now_ms();
 	assert_true(pump(ops, b, &s, went_dead, 2000, true));
 	uint64_t after = s.live_false_at - t_hang;
-	print_message("not alive %llu ms after the probe hung (timeout %u ms)\n",
-		      (unsigned long long)after, timeout);
+	print_message("not alive %llu ms after the probe hung (timeout %u ms)\n", (unsigned long long)after,
+		      timeout);
 	assert_true(after >= timeout - 5);
 	assert_true(after <= timeout + timeout / 10 + 50);
 	assert_false(s.alive);
@@ -170,7 +170,10 @@ static void test_liveness_probe_hang(void **state)
 	ops->free(b);
 }
 
-static bool went_dead_twice(const struct seen *s) { return s->live_false >= 2; }
+static bool went_dead_twice(const struct seen *s)
+{
+	return s->live_false >= 2;
+}
 
 /* Heartbeats never reach cbs.message; one that does not come back trips liveness. */
 static void test_heartbeat_filtered_and_ring_stall(void **state)
@@ -196,12 +199,10 @@ static void test_heartbeat_filtered_and_ring_stall(void **state)
 	assert_int_equal(s.messages, 1);
 	/* no second heartbeat before a quarter of the deadline (a cheap ring) */
 	want = 2;
-	assert_false(pump(ops, b, &s, NULL, (unsigned)(t_first + deadline / 4 - 50 - fake_now_ms()),
-			  false));
+	assert_false(pump(ops, b, &s, NULL, (unsigned)(t_first + deadline / 4 - 50 - fake_now_ms()), false));
 	assert_false(fake_wait(sent_enough, 30)); /* the worker had time to send one */
 	/* the next heartbeat, a quarter of the deadline later, is held back by the ring */
-	assert_false(pump(ops, b, &s, NULL, (unsigned)(t_first + deadline / 4 + 20 - fake_now_ms()),
-			  false));
+	assert_false(pump(ops, b, &s, NULL, (unsigned)(t_first + deadline / 4 + 20 - fake_now_ms()), false));
 	assert_true(fake_wait(sent_enough, 1000));
 	uint64_t t_sent = fake_now_ms();
 	hb = fake_sent_get(1);

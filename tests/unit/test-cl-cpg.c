@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * The cpg backend against a fake libcpg/libquorum (-Wl,--wrap, fake-cpg.c):
  * views with reasons and self, the ring sequence, messages, quorum changes,
@@ -154,7 +154,8 @@ static void test_connect_refused_and_no_provider(void **state)
 static void view_of(size_t n_members, size_t n_left, uint32_t reason)
 {
 	struct cpg_address members[3] = { { 7, (uint32_t)getpid(), CPG_REASON_JOIN },
-					   { 8, 99, CPG_REASON_JOIN }, { 9, 98, CPG_REASON_JOIN } };
+					  { 8, 99, CPG_REASON_JOIN },
+					  { 9, 98, CPG_REASON_JOIN } };
 	struct cpg_address left[2] = { { 8, 99, reason }, { 9, 98, reason } };
 	struct cpg_name g = { .length = 3, .value = "grp" };
 	fk.model.cpg_confchg_fn(1, &g, members, n_members, left, n_left, NULL, 0);

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * The protocol's outputs (docs/protocol.md, "Outputs"): a release is handed
  * out although corosync refuses every send; a newer STATE replaces the

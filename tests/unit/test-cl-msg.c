@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * The cluster message codec: round trips of every type, and every way a
  * record can be malformed (each must be refused with -EBADMSG, another
@@ -17,22 +17,24 @@
 /* Every message ends with the authentication trailer (the codec writes it zero). */
 #define T VIP_CL_AUTH_LEN
 
-static struct vip_addr A(const char *s)
-{
+static struct vip_addr A(const char *s) {
 	struct vip_addr a;
 	assert_int_equal(vip_addr_from_string(s, &a), 0);
 	return a;
 }
 
-static void encode(const struct vip_cl_msg *m, uint8_t **d, size_t *n)
+static void
+encode(const struct vip_cl_msg *m, uint8_t **d, size_t *n)
 {
 	assert_int_equal(vip_cl_msg_encode(m, d, n), 0);
 }
 
 static void sample_state(struct vip_cl_msg *m, struct vip_cl_record *rec)
 {
-	*m = (struct vip_cl_msg){ .type = VIP_CL_MSG_STATE, .mature = true,
-				  .view = 0x1122334455667788ull, .serial = 0xa1b2c3d4u };
+	*m = (struct vip_cl_msg){ .type = VIP_CL_MSG_STATE,
+				  .mature = true,
+				  .view = 0x1122334455667788ull,
+				  .serial = 0xa1b2c3d4u };
 	strcpy(m->name, "node-1.example");
 	rec[0] = (struct vip_cl_record){ .addr = A("198.51.100.1"),
 					 .flags = VIP_CL_R_CONFIGURED | VIP_CL_R_HELD,
@@ -42,8 +44,8 @@ static void sample_state(struct vip_cl_msg *m, struct vip_cl_record *rec)
 					 .flags = VIP_CL_R_CONFIGURED | VIP_CL_R_FOLLOW,
 					 .follow = A("198.51.100.1") };
 	rec[2] = (struct vip_cl_record){ .addr = A("2001:db8::5"),
-					 .flags = VIP_CL_R_CONFIGURED | VIP_CL_R_PREFER |
-						  VIP_CL_R_DOWN | VIP_CL_R_HELD | VIP_CL_R_RELEASING };
+					 .flags = VIP_CL_R_CONFIGURED | VIP_CL_R_PREFER | VIP_CL_R_DOWN |
+						  VIP_CL_R_HELD | VIP_CL_R_RELEASING };
 	m->records = rec;
 	m->n_records = 3;
 }
@@ -143,21 +145,21 @@ static void test_malformed(void **state)
 {
 	(void)state;
 	const size_t name = 9, count = 9 + 15 + 12, rec0 = count + 4;
-	corrupt(0, 'X', -EBADMSG);                 /* magic */
-	corrupt(2, 1, -EPROTONOSUPPORT);           /* another version (1: no trailer): header only */
-	corrupt(3, 9, -EBADMSG);                   /* unknown type */
-	corrupt(3, VIP_CL_MSG_BALANCE, -EBADMSG);  /* right length, wrong type */
-	corrupt(7, 0, -EBADMSG);                   /* length field */
-	corrupt(8, 8, -EBADMSG);                   /* reserved STATE flag (bits 1, 2: standby, unhealthy) */
-	corrupt(name, 0, -EBADMSG);                /* empty name */
-	corrupt(name, 200, -EBADMSG);              /* name longer than the message */
-	corrupt(name + 1, ' ', -EBADMSG);          /* unprintable name */
-	corrupt(count + 3, 4, -EBADMSG);           /* record count too big */
-	corrupt(count + 3, 2, -EBADMSG);           /* too small: trailing bytes */
-	corrupt(count, 0xff, -EBADMSG);            /* absurd count, no allocation */
-	corrupt(rec0, 0x80, -EBADMSG);             /* unknown record flag */
-	corrupt(rec0 + 1, 5, -EBADMSG);            /* unknown family */
-	corrupt(rec0 + 1 + 4, 41, -EBADMSG);       /* 198.51.100.41 after .40: order */
+	corrupt(0, 'X', -EBADMSG);                /* magic */
+	corrupt(2, 1, -EPROTONOSUPPORT);          /* another version (1: no trailer): header only */
+	corrupt(3, 9, -EBADMSG);                  /* unknown type */
+	corrupt(3, VIP_CL_MSG_BALANCE, -EBADMSG); /* right length, wrong type */
+	corrupt(7, 0, -EBADMSG);                  /* length field */
+	corrupt(8, 8, -EBADMSG);                  /* reserved STATE flag (bits 1, 2: standby, unhealthy) */
+	corrupt(name, 0, -EBADMSG);               /* empty name */
+	corrupt(name, 200, -EBADMSG);             /* name longer than the message */
+	corrupt(name + 1, ' ', -EBADMSG);         /* unprintable name */
+	corrupt(count + 3, 4, -EBADMSG);          /* record count too big */
+	corrupt(count + 3, 2, -EBADMSG);          /* too small: trailing bytes */
+	corrupt(count, 0xff, -EBADMSG);           /* absurd count, no allocation */
+	corrupt(rec0, 0x80, -EBADMSG);            /* unknown record flag */
+	corrupt(rec0 + 1, 5, -EBADMSG);           /* unknown family */
+	corrupt(rec0 + 1 + 4, 41, -EBADMSG);      /* 198.51.100.41 after .40: order */
 
 	/* trailing byte */
 	struct vip_cl_msg bal = { .type = VIP_CL_MSG_BALANCE }, d;
@@ -178,7 +180,9 @@ static void test_malformed(void **state)
 	/* RELEASED with no address */
 	uint8_t empty_rel[12 + T] = { 'V', 'C', VIP_CL_PROTO_VERSION, 2, 0, 0, 0, 12 + T, 0, 0, 0, 0 };
 	assert_int_equal(vip_cl_msg_decode(empty_rel, sizeof(empty_rel), &d), -EBADMSG);
-	uint8_t big_rel[12 + T] = { 'V', 'C', VIP_CL_PROTO_VERSION, 2, 0, 0, 0, 12 + T, 0x7f, 0xff, 0xff, 0xff };
+	uint8_t big_rel[12 + T] = {
+		'V', 'C', VIP_CL_PROTO_VERSION, 2, 0, 0, 0, 12 + T, 0x7f, 0xff, 0xff, 0xff
+	};
 	assert_int_equal(vip_cl_msg_decode(big_rel, sizeof(big_rel), &d), -EBADMSG);
 	assert_int_equal(vip_cl_msg_decode(NULL, 0, &d), -EBADMSG);
 	/* version 7 with a nonsense body is still "another version" */
@@ -232,7 +236,8 @@ static void test_close(void **state)
 	m.n_peers = 2;
 	encode(&m, &buf, &n);
 	/* header, view, count, 2 x (nodeid, pid, flags, name, count) + the 3 records */
-	assert_int_equal(n, 8 + 8 + 4 + 2 * (4 + 4 + 1 + 7 + 4) + (1 + 5 + 16) + (1 + 5 + 16 + 5) + (1 + 17 + 16) + T);
+	assert_int_equal(n, 8 + 8 + 4 + 2 * (4 + 4 + 1 + 7 + 4) + (1 + 5 + 16) + (1 + 5 + 16 + 5) +
+				    (1 + 17 + 16) + T);
 	assert_int_equal(vip_cl_msg_decode(buf, n, &d), 0);
 	assert_int_equal(d.type, VIP_CL_MSG_CLOSE);
 	assert_true(d.view == m.view);
@@ -278,8 +283,13 @@ static void test_close(void **state)
 	assert_string_equal(vip_cl_msg_type_to_string(VIP_CL_MSG_CLOSE), "CLOSE");
 
 	/* a STATE with a ghost */
-	struct vip_cl_record held = { .addr = A("198.51.100.9"), .flags = VIP_CL_R_HELD | VIP_CL_R_RELEASING };
-	struct vip_cl_peer ghost = { .nodeid = 4, .pid = 44, .name = "node-4", .records = &held, .n_records = 1 };
+	struct vip_cl_record held = { .addr = A("198.51.100.9"),
+				      .flags = VIP_CL_R_HELD | VIP_CL_R_RELEASING };
+	struct vip_cl_peer ghost = { .nodeid = 4,
+				     .pid = 44,
+				     .name = "node-4",
+				     .records = &held,
+				     .n_records = 1 };
 	sample_state(&st, rec);
 	st.peers = &ghost;
 	st.n_peers = 1;
@@ -297,10 +307,8 @@ static void test_close(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_state_roundtrip),
-		cmocka_unit_test(test_other_roundtrips),
-		cmocka_unit_test(test_malformed),
-		cmocka_unit_test(test_encode_refuses),
+		cmocka_unit_test(test_state_roundtrip), cmocka_unit_test(test_other_roundtrips),
+		cmocka_unit_test(test_malformed),       cmocka_unit_test(test_encode_refuses),
 		cmocka_unit_test(test_close),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * The protocol on the solo backend, end to end through the backend's
  * eventfd: one member owns everything; quorum, liveness, unavailable
@@ -80,7 +80,9 @@ static void act_release(void *data, const struct vip_addr *a)
 /* Act on the queue like the engine: send, plumb, unplumb and report. */
 static void act(struct ctx *c)
 {
-	const struct vip_cl_sink s = { .send = act_send, .hold = act_hold, .release = act_release,
+	const struct vip_cl_sink s = { .send = act_send,
+				       .hold = act_hold,
+				       .release = act_release,
 				       .data = c };
 	bool blocked = true;
 	assert_true(vip_cl_proto_drain(c->p, &s, &blocked) >= 0);
@@ -122,8 +124,7 @@ static void setup(struct ctx *c, struct vipd_config **cfg)
 	*cfg = cltest_config("solo-node", c->n_vips, pref_other, NULL);
 	c->ops = vip_cl_backend_find("solo");
 	assert_non_null(c->ops);
-	struct vip_cl_backend_cbs cbs = { .view = cb_view, .message = cb_message,
-					  .quorum = cb_quorum };
+	struct vip_cl_backend_cbs cbs = { .view = cb_view, .message = cb_message, .quorum = cb_quorum };
 	assert_int_equal(c->ops->connect(&cbs, c, &c->b), 0);
 	assert_int_equal(vip_cl_proto_new(*cfg, &c->p), 0);
 	assert_int_equal(c->ops->join(c->b, "ec_cluster"), 0);
@@ -256,7 +257,7 @@ static void test_quorum_regained_waits_for_own_state(void **state)
 	free(d);
 	assert_int_equal(vip_cl_proto_on_quorum(p, true, 4), 0);
 	msg = take_send(p, &len);
-	assert_non_null(msg); /* a fresh STATE went out */
+	assert_non_null(msg);                             /* a fresh STATE went out */
 	assert_int_equal(vip_cl_proto_desired(p, &d), 0); /* and nothing is plumbed yet */
 	free(d);
 	assert_int_equal(vip_cl_proto_on_message(p, &me, msg, len, 5), 0);
@@ -436,7 +437,7 @@ static void test_foreign_member(void **state)
 	free(mine);
 	struct vip_cl_status st;
 	vip_cl_proto_status(p, &st);
-	assert_false(st.round_complete); /* waiting for the peer */
+	assert_false(st.round_complete);                        /* waiting for the peer */
 	const uint8_t v1[] = { 'V', 'C', 1, 1, 0, 0, 0, 9, 0 }; /* version 1: no trailer */
 	assert_int_equal(vip_cl_proto_on_message(p, &m[1], v1, sizeof(v1), 3), -EPROTONOSUPPORT);
 	vip_cl_proto_status(p, &st);

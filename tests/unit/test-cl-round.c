@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * The round with several members, messages carried by hand
  * (docs/protocol.md, "Views and the round"): a CLOSE sent in one view and
@@ -73,7 +73,8 @@ static void grp_deliver(struct grp *g, size_t i, const struct cltest_sink *s, un
 		for (size_t j = 0; j < g->n; j++)
 			if (mask & (1u << j))
 				assert_int_equal(vip_cl_proto_on_message(g->p[j], &g->id[i], s->msg[k],
-									 s->len[k], now), 0);
+									 s->len[k], now),
+						 0);
 }
 
 /* Every member in mask sends what it has, delivered to mask, until quiet. */

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * Faults in the virtual-synchrony simulator (cl-sim.h), docs/protocol.md:
  * a member that stops speaking (SIGSTOP) while another node is lost, that
@@ -220,7 +220,7 @@ static void test_crash_with_monitor(void **state)
 	assert_true(held1 >= 3);
 	sim_crash(&s, 1);
 	sim_run(&s);
-	sim_advance(&s, 10000); /* however long the monitor takes */
+	sim_advance(&s, 10000);                            /* however long the monitor takes */
 	assert_int_equal(sim_count_plumbed(&s, 1), held1); /* still on the wire */
 	for (size_t v = 0; v < s.nv; v++)
 		assert_false(of1[v] && (s.n[0].plumbed[v] || s.n[2].plumbed[v]));

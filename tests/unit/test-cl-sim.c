@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * The protocol in the virtual-synchrony simulator (cl-sim.h): start, fail,
  * rejoin, partition and heal, quorum loss, operator move and balance, and

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * Control { admin_group }: parsing, errors with file:line:col, the --check
  * output with its origin, the diff on reload (live); names a running
@@ -53,8 +53,9 @@ static void test_control_admin_group(void **state _unused_)
 
 static void test_control_errors(void **state _unused_)
 {
-	expect_error("Security { user = root group = root }\nControl {\n  admin_group = no-such-group-vipd\n}\n",
-		     "t.conf:3:17: error: admin_group 'no-such-group-vipd' does not exist");
+	expect_error(
+		"Security { user = root group = root }\nControl {\n  admin_group = no-such-group-vipd\n}\n",
+		"t.conf:3:17: error: admin_group 'no-such-group-vipd' does not exist");
 	expect_error("Security { user = root group = root }\nControl { admin_group = ( root adm ) }\n",
 		     "t.conf:2:25: error: admin_group must be a single value, not a list");
 }
@@ -62,7 +63,9 @@ static void test_control_errors(void **state _unused_)
 static void test_control_print(void **state _unused_)
 {
 	struct vip_conf_diag d = { 0 };
-	struct vipd_config *cfg = expect_ok("Security { user = root group = root }\nControl { admin_group = 4711 }\n", &d);
+	struct vipd_config
+		*cfg = expect_ok("Security { user = root group = root }\nControl { admin_group = 4711 }\n",
+				 &d);
 	char *out = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&out, &len);
@@ -81,8 +84,11 @@ static void test_control_diff_live(void **state _unused_)
 {
 	struct vip_conf_diag d = { 0 };
 	struct vipd_config *a = expect_ok("Security { user = root group = root }\n", &d);
-	struct vipd_config *b = expect_ok("Security { user = root group = root }\nControl { admin_group = 4711 }\n", &d);
-	struct vipd_config *c = expect_ok("Security { user = root group = root }\n\nControl { admin_group = 4711 }\n", &d);
+	struct vipd_config
+		*b = expect_ok("Security { user = root group = root }\nControl { admin_group = 4711 }\n", &d);
+	struct vipd_config
+		*c = expect_ok("Security { user = root group = root }\n\nControl { admin_group = 4711 }\n",
+			       &d);
 	unsigned diff = vip_config_diff(a, b);
 
 	assert_int_equal(diff, VIP_CHANGE_CONTROL);
@@ -100,8 +106,9 @@ static void test_running_names_kept(void **state _unused_)
 	struct vip_conf_diag d = { 0 };
 	struct vipd_config *run = expect_ok("Security { user = root group = root }\n", &d);
 	struct vipd_config *next = NULL;
-	const char *text = "Security { user = vipd-user-x group = vipd-grp-x supplemental_groups = vipd-sup-x }\n"
-			   "Control { admin_group = vipd-adm-x }\n";
+	const char *
+		text = "Security { user = vipd-user-x group = vipd-grp-x supplemental_groups = vipd-sup-x }\n"
+		       "Control { admin_group = vipd-adm-x }\n";
 	struct vip_config_opts o = test_opts;
 
 	/* As if the running one had resolved them before the chroot. */
@@ -162,9 +169,12 @@ static void test_chroot_paths(void **state _unused_)
 	cfg = NULL;
 	vip_conf_diag_clear(&d);
 	/* A file outside the root cannot be read there: said so. */
-	write_file(dir, "ecelerity.conf", "Security { user = root group = root }\ninclude /etc/vipd-outside.conf\n");
-	snprintf(outside, sizeof(outside), "%s%s/ecelerity.conf:2:1: error: '/etc/vipd-outside.conf' is outside the "
-		 "chroot /fake-root-vipd, where vipd reads its configuration", fake_root, dir);
+	write_file(dir, "ecelerity.conf",
+		   "Security { user = root group = root }\ninclude /etc/vipd-outside.conf\n");
+	snprintf(outside, sizeof(outside),
+		 "%s%s/ecelerity.conf:2:1: error: '/etc/vipd-outside.conf' is outside the "
+		 "chroot /fake-root-vipd, where vipd reads its configuration",
+		 fake_root, dir);
 	assert_int_equal(vip_config_load(main_conf, &o, &cfg, &d), -EINVAL);
 	assert_diag(&d, outside);
 	vip_conf_diag_clear(&d);
@@ -174,12 +184,9 @@ static void test_chroot_paths(void **state _unused_)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_control_default),
-		cmocka_unit_test(test_control_admin_group),
-		cmocka_unit_test(test_control_errors),
-		cmocka_unit_test(test_control_print),
-		cmocka_unit_test(test_control_diff_live),
-		cmocka_unit_test(test_running_names_kept),
+		cmocka_unit_test(test_control_default),   cmocka_unit_test(test_control_admin_group),
+		cmocka_unit_test(test_control_errors),    cmocka_unit_test(test_control_print),
+		cmocka_unit_test(test_control_diff_live), cmocka_unit_test(test_running_names_kept),
 		cmocka_unit_test(test_chroot_paths),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

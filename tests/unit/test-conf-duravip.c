@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /* conf/ schema: DuraVIPs from bindings and listeners, follow, and every refusal. */
 #include "conf-schema-helpers.h"
 
@@ -8,17 +8,18 @@ static void test_duravip_binding(void **state)
 {
 	(void)state;
 	struct vip_conf_diag d = { 0 };
-	struct vipd_config *cfg = expect_ok(SEC "Binding \"out1\" {\n"
-					    "  Bind_Address = 198.51.100.21\n"
-					    "  Enable_Duravip = true\n"
-					    "  Duravip_Preference = node2\n"
-					    "}\n"
-					    "Binding_Group \"g\" {\n"
-					    "  Binding \"out2\" { Bind_Address = \"198.51.100.22\" enable_duravip = YES }\n"
-					    "  Binding \"off\" { Bind_Address = 198.51.100.23 Enable_Duravip = false }\n"
-					    "}\n"
-					    "Binding \"noaddr\" { }\n",
-					    &d);
+	struct vipd_config *cfg =
+		expect_ok(SEC "Binding \"out1\" {\n"
+			      "  Bind_Address = 198.51.100.21\n"
+			      "  Enable_Duravip = true\n"
+			      "  Duravip_Preference = node2\n"
+			      "}\n"
+			      "Binding_Group \"g\" {\n"
+			      "  Binding \"out2\" { Bind_Address = \"198.51.100.22\" enable_duravip = YES }\n"
+			      "  Binding \"off\" { Bind_Address = 198.51.100.23 Enable_Duravip = false }\n"
+			      "}\n"
+			      "Binding \"noaddr\" { }\n",
+			  &d);
 
 	assert_int_equal(cfg->n_duravips, 2);
 	const struct vipd_duravip *v = find_vip(cfg, "198.51.100.21");
@@ -43,14 +44,19 @@ static void test_duravip_binding(void **state)
 static void test_duravip_booleans(void **state)
 {
 	(void)state;
-	static const char *const yes[] = { "true", "TRUE", "on", "On", "yes", "YES", "enabled", "Enabled", "1" };
-	static const char *const no[] = { "false", "False", "off", "OFF", "no", "No", "disabled", "DISABLED", "0" };
+	static const char *const yes[] = {
+		"true", "TRUE", "on", "On", "yes", "YES", "enabled", "Enabled", "1"
+	};
+	static const char *const no[] = { "false", "False",    "off",      "OFF", "no",
+					  "No",    "disabled", "DISABLED", "0" };
 	char text[256];
 	struct vip_conf_diag d = { 0 };
 
 	for (size_t i = 0; i < ARRAY_SIZE(yes); i++) {
-		snprintf(text, sizeof(text), SEC "Binding \"b\" { Bind_Address = 198.51.100.1 Enable_Duravip = %s }\n"
-			 "Binding \"c\" { Bind_Address = 198.51.100.2 Enable_Duravip = %s }\n", yes[i], no[i]);
+		snprintf(text, sizeof(text),
+			 SEC "Binding \"b\" { Bind_Address = 198.51.100.1 Enable_Duravip = %s }\n"
+			     "Binding \"c\" { Bind_Address = 198.51.100.2 Enable_Duravip = %s }\n",
+			 yes[i], no[i]);
 		struct vipd_config *cfg = expect_ok(text, &d);
 		assert_int_equal(cfg->n_duravips, 1);
 		assert_non_null(find_vip(cfg, "198.51.100.1"));
@@ -69,17 +75,18 @@ static void test_duravip_listeners(void **state)
 {
 	(void)state;
 	struct vip_conf_diag d = { 0 };
-	struct vipd_config *cfg = expect_ok(SEC "Binding \"mx\" { Bind_Address = 198.51.100.30 }\n"
-					    "ESMTP_Listener {\n"
-					    "  Listen \"198.51.100.30:25\" { Enable_Duravip = true Duravip_Preference = n1 }\n"
-					    "  Listen \"[2001:db8:1::30]:25\" { Enable_Duravip = on }\n"
-					    "  Listen \"*:587\" { }\n"
-					    "  Listen \"[2001:DB8:1:0::30]:465\" { }\n"
-					    "}\n"
-					    "http_listener { Listen \"198.51.100.30:80\" { } }\n"
-					    "Control_Listener { Listen \"/tmp/2025\" { } }\n"
-					    "NotAListener { Listen \"198.51.100.99:25\" { Enable_Duravip = true } }\n",
-					    &d);
+	struct vipd_config *cfg = expect_ok(
+		SEC "Binding \"mx\" { Bind_Address = 198.51.100.30 }\n"
+		    "ESMTP_Listener {\n"
+		    "  Listen \"198.51.100.30:25\" { Enable_Duravip = true Duravip_Preference = n1 }\n"
+		    "  Listen \"[2001:db8:1::30]:25\" { Enable_Duravip = on }\n"
+		    "  Listen \"*:587\" { }\n"
+		    "  Listen \"[2001:DB8:1:0::30]:465\" { }\n"
+		    "}\n"
+		    "http_listener { Listen \"198.51.100.30:80\" { } }\n"
+		    "Control_Listener { Listen \"/tmp/2025\" { } }\n"
+		    "NotAListener { Listen \"198.51.100.99:25\" { Enable_Duravip = true } }\n",
+		&d);
 
 	assert_int_equal(cfg->n_duravips, 2);
 	const struct vipd_duravip *v = find_vip(cfg, "198.51.100.30");
@@ -110,16 +117,17 @@ static void test_duravip_topology(void **state)
 {
 	(void)state;
 	struct vip_conf_diag d = { 0 };
-	struct vipd_config *cfg = expect_ok(SEC "cluster {\n"
-					    "  Topology \"198.51.100.0/24\" { interface = eth0 cidrmask = 24 }\n"
-					    "  Topology \"198.51.100.128/25\" { interface = eth1 }\n"
-					    "  Topology \"2001:db8::/32\" { interface = eth2 cidrmask = 64 }\n"
-					    "}\n"
-					    "Binding \"a\" { Bind_Address = 198.51.100.10 Enable_Duravip = 1 }\n"
-					    "Binding \"b\" { Bind_Address = 198.51.100.200 Enable_Duravip = 1 }\n"
-					    "Binding \"c\" { Bind_Address = 203.0.113.5 Enable_Duravip = 1 }\n"
-					    "Binding \"e\" { Bind_Address = \"2001:db8::e\" Enable_Duravip = 1 }\n",
-					    &d);
+	struct vipd_config
+		*cfg = expect_ok(SEC "cluster {\n"
+				     "  Topology \"198.51.100.0/24\" { interface = eth0 cidrmask = 24 }\n"
+				     "  Topology \"198.51.100.128/25\" { interface = eth1 }\n"
+				     "  Topology \"2001:db8::/32\" { interface = eth2 cidrmask = 64 }\n"
+				     "}\n"
+				     "Binding \"a\" { Bind_Address = 198.51.100.10 Enable_Duravip = 1 }\n"
+				     "Binding \"b\" { Bind_Address = 198.51.100.200 Enable_Duravip = 1 }\n"
+				     "Binding \"c\" { Bind_Address = 203.0.113.5 Enable_Duravip = 1 }\n"
+				     "Binding \"e\" { Bind_Address = \"2001:db8::e\" Enable_Duravip = 1 }\n",
+				 &d);
 	const struct vipd_duravip *v = find_vip(cfg, "198.51.100.10");
 
 	assert_int_equal(v->prefix, 24);
@@ -141,16 +149,18 @@ static void test_duravip_follow(void **state)
 {
 	(void)state;
 	struct vip_conf_diag d = { 0 };
-	struct vipd_config *cfg = expect_ok(SEC "Binding \"out-a\" { Bind_Address = 198.51.100.11 Enable_Duravip = true "
-					    "Duravip_Preference = f1 }\n"
-					    "Binding \"out-b\" { Bind_Address = 198.51.100.12 Enable_Duravip = true }\n"
-					    "ESMTP_Listener {\n"
-					    "  Listen \"198.51.100.40:25\" { Duravip_Follow = \"out-a\" }\n"
-					    "  Listen \"198.51.100.40:587\" { Duravip_Follow = \"198.51.100.11\" }\n"
-					    "  Listen \"198.51.100.41:25\" { Duravip_Follow = \"198.51.100.12\" }\n"
-					    "  Listen \"198.51.100.11:25\" { Duravip_Follow = out-a }\n"
-					    "}\n",
-					    &d);
+	struct vipd_config
+		*cfg = expect_ok(SEC
+				 "Binding \"out-a\" { Bind_Address = 198.51.100.11 Enable_Duravip = true "
+				 "Duravip_Preference = f1 }\n"
+				 "Binding \"out-b\" { Bind_Address = 198.51.100.12 Enable_Duravip = true }\n"
+				 "ESMTP_Listener {\n"
+				 "  Listen \"198.51.100.40:25\" { Duravip_Follow = \"out-a\" }\n"
+				 "  Listen \"198.51.100.40:587\" { Duravip_Follow = \"198.51.100.11\" }\n"
+				 "  Listen \"198.51.100.41:25\" { Duravip_Follow = \"198.51.100.12\" }\n"
+				 "  Listen \"198.51.100.11:25\" { Duravip_Follow = out-a }\n"
+				 "}\n",
+				 &d);
 
 	assert_int_equal(cfg->n_duravips, 4);
 	const struct vipd_duravip *v = find_vip(cfg, "198.51.100.40");
@@ -174,9 +184,11 @@ static void test_duravip_follow(void **state)
 	vip_config_free(cfg);
 	vip_conf_diag_clear(&d);
 
-	cfg = expect_ok(SEC "Binding \"a\" { Bind_Address = 198.51.100.11 Enable_Duravip = true }\n"
-			"ESMTP_Listener {\n  Listen \"198.51.100.40:25\" { Duravip_Follow = a Duravip_Preference = n9 }\n}\n",
-			&d);
+	cfg = expect_ok(
+		SEC
+		"Binding \"a\" { Bind_Address = 198.51.100.11 Enable_Duravip = true }\n"
+		"ESMTP_Listener {\n  Listen \"198.51.100.40:25\" { Duravip_Follow = a Duravip_Preference = n9 }\n}\n",
+		&d);
 	assert_diag(&d, "t.conf:4:50: warning: Duravip_Preference is ignored in a following Listen: "
 			"it goes where Binding \"a\" goes");
 	assert_null(find_vip(cfg, "198.51.100.40")->preference);
@@ -190,23 +202,28 @@ static void test_duravip_follow_errors(void **state)
 	expect_error(SEC "Binding \"a\" {\n  Bind_Address = 198.51.100.1\n  Enable_Duravip = true\n"
 			 "  Duravip_Follow = b\n}\n",
 		     "t.conf:5:3: error: Duravip_Follow is only valid in a Listen, not in Binding \"a\"");
-	expect_error(SEC "ESMTP_Listener {\n  Listen \"198.51.100.40:25\" {\n    Duravip_Follow = \"nowhere\"\n  }\n}\n",
-		     "t.conf:4:22: error: Duravip_Follow = 'nowhere' names no Binding (by name or by Bind_Address)");
-	expect_error(SEC "ESMTP_Listener { Listen \"198.51.100.40:25\" { Duravip_Follow = 198.51.100.77 } }\n",
-		     "t.conf:2:63: error: Duravip_Follow = '198.51.100.77' names no Binding (by name or by Bind_Address)");
-	expect_error(SEC "Binding \"plain\" { Bind_Address = 198.51.100.5 }\n"
-			 "ESMTP_Listener { Listen \"198.51.100.40:25\" { Duravip_Follow = plain } }\n",
-		     "t.conf:3:63: error: Duravip_Follow = 'plain': Binding \"plain\" is not a DuraVIP (it needs "
-		     "Enable_Duravip = true)");
+	expect_error(
+		SEC
+		"ESMTP_Listener {\n  Listen \"198.51.100.40:25\" {\n    Duravip_Follow = \"nowhere\"\n  }\n}\n",
+		"t.conf:4:22: error: Duravip_Follow = 'nowhere' names no Binding (by name or by Bind_Address)");
+	expect_error(
+		SEC "ESMTP_Listener { Listen \"198.51.100.40:25\" { Duravip_Follow = 198.51.100.77 } }\n",
+		"t.conf:2:63: error: Duravip_Follow = '198.51.100.77' names no Binding (by name or by Bind_Address)");
+	expect_error(
+		SEC "Binding \"plain\" { Bind_Address = 198.51.100.5 }\n"
+		    "ESMTP_Listener { Listen \"198.51.100.40:25\" { Duravip_Follow = plain } }\n",
+		"t.conf:3:63: error: Duravip_Follow = 'plain': Binding \"plain\" is not a DuraVIP (it needs "
+		"Enable_Duravip = true)");
 	expect_error(SEC "Binding \"a\" { Bind_Address = 198.51.100.1 Enable_Duravip = true }\n"
 			 "ESMTP_Listener {\n  Listen \"198.51.100.40:25\" {\n    Enable_Duravip = true\n"
 			 "    Duravip_Follow = a\n  }\n}\n",
 		     "t.conf:6:5: error: Enable_Duravip and Duravip_Follow exclude each other in one Listen");
-	expect_error(SEC "Binding \"a\" { Bind_Address = 198.51.100.1 Enable_Duravip = true }\n"
-			 "Binding \"b\" { Bind_Address = 198.51.100.40 Enable_Duravip = true }\n"
-			 "ESMTP_Listener {\n  Listen \"198.51.100.40:25\" { Duravip_Follow = a }\n}\n",
-		     "t.conf:5:31: error: Listen \"198.51.100.40:25\" follows Binding \"a\" but its address is a "
-		     "DuraVIP of its own");
+	expect_error(
+		SEC "Binding \"a\" { Bind_Address = 198.51.100.1 Enable_Duravip = true }\n"
+		    "Binding \"b\" { Bind_Address = 198.51.100.40 Enable_Duravip = true }\n"
+		    "ESMTP_Listener {\n  Listen \"198.51.100.40:25\" { Duravip_Follow = a }\n}\n",
+		"t.conf:5:31: error: Listen \"198.51.100.40:25\" follows Binding \"a\" but its address is a "
+		"DuraVIP of its own");
 	expect_error(SEC "Binding \"a\" { Bind_Address = 198.51.100.1 Enable_Duravip = true }\n"
 			 "Binding \"b\" { Bind_Address = 198.51.100.2 Enable_Duravip = true }\n"
 			 "ESMTP_Listener {\n  Listen \"198.51.100.40:25\" { Duravip_Follow = a }\n"
@@ -222,9 +239,10 @@ static void test_duravip_wildcards(void **state)
 	char text[256], want[256];
 
 	for (size_t i = 0; i < ARRAY_SIZE(listens); i++) {
-		snprintf(text, sizeof(text), SEC "ESMTP_Listener {\n  Listen \"%s\" { Enable_Duravip = true }\n}\n",
-			 listens[i]);
-		snprintf(want, sizeof(want), "t.conf:3:3: error: Listen \"%s\": a wildcard address cannot be a DuraVIP",
+		snprintf(text, sizeof(text),
+			 SEC "ESMTP_Listener {\n  Listen \"%s\" { Enable_Duravip = true }\n}\n", listens[i]);
+		snprintf(want, sizeof(want),
+			 "t.conf:3:3: error: Listen \"%s\": a wildcard address cannot be a DuraVIP",
 			 listens[i]);
 		expect_error(text, want);
 	}
@@ -243,12 +261,15 @@ static void test_duravip_bad_addresses(void **state)
 		     "t.conf:3:3: error: Listen \"2001:db8::1:25\" is not addr:port (IPv6: \"[addr]:port\")");
 	expect_error(SEC "ESMTP_Listener {\n  Listen \"198.51.100.1\" { Enable_Duravip = true }\n}\n",
 		     "t.conf:3:3: error: Listen \"198.51.100.1\" is not addr:port (IPv6: \"[addr]:port\")");
-	expect_error(SEC "ESMTP_Listener {\n  Listen \"198.51.100.1:99999\" { Enable_Duravip = true }\n}\n",
-		     "t.conf:3:3: error: Listen \"198.51.100.1:99999\" is not addr:port (IPv6: \"[addr]:port\")");
-	expect_error(SEC "ESMTP_Listener {\n  Listen \"[2001:db8::1]25\" { Enable_Duravip = true }\n}\n",
-		     "t.conf:3:3: error: Listen \"[2001:db8::1]25\" is not addr:port (IPv6: \"[addr]:port\")");
-	expect_error(SEC "ESMTP_Listener {\n  Listen \"mail.example.com:25\" { Enable_Duravip = true }\n}\n",
-		     "t.conf:3:3: error: Listen \"mail.example.com:25\" is not addr:port (IPv6: \"[addr]:port\")");
+	expect_error(
+		SEC "ESMTP_Listener {\n  Listen \"198.51.100.1:99999\" { Enable_Duravip = true }\n}\n",
+		"t.conf:3:3: error: Listen \"198.51.100.1:99999\" is not addr:port (IPv6: \"[addr]:port\")");
+	expect_error(
+		SEC "ESMTP_Listener {\n  Listen \"[2001:db8::1]25\" { Enable_Duravip = true }\n}\n",
+		"t.conf:3:3: error: Listen \"[2001:db8::1]25\" is not addr:port (IPv6: \"[addr]:port\")");
+	expect_error(
+		SEC "ESMTP_Listener {\n  Listen \"mail.example.com:25\" { Enable_Duravip = true }\n}\n",
+		"t.conf:3:3: error: Listen \"mail.example.com:25\" is not addr:port (IPv6: \"[addr]:port\")");
 	expect_error(SEC "Binding \"x\" {\n  Bind_Address = mail.example.com\n  Enable_Duravip = true\n}\n",
 		     "t.conf:3:18: error: Bind_Address 'mail.example.com' is not an IPv4 or IPv6 address");
 	expect_error(SEC "Binding \"x\" {\n  Enable_Duravip = true\n}\n",
@@ -271,7 +292,7 @@ static void test_duravip_broken_and_duplicates(void **state)
 	/* two bindings on one address that is no DuraVIP: not vipd's business */
 	struct vip_conf_diag d = { 0 };
 	struct vipd_config *cfg = expect_ok(SEC "Binding \"a\" { Bind_Address = 198.51.100.1 }\n"
-					    "Binding \"b\" { Bind_Address = 198.51.100.1 }\n",
+						"Binding \"b\" { Bind_Address = 198.51.100.1 }\n",
 					    &d);
 	assert_int_equal(cfg->n_duravips, 0);
 	vip_config_free(cfg);
@@ -284,14 +305,20 @@ static void test_duravip_preference(void **state)
 	expect_error(SEC "Binding \"a\" {\n  Bind_Address = 198.51.100.1\n  Enable_Duravip = true\n"
 			 "  Duravip_Preference = true\n}\n",
 		     "t.conf:5:24: error: Duravip_Preference = 'true' must name a node, not a boolean");
-	expect_error(SEC "ESMTP_Listener { Listen \"198.51.100.1:25\" { Enable_Duravip = 1 Duravip_Preference = Off } }\n",
-		     "t.conf:2:85: error: Duravip_Preference = 'Off' must name a node, not a boolean");
-	expect_error(SEC "Binding \"a\" { Bind_Address = 198.51.100.1 Enable_Duravip = true Duravip_Preference = \"\" }\n",
-		     "t.conf:2:86: error: Duravip_Preference = '' must name a node, not a boolean");
-	expect_error(SEC "Binding \"a\" { Bind_Address = 198.51.100.1 Enable_Duravip = true Duravip_Preference = n1 }\n"
-			 "ESMTP_Listener {\n  Listen \"198.51.100.1:25\" {\n    Enable_Duravip = true\n"
-			 "    Duravip_Preference = n2\n  }\n}\n",
-		     "t.conf:6:26: error: DuraVIP 198.51.100.1 has two preferences: 'n1' (t.conf:2) and 'n2'");
+	expect_error(
+		SEC
+		"ESMTP_Listener { Listen \"198.51.100.1:25\" { Enable_Duravip = 1 Duravip_Preference = Off } }\n",
+		"t.conf:2:85: error: Duravip_Preference = 'Off' must name a node, not a boolean");
+	expect_error(
+		SEC
+		"Binding \"a\" { Bind_Address = 198.51.100.1 Enable_Duravip = true Duravip_Preference = \"\" }\n",
+		"t.conf:2:86: error: Duravip_Preference = '' must name a node, not a boolean");
+	expect_error(
+		SEC
+		"Binding \"a\" { Bind_Address = 198.51.100.1 Enable_Duravip = true Duravip_Preference = n1 }\n"
+		"ESMTP_Listener {\n  Listen \"198.51.100.1:25\" {\n    Enable_Duravip = true\n"
+		"    Duravip_Preference = n2\n  }\n}\n",
+		"t.conf:6:26: error: DuraVIP 198.51.100.1 has two preferences: 'n1' (t.conf:2) and 'n2'");
 }
 
 static void test_duravip_find_sorted(void **state)
@@ -308,10 +335,12 @@ static void test_duravip_find_sorted(void **state)
 	for (unsigned i = 0; i < 300; i++) {
 		unsigned k = (i * 7919u) % 300u;
 		if (k % 3 == 0)
-			fprintf(f, "Binding \"b%u\" { Bind_Address = \"2001:db8::%x\" Enable_Duravip = true }\n", k, k);
+			fprintf(f,
+				"Binding \"b%u\" { Bind_Address = \"2001:db8::%x\" Enable_Duravip = true }\n",
+				k, k);
 		else
-			fprintf(f, "Binding \"b%u\" { Bind_Address = 198.18.%u.%u Enable_Duravip = true }\n", k,
-				k / 200, k % 200 + 1);
+			fprintf(f, "Binding \"b%u\" { Bind_Address = 198.18.%u.%u Enable_Duravip = true }\n",
+				k, k / 200, k % 200 + 1);
 	}
 	fclose(f);
 	struct vipd_config *cfg = expect_ok(text, &d);
@@ -336,17 +365,19 @@ static void test_duravip_all_errors(void **state)
 	(void)state;
 	struct vip_conf_diag d = { 0 };
 	struct vipd_config *cfg = NULL;
-	int r = load_text(SEC "cluster {\n"
-			  "  view_mature_time = soon\n"
-			  "  arp_all_hosts = maybe\n"
-			  "}\n"
-			  "Binding \"a\" { Bind_Address = 198.51.100.1 Enable_Duravip = true }\n"
-			  "Binding \"b\" { Bind_Address = 198.51.100.1 Enable_Duravip = true Duravip_Follow = \"a\" }\n"
-			  "ESMTP_Listener {\n"
-			  "  Listen \"*:25\" { Enable_Duravip = true }\n"
-			  "  Listen \"198.51.100.9:25\" { Duravip_Follow = \"nowhere\" }\n"
-			  "}\n",
-			  &cfg, &d);
+	int r = load_text(
+		SEC
+		"cluster {\n"
+		"  view_mature_time = soon\n"
+		"  arp_all_hosts = maybe\n"
+		"}\n"
+		"Binding \"a\" { Bind_Address = 198.51.100.1 Enable_Duravip = true }\n"
+		"Binding \"b\" { Bind_Address = 198.51.100.1 Enable_Duravip = true Duravip_Follow = \"a\" }\n"
+		"ESMTP_Listener {\n"
+		"  Listen \"*:25\" { Enable_Duravip = true }\n"
+		"  Listen \"198.51.100.9:25\" { Duravip_Follow = \"nowhere\" }\n"
+		"}\n",
+		&cfg, &d);
 
 	assert_int_equal(r, -EINVAL);
 	assert_null(cfg);

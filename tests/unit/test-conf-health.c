@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * Health_Check and Notify (conf/health.c): defaults, every rule's error
  * with file:line:col, the diff on reload (live), the --check output with
@@ -12,12 +12,13 @@
 static void test_health_defaults(void **state _unused_)
 {
 	struct vip_conf_diag d = { 0 };
-	struct vipd_config *cfg = expect_ok(SEC "Health_Check \"mta\" { connect = \"127.0.0.1:25\" }\n"
-					    "health_check ecelerity {\n  pidfile = /run/ec.pid\n  initial = healthy\n}\n"
-					    "Health_Check \"custom\" { command = \"/bin/true --x 1\" interval = 0.1 timeout = 0.5"
-					    " fall = 1 rise = 5 }\n"
-					    "Health_Check \"v6\" { connect = \"[2001:db8::1]:2525\" expect = \"220 \" }\n",
-					    &d);
+	struct vipd_config *cfg = expect_ok(
+		SEC "Health_Check \"mta\" { connect = \"127.0.0.1:25\" }\n"
+		    "health_check ecelerity {\n  pidfile = /run/ec.pid\n  initial = healthy\n}\n"
+		    "Health_Check \"custom\" { command = \"/bin/true --x 1\" interval = 0.1 timeout = 0.5"
+		    " fall = 1 rise = 5 }\n"
+		    "Health_Check \"v6\" { connect = \"[2001:db8::1]:2525\" expect = \"220 \" }\n",
+		&d);
 
 	assert_int_equal(cfg->n_checks, 4);
 	const struct vipd_health_check *c = &cfg->checks[0];
@@ -60,25 +61,31 @@ static void test_health_defaults(void **state _unused_)
 
 static void test_health_errors(void **state _unused_)
 {
-	expect_error(SEC "Health_Check \"a\" {\n  interval = 1\n}\n",
-		     "t.conf:2:1: error: Health_Check \"a\" says nothing to check: give one of connect, pidfile, command");
-	expect_error(SEC "Health_Check \"a\" { connect = \"127.0.0.1:25\"\n  pidfile = /run/x }\n",
-		     "t.conf:3:3: error: Health_Check \"a\": connect and pidfile: give exactly one of connect, pidfile, "
-		     "command");
-	expect_error(SEC "Health_Check \"a\" { connect = \"localhost:25\" }\n",
-		     "t.conf:2:30: error: connect = \"localhost:25\" is not address:port (IPv6: \"[address]:port\")");
+	expect_error(
+		SEC "Health_Check \"a\" {\n  interval = 1\n}\n",
+		"t.conf:2:1: error: Health_Check \"a\" says nothing to check: give one of connect, pidfile, command");
+	expect_error(
+		SEC "Health_Check \"a\" { connect = \"127.0.0.1:25\"\n  pidfile = /run/x }\n",
+		"t.conf:3:3: error: Health_Check \"a\": connect and pidfile: give exactly one of connect, pidfile, "
+		"command");
+	expect_error(
+		SEC "Health_Check \"a\" { connect = \"localhost:25\" }\n",
+		"t.conf:2:30: error: connect = \"localhost:25\" is not address:port (IPv6: \"[address]:port\")");
 	expect_error(SEC "Health_Check \"a\" { connect = \"*:25\" }\n",
 		     "t.conf:2:30: error: connect = \"*:25\" needs a specific address, not a wildcard");
-	expect_error(SEC "Health_Check \"a\" { connect = \"127.0.0.1:0\" }\n",
-		     "t.conf:2:30: error: connect = \"127.0.0.1:0\" is not address:port (IPv6: \"[address]:port\")");
+	expect_error(
+		SEC "Health_Check \"a\" { connect = \"127.0.0.1:0\" }\n",
+		"t.conf:2:30: error: connect = \"127.0.0.1:0\" is not address:port (IPv6: \"[address]:port\")");
 	expect_error(SEC "Health_Check \"a\" { pidfile = run/x.pid }\n",
 		     "t.conf:2:30: error: pidfile = \"run/x.pid\" must be an absolute path");
-	expect_error(SEC "Health_Check \"a\" { command = \"check --x\" }\n",
-		     "t.conf:2:30: error: command = \"check --x\": the program \"check\" is not an absolute path (it "
-		     "runs without a shell)");
-	expect_error(SEC "Health_Check \"a\" { command = \"/bin/check 'x\" }\n",
-		     "t.conf:2:30: error: command = \"/bin/check 'x\": unterminated single quote (it runs without a "
-		     "shell)");
+	expect_error(
+		SEC "Health_Check \"a\" { command = \"check --x\" }\n",
+		"t.conf:2:30: error: command = \"check --x\": the program \"check\" is not an absolute path (it "
+		"runs without a shell)");
+	expect_error(
+		SEC "Health_Check \"a\" { command = \"/bin/check 'x\" }\n",
+		"t.conf:2:30: error: command = \"/bin/check 'x\": unterminated single quote (it runs without a "
+		"shell)");
 	expect_error(SEC "Health_Check \"a\" { pidfile = /x interval = 0.05 }\n",
 		     "t.conf:2:44: error: interval = 0.05 is out of range: 0.1 to 3600 seconds");
 	expect_error(SEC "Health_Check \"a\" { pidfile = /x timeout = soon }\n",
@@ -91,9 +98,10 @@ static void test_health_errors(void **state _unused_)
 		     "t.conf:2:43: error: initial = 'up' must be healthy or unhealthy");
 	expect_error(SEC "Health_Check \"a\" { pidfile = /x expect = 220 }\n",
 		     "t.conf:2:33: error: expect belongs to a connect check, not to pidfile");
-	expect_error(SEC "Health_Check \"a\" { pidfile = /x intervall = 2 }\n",
-		     "t.conf:2:33: error: unknown option 'intervall' in Health_Check (connect, pidfile, command, expect, "
-		     "interval, timeout, fall, rise, initial)");
+	expect_error(
+		SEC "Health_Check \"a\" { pidfile = /x intervall = 2 }\n",
+		"t.conf:2:33: error: unknown option 'intervall' in Health_Check (connect, pidfile, command, expect, "
+		"interval, timeout, fall, rise, initial)");
 	expect_error(SEC "Health_Check \"a\" { pidfile = /x fall = 2 fall = 3 }\n",
 		     "t.conf:2:42: error: fall is given twice in Health_Check");
 	expect_error(SEC "Health_Check { pidfile = /x }\n",
@@ -116,7 +124,8 @@ static void test_health_diff(void **state _unused_)
 	struct vip_conf_diag d = { 0 };
 	struct vipd_config *a = expect_ok(SEC "Health_Check \"a\" { pidfile = /x }\n", &d);
 	struct vipd_config *b = expect_ok(SEC "Health_Check \"a\" { pidfile = /x fall = 4 }\n", &d);
-	struct vipd_config *c = expect_ok(SEC "Health_Check \"a\" { pidfile = /x }\nNotify { command = /bin/n }\n", &d);
+	struct vipd_config
+		*c = expect_ok(SEC "Health_Check \"a\" { pidfile = /x }\nNotify { command = /bin/n }\n", &d);
 	struct vipd_config *e = expect_ok(SEC "Health_Check \"a\" { pidfile = /x }\n", &d);
 
 	assert_int_equal(vip_config_diff(a, e), 0);
@@ -133,8 +142,10 @@ static void test_health_diff(void **state _unused_)
 static void test_health_check_output(void **state _unused_)
 {
 	struct vip_conf_diag d = { 0 };
-	struct vipd_config *cfg = expect_ok(SEC "Health_Check \"mta\" { connect = \"127.0.0.1:25\" expect = 220 }\n"
-					    "Notify { command = /bin/n timeout = 1.5 }\n", &d);
+	struct vipd_config
+		*cfg = expect_ok(SEC "Health_Check \"mta\" { connect = \"127.0.0.1:25\" expect = 220 }\n"
+				     "Notify { command = /bin/n timeout = 1.5 }\n",
+				 &d);
 	char *text = NULL, *json = NULL;
 	size_t tl = 0, jl = 0;
 	FILE *f = open_memstream(&text, &tl);

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /* conf/ schema: the --check printers, vip_config_diff, and the sample configurations in tests/data. */
 #include <grp.h>
 #include <pwd.h>
@@ -20,21 +20,22 @@ static char *print_to_string(const struct vipd_config *cfg, const struct vip_con
 	return out;
 }
 
-#define assert_contains(hay, needle)                                                \
-	do {                                                                        \
-		if (!strstr((hay), (needle)))                                       \
-			fail_msg("output lacks \"%s\" in:\n%s", (needle), (hay));   \
+#define assert_contains(hay, needle)                                              \
+	do {                                                                      \
+		if (!strstr((hay), (needle)))                                     \
+			fail_msg("output lacks \"%s\" in:\n%s", (needle), (hay)); \
 	} while (0)
 
 static void test_print_human(void **state)
 {
 	(void)state;
 	struct vip_conf_diag d = { 0 };
-	struct vipd_config *cfg = expect_ok("Security { user = root group = root\n"
-					    "  capabilities = \"cap_net_raw+ep cap_net_admin+ep\" }\n"
-					    "cluster { nodename = n1\n  Topology \"198.51.100.0/24\" { interface = eth0 } }\n"
-					    "Binding \"a\" { Bind_Address = 198.51.100.1 Enable_Duravip = true }\n",
-					    &d);
+	struct vipd_config *cfg =
+		expect_ok("Security { user = root group = root\n"
+			  "  capabilities = \"cap_net_raw+ep cap_net_admin+ep\" }\n"
+			  "cluster { nodename = n1\n  Topology \"198.51.100.0/24\" { interface = eth0 } }\n"
+			  "Binding \"a\" { Bind_Address = 198.51.100.1 Enable_Duravip = true }\n",
+			  &d);
 	char *out = print_to_string(cfg, &d, false);
 
 	assert_contains(out, "Configuration: t.conf\n");
@@ -46,7 +47,8 @@ static void test_print_human(void **state)
 	assert_contains(out, "  arp_repeat_interval        1.1                              default\n");
 	assert_contains(out, "  Topology 198.51.100.0/24   interface eth0 cidrmask 32       t.conf:4\n");
 	assert_contains(out, "DuraVIPs: 1\n");
-	assert_contains(out, "  198.51.100.1/32                eth0       -            -            binding:a\n");
+	assert_contains(out,
+			"  198.51.100.1/32                eth0       -            -            binding:a\n");
 	assert_contains(out, "OK: 1 DuraVIP, 1 warning\n");
 	free(out);
 	vip_config_free(cfg);
@@ -67,32 +69,39 @@ static void test_print_json(void **state)
 {
 	(void)state;
 	struct vip_conf_diag d = { 0 };
-	struct vipd_config *cfg = expect_ok("Security { user = root group = 0\n"
-					    "  capabilities = \"cap_net_raw+p cap_net_admin+ep\"\n"
-					    "  privileges = \"tab\\there \\\"quoted\\\" back\\\\slash\" }\n"
-					    "cluster { nodename = n1 view_mature_time = 2.5\n"
-					    "  Topology \"198.51.100.0/24\" { interface = eth0 } }\n"
-					    "Binding \"a\" { Bind_Address = 198.51.100.1 Enable_Duravip = true }\n"
-					    "ESMTP_Listener { Listen \"198.51.100.2:25\" { Duravip_Follow = a } }\n",
-					    &d);
+	struct vipd_config
+		*cfg = expect_ok("Security { user = root group = 0\n"
+				 "  capabilities = \"cap_net_raw+p cap_net_admin+ep\"\n"
+				 "  privileges = \"tab\\there \\\"quoted\\\" back\\\\slash\" }\n"
+				 "cluster { nodename = n1 view_mature_time = 2.5\n"
+				 "  Topology \"198.51.100.0/24\" { interface = eth0 } }\n"
+				 "Binding \"a\" { Bind_Address = 198.51.100.1 Enable_Duravip = true }\n"
+				 "ESMTP_Listener { Listen \"198.51.100.2:25\" { Duravip_Follow = a } }\n",
+				 &d);
 	char *out = print_to_string(cfg, &d, true);
 
-	assert_contains(out, "\"user\": {\n      \"value\": \"root\",\n      \"uid\": 0,\n      \"from\": \"t.conf:1\"\n    }");
-	assert_contains(out, "\"capabilities\": {\n      \"value\": [\n        \"cap_net_admin\"\n      ],\n"
-			     "      \"text\": \"cap_net_raw+p cap_net_admin+ep\",\n      \"from\": \"t.conf:2\"");
-	assert_contains(out, "\"privileges\": {\n      \"value\": \"tab\\there \\\"quoted\\\" back\\\\slash\"");
+	assert_contains(
+		out,
+		"\"user\": {\n      \"value\": \"root\",\n      \"uid\": 0,\n      \"from\": \"t.conf:1\"\n    }");
+	assert_contains(out,
+			"\"capabilities\": {\n      \"value\": [\n        \"cap_net_admin\"\n      ],\n"
+			"      \"text\": \"cap_net_raw+p cap_net_admin+ep\",\n      \"from\": \"t.conf:2\"");
+	assert_contains(out,
+			"\"privileges\": {\n      \"value\": \"tab\\there \\\"quoted\\\" back\\\\slash\"");
 	assert_contains(out, "\"chroot\": {\n      \"value\": null,\n      \"from\": \"default\"\n    }");
 	assert_contains(out, "\"supplemental_groups\": {\n      \"value\": [],\n      \"gids\": [],");
 	assert_contains(out, "\"enabled\": true,");
-	assert_contains(out, "\"nodename\": {\n      \"value\": \"n1\",\n      \"from\": \"t.conf:4\"\n    }");
+	assert_contains(out,
+			"\"nodename\": {\n      \"value\": \"n1\",\n      \"from\": \"t.conf:4\"\n    }");
 	assert_contains(out, "\"view_mature_time\": {\n      \"value\": 2.5,");
 	assert_contains(out, "\"arp_all_hosts\": {\n      \"value\": true,\n      \"from\": \"default\"");
 	assert_contains(out, "\"duravip_quorum_policy\": {\n      \"value\": \"release\",");
 	assert_contains(out, "\"topology\": [\n      {\n        \"network\": \"198.51.100.0/24\",\n"
 			     "        \"interface\": \"eth0\",\n        \"cidrmask\": 32,");
-	assert_contains(out, "\"address\": \"198.51.100.2\",\n      \"prefix\": 32,\n      \"interface\": \"eth0\",\n"
-			     "      \"services\": [\n        \"ESMTP_Listener:198.51.100.2:25\"\n      ],\n"
-			     "      \"preference\": null,\n      \"follow\": \"a\",");
+	assert_contains(
+		out, "\"address\": \"198.51.100.2\",\n      \"prefix\": 32,\n      \"interface\": \"eth0\",\n"
+		     "      \"services\": [\n        \"ESMTP_Listener:198.51.100.2:25\"\n      ],\n"
+		     "      \"preference\": null,\n      \"follow\": \"a\",");
 	assert_contains(out, "\"warnings\": [\n    \"t.conf:2:18: warning: user root with capabilities: root "
 			     "loses its access to every file not covered by a listed capability\"\n  ]\n}\n");
 	assert_true(out[0] == '{');
@@ -142,51 +151,67 @@ static unsigned diff_of(const char *a, const char *b)
 static void test_diff(void **state)
 {
 	(void)state;
-	static const char base[] = SEC "cluster { nodename = n1 Topology \"198.51.100.0/24\" { interface = eth0 } }\n"
-				       "Binding \"a\" { Bind_Address = 198.51.100.1 Enable_Duravip = true }\n";
+	static const char base[] = SEC
+		"cluster { nodename = n1 Topology \"198.51.100.0/24\" { interface = eth0 } }\n"
+		"Binding \"a\" { Bind_Address = 198.51.100.1 Enable_Duravip = true }\n";
 
 	assert_int_equal(diff_of(base, base), 0);
 	/* the same values on other lines are no change */
-	assert_int_equal(diff_of(base, "\n\n" SEC "cluster {\n nodename = n1\n Topology \"198.51.100.0/24\" { "
-				       "interface = eth0 } }\n\nBinding \"a\" { Enable_Duravip = 1 Bind_Address = 198.51.100.1 }\n"),
-			 0);
-	assert_int_equal(diff_of(base, "Security { user = nobody group = root capabilities = cap_net_admin+ep }\n"
-				       "cluster { nodename = n1 Topology \"198.51.100.0/24\" { interface = eth0 } }\n"
-				       "Binding \"a\" { Bind_Address = 198.51.100.1 Enable_Duravip = true }\n"),
+	assert_int_equal(
+		diff_of(base,
+			"\n\n" SEC "cluster {\n nodename = n1\n Topology \"198.51.100.0/24\" { "
+			"interface = eth0 } }\n\nBinding \"a\" { Enable_Duravip = 1 Bind_Address = 198.51.100.1 }\n"),
+		0);
+	assert_int_equal(
+		diff_of(base, "Security { user = nobody group = root capabilities = cap_net_admin+ep }\n"
+			      "cluster { nodename = n1 Topology \"198.51.100.0/24\" { interface = eth0 } }\n"
+			      "Binding \"a\" { Bind_Address = 198.51.100.1 Enable_Duravip = true }\n"),
+		VIP_CHANGE_SECURITY);
+	assert_int_equal(diff_of(SEC, "Security { user = root group = root chroot = /x }\n"),
 			 VIP_CHANGE_SECURITY);
-	assert_int_equal(diff_of(SEC, "Security { user = root group = root chroot = /x }\n"), VIP_CHANGE_SECURITY);
 	assert_int_equal(diff_of(SEC, "Security { user = root group = root supplemental_groups = root }\n"),
 			 VIP_CHANGE_SECURITY);
 	assert_int_equal(diff_of(SEC "cluster { nodename = n1 }", SEC "cluster { nodename = n2 }"),
 			 VIP_CHANGE_IDENTITY);
 	assert_int_equal(diff_of(SEC "cluster { cluster_group = g1 }", SEC "cluster { cluster_group = g2 }"),
 			 VIP_CHANGE_IDENTITY);
-	assert_int_equal(diff_of(SEC "cluster { nodename = n1 }", SEC "cluster { nodename = n1 authkey = /k }"),
+	assert_int_equal(diff_of(SEC "cluster { nodename = n1 }",
+				 SEC "cluster { nodename = n1 authkey = /k }"),
 			 VIP_CHANGE_IDENTITY);
 	/* without a cluster scope the derived takeover delay is 0: a timing change too */
 	assert_int_equal(diff_of(SEC "cluster { nodename = host1 }", SEC),
 			 VIP_CHANGE_CLUSTER_MODE | VIP_CHANGE_TIMING);
-	assert_int_equal(diff_of(base, SEC "cluster { nodename = n1 Topology \"198.51.100.0/24\" { interface = eth0 } }\n"
-				       "Binding \"a\" { Bind_Address = 198.51.100.2 Enable_Duravip = true }\n"),
-			 VIP_CHANGE_DURAVIPS);
-	assert_int_equal(diff_of(base, SEC "cluster { nodename = n1 Topology \"198.51.100.0/24\" { interface = eth0 } }\n"
-				       "Binding \"a\" { Bind_Address = 198.51.100.1 Enable_Duravip = true "
-				       "Duravip_Preference = n2 }\n"),
-			 VIP_CHANGE_DURAVIPS);
+	assert_int_equal(
+		diff_of(base,
+			SEC "cluster { nodename = n1 Topology \"198.51.100.0/24\" { interface = eth0 } }\n"
+			    "Binding \"a\" { Bind_Address = 198.51.100.2 Enable_Duravip = true }\n"),
+		VIP_CHANGE_DURAVIPS);
+	assert_int_equal(
+		diff_of(base,
+			SEC "cluster { nodename = n1 Topology \"198.51.100.0/24\" { interface = eth0 } }\n"
+			    "Binding \"a\" { Bind_Address = 198.51.100.1 Enable_Duravip = true "
+			    "Duravip_Preference = n2 }\n"),
+		VIP_CHANGE_DURAVIPS);
 	/* a Topology change moves the DuraVIP to another interface too */
-	assert_int_equal(diff_of(base, SEC "cluster { nodename = n1 Topology \"198.51.100.0/24\" { interface = eth1 } }\n"
-				       "Binding \"a\" { Bind_Address = 198.51.100.1 Enable_Duravip = true }\n"),
-			 VIP_CHANGE_TOPOLOGY | VIP_CHANGE_DURAVIPS);
-	assert_int_equal(diff_of(SEC "cluster { Topology \"203.0.113.0/24\" { interface = eth1 } }",
-				 SEC "cluster { Topology \"203.0.113.0/24\" { interface = eth1 cidrmask = 30 } }"),
-			 VIP_CHANGE_TOPOLOGY);
-	assert_int_equal(diff_of(SEC "cluster { }", SEC "cluster { view_mature_time = 6 }"), VIP_CHANGE_TIMING);
+	assert_int_equal(
+		diff_of(base,
+			SEC "cluster { nodename = n1 Topology \"198.51.100.0/24\" { interface = eth1 } }\n"
+			    "Binding \"a\" { Bind_Address = 198.51.100.1 Enable_Duravip = true }\n"),
+		VIP_CHANGE_TOPOLOGY | VIP_CHANGE_DURAVIPS);
+	assert_int_equal(
+		diff_of(SEC "cluster { Topology \"203.0.113.0/24\" { interface = eth1 } }",
+			SEC "cluster { Topology \"203.0.113.0/24\" { interface = eth1 cidrmask = 30 } }"),
+		VIP_CHANGE_TOPOLOGY);
+	assert_int_equal(diff_of(SEC "cluster { }", SEC "cluster { view_mature_time = 6 }"),
+			 VIP_CHANGE_TIMING);
 	assert_int_equal(diff_of(SEC "cluster { }", SEC "cluster { if_down_limit = 2 }"), VIP_CHANGE_TIMING);
-	assert_int_equal(diff_of(SEC "cluster { }", SEC "cluster { duravip_quorum_policy = keep }"), VIP_CHANGE_TIMING);
+	assert_int_equal(diff_of(SEC "cluster { }", SEC "cluster { duravip_quorum_policy = keep }"),
+			 VIP_CHANGE_TIMING);
 	assert_int_equal(diff_of(SEC "cluster { }", SEC "cluster { arp_mode = both }"), VIP_CHANGE_ANNOUNCE);
 	assert_int_equal(diff_of(SEC "cluster { }", SEC "cluster { arp_all_hosts = no arp_pace = 5 }"),
 			 VIP_CHANGE_ANNOUNCE);
-	assert_int_equal(diff_of(SEC "cluster { nodename = host1 }", SEC "cluster { nodename = x arp_repeat = 3 }"),
+	assert_int_equal(diff_of(SEC "cluster { nodename = host1 }",
+				 SEC "cluster { nodename = x arp_repeat = 3 }"),
 			 VIP_CHANGE_IDENTITY | VIP_CHANGE_ANNOUNCE);
 
 	struct vipd_config *x = load_ok(base);
@@ -243,7 +268,8 @@ static void test_data_cluster(void **state)
 	}
 	const struct vipd_security *s = &cfg->security;
 	assert_string_equal(src_text(&s->src_user), "ecelerity-cluster.conf:3");
-	assert_string_equal(s->capabilities, "cap_net_admin+ep cap_net_bind_service+ep cap_net_raw+ep cap_sys_resource+ep");
+	assert_string_equal(s->capabilities,
+			    "cap_net_admin+ep cap_net_bind_service+ep cap_net_raw+ep cap_sys_resource+ep");
 	assert_string_equal(src_text(&s->src_capabilities), "ecelerity-cluster.conf:6");
 	assert_string_equal(src_text(&s->src_privileges), "ecelerity-cluster.conf:8");
 	assert_string_equal(s->chroot, "/var/empty");
@@ -315,15 +341,17 @@ static void test_data_broken(void **state)
 	assert_null(load_data("broken/schema.conf", &d, -EINVAL));
 	assert_int_equal(d.n_errors, 7);
 	data_path("broken/schema.conf", path, sizeof(path));
-	snprintf(want, sizeof(want), "%s:6:3: error: Topology '198.51.100.0/33' is not a network such as 198.51.100.0/24",
-		 path);
+	snprintf(want, sizeof(want),
+		 "%s:6:3: error: Topology '198.51.100.0/33' is not a network such as 198.51.100.0/24", path);
 	assert_diag(&d, want);
 	vip_conf_diag_clear(&d);
 
 	assert_null(load_data("broken/follow.conf", &d, -EINVAL));
 	data_path("broken/follow.conf", path, sizeof(path));
-	snprintf(want, sizeof(want), "%s:5:48: error: Duravip_Follow = 'plain': Binding \"plain\" is not a DuraVIP "
-		 "(it needs Enable_Duravip = true)", path);
+	snprintf(want, sizeof(want),
+		 "%s:5:48: error: Duravip_Follow = 'plain': Binding \"plain\" is not a DuraVIP "
+		 "(it needs Enable_Duravip = true)",
+		 path);
 	assert_diag(&d, want);
 	vip_conf_diag_clear(&d);
 
@@ -337,12 +365,9 @@ static void test_data_broken(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_print_human),
-		cmocka_unit_test(test_print_json),
-		cmocka_unit_test(test_diff),
-		cmocka_unit_test(test_data_single),
-		cmocka_unit_test(test_data_cluster),
-		cmocka_unit_test(test_data_others),
+		cmocka_unit_test(test_print_human),  cmocka_unit_test(test_print_json),
+		cmocka_unit_test(test_diff),         cmocka_unit_test(test_data_single),
+		cmocka_unit_test(test_data_cluster), cmocka_unit_test(test_data_others),
 		cmocka_unit_test(test_data_broken),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * The configuration language: every construct, lookups, includes (files,
  * folders, readonly, cycles, depth), limits and the exact text and position
@@ -55,8 +55,7 @@ static void assert_diags(const struct vip_conf_diag *d, const char *const *want,
 	assert_int_equal(d->n_errors, n);
 }
 
-static void parse_err_lim(const char *text, size_t len, const struct vip_conf_limits *lim,
-			  const char *want)
+static void parse_err_lim(const char *text, size_t len, const struct vip_conf_limits *lim, const char *want)
 {
 	struct vip_conf_diag d = { 0 };
 	struct vip_conf_tree *t = (void *)0x1;
@@ -132,8 +131,8 @@ static char *write_file(const char *dir, const char *rel, const char *fmt, ...)
 	return path;
 }
 
-static int parse_path(const char *path, const struct vip_conf_limits *lim,
-		      struct vip_conf_tree **t, struct vip_conf_diag *d)
+static int parse_path(const char *path, const struct vip_conf_limits *lim, struct vip_conf_tree **t,
+		      struct vip_conf_diag *d)
 {
 	return vip_conf_parse_file(path, lim, t, d);
 }
@@ -154,10 +153,14 @@ static void test_bare_values(void **state)
 					   "url = file:///x/y\n");
 	const struct vip_conf_node *r = vip_conf_tree_root(t);
 	static const char *const want[][2] = {
-		{ "Bind_Address", "198.51.100.51" }, { "debug_level", "DEBUG" },
-		{ "net", "10.0.0.0/8" },            { "listen", "*:25" },
-		{ "path", "/path/x" },              { "n", "-1" },
-		{ "caps", "cap_net_admin+ep" },     { "odd", "a/b*c,d;e:f@g!h$i%j^k&l|m~n?o<p>q" },
+		{ "Bind_Address", "198.51.100.51" },
+		{ "debug_level", "DEBUG" },
+		{ "net", "10.0.0.0/8" },
+		{ "listen", "*:25" },
+		{ "path", "/path/x" },
+		{ "n", "-1" },
+		{ "caps", "cap_net_admin+ep" },
+		{ "odd", "a/b*c,d;e:f@g!h$i%j^k&l|m~n?o<p>q" },
 		{ "url", "file:///x/y" },
 	};
 
@@ -417,12 +420,12 @@ static void test_momentum_file(void **state)
 	assert_non_null(strstr(files[1], "/tests/data/lang/ecelerity-cluster.conf"));
 
 	/* every scope vipd does not know is still there */
-	static const char *const scopes[] = { "Spool", "Control_Listener", "ESMTP_Listener",
-					      "HTTP_Listener", "ECStream_Listener", "Logs",
-					      "ec_logger", "Binding_Group", "Binding", "Domain",
-					      "Alerting", "opendkim", "scriptlet", "sieve",
-					      "maildir", "Threadpool", "adaptive",
-					      "ECCluster_Listener", "cluster" };
+	static const char *const scopes[] = {
+		"Spool",      "Control_Listener", "ESMTP_Listener",     "HTTP_Listener", "ECStream_Listener",
+		"Logs",       "ec_logger",        "Binding_Group",      "Binding",       "Domain",
+		"Alerting",   "opendkim",         "scriptlet",          "sieve",         "maildir",
+		"Threadpool", "adaptive",         "ECCluster_Listener", "cluster"
+	};
 	for (size_t i = 0; i < ARRAY_SIZE(scopes); i++)
 		assert_non_null(vip_conf_find(r, scopes[i], VIP_CONF_SCOPE));
 
@@ -475,7 +478,8 @@ static void test_errors(void **state)
 		{ "a = b\nfoo\n}", "t.conf:3:1: error: expected '=' or '{' after 'foo'" },
 		{ "foo", "t.conf:1:4: error: expected '=' or '{' after 'foo'" },
 		{ "foo )", "t.conf:1:5: error: expected '=' or '{' after 'foo'" },
-		{ "\n\ncluster {\n  a = b\n", "t.conf:5:1: error: missing '}' for scope 'cluster' opened at line 3" },
+		{ "\n\ncluster {\n  a = b\n",
+		  "t.conf:5:1: error: missing '}' for scope 'cluster' opened at line 3" },
 		{ "a {\n b {\n }", "t.conf:3:3: error: missing '}' for scope 'a' opened at line 1" },
 		{ "x = 1\n  }", "t.conf:2:3: error: unexpected '}'" },
 		{ "a { } }", "t.conf:1:7: error: unexpected '}'" },
@@ -495,12 +499,15 @@ static void test_errors(void **state)
 		{ "a = [ k v ]", "t.conf:1:9: error: expected '=' after key 'k'" },
 		{ "a = [ k = ]", "t.conf:1:11: error: expected a value, got ']'" },
 		{ "a = [ ( ]", "t.conf:1:7: error: expected a key or ']' in dictionary, got '('" },
-		{ "Domain example.com x { }", "t.conf:1:20: error: expected '{' after 'Domain example.com', got 'x'" },
+		{ "Domain example.com x { }",
+		  "t.conf:1:20: error: expected '{' after 'Domain example.com', got 'x'" },
 		{ "Listen \"a:1\" = 2", "t.conf:1:14: error: expected '{' after 'Listen a:1', got '='" },
 		{ "a = b\nc = \"x\0y\"", "t.conf:2:5: error: NUL byte in quoted string" },
 		{ "a = b\n c\0 = d", "t.conf:2:3: error: NUL byte in input" },
-		{ "include \"x.conf\"", "t.conf:1:1: error: include not allowed here: no base folder to resolve it from" },
-		{ "S {\n  readonly_include /etc/x\n}", "t.conf:2:3: error: include not allowed here: no base folder to resolve it from" },
+		{ "include \"x.conf\"",
+		  "t.conf:1:1: error: include not allowed here: no base folder to resolve it from" },
+		{ "S {\n  readonly_include /etc/x\n}",
+		  "t.conf:2:3: error: include not allowed here: no base folder to resolve it from" },
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
@@ -720,8 +727,7 @@ static void test_include_errors(void **state)
 {
 	(void)state;
 	char *dir = make_tmpdir();
-	_cleanup_free_ char *main_ = NULL, *bad = NULL, *want1 = NULL, *want2 = NULL,
-			    *want3 = NULL;
+	_cleanup_free_ char *main_ = NULL, *bad = NULL, *want1 = NULL, *want2 = NULL, *want3 = NULL;
 	struct vip_conf_diag d = { 0 };
 	struct vip_conf_tree *t = (void *)0x1;
 
@@ -735,9 +741,11 @@ static void test_include_errors(void **state)
 	assert_int_equal(parse_path(main_, NULL, &t, &d), -EINVAL);
 	assert_ptr_equal(t, (void *)0x1);
 	/* every file's errors are collected; the including file reads on */
-	assert_true(asprintf(&want1, "%s:2:3: error: cannot include '%s/missing.conf': No such file or directory",
+	assert_true(asprintf(&want1,
+			     "%s:2:3: error: cannot include '%s/missing.conf': No such file or directory",
 			     main_, dir) > 0);
-	assert_true(asprintf(&want2, "%s:3:1: error: missing '}' for scope 'broken' opened at line 2", bad) > 0);
+	assert_true(asprintf(&want2, "%s:3:1: error: missing '}' for scope 'broken' opened at line 2", bad) >
+		    0);
 	assert_true(asprintf(&want3, "%s:4:9: error: empty include path", main_) > 0);
 	_cleanup_free_ char *want4 = NULL;
 	assert_true(asprintf(&want4, "%s:5:5: error: expected a value, got '}'", main_) > 0);
@@ -749,7 +757,8 @@ static void test_include_errors(void **state)
 	main_ = write_file(dir, "main.conf", "include /dev/null\n");
 	assert_int_equal(parse_path(main_, NULL, &t, &d), -EINVAL);
 	free(want1);
-	assert_true(asprintf(&want1, "%s:1:1: error: '/dev/null' is not a regular file or folder", main_) > 0);
+	assert_true(asprintf(&want1, "%s:1:1: error: '/dev/null' is not a regular file or folder", main_) >
+		    0);
 	assert_diags(&d, (const char *const[]){ want1 }, 1);
 	vip_conf_diag_clear(&d);
 	rm_tmpdir(dir);
@@ -766,7 +775,8 @@ static void test_include_cycle(void **state)
 	a = write_file(dir, "a.conf", "x = 1\ninclude b.conf\n");
 	b = write_file(dir, "b.conf", "y = 2\n\n   include \"a.conf\"\n");
 	assert_int_equal(parse_path(a, NULL, &t, &d), -EINVAL);
-	assert_true(asprintf(&want, "%s:3:4: error: include cycle: '%s/a.conf' is already being read", b, dir) > 0);
+	assert_true(asprintf(&want, "%s:3:4: error: include cycle: '%s/a.conf' is already being read", b,
+			     dir) > 0);
 	assert_diags(&d, (const char *const[]){ want }, 1);
 	vip_conf_diag_clear(&d);
 
@@ -834,7 +844,8 @@ static void test_include_limits(void **state)
 	lim.max_files = 3;
 	assert_int_equal(parse_path(top, &lim, &t, &d), -EINVAL);
 	free(want);
-	assert_true(asprintf(&want, "%s/f2.conf:2:1: error: too many configuration files (limit 3)", dir) > 0);
+	assert_true(asprintf(&want, "%s/f2.conf:2:1: error: too many configuration files (limit 3)", dir) >
+		    0);
 	assert_diags(&d, (const char *const[]){ want }, 1);
 	vip_conf_diag_clear(&d);
 
@@ -861,7 +872,8 @@ static void test_include_limits(void **state)
 	lim.max_total_size = 30;
 	assert_int_equal(parse_path(inc, &lim, &t, &d), -EINVAL);
 	free(want);
-	assert_true(asprintf(&want, "%s:1:1: error: configuration too large: over 30 bytes in total", inc) > 0);
+	assert_true(asprintf(&want, "%s:1:1: error: configuration too large: over 30 bytes in total", inc) >
+		    0);
 	assert_diags(&d, (const char *const[]){ want }, 1);
 	vip_conf_diag_clear(&d);
 

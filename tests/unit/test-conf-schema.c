@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /* conf/ schema: the Security stanza, its override rule, and the cluster scope. */
 #include <grp.h>
 #include <linux/capability.h>
@@ -75,9 +75,10 @@ static void test_security_names(void **state)
 {
 	(void)state;
 	struct vip_conf_diag d = { 0 };
-	struct vipd_config *cfg = expect_ok("Security { user = nobody group = root supplemental_groups = root "
-					    "privileges = \"basic net_privaddr\" chroot = /var/empty }\n",
-					    &d);
+	struct vipd_config
+		*cfg = expect_ok("Security { user = nobody group = root supplemental_groups = root "
+				 "privileges = \"basic net_privaddr\" chroot = /var/empty }\n",
+				 &d);
 	const struct vipd_security *s = &cfg->security;
 
 	assert_int_equal(s->uid, getpwnam("nobody")->pw_uid);
@@ -98,8 +99,9 @@ static void test_security_errors(void **state)
 		     "t.conf:2:10: error: user 'no-such-user-vipd' does not exist");
 	expect_error("Security {\n  user = root\n  group = no-such-group-vipd\n}\n",
 		     "t.conf:3:11: error: group 'no-such-group-vipd' does not exist");
-	expect_error("Security { user = root group = root\n  supplemental_groups = ( root nosuchgrp-vipd )\n}\n",
-		     "t.conf:2:32: error: supplemental group 'nosuchgrp-vipd' does not exist");
+	expect_error(
+		"Security { user = root group = root\n  supplemental_groups = ( root nosuchgrp-vipd )\n}\n",
+		"t.conf:2:32: error: supplemental group 'nosuchgrp-vipd' does not exist");
 	expect_error("Security { user = root group = root supplemental_groups = nosuchgrp-vipd }\n",
 		     "t.conf:1:59: error: supplemental group 'nosuchgrp-vipd' does not exist");
 	expect_error("Security { user = ( root nobody ) group = root }\n",
@@ -118,10 +120,11 @@ static void test_security_capabilities(void **state)
 {
 	(void)state;
 	struct vip_conf_diag d = { 0 };
-	struct vipd_config *cfg = expect_ok("Security { user = nobody group = 65534\n"
-					    "  Capabilities = \"cap_net_admin+ep cap_net_raw+p cap_sys_resource=ep\"\n"
-					    "}\n",
-					    &d);
+	struct vipd_config
+		*cfg = expect_ok("Security { user = nobody group = 65534\n"
+				 "  Capabilities = \"cap_net_admin+ep cap_net_raw+p cap_sys_resource=ep\"\n"
+				 "}\n",
+				 &d);
 	const struct vipd_security *s = &cfg->security;
 
 	assert_string_equal(s->capabilities, "cap_net_admin+ep cap_net_raw+p cap_sys_resource=ep");
@@ -171,14 +174,16 @@ static void check_override(bool include_first)
 			  "  chroot = /var/empty\n"
 			  "}\n";
 
-	snprintf(main_text, sizeof(main_text), "%s%s%s", include_first ? "include \"ecelerity-cluster.conf\"\n" : "",
-		 sec, include_first ? "" : "include \"ecelerity-cluster.conf\"\n");
+	snprintf(main_text, sizeof(main_text), "%s%s%s",
+		 include_first ? "include \"ecelerity-cluster.conf\"\n" : "", sec,
+		 include_first ? "" : "include \"ecelerity-cluster.conf\"\n");
 	write_file(dir, names[0], main_text);
-	write_file(dir, names[1], "security {\n"
-				  "  user = 2002\n"
-				  "  capabilities = \"cap_net_admin+ep cap_net_raw+ep\"\n"
-				  "}\n"
-				  "Security { privileges = basic }\n");
+	write_file(dir, names[1],
+		   "security {\n"
+		   "  user = 2002\n"
+		   "  capabilities = \"cap_net_admin+ep cap_net_raw+ep\"\n"
+		   "}\n"
+		   "Security { privileges = basic }\n");
 	snprintf(path, sizeof(path), "%s/ecelerity.conf", dir);
 
 	struct vip_conf_diag d = { 0 };
@@ -238,19 +243,23 @@ static void test_security_duravip_caps(void **state)
 	char text[512];
 	struct vip_conf_diag d = { 0 };
 
-	snprintf(text, sizeof(text), "Security { user = nobody group = 65534\n"
-				     "  capabilities = \"cap_net_raw+ep cap_net_bind_service+ep\" }\n%s", vip);
+	snprintf(text, sizeof(text),
+		 "Security { user = nobody group = 65534\n"
+		 "  capabilities = \"cap_net_raw+ep cap_net_bind_service+ep\" }\n%s",
+		 vip);
 	expect_error(text, "t.conf:2:18: error: DuraVIPs need cap_net_admin, which user 'nobody' does not "
 			   "keep: add cap_net_admin+ep to Security { capabilities }");
 	snprintf(text, sizeof(text), "Security { user = nobody group = 65534 }\n%s", vip);
 	expect_error(text, "t.conf:2: error: DuraVIPs need cap_net_admin, which user 'nobody' does not "
 			   "keep: add cap_net_admin+ep to Security { capabilities }");
 	/* root with a capabilities list keeps exactly that list */
-	snprintf(text, sizeof(text), "Security { user = root group = root capabilities = cap_net_raw+ep }\n%s", vip);
+	snprintf(text, sizeof(text),
+		 "Security { user = root group = root capabilities = cap_net_raw+ep }\n%s", vip);
 	expect_error(text, "t.conf:1:52: error: DuraVIPs need cap_net_admin, which user 'root' does not "
 			   "keep: add cap_net_admin+ep to Security { capabilities }");
 
-	snprintf(text, sizeof(text), "Security { user = nobody group = 65534 capabilities = cap_net_admin+ep }\n%s", vip);
+	snprintf(text, sizeof(text),
+		 "Security { user = nobody group = 65534 capabilities = cap_net_admin+ep }\n%s", vip);
 	struct vipd_config *cfg = expect_ok(text, &d);
 	assert_diag(&d, "t.conf:1:55: warning: DuraVIPs are announced with ARP and neighbour "
 			"advertisements, which need cap_net_raw: user 'nobody' does not keep it");
@@ -306,8 +315,8 @@ static void test_cluster_defaults(void **state)
 	vip_conf_diag_clear(&d);
 }
 
-static const char *nodename_with(const char *text, const char *env, const char *override,
-				 const char *host, char *src, size_t len)
+static const char *nodename_with(const char *text, const char *env, const char *override, const char *host,
+				 char *src, size_t len)
 {
 	static char name[64];
 	struct vip_config_opts o = { .nodename = override, .env_node_name = env, .hostname = host };
@@ -328,7 +337,8 @@ static void test_cluster_nodename(void **state)
 	static const char with[] = ROOT_SEC "cluster {\n  nodename = \"n-file\"\n}\n";
 	char src[64];
 
-	assert_string_equal(nodename_with(ROOT_SEC, NULL, NULL, "alpha.example.net", src, sizeof(src)), "alpha");
+	assert_string_equal(nodename_with(ROOT_SEC, NULL, NULL, "alpha.example.net", src, sizeof(src)),
+			    "alpha");
 	assert_string_equal(src, "hostname");
 	assert_string_equal(nodename_with(ROOT_SEC, "n-env", NULL, "alpha", src, sizeof(src)), "n-env");
 	assert_string_equal(src, "EC_NODE_NAME");
@@ -342,7 +352,8 @@ static void test_cluster_nodename(void **state)
 	struct vip_conf_diag d = { 0 };
 	struct vipd_config *cfg = NULL;
 	assert_int_equal(load_text_opts(ROOT_SEC, &o, &cfg, &d), -EINVAL);
-	assert_diag(&d, "t.conf: error: cannot use '' from hostname as the node name: set cluster { nodename }");
+	assert_diag(&d,
+		    "t.conf: error: cannot use '' from hostname as the node name: set cluster { nodename }");
 	vip_conf_diag_clear(&d);
 }
 
@@ -350,25 +361,26 @@ static void test_cluster_options(void **state)
 {
 	(void)state;
 	struct vip_conf_diag d = { 0 };
-	struct vipd_config *cfg = expect_ok(ROOT_SEC "cluster {\n"
-					    "  cluster_group = grp1\n"
-					    "  view_mature_time = 2.5\n"
-					    "  view_balance_interval = 0.25\n"
-					    "  duravip_balance_set_size = 3\n"
-					    "  if_check_interval = 7\n"
-					    "  if_down_limit = 9\n"
-					    "  arp_all_hosts = Off\n"
-					    "  duravip_quorum_policy = KEEP\n"
-					    "  arp_mode = both\n"
-					    "  arp_repeat = 2\n"
-					    "  arp_repeat_interval = 1.005\n"
-					    "  arp_refresh_interval = 60\n"
-					    "  arp_pace = 100\n"
-					    "  unknown_option = ignored\n"
-					    "  Mbus { whatever = 1 }\n"
-					    "}\n"
-					    "cluster { if_down_limit = 10 authkey = \"/etc/vipd/authkey\" }\n",
-					    &d);
+	struct vipd_config
+		*cfg = expect_ok(ROOT_SEC "cluster {\n"
+					  "  cluster_group = grp1\n"
+					  "  view_mature_time = 2.5\n"
+					  "  view_balance_interval = 0.25\n"
+					  "  duravip_balance_set_size = 3\n"
+					  "  if_check_interval = 7\n"
+					  "  if_down_limit = 9\n"
+					  "  arp_all_hosts = Off\n"
+					  "  duravip_quorum_policy = KEEP\n"
+					  "  arp_mode = both\n"
+					  "  arp_repeat = 2\n"
+					  "  arp_repeat_interval = 1.005\n"
+					  "  arp_refresh_interval = 60\n"
+					  "  arp_pace = 100\n"
+					  "  unknown_option = ignored\n"
+					  "  Mbus { whatever = 1 }\n"
+					  "}\n"
+					  "cluster { if_down_limit = 10 authkey = \"/etc/vipd/authkey\" }\n",
+				 &d);
 	const struct vipd_cluster *c = &cfg->cluster;
 
 	assert_string_equal(c->cluster_group, "grp1");
@@ -406,24 +418,40 @@ static void test_cluster_errors(void **state)
 	static const struct {
 		const char *opt, *line;
 	} cases[] = {
-		{ "view_mature_time = soon", "t.conf:2:31: error: view_mature_time = 'soon' is not a number of seconds" },
-		{ "view_mature_time = 1.2345", "t.conf:2:31: error: view_mature_time = '1.2345' is not a number of seconds" },
-		{ "view_mature_time = -1", "t.conf:2:31: error: view_mature_time = '-1' is not a number of seconds" },
-		{ "view_mature_time = 5.", "t.conf:2:31: error: view_mature_time = '5.' is not a number of seconds" },
-		{ "view_mature_time = 3601", "t.conf:2:31: error: view_mature_time = 3601 is out of range: 0 to 3600 seconds" },
-		{ "view_balance_interval = 0", "t.conf:2:36: error: view_balance_interval = 0 is out of range: 0.1 to 3600 seconds" },
-		{ "if_check_interval = 99999999999", "t.conf:2:32: error: if_check_interval = 99999999999 is out of range: 0.1 to 3600 seconds" },
-		{ "arp_repeat_interval = 0.5", "t.conf:2:34: error: arp_repeat_interval = 0.5 is out of range: 1 to 3600 seconds" },
-		{ "arp_refresh_interval = 0.5", "t.conf:2:35: error: arp_refresh_interval = 0.5 is out of range: 0 (off) or 1 to 86400 seconds" },
-		{ "duravip_balance_set_size = 0", "t.conf:2:39: error: duravip_balance_set_size = 0 is out of range: 1 to 65535" },
-		{ "if_down_limit = many", "t.conf:2:28: error: if_down_limit = 'many' is not a whole number" },
+		{ "view_mature_time = soon",
+		  "t.conf:2:31: error: view_mature_time = 'soon' is not a number of seconds" },
+		{ "view_mature_time = 1.2345",
+		  "t.conf:2:31: error: view_mature_time = '1.2345' is not a number of seconds" },
+		{ "view_mature_time = -1",
+		  "t.conf:2:31: error: view_mature_time = '-1' is not a number of seconds" },
+		{ "view_mature_time = 5.",
+		  "t.conf:2:31: error: view_mature_time = '5.' is not a number of seconds" },
+		{ "view_mature_time = 3601",
+		  "t.conf:2:31: error: view_mature_time = 3601 is out of range: 0 to 3600 seconds" },
+		{ "view_balance_interval = 0",
+		  "t.conf:2:36: error: view_balance_interval = 0 is out of range: 0.1 to 3600 seconds" },
+		{ "if_check_interval = 99999999999",
+		  "t.conf:2:32: error: if_check_interval = 99999999999 is out of range: 0.1 to 3600 seconds" },
+		{ "arp_repeat_interval = 0.5",
+		  "t.conf:2:34: error: arp_repeat_interval = 0.5 is out of range: 1 to 3600 seconds" },
+		{ "arp_refresh_interval = 0.5",
+		  "t.conf:2:35: error: arp_refresh_interval = 0.5 is out of range: 0 (off) or 1 to 86400 seconds" },
+		{ "duravip_balance_set_size = 0",
+		  "t.conf:2:39: error: duravip_balance_set_size = 0 is out of range: 1 to 65535" },
+		{ "if_down_limit = many",
+		  "t.conf:2:28: error: if_down_limit = 'many' is not a whole number" },
 		{ "if_down_limit = 4.5", "t.conf:2:28: error: if_down_limit = '4.5' is not a whole number" },
 		{ "arp_repeat = 101", "t.conf:2:25: error: arp_repeat = 101 is out of range: 1 to 100" },
-		{ "arp_pace = 1000001", "t.conf:2:23: error: arp_pace = 1000001 is out of range: 0 to 1000000" },
-		{ "arp_all_hosts = maybe", "t.conf:2:28: error: arp_all_hosts = 'maybe' is not a boolean (true/false, on/off, yes/no, enabled/disabled, 1/0)" },
-		{ "duravip_quorum_policy = hold", "t.conf:2:36: error: duravip_quorum_policy = 'hold' must be release or keep" },
-		{ "arp_mode = gratuitous", "t.conf:2:23: error: arp_mode = 'gratuitous' must be request, reply or both" },
-		{ "if_down_limit = ( 1 2 )", "t.conf:2:28: error: if_down_limit must be a single value, not a list" },
+		{ "arp_pace = 1000001",
+		  "t.conf:2:23: error: arp_pace = 1000001 is out of range: 0 to 1000000" },
+		{ "arp_all_hosts = maybe",
+		  "t.conf:2:28: error: arp_all_hosts = 'maybe' is not a boolean (true/false, on/off, yes/no, enabled/disabled, 1/0)" },
+		{ "duravip_quorum_policy = hold",
+		  "t.conf:2:36: error: duravip_quorum_policy = 'hold' must be release or keep" },
+		{ "arp_mode = gratuitous",
+		  "t.conf:2:23: error: arp_mode = 'gratuitous' must be request, reply or both" },
+		{ "if_down_limit = ( 1 2 )",
+		  "t.conf:2:28: error: if_down_limit must be a single value, not a list" },
 		{ "nodename = \"\"", "t.conf:2:23: error: nodename must not be empty" },
 		{ "cluster_group = \"\"", "t.conf:2:28: error: cluster_group must not be empty" },
 		{ "authkey = \"\"", "t.conf:2:22: error: authkey must not be empty" },
@@ -449,12 +477,14 @@ static void test_cluster_topology(void **state)
 {
 	(void)state;
 	struct vip_conf_diag d = { 0 };
-	struct vipd_config *cfg = expect_ok(ROOT_SEC "cluster {\n"
-					    "  Topology \"198.51.100.7/24\" { interface = eth0 }\n"
-					    "  topology \"2001:db8::/32\" { interface = \"eth1\" }\n"
-					    "  Topology \"203.0.113.0/25\" { interface = bond0.100 cidrmask = 25 }\n"
-					    "}\n",
-					    &d);
+	struct vipd_config
+		*cfg = expect_ok(ROOT_SEC
+				 "cluster {\n"
+				 "  Topology \"198.51.100.7/24\" { interface = eth0 }\n"
+				 "  topology \"2001:db8::/32\" { interface = \"eth1\" }\n"
+				 "  Topology \"203.0.113.0/25\" { interface = bond0.100 cidrmask = 25 }\n"
+				 "}\n",
+				 &d);
 	const struct vipd_cluster *c = &cfg->cluster;
 	char buf[VIP_ADDR_STRLEN];
 
@@ -472,25 +502,31 @@ static void test_cluster_topology(void **state)
 
 	expect_error(ROOT_SEC "cluster {\n  Topology { interface = eth0 }\n}\n",
 		     "t.conf:3:3: error: Topology needs a network: Topology \"198.51.100.0/24\" { ... }");
-	expect_error(ROOT_SEC "cluster {\n  Topology \"198.51.100.0/33\" { interface = eth0 }\n}\n",
-		     "t.conf:3:3: error: Topology '198.51.100.0/33' is not a network such as 198.51.100.0/24");
+	expect_error(
+		ROOT_SEC "cluster {\n  Topology \"198.51.100.0/33\" { interface = eth0 }\n}\n",
+		"t.conf:3:3: error: Topology '198.51.100.0/33' is not a network such as 198.51.100.0/24");
 	expect_error(ROOT_SEC "cluster {\n  Topology \"eth0\" { interface = eth0 }\n}\n",
 		     "t.conf:3:3: error: Topology 'eth0' is not a network such as 198.51.100.0/24");
 	expect_error(ROOT_SEC "cluster {\n  Topology \"198.51.100.0/24\" { cidrmask = 32 }\n}\n",
 		     "t.conf:3:3: error: Topology 198.51.100.0/24 has no interface");
 	expect_error(ROOT_SEC "cluster {\n  Topology \"198.51.100.0/24\" { interface = \"\" }\n}\n",
 		     "t.conf:3:44: error: interface '' is not a valid interface name");
-	expect_error(ROOT_SEC "cluster {\n  Topology \"198.51.100.0/24\" { interface = a-very-long-name0 }\n}\n",
+	expect_error(ROOT_SEC
+		     "cluster {\n  Topology \"198.51.100.0/24\" { interface = a-very-long-name0 }\n}\n",
 		     "t.conf:3:44: error: interface 'a-very-long-name0' is not a valid interface name");
 	expect_error(ROOT_SEC "cluster {\n  Topology \"198.51.100.0/24\" { interface = \"eth 0\" }\n}\n",
 		     "t.conf:3:44: error: interface 'eth 0' is not a valid interface name");
-	expect_error(ROOT_SEC "cluster {\n  Topology \"198.51.100.0/24\" { interface = eth0 cidrmask = 33 }\n}\n",
+	expect_error(ROOT_SEC
+		     "cluster {\n  Topology \"198.51.100.0/24\" { interface = eth0 cidrmask = 33 }\n}\n",
 		     "t.conf:3:60: error: cidrmask = 33 is out of range for IPv4: 1 to 32");
-	expect_error(ROOT_SEC "cluster {\n  Topology \"2001:db8::/32\" { interface = eth0 cidrmask = 129 }\n}\n",
+	expect_error(ROOT_SEC
+		     "cluster {\n  Topology \"2001:db8::/32\" { interface = eth0 cidrmask = 129 }\n}\n",
 		     "t.conf:3:58: error: cidrmask = 129 is out of range for IPv6: 1 to 128");
-	expect_error(ROOT_SEC "cluster {\n  Topology \"198.51.100.0/24\" { interface = eth0 cidrmask = 0 }\n}\n",
+	expect_error(ROOT_SEC
+		     "cluster {\n  Topology \"198.51.100.0/24\" { interface = eth0 cidrmask = 0 }\n}\n",
 		     "t.conf:3:60: error: cidrmask = 0 is out of range for IPv4: 1 to 32");
-	expect_error(ROOT_SEC "cluster {\n  Topology \"198.51.100.0/24\" { interface = eth0 cidrmask = wide }\n}\n",
+	expect_error(ROOT_SEC
+		     "cluster {\n  Topology \"198.51.100.0/24\" { interface = eth0 cidrmask = wide }\n}\n",
 		     "t.conf:3:60: error: cidrmask = 'wide' is not a whole number");
 	expect_error(ROOT_SEC "cluster {\n  Topology \"198.51.100.0/24\" { interface = eth0 }\n"
 			      "  Topology \"198.51.100.9/24\" { interface = eth1 }\n}\n",
@@ -519,7 +555,8 @@ static void test_src_format(void **state)
 	(void)state;
 	char buf[64];
 	struct vip_conf_src def = { 0 }, file = { .file = "/etc/x/ecelerity-cluster.conf", .line = 3 },
-			    text = { .file = "--nodename", .line = 0 }, bare = { .file = "a.conf", .line = 9 };
+			    text = { .file = "--nodename", .line = 0 },
+			    bare = { .file = "a.conf", .line = 9 };
 
 	assert_string_equal(vip_conf_src_format(&def, buf, sizeof(buf)), "default");
 	assert_string_equal(vip_conf_src_format(NULL, buf, sizeof(buf)), "default");

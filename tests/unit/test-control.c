@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * The control server on a real loop: dispatch, usage errors, framing errors,
  * bounds (request size, connections, output), a client that never reads,
@@ -153,14 +153,10 @@ static int h_events(struct vipd_control_call *call)
 
 /* Commands of the shared table bound to test handlers; the rest unserved. */
 static const vipd_control_fn table[_VIP_CTL_CMD_MAX] = {
-	[VIP_CTL_CMD_INFO] = h_info,
-	[VIP_CTL_CMD_DURAVIP_SHOW] = h_show,
-	[VIP_CTL_CMD_DURAVIP_MOVE] = h_move,
-	[VIP_CTL_CMD_CONFIG_RELOAD] = h_fail,
-	[VIP_CTL_CMD_METRICS] = h_status3,
-	[VIP_CTL_CMD_MEMBERSHIP] = h_big,
-	[VIP_CTL_CMD_ARP_SHOW] = h_broken,
-	[VIP_CTL_CMD_EVENTS] = h_events,
+	[VIP_CTL_CMD_INFO] = h_info,         [VIP_CTL_CMD_DURAVIP_SHOW] = h_show,
+	[VIP_CTL_CMD_DURAVIP_MOVE] = h_move, [VIP_CTL_CMD_CONFIG_RELOAD] = h_fail,
+	[VIP_CTL_CMD_METRICS] = h_status3,   [VIP_CTL_CMD_MEMBERSHIP] = h_big,
+	[VIP_CTL_CMD_ARP_SHOW] = h_broken,   [VIP_CTL_CMD_EVENTS] = h_events,
 };
 
 static int fake_peer(int fd _unused_, struct vipd_control_peer *ret, void *userdata)
@@ -184,9 +180,14 @@ static int setup(void **state)
 		return -1;
 	snprintf(f->path, sizeof(f->path), "%s/run/control", f->dir);
 	f->cfg = (struct vipd_control_config){
-		.path = f->path, .daemon_uid = DAEMON_UID, .gid = GID, .group_name = "vipgrp",
-		.handlers = table, .userdata = f,
-		.get_peer = fake_peer, .idle_timeout_ms = 5000,
+		.path = f->path,
+		.daemon_uid = DAEMON_UID,
+		.gid = GID,
+		.group_name = "vipgrp",
+		.handlers = table,
+		.userdata = f,
+		.get_peer = fake_peer,
+		.idle_timeout_ms = 5000,
 	};
 	f->next_peer = (struct vipd_control_peer){ .pid = 1, .uid = 0, .gid = 0 };
 	if (loop_new(&f->loop) < 0)
@@ -285,7 +286,9 @@ static int call(struct fixture *f, int fd, bool json, struct reply *rep, int arg
 	send_raw(fd, b.data, b.len);
 	r = read_frame(f, fd, &b);
 	if (r == VIP_CTL_REPLY) {
-		assert_int_equal(vip_ctl_reply_decode(b.data, b.len, &rep->status, &rep->flags, &body, &rep->len), 0);
+		assert_int_equal(vip_ctl_reply_decode(b.data, b.len, &rep->status, &rep->flags, &body,
+						      &rep->len),
+				 0);
 		assert_true(rep->len < sizeof(rep->body));
 		memcpy(rep->body, body, rep->len);
 		rep->body[rep->len] = '\0';
@@ -341,7 +344,8 @@ static void test_dispatch(void **state)
 	assert_string_equal(json_str(v, "b"), "solo (0 args)");
 	json_free(v);
 	/* Arguments after the words. */
-	assert_int_equal(call(f, fd, false, &rep, 4, "cluster", "duravip", "show", "198.51.100.9"), VIP_CTL_REPLY);
+	assert_int_equal(call(f, fd, false, &rep, 4, "cluster", "duravip", "show", "198.51.100.9"),
+			 VIP_CTL_REPLY);
 	assert_string_equal(rep.body, "args 1\n");
 	assert_int_equal(call(f, fd, false, &rep, 5, "cluster", "duravip", "move", "198.51.100.9", "n2"),
 			 VIP_CTL_REPLY);
@@ -396,10 +400,12 @@ static void test_errors(void **state)
 	/* A command of the table this server does not serve. */
 	assert_int_equal(call(f, fd, true, &rep, 3, "cluster", "duravip", "balance"), VIP_CTL_REPLY);
 	expect_json_error(&rep, VIP_CTL_USAGE, "unknown command 'cluster duravip balance'; try 'help'");
-	assert_int_equal(call(f, fd, false, &rep, 4, "cluster", "duravip", "move", "198.51.100.9"), VIP_CTL_REPLY);
+	assert_int_equal(call(f, fd, false, &rep, 4, "cluster", "duravip", "move", "198.51.100.9"),
+			 VIP_CTL_REPLY);
 	assert_int_equal(rep.status, VIP_CTL_USAGE);
 	assert_string_equal(rep.body, "error: usage: cluster duravip move <ip> <node>\n");
-	assert_int_equal(call(f, fd, true, &rep, 4, "cluster", "duravip", "move", "198.51.100.9"), VIP_CTL_REPLY);
+	assert_int_equal(call(f, fd, true, &rep, 4, "cluster", "duravip", "move", "198.51.100.9"),
+			 VIP_CTL_REPLY);
 	expect_json_error(&rep, VIP_CTL_USAGE, "usage: cluster duravip move <ip> <node>");
 	assert_int_equal(call(f, fd, false, &rep, 2, "config", "reload"), VIP_CTL_REPLY);
 	assert_int_equal(rep.status, VIP_CTL_FAILED);
@@ -412,10 +418,12 @@ static void test_errors(void **state)
 	assert_int_equal(call(f, fd, true, &rep, 1, "metrics"), VIP_CTL_REPLY);
 	expect_json_error(&rep, 3, "no such node");
 	/* User text with a quote, a backslash and a control character stays JSON. */
-	assert_int_equal(call(f, fd, true, &rep, 5, "cluster", "duravip", "move", "203.0.113.51", "fail\"a\\b\x01"),
+	assert_int_equal(call(f, fd, true, &rep, 5, "cluster", "duravip", "move", "203.0.113.51",
+			      "fail\"a\\b\x01"),
 			 VIP_CTL_REPLY);
 	expect_json_error(&rep, 1, "cannot move 203.0.113.51 to 'fail\"a\\b\x01'");
-	assert_int_equal(call(f, fd, true, &rep, 5, "cluster", "duravip", "move", "a\"b", "c\\d"), VIP_CTL_REPLY);
+	assert_int_equal(call(f, fd, true, &rep, 5, "cluster", "duravip", "move", "a\"b", "c\\d"),
+			 VIP_CTL_REPLY);
 	struct jv *v = parsed(&rep);
 	assert_string_equal(json_str(v, "a"), "a\"b");
 	assert_string_equal(json_str(v, "b"), "c\\d");
@@ -465,8 +473,10 @@ static void test_truncated_reply(void **state)
 static void raw_header(uint8_t *p, uint32_t mv, uint16_t type, uint16_t flags, uint32_t len)
 {
 	p[0] = (uint8_t)(mv >> 24), p[1] = (uint8_t)(mv >> 16), p[2] = (uint8_t)(mv >> 8), p[3] = (uint8_t)mv;
-	p[4] = (uint8_t)(type >> 8), p[5] = (uint8_t)type, p[6] = (uint8_t)(flags >> 8), p[7] = (uint8_t)flags;
-	p[8] = (uint8_t)(len >> 24), p[9] = (uint8_t)(len >> 16), p[10] = (uint8_t)(len >> 8), p[11] = (uint8_t)len;
+	p[4] = (uint8_t)(type >> 8), p[5] = (uint8_t)type, p[6] = (uint8_t)(flags >> 8),
+	p[7] = (uint8_t)flags;
+	p[8] = (uint8_t)(len >> 24), p[9] = (uint8_t)(len >> 16), p[10] = (uint8_t)(len >> 8),
+	p[11] = (uint8_t)len;
 }
 
 /* Send raw bytes; expect one REPLY with status, then the server closes. */
@@ -642,7 +652,10 @@ static void test_peer_credentials(void **state)
 		close(fd);
 	}
 	/* A foreign user, even with other supplementary groups, is refused and closed. */
-	f->next_peer = (struct vipd_control_peer){ .uid = 1000, .gid = 100, .groups = { 10, 27 }, .n_groups = 2 };
+	f->next_peer = (struct vipd_control_peer){ .uid = 1000,
+						   .gid = 100,
+						   .groups = { 10, 27 },
+						   .n_groups = 2 };
 	int calls = f->handler_calls;
 	fd = client(f);
 	assert_int_equal(call(f, fd, false, &rep, 2, "cluster", "info"), VIP_CTL_REPLY);
@@ -706,7 +719,9 @@ static void test_events(void **state)
 		loop_iterate(f->loop, 10);
 	assert_int_equal(vipd_control_n_connections(f->ctl), 2);
 
-	assert_int_equal(vipd_control_event(f->ctl, "acquired 198.51.100.1", "{\"acquired\":\"198.51.100.1\"}"), 2);
+	assert_int_equal(vipd_control_event(f->ctl, "acquired 198.51.100.1",
+					    "{\"acquired\":\"198.51.100.1\"}"),
+			 2);
 	assert_int_equal(read_frame(f, t, &b), VIP_CTL_EVENT);
 	assert_int_equal(vip_ctl_event_decode(b.data, b.len, &text, &len), 0);
 	assert_int_equal(len, strlen("acquired 198.51.100.1\n"));
@@ -779,7 +794,8 @@ static void subscriber_never_reads(struct fixture *f, bool json)
 
 		if (!v)
 			fail_msg("not JSON: %s", last);
-		assert_non_null(strstr(json_str(v, "error"), "dropped: this subscriber did not read its events ("));
+		assert_non_null(strstr(json_str(v, "error"),
+				       "dropped: this subscriber did not read its events ("));
 		assert_int_equal(json_num(v, "status"), VIP_CTL_BUSY);
 		json_free(v);
 	} else {
@@ -837,10 +853,12 @@ static void test_authority(void **state)
 	assert_int_equal(call(f, fd, false, &rep, 2, "cluster", "info"), VIP_CTL_REPLY);
 	assert_int_equal(rep.status, VIP_CTL_OK);
 	int calls = f->handler_calls;
-	assert_int_equal(call(f, fd, false, &rep, 5, "cluster", "duravip", "move", "198.51.100.1", "n2"), VIP_CTL_REPLY);
+	assert_int_equal(call(f, fd, false, &rep, 5, "cluster", "duravip", "move", "198.51.100.1", "n2"),
+			 VIP_CTL_REPLY);
 	assert_int_equal(rep.status, VIP_CTL_DENIED);
-	assert_string_equal(rep.body, "error: permission denied: 'cluster duravip move' changes state: it needs root "
-				      "(no Control { admin_group } is set)\n");
+	assert_string_equal(rep.body,
+			    "error: permission denied: 'cluster duravip move' changes state: it needs root "
+			    "(no Control { admin_group } is set)\n");
 	/* config reload too (its handler would have failed with -EIO, status 1). */
 	assert_int_equal(call(f, fd, true, &rep, 2, "config", "reload"), VIP_CTL_REPLY);
 	assert_int_equal(rep.status, VIP_CTL_DENIED);
@@ -854,33 +872,45 @@ static void test_authority(void **state)
 
 	/* An admin group, set live: its members may; the message names it for others. */
 	assert_int_equal(vipd_control_set_admin_group(f->ctl, "vipadm", 5151), 0);
-	assert_int_equal(call(f, fd, false, &rep, 5, "cluster", "duravip", "move", "198.51.100.1", "n2"), VIP_CTL_REPLY);
+	assert_int_equal(call(f, fd, false, &rep, 5, "cluster", "duravip", "move", "198.51.100.1", "n2"),
+			 VIP_CTL_REPLY);
 	assert_int_equal(rep.status, VIP_CTL_DENIED);
 	assert_non_null(strstr(rep.body, "it needs root or membership in group vipadm"));
 	close(fd);
-	f->next_peer = (struct vipd_control_peer){ .uid = 1001, .gid = 100, .groups = { GID, 5151 }, .n_groups = 2 };
+	f->next_peer = (struct vipd_control_peer){ .uid = 1001,
+						   .gid = 100,
+						   .groups = { GID, 5151 },
+						   .n_groups = 2 };
 	fd = client(f);
-	assert_int_equal(call(f, fd, false, &rep, 5, "cluster", "duravip", "move", "198.51.100.1", "n2"), VIP_CTL_REPLY);
+	assert_int_equal(call(f, fd, false, &rep, 5, "cluster", "duravip", "move", "198.51.100.1", "n2"),
+			 VIP_CTL_REPLY);
 	assert_int_equal(rep.status, VIP_CTL_OK);
 	close(fd);
 	/* Primary group counts as well; then the group removed again. */
-	f->next_peer = (struct vipd_control_peer){ .uid = 1002, .gid = 5151, .groups = { GID }, .n_groups = 1 };
+	f->next_peer = (struct vipd_control_peer){ .uid = 1002,
+						   .gid = 5151,
+						   .groups = { GID },
+						   .n_groups = 1 };
 	fd = client(f);
-	assert_int_equal(call(f, fd, false, &rep, 5, "cluster", "duravip", "move", "198.51.100.1", "n2"), VIP_CTL_REPLY);
+	assert_int_equal(call(f, fd, false, &rep, 5, "cluster", "duravip", "move", "198.51.100.1", "n2"),
+			 VIP_CTL_REPLY);
 	assert_int_equal(rep.status, VIP_CTL_OK);
 	assert_int_equal(vipd_control_set_admin_group(f->ctl, NULL, 0), 0);
-	assert_int_equal(call(f, fd, false, &rep, 5, "cluster", "duravip", "move", "198.51.100.1", "n2"), VIP_CTL_REPLY);
+	assert_int_equal(call(f, fd, false, &rep, 5, "cluster", "duravip", "move", "198.51.100.1", "n2"),
+			 VIP_CTL_REPLY);
 	assert_int_equal(rep.status, VIP_CTL_DENIED);
 	close(fd);
 	/* Root always may; so does the daemon's user? No: only root and the group. */
 	f->next_peer = (struct vipd_control_peer){ .uid = DAEMON_UID, .gid = GID };
 	fd = client(f);
-	assert_int_equal(call(f, fd, false, &rep, 5, "cluster", "duravip", "move", "198.51.100.1", "n2"), VIP_CTL_REPLY);
+	assert_int_equal(call(f, fd, false, &rep, 5, "cluster", "duravip", "move", "198.51.100.1", "n2"),
+			 VIP_CTL_REPLY);
 	assert_int_equal(rep.status, VIP_CTL_DENIED);
 	close(fd);
 	f->next_peer = (struct vipd_control_peer){ .uid = 0, .gid = 0 };
 	fd = client(f);
-	assert_int_equal(call(f, fd, false, &rep, 5, "cluster", "duravip", "move", "198.51.100.1", "n2"), VIP_CTL_REPLY);
+	assert_int_equal(call(f, fd, false, &rep, 5, "cluster", "duravip", "move", "198.51.100.1", "n2"),
+			 VIP_CTL_REPLY);
 	assert_int_equal(rep.status, VIP_CTL_OK);
 	close(fd);
 }

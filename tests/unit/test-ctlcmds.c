@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * The console's one command table (ctlproto.h) and the JSON writer (conf.h):
  * the table is consistent (ids, unique words, argument counts) and vipctl(8)
@@ -87,8 +87,8 @@ static void test_man_page_lists_the_table(void **state _unused_)
 		snprintf(want, sizeof(want), "*%s*%s%s (%s)\n", c->words, c->args ? " " : "", args,
 			 vip_ctl_authority_to_string(c->authority));
 		if (strcmp(line, want) != 0)
-			fail_msg("vipctl(8) has \"%.*s\" where the table says \"%.*s\"", (int)strcspn(line, "\n"), line,
-				 (int)strcspn(want, "\n"), want);
+			fail_msg("vipctl(8) has \"%.*s\" where the table says \"%.*s\"",
+				 (int)strcspn(line, "\n"), line, (int)strcspn(want, "\n"), want);
 	}
 	fclose(f);
 	if (n != _VIP_CTL_CMD_MAX)
@@ -127,13 +127,30 @@ static void test_help_renders_the_table(void **state _unused_)
 static void test_writer_escapes(void **state _unused_)
 {
 	static const char *const nasty[] = {
-		"a\"b", "back\\slash", "new\nline\ttab\rcr", "\x01\x1f\x7f", "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80",
-		"bad \xff byte", "cut \xe2\x82", "overlong \xc0\xaf", "surrogate \xed\xa0\x80", "", "\"\\\"\\",
+		"a\"b",
+		"back\\slash",
+		"new\nline\ttab\rcr",
+		"\x01\x1f\x7f",
+		"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80",
+		"bad \xff byte",
+		"cut \xe2\x82",
+		"overlong \xc0\xaf",
+		"surrogate \xed\xa0\x80",
+		"",
+		"\"\\\"\\",
 	};
 	static const char *const decoded[] = {
-		"a\"b", "back\\slash", "new\nline\ttab\rcr", "\x01\x1f\x7f", "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80",
-		"bad \xef\xbf\xbd byte", "cut \xef\xbf\xbd\xef\xbf\xbd", "overlong \xef\xbf\xbd\xef\xbf\xbd",
-		"surrogate \xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd", "", "\"\\\"\\",
+		"a\"b",
+		"back\\slash",
+		"new\nline\ttab\rcr",
+		"\x01\x1f\x7f",
+		"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80",
+		"bad \xef\xbf\xbd byte",
+		"cut \xef\xbf\xbd\xef\xbf\xbd",
+		"overlong \xef\xbf\xbd\xef\xbf\xbd",
+		"surrogate \xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd",
+		"",
+		"\"\\\"\\",
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(nasty); i++) {
@@ -183,8 +200,9 @@ static void test_writer_values(void **state _unused_)
 	vip_json_array_end(&w);
 	vip_json_object_end(&w);
 	assert_int_equal(vip_json_finish(&w), 0);
-	assert_string_equal(w.data, "{\"u\":18446744073709551615,\"i\":-9223372036854775808,\"d\":2.5,\"t\":true,"
-				    "\"f\":false,\"n\":null,\"empty\":{},\"none\":[]}\n");
+	assert_string_equal(w.data,
+			    "{\"u\":18446744073709551615,\"i\":-9223372036854775808,\"d\":2.5,\"t\":true,"
+			    "\"f\":false,\"n\":null,\"empty\":{},\"none\":[]}\n");
 	assert_true(json_valid(w.data));
 	vip_json_free(&w);
 }

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /* The control-socket codec: every frame type, bounds, malformed input. */
 #include <errno.h>
 #include <setjmp.h>
@@ -17,7 +17,8 @@ static void raw_header(uint8_t *p, uint32_t mv, uint16_t type, uint16_t flags, u
 	p[0] = (uint8_t)(mv >> 24), p[1] = (uint8_t)(mv >> 16), p[2] = (uint8_t)(mv >> 8), p[3] = (uint8_t)mv;
 	p[4] = (uint8_t)(type >> 8), p[5] = (uint8_t)type;
 	p[6] = (uint8_t)(flags >> 8), p[7] = (uint8_t)flags;
-	p[8] = (uint8_t)(len >> 24), p[9] = (uint8_t)(len >> 16), p[10] = (uint8_t)(len >> 8), p[11] = (uint8_t)len;
+	p[8] = (uint8_t)(len >> 24), p[9] = (uint8_t)(len >> 16), p[10] = (uint8_t)(len >> 8),
+	p[11] = (uint8_t)len;
 }
 
 #define MV (VIP_CTL_MAGIC << 16 | VIP_CTL_VERSION)
@@ -209,13 +210,16 @@ static void test_reply_malformed(void **state _unused_)
 	unsigned status, flags;
 
 	raw_header(f, MV, VIP_CTL_REPLY, 0, 3); /* shorter than the status */
-	assert_int_equal(vip_ctl_reply_decode(f, VIP_CTL_HEADER_SIZE + 3, &status, &flags, &body, &len), -EBADMSG);
+	assert_int_equal(vip_ctl_reply_decode(f, VIP_CTL_HEADER_SIZE + 3, &status, &flags, &body, &len),
+			 -EBADMSG);
 	raw_header(f, MV, VIP_CTL_REPLY, 0, 4);
 	memcpy(f + VIP_CTL_HEADER_SIZE, "\0\0\1\0", 4); /* status 256 */
-	assert_int_equal(vip_ctl_reply_decode(f, VIP_CTL_HEADER_SIZE + 4, &status, &flags, &body, &len), -EBADMSG);
+	assert_int_equal(vip_ctl_reply_decode(f, VIP_CTL_HEADER_SIZE + 4, &status, &flags, &body, &len),
+			 -EBADMSG);
 	raw_header(f, MV, VIP_CTL_REPLY, 0, 6);
 	memcpy(f + VIP_CTL_HEADER_SIZE, "\0\0\0\0a\0", 6); /* NUL in the body */
-	assert_int_equal(vip_ctl_reply_decode(f, VIP_CTL_HEADER_SIZE + 6, &status, &flags, &body, &len), -EBADMSG);
+	assert_int_equal(vip_ctl_reply_decode(f, VIP_CTL_HEADER_SIZE + 6, &status, &flags, &body, &len),
+			 -EBADMSG);
 	raw_header(f, MV, VIP_CTL_EVENT, 0, 2);
 	memcpy(f + VIP_CTL_HEADER_SIZE, "a\0", 2);
 	assert_int_equal(vip_ctl_event_decode(f, VIP_CTL_HEADER_SIZE + 2, &body, &len), -EBADMSG);
@@ -290,14 +294,10 @@ static void test_buf_text(void **state _unused_)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_request_roundtrip),
-		cmocka_unit_test(test_reply_event_roundtrip),
-		cmocka_unit_test(test_peek_partial),
-		cmocka_unit_test(test_peek_bad_headers),
-		cmocka_unit_test(test_request_malformed),
-		cmocka_unit_test(test_reply_malformed),
-		cmocka_unit_test(test_encode_bounds),
-		cmocka_unit_test(test_buf_text),
+		cmocka_unit_test(test_request_roundtrip), cmocka_unit_test(test_reply_event_roundtrip),
+		cmocka_unit_test(test_peek_partial),      cmocka_unit_test(test_peek_bad_headers),
+		cmocka_unit_test(test_request_malformed), cmocka_unit_test(test_reply_malformed),
+		cmocka_unit_test(test_encode_bounds),     cmocka_unit_test(test_buf_text),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * vipd/daemon-cluster.c's wiring of the backend's liveness watchdog, on the
  * fake port and a solo backend that has one (its set_liveness_timeout is
@@ -39,8 +39,7 @@ static struct {
 
 static int wd_connect_error; /* when set: connect fails with it */
 
-static int wd_connect(const struct vip_cl_backend_cbs *cbs, void *userdata,
-		      struct vip_cl_backend **ret)
+static int wd_connect(const struct vip_cl_backend_cbs *cbs, void *userdata, struct vip_cl_backend **ret)
 {
 	if (wd_connect_error)
 		return wd_connect_error;
@@ -91,7 +90,8 @@ static void wd_free(struct vip_cl_backend *b)
 	if (b && breakage.port) {
 		breakage.freed++;
 		assert_int_equal(vip_addr_from_string("198.51.100.21", &a), 0);
-		const struct vip_port_addr *p = vip_port_table_find(vip_port_fake_addrs(breakage.port), &a, 0);
+		const struct vip_port_addr *p = vip_port_table_find(vip_port_fake_addrs(breakage.port), &a,
+								    0);
 		breakage.plumbed_at_free += p && p->ours;
 	}
 	vip_cl_backend_solo.free(b);
@@ -110,8 +110,10 @@ static void write_conf(struct fx *f, const char *liveness)
 	FILE *fp = fopen(f->path, "w");
 
 	assert_non_null(fp);
-	fprintf(fp, "Security { user = root group = root capabilities = \"cap_net_admin+ep cap_net_raw+ep\" }\n");
-	fprintf(fp, "Cluster { corosync_token = 0.2 duravip_liveness_timeout = %s duravip_takeover_delay = 0.001 }\n",
+	fprintf(fp,
+		"Security { user = root group = root capabilities = \"cap_net_admin+ep cap_net_raw+ep\" }\n");
+	fprintf(fp,
+		"Cluster { corosync_token = 0.2 duravip_liveness_timeout = %s duravip_takeover_delay = 0.001 }\n",
 		liveness);
 	fprintf(fp, "Binding \"a\" { Bind_Address = 198.51.100.21 Enable_Duravip = true }\n");
 	fclose(fp);
@@ -137,8 +139,10 @@ static void settle(struct fx *f)
 
 static void subscribe(struct fx *f)
 {
-	struct vipd_control_config cc = { .handlers = vipd_commands(), .userdata = &f->d,
-					  .daemon_uid = getuid(), .gid = getgid() };
+	struct vipd_control_config cc = { .handlers = vipd_commands(),
+					  .userdata = &f->d,
+					  .daemon_uid = getuid(),
+					  .gid = getgid() };
 	struct vip_ctl_buf req = { 0 };
 	const char *argv[] = { "events" };
 	int sp[2];
@@ -185,9 +189,12 @@ static int setup(void **state)
 	close(fd);
 	write_conf(f, "0.3");
 	struct vipd_daemon_opts o = {
-		.config_path = f->path, .nodename = "n1",
-		.port_ops = &vip_port_fake_ops, .backend_ops = &wd_ops,
-		.no_drop = true, .no_control = true,
+		.config_path = f->path,
+		.nodename = "n1",
+		.port_ops = &vip_port_fake_ops,
+		.backend_ops = &wd_ops,
+		.no_drop = true,
+		.no_control = true,
 	};
 	assert_int_equal(vipd_daemon_setup(&f->d, &o), 0);
 	struct vip_port_link l = { .ifindex = IF_ETH0, .ifname = "eth0", .up = true, .hwaddr_len = 6 };

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * This node's candidacy in the daemon (vipd/daemon-node.c) on the fake
  * port and the solo backend: `cluster node standby` / `active` unplumb and
@@ -165,7 +165,8 @@ static uint64_t until_plumbed(struct fx *f, size_t want, uint64_t max_ms)
 
 	while (n_plumbed(f) != want) {
 		if (loop_now_ms() - t0 > max_ms)
-			fail_msg("%zu plumbed, not %zu, after %llu ms", n_plumbed(f), want, (unsigned long long)max_ms);
+			fail_msg("%zu plumbed, not %zu, after %llu ms", n_plumbed(f), want,
+				 (unsigned long long)max_ms);
 		loop_iterate(f->d.loop, 10);
 	}
 	return loop_now_ms() - t0;
@@ -178,9 +179,10 @@ static void test_health_alone(void **state)
 	char extra[256], want[128];
 	struct jv *v;
 
-	snprintf(extra, sizeof(extra),
-		 "Health_Check \"mta\" { connect = \"127.0.0.1:%u\" interval = 0.1 timeout = 0.5 fall = 2 rise = 2 }\n",
-		 port);
+	snprintf(
+		extra, sizeof(extra),
+		"Health_Check \"mta\" { connect = \"127.0.0.1:%u\" interval = 0.1 timeout = 0.5 fall = 2 rise = 2 }\n",
+		port);
 	fx_setup(state, extra);
 	struct fx *f = *state;
 	/* not before the check passed rise (2) times */
@@ -190,7 +192,8 @@ static void test_health_alone(void **state)
 	/* the service goes: unplumbed within fall x interval (+ slack) */
 	close(lfd);
 	t = until_plumbed(f, 0, 2000);
-	printf("unplumbed %llu ms after the listener closed (fall 2 x interval 0.1 s)\n", (unsigned long long)t);
+	printf("unplumbed %llu ms after the listener closed (fall 2 x interval 0.1 s)\n",
+	       (unsigned long long)t);
 	assert_true(t <= 2 * 100 + 150);
 	snprintf(want, sizeof(want), "mta (connect 127.0.0.1:%u: Connection refused, 2 of 2)", port);
 	assert_int_equal(CMD(f, true, "cluster", "membership"), 0);
@@ -254,7 +257,8 @@ static void test_hooks(void **state)
 
 	assert_true(fd >= 0);
 	close(fd);
-	snprintf(extra, sizeof(extra), "Notify { command = \"/bin/sh -c 'echo $* >> %s' hook\" timeout = 2 }\n", out);
+	snprintf(extra, sizeof(extra),
+		 "Notify { command = \"/bin/sh -c 'echo $* >> %s' hook\" timeout = 2 }\n", out);
 	fx_setup(state, extra);
 	struct fx *f = *state;
 	until_file(f, out, "acquire 198.51.100.21 eth0\n");

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * vipd/daemon as a whole on the fake port and the solo backend (no root, no
  * drop, no monitor): start-up to plumbed, config reload applied live or
@@ -28,7 +28,6 @@
 
 #include "daemon-fx.h"
 
-
 static void test_startup_plumbs_everything(void **state)
 {
 	struct fx *f = *state;
@@ -53,10 +52,11 @@ static void test_reload_live_and_refused(void **state)
 
 	/* Add one, remove one, and change the Security stanza in the same edit. */
 	FILE *fp = fopen(f->path, "w");
-	fprintf(fp, "Security { user = root group = root capabilities = \"" CAPS " cap_net_bind_service+ep\" }\n"
-		    "Binding \"a\" { Bind_Address = 198.51.100.21 Enable_Duravip = true }\n"
-		    "Binding \"c\" { Bind_Address = 198.51.100.40 Enable_Duravip = true }\n"
-		    "ESMTP_Listener { Listen \"[2001:db8:1::30]:25\" { Enable_Duravip = true } }\n");
+	fprintf(fp,
+		"Security { user = root group = root capabilities = \"" CAPS " cap_net_bind_service+ep\" }\n"
+		"Binding \"a\" { Bind_Address = 198.51.100.21 Enable_Duravip = true }\n"
+		"Binding \"c\" { Bind_Address = 198.51.100.40 Enable_Duravip = true }\n"
+		"ESMTP_Listener { Listen \"[2001:db8:1::30]:25\" { Enable_Duravip = true } }\n");
 	fclose(fp);
 	reload(f, 0);
 	settle(f);
@@ -108,7 +108,9 @@ static void test_reload_refuses_cluster_mode_change(void **state)
 {
 	struct fx *f = *state;
 
-	write_conf(f, CAPS, "cluster { nodename = n1 }\nBinding \"z\" { Bind_Address = 198.51.100.50 Enable_Duravip = true }\n");
+	write_conf(
+		f, CAPS,
+		"cluster { nodename = n1 }\nBinding \"z\" { Bind_Address = 198.51.100.50 Enable_Duravip = true }\n");
 	reload(f, 0);
 	assert_int_equal(f->res.outcome, VIPD_RELOAD_REFUSED);
 	assert_true(f->res.needs_restart & VIP_CHANGE_CLUSTER_MODE);
@@ -133,7 +135,6 @@ static void test_stop_releases_everything(void **state)
 
 /* ---------------------------------------------------------------- commands */
 
-
 static void test_cmd_duravip_show(void **state)
 {
 	struct fx *f = *state;
@@ -142,7 +143,8 @@ static void test_cmd_duravip_show(void **state)
 	assert_int_equal(CMD(f, false, "cluster", "duravip", "show"), 0);
 	assert_non_null(strstr(f->body, "View: 1 member, quorate"));
 	assert_non_null(strstr(f->body, "configuration stable for"));
-	assert_non_null(strstr(f->body, "198.51.100.21/32\n    services:   binding:a\n    owner:      n1 (this node)\n"));
+	assert_non_null(strstr(
+		f->body, "198.51.100.21/32\n    services:   binding:a\n    owner:      n1 (this node)\n"));
 	assert_non_null(strstr(f->body, "    interface:  eth0 (plumbed here)\n    owned for:  "));
 	assert_non_null(strstr(f->body, "2001:db8:1::30/128"));
 	assert_non_null(strstr(f->body, "state:      owned"));
@@ -231,9 +233,13 @@ static void test_cmd_move_balance_announce(void **state)
 	assert_int_equal(json_num(v, "count"), 3);
 	json_free(v);
 	/* Announced again (after the 1 s locktime at the latest). */
-	for (int i = 0; i < 150 && vip_port_fake_announced(f->d.port, &(const struct vip_port_fake_frame *){ 0 }) < before + 3; i++)
+	for (int i = 0;
+	     i < 150 &&
+	     vip_port_fake_announced(f->d.port, &(const struct vip_port_fake_frame *){ 0 }) < before + 3;
+	     i++)
 		loop_iterate(f->d.loop, 10);
-	assert_true(vip_port_fake_announced(f->d.port, &(const struct vip_port_fake_frame *){ 0 }) >= before + 3);
+	assert_true(vip_port_fake_announced(f->d.port, &(const struct vip_port_fake_frame *){ 0 }) >=
+		    before + 3);
 }
 
 static void test_cmd_membership_info_arp(void **state)
@@ -259,10 +265,13 @@ static void test_cmd_membership_info_arp(void **state)
 	assert_false(json_bool(v, "members.0.waiting"));
 	json_free(v);
 	assert_int_equal(CMD(f, false, "cluster", "info"), 0);
-	assert_non_null(strstr(f->body, "Backend:    solo (connected)\nGroup:      ec_cluster\nNode:       n1\nQuorum:     quorate\n"));
+	assert_non_null(strstr(
+		f->body,
+		"Backend:    solo (connected)\nGroup:      ec_cluster\nNode:       n1\nQuorum:     quorate\n"));
 	assert_non_null(strstr(f->body, "Members:    n1\n"));
 	assert_non_null(strstr(f->body, "Round:      closed, 0 silent members, 0 ghosts\n"));
-	assert_non_null(strstr(f->body, "Counters:   0 rounds closed by CLOSE, 0 STATE retries, 0 sends dropped\n"));
+	assert_non_null(strstr(f->body,
+			       "Counters:   0 rounds closed by CLOSE, 0 STATE retries, 0 sends dropped\n"));
 	assert_int_equal(CMD(f, true, "cluster", "info"), 0);
 	v = J(f);
 	assert_string_equal(json_str(v, "backend"), "solo");
@@ -286,7 +295,8 @@ static void test_cmd_membership_info_arp(void **state)
 	assert_false(json_bool(v, "restart_needed"));
 	json_free(v);
 	assert_int_equal(CMD(f, false, "cluster", "arp", "show"), 0);
-	assert_non_null(strstr(f->body, "ARP mode request; 5 repeats every 1.1s; refresh off; pace unlimited\n"));
+	assert_non_null(strstr(f->body,
+			       "ARP mode request; 5 repeats every 1.1s; refresh off; pace unlimited\n"));
 	assert_non_null(strstr(f->body, "198.51.100.21"));
 	assert_non_null(strstr(f->body, "eth0"));
 	assert_non_null(strstr(f->body, "3 announcements sent"));
@@ -326,7 +336,8 @@ static void test_cmd_metrics_security(void **state)
 	assert_int_equal(json_len(v, ""), 44);
 	json_free(v);
 	assert_int_equal(CMD(f, false, "config", "show", "security"), 0);
-	assert_non_null(strstr(f->body, "Configured: user root (0), group root (0), capabilities " CAPS "\n"));
+	assert_non_null(strstr(f->body,
+			       "Configured: user root (0), group root (0), capabilities " CAPS "\n"));
 	assert_non_null(strstr(f->body, "Running:    uid="));
 	assert_non_null(strstr(f->body, "    CapEff"));
 	assert_non_null(strstr(f->body, "    NoNewPrivs"));
@@ -348,10 +359,13 @@ static void test_cmd_reload(void **state)
 	struct fx *f = *state;
 	struct jv *v;
 
-	write_conf(f, CAPS " cap_net_bind_service+ep", "Binding \"c\" { Bind_Address = 198.51.100.40 Enable_Duravip = true }\n");
+	write_conf(f, CAPS " cap_net_bind_service+ep",
+		   "Binding \"c\" { Bind_Address = 198.51.100.40 Enable_Duravip = true }\n");
 	assert_int_equal(CMD(f, false, "config", "reload"), 0);
 	assert_non_null(strstr(f->body, "Changed Security: needs a restart of vipd; not applied.\n"));
-	assert_non_null(strstr(f->body, "Reconfigured: 1 DuraVIP added (198.51.100.40), 0 DuraVIPs removed, 0 DuraVIPs changed.\n"));
+	assert_non_null(strstr(
+		f->body,
+		"Reconfigured: 1 DuraVIP added (198.51.100.40), 0 DuraVIPs removed, 0 DuraVIPs changed.\n"));
 	write_conf(f, CAPS, "");
 	assert_int_equal(CMD(f, true, "config", "reload"), 0);
 	v = J(f);
@@ -424,8 +438,11 @@ static void test_cmd_every_command_json(void **state)
 static void test_cmd_reply_too_large(void **state)
 {
 	struct fx *f = *state;
-	struct vipd_control_config cc = { .handlers = vipd_commands(), .userdata = &f->d, .daemon_uid = getuid(),
-					  .gid = getgid(), .max_reply = 300 };
+	struct vipd_control_config cc = { .handlers = vipd_commands(),
+					  .userdata = &f->d,
+					  .daemon_uid = getuid(),
+					  .gid = getgid(),
+					  .max_reply = 300 };
 	int sp[2];
 
 	vipd_control_free(f->d.control);
@@ -459,7 +476,8 @@ static void test_cmd_silent_member(void **state)
 	vipd_daemon_pump(&f->d);
 	settle(f);
 	assert_int_equal(CMD(f, false, "cluster", "membership"), 0);
-	assert_non_null(strstr(f->body, "(unknown)            nodeid 77     pid 7        owns 0    waiting\n"));
+	assert_non_null(strstr(f->body,
+			       "(unknown)            nodeid 77     pid 7        owns 0    waiting\n"));
 	assert_int_equal(CMD(f, false, "cluster", "info"), 0);
 	assert_non_null(strstr(f->body, "Round:      open, waiting for 1 member\n"));
 	assert_non_null(strstr(f->body, "Members:    n1 (unknown)(waiting)\n"));

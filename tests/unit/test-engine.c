@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * vipd/engine against the fake port and the real protocol on the solo
  * backend: desired vs observed, external removal put back, strays, resync,
@@ -53,16 +53,16 @@ static struct vipd_config *load(const char *text)
 	return c;
 }
 
-static struct vip_addr A(const char *s)
-{
+static struct vip_addr A(const char *s) {
 	struct vip_addr a;
 
 	assert_int_equal(vip_addr_from_string(s, &a), 0);
 	return a;
 }
 
-static void on_event(void *data, enum vipd_engine_event ev, const struct vip_addr *addr _unused_,
-		     const char *detail _unused_)
+static void
+on_event(void *data, enum vipd_engine_event ev, const struct vip_addr *addr _unused_,
+	 const char *detail _unused_)
 {
 	struct h *h = data;
 
@@ -130,8 +130,10 @@ static void pump_release(void *data, const struct vip_addr *a)
 static void pump(struct h *h)
 {
 	for (int round = 0; round < 64; round++) {
-		const struct vip_cl_sink sink = { .send = pump_send, .hold = pump_hold,
-						  .release = pump_release, .data = h };
+		const struct vip_cl_sink sink = { .send = pump_send,
+						  .hold = pump_hold,
+						  .release = pump_release,
+						  .data = h };
 		bool progress = false, blocked = true;
 
 		assert_int_equal(vip_cl_backend_solo.dispatch(h->be), 0);
@@ -160,9 +162,14 @@ static bool has(struct h *h, const char *s)
 
 static int setup_with(void **state, const char *conf)
 {
-	static const struct vip_cl_backend_cbs cbs = { .view = be_view, .message = be_message, .quorum = be_quorum };
+	static const struct vip_cl_backend_cbs cbs = { .view = be_view,
+						       .message = be_message,
+						       .quorum = be_quorum };
 	struct h *h = calloc(1, sizeof(*h));
-	struct vip_port_link l = { .ifindex = IF_ETH0, .ifname = "eth0", .up = true, .hwaddr_len = 6,
+	struct vip_port_link l = { .ifindex = IF_ETH0,
+				   .ifname = "eth0",
+				   .up = true,
+				   .hwaddr_len = 6,
 				   .hwaddr = { 2, 0, 0, 0, 0, 1 } };
 	struct vipd_announce_opts ao = { .repeat = 2, .repeat_interval_ms = 1100 };
 
@@ -178,8 +185,12 @@ static int setup_with(void **state, const char *conf)
 	h->cfg = load(conf);
 	assert_int_equal(vip_cl_proto_new(h->cfg, &h->proto), 0);
 	assert_int_equal(vipd_announce_new(&ao, ann_send, h, &h->ann), 0);
-	struct vipd_engine_deps deps = { .port_ops = &vip_port_fake_ops, .port = h->port, .proto = h->proto,
-					 .announce = h->ann, .event = on_event, .event_data = h };
+	struct vipd_engine_deps deps = { .port_ops = &vip_port_fake_ops,
+					 .port = h->port,
+					 .proto = h->proto,
+					 .announce = h->ann,
+					 .event = on_event,
+					 .event_data = h };
 	assert_int_equal(vipd_engine_new(&deps, h->cfg, &h->e), 0);
 	assert_int_equal(vipd_engine_start(h->e, h->now), 0);
 	assert_int_equal(vip_cl_backend_solo.connect(&cbs, h, &h->be), 0);
@@ -259,8 +270,11 @@ static void test_external_removal_put_back(void **state)
 static void test_stray_tagged_address_removed(void **state)
 {
 	struct h *h = *state;
-	struct vip_port_addr stray = { .addr = A("198.51.100.99"), .prefix = 32, .ifindex = IF_ETH0,
-				       .proto = VIP_PORT_IFA_PROTO, .ours = true };
+	struct vip_port_addr stray = { .addr = A("198.51.100.99"),
+				       .prefix = 32,
+				       .ifindex = IF_ETH0,
+				       .proto = VIP_PORT_IFA_PROTO,
+				       .ours = true };
 	struct vip_port_addr other = { .addr = A("198.51.100.98"), .prefix = 32, .ifindex = IF_ETH0 };
 
 	assert_int_equal(vip_port_fake_put_addr(h->port, &stray), 0);
@@ -296,7 +310,10 @@ static void test_resync_after_lost_events(void **state)
 static void test_link_down_then_up(void **state)
 {
 	struct h *h = *state;
-	struct vip_port_link l = { .ifindex = IF_ETH0, .ifname = "eth0", .up = false, .hwaddr_len = 6,
+	struct vip_port_link l = { .ifindex = IF_ETH0,
+				   .ifname = "eth0",
+				   .up = false,
+				   .hwaddr_len = 6,
 				   .hwaddr = { 2, 0, 0, 0, 0, 1 } };
 	struct vipd_engine_vip v;
 	struct vipd_engine_metrics m;
@@ -385,7 +402,8 @@ static void test_flap_shorter_than_limit_keeps(void **state)
 static void test_reconfigure_live(void **state)
 {
 	struct h *h = *state;
-	struct vipd_config *next = load(SECURITY
+	struct vipd_config *next = load(
+		SECURITY
 		"cluster { nodename = n1 if_check_interval = 1 if_down_limit = 2 duravip_takeover_delay = 0 }\n"
 		"Binding \"a\" { Bind_Address = 198.51.100.21 Enable_Duravip = true }\n"
 		"Binding \"c\" { Bind_Address = 198.51.100.23 Enable_Duravip = true }\n"
@@ -450,8 +468,11 @@ static void test_clean_slate(void **state)
 {
 	struct h *h = *state;
 	/* A vipd-tagged leftover and a configured DuraVIP someone plumbed by hand. */
-	struct vip_port_addr left = { .addr = A("198.51.100.77"), .prefix = 32, .ifindex = IF_ETH0,
-				      .proto = VIP_PORT_IFA_PROTO, .ours = true };
+	struct vip_port_addr left = { .addr = A("198.51.100.77"),
+				      .prefix = 32,
+				      .ifindex = IF_ETH0,
+				      .proto = VIP_PORT_IFA_PROTO,
+				      .ours = true };
 	struct vip_port_addr hand = { .addr = A("198.51.100.22"), .prefix = 24, .ifindex = IF_ETH0 };
 	struct vip_port_req q = { .addr = A("198.51.100.22"), .prefix = 32, .ifindex = IF_ETH0 };
 
@@ -478,11 +499,13 @@ static void test_large_acquire_announces_by_slice(void **state _unused_)
 	void *hp = NULL;
 
 	assert_non_null(conf);
-	off += (size_t)snprintf(conf + off, len - off, "%scluster { nodename = n1 duravip_takeover_delay = 0 }\n", SECURITY);
+	off += (size_t)snprintf(conf + off, len - off,
+				"%scluster { nodename = n1 duravip_takeover_delay = 0 }\n", SECURITY);
 	for (int i = 0; i < N; i++)
-		off += (size_t)snprintf(conf + off, len - off,
-					"Binding \"b%d\" { Bind_Address = 198.18.%d.%d Enable_Duravip = true }\n",
-					i, 1 + i / 200, 1 + i % 200);
+		off += (size_t)
+			snprintf(conf + off, len - off,
+				 "Binding \"b%d\" { Bind_Address = 198.18.%d.%d Enable_Duravip = true }\n", i,
+				 1 + i / 200, 1 + i % 200);
 	assert_int_equal(setup_with(&hp, conf), 0);
 	free(conf);
 	struct h *h = hp;

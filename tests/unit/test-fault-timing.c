@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * The fault timing (docs/fault-tolerance.md): corosync's token read from its
  * configuration file (cluster/corosync-conf.c), and the options derived from
@@ -39,13 +39,20 @@ static void test_corosync_token(void **state)
 
 	/* the lab's: token 150, no coefficient for three nodes */
 	assert_int_equal(token_of("totem {\n  version: 2\n  token: 150 # ms\n  token_coefficient: 0\n}\n"
-				  "nodelist {\n node {\n  ring0_addr: a\n }\n node {\n }\n node {\n }\n}\n", &t), 0);
+				  "nodelist {\n node {\n  ring0_addr: a\n }\n node {\n }\n node {\n }\n}\n",
+				  &t),
+			 0);
 	assert_int_equal(t, 150);
 	/* corosync's defaults: 3000 + (4 - 2) x 650 for four nodes */
-	assert_int_equal(token_of("totem {\n}\nnodelist {\n node {\n}\n node {\n}\n node {\n}\n node {\n}\n}\n", &t), 0);
+	assert_int_equal(
+		token_of("totem {\n}\nnodelist {\n node {\n}\n node {\n}\n node {\n}\n node {\n}\n}\n", &t),
+		0);
 	assert_int_equal(t, 3000 + 2 * 650);
 	/* a token outside totem, or a nested one, is not totem's */
-	assert_int_equal(token_of("quorum {\n token: 5\n}\ntotem {\n interface {\n  token: 7\n }\n token: 400\n}\n", &t), 0);
+	assert_int_equal(
+		token_of("quorum {\n token: 5\n}\ntotem {\n interface {\n  token: 7\n }\n token: 400\n}\n",
+			 &t),
+		0);
 	assert_int_equal(t, 400);
 	/* garbage: corosync's default */
 	assert_int_equal(token_of("totem {\n token: fast\n}\n", &t), 0);
@@ -105,7 +112,8 @@ static void test_derived(void **state)
 	c = load(SEC "cluster { duravip_takeover_delay = 0 duravip_round_timeout = 1.5 }\n", 150);
 	assert_int_equal(c->cluster.duravip_takeover_delay_ms, 0);
 	assert_int_equal(c->cluster.duravip_round_timeout_ms, 1500);
-	assert_string_equal(vip_conf_src_format(&c->cluster.src_duravip_round_timeout, from, sizeof(from)), "t.conf:2");
+	assert_string_equal(vip_conf_src_format(&c->cluster.src_duravip_round_timeout, from, sizeof(from)),
+			    "t.conf:2");
 	vip_config_free(c);
 	c = load(SEC, 150);
 	assert_int_equal(c->cluster.duravip_takeover_delay_ms, 0);

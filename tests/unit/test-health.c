@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * vipd/health on the real loop and runner: fall and rise on a TCP listener
  * on 127.0.0.1 that goes away and comes back (with the time it takes), the
@@ -31,10 +31,10 @@ struct fx {
 	struct vipd_health *h;
 	struct vipd_config cfg;
 	struct vipd_health_check k[4];
-	int lfd;             /* the listener, -1 when closed */
+	int lfd; /* the listener, -1 when closed */
 	uint16_t port;
-	const char *banner;  /* what the listener writes to each connection, NULL: nothing */
-	int changes;         /* callbacks */
+	const char *banner; /* what the listener writes to each connection, NULL: nothing */
+	int changes;        /* callbacks */
 	char reason[512];
 	bool healthy;
 	char pidfile[64];
@@ -95,16 +95,28 @@ static void set_connect(struct fx *f, struct vipd_health_check *k, const char *n
 	size_t i = (size_t)(k - f->k);
 
 	snprintf(target[i], sizeof(target[i]), "127.0.0.1:%u", f->port);
-	*k = (struct vipd_health_check){ .name = (char *)name, .kind = VIPD_CHECK_CONNECT, .target = target[i],
-					 .port = f->port, .expect = (char *)expect, .interval_ms = 100,
-					 .timeout_ms = 200, .fall = 3, .rise = 2 };
+	*k = (struct vipd_health_check){ .name = (char *)name,
+					 .kind = VIPD_CHECK_CONNECT,
+					 .target = target[i],
+					 .port = f->port,
+					 .expect = (char *)expect,
+					 .interval_ms = 100,
+					 .timeout_ms = 200,
+					 .fall = 3,
+					 .rise = 2 };
 	assert_int_equal(vip_addr_from_string("127.0.0.1", &k->addr), 0);
 }
 
-static void set_other(struct vipd_health_check *k, const char *name, enum vipd_check_kind kind, const char *target)
+static void set_other(struct vipd_health_check *k, const char *name, enum vipd_check_kind kind,
+		      const char *target)
 {
-	*k = (struct vipd_health_check){ .name = (char *)name, .kind = kind, .target = (char *)target,
-					 .interval_ms = 100, .timeout_ms = 300, .fall = 2, .rise = 1 };
+	*k = (struct vipd_health_check){ .name = (char *)name,
+					 .kind = kind,
+					 .target = (char *)target,
+					 .interval_ms = 100,
+					 .timeout_ms = 300,
+					 .fall = 2,
+					 .rise = 1 };
 }
 
 static void start(struct fx *f, size_t n)
@@ -122,8 +134,8 @@ static uint64_t until(struct fx *f, bool want, uint64_t max_ms)
 
 	while (vipd_health_healthy(f->h) != want) {
 		if (loop_now_ms() - t0 > max_ms)
-			fail_msg("still %s after %llu ms: %s", want ? "unhealthy" : "healthy", (unsigned long long)max_ms,
-				 vipd_health_reason(f->h));
+			fail_msg("still %s after %llu ms: %s", want ? "unhealthy" : "healthy",
+				 (unsigned long long)max_ms, vipd_health_reason(f->h));
 		loop_iterate(f->l, 20);
 	}
 	assert_int_equal(f->healthy, want); /* the callback said so */
@@ -220,7 +232,8 @@ static void test_connect_expect_and_timeout(void **state)
 	/* a server that answers otherwise */
 	f->banner = "554 go away\r\n";
 	until(f, false, 1500);
-	snprintf(want, sizeof(want), "smtp (connect 127.0.0.1:%u: got \"554 \", expected \"220 \", 3 of 3)", f->port);
+	snprintf(want, sizeof(want), "smtp (connect 127.0.0.1:%u: got \"554 \", expected \"220 \", 3 of 3)",
+		 f->port);
 	assert_string_equal(vipd_health_reason(f->h), want);
 	/* one that accepts (the kernel does) but never says anything: the timeout */
 	listen_down(f);
@@ -233,8 +246,8 @@ static void test_connect_expect_and_timeout(void **state)
 	f->banner = NULL;
 	listen_up(f, true);
 	spin(f, 3 * 100 + 200);
-	snprintf(want, sizeof(want), "smtp (connect 127.0.0.1:%u: closed after \"\", expected \"220 \", 3 of 3)",
-		 f->port);
+	snprintf(want, sizeof(want),
+		 "smtp (connect 127.0.0.1:%u: closed after \"\", expected \"220 \", 3 of 3)", f->port);
 	assert_string_equal(vipd_health_reason(f->h), want);
 }
 
@@ -270,7 +283,8 @@ static void test_pidfile(void **state)
 	snprintf(buf, sizeof(buf), "%d", (int)child);
 	write_pidfile(f, buf);
 	until(f, false, 1000);
-	snprintf(want, sizeof(want), "ec (pidfile %s: process %d is not running, 2 of 2)", f->pidfile, (int)child);
+	snprintf(want, sizeof(want), "ec (pidfile %s: process %d is not running, 2 of 2)", f->pidfile,
+		 (int)child);
 	assert_string_equal(vipd_health_reason(f->h), want);
 	/* never a process group or every process: 0 and -1 hold no pid; nor junk */
 	static const char *const junk[] = { "0", "-1", "12abc", "", "99999999999" };
@@ -313,7 +327,8 @@ static void test_command(void **state)
 	assert_true(hi.runs >= 2 && hi.runs <= 4); /* never overlapping: at most one per timeout */
 	assert_int_equal(vipd_health_get(f->h, 3, &hi), 0);
 	assert_non_null(strstr(hi.last_failure, "command /nonexistent/check: could not start"));
-	assert_non_null(strstr(vipd_health_reason(f->h), "f (command /bin/sh: exited with status 3, 2 of 2), slow ("));
+	assert_non_null(strstr(vipd_health_reason(f->h),
+			       "f (command /bin/sh: exited with status 3, 2 of 2), slow ("));
 }
 
 static void test_reload(void **state)

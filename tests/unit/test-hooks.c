@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * vipd/hooks on the real loop and runner (/bin/sh hooks writing to a
  * file): nothing is started inside the call that raises an event; one run
@@ -66,8 +66,7 @@ static void make(struct fx *f, const char *body, uint32_t timeout_ms)
 	assert_int_equal(vipd_hooks_new(f->l, f->r, &f->nc, &f->h), 0);
 }
 
-static struct vip_addr A(const char *s)
-{
+static struct vip_addr A(const char *s) {
 	struct vip_addr a;
 
 	assert_int_equal(vip_addr_from_string(s, &a), 0);
@@ -75,7 +74,8 @@ static struct vip_addr A(const char *s)
 }
 
 /* Turn the loop until every event ran (bounded). */
-static void drain(struct fx *f, uint64_t max_ms)
+static void
+drain(struct fx *f, uint64_t max_ms)
 {
 	uint64_t t0 = loop_now_ms();
 	struct vipd_hooks_stats st;

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /* Logging: format, levels, %m with the given error, return values, rate limits. */
 #include <errno.h>
 #include <fcntl.h>

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /* The event loop: fds, timers (one-shot, periodic, ordering), signals, exit. */
 #include <errno.h>
 #include <setjmp.h>

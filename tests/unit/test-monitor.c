@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * vipd/monitor's state machine with real processes: the engine is a fake
  * function run in a forked child (the spawn op), the flush is the fake port
@@ -47,15 +47,15 @@ static void ev(char c)
 /* ---------------------------------------------------------------- fake engines */
 
 enum engine_kind {
-	ENG_SERVE,          /* READY; SIGTERM -> RELEASED-OK, exit 0; SIGHUP -> RELEASED-OK, exit 0 */
-	ENG_FAIL_RELEASE,   /* READY; SIGTERM -> RELEASE-FAILED, exit 1 */
-	ENG_FAIL_START,     /* exit 3 without a word */
-	ENG_CLEAN_EXIT,     /* READY, RELEASED-OK, exit 0 at once (nobody asked) */
-	ENG_CRASH,          /* READY, exit 1 at once */
-	ENG_CRASH_LATE,     /* READY, 350 ms up, exit 1 */
-	ENG_IGNORE_TERM,    /* READY; never exits on its own (until killed or 5 s) */
-	ENG_GARBAGE,        /* READY, RELEASED-OK, then a 5-byte note */
-	ENG_CONTRADICT,     /* READY, RELEASED-OK, RELEASE-FAILED, exit 0 */
+	ENG_SERVE,        /* READY; SIGTERM -> RELEASED-OK, exit 0; SIGHUP -> RELEASED-OK, exit 0 */
+	ENG_FAIL_RELEASE, /* READY; SIGTERM -> RELEASE-FAILED, exit 1 */
+	ENG_FAIL_START,   /* exit 3 without a word */
+	ENG_CLEAN_EXIT,   /* READY, RELEASED-OK, exit 0 at once (nobody asked) */
+	ENG_CRASH,        /* READY, exit 1 at once */
+	ENG_CRASH_LATE,   /* READY, 350 ms up, exit 1 */
+	ENG_IGNORE_TERM,  /* READY; never exits on its own (until killed or 5 s) */
+	ENG_GARBAGE,      /* READY, RELEASED-OK, then a 5-byte note */
+	ENG_CONTRADICT,   /* READY, RELEASED-OK, RELEASE-FAILED, exit 0 */
 };
 
 /* Read by the child at fork time: a test changes it for the next spawn. */
@@ -255,8 +255,16 @@ static int fb_local(struct vip_cl_backend *b _unused_, struct vip_cl_member *ret
 }
 
 static const struct vip_cl_backend_ops fake_cl = {
-	.name = "fake", .connect = fb_connect, .free = fb_free, .join = fb_join, .leave = fb_leave,
-	.fd = fb_fd, .dispatch = fb_dispatch, .send = fb_send, .is_quorate = fb_quorate, .local = fb_local,
+	.name = "fake",
+	.connect = fb_connect,
+	.free = fb_free,
+	.join = fb_join,
+	.leave = fb_leave,
+	.fd = fb_fd,
+	.dispatch = fb_dispatch,
+	.send = fb_send,
+	.is_quorate = fb_quorate,
+	.local = fb_local,
 };
 
 /* ---------------------------------------------------------------- fixture */
@@ -280,7 +288,10 @@ static struct vipd_monitor *new_monitor(enum engine_kind kind, bool cluster)
 		.group = cluster ? "g-test" : NULL,
 		.port_ops = &port_ops,
 		.cl_ops = &fake_cl,
-		.timing = { .backoff_first_ms = 20, .backoff_max_ms = 80, .stable_ms = 300, .stop_timeout_ms = 2000 },
+		.timing = { .backoff_first_ms = 20,
+			    .backoff_max_ms = 80,
+			    .stable_ms = 300,
+			    .stop_timeout_ms = 2000 },
 	};
 	struct vipd_monitor *m = NULL;
 
@@ -299,12 +310,12 @@ static struct vipd_monitor_stats stats(struct vipd_monitor *m)
 }
 
 /* Iterate the monitor's loop until cond holds (bounded by ms). */
-#define RUN_UNTIL(m, ms, cond)                                                        \
-	do {                                                                          \
-		uint64_t _end = now_ms() + (ms);                                      \
-		while (!(cond) && now_ms() < _end)                                    \
-			loop_iterate(vipd_monitor_loop(m), 20);                       \
-		assert_true(cond);                                                    \
+#define RUN_UNTIL(m, ms, cond)                                  \
+	do {                                                    \
+		uint64_t _end = now_ms() + (ms);                \
+		while (!(cond) && now_ms() < _end)              \
+			loop_iterate(vipd_monitor_loop(m), 20); \
+		assert_true(cond);                              \
 	} while (0)
 
 static int setup(void **state _unused_)
@@ -411,7 +422,9 @@ static void test_sigterm_forwarded_clean_exit(void **state _unused_)
 static void test_stop_timeout_kills_then_flushes(void **state _unused_)
 {
 	struct vipd_monitor_opts o = {
-		.spawn = fake_spawn, .port_ops = &port_ops, .nodename = "n1",
+		.spawn = fake_spawn,
+		.port_ops = &port_ops,
+		.nodename = "n1",
 		.timing = { .backoff_first_ms = 20, .stop_timeout_ms = 200 },
 	};
 	struct vipd_monitor *m = NULL;
@@ -556,15 +569,15 @@ struct efx {
 	struct vipd_daemon d;
 };
 
-static struct vip_addr A(const char *s)
-{
+static struct vip_addr A(const char *s) {
 	struct vip_addr a;
 
 	assert_int_equal(vip_addr_from_string(s, &a), 0);
 	return a;
 }
 
-static bool has(struct efx *f, const char *s)
+static bool
+has(struct efx *f, const char *s)
 {
 	struct vip_addr a = A(s);
 	const struct vip_port_addr *p = vip_port_table_find(vip_port_fake_addrs(f->d.port), &a, 0);
@@ -606,15 +619,20 @@ static int engine_setup(void **state)
 	fd = mkstemp(f->path);
 	assert_true(fd >= 0);
 	fp = fdopen(fd, "w");
-	fprintf(fp, "Security { user = root group = root capabilities = \"cap_net_admin+ep cap_net_raw+ep\" }\n"
-		    "Binding \"a\" { Bind_Address = 198.51.100.21 Enable_Duravip = true }\n");
+	fprintf(fp,
+		"Security { user = root group = root capabilities = \"cap_net_admin+ep cap_net_raw+ep\" }\n"
+		"Binding \"a\" { Bind_Address = 198.51.100.21 Enable_Duravip = true }\n");
 	fclose(fp);
 	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, f->sp), 0);
 	struct vipd_daemon_opts o = {
-		.config_path = f->path, .nodename = "n1",
-		.port_ops = &vip_port_fake_ops, .backend_ops = &vip_cl_backend_solo,
-		.no_drop = true, .no_control = true,
-		.monitored = true, .monitor_fd = f->sp[1],
+		.config_path = f->path,
+		.nodename = "n1",
+		.port_ops = &vip_port_fake_ops,
+		.backend_ops = &vip_cl_backend_solo,
+		.no_drop = true,
+		.no_control = true,
+		.monitored = true,
+		.monitor_fd = f->sp[1],
 	};
 	assert_int_equal(vipd_daemon_setup(&f->d, &o), 0);
 	struct vip_port_link l = { .ifindex = 2, .ifname = "eth0", .up = true, .hwaddr_len = 6 };
@@ -712,8 +730,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_garbage_note_kills_engine, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_contradiction_flushes, setup, teardown),
 		cmocka_unit_test(test_note_codec),
-		cmocka_unit_test_setup_teardown(test_engine_sees_monitor_death, engine_setup, engine_teardown),
-		cmocka_unit_test_setup_teardown(test_engine_stop_says_released_ok, engine_setup, engine_teardown),
+		cmocka_unit_test_setup_teardown(test_engine_sees_monitor_death, engine_setup,
+						engine_teardown),
+		cmocka_unit_test_setup_teardown(test_engine_stop_says_released_ok, engine_setup,
+						engine_teardown),
 		cmocka_unit_test_setup_teardown(test_engine_failed_release_exits_nonzero, engine_setup,
 						engine_teardown),
 	};

@@ -14,16 +14,19 @@
 
 static const struct vip_port_ops *ops = &vip_port_fake_ops;
 
-static struct vip_addr A(const char *s)
-{
+static struct vip_addr A(const char *s) {
 	struct vip_addr a;
 	assert_int_equal(vip_addr_from_string(s, &a), 0);
 	return a;
 }
 
 static const struct vip_port_link eth0 = {
-	.ifindex = 2, .ifname = "eth0", .up = true, .mtu = 1500,
-	.hwaddr = { 2, 0, 0, 0, 0, 1 }, .hwaddr_len = 6,
+	.ifindex = 2,
+	.ifname = "eth0",
+	.up = true,
+	.mtu = 1500,
+	.hwaddr = { 2, 0, 0, 0, 0, 1 },
+	.hwaddr_len = 6,
 };
 
 static int setup(void **state)
@@ -196,8 +199,8 @@ static void test_events(void **state)
 	assert_int_equal(vip_port_fake_addrs(p)->n, 0);
 }
 
-static const struct vip_port_route *route_to(const struct vip_port_routes *t, const char *dst,
-					    unsigned len, bool local_table)
+static const struct vip_port_route *route_to(const struct vip_port_routes *t, const char *dst, unsigned len,
+					     bool local_table)
 {
 	struct vip_addr d = A(dst);
 	for (size_t i = 0; i < t->n; i++)
@@ -226,8 +229,11 @@ static void test_dump_links_routes(void **state)
 	 * connected network when the prefix is shorter than the host length. */
 	struct vip_port_req r = { .addr = A("198.51.100.10"), .prefix = 32, .ifindex = 2 };
 	assert_int_equal(ops->add(p, &r, 1), 0);
-	struct vip_port_route gw = { .dst = { .family = AF_INET }, .dst_len = 0,
-				     .type = VIP_PORT_ROUTE_UNICAST, .gateway = true, .ifindex = 3 };
+	struct vip_port_route gw = { .dst = { .family = AF_INET },
+				     .dst_len = 0,
+				     .type = VIP_PORT_ROUTE_UNICAST,
+				     .gateway = true,
+				     .ifindex = 3 };
 	assert_int_equal(vip_port_fake_put_route(p, &gw), 0);
 	struct vip_port_routes t = { 0 };
 	assert_int_equal(ops->dump_routes(p, &t), 6); /* 3 local, 2 connected, the gateway */

@@ -21,8 +21,7 @@
 
 static uint8_t buf[4096] __attribute__((aligned(4)));
 
-static struct vip_addr A(const char *s)
-{
+static struct vip_addr A(const char *s) {
 	struct vip_addr a;
 	assert_int_equal(vip_addr_from_string(s, &a), 0);
 	return a;
@@ -55,8 +54,7 @@ static const struct ifaddrmsg *parse_req(struct nlmsghdr *nlh, struct tb *t)
 static void test_add_ipv4(void **state)
 {
 	(void)state;
-	struct vip_port_req r = { .addr = A("198.51.100.7"), .prefix = 24, .ifindex = 5,
-				  .label = "eth0:dv" };
+	struct vip_port_req r = { .addr = A("198.51.100.7"), .prefix = 24, .ifindex = 5, .label = "eth0:dv" };
 	struct nlmsghdr *nlh = (struct nlmsghdr *)buf;
 	struct tb t;
 	vip_nl_put_addr_req(nlh, RTM_NEWADDR, 1234, &r);
@@ -107,8 +105,7 @@ static void test_add_ipv4(void **state)
 static void test_add_ipv6(void **state)
 {
 	(void)state;
-	struct vip_port_req r = { .addr = A("2001:db8::9"), .prefix = 64, .ifindex = 3,
-				  .label = "eth0:dv" };
+	struct vip_port_req r = { .addr = A("2001:db8::9"), .prefix = 64, .ifindex = 3, .label = "eth0:dv" };
 	struct nlmsghdr *nlh = (struct nlmsghdr *)buf;
 	struct tb t;
 	vip_nl_put_addr_req(nlh, RTM_NEWADDR, 7, &r);
@@ -131,8 +128,7 @@ static void test_add_ipv6(void **state)
 static void test_del(void **state)
 {
 	(void)state;
-	struct vip_port_req r = { .addr = A("198.51.100.7"), .prefix = 24, .ifindex = 5,
-				  .label = "eth0:dv" };
+	struct vip_port_req r = { .addr = A("198.51.100.7"), .prefix = 24, .ifindex = 5, .label = "eth0:dv" };
 	struct nlmsghdr *nlh = (struct nlmsghdr *)buf;
 	struct tb t;
 	vip_nl_put_addr_req(nlh, RTM_DELADDR, 9, &r);
@@ -182,20 +178,22 @@ static void test_acks(void **state)
 	assert_int_equal(err, 0);
 	assert_string_equal(msg, "");
 
-	assert_int_equal(vip_nl_parse_ack(put_ack(-ENODEV, true, "ipv4: Device not found"), &err,
-					  msg, sizeof(msg)), 0);
+	assert_int_equal(vip_nl_parse_ack(put_ack(-ENODEV, true, "ipv4: Device not found"), &err, msg,
+					  sizeof(msg)),
+			 0);
 	assert_int_equal(err, -ENODEV);
 	assert_string_equal(msg, "ipv4: Device not found");
 
-	assert_int_equal(vip_nl_parse_ack(put_ack(-EINVAL, false, "Invalid prefix"), &err, msg,
-					  sizeof(msg)), 0);
+	assert_int_equal(vip_nl_parse_ack(put_ack(-EINVAL, false, "Invalid prefix"), &err, msg, sizeof(msg)),
+			 0);
 	assert_int_equal(err, -EINVAL);
 	assert_string_equal(msg, "Invalid prefix");
 
 	/* Text longer than the caller's room is cut, still terminated. */
 	char small[8];
 	assert_int_equal(vip_nl_parse_ack(put_ack(-EINVAL, true, "a long message"), &err, small,
-					  sizeof(small)), 0);
+					  sizeof(small)),
+			 0);
 	assert_string_equal(small, "a long ");
 
 	/* Broken ones. */
@@ -245,8 +243,8 @@ static void test_parse_addr(void **state)
 	assert_true(vip_addr_equal(&a.addr, &(struct vip_addr){ 0 }) == false);
 	assert_int_equal(a.prefix, 64);
 	assert_int_equal(a.ifindex, 4);
-	assert_int_equal(a.flags, VIP_PORT_ADDR_PERMANENT | VIP_PORT_ADDR_TENTATIVE |
-				  VIP_PORT_ADDR_SECONDARY);
+	assert_int_equal(a.flags,
+			 VIP_PORT_ADDR_PERMANENT | VIP_PORT_ADDR_TENTATIVE | VIP_PORT_ADDR_SECONDARY);
 	assert_int_equal(a.proto, 3);
 	assert_false(a.ours);
 	assert_string_equal(a.label, "");
@@ -289,8 +287,10 @@ static void test_parse_link(void **state)
 {
 	(void)state;
 	struct vip_port_link l;
-	assert_int_equal(vip_nl_parse_link(put_link(RTM_NEWLINK, AF_UNSPEC,
-						    IFF_UP | IFF_RUNNING | IFF_NOARP, mac1), &l), 0);
+	assert_int_equal(vip_nl_parse_link(put_link(RTM_NEWLINK, AF_UNSPEC, IFF_UP | IFF_RUNNING | IFF_NOARP,
+						    mac1),
+					   &l),
+			 0);
 	assert_int_equal(l.ifindex, 4);
 	assert_string_equal(l.ifname, "eth1");
 	assert_int_equal(l.mtu, 9000);
@@ -303,8 +303,7 @@ static void test_parse_link(void **state)
 	assert_false(l.up); /* up without carrier is down */
 	assert_int_equal(vip_nl_parse_link(put_link(RTM_NEWLINK, AF_BRIDGE, IFF_UP, mac1), &l),
 			 -EAFNOSUPPORT);
-	assert_int_equal(vip_nl_parse_link(put_link(RTM_NEWADDR, AF_UNSPEC, IFF_UP, mac1), &l),
-			 -EBADMSG);
+	assert_int_equal(vip_nl_parse_link(put_link(RTM_NEWADDR, AF_UNSPEC, IFF_UP, mac1), &l), -EBADMSG);
 }
 
 static int next(struct vip_port *p, struct vip_port_event *ev)
@@ -348,7 +347,8 @@ static void test_parse_route(void **state)
 	mnl_attr_put_u32(nlh, RTA_OIF, 2);
 	mnl_attr_put_u32(nlh, RTA_PRIORITY, 7);
 	assert_int_equal(vip_nl_parse_route(nlh, &r), 0);
-	assert_true(vip_addr_equal(&r.dst, &(struct vip_addr){ .family = AF_INET, .v4.s_addr = htonl(0xc6336400) }));
+	assert_true(vip_addr_equal(&r.dst,
+				   &(struct vip_addr){ .family = AF_INET, .v4.s_addr = htonl(0xc6336400) }));
 	assert_int_equal(r.dst_len, 24);
 	assert_int_equal(r.type, VIP_PORT_ROUTE_UNICAST);
 	assert_false(r.local_table);
@@ -418,13 +418,17 @@ static void test_events(void **state)
 	struct vip_port_event ev;
 
 	/* First sight of a link: its state. */
-	assert_int_equal(vip_nl_event_from_msg(&p, put_link(RTM_NEWLINK, AF_UNSPEC, IFF_UP | IFF_RUNNING, mac1)), 0);
+	assert_int_equal(vip_nl_event_from_msg(&p,
+					       put_link(RTM_NEWLINK, AF_UNSPEC, IFF_UP | IFF_RUNNING, mac1)),
+			 0);
 	assert_int_equal(next(&p, &ev), 1);
 	assert_int_equal(ev.type, VIP_PORT_EV_LINK_UP);
 	assert_int_equal(ev.ifindex, 4);
 	assert_int_equal(next(&p, &ev), 0);
 	/* The same state again: no event. */
-	assert_int_equal(vip_nl_event_from_msg(&p, put_link(RTM_NEWLINK, AF_UNSPEC, IFF_UP | IFF_RUNNING, mac1)), 0);
+	assert_int_equal(vip_nl_event_from_msg(&p,
+					       put_link(RTM_NEWLINK, AF_UNSPEC, IFF_UP | IFF_RUNNING, mac1)),
+			 0);
 	assert_int_equal(next(&p, &ev), 0);
 	/* MAC change and down together: two events. */
 	assert_int_equal(vip_nl_event_from_msg(&p, put_link(RTM_NEWLINK, AF_UNSPEC, 0, mac2)), 0);
@@ -444,7 +448,8 @@ static void test_events(void **state)
 	assert_int_equal(p.n_links, 0);
 
 	assert_int_equal(vip_nl_event_from_msg(&p, put_kernel_addr(RTM_DELADDR, AF_INET, "198.51.100.3",
-								  VIP_PORT_IFA_PROTO)), 0);
+								   VIP_PORT_IFA_PROTO)),
+			 0);
 	assert_int_equal(next(&p, &ev), 1);
 	assert_int_equal(ev.type, VIP_PORT_EV_ADDR_DEL);
 	assert_true(ev.addr.ours);
@@ -461,14 +466,10 @@ static void test_events(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_add_ipv4),
-		cmocka_unit_test(test_add_ipv6),
-		cmocka_unit_test(test_del),
-		cmocka_unit_test(test_acks),
-		cmocka_unit_test(test_parse_addr),
-		cmocka_unit_test(test_parse_link),
-		cmocka_unit_test(test_parse_route),
-		cmocka_unit_test(test_events),
+		cmocka_unit_test(test_add_ipv4),    cmocka_unit_test(test_add_ipv6),
+		cmocka_unit_test(test_del),         cmocka_unit_test(test_acks),
+		cmocka_unit_test(test_parse_addr),  cmocka_unit_test(test_parse_link),
+		cmocka_unit_test(test_parse_route), cmocka_unit_test(test_events),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * Unit tests of vipd/privdrop.c against the kernel model of fake-privdrop.c,
  * and of the "Security changes need a restart" rule of vip_config_diff().
@@ -24,10 +24,17 @@ static char *sup_names[2] = { "wheel", "adm" };
 static struct vipd_security cluster_sec(void)
 {
 	return (struct vipd_security){
-		.user = "ecuser", .uid = 998, .group = "ecuser", .gid = 997,
-		.capabilities = CLUSTER_TEXT, .cap_permitted = CLUSTER_CAPS,
-		.cap_effective = CLUSTER_CAPS, .chroot = "/var/empty",
-		.supplemental_groups = sup_names, .supplemental_gids = sup_gids, .n_supplemental = 2,
+		.user = "ecuser",
+		.uid = 998,
+		.group = "ecuser",
+		.gid = 997,
+		.capabilities = CLUSTER_TEXT,
+		.cap_permitted = CLUSTER_CAPS,
+		.cap_effective = CLUSTER_CAPS,
+		.chroot = "/var/empty",
+		.supplemental_groups = sup_names,
+		.supplemental_gids = sup_gids,
+		.n_supplemental = 2,
 	};
 }
 
@@ -65,12 +72,28 @@ static bool has_msg(const struct vip_privdrop_result *r, int prio, const char *t
 static void test_order_full_bounding(void **state _unused_)
 {
 	static const char *const want[] = {
-		"geteuid", "stat(/var/empty)", "chroot(/var/empty)", "chdir(/)",
-		"PR_GET_SECUREBITS", "PR_SET_SECUREBITS", "PR_CAPBSET_DROP",
-		"PR_SET_KEEPCAPS", "setgroups(2)", "setresgid(997,997,997)",
-		"setresuid(998,998,998)", "cap_set_proc", "PR_CAP_AMBIENT_CLEAR_ALL",
-		"PR_SET_NO_NEW_PRIVS", "getresuid", "getresgid", "getgroups", "cap_get_proc",
-		"PR_GET_NO_NEW_PRIVS", "PR_GET_SECUREBITS", "setresuid(0,0,0)", NULL,
+		"geteuid",
+		"stat(/var/empty)",
+		"chroot(/var/empty)",
+		"chdir(/)",
+		"PR_GET_SECUREBITS",
+		"PR_SET_SECUREBITS",
+		"PR_CAPBSET_DROP",
+		"PR_SET_KEEPCAPS",
+		"setgroups(2)",
+		"setresgid(997,997,997)",
+		"setresuid(998,998,998)",
+		"cap_set_proc",
+		"PR_CAP_AMBIENT_CLEAR_ALL",
+		"PR_SET_NO_NEW_PRIVS",
+		"getresuid",
+		"getresgid",
+		"getgroups",
+		"cap_get_proc",
+		"PR_GET_NO_NEW_PRIVS",
+		"PR_GET_SECUREBITS",
+		"setresuid(0,0,0)",
+		NULL,
 	};
 	struct vipd_security sec = cluster_sec();
 	struct vip_privdrop_result res;
@@ -106,7 +129,7 @@ static void test_outside_bounding_warns_keeps_rest(void **state _unused_)
 	assert_int_equal(res.n_msgs, 1);
 	assert_int_equal(res.msgs[0].prio, LOG_WARNING);
 	assert_string_equal(res.msgs[0].text, "capabilities outside this process's bounding set "
-			    "cannot be kept: cap_sys_resource");
+					      "cannot be kept: cap_sys_resource");
 	assert_int_equal(f.prm, three);
 	assert_int_equal(f.eff, three);
 	assert_int_equal(f.bnd, three);
@@ -121,7 +144,7 @@ static void test_needed_outside_bounding_is_error(void **state _unused_)
 	fake_reset(ALL_CAPS & ~B(CAP_NET_ADMIN) & ~B(CAP_SYS_RESOURCE));
 	assert_int_equal(vip_privdrop(&sec, &needs, &res), -EPERM);
 	assert_string_equal(res.error, "needed capabilities outside the bounding set "
-			    "(cap_net_admin): Operation not permitted");
+				       "(cap_net_admin): Operation not permitted");
 	assert_true(has_msg(&res, LOG_WARNING, "cannot be kept: cap_net_admin cap_sys_resource"));
 	static const char *const want[] = { "geteuid", NULL }; /* nothing changed */
 	assert_log(want);
@@ -137,7 +160,7 @@ static void test_needed_not_listed_is_error(void **state _unused_)
 	fake_reset(ALL_CAPS);
 	assert_int_equal(vip_privdrop(&sec, &needs, &res), -EPERM);
 	assert_string_equal(res.error, "needed capabilities not kept by Security { capabilities } "
-			    "(cap_net_raw): Operation not permitted");
+				       "(cap_net_raw): Operation not permitted");
 	assert_int_equal(f.n_log, 1);
 }
 
@@ -150,7 +173,7 @@ static void test_unknown_capability(void **state _unused_)
 	fake_reset(ALL_CAPS);
 	assert_int_equal(vip_privdrop(&sec, &needs, &res), -EINVAL);
 	assert_string_equal(res.error, "cap_from_text(\"cap_net_admin+ep cap_bogus+ep\"): "
-			    "Invalid argument");
+				       "Invalid argument");
 	assert_int_equal(f.n_log, 0);
 }
 
@@ -172,11 +195,14 @@ static void chroot_refused(mode_t mode, uid_t owner, int err, int want_r, const 
 
 static void test_chroot_refused(void **state _unused_)
 {
-	chroot_refused(S_IFDIR | 0775, 0, 0, -EPERM, "chroot /var/empty: mode 0775 is writable by "
+	chroot_refused(S_IFDIR | 0775, 0, 0, -EPERM,
+		       "chroot /var/empty: mode 0775 is writable by "
 		       "group or others: Operation not permitted");
-	chroot_refused(S_IFDIR | 0757, 0, 0, -EPERM, "chroot /var/empty: mode 0757 is writable by "
+	chroot_refused(S_IFDIR | 0757, 0, 0, -EPERM,
+		       "chroot /var/empty: mode 0757 is writable by "
 		       "group or others: Operation not permitted");
-	chroot_refused(S_IFDIR | 0755, 1000, 0, -EPERM, "chroot /var/empty: owned by uid 1000, not "
+	chroot_refused(S_IFDIR | 0755, 1000, 0, -EPERM,
+		       "chroot /var/empty: owned by uid 1000, not "
 		       "root: Operation not permitted");
 	chroot_refused(S_IFREG | 0644, 0, 0, -ENOTDIR, "chroot /var/empty: Not a directory");
 	chroot_refused(0, 0, ENOENT, -ENOENT, "chroot /var/empty: stat: No such file or directory");
@@ -210,8 +236,9 @@ static const struct {
 	{ "setgroups(2)", EPERM, "setgroups(2 groups): Operation not permitted" },
 	{ "setresgid(997,997,997)", EPERM, "setresgid(997): Operation not permitted" },
 	{ "setresuid(998,998,998)", EPERM, "setresuid(998): Operation not permitted" },
-	{ "cap_set_proc", EPERM, "cap_set_proc(\"cap_net_bind_service,cap_net_admin,cap_net_raw,"
-				 "cap_sys_resource=ep\"): Operation not permitted" },
+	{ "cap_set_proc", EPERM,
+	  "cap_set_proc(\"cap_net_bind_service,cap_net_admin,cap_net_raw,"
+	  "cap_sys_resource=ep\"): Operation not permitted" },
 	{ "PR_CAP_AMBIENT_CLEAR_ALL", EINVAL, "prctl(PR_CAP_AMBIENT_CLEAR_ALL): Invalid argument" },
 	{ "PR_SET_NO_NEW_PRIVS", EINVAL, "prctl(PR_SET_NO_NEW_PRIVS, 1): Invalid argument" },
 	{ "getresuid", EFAULT, "getresuid(): Bad address" },
@@ -299,7 +326,7 @@ static void test_setresuid0_succeeding_is_fatal(void **state _unused_)
 	f.root_hole = true;
 	assert_int_equal(vip_privdrop(&sec, &needs, &res), -EPERM);
 	assert_string_equal(res.error, "setresuid(0,0,0) succeeded after the drop to uid 998: "
-			    "Operation not permitted");
+				       "Operation not permitted");
 	assert_string_equal(f.log[f.n_log - 1], "setresuid(0,0,0)");
 }
 
@@ -313,7 +340,8 @@ static void test_root_with_caps(void **state _unused_)
 	sec.n_supplemental = 0, sec.chroot = NULL;
 	fake_reset(ALL_CAPS);
 	assert_int_equal(vip_privdrop(&sec, &needs, &res), 0);
-	assert_true(has_msg(&res, LOG_WARNING, "user root with capabilities: root loses its access "
+	assert_true(has_msg(&res, LOG_WARNING,
+			    "user root with capabilities: root loses its access "
 			    "to every file not covered by a listed capability"));
 	assert_false(res.changed_uid);
 	for (size_t i = 0; i < f.n_log; i++)
@@ -335,7 +363,8 @@ static void test_root_without_caps_keeps_all(void **state _unused_)
 
 	fake_reset(start);
 	assert_int_equal(vip_privdrop(&sec, &needs, &res), 0);
-	assert_true(has_msg(&res, LOG_WARNING, "user root without capabilities: vipd keeps every "
+	assert_true(has_msg(&res, LOG_WARNING,
+			    "user root without capabilities: vipd keeps every "
 			    "capability"));
 	assert_false(logged("PR_CAPBSET_DROP"));
 	assert_false(logged("PR_SET_SECUREBITS"));
@@ -348,7 +377,7 @@ static void test_root_without_caps_keeps_all(void **state _unused_)
 	fake_reset(start & ~B(CAP_NET_ADMIN));
 	assert_int_equal(vip_privdrop(&sec, &needs, &res), -EPERM);
 	assert_string_equal(res.error, "needed capabilities outside the bounding set "
-			    "(cap_net_admin): Operation not permitted");
+				       "(cap_net_admin): Operation not permitted");
 }
 
 /* A non-root user without a capabilities list keeps none; needing one is an error. */
@@ -362,7 +391,7 @@ static void test_user_without_caps(void **state _unused_)
 	fake_reset(ALL_CAPS);
 	assert_int_equal(vip_privdrop(&sec, &needs, &res), -EPERM);
 	assert_string_equal(res.error, "needed capabilities not kept by Security { capabilities } "
-			    "(cap_net_admin cap_net_raw): Operation not permitted");
+				       "(cap_net_admin cap_net_raw): Operation not permitted");
 	fake_reset(ALL_CAPS);
 	assert_int_equal(vip_privdrop(&sec, &none, &res), 0);
 	assert_int_equal(f.prm | f.eff | f.bnd, 0);
@@ -380,9 +409,11 @@ static void test_already_unprivileged(void **state _unused_)
 	f.prm = f.eff = B(CAP_NET_ADMIN) | B(CAP_NET_RAW);
 	f.bnd = ALL_CAPS;
 	assert_int_equal(vip_privdrop(&sec, &needs, &res), 0);
-	assert_true(has_msg(&res, LOG_WARNING, "already running as uid 998: no privilege drop "
+	assert_true(has_msg(&res, LOG_WARNING,
+			    "already running as uid 998: no privilege drop "
 			    "possible"));
-	assert_true(has_msg(&res, LOG_WARNING, "listed capabilities this process does not have: "
+	assert_true(has_msg(&res, LOG_WARNING,
+			    "listed capabilities this process does not have: "
 			    "cap_net_bind_service cap_sys_resource"));
 	static const char *const want[] = { "geteuid", "cap_get_proc", "geteuid", NULL };
 	assert_log(want);
@@ -390,7 +421,7 @@ static void test_already_unprivileged(void **state _unused_)
 	f.eff = B(CAP_NET_ADMIN); /* cap_net_raw permitted, not effective */
 	assert_int_equal(vip_privdrop(&sec, &needs, &res), -EPERM);
 	assert_string_equal(res.error, "already running as uid 998, no privilege drop possible: "
-			    "missing needed capabilities (cap_net_raw): Operation not permitted");
+				       "missing needed capabilities (cap_net_raw): Operation not permitted");
 }
 
 /* ---- the rest of the stanza ---- */
@@ -406,10 +437,10 @@ static void test_privileges_and_inheritable(void **state _unused_)
 	assert_int_equal(res.n_msgs, 2);
 	assert_int_equal(res.msgs[0].prio, LOG_DEBUG);
 	assert_string_equal(res.msgs[0].text, "privileges \"basic,net_rawaccess\" is for Solaris: "
-			    "ignored on Linux");
+					      "ignored on Linux");
 	assert_int_equal(res.msgs[1].prio, LOG_WARNING);
 	assert_string_equal(res.msgs[1].text, "capabilities: inheritable flags ignored "
-			    "(cap_net_admin cap_net_raw): vipd keeps nothing inheritable");
+					      "(cap_net_admin cap_net_raw): vipd keeps nothing inheritable");
 	assert_int_equal(f.inh, 0);
 	assert_int_equal(f.prm, NEEDS);
 }
@@ -435,7 +466,8 @@ static void test_identity_text(void **state _unused_)
 	fake_reset(ALL_CAPS);
 	assert_int_equal(vip_privdrop(&sec, &needs, &res), 0);
 	assert_int_equal(vip_privdrop_identity(&line), 0);
-	assert_string_equal(line, "uid=998/998/998 gid=997/997/997 groups=4000,4001 "
+	assert_string_equal(line,
+			    "uid=998/998/998 gid=997/997/997 groups=4000,4001 "
 			    "caps=\"cap_net_bind_service,cap_net_admin,cap_net_raw,cap_sys_resource=ep\" "
 			    "bounding=cap_net_bind_service cap_net_admin cap_net_raw cap_sys_resource "
 			    "no_new_privs=1");
@@ -477,17 +509,39 @@ static void test_security_change_needs_restart(void **state _unused_)
 		b = a;
 		struct vipd_security *s = &b.security;
 		switch (i) {
-		case 0: s->user = "nobody"; break;
-		case 1: s->uid = 65534; break;
-		case 2: s->group = "nogroup"; break;
-		case 3: s->gid = 65534; break;
-		case 4: s->capabilities = "cap_net_admin+ep"; break;
-		case 5: s->cap_permitted &= ~B(CAP_NET_RAW); break;
-		case 6: s->cap_effective = 0; break;
-		case 7: s->privileges = "basic"; break;
-		case 8: s->chroot = NULL; break;
-		case 9: s->supplemental_groups = other_names; break;
-		case 10: s->supplemental_gids = other_gids; break;
+		case 0:
+			s->user = "nobody";
+			break;
+		case 1:
+			s->uid = 65534;
+			break;
+		case 2:
+			s->group = "nogroup";
+			break;
+		case 3:
+			s->gid = 65534;
+			break;
+		case 4:
+			s->capabilities = "cap_net_admin+ep";
+			break;
+		case 5:
+			s->cap_permitted &= ~B(CAP_NET_RAW);
+			break;
+		case 6:
+			s->cap_effective = 0;
+			break;
+		case 7:
+			s->privileges = "basic";
+			break;
+		case 8:
+			s->chroot = NULL;
+			break;
+		case 9:
+			s->supplemental_groups = other_names;
+			break;
+		case 10:
+			s->supplemental_gids = other_gids;
+			break;
 		}
 		print_message("security field %u\n", i);
 		assert_int_equal(vip_config_diff(&a, &b), VIP_CHANGE_SECURITY);

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * vipd/rundir.c: the checks on the folder root creates files in, the pid
  * file (O_NOFOLLOW, locked, removed only by its holder), and
@@ -196,7 +196,8 @@ static void test_pidfile_lock(void **state)
 	assert_int_equal(vipd_pidfile_open(dfd, "vipd.pid", &holder, &p, f->why, sizeof(f->why)), 0);
 	assert_int_equal(vipd_pidfile_write(p, 4242), 0);
 	/* A second instance (another open file: flock locks per open) is refused... */
-	assert_int_equal(vipd_pidfile_open(dfd, "vipd.pid", &holder, &q, f->why, sizeof(f->why)), -EWOULDBLOCK);
+	assert_int_equal(vipd_pidfile_open(dfd, "vipd.pid", &holder, &q, f->why, sizeof(f->why)),
+			 -EWOULDBLOCK);
 	assert_null(q);
 	assert_int_equal(holder, 4242);
 	assert_non_null(strstr(f->why, "pid 4242"));

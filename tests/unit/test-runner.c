@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * vipd/runner on the real loop: exit statuses, signals, timeouts (the whole
  * process group killed), a missing program, bounded output, the child's
@@ -156,7 +156,8 @@ static int live_in_group(pid_t pgid)
 			char *p = strrchr(line, ')');
 			char st = 0;
 			int ppid = 0, pgrp = 0;
-			if (p && sscanf(p + 1, " %c %d %d", &st, &ppid, &pgrp) == 3 && pgrp == pgid && st != 'Z')
+			if (p && sscanf(p + 1, " %c %d %d", &st, &ppid, &pgrp) == 3 && pgrp == pgid &&
+			    st != 'Z')
 				n++;
 		}
 		fclose(fp);
@@ -223,7 +224,8 @@ static void test_output_bounded(void **state)
 	struct fixture *f = *state;
 	struct done_rec d;
 
-	run_cmd(f, SH("i=0; while [ $i -lt 1000 ]; do echo 0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789abcdefghijklmnopqrstuvwxyzABCDE; i=$((i+1)); done"),
+	run_cmd(f,
+		SH("i=0; while [ $i -lt 1000 ]; do echo 0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789abcdefghijklmnopqrstuvwxyzABCDE; i=$((i+1)); done"),
 		10000, &d);
 	assert_int_equal(d.res.outcome, VIPD_RUNNER_EXITED);
 	/* 1000 lines of 104 bytes: 4096 kept (no newline at 4096), the rest counted */
@@ -233,7 +235,8 @@ static void test_output_bounded(void **state)
 
 	/* a smaller cap, and control bytes made safe */
 	struct vipd_runner_cmd cmd = { .argv = SH("printf 'a\\033b\\000c\\td\\n\\n\\n'; printf 'xxxxxxxxxx'"),
-				       .timeout_ms = 5000, .output_max = 12 };
+				       .timeout_ms = 5000,
+				       .output_max = 12 };
 	memset(&d, 0, sizeof(d));
 	assert_int_equal(vipd_runner_start(f->r, &cmd, on_done, &d, NULL), 0);
 	run_until(f->l, &d.calls, 1, 10000);
@@ -248,14 +251,16 @@ static void test_child_setup(void **state)
 	struct fixture *f = *state;
 	struct done_rec d;
 	const char *const env[] = { "VIPD_ADDRESS=198.51.100.7", "LANG=C.UTF-8", NULL };
-	struct vipd_runner_cmd cmd = { .argv = (const char *const[]){ "/usr/bin/env", NULL }, .env = env,
+	struct vipd_runner_cmd cmd = { .argv = (const char *const[]){ "/usr/bin/env", NULL },
+				       .env = env,
 				       .timeout_ms = 5000 };
 
 	memset(&d, 0, sizeof(d));
 	assert_int_equal(vipd_runner_start(f->r, &cmd, on_done, &d, NULL), 0);
 	run_until(f->l, &d.calls, 1, 10000);
 	assert_int_equal(d.res.outcome, VIPD_RUNNER_EXITED);
-	assert_string_equal(d.output, "VIPD_ADDRESS=198.51.100.7\nLANG=C.UTF-8\nPATH=/usr/sbin:/usr/bin:/sbin:/bin");
+	assert_string_equal(d.output,
+			    "VIPD_ADDRESS=198.51.100.7\nLANG=C.UTF-8\nPATH=/usr/sbin:/usr/bin:/sbin:/bin");
 
 	/* a leaked non-close-on-exec descriptor, an ignored and a blocked signal in the parent */
 	int leak = fcntl(0, F_DUPFD, 100);
@@ -265,9 +270,10 @@ static void test_child_setup(void **state)
 	sigemptyset(&block);
 	sigaddset(&block, SIGTERM);
 	sigprocmask(SIG_BLOCK, &block, &old);
-	run_cmd(f, SH("pwd; cd /proc/self/fd && echo fds *; readlink /proc/self/fd/0; "
-		      "grep -E '^(SigBlk|SigIgn|NoNewPrivs|CapPrm|CapEff|CapInh|CapAmb):' /proc/self/status; "
-		      "[ \"$(cut -d' ' -f6 /proc/$$/stat)\" = \"$$\" ] || echo not-a-session-leader"),
+	run_cmd(f,
+		SH("pwd; cd /proc/self/fd && echo fds *; readlink /proc/self/fd/0; "
+		   "grep -E '^(SigBlk|SigIgn|NoNewPrivs|CapPrm|CapEff|CapInh|CapAmb):' /proc/self/status; "
+		   "[ \"$(cut -d' ' -f6 /proc/$$/stat)\" = \"$$\" ] || echo not-a-session-leader"),
 		5000, &d);
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	signal(SIGPIPE, SIG_DFL);
@@ -404,7 +410,8 @@ static void test_start_refused(void **state)
 {
 	struct fixture *f = *state;
 	struct done_rec d = { 0 };
-	struct vipd_runner_cmd cmd = { .argv = (const char *const[]){ "bin/true", NULL }, .timeout_ms = 1000 };
+	struct vipd_runner_cmd cmd = { .argv = (const char *const[]){ "bin/true", NULL },
+				       .timeout_ms = 1000 };
 
 	assert_int_equal(vipd_runner_start(f->r, &cmd, on_done, &d, NULL), -EINVAL);
 	cmd.argv = (const char *const[]){ "/bin/true", NULL };
@@ -458,7 +465,8 @@ static void test_cmdline_split(void **state _unused_)
 
 	assert_string_equal(split(""), "ERR 22 an empty command");
 	assert_string_equal(split("   \t "), "ERR 22 an empty command");
-	assert_string_equal(split("check-queue --max 5"), "ERR 22 the program \"check-queue\" is not an absolute path");
+	assert_string_equal(split("check-queue --max 5"),
+			    "ERR 22 the program \"check-queue\" is not an absolute path");
 	assert_string_equal(split("./check"), "ERR 22 the program \"./check\" is not an absolute path");
 	assert_string_equal(split("'' /bin/x"), "ERR 22 the program \"\" is not an absolute path");
 	assert_string_equal(split("/bin/x 'abc"), "ERR 22 unterminated single quote");

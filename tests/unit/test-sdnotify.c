@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /* sd_notify: the datagram arrives on a socket we bind, by path and abstract name. */
 #include <errno.h>
 #include <setjmp.h>

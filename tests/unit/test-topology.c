@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * vipd/topology on the fake port: the Topology rules (interface, cidrmask,
  * the longest block), the connected route (longest prefix, lowest metric, no
@@ -19,26 +19,26 @@
 #define IF_ETH1 3
 #define IF_LONGNAME 4
 
-static const char conf_text[] =
-	"Security { capabilities = \"cap_net_admin+ep cap_net_raw+ep\" }\n"
-	"cluster { nodename = n1\n"
-	"  Topology \"203.0.113.0/24\" { interface = eth1 cidrmask = 24 }\n"
-	"  Topology \"203.0.113.128/25\" { interface = nosuch }\n"
-	"  Topology \"2001:db8:9::/48\" { interface = eth1 cidrmask = 64 }\n"
-	"}\n"
-	"Binding \"rule\" { Bind_Address = 203.0.113.5 Enable_Duravip = true }\n"
-	"Binding \"longer-rule\" { Bind_Address = 203.0.113.200 Enable_Duravip = true }\n"
-	"Binding \"rule6\" { Bind_Address = 2001:db8:9::5 Enable_Duravip = true }\n"
-	"Binding \"connected\" { Bind_Address = 198.51.100.21 Enable_Duravip = true }\n"
-	"Binding \"own\" { Bind_Address = 198.51.100.1 Enable_Duravip = true }\n"
-	"Binding \"connected6\" { Bind_Address = 2001:db8:1::30 Enable_Duravip = true }\n"
-	"Binding \"unreachable\" { Bind_Address = 198.18.200.1 Enable_Duravip = true }\n"
-	"Binding \"via-gateway\" { Bind_Address = 198.51.100.130 Enable_Duravip = true }\n"
-	"Binding \"local-range\" { Bind_Address = 198.18.4.9 Enable_Duravip = true }\n"
-	"Binding \"metric\" { Bind_Address = 198.18.8.9 Enable_Duravip = true }\n"
-	"Binding \"blackhole\" { Bind_Address = 198.18.5.9 Enable_Duravip = true }\n"
-	"Binding \"plumbed\" { Bind_Address = 198.18.6.9 Enable_Duravip = true }\n"
-	"Binding \"long\" { Bind_Address = 198.18.7.9 Enable_Duravip = true }\n";
+static const char
+	conf_text[] = "Security { capabilities = \"cap_net_admin+ep cap_net_raw+ep\" }\n"
+		      "cluster { nodename = n1\n"
+		      "  Topology \"203.0.113.0/24\" { interface = eth1 cidrmask = 24 }\n"
+		      "  Topology \"203.0.113.128/25\" { interface = nosuch }\n"
+		      "  Topology \"2001:db8:9::/48\" { interface = eth1 cidrmask = 64 }\n"
+		      "}\n"
+		      "Binding \"rule\" { Bind_Address = 203.0.113.5 Enable_Duravip = true }\n"
+		      "Binding \"longer-rule\" { Bind_Address = 203.0.113.200 Enable_Duravip = true }\n"
+		      "Binding \"rule6\" { Bind_Address = 2001:db8:9::5 Enable_Duravip = true }\n"
+		      "Binding \"connected\" { Bind_Address = 198.51.100.21 Enable_Duravip = true }\n"
+		      "Binding \"own\" { Bind_Address = 198.51.100.1 Enable_Duravip = true }\n"
+		      "Binding \"connected6\" { Bind_Address = 2001:db8:1::30 Enable_Duravip = true }\n"
+		      "Binding \"unreachable\" { Bind_Address = 198.18.200.1 Enable_Duravip = true }\n"
+		      "Binding \"via-gateway\" { Bind_Address = 198.51.100.130 Enable_Duravip = true }\n"
+		      "Binding \"local-range\" { Bind_Address = 198.18.4.9 Enable_Duravip = true }\n"
+		      "Binding \"metric\" { Bind_Address = 198.18.8.9 Enable_Duravip = true }\n"
+		      "Binding \"blackhole\" { Bind_Address = 198.18.5.9 Enable_Duravip = true }\n"
+		      "Binding \"plumbed\" { Bind_Address = 198.18.6.9 Enable_Duravip = true }\n"
+		      "Binding \"long\" { Bind_Address = 198.18.7.9 Enable_Duravip = true }\n";
 
 struct h {
 	struct vip_port *port;
@@ -46,15 +46,15 @@ struct h {
 	struct vipd_sysview sv;
 };
 
-static struct vip_addr A(const char *s)
-{
+static struct vip_addr A(const char *s) {
 	struct vip_addr a;
 
 	assert_int_equal(vip_addr_from_string(s, &a), 0);
 	return a;
 }
 
-static struct vipd_config *load(const char *text)
+static struct vipd_config *
+load(const char *text)
 {
 	struct vip_conf_diag diag = { 0 };
 	struct vip_conf_tree *t = NULL;
@@ -81,7 +81,9 @@ static void put_link(struct vip_port *p, int ifindex, const char *name)
 
 static void put_addr(struct vip_port *p, const char *a, unsigned prefix, int ifindex, bool ours)
 {
-	struct vip_port_addr e = { .addr = A(a), .prefix = prefix, .ifindex = ifindex,
+	struct vip_port_addr e = { .addr = A(a),
+				   .prefix = prefix,
+				   .ifindex = ifindex,
 				   .proto = ours ? VIP_PORT_IFA_PROTO : 0 };
 
 	assert_int_equal(vip_port_fake_put_addr(p, &e), 0);
@@ -90,8 +92,13 @@ static void put_addr(struct vip_port *p, const char *a, unsigned prefix, int ifi
 static void put_route(struct vip_port *p, const char *dst, unsigned len, enum vip_port_route_type type,
 		      bool local_table, bool gateway, int ifindex, uint32_t metric)
 {
-	struct vip_port_route r = { .dst = A(dst), .dst_len = len, .type = type, .local_table = local_table,
-				    .gateway = gateway, .ifindex = ifindex, .metric = metric };
+	struct vip_port_route r = { .dst = A(dst),
+				    .dst_len = len,
+				    .type = type,
+				    .local_table = local_table,
+				    .gateway = gateway,
+				    .ifindex = ifindex,
+				    .metric = metric };
 
 	assert_int_equal(vip_port_fake_put_route(p, &r), 0);
 }
@@ -106,9 +113,9 @@ static int setup(void **state)
 	put_link(p, IF_ETH0, "eth0");
 	put_link(p, IF_ETH1, "eth1");
 	put_link(p, IF_LONGNAME, "abcdefghijklm");
-	put_addr(p, "198.51.100.1", 24, IF_ETH0, false);     /* 198.51.100.0/24 dev eth0 */
-	put_addr(p, "2001:db8:1::1", 64, IF_ETH0, false);    /* 2001:db8:1::/64 dev eth0 */
-	put_addr(p, "198.18.6.9", 32, IF_ETH1, true);        /* vipd's own, on eth1 */
+	put_addr(p, "198.51.100.1", 24, IF_ETH0, false);  /* 198.51.100.0/24 dev eth0 */
+	put_addr(p, "2001:db8:1::1", 64, IF_ETH0, false); /* 2001:db8:1::/64 dev eth0 */
+	put_addr(p, "198.18.6.9", 32, IF_ETH1, true);     /* vipd's own, on eth1 */
 	/* A more specific network through a gateway; a local range; a blackhole; two
 	 * routes to one network, the lower metric on eth1; a link whose label is too long. */
 	put_route(p, "198.51.100.128", 25, VIP_PORT_ROUTE_UNICAST, false, true, IF_ETH0, 0);
@@ -196,11 +203,11 @@ static void test_refused(void **state)
 	struct h *h = *state;
 	struct vipd_target t;
 
-	assert_int_equal(place(h, "198.51.100.1", &t), -EADDRINUSE);   /* the node's own */
-	assert_int_equal(place(h, "198.18.4.9", &t), -EADDRINUSE);     /* in a local range */
+	assert_int_equal(place(h, "198.51.100.1", &t), -EADDRINUSE);    /* the node's own */
+	assert_int_equal(place(h, "198.18.4.9", &t), -EADDRINUSE);      /* in a local range */
 	assert_int_equal(place(h, "198.51.100.130", &t), -ENETUNREACH); /* the longer route has a gateway */
-	assert_int_equal(place(h, "198.18.200.1", &t), -ENETUNREACH);  /* only the default route */
-	assert_int_equal(place(h, "198.18.5.9", &t), -ENETUNREACH);    /* a blackhole */
+	assert_int_equal(place(h, "198.18.200.1", &t), -ENETUNREACH);   /* only the default route */
+	assert_int_equal(place(h, "198.18.5.9", &t), -ENETUNREACH);     /* a blackhole */
 }
 
 /* Someone else put a DuraVIP's address on the node: it is the node's now, not vipd's. */

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * vipctl end to end against an in-process control server: the real binary
  * (path from $VIPD_BUILDDIR) is run while this process turns the loop.
@@ -39,7 +39,7 @@ struct fixture {
 };
 
 struct run {
-	int status;      /* exit status, or 128 + signal */
+	int status; /* exit status, or 128 + signal */
 	char out[8192];
 	char err[8192];
 };
@@ -156,8 +156,13 @@ static int setup(void **state)
 		return -1;
 	snprintf(f->path, sizeof(f->path), "%s/control", f->dir);
 	f->cfg = (struct vipd_control_config){
-		.path = f->path, .daemon_uid = 4243, .gid = 4242, .group_name = "vipgrp",
-		.handlers = table, .userdata = f, .get_peer = peer_hook,
+		.path = f->path,
+		.daemon_uid = 4243,
+		.gid = 4242,
+		.group_name = "vipgrp",
+		.handlers = table,
+		.userdata = f,
+		.get_peer = peer_hook,
 	};
 	if (loop_new(&f->loop) < 0 || vipd_control_new(f->loop, &f->cfg, &f->ctl) < 0)
 		return -1;
@@ -220,7 +225,9 @@ static void run_vipctl(struct fixture *f, struct run *r, ...)
 		drain(out[0], r->out, sizeof(r->out), &lo);
 		drain(err[0], r->err, sizeof(r->err), &le);
 		if (f->event_after_subscribe && !pushed && vipd_control_n_subscribers(f->ctl) > 0) {
-			assert_int_equal(vipd_control_event(f->ctl, f->event_after_subscribe, f->event_after_subscribe), 1);
+			assert_int_equal(vipd_control_event(f->ctl, f->event_after_subscribe,
+							    f->event_after_subscribe),
+					 1);
 			pushed = true;
 		}
 		/* The stream ends when "vipd" goes: drop every connection once the event is out. */
@@ -298,7 +305,8 @@ static void test_commands(void **state)
 	run_vipctl(f, &r, "-s", f->path, "--json", "config", "reload", NULL);
 	assert_int_equal(r.status, 1);
 	expect_error(r.out, 1, "Reconfigure failed\nx.conf:3:1: error: bad");
-	run_vipctl(f, &r, "-s", f->path, "--json", "cluster", "duravip", "move", "203.0.113.51", "a\"b\\c", NULL);
+	run_vipctl(f, &r, "-s", f->path, "--json", "cluster", "duravip", "move", "203.0.113.51", "a\"b\\c",
+		   NULL);
 	assert_int_equal(r.status, 1);
 	expect_error(r.out, 1, "cannot move to 'a\"b\\c': No such device");
 	run_vipctl(f, &r, "-s", f->path, "--json", "cluster", "duravip", "move", "a\"b", "c\\d", NULL);

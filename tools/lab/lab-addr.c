@@ -7,8 +7,7 @@
 
 #include "lab-watch.h"
 
-static void print_one(void *data, const struct lab_addr *a, _unused_ uint32_t before,
-		      uint32_t mask)
+static void print_one(void *data, const struct lab_addr *a, _unused_ uint32_t before, uint32_t mask)
 {
 	const char *const *names = data;
 	char buf[INET6_ADDRSTRLEN];

@@ -67,7 +67,8 @@ static int packet_socket_in(const char *netns, const char *ifname)
 		abort(); /* never carry on in the wrong namespace */
 	if (fd < 0)
 		return -ENODEV;
-	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL),
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET,
+				   .sll_protocol = htons(ETH_P_ALL),
 				   .sll_ifindex = (int)ifindex };
 	setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof(sz));
 	if (bind(fd, (struct sockaddr *)&sll, sizeof(sll)) < 0 ||
@@ -137,8 +138,10 @@ static void read_frames(struct cap *c, int fd)
 
 	for (int i = 0; i < 100000; i++) {
 		struct iovec iov = { frame, sizeof(frame) };
-		struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1,
-				    .msg_control = ctl, .msg_controllen = sizeof(ctl) };
+		struct msghdr m = { .msg_iov = &iov,
+				    .msg_iovlen = 1,
+				    .msg_control = ctl,
+				    .msg_controllen = sizeof(ctl) };
 		ssize_t n = recvmsg(fd, &m, MSG_DONTWAIT);
 		if (n < 0)
 			return;
@@ -153,8 +156,7 @@ static void read_frames(struct cap *c, int fd)
 	}
 }
 
-static void count_plumbed(void *data, const struct lab_addr *a, _unused_ uint32_t before,
-			  uint32_t mask)
+static void count_plumbed(void *data, const struct lab_addr *a, _unused_ uint32_t before, uint32_t mask)
 {
 	struct cap *c = data;
 
@@ -200,8 +202,8 @@ static double ms(const struct cap *c, double t)
 	return t < 0 ? -1 : (t - c->t0) * 1000.0;
 }
 
-static int capture_loop(struct cap *c, int fd, struct lab_tracker *t, int sigfd,
-			char **trigger, double timeout, double linger)
+static int capture_loop(struct cap *c, int fd, struct lab_tracker *t, int sigfd, char **trigger,
+			double timeout, double linger)
 {
 	struct pollfd fds[LAB_MAX_NODES + 2];
 	int n = 0, status = 0;
@@ -236,12 +238,11 @@ static int capture_loop(struct cap *c, int fd, struct lab_tracker *t, int sigfd,
 int lab_cmd_capture(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "ns", required_argument, NULL, 'n' },	  { "if", required_argument, NULL, 'i' },
-		{ "match", required_argument, NULL, 'm' },  { "expect", required_argument, NULL, 'e' },
-		{ "plumb", required_argument, NULL, 'p' },  { "timeout", required_argument, NULL, 't' },
-		{ "linger", required_argument, NULL, 'l' }, { "ready", required_argument, NULL, 'r' },
-		{ "not-mac", required_argument, NULL, 'x' },
-		{ 0 }
+		{ "ns", required_argument, NULL, 'n' },      { "if", required_argument, NULL, 'i' },
+		{ "match", required_argument, NULL, 'm' },   { "expect", required_argument, NULL, 'e' },
+		{ "plumb", required_argument, NULL, 'p' },   { "timeout", required_argument, NULL, 't' },
+		{ "linger", required_argument, NULL, 'l' },  { "ready", required_argument, NULL, 'r' },
+		{ "not-mac", required_argument, NULL, 'x' }, { 0 }
 	};
 	struct cap c = { .first = -1, .all = -1, .plumbed_at = -1 };
 	const char *ns = NULL, *ifname = "eth0", *ready = NULL;
@@ -251,22 +252,39 @@ int lab_cmd_capture(int argc, char **argv)
 
 	while ((opt = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
 		switch (opt) {
-		case 'n': ns = optarg; break;
-		case 'i': ifname = optarg; break;
-		case 'm': c.nmatch = lab_parse_cidr_list(optarg, c.match, MAX_MATCH); break;
-		case 'e': c.expect = atol(optarg); break;
-		case 'p': plumb = optarg; break;
-		case 't': timeout = atof(optarg); break;
-		case 'l': linger = atof(optarg); break;
-		case 'r': ready = optarg; break;
+		case 'n':
+			ns = optarg;
+			break;
+		case 'i':
+			ifname = optarg;
+			break;
+		case 'm':
+			c.nmatch = lab_parse_cidr_list(optarg, c.match, MAX_MATCH);
+			break;
+		case 'e':
+			c.expect = atol(optarg);
+			break;
+		case 'p':
+			plumb = optarg;
+			break;
+		case 't':
+			timeout = atof(optarg);
+			break;
+		case 'l':
+			linger = atof(optarg);
+			break;
+		case 'r':
+			ready = optarg;
+			break;
 		case 'x':
 			c.has_not_mac = sscanf(optarg, "%hhx:%hhx:%hhx:%hhx:%hhx:%hhx", &c.not_mac[0],
-					       &c.not_mac[1], &c.not_mac[2], &c.not_mac[3],
-					       &c.not_mac[4], &c.not_mac[5]) == 6;
+					       &c.not_mac[1], &c.not_mac[2], &c.not_mac[3], &c.not_mac[4],
+					       &c.not_mac[5]) == 6;
 			if (!c.has_not_mac)
 				return 2;
 			break;
-		default: return 2;
+		default:
+			return 2;
 		}
 	}
 	if (!ns || c.nmatch <= 0 || (plumb && (npns = lab_split_list(plumb, pns, LAB_MAX_NODES)) <= 0)) {
@@ -296,8 +314,8 @@ int lab_cmd_capture(int argc, char **argv)
 	printf("first_ms=%.1f first_mac=%02x:%02x:%02x:%02x:%02x:%02x all_ms=%.1f distinct=%ld "
 	       "packets=%ld plumbed_ms=%.1f plumbed=%ld\n",
 	       ms(&c, c.first), c.first_mac[0], c.first_mac[1], c.first_mac[2], c.first_mac[3],
-	       c.first_mac[4], c.first_mac[5], ms(&c, c.all), c.distinct, c.packets,
-	       ms(&c, c.plumbed_at), t ? c.plumbed : -1);
+	       c.first_mac[4], c.first_mac[5], ms(&c, c.all), c.distinct, c.packets, ms(&c, c.plumbed_at),
+	       t ? c.plumbed : -1);
 	lab_tracker_free(t);
 	return r < 0 ? 2 : r;
 }

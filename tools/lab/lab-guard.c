@@ -55,7 +55,7 @@ struct dup {
 struct watch {
 	char names[LAB_MAX_NODES][16];
 	int n;
-	uint32_t live;	   /* neither excluded nor cut */
+	uint32_t live;     /* neither excluded nor cut */
 	uint32_t excluded; /* by the exclusion file */
 	const char *exclude_file;
 	struct timespec exclude_mtime;
@@ -100,15 +100,13 @@ static void note_link(void *data, int node, bool up)
 	w->links_changed = true;
 	w->last_change = lab_now();
 	if (w->events)
-		fprintf(w->events, "%.6f %s link %s\n", w->last_change, w->names[node],
-			up ? "up" : "down");
+		fprintf(w->events, "%.6f %s link %s\n", w->last_change, w->names[node], up ? "up" : "down");
 }
 
 static struct dup *find_open(struct watch *w, const struct lab_addr *a)
 {
 	for (size_t i = 0; i < w->nopen; i++)
-		if (w->open[i].addr.family == a->family &&
-		    memcmp(w->open[i].addr.bytes, a->bytes, 16) == 0)
+		if (w->open[i].addr.family == a->family && memcmp(w->open[i].addr.bytes, a->bytes, 16) == 0)
 			return &w->open[i];
 	return NULL;
 }
@@ -168,8 +166,8 @@ static void read_exclusions(struct watch *w)
 		st.st_mtim = (struct timespec){ 0 };
 		st.st_size = -1;
 	}
-	if (st.st_mtim.tv_sec == w->exclude_mtime.tv_sec &&
-	    st.st_mtim.tv_nsec == w->exclude_mtime.tv_nsec && st.st_size == w->exclude_size)
+	if (st.st_mtim.tv_sec == w->exclude_mtime.tv_sec && st.st_mtim.tv_nsec == w->exclude_mtime.tv_nsec &&
+	    st.st_size == w->exclude_size)
 		return;
 	w->exclude_mtime = st.st_mtim;
 	w->exclude_size = st.st_size;
@@ -194,8 +192,7 @@ static bool update_live(struct watch *w)
 	return changed;
 }
 
-static void write_holders(void *data, const struct lab_addr *a, _unused_ uint32_t before,
-			  uint32_t mask)
+static void write_holders(void *data, const struct lab_addr *a, _unused_ uint32_t before, uint32_t mask)
 {
 	FILE *f = data;
 	char buf[INET6_ADDRSTRLEN];
@@ -272,31 +269,42 @@ static int watch_loop(struct watch *w, struct lab_tracker *t, int sigfd, double 
 	return 0;
 }
 
-static int parse_opts(struct watch *w, int argc, char **argv, const char **ready,
-		      const char **events, bool *links, double *max_s)
+static int parse_opts(struct watch *w, int argc, char **argv, const char **ready, const char **events,
+		      bool *links, double *max_s)
 {
 	static const struct option opts[] = {
-		{ "exclude-file", required_argument, NULL, 'x' },
-		{ "links", no_argument, NULL, 'l' },
-		{ "min-ms", required_argument, NULL, 'M' },
-		{ "events", required_argument, NULL, 'e' },
-		{ "state", required_argument, NULL, 's' },
-		{ "ready", required_argument, NULL, 'r' },
-		{ "max-seconds", required_argument, NULL, 'm' },
-		{ 0 }
+		{ "exclude-file", required_argument, NULL, 'x' }, { "links", no_argument, NULL, 'l' },
+		{ "min-ms", required_argument, NULL, 'M' },       { "events", required_argument, NULL, 'e' },
+		{ "state", required_argument, NULL, 's' },        { "ready", required_argument, NULL, 'r' },
+		{ "max-seconds", required_argument, NULL, 'm' },  { 0 }
 	};
 	int c;
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
-		case 'x': w->exclude_file = optarg; break;
-		case 'l': *links = true; break;
-		case 'M': w->min_ms = atof(optarg); break;
-		case 'e': *events = optarg; break;
-		case 's': w->state_file = optarg; break;
-		case 'r': *ready = optarg; break;
-		case 'm': *max_s = atof(optarg); break;
-		default: return -EINVAL;
+		case 'x':
+			w->exclude_file = optarg;
+			break;
+		case 'l':
+			*links = true;
+			break;
+		case 'M':
+			w->min_ms = atof(optarg);
+			break;
+		case 'e':
+			*events = optarg;
+			break;
+		case 's':
+			w->state_file = optarg;
+			break;
+		case 'r':
+			*ready = optarg;
+			break;
+		case 'm':
+			*max_s = atof(optarg);
+			break;
+		default:
+			return -EINVAL;
 		}
 	}
 	if (argc - optind != 2 || (w->n = atoi(argv[optind + 1])) < 1 || w->n > LAB_MAX_NODES) {

@@ -84,8 +84,7 @@ static int dump_links(struct lab_links *l)
 	return r;
 }
 
-int lab_links_new(const char *prefix, int n, lab_link_fn change, void *data,
-		  struct lab_links **ret)
+int lab_links_new(const char *prefix, int n, lab_link_fn change, void *data, struct lab_links **ret)
 {
 	char ns[64];
 	struct lab_links *l = calloc(1, sizeof(*l));
@@ -103,8 +102,7 @@ int lab_links_new(const char *prefix, int n, lab_link_fn change, void *data,
 	nl_socket_disable_auto_ack(l->ev);
 	nl_socket_modify_cb(l->ev, NL_CB_VALID, NL_CB_CUSTOM, on_link, l);
 	nl_socket_modify_cb(l->dump, NL_CB_VALID, NL_CB_CUSTOM, on_link, l);
-	if (nl_socket_add_memberships(l->ev, RTNLGRP_LINK, 0) < 0 ||
-	    nl_socket_set_nonblocking(l->ev) < 0)
+	if (nl_socket_add_memberships(l->ev, RTNLGRP_LINK, 0) < 0 || nl_socket_set_nonblocking(l->ev) < 0)
 		goto free_links;
 	/* The initial state is reported as a change from "all up". */
 	l->change = change;

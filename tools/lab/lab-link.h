@@ -16,8 +16,7 @@ typedef void (*lab_link_fn)(void *data, int node, bool up);
 /* Open an event and a dump socket in <prefix>-sw for nodes n1..nN and dump
  * once; ports found down are reported to change. Returns 0 or -EIO (message on
  * stderr: this is a tool). */
-int lab_links_new(const char *prefix, int n, lab_link_fn change, void *data,
-		  struct lab_links **ret);
+int lab_links_new(const char *prefix, int n, lab_link_fn change, void *data, struct lab_links **ret);
 /* Accepts NULL. */
 void lab_links_free(struct lab_links *l);
 /* The event socket, to poll for POLLIN. */

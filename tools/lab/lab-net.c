@@ -13,7 +13,8 @@ static const struct {
 	{ "up", lab_cmd_up, "PREFIX N: bridge, veths and addresses in existing namespaces" },
 	{ "link", lab_cmd_link, "PREFIX MEMBER up|down: a member's switch port" },
 	{ "addrs", lab_cmd_addrs, "NETNS...: the VIPs each namespace holds" },
-	{ "watch", lab_cmd_watch, "[--links --min-ms M --events F --state F ...] PREFIX N: VIPs on two live nodes" },
+	{ "watch", lab_cmd_watch,
+	  "[--links --min-ms M --events F --state F ...] PREFIX N: VIPs on two live nodes" },
 	{ "capture", lab_cmd_capture, "--ns NETNS --match CIDR ... [-- TRIGGER]: time announcements" },
 };
 

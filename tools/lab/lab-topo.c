@@ -89,8 +89,7 @@ put_addr:
 }
 
 /* Make the veth for one member: switch end in sw, peer "eth0" in its netns. */
-static int make_veth(struct nl_sock *sw, const char *prefix, const char *member,
-		     unsigned id, int bridge)
+static int make_veth(struct nl_sock *sw, const char *prefix, const char *member, unsigned id, int bridge)
 {
 	char ns[64], mac[32];
 	_cleanup_link_ struct rtnl_link *veth = rtnl_link_veth_alloc();
@@ -169,8 +168,7 @@ int lab_cmd_up(int argc, char **argv)
 			snprintf(member, sizeof(member), "n%u", id);
 		else
 			snprintf(member, sizeof(member), "c");
-		if (make_veth(sw, argv[1], member, id, bridge) < 0 ||
-		    member_setup(argv[1], member, id) < 0)
+		if (make_veth(sw, argv[1], member, id, bridge) < 0 || member_setup(argv[1], member, id) < 0)
 			return 1;
 	}
 	return 0;

@@ -137,8 +137,7 @@ const char *lab_addr_str(const struct lab_addr *a, char *buf, size_t len)
 bool lab_is_base_addr(const struct lab_addr *a)
 {
 	static const uint8_t v4net[3] = { 203, 0, 113 };
-	static const uint8_t v6net[14] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0,
-					   0, 0, 0, 0, 0, 0x01 };
+	static const uint8_t v6net[14] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01 };
 	uint8_t last;
 
 	if (a->family == AF_INET && memcmp(a->bytes, v4net, 3) == 0) {

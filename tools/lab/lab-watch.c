@@ -87,8 +87,7 @@ int lab_addr_from_msg(struct nlmsghdr *h, struct lab_addr *ret)
 		return -ENOENT;
 	struct nlattr *at = tb[IFA_LOCAL] ? tb[IFA_LOCAL] : tb[IFA_ADDRESS];
 	size_t len = ifa->ifa_family == AF_INET ? 4 : 16;
-	if (!at || (ifa->ifa_family != AF_INET && ifa->ifa_family != AF_INET6) ||
-	    (size_t)nla_len(at) != len)
+	if (!at || (ifa->ifa_family != AF_INET && ifa->ifa_family != AF_INET6) || (size_t)nla_len(at) != len)
 		return -EINVAL;
 	memset(ret, 0, sizeof(*ret));
 	ret->family = ifa->ifa_family;
@@ -140,8 +139,7 @@ static int setup_sock(struct lab_tracker *t, struct nl_sock *sk, bool events)
 	return 0;
 }
 
-int lab_tracker_new(char **netns, int n, lab_change_fn change, void *data,
-		    struct lab_tracker **ret)
+int lab_tracker_new(char **netns, int n, lab_change_fn change, void *data, struct lab_tracker **ret)
 {
 	struct lab_tracker *t = calloc(1, sizeof(*t));
 
@@ -151,8 +149,7 @@ int lab_tracker_new(char **netns, int n, lab_change_fn change, void *data,
 	t->change = change;
 	t->data = data;
 	for (int i = 0; i < n; i++) {
-		if (lab_nl_open_in(netns[i], &t->ev[i]) < 0 ||
-		    lab_nl_open_in(netns[i], &t->dump[i]) < 0 ||
+		if (lab_nl_open_in(netns[i], &t->ev[i]) < 0 || lab_nl_open_in(netns[i], &t->dump[i]) < 0 ||
 		    setup_sock(t, t->ev[i], true) < 0 || setup_sock(t, t->dump[i], false) < 0) {
 			fprintf(stderr, "lab-net: cannot watch namespace %s\n", netns[i]);
 			goto free_tracker;

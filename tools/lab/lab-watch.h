@@ -15,13 +15,11 @@ struct lab_tracker;
 
 /* Called when the set of namespaces holding an address changes: before and
  * mask are that set (bit i: namespace i) before and after the change. */
-typedef void (*lab_change_fn)(void *data, const struct lab_addr *a, uint32_t before,
-			      uint32_t mask);
+typedef void (*lab_change_fn)(void *data, const struct lab_addr *a, uint32_t before, uint32_t mask);
 
 /* Open event and dump sockets in each named namespace and dump them once.
  * Returns 0 or -EIO (message on stderr: this is a tool). */
-int lab_tracker_new(char **netns, int n, lab_change_fn change, void *data,
-		    struct lab_tracker **ret);
+int lab_tracker_new(char **netns, int n, lab_change_fn change, void *data, struct lab_tracker **ret);
 void lab_tracker_free(struct lab_tracker *t);
 /* Apply all queued events; returns the number applied or -EIO. */
 int lab_tracker_drain(struct lab_tracker *t);
