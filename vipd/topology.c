@@ -49,7 +49,8 @@ int vipd_sysview_index(struct vipd_sysview *s)
 	s->local_hosts = NULL;
 	s->others = NULL;
 	s->n_local_hosts = s->n_others = 0;
-	qsort(s->addrs.items, s->addrs.n, sizeof(*s->addrs.items), cmp_port_addr);
+	if (s->addrs.n > 0) /* qsort(NULL, 0, ...) is undefined */
+		qsort(s->addrs.items, s->addrs.n, sizeof(*s->addrs.items), cmp_port_addr);
 	s->local_hosts = calloc(s->routes.n + 1, sizeof(*s->local_hosts));
 	s->others = calloc(s->routes.n + 1, sizeof(*s->others));
 	if (!s->local_hosts || !s->others)
