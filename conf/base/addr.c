@@ -114,9 +114,12 @@ size_t vip_addr_lower_bound(const struct vip_addr *a, const void *base, size_t n
 void *vip_addr_bsearch(const struct vip_addr *a, const void *base, size_t n, size_t size, size_t off)
 {
 	size_t i = vip_addr_lower_bound(a, base, n, size, off);
-	uint8_t *e = (uint8_t *)(uintptr_t)base + i * size;
+	uint8_t *e;
 
-	if (i == n || vip_addr_cmp((const struct vip_addr *)(void *)(e + off), a) != 0)
+	if (i == n) /* also an empty array, whose base may be NULL */
+		return NULL;
+	e = (uint8_t *)(uintptr_t)base + i * size;
+	if (vip_addr_cmp((const struct vip_addr *)(void *)(e + off), a) != 0)
 		return NULL;
 	return e;
 }

@@ -51,6 +51,8 @@ static void test_bsearch_plain_array(void **state)
 	assert_int_equal(vip_addr_lower_bound(&k, v, n, sizeof(v[0]), 0), 3);
 	/* empty and one-element arrays */
 	assert_null(vip_addr_bsearch(&v[0], v, 0, sizeof(v[0]), 0));
+	assert_null(vip_addr_bsearch(&v[0], NULL, 0, sizeof(v[0]), 0)); /* an empty table may have no array */
+	assert_int_equal(vip_addr_lower_bound(&v[0], NULL, 0, sizeof(v[0]), 0), 0);
 	assert_int_equal(vip_addr_lower_bound(&v[0], v, 0, sizeof(v[0]), 0), 0);
 	assert_ptr_equal(vip_addr_bsearch(&v[0], v, 1, sizeof(v[0]), 0), &v[0]);
 	assert_null(vip_addr_bsearch(&v[1], v, 1, sizeof(v[0]), 0));
