@@ -44,13 +44,27 @@ static void cl_message(void *data, const struct vip_cl_member *sender, const voi
 	struct vip_cl_auth_info ai;
 
 	/* The engines' protocol is not the monitor's business; its own FLUSHED is. */
-	if (!m->cl.key || sender->nodeid != m->cl.self.nodeid || sender->pid != m->cl.self.pid || len < 4 ||
-	    b[3] != VIP_CL_MSG_FLUSHED || vip_cl_auth_verify(NULL, sender, b, len, &ai) < 0)
+	if (sender->nodeid != m->cl.self.nodeid || sender->pid != m->cl.self.pid || len < 4 ||
+	    b[3] != VIP_CL_MSG_FLUSHED)
+		return;
+	if (!m->cl.key) {
+		m->cl.flushed_unconfirmed = false;
+		return;
+	}
+	if (vip_cl_auth_verify(NULL, sender, b, len, &ai) < 0)
 		return;
 	if (ai.view != m->cl.view) {
 		log_debug("monitor: FLUSHED crossed a view change; sending it again");
 		m->cl.want_flushed = true;
+		return;
 	}
+	m->cl.flushed_unconfirmed = false;
+}
+
+bool monitor_cluster_flush_unconfirmed(const struct vipd_monitor *m, uint32_t max_wait_ms)
+{
+	return m->cl.ops && m->cl.be && m->cl.flushed_unconfirmed &&
+	       loop_now_ms() - m->cl.flushed_since < max_wait_ms;
 }
 
 static void cl_quorum(void *data _unused_, bool quorate _unused_)
@@ -232,6 +246,8 @@ void monitor_cluster_flushed(struct vipd_monitor *m)
 	if (!m->cl.ops)
 		return;
 	m->cl.want_flushed = true;
+	m->cl.flushed_unconfirmed = true;
+	m->cl.flushed_since = loop_now_ms();
 	send_pending(m);
 }
 

@@ -14,6 +14,8 @@ struct monitor_cluster {
 	bool lost;                 /* lost during dispatch: free after it */
 	bool want_monitor;         /* MONITOR to multicast (a view with self came) */
 	bool want_flushed;         /* FLUSHED to multicast (a flush happened) */
+	bool flushed_unconfirmed;  /* a FLUSHED not yet seen delivered in the view it was sealed in */
+	uint64_t flushed_since;    /* loop_now_ms() of that flush */
 	uint32_t reconnect_ms;     /* next reconnect delay */
 	/* Authentication (docs/protocol.md): the key, this member, the view it is in, the last sequence. */
 	struct vip_cl_key *key; /* NULL: unauthenticated */
@@ -51,6 +53,12 @@ struct vipd_monitor {
 int monitor_cluster_start(struct vipd_monitor *m);
 /* Multicast FLUSHED{node} now or as soon as the group can take it. */
 void monitor_cluster_flushed(struct vipd_monitor *m);
+/*
+ * True while the group has not taken this node's last FLUSHED and less than
+ * max_wait_ms passed since the flush: the next engine waits, so that the
+ * survivors take a crashed engine's addresses before it speaks again.
+ */
+bool monitor_cluster_flush_unconfirmed(const struct vipd_monitor *m, uint32_t max_wait_ms);
 /* Leave the group (best effort, FLUSHED still pending is sent first) and disconnect. */
 void monitor_cluster_stop(struct vipd_monitor *m);
 

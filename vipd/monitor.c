@@ -377,6 +377,15 @@ static void on_restart_timer(struct loop *l _unused_, struct loop_timer *t _unus
 
 	if (m->stopping || m->pid > 0)
 		return;
+	/*
+	 * The crashed engine's addresses go to the survivors on this FLUSHED; an
+	 * engine that joined first would end the ghost and take them back (the
+	 * FLUSHED, sealed in an older view, is ignored): wait for it, 1 s at most.
+	 */
+	if (monitor_cluster_flush_unconfirmed(m, 1000)) {
+		loop_timer_arm(m->t_restart, 20, 0);
+		return;
+	}
 	r = start_engine(m);
 	if (r < 0) {
 		log_error_errno(r, "monitor: cannot start the engine: %m");

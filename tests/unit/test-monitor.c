@@ -172,6 +172,7 @@ struct vip_cl_backend {
 };
 
 static bool cl_left;
+static bool echo_flushed; /* deliver the monitor's FLUSHED back to it, as corosync does */
 static char last_name[VIP_CL_NAME_MAX + 1];
 
 static int fb_connect(const struct vip_cl_backend_cbs *cbs, void *userdata, struct vip_cl_backend **ret)
@@ -235,9 +236,13 @@ static int fb_send(struct vip_cl_backend *b, const void *data, size_t len)
 	snprintf(last_name, sizeof(last_name), "%s", m.name);
 	if (m.type == VIP_CL_MSG_MONITOR)
 		ev('M');
-	else if (m.type == VIP_CL_MSG_FLUSHED)
+	else if (m.type == VIP_CL_MSG_FLUSHED) {
+		struct vip_cl_member self = { .nodeid = 1, .pid = (uint32_t)getpid() };
+
 		ev('X');
-	else
+		if (echo_flushed)
+			b->cbs.message(b->userdata, &self, data, len);
+	} else
 		fail_msg("unexpected message type %d", m.type);
 	vip_cl_msg_clear(&m);
 	return 0;
@@ -324,6 +329,7 @@ static int setup(void **state _unused_)
 	events[0] = '\0';
 	flush_result = 2;
 	cl_left = false;
+	echo_flushed = true;
 	last_name[0] = '\0';
 	ready_calls = 0;
 	port_ops = vip_port_fake_ops;
@@ -367,12 +373,35 @@ static void test_kill9_flushes_tells_and_restarts(void **state _unused_)
 	assert_int_equal(stats(m).flushed_sent, 1);
 	assert_int_equal(stats(m).restarts, 1);
 	assert_int_equal(stats(m).last_delay_ms, 20);
+	assert_true(now_ms() - t0 < 900); /* the group took the FLUSHED: no wait for it */
 	assert_true(stats(m).engine_pid != first);
 	/* The new engine is ready; READY=1 and the start report came only once. */
 	RUN_UNTIL(m, 3000, ready_calls == 1 && stats(m).engine_pid > 0);
 	vipd_monitor_stop(m);
 	assert_int_equal(vipd_monitor_run(m), 0);
 	assert_true(cl_left);
+}
+
+/*
+ * A FLUSHED the group has not taken (not delivered back yet, or sealed in an
+ * older view) holds the next engine back, up to 1 s: an engine that spoke
+ * first would end the ghost and take the crashed engine's addresses back.
+ */
+static void test_restart_waits_for_flushed(void **state _unused_)
+{
+	struct vipd_monitor *m;
+	uint64_t t0;
+
+	echo_flushed = false;
+	m = new_monitor(ENG_SERVE, true);
+	RUN_UNTIL(m, 3000, stats(m).ever_ready && stats(m).monitor_sent >= 1);
+	assert_int_equal(kill(stats(m).engine_pid, SIGKILL), 0);
+	t0 = now_ms();
+	RUN_UNTIL(m, 3000, stats(m).starts == 2);
+	assert_string_equal(events, "SMFXS");
+	assert_true(now_ms() - t0 >= 1000);
+	vipd_monitor_stop(m);
+	assert_int_equal(vipd_monitor_run(m), 0);
 }
 
 static void test_release_failed_flushes_exit_1(void **state _unused_)
@@ -719,6 +748,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_kill9_flushes_tells_and_restarts, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_restart_waits_for_flushed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_release_failed_flushes_exit_1, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_released_ok_no_flush_restarted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sigterm_forwarded_clean_exit, setup, teardown),
