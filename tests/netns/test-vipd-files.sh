@@ -13,6 +13,8 @@
 # Usage: test-vipd-files.sh VIPD VIPCTL
 # Exit 77 (skip) without root, unless VIPD_REQUIRE_NETNS=1 (then fail).
 set -u
+# shellcheck source=netns-solo.sh
+. "$(dirname "$0")/netns-solo.sh"
 
 # Absolute: one start runs from another folder.
 VIPD=$(realpath "${1:?vipd binary}")
@@ -20,16 +22,7 @@ VIPCTL=$(realpath "${2:?vipctl binary}")
 NS=vf-$$-vipd
 TMP=
 PIDS=()
-FAILS=0
 
-skip_or_fail() {
-	if [ "${VIPD_REQUIRE_NETNS:-0}" = 1 ]; then
-		echo "FAIL: $*" >&2
-		exit 1
-	fi
-	echo "SKIP: $*" >&2
-	exit 77
-}
 
 [ "$(id -u)" -eq 0 ] || skip_or_fail "needs root"
 id ecuser >/dev/null 2>&1 || skip_or_fail "needs the ecuser account (tools/deps)"
@@ -49,24 +42,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-ok() { echo "ok   - $*"; }
-fail() { echo "FAIL - $*"; FAILS=$((FAILS + 1)); }
-check() {
-	local what=$1
-	shift
-	if "$@"; then ok "$what"; else fail "$what"; fi
-}
-now_ms() { echo $(($(date +%s%N) / 1000000)); }
-wait_for() {
-	local max=$1 start
-	shift
-	start=$(now_ms)
-	while ! "$@"; do
-		[ $(($(now_ms) - start)) -ge "$max" ] && return 1
-		sleep 0.02
-	done
-	return 0
-}
 has_addr() { ip -n "$NS" -o addr show dev veth0 | grep -q " $1/"; }
 lacks_addr() { ! has_addr "$1"; }
 owner_mode() { stat -c '%U:%G %a' "$1"; }

@@ -14,21 +14,13 @@
 # Usage: VIPD_DEB=path/to/vipd_*.deb test-vipd-package.sh
 # Exit 77 (skip) without root or VIPD_DEB, unless VIPD_REQUIRE_NETNS=1 (fail).
 set -u
+# shellcheck source=netns-solo.sh
+. "$(dirname "$0")/netns-solo.sh"
 
 NS=vt-$$-pkg
 TMP=
 PIDS=()
-FAILS=0
-PASSES=0
 
-skip_or_fail() {
-	if [ "${VIPD_REQUIRE_NETNS:-0}" = 1 ]; then
-		echo "FAIL: $*" >&2
-		exit 1
-	fi
-	echo "SKIP: $*" >&2
-	exit 77
-}
 
 [ "$(id -u)" -eq 0 ] || skip_or_fail "needs root"
 [ -n "${VIPD_DEB:-}" ] && [ -f "$VIPD_DEB" ] || skip_or_fail "VIPD_DEB names no package (tools/check builds it)"
@@ -48,24 +40,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-ok() { echo "ok   - $*"; PASSES=$((PASSES + 1)); }
-fail() { echo "FAIL - $*"; FAILS=$((FAILS + 1)); }
-check() { # check "description" command...
-	local what=$1
-	shift
-	if "$@"; then ok "$what"; else fail "$what"; fi
-}
-now_ms() { echo $(($(date +%s%N) / 1000000)); }
-wait_for() { # wait_for MAX_MS command...: poll every 20 ms
-	local max=$1 start
-	shift
-	start=$(now_ms)
-	while ! "$@"; do
-		[ $(($(now_ms) - start)) -ge "$max" ] && return 1
-		sleep 0.02
-	done
-	return 0
-}
 
 TMP=$(mktemp -d /tmp/vipd-pkg.XXXXXX)
 chmod 755 "$TMP" # the engine re-reads the configuration as ecuser on reload

@@ -10,6 +10,8 @@
 # Usage: test-vipd-solo.sh VIPD VIPCTL
 # Exit 77 (skip) without root, unless VIPD_REQUIRE_NETNS=1 (then fail).
 set -u
+# shellcheck source=netns-solo.sh
+. "$(dirname "$0")/netns-solo.sh"
 
 VIPD=${1:?vipd binary}
 VIPCTL=${2:?vipctl binary}
@@ -17,16 +19,7 @@ NS=vt-$$-vipd
 PEER=vt-$$-peer
 TMP=
 PIDS=()
-FAILS=0
 
-skip_or_fail() {
-	if [ "${VIPD_REQUIRE_NETNS:-0}" = 1 ]; then
-		echo "FAIL: $*" >&2
-		exit 1
-	fi
-	echo "SKIP: $*" >&2
-	exit 77
-}
 
 [ "$(id -u)" -eq 0 ] || skip_or_fail "needs root"
 command -v tcpdump >/dev/null || skip_or_fail "needs tcpdump"
@@ -54,27 +47,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-ok() { echo "ok   - $*"; }
-fail() { echo "FAIL - $*"; FAILS=$((FAILS + 1)); }
-check() { # check "description" command...
-	local what=$1
-	shift
-	if "$@"; then ok "$what"; else fail "$what"; fi
-}
-now_ms() { echo $(($(date +%s%N) / 1000000)); }
 nsip() { ip -n "$NS" "$@"; }
 
-# wait_for MAX_MS command...: poll every 20 ms until command succeeds.
-wait_for() {
-	local max=$1 start
-	shift
-	start=$(now_ms)
-	while ! "$@"; do
-		[ $(($(now_ms) - start)) -ge "$max" ] && return 1
-		sleep 0.02
-	done
-	return 0
-}
 
 has_addr() { nsip -o addr show dev veth0 | grep -q " $1/"; }
 lacks_addr() { ! has_addr "$1"; }
