@@ -118,7 +118,7 @@ static struct link_info *link_info(struct announce_ctx *c, struct vip_port_annou
 	struct link_info *li = &c->links[c->n_links++];
 	memset(li, 0, sizeof(*li));
 	li->ifindex = ifindex;
-	li->err = vip_nl_link_get(c->p, ifindex, &li->l);
+	li->err = vip_nl_links_get(c->p, ifindex, &li->l);
 	if (li->err == 0 && li->l.hwaddr_len != VIP_ETH_ALEN && !li->l.noarp)
 		li->err = -EOPNOTSUPP; /* not Ethernet */
 	li->sll.sll_family = AF_PACKET;

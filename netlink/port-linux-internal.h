@@ -48,6 +48,12 @@ struct vip_port {
 	unsigned n_pending, pending_pos;
 
 	int pkt; /* AF_PACKET for announcements, -1 with NO_PACKET */
+
+	/* Link state for announcements (port-linux-links.c); NULL with NO_PACKET. */
+	struct mnl_socket *lsock;
+	struct vip_port_links lcache;
+	unsigned long lcache_lost;   /* times notifications were lost and the cache emptied */
+	unsigned long link_requests; /* RTM_GETLINK requests sent (vip_nl_link_get) */
 };
 
 /*
@@ -106,6 +112,15 @@ int vip_nl_event_from_msg(struct vip_port *p, const struct nlmsghdr *nlh);
 /* port-linux-dump.c */
 int vip_nl_dump_links(struct vip_port *p, struct vip_port_links *t);
 int vip_nl_dump_routes(struct vip_port *p, struct vip_port_routes *t);
+
+/* port-linux-links.c: the link cache of announcements. open subscribes and dumps (0 or
+ * -errno); get applies every queued notification first, then answers from the cache, or
+ * asks the kernel (RTM_GETLINK) for a link it does not hold: 0, -ENODEV or -errno. */
+int vip_nl_links_open(struct vip_port *p, int rcvbuf);
+void vip_nl_links_close(struct vip_port *p);
+int vip_nl_links_get(struct vip_port *p, int ifindex, struct vip_port_link *ret);
+/* Apply one RTM_NEWLINK/RTM_DELLINK to the cache (others are ignored): 0 or -errno. */
+int vip_nl_links_apply(struct vip_port *p, const struct nlmsghdr *nlh);
 
 /* port-linux-announce.c */
 int vip_nl_packet_open(struct vip_port *p);

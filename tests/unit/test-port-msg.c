@@ -463,13 +463,46 @@ static void test_events(void **state)
 	free(p.links);
 }
 
+/* The announcements' link cache follows NEWLINK (flags, MAC) and DELLINK. */
+static void test_links_apply(void **state)
+{
+	(void)state;
+	struct vip_port p = { 0 };
+
+	assert_int_equal(vip_nl_links_apply(&p, put_link(RTM_NEWLINK, AF_UNSPEC, IFF_UP | IFF_RUNNING, mac1)),
+			 0);
+	assert_int_equal(p.lcache.n, 1);
+	assert_false(p.lcache.items[0].noarp);
+	assert_memory_equal(p.lcache.items[0].hwaddr, mac1, 6);
+	/* arp off and a new MAC replace the entry (no second one). */
+	assert_int_equal(vip_nl_links_apply(&p, put_link(RTM_NEWLINK, AF_UNSPEC,
+							 IFF_UP | IFF_RUNNING | IFF_NOARP, mac2)),
+			 0);
+	assert_int_equal(p.lcache.n, 1);
+	assert_true(p.lcache.items[0].noarp);
+	assert_true(p.lcache.items[0].up);
+	assert_memory_equal(p.lcache.items[0].hwaddr, mac2, 6);
+	/* Bridge port messages and other types leave it alone. */
+	assert_int_equal(vip_nl_links_apply(&p, put_link(RTM_DELLINK, AF_BRIDGE, 0, mac2)), 0);
+	assert_int_equal(vip_nl_links_apply(&p, put_kernel_addr(RTM_NEWADDR, AF_INET, "198.51.100.3", 0)), 0);
+	assert_int_equal(p.lcache.n, 1);
+	assert_int_equal(vip_nl_links_apply(&p, put_link(RTM_DELLINK, AF_UNSPEC, 0, mac2)), 0);
+	assert_int_equal(p.lcache.n, 0);
+	/* A malformed link message is refused. */
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_NEWLINK;
+	assert_int_equal(vip_nl_links_apply(&p, nlh), -EBADMSG);
+	vip_port_links_clear(&p.lcache);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_add_ipv4),    cmocka_unit_test(test_add_ipv6),
-		cmocka_unit_test(test_del),         cmocka_unit_test(test_acks),
-		cmocka_unit_test(test_parse_addr),  cmocka_unit_test(test_parse_link),
-		cmocka_unit_test(test_parse_route), cmocka_unit_test(test_events),
+		cmocka_unit_test(test_links_apply), cmocka_unit_test(test_add_ipv4),
+		cmocka_unit_test(test_add_ipv6),    cmocka_unit_test(test_del),
+		cmocka_unit_test(test_acks),        cmocka_unit_test(test_parse_addr),
+		cmocka_unit_test(test_parse_link),  cmocka_unit_test(test_parse_route),
+		cmocka_unit_test(test_events),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
