@@ -217,6 +217,7 @@ static int setup_core(struct vipd_daemon *d)
 		.event = engine_event,
 		.event_data = d,
 		.clock = loop_now_ms,
+		.clock_us = loop_now_us,
 	};
 	r = vipd_engine_new(&deps, d->cfg, &d->engine);
 	if (r < 0)
