@@ -426,7 +426,8 @@ static int apply_add_slice(struct vipd_engine *e, struct plan *p, size_t from, s
 	if (e->deps.port_ops->add(e->deps.port, p->add + from, n) < 0)
 		e->m.netlink_errors++;
 	if (t0) {
-		e->fo.add_us += fo_stamp(e) - t0;
+		e->fo.plumbed = fo_stamp(e);
+		e->fo.add_us += e->fo.plumbed - t0;
 		e->fo.added += n;
 	}
 	for (size_t i = from; i < from + n; i++) {
@@ -521,10 +522,10 @@ static void log_failover(struct vipd_engine *e)
 	}
 	log_info("Failover complete: every DuraVIP this node now owns plumbed and announced in %.1f ms "
 		 "(view to first add %.1f ms; %zu added, netlink %.1f ms; announcing %.1f ms; "
-		 "first announcement %.1f ms after the view)",
+		 "first announcement %.1f ms, all plumbed %.1f ms after the view)",
 		 since_ms(f->mark, end), since_ms(f->mark, f->first_add), f->added,
 		 (double)f->add_us / 1000.0, (double)f->announce_us / 1000.0,
-		 since_ms(f->mark, f->first_sent));
+		 since_ms(f->mark, f->first_sent), since_ms(f->mark, f->plumbed));
 }
 
 static void measure_failover(struct vipd_engine *e, uint64_t now)

@@ -63,7 +63,8 @@ static void put(struct nlmsghdr *nlh, int add, int v6, unsigned i, int ifindex, 
 	nth(v6, i, a);
 	nlh = mnl_nlmsg_put_header(nlh);
 	nlh->nlmsg_type = add ? RTM_NEWADDR : RTM_DELADDR;
-	nlh->nlmsg_flags = NLM_F_REQUEST | (ack_last ? 0 : NLM_F_ACK) | (add ? NLM_F_CREATE | NLM_F_REPLACE : 0);
+	nlh->nlmsg_flags = NLM_F_REQUEST | (ack_last ? 0 : NLM_F_ACK) |
+			   (add ? NLM_F_CREATE | NLM_F_REPLACE : 0);
 	nlh->nlmsg_seq = seq;
 	struct ifaddrmsg *ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
 	ifa->ifa_family = v6 ? AF_INET6 : AF_INET;
