@@ -52,7 +52,7 @@ struct vipd_engine {
 	bool failover_acquired; /* something was plumbed since the mark */
 	struct engine_failover_parts {
 		uint64_t mark, first_add, first_sent, plumbed; /* deps.clock_us stamps, 0: not yet */
-		uint64_t add_us, announce_us;         /* spent in the port's add, in announce ticks */
+		uint64_t add_us, announce_us; /* spent in the port's add, in announce ticks */
 		size_t added;
 	} fo; /* the breakdown of the failover being measured (only with deps.clock_us) */
 	struct vipd_engine_metrics m;
