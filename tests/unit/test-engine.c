@@ -161,13 +161,19 @@ static bool has(struct h *h, const char *s)
 	return p && p->ours;
 }
 
-/* A µs clock that moves 100 µs per reading (test_failover_breakdown); NULL: none. */
+/* A µs clock that moves 1 ms per reading and a CPU clock that moves 0.3 ms (test_failover_breakdown). */
 static uint64_t fake_us;
 static uint64_t fake_clock_us(void)
 {
-	return fake_us += 100;
+	return fake_us += 1000;
 }
 static uint64_t (*setup_clock_us)(void);
+static uint64_t fake_cpu;
+static uint64_t fake_cpu_us(void)
+{
+	return fake_cpu += 300;
+}
+static uint64_t (*setup_cpu_us)(void);
 
 static int setup_with(void **state, const char *conf)
 {
@@ -200,7 +206,8 @@ static int setup_with(void **state, const char *conf)
 					 .announce = h->ann,
 					 .event = on_event,
 					 .event_data = h,
-					 .clock_us = setup_clock_us };
+					 .clock_us = setup_clock_us,
+					 .cpu_us = setup_cpu_us };
 	assert_int_equal(vipd_engine_new(&deps, h->cfg, &h->e), 0);
 	assert_int_equal(vipd_engine_start(h->e, h->now), 0);
 	assert_int_equal(vip_cl_backend_solo.connect(&cbs, h, &h->be), 0);
@@ -390,8 +397,10 @@ static void test_failover_measured(void **state)
 static int setup_us(void **state)
 {
 	setup_clock_us = fake_clock_us;
+	setup_cpu_us = fake_cpu_us;
 	int r = setup_with(state, base_conf);
 	setup_clock_us = NULL;
+	setup_cpu_us = NULL;
 	return r;
 }
 
@@ -423,19 +432,23 @@ static void test_failover_breakdown(void **state)
 	close(fds[0]);
 	const char *line = strstr(buf, "Failover complete");
 	assert_non_null(line);
-	double total, first_add, netlink, announcing, first_sent, plumbed;
+	double total, first_add, netlink, netlink_cpu, announcing, announcing_cpu, first_sent, plumbed;
 	size_t added;
 	assert_int_equal(
 		sscanf(line,
 		       "Failover complete: every DuraVIP this node now owns plumbed and announced in %lf ms "
-		       "(view to first add %lf ms; %zu added, netlink %lf ms; announcing %lf ms; first "
-		       "announcement %lf ms, all plumbed %lf ms after the view)",
-		       &total, &first_add, &added, &netlink, &announcing, &first_sent, &plumbed),
-		7);
+		       "(view to first add %lf ms; %zu added, netlink %lf ms, %lf on a CPU; announcing %lf ms, "
+		       "%lf on a CPU; first announcement %lf ms, all plumbed %lf ms after the view)",
+		       &total, &first_add, &added, &netlink, &netlink_cpu, &announcing, &announcing_cpu,
+		       &first_sent, &plumbed),
+		9);
 	assert_int_equal(added, 3); /* both IPv4 and the IPv6 DuraVIP on eth0 */
 	assert_true(first_add > 0 && first_add < plumbed && plumbed <= total);
 	assert_true(first_sent > first_add && first_sent <= total);
 	assert_true(netlink > 0 && announcing > 0 && netlink + announcing <= total);
+	/* The CPU clock moves slower than the wall clock here. */
+	assert_true(netlink_cpu > 0 && netlink_cpu < netlink && announcing_cpu > 0 &&
+		    announcing_cpu < announcing);
 }
 
 static void test_flap_shorter_than_limit_keeps(void **state)
