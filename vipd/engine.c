@@ -460,6 +460,24 @@ static int apply_add_slice(struct vipd_engine *e, struct plan *p, size_t from, s
 	return failed;
 }
 
+/* Announce what is due now (the slice just plumbed), timed for the failover's breakdown. */
+static void announce_slice(struct vipd_engine *e, uint64_t now)
+{
+	uint64_t t0 = fo_stamp(e), c0 = fo_cpu(e), t1;
+	int sent;
+
+	if (!e->deps.announce)
+		return;
+	sent = vipd_announce_tick(e->deps.announce, clock_now(e, now));
+	if (!t0)
+		return;
+	t1 = fo_stamp(e);
+	e->fo.announce_us += t1 - t0;
+	e->fo.announce_cpu_us += fo_cpu(e) - c0;
+	if (sent > 0 && !e->fo.first_sent)
+		e->fo.first_sent = t1;
+}
+
 /*
  * Plumb in growing slices (32, 64, 128, ...) and announce each as soon as it
  * is plumbed: the LAN hears of the first addresses of a large failover while
@@ -478,19 +496,7 @@ static int apply_adds(struct vipd_engine *e, struct plan *p, uint64_t now)
 		size_t n = p->n_add - from < slice ? p->n_add - from : slice;
 
 		failed += apply_add_slice(e, p, from, n, now);
-		if (e->deps.announce) {
-			uint64_t t0 = fo_stamp(e), c0 = fo_cpu(e);
-			int sent = vipd_announce_tick(e->deps.announce, clock_now(e, now));
-
-			if (t0) {
-				uint64_t t1 = fo_stamp(e);
-
-				e->fo.announce_us += t1 - t0;
-				e->fo.announce_cpu_us += fo_cpu(e) - c0;
-				if (sent > 0 && !e->fo.first_sent)
-					e->fo.first_sent = t1;
-			}
-		}
+		announce_slice(e, now);
 	}
 	if (p->n_add > LOG_EACH_MAX)
 		log_info("Acquired %zu DuraVIPs (%d failed)", p->n_add - (size_t)failed, failed);
