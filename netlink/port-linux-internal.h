@@ -52,8 +52,15 @@ struct vip_port {
 	/* Link state for announcements (port-linux-links.c); NULL with NO_PACKET. */
 	struct mnl_socket *lsock;
 	struct vip_port_links lcache;
-	unsigned long lcache_lost;   /* times notifications were lost and the cache emptied */
-	unsigned long link_requests; /* RTM_GETLINK requests sent (vip_nl_link_get) */
+	struct vip_nl_fwd {
+		int ifindex;
+		bool on;
+	} * fwd; /* IPv6 forwarding per link (the NA Router flag), from RTNLGRP_IPV6_NETCONF */
+	size_t n_fwd, cap_fwd;
+	bool fwd_events;                /* subscribed to netconf notifications */
+	unsigned long lcache_lost;      /* times notifications were lost and the cache emptied */
+	unsigned long link_requests;    /* RTM_GETLINK requests sent (vip_nl_link_get) */
+	unsigned long netconf_requests; /* RTM_GETNETCONF requests sent (announcements) */
 };
 
 /*
@@ -119,7 +126,10 @@ int vip_nl_dump_routes(struct vip_port *p, struct vip_port_routes *t);
 int vip_nl_links_open(struct vip_port *p, int rcvbuf);
 void vip_nl_links_close(struct vip_port *p);
 int vip_nl_links_get(struct vip_port *p, int ifindex, struct vip_port_link *ret);
-/* Apply one RTM_NEWLINK/RTM_DELLINK to the cache (others are ignored): 0 or -errno. */
+/* The link's IPv6 forwarding setting (the NA Router flag), the same way; false when unknown. */
+bool vip_nl_links_forwarding(struct vip_port *p, const struct vip_port_link *l);
+/* Apply one RTM_{NEW,DEL}LINK or IPv6 RTM_{NEW,DEL}NETCONF to the cache (others are ignored):
+ * 0 or -errno. */
 int vip_nl_links_apply(struct vip_port *p, const struct nlmsghdr *nlh);
 
 /* port-linux-announce.c */

@@ -45,7 +45,8 @@ static void one(struct vip_port *p, const struct nlmsghdr *nlh)
 	if (p->n_pending > VIP_NL_PENDING_MAX)
 		abort();
 	p->n_pending = p->pending_pos = 0;
-	/* The announcements' link cache: one entry per link, each as parse_link gives it. */
+	/* The announcements' link cache: one entry per link, each as parse_link gives it;
+	 * forwarding entries only for real links, never for "all" or "default". */
 	size_t before = p->lcache.n;
 	if (vip_nl_links_apply(p, nlh) == 0 && p->lcache.n > before + 1)
 		abort();
@@ -56,6 +57,9 @@ static void one(struct vip_port *p, const struct nlmsghdr *nlh)
 		if (same != (nlh->nlmsg_type == RTM_NEWLINK))
 			abort();
 	}
+	for (size_t i = 0; i < p->n_fwd; i++)
+		if (p->fwd[i].ifindex <= 0)
+			abort();
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -72,6 +76,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		one(&p, nlh);
 	free(p.links);
 	vip_port_links_clear(&p.lcache);
+	free(p.fwd);
 	free(buf);
 	return 0;
 }

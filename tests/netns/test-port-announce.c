@@ -4,9 +4,10 @@
  * with a packet socket, every field checked (ARP request, ARP reply, both,
  * IPv6 NA with and without the Router flag), nothing on an IFF_NOARP link,
  * and the peer's stale neighbour entries moved from an old MAC to ours.
- * The link state comes from the port's cache (no RTM_GETLINK once warm),
- * and a change made just before an announcement is always seen: arp off
- * sends nothing, a new MAC is the one sent; with notifications lost (a tiny
+ * The link state comes from the port's cache (no RTM_GETLINK or
+ * RTM_GETNETCONF once warm), and a change made just before an announcement
+ * is always seen: forwarding sets the Router flag, arp off sends nothing, a
+ * new MAC is the one sent; with notifications lost (a tiny
  * receive buffer overrun) the port asks the kernel instead.
  */
 #include "port-linux-internal.h"
@@ -137,11 +138,17 @@ static void test_na(struct vip_port *p, struct rig *rig, int cap)
 	CHECK((n = capture_next(cap, f, sizeof(f), 3, is_na_for, a)) > 0);
 	check_na(f, n, rig, a, false);
 
+	/* Forwarding turned on just before the next one: seen through the cache, not asked for. */
+	unsigned long asked = p->netconf_requests;
 	CHECK(nstest_sh("ip netns exec %s sysctl -qw net.ipv6.conf.va.forwarding=1", rig->a) == 0);
 	announce(p, rig, "2001:db8:1::60", VIP_ARP_REQUEST, 1);
 	CHECK((n = capture_next(cap, f, sizeof(f), 3, is_na_for, a)) > 0);
 	check_na(f, n, rig, a, true);
 	CHECK(nstest_sh("ip netns exec %s sysctl -qw net.ipv6.conf.va.forwarding=0", rig->a) == 0);
+	announce(p, rig, "2001:db8:1::60", VIP_ARP_REQUEST, 1);
+	CHECK((n = capture_next(cap, f, sizeof(f), 3, is_na_for, a)) > 0);
+	check_na(f, n, rig, a, false);
+	CHECK_EQ(p->netconf_requests, asked);
 	fprintf(stderr, "na: unsolicited NA captured (Router clear and set), every field checked\n");
 }
 

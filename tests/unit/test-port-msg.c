@@ -7,6 +7,7 @@
  */
 #include <arpa/inet.h>
 #include <linux/if_addr.h>
+#include <linux/netconf.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
 #include <setjmp.h>
@@ -495,14 +496,69 @@ static void test_links_apply(void **state)
 	vip_port_links_clear(&p.lcache);
 }
 
+static struct nlmsghdr *put_netconf(uint16_t type, int family, int ifindex, int forwarding)
+{
+	memset(buf, 0, sizeof(buf));
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = type;
+	struct netconfmsg *ncm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ncm));
+	ncm->ncm_family = (uint8_t)family;
+	mnl_attr_put_u32(nlh, NETCONFA_IFINDEX, (uint32_t)ifindex);
+	if (forwarding >= 0)
+		mnl_attr_put_u32(nlh, NETCONFA_FORWARDING, (uint32_t)forwarding);
+	return nlh;
+}
+
+/* The same cache keeps each link's IPv6 forwarding (the NA Router flag) from netconf messages. */
+static void test_links_netconf(void **state)
+{
+	(void)state;
+	struct vip_port p = { 0 };
+
+	assert_int_equal(vip_nl_links_apply(&p, put_netconf(RTM_NEWNETCONF, AF_INET6, 4, 1)), 0);
+	assert_int_equal(p.n_fwd, 1);
+	assert_int_equal(p.fwd[0].ifindex, 4);
+	assert_true(p.fwd[0].on);
+	assert_int_equal(vip_nl_links_apply(&p, put_netconf(RTM_NEWNETCONF, AF_INET6, 4, 0)), 0);
+	assert_int_equal(p.n_fwd, 1);
+	assert_false(p.fwd[0].on);
+	/* Another setting of the link, IPv4's, "all" and "default": nothing changes. */
+	assert_int_equal(vip_nl_links_apply(&p, put_netconf(RTM_NEWNETCONF, AF_INET6, 4, -1)), 0);
+	assert_int_equal(vip_nl_links_apply(&p, put_netconf(RTM_NEWNETCONF, AF_INET, 4, 1)), 0);
+	assert_int_equal(vip_nl_links_apply(&p,
+					    put_netconf(RTM_NEWNETCONF, AF_INET6, NETCONFA_IFINDEX_ALL, 1)),
+			 0);
+	assert_int_equal(vip_nl_links_apply(&p, put_netconf(RTM_NEWNETCONF, AF_INET6,
+							    NETCONFA_IFINDEX_DEFAULT, 1)),
+			 0);
+	assert_int_equal(p.n_fwd, 1);
+	assert_false(p.fwd[0].on);
+	/* The link's IPv6 went (or the link): forgotten. */
+	assert_int_equal(vip_nl_links_apply(&p, put_netconf(RTM_DELNETCONF, AF_INET6, 4, -1)), 0);
+	assert_int_equal(p.n_fwd, 0);
+	assert_int_equal(vip_nl_links_apply(&p, put_netconf(RTM_NEWNETCONF, AF_INET6, 5, 1)), 0);
+	assert_int_equal(vip_nl_links_apply(&p, put_link(RTM_NEWLINK, AF_UNSPEC, IFF_UP, mac1)), 0);
+	assert_int_equal(p.n_fwd, 1);
+	struct nlmsghdr *nlh = put_link(RTM_DELLINK, AF_UNSPEC, 0, mac1);
+	((struct ifinfomsg *)mnl_nlmsg_get_payload(nlh))->ifi_index = 5;
+	assert_int_equal(vip_nl_links_apply(&p, nlh), 0);
+	assert_int_equal(p.n_fwd, 0);
+	/* A forwarding attribute of the wrong size is refused. */
+	nlh = put_netconf(RTM_NEWNETCONF, AF_INET6, 4, -1);
+	mnl_attr_put_u8(nlh, NETCONFA_FORWARDING, 1);
+	assert_int_equal(vip_nl_links_apply(&p, nlh), -EBADMSG);
+	free(p.fwd);
+	vip_port_links_clear(&p.lcache);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_links_apply), cmocka_unit_test(test_add_ipv4),
-		cmocka_unit_test(test_add_ipv6),    cmocka_unit_test(test_del),
-		cmocka_unit_test(test_acks),        cmocka_unit_test(test_parse_addr),
-		cmocka_unit_test(test_parse_link),  cmocka_unit_test(test_parse_route),
-		cmocka_unit_test(test_events),
+		cmocka_unit_test(test_links_apply), cmocka_unit_test(test_links_netconf),
+		cmocka_unit_test(test_add_ipv4),    cmocka_unit_test(test_add_ipv6),
+		cmocka_unit_test(test_del),         cmocka_unit_test(test_acks),
+		cmocka_unit_test(test_parse_addr),  cmocka_unit_test(test_parse_link),
+		cmocka_unit_test(test_parse_route), cmocka_unit_test(test_events),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
