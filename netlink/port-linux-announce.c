@@ -6,13 +6,10 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <linux/filter.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
-#include <linux/netconf.h>
 #include <linux/rtnetlink.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -36,50 +33,6 @@ int vip_nl_packet_open(struct vip_port *p)
 		return negerrno();
 	int r = vip_nl_sock_bufsize(p->pkt, SO_SNDBUFFORCE, SO_SNDBUF, PKT_SNDBUF);
 	return r < 0 ? r : 0;
-}
-
-struct netconf_ans {
-	int forwarding;
-};
-
-static int netconf_cb(const struct nlmsghdr *nlh, void *data)
-{
-	struct netconf_ans *a = data;
-	const struct nlattr *attr;
-	if (nlh->nlmsg_type != RTM_NEWNETCONF || nlh->nlmsg_len < mnl_nlmsg_size(sizeof(struct netconfmsg)))
-		return MNL_CB_OK;
-	mnl_attr_for_each(attr, nlh, sizeof(struct netconfmsg))
-	{
-		if (mnl_attr_get_type(attr) == NETCONFA_FORWARDING &&
-		    mnl_attr_validate(attr, MNL_TYPE_U32) == 0)
-			a->forwarding = (int)mnl_attr_get_u32(attr);
-	}
-	return MNL_CB_OK;
-}
-
-/*
- * The link's IPv6 forwarding setting, which decides the NA Router flag:
- * rtnetlink first (works in a chroot), /proc as a fallback. false when unknown.
- */
-static bool ipv6_forwarding(struct vip_port *p, const struct vip_port_link *l)
-{
-	char buf[VIP_NL_REQ_MAX];
-	struct netconf_ans a = { -1 };
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-	nlh->nlmsg_type = RTM_GETNETCONF;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
-	struct netconfmsg *ncm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ncm));
-	ncm->ncm_family = AF_INET6;
-	mnl_attr_put_u32(nlh, NETCONFA_IFINDEX, (uint32_t)l->ifindex);
-	if (vip_nl_transact(p, nlh, netconf_cb, &a, NULL, NULL, 0) == 0 && a.forwarding >= 0)
-		return a.forwarding > 0;
-
-	char path[96], v[8] = "";
-	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/forwarding", l->ifname);
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || read(fd, v, sizeof(v) - 1) <= 0)
-		return false;
-	return v[0] == '1';
 }
 
 struct link_info {
@@ -118,7 +71,7 @@ static struct link_info *link_info(struct announce_ctx *c, struct vip_port_annou
 	struct link_info *li = &c->links[c->n_links++];
 	memset(li, 0, sizeof(*li));
 	li->ifindex = ifindex;
-	li->err = vip_nl_link_get(c->p, ifindex, &li->l);
+	li->err = vip_nl_links_get(c->p, ifindex, &li->l);
 	if (li->err == 0 && li->l.hwaddr_len != VIP_ETH_ALEN && !li->l.noarp)
 		li->err = -EOPNOTSUPP; /* not Ethernet */
 	li->sll.sll_family = AF_PACKET;
@@ -190,7 +143,7 @@ static void announce_one(struct announce_ctx *c, struct vip_port_announce *batch
 				    ETH_P_ARP);
 	} else if (a->addr.family == AF_INET6) {
 		if (!li->router_known) {
-			li->router = ipv6_forwarding(c->p, &li->l);
+			li->router = vip_nl_links_forwarding(c->p, &li->l);
 			li->router_known = true;
 		}
 		if (c->n && li->sll.sll_protocol != htons(ETH_P_IPV6))

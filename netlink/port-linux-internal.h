@@ -48,6 +48,19 @@ struct vip_port {
 	unsigned n_pending, pending_pos;
 
 	int pkt; /* AF_PACKET for announcements, -1 with NO_PACKET */
+
+	/* Link state for announcements (port-linux-links.c); NULL with NO_PACKET. */
+	struct mnl_socket *lsock;
+	struct vip_port_links lcache;
+	struct vip_nl_fwd {
+		int ifindex;
+		bool on;
+	} * fwd; /* IPv6 forwarding per link (the NA Router flag), from RTNLGRP_IPV6_NETCONF */
+	size_t n_fwd, cap_fwd;
+	bool fwd_events;                /* subscribed to netconf notifications */
+	unsigned long lcache_lost;      /* times notifications were lost and the cache emptied */
+	unsigned long link_requests;    /* RTM_GETLINK requests sent (vip_nl_link_get) */
+	unsigned long netconf_requests; /* RTM_GETNETCONF requests sent (announcements) */
 };
 
 /*
@@ -106,6 +119,18 @@ int vip_nl_event_from_msg(struct vip_port *p, const struct nlmsghdr *nlh);
 /* port-linux-dump.c */
 int vip_nl_dump_links(struct vip_port *p, struct vip_port_links *t);
 int vip_nl_dump_routes(struct vip_port *p, struct vip_port_routes *t);
+
+/* port-linux-links.c: the link cache of announcements. open subscribes and dumps (0 or
+ * -errno); get applies every queued notification first, then answers from the cache, or
+ * asks the kernel (RTM_GETLINK) for a link it does not hold: 0, -ENODEV or -errno. */
+int vip_nl_links_open(struct vip_port *p, int rcvbuf);
+void vip_nl_links_close(struct vip_port *p);
+int vip_nl_links_get(struct vip_port *p, int ifindex, struct vip_port_link *ret);
+/* The link's IPv6 forwarding setting (the NA Router flag), the same way; false when unknown. */
+bool vip_nl_links_forwarding(struct vip_port *p, const struct vip_port_link *l);
+/* Apply one RTM_{NEW,DEL}LINK or IPv6 RTM_{NEW,DEL}NETCONF to the cache (others are ignored):
+ * 0 or -errno. */
+int vip_nl_links_apply(struct vip_port *p, const struct nlmsghdr *nlh);
 
 /* port-linux-announce.c */
 int vip_nl_packet_open(struct vip_port *p);

@@ -89,6 +89,7 @@ static void linux_close(struct vip_port *p)
 	if (!p)
 		return;
 	vip_nl_events_close(p);
+	vip_nl_links_close(p);
 	if (p->pkt >= 0)
 		close(p->pkt);
 	if (p->rq)
@@ -110,6 +111,8 @@ static int linux_open(const struct vip_port_opts *opts, struct vip_port **ret)
 		r = vip_nl_events_open(p, o.monitor_rcvbuf);
 	if (r >= 0 && !(o.flags & VIP_PORT_OPEN_NO_PACKET))
 		r = vip_nl_packet_open(p);
+	if (r >= 0 && !(o.flags & VIP_PORT_OPEN_NO_PACKET))
+		r = vip_nl_links_open(p, o.monitor_rcvbuf);
 	if (r < 0) {
 		linux_close(p);
 		return r;
@@ -371,6 +374,7 @@ int vip_nl_link_get(struct vip_port *p, int ifindex, struct vip_port_link *ret)
 	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
 	ifi->ifi_family = AF_UNSPEC;
 	ifi->ifi_index = ifindex;
+	p->link_requests++;
 	int r = vip_nl_transact(p, nlh, link_cb, &l, NULL, NULL, 0);
 	if (r < 0)
 		return r;

@@ -55,7 +55,7 @@ struct vip_port;
 
 struct vip_port_opts {
 	unsigned flags;     /* VIP_PORT_OPEN_* */
-	int monitor_rcvbuf; /* event socket receive buffer in bytes; 0: 8 MiB */
+	int monitor_rcvbuf; /* event sockets' receive buffer in bytes; 0: 8 MiB (links of announcements: 1 MiB) */
 };
 
 /* ------------------------------------------------------------------ */

@@ -50,6 +50,12 @@ struct vipd_engine {
 	bool failover_armed;
 	uint64_t failover_since;
 	bool failover_acquired; /* something was plumbed since the mark */
+	struct engine_failover_parts {
+		uint64_t mark, first_add, first_sent, plumbed; /* deps.clock_us stamps, 0: not yet */
+		uint64_t add_us, announce_us;         /* spent in the port's add, in announce ticks */
+		uint64_t add_cpu_us, announce_cpu_us; /* of which on a CPU (deps.cpu_us) */
+		size_t added;
+	} fo; /* the breakdown of the failover being measured (only with deps.clock_us) */
 	struct vipd_engine_metrics m;
 };
 

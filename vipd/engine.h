@@ -59,7 +59,9 @@ struct vipd_engine_deps {
 	struct vipd_announce *announce; /* may be NULL: nothing is announced */
 	vipd_engine_event_fn event;     /* may be NULL */
 	void *event_data;
-	uint64_t (*clock)(void); /* end of a failover measurement; NULL: the now passed in */
+	uint64_t (*clock)(void);    /* end of a failover measurement; NULL: the now passed in */
+	uint64_t (*clock_us)(void); /* a monotonic µs clock for the failover's breakdown; NULL: none */
+	uint64_t (*cpu_us)(void);   /* this thread's CPU time in µs, for the same; NULL: not shown */
 };
 
 /* A new engine for cfg (borrowed; must outlive the engine or be replaced by reconfigure). */

@@ -31,6 +31,8 @@ typedef void (*loop_signal_cb)(struct loop *l, const struct signalfd_siginfo *si
 
 /* Monotonic time in milliseconds (CLOCK_MONOTONIC). */
 uint64_t loop_now_ms(void);
+/* The same clock in microseconds (measurements). */
+uint64_t loop_now_us(void);
 
 /* A new loop. Returns 0 and *ret, or -errno (*ret untouched). */
 int loop_new(struct loop **ret);

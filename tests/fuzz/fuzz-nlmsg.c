@@ -2,9 +2,11 @@
 /*
  * Fuzz the Linux port's rtnetlink decoders with what a kernel reply or a
  * monitor datagram could hold: walk the messages as the port does and feed
- * each to the address, link, route and ACK parsers and to the event builder, which
- * keeps a link table across messages. Parsed results are checked for sanity.
+ * each to the address, link, route and ACK parsers, to the event builder, which
+ * keeps a link table across messages, and to the announcements' link cache.
+ * Parsed results are checked for sanity.
  */
+#include <linux/rtnetlink.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +45,21 @@ static void one(struct vip_port *p, const struct nlmsghdr *nlh)
 	if (p->n_pending > VIP_NL_PENDING_MAX)
 		abort();
 	p->n_pending = p->pending_pos = 0;
+	/* The announcements' link cache: one entry per link, each as parse_link gives it;
+	 * forwarding entries only for real links, never for "all" or "default". */
+	size_t before = p->lcache.n;
+	if (vip_nl_links_apply(p, nlh) == 0 && p->lcache.n > before + 1)
+		abort();
+	if (vip_nl_parse_link(nlh, &l) == 0) {
+		size_t same = 0;
+		for (size_t i = 0; i < p->lcache.n; i++)
+			same += p->lcache.items[i].ifindex == l.ifindex;
+		if (same != (nlh->nlmsg_type == RTM_NEWLINK))
+			abort();
+	}
+	for (size_t i = 0; i < p->n_fwd; i++)
+		if (p->fwd[i].ifindex <= 0)
+			abort();
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -58,6 +75,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (int i = 0; i < 4096 && vip_nl_msg_ok(nlh, rest); i++, nlh = mnl_nlmsg_next(nlh, &rest))
 		one(&p, nlh);
 	free(p.links);
+	vip_port_links_clear(&p.lcache);
+	free(p.fwd);
 	free(buf);
 	return 0;
 }

@@ -4,7 +4,13 @@
  * with a packet socket, every field checked (ARP request, ARP reply, both,
  * IPv6 NA with and without the Router flag), nothing on an IFF_NOARP link,
  * and the peer's stale neighbour entries moved from an old MAC to ours.
+ * The link state comes from the port's cache (no RTM_GETLINK or
+ * RTM_GETNETCONF once warm), and a change made just before an announcement
+ * is always seen: forwarding sets the Router flag, arp off sends nothing, a
+ * new MAC is the one sent; with notifications lost (a tiny
+ * receive buffer overrun) the port asks the kernel instead.
  */
+#include "port-linux-internal.h"
 #include "test-port-lib.h"
 
 static const struct vip_port_ops *ops;
@@ -132,11 +138,17 @@ static void test_na(struct vip_port *p, struct rig *rig, int cap)
 	CHECK((n = capture_next(cap, f, sizeof(f), 3, is_na_for, a)) > 0);
 	check_na(f, n, rig, a, false);
 
+	/* Forwarding turned on just before the next one: seen through the cache, not asked for. */
+	unsigned long asked = p->netconf_requests;
 	CHECK(nstest_sh("ip netns exec %s sysctl -qw net.ipv6.conf.va.forwarding=1", rig->a) == 0);
 	announce(p, rig, "2001:db8:1::60", VIP_ARP_REQUEST, 1);
 	CHECK((n = capture_next(cap, f, sizeof(f), 3, is_na_for, a)) > 0);
 	check_na(f, n, rig, a, true);
 	CHECK(nstest_sh("ip netns exec %s sysctl -qw net.ipv6.conf.va.forwarding=0", rig->a) == 0);
+	announce(p, rig, "2001:db8:1::60", VIP_ARP_REQUEST, 1);
+	CHECK((n = capture_next(cap, f, sizeof(f), 3, is_na_for, a)) > 0);
+	check_na(f, n, rig, a, false);
+	CHECK_EQ(p->netconf_requests, asked);
 	fprintf(stderr, "na: unsolicited NA captured (Router clear and set), every field checked\n");
 }
 
@@ -147,13 +159,19 @@ static void test_noarp(struct vip_port *p, struct rig *rig, int cap)
 		{ .addr = addr_of("198.51.100.62"), .ifindex = rig->ifindex_a },
 		{ .addr = addr_of("2001:db8:1::62"), .ifindex = rig->ifindex_a },
 	};
+	/* The cache holds the link with ARP on; the change comes just before the call. */
+	announce(p, rig, "198.51.100.62", VIP_ARP_REQUEST, 1);
+	unsigned long gets = p->link_requests;
 	CHECK(nstest_sh("ip -n %s link set va arp off", rig->a) == 0);
 	drain(cap);
 	CHECK_EQ(ops->announce(p, an, 2, VIP_ARP_BOTH), 0);
 	CHECK_EQ(an[0].result, 0);
 	CHECK_EQ(an[1].result, 0);
 	CHECK_EQ(capture_next(cap, f, sizeof(f), 0.5, is_arp_for, &an[0].addr), 0);
+	CHECK_EQ(p->link_requests, gets); /* seen through the cache, not asked for */
 	CHECK(nstest_sh("ip -n %s link set va arp on", rig->a) == 0);
+	announce(p, rig, "198.51.100.62", VIP_ARP_REQUEST, 1);
+	CHECK((capture_next(cap, f, sizeof(f), 3, is_arp_for, &an[0].addr)) > 0);
 	an[0].ifindex = 9999;
 	CHECK_EQ(ops->announce(p, an, 1, VIP_ARP_REQUEST), 0);
 	CHECK_EQ(an[0].result, -ENODEV);
@@ -196,6 +214,83 @@ static void test_neigh(struct vip_port *p, struct rig *rig)
 	fprintf(stderr, "neigh: peer entries moved from the old MAC to ours (IPv4 and IPv6)\n");
 }
 
+/* Once warm, announcements ask the kernel nothing about the link. */
+static void test_cache_used(struct vip_port *p, struct rig *rig)
+{
+	announce(p, rig, "198.51.100.63", VIP_ARP_REQUEST, 1);
+	unsigned long gets = p->link_requests;
+	for (int i = 0; i < 5; i++)
+		announce(p, rig, "198.51.100.63", VIP_ARP_REQUEST, 1);
+	CHECK_EQ(p->link_requests, gets);
+	fprintf(stderr, "cache: 5 announcements, no RTM_GETLINK\n");
+}
+
+static void check_src_mac(int cap, const struct vip_addr *a, const uint8_t mac[6])
+{
+	uint8_t f[2048];
+	size_t n = capture_next(cap, f, sizeof(f), 3, is_arp_for, a);
+	CHECK(n > 0);
+	CHECK(memcmp(f + 6, mac, 6) == 0);  /* Ethernet source */
+	CHECK(memcmp(f + 22, mac, 6) == 0); /* ARP sender hardware */
+}
+
+/* A new MAC made just before an announcement is the one announced. */
+static void test_mac_change(struct vip_port *p, struct rig *rig, int cap)
+{
+	static const uint8_t mac2[6] = { 0x02, 0x76, 0x72, 0x63, 0x00, 0x02 };
+	const struct vip_addr *a = AP("198.51.100.64");
+
+	drain(cap);
+	announce(p, rig, "198.51.100.64", VIP_ARP_REQUEST, 1);
+	check_src_mac(cap, a, rig->mac_a);
+	unsigned long gets = p->link_requests;
+	CHECK(nstest_sh("ip -n %s link set va address 02:76:72:63:00:02", rig->a) == 0);
+	drain(cap);
+	announce(p, rig, "198.51.100.64", VIP_ARP_REQUEST, 1);
+	check_src_mac(cap, a, mac2);
+	CHECK_EQ(p->link_requests, gets);
+	char old[32];
+	snprintf(old, sizeof(old), "%02x:%02x:%02x:%02x:%02x:%02x", rig->mac_a[0], rig->mac_a[1],
+		 rig->mac_a[2], rig->mac_a[3], rig->mac_a[4], rig->mac_a[5]);
+	CHECK(nstest_sh("ip -n %s link set va address %s", rig->a, old) == 0);
+	drain(cap);
+	announce(p, rig, "198.51.100.64", VIP_ARP_REQUEST, 1);
+	check_src_mac(cap, a, rig->mac_a);
+	fprintf(stderr, "mac: a MAC changed just before an announcement is the one sent\n");
+}
+
+/*
+ * A port whose link socket overruns (the smallest receive buffer, a burst of
+ * link changes) lost the arp off among them: it must not announce from what
+ * it held, and asks the kernel.
+ */
+static void test_overrun(struct rig *rig, int cap)
+{
+	uint8_t f[2048];
+	struct vip_port_opts o = { .monitor_rcvbuf = 1 };
+	struct vip_port *p;
+	CHECK_EQ(ops->open(&o, &p), 0);
+	announce(p, rig, "198.51.100.65", VIP_ARP_REQUEST, 1);
+	unsigned long gets = p->link_requests, lost = p->lcache_lost;
+	CHECK(nstest_sh("for m in 1400 1410 1420 1430 1440 1450 1460 1470 1480 1490 1500; do "
+			"ip -n %s link set va mtu $m || exit 1; done; ip -n %s link set va arp off",
+			rig->a, rig->a) == 0);
+	drain(cap);
+	struct vip_port_announce an = { .addr = addr_of("198.51.100.65"), .ifindex = rig->ifindex_a };
+	CHECK_EQ(ops->announce(p, &an, 1, VIP_ARP_REQUEST), 0);
+	CHECK_EQ(an.result, 0);
+	CHECK_EQ(capture_next(cap, f, sizeof(f), 0.5, is_arp_for, &an.addr), 0);
+	CHECK(p->lcache_lost > lost);
+	CHECK(p->link_requests > gets);
+	CHECK(nstest_sh("ip -n %s link set va arp on", rig->a) == 0);
+	announce(p, rig, "198.51.100.65", VIP_ARP_REQUEST, 1); /* asked again, and kept */
+	gets = p->link_requests;
+	announce(p, rig, "198.51.100.65", VIP_ARP_REQUEST, 1);
+	CHECK_EQ(p->link_requests, gets);
+	ops->close(p);
+	fprintf(stderr, "overrun: lost link notifications are not trusted; the kernel is asked\n");
+}
+
 int main(void)
 {
 	struct rig rig;
@@ -207,6 +302,9 @@ int main(void)
 	test_arp(p, &rig, cap);
 	test_na(p, &rig, cap);
 	test_noarp(p, &rig, cap);
+	test_cache_used(p, &rig);
+	test_mac_change(p, &rig, cap);
+	test_overrun(&rig, cap);
 	test_neigh(p, &rig);
 	close(cap);
 	ops->close(p);

@@ -13,6 +13,7 @@
 
 #include "cl-testutil.h"
 #include "engine.h"
+#include "log.h"
 
 #define IF_ETH0 2
 
@@ -160,6 +161,20 @@ static bool has(struct h *h, const char *s)
 	return p && p->ours;
 }
 
+/* A µs clock that moves 1 ms per reading and a CPU clock that moves 0.3 ms (test_failover_breakdown). */
+static uint64_t fake_us;
+static uint64_t fake_clock_us(void)
+{
+	return fake_us += 1000;
+}
+static uint64_t (*setup_clock_us)(void);
+static uint64_t fake_cpu;
+static uint64_t fake_cpu_us(void)
+{
+	return fake_cpu += 300;
+}
+static uint64_t (*setup_cpu_us)(void);
+
 static int setup_with(void **state, const char *conf)
 {
 	static const struct vip_cl_backend_cbs cbs = { .view = be_view,
@@ -190,7 +205,9 @@ static int setup_with(void **state, const char *conf)
 					 .proto = h->proto,
 					 .announce = h->ann,
 					 .event = on_event,
-					 .event_data = h };
+					 .event_data = h,
+					 .clock_us = setup_clock_us,
+					 .cpu_us = setup_cpu_us };
 	assert_int_equal(vipd_engine_new(&deps, h->cfg, &h->e), 0);
 	assert_int_equal(vipd_engine_start(h->e, h->now), 0);
 	assert_int_equal(vip_cl_backend_solo.connect(&cbs, h, &h->be), 0);
@@ -375,6 +392,63 @@ static void test_failover_measured(void **state)
 	assert_int_equal(vipd_engine_reconcile(h->e, h->now), 0);
 	vipd_engine_get_metrics(h->e, &m);
 	assert_int_equal(m.failovers, 1);
+}
+
+static int setup_us(void **state)
+{
+	setup_clock_us = fake_clock_us;
+	setup_cpu_us = fake_cpu_us;
+	int r = setup_with(state, base_conf);
+	setup_clock_us = NULL;
+	setup_cpu_us = NULL;
+	return r;
+}
+
+/* With a µs clock the failover line breaks the reaction down: every part in order. */
+static void test_failover_breakdown(void **state)
+{
+	struct h *h = *state;
+	struct vip_port_link l = { .ifindex = IF_ETH0, .ifname = "eth0", .up = false, .hwaddr_len = 6 };
+	int fds[2];
+	char buf[4096] = "";
+
+	vip_port_fake_set_link(h->port, &l);
+	pump(h);
+	vipd_engine_check_links(h->e, h->now);
+	vipd_engine_check_links(h->e, h->now);
+	pump(h);
+	assert_false(has(h, "198.51.100.21"));
+	assert_int_equal(pipe(fds), 0);
+	log_set_console_fd(fds[1]);
+	log_set_level(LOG_INFO);
+	vipd_engine_mark_failover(h->e, h->now);
+	h->now += 250;
+	l.up = true;
+	vip_port_fake_set_link(h->port, &l);
+	pump(h);
+	log_set_console_fd(STDERR_FILENO);
+	close(fds[1]);
+	assert_true(read(fds[0], buf, sizeof(buf) - 1) > 0);
+	close(fds[0]);
+	const char *line = strstr(buf, "Failover complete");
+	assert_non_null(line);
+	double total, first_add, netlink, netlink_cpu, announcing, announcing_cpu, first_sent, plumbed;
+	size_t added;
+	assert_int_equal(
+		sscanf(line,
+		       "Failover complete: every DuraVIP this node now owns plumbed and announced in %lf ms "
+		       "(view to first add %lf ms; %zu added, netlink %lf ms, %lf on a CPU; announcing %lf ms, "
+		       "%lf on a CPU; first announcement %lf ms, all plumbed %lf ms after the view)",
+		       &total, &first_add, &added, &netlink, &netlink_cpu, &announcing, &announcing_cpu,
+		       &first_sent, &plumbed),
+		9);
+	assert_int_equal(added, 3); /* both IPv4 and the IPv6 DuraVIP on eth0 */
+	assert_true(first_add > 0 && first_add < plumbed && plumbed <= total);
+	assert_true(first_sent > first_add && first_sent <= total);
+	assert_true(netlink > 0 && announcing > 0 && netlink + announcing <= total);
+	/* The CPU clock moves slower than the wall clock here. */
+	assert_true(netlink_cpu > 0 && netlink_cpu < netlink && announcing_cpu > 0 &&
+		    announcing_cpu < announcing);
 }
 
 static void test_flap_shorter_than_limit_keeps(void **state)
@@ -586,6 +660,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_link_down_then_up, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_flap_shorter_than_limit_keeps, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failover_measured, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_failover_breakdown, setup_us, teardown),
 		cmocka_unit_test_setup_teardown(test_reconfigure_live, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failed_add_is_retried, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_release_all, setup, teardown),

@@ -7,6 +7,7 @@
  */
 #include <arpa/inet.h>
 #include <linux/if_addr.h>
+#include <linux/netconf.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
 #include <setjmp.h>
@@ -463,9 +464,97 @@ static void test_events(void **state)
 	free(p.links);
 }
 
+/* The announcements' link cache follows NEWLINK (flags, MAC) and DELLINK. */
+static void test_links_apply(void **state)
+{
+	(void)state;
+	struct vip_port p = { 0 };
+
+	assert_int_equal(vip_nl_links_apply(&p, put_link(RTM_NEWLINK, AF_UNSPEC, IFF_UP | IFF_RUNNING, mac1)),
+			 0);
+	assert_int_equal(p.lcache.n, 1);
+	assert_false(p.lcache.items[0].noarp);
+	assert_memory_equal(p.lcache.items[0].hwaddr, mac1, 6);
+	/* arp off and a new MAC replace the entry (no second one). */
+	assert_int_equal(vip_nl_links_apply(&p, put_link(RTM_NEWLINK, AF_UNSPEC,
+							 IFF_UP | IFF_RUNNING | IFF_NOARP, mac2)),
+			 0);
+	assert_int_equal(p.lcache.n, 1);
+	assert_true(p.lcache.items[0].noarp);
+	assert_true(p.lcache.items[0].up);
+	assert_memory_equal(p.lcache.items[0].hwaddr, mac2, 6);
+	/* Bridge port messages and other types leave it alone. */
+	assert_int_equal(vip_nl_links_apply(&p, put_link(RTM_DELLINK, AF_BRIDGE, 0, mac2)), 0);
+	assert_int_equal(vip_nl_links_apply(&p, put_kernel_addr(RTM_NEWADDR, AF_INET, "198.51.100.3", 0)), 0);
+	assert_int_equal(p.lcache.n, 1);
+	assert_int_equal(vip_nl_links_apply(&p, put_link(RTM_DELLINK, AF_UNSPEC, 0, mac2)), 0);
+	assert_int_equal(p.lcache.n, 0);
+	/* A malformed link message is refused. */
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_NEWLINK;
+	assert_int_equal(vip_nl_links_apply(&p, nlh), -EBADMSG);
+	vip_port_links_clear(&p.lcache);
+}
+
+static struct nlmsghdr *put_netconf(uint16_t type, int family, int ifindex, int forwarding)
+{
+	memset(buf, 0, sizeof(buf));
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = type;
+	struct netconfmsg *ncm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ncm));
+	ncm->ncm_family = (uint8_t)family;
+	mnl_attr_put_u32(nlh, NETCONFA_IFINDEX, (uint32_t)ifindex);
+	if (forwarding >= 0)
+		mnl_attr_put_u32(nlh, NETCONFA_FORWARDING, (uint32_t)forwarding);
+	return nlh;
+}
+
+/* The same cache keeps each link's IPv6 forwarding (the NA Router flag) from netconf messages. */
+static void test_links_netconf(void **state)
+{
+	(void)state;
+	struct vip_port p = { 0 };
+
+	assert_int_equal(vip_nl_links_apply(&p, put_netconf(RTM_NEWNETCONF, AF_INET6, 4, 1)), 0);
+	assert_int_equal(p.n_fwd, 1);
+	assert_int_equal(p.fwd[0].ifindex, 4);
+	assert_true(p.fwd[0].on);
+	assert_int_equal(vip_nl_links_apply(&p, put_netconf(RTM_NEWNETCONF, AF_INET6, 4, 0)), 0);
+	assert_int_equal(p.n_fwd, 1);
+	assert_false(p.fwd[0].on);
+	/* Another setting of the link, IPv4's, "all" and "default": nothing changes. */
+	assert_int_equal(vip_nl_links_apply(&p, put_netconf(RTM_NEWNETCONF, AF_INET6, 4, -1)), 0);
+	assert_int_equal(vip_nl_links_apply(&p, put_netconf(RTM_NEWNETCONF, AF_INET, 4, 1)), 0);
+	assert_int_equal(vip_nl_links_apply(&p,
+					    put_netconf(RTM_NEWNETCONF, AF_INET6, NETCONFA_IFINDEX_ALL, 1)),
+			 0);
+	assert_int_equal(vip_nl_links_apply(&p, put_netconf(RTM_NEWNETCONF, AF_INET6,
+							    NETCONFA_IFINDEX_DEFAULT, 1)),
+			 0);
+	assert_int_equal(p.n_fwd, 1);
+	assert_false(p.fwd[0].on);
+	/* The link's IPv6 went (or the link): forgotten. */
+	assert_int_equal(vip_nl_links_apply(&p, put_netconf(RTM_DELNETCONF, AF_INET6, 4, -1)), 0);
+	assert_int_equal(p.n_fwd, 0);
+	assert_int_equal(vip_nl_links_apply(&p, put_netconf(RTM_NEWNETCONF, AF_INET6, 5, 1)), 0);
+	assert_int_equal(vip_nl_links_apply(&p, put_link(RTM_NEWLINK, AF_UNSPEC, IFF_UP, mac1)), 0);
+	assert_int_equal(p.n_fwd, 1);
+	struct nlmsghdr *nlh = put_link(RTM_DELLINK, AF_UNSPEC, 0, mac1);
+	((struct ifinfomsg *)mnl_nlmsg_get_payload(nlh))->ifi_index = 5;
+	assert_int_equal(vip_nl_links_apply(&p, nlh), 0);
+	assert_int_equal(p.n_fwd, 0);
+	/* A forwarding attribute of the wrong size is refused. */
+	nlh = put_netconf(RTM_NEWNETCONF, AF_INET6, 4, -1);
+	mnl_attr_put_u8(nlh, NETCONFA_FORWARDING, 1);
+	assert_int_equal(vip_nl_links_apply(&p, nlh), -EBADMSG);
+	free(p.fwd);
+	vip_port_links_clear(&p.lcache);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_links_apply), cmocka_unit_test(test_links_netconf),
 		cmocka_unit_test(test_add_ipv4),    cmocka_unit_test(test_add_ipv6),
 		cmocka_unit_test(test_del),         cmocka_unit_test(test_acks),
 		cmocka_unit_test(test_parse_addr),  cmocka_unit_test(test_parse_link),
