@@ -16,16 +16,15 @@
 
 #include "cl-testutil.h"
 
-static struct vip_addr A(const char *s)
-{
+static struct vip_addr A(const char *s) {
 	struct vip_addr a;
 
 	assert_int_equal(vip_addr_from_string(s, &a), 0);
 	return a;
 }
 
-static struct vip_cl_neigh E(uint8_t op, const char *ip, const char *ifname, uint8_t last, uint32_t age)
-{
+static struct vip_cl_neigh
+E(uint8_t op, const char *ip, const char *ifname, uint8_t last, uint32_t age) {
 	struct vip_cl_neigh e = { .op = op, .addr = A(ip), .age_s = op == VIP_CL_NEIGH_SEEN ? age : 0 };
 
 	snprintf(e.ifname, sizeof(e.ifname), "%s", ifname);
@@ -34,7 +33,8 @@ static struct vip_cl_neigh E(uint8_t op, const char *ip, const char *ifname, uin
 	return e;
 }
 
-static void sample(struct vip_cl_msg *m, struct vip_cl_neigh *e)
+static void
+sample(struct vip_cl_msg *m, struct vip_cl_neigh *e)
 {
 	e[0] = E(VIP_CL_NEIGH_SEEN, "198.51.100.7", "eth0", 7, 12);
 	e[1] = E(VIP_CL_NEIGH_FORGET, "198.51.100.8", "eth0", 0, 0);
@@ -110,19 +110,19 @@ static void test_malformed(void **state)
 	(void)state;
 	const size_t name = 8, count = 15, e0 = 19;
 
-	assert_int_equal(mutate(name, 0), -EBADMSG);        /* empty node name */
-	assert_int_equal(mutate(name + 1, ' '), -EBADMSG);  /* a space in it */
-	assert_int_equal(mutate(count + 3, 0), -EBADMSG);   /* no entries */
-	assert_int_equal(mutate(count + 3, 4), -EBADMSG);   /* more than there are */
-	assert_int_equal(mutate(count + 3, 2), -EBADMSG);   /* fewer: trailing bytes */
-	assert_int_equal(mutate(e0, 0), -EBADMSG);          /* op 0 */
-	assert_int_equal(mutate(e0, 3), -EBADMSG);          /* op 3 */
+	assert_int_equal(mutate(name, 0), -EBADMSG);                 /* empty node name */
+	assert_int_equal(mutate(name + 1, ' '), -EBADMSG);           /* a space in it */
+	assert_int_equal(mutate(count + 3, 0), -EBADMSG);            /* no entries */
+	assert_int_equal(mutate(count + 3, 4), -EBADMSG);            /* more than there are */
+	assert_int_equal(mutate(count + 3, 2), -EBADMSG);            /* fewer: trailing bytes */
+	assert_int_equal(mutate(e0, 0), -EBADMSG);                   /* op 0 */
+	assert_int_equal(mutate(e0, 3), -EBADMSG);                   /* op 3 */
 	assert_int_equal(mutate(e0, VIP_CL_NEIGH_FORGET), -EBADMSG); /* forget with a MAC after it */
-	assert_int_equal(mutate(e0 + 1, 5), -EBADMSG);      /* family */
-	assert_int_equal(mutate(e0 + 6, 0), -EBADMSG);      /* empty interface name */
-	assert_int_equal(mutate(e0 + 6, 16), -EBADMSG);     /* longer than IFNAMSIZ allows */
-	assert_int_equal(mutate(e0 + 7, 0x7f), -EBADMSG);   /* not printable */
-	assert_int_equal(mutate(e0 + 12, 0xff), 0);         /* any MAC */
+	assert_int_equal(mutate(e0 + 1, 5), -EBADMSG);               /* family */
+	assert_int_equal(mutate(e0 + 6, 0), -EBADMSG);               /* empty interface name */
+	assert_int_equal(mutate(e0 + 6, 16), -EBADMSG);              /* longer than IFNAMSIZ allows */
+	assert_int_equal(mutate(e0 + 7, 0x7f), -EBADMSG);            /* not printable */
+	assert_int_equal(mutate(e0 + 12, 0xff), 0);                  /* any MAC */
 
 	/* a count above the bound is refused before anything is allocated */
 	uint8_t big[8 + 2 + 4 + VIP_CL_AUTH_LEN] = { 'V', 'C', VIP_CL_PROTO_VERSION, VIP_CL_MSG_NEIGH };
@@ -163,7 +163,8 @@ static void test_encode_refuses(void **state)
 	/* the most a message carries, in IPv6 with the longest names, stays well under corosync's limit */
 	struct vip_cl_neigh *many = calloc(VIP_CL_NEIGH_MAX, sizeof(*many));
 	for (size_t i = 0; i < VIP_CL_NEIGH_MAX; i++)
-		many[i] = E(VIP_CL_NEIGH_SEEN, "2001:db8:ffff:ffff:ffff:ffff:ffff:ffff", "abcdefghijklmno", 1, 1);
+		many[i] = E(VIP_CL_NEIGH_SEEN, "2001:db8:ffff:ffff:ffff:ffff:ffff:ffff", "abcdefghijklmno", 1,
+			    1);
 	m = (struct vip_cl_msg){ .type = VIP_CL_MSG_NEIGH, .neighs = many, .n_neighs = VIP_CL_NEIGH_MAX };
 	memset(m.name, 'n', VIP_CL_NAME_MAX);
 	assert_int_equal(vip_cl_msg_encode(&m, &buf, &n), 0);
@@ -210,7 +211,9 @@ static void test_proto_delivers(void **state)
 	(void)state;
 	struct vipd_config *cfg = cltest_config("n1", 2, pref, NULL);
 	struct vip_cl_proto *p = NULL;
-	struct vip_cl_member m[3] = { { .nodeid = 1, .pid = 10 }, { .nodeid = 2, .pid = 20 }, { .nodeid = 3, .pid = 30 } };
+	struct vip_cl_member m[3] = { { .nodeid = 1, .pid = 10 },
+				      { .nodeid = 2, .pid = 20 },
+				      { .nodeid = 3, .pid = 30 } };
 	struct vip_cl_view v = { .members = m, .n_members = 2, .self = 0 };
 	struct neigh_sink ns = { .s = { 0 } };
 	struct vip_cl_neigh e[3];
