@@ -26,6 +26,9 @@
 #                  come back after view_mature_time; never two owners
 #   14-standby     vipctl cluster node standby / active on a live cluster: n2's DuraVIPs go to
 #                  the others by hand-off and come back after view_mature_time; never two owners
+#   15-neigh       the shared neighbour cache: the client talks to n1's DuraVIP from a new address;
+#                  within 5 s n2 and n3 list that address and the client's MAC, learnt by n1
+#                  (`vipctl --json cluster arp show`, parsed)
 set -uo pipefail
 scenario=${1:?scenario}
 here=$(cd "$(dirname "$0")" && pwd)
@@ -463,6 +466,45 @@ s_14_standby() {
 	check "not before view_mature_time (1 s): $took ms" test "$took" -ge 1000
 	local a
 	for a in $SIX; do expect_owner "$a" "$(pref_of "$a")" 5; done
+}
+
+# Does NODE's `cluster arp show --json` list HOST with MAC, learnt by BY on eth0?
+neigh_listed() { # node host mac by
+	L exec "$1" "$VIPCTL" --json cluster arp show | python3 -c '
+import json, sys
+hosts = json.load(sys.stdin)["neighbour_cache"]["hosts"]
+want = {"address": sys.argv[1], "mac": sys.argv[2], "node": sys.argv[3], "interface": "eth0"}
+sys.exit(0 if any(all(h[k] == v for k, v in want.items()) for h in hosts) else 1)' "$2" "$3" "$4"
+}
+
+neigh_metric() { # node name -> its value in `vipctl --json metrics`
+	L exec "$1" "$VIPCTL" --json metrics | python3 -c 'import json, sys; print(int(json.load(sys.stdin)[sys.argv[1]]))' "$2"
+}
+
+s_15_neigh() {
+	steady_six
+	local mac t0 took
+	mac=$(L exec c cat /sys/class/net/eth0/address)
+	# a host n1 has never heard of: a second address of the client (its own namespace)
+	check "the client gets a second address 203.0.113.201" L exec c ip addr add 203.0.113.201/24 dev eth0
+	t0=$(date +%s%N)
+	check "the client pings 203.0.113.101 (n1) from 203.0.113.201" \
+		L exec c ping -c 1 -W 2 -I 203.0.113.201 203.0.113.101
+	check "n1 learnt 203.0.113.201 from its own neighbour table" \
+		wait_until 3 neigh_listed n1 203.0.113.201 "$mac" n1
+	check "n2 lists 203.0.113.201 with the client's MAC, learnt by n1, within 5 s" \
+		wait_until 5 neigh_listed n2 203.0.113.201 "$mac" n1
+	took=$(ms_since "$t0")
+	log "n2 lists the client's new address $took ms after the ping (polling included)"
+	check "n3 too" wait_until 2 neigh_listed n3 203.0.113.201 "$mac" n1
+	not_listed() { ! neigh_listed "$@"; }
+	check "n2 did not learn it itself" not_listed n2 203.0.113.201 "$mac" n2
+	check "n2's metrics count the shared entries" test "$(neigh_metric n2 vipd_neigh_cache_entries)" -ge 1
+	check "n2 merged NEIGH messages of the others" \
+		test "$(neigh_metric n2 vipd_neigh_messages_received_total)" -ge 1
+	check "n1 sent NEIGH messages" test "$(neigh_metric n1 vipd_neigh_messages_sent_total)" -ge 1
+	log "n2's text view:"
+	L exec n2 "$VIPCTL" cluster arp show | sed -n '/^Neighbour cache/,$p' | sed 's/^/    /'
 }
 
 fn=s_${scenario//-/_}
