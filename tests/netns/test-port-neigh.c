@@ -12,8 +12,8 @@
 static const struct vip_port_ops *ops;
 
 /* The next NEIGH event about addr within timeout_s, of type (and state unless -1). */
-static bool wait_neigh(struct vip_port *p, enum vip_port_event_type type, const struct vip_addr *addr, int state,
-		       double timeout_s, struct vip_port_neigh *ret)
+static bool wait_neigh(struct vip_port *p, enum vip_port_event_type type, const struct vip_addr *addr,
+		       int state, double timeout_s, struct vip_port_neigh *ret)
 {
 	double end = now_s() + timeout_s;
 	int fd = ops->event_fd(p);
@@ -104,8 +104,8 @@ int main(void)
 	CHECK(wait_neigh(p, VIP_PORT_EV_NEIGH_NEW, AP("2001:db8:1::2"), VIP_PORT_NEIGH_REACHABLE, 3, &n));
 	CHECK(memcmp(n.hwaddr, mac_b, 6) == 0);
 
-	CHECK(nstest_sh("ip -n %s neigh replace 198.51.100.99 lladdr 02:00:00:00:00:99 dev va nud stale", rig.a) ==
-	      0);
+	CHECK(nstest_sh("ip -n %s neigh replace 198.51.100.99 lladdr 02:00:00:00:00:99 dev va nud stale",
+			rig.a) == 0);
 	CHECK(wait_neigh(p, VIP_PORT_EV_NEIGH_NEW, AP("198.51.100.99"), VIP_PORT_NEIGH_STALE, 3, &n));
 	CHECK_EQ(n.hwaddr[5], 0x99);
 
