@@ -35,6 +35,7 @@ struct vipd_daemon {
 	struct vipd_neigh *neigh; /* the shared neighbour cache (daemon-neigh.c); the engine feeds it */
 	struct loop_timer *t_neigh;
 	uint64_t neigh_dump_ms; /* last dump of the kernel's table; UINT64_MAX: the port has none */
+	uint64_t neigh_sent_ms; /* last NEIGH batches handed to the protocol */
 	struct vipd_control *control;
 
 	struct loop_timer *t_proto, *t_announce, *t_check, *t_retry, *t_reconnect;
@@ -99,6 +100,8 @@ int daemon_neigh_new(struct vipd_daemon *d);
 int daemon_neigh_start(struct vipd_daemon *d);
 /* Links, age-out, a dump when due, NEIGH messages of what this node learnt. */
 void daemon_neigh_tick(struct vipd_daemon *d, uint64_t now);
+/* After port events: what this node learnt goes out now if the last batch went a second ago. */
+void daemon_neigh_poke(struct vipd_daemon *d, uint64_t now);
 void daemon_neigh_reconfigure(struct vipd_daemon *d, const struct vipd_config *next);
 void daemon_neigh_free(struct vipd_daemon *d);
 

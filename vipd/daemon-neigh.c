@@ -4,7 +4,8 @@
  * docs/protocol.md §13). Once a second: the links the DuraVIPs are placed
  * on (from the engine), the age-out, a dump of the kernel's neighbour table
  * every dump interval (the events in between come through the engine), and
- * at most NEIGH_BATCHES_PER_TICK NEIGH messages of what this node learnt.
+ * at most NEIGH_BATCHES_PER_TICK NEIGH messages of what this node learnt
+ * (sooner after a port event when the last went a second ago).
  * Messages of the peers come back through the protocol's sink (daemon-pump.c).
  */
 #include <errno.h>
@@ -63,11 +64,13 @@ static void dump(struct vipd_daemon *d, uint64_t now)
 	d->neigh_dump_ms = now;
 }
 
-/* Hand what this node learnt to the group; a batch the queue refuses is kept for the next tick. */
+/* Hand what this node learnt to the group, at most once a second; a batch the queue refuses is
+ * kept for the next time. */
 static void send_batches(struct vipd_daemon *d, uint64_t now)
 {
-	if (!d->cfg->cluster.enabled || !d->be || !d->proto)
+	if (!d->cfg->cluster.enabled || !d->be || !d->proto || now < d->neigh_sent_ms + NEIGH_TICK_MS)
 		return;
+	d->neigh_sent_ms = now;
 	for (unsigned i = 0; i < NEIGH_BATCHES_PER_TICK; i++) {
 		struct vip_cl_msg m;
 		int r = vipd_neigh_take_batch(d->neigh, now, &m);
@@ -99,6 +102,11 @@ void daemon_neigh_tick(struct vipd_daemon *d, uint64_t now)
 	if (d->neigh_dump_ms != UINT64_MAX && (d->neigh_dump_ms == 0 || now >= d->neigh_dump_ms + every))
 		dump(d, now);
 	vipd_neigh_expire(d->neigh, now);
+	send_batches(d, now);
+}
+
+void daemon_neigh_poke(struct vipd_daemon *d, uint64_t now)
+{
 	send_batches(d, now);
 }
 

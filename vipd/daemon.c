@@ -68,6 +68,7 @@ static void on_port_fd(struct loop *l _unused_, int fd _unused_, uint32_t revent
 
 	if (r < 0)
 		log_error_errno_ratelimit(r, "Failed to read address events: %m");
+	daemon_neigh_poke(d, loop_now_ms());
 	vipd_daemon_pump(d);
 }
 

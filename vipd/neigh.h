@@ -53,6 +53,8 @@ struct vipd_neigh; /* the shared cache, owned by the daemon (struct vipd_daemon.
  * of the same name when prefixlen is 0), freshest first, each address once
  * (the freshest MAC when nodes disagree); fills at most `max` entries and
  * returns how many. Never fails; 0 means none known (nc NULL included).
+ * With prefixlen > 0 the subnet alone decides (whatever the interface was
+ * called on the node that learnt the host); ifname may then be NULL.
  */
 size_t vipd_neigh_hosts(const struct vipd_neigh *nc, const char *ifname, const struct vip_addr *subnet,
 			unsigned prefixlen, struct vipd_neigh_host *out, size_t max);
