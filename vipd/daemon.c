@@ -78,6 +78,7 @@ static void on_port_fd(struct loop *l _unused_, int fd _unused_, uint32_t revent
 
 	if (r < 0)
 		log_error_errno_ratelimit(r, "Failed to read address events: %m");
+	daemon_neigh_poke(d, loop_now_ms());
 	vipd_daemon_pump(d);
 }
 
@@ -212,10 +213,14 @@ static int setup_core(struct vipd_daemon *d)
 		return log_error_errno(r, "Failed to create the event loop: %m");
 	d->started_ms = d->config_since_ms = loop_now_ms();
 	d->port_ops = d->opts.port_ops ? d->opts.port_ops : vip_port_native();
-	r = d->port_ops->open(NULL, &d->port);
+	/* neighbour events too: the shared neighbour cache learns from them (vipd/neigh.h) */
+	r = d->port_ops->open(&(struct vip_port_opts){ .flags = VIP_PORT_OPEN_NEIGH }, &d->port);
 	if (r < 0)
 		return log_error_errno(r, "Failed to open the %s port (rtnetlink and packet sockets): %m",
 				       d->port_ops->name);
+	r = daemon_neigh_new(d); /* before the announcer and the engine, which use it */
+	if (r < 0)
+		return r;
 	vipd_announce_opts_from_config(&d->cfg->cluster, &ao);
 	r = vipd_announce_new(&ao, announce_send, d, &d->announce);
 	if (r < 0)
@@ -224,6 +229,7 @@ static int setup_core(struct vipd_daemon *d)
 		.port_ops = d->port_ops,
 		.port = d->port,
 		.announce = d->announce,
+		.neigh = d->neigh,
 		.event = engine_event,
 		.event_data = d,
 		.clock = loop_now_ms,
@@ -347,6 +353,9 @@ int vipd_daemon_setup(struct vipd_daemon *d, const struct vipd_daemon_opts *opts
 	r = setup_timers(d);
 	if (r < 0)
 		return r;
+	r = daemon_neigh_start(d);
+	if (r < 0)
+		return r;
 	r = daemon_node_setup(d); /* after the drop: commands run as vipd's user */
 	if (r < 0)
 		return r;
@@ -438,6 +447,7 @@ void vipd_daemon_free(struct vipd_daemon *d)
 	vip_cl_key_free(d->cl_key); /* after the protocol that borrows it; wiped */
 	vipd_engine_free(d->engine);
 	vipd_announce_free(d->announce);
+	daemon_neigh_free(d); /* after the engine and the announcer, which borrow it */
 	loop_timer_free(d->t_proto);
 	loop_timer_free(d->t_announce);
 	loop_timer_free(d->t_check);
