@@ -347,7 +347,30 @@ enum vip_cl_msg_type {
 	VIP_CL_MSG_MONITOR = 6,
 	/* name: that node's monitor removed its dead engine's addresses */
 	VIP_CL_MSG_FLUSHED = 7,
+	/* name: the node that learnt them; neighbour entries (docs/protocol.md §13) */
+	VIP_CL_MSG_NEIGH = 8,
 	_VIP_CL_MSG_TYPE_MAX,
+};
+
+/* Entries one NEIGH message carries at most (about 21 KiB with IPv6 addresses). */
+#define VIP_CL_NEIGH_MAX 512
+/* Interface name in a NEIGH entry: 1..15 bytes 0x21..0x7e (IFNAMSIZ with the NUL). */
+#define VIP_CL_IFNAME_MAX 15
+#define VIP_CL_MAC_LEN 6
+
+/* What a NEIGH entry says (vip_cl_neigh.op). */
+enum {
+	VIP_CL_NEIGH_SEEN = 1,   /* the node talks to the host: mac, age (seconds since seen) */
+	VIP_CL_NEIGH_FORGET = 2, /* the host stopped answering: drop the node's entry */
+};
+
+/* One neighbour entry of a NEIGH message. */
+struct vip_cl_neigh {
+	uint8_t op; /* VIP_CL_NEIGH_* */
+	struct vip_addr addr;
+	char ifname[VIP_CL_IFNAME_MAX + 1];
+	uint8_t mac[VIP_CL_MAC_LEN]; /* SEEN */
+	uint32_t age_s;              /* SEEN: seconds since the node last saw the host */
 };
 
 /* Per-address flags in a STATE record. */
@@ -385,7 +408,7 @@ struct vip_cl_peer {
 struct vip_cl_msg {
 	enum vip_cl_msg_type type;
 	uint8_t version;
-	/* STATE: sender's node name; MOVE: target node; MONITOR, FLUSHED: the node */
+	/* STATE: sender's node name; MOVE: target node; MONITOR, FLUSHED, NEIGH: the node */
 	char name[VIP_CL_NAME_MAX + 1];
 	bool mature;                   /* STATE */
 	uint8_t out;                   /* STATE: VIP_CL_OUT_*, why the sender is no candidate */
@@ -403,6 +426,9 @@ struct vip_cl_msg {
 	/* CLOSE: silent members; STATE: ghosts */
 	struct vip_cl_peer *peers; /* strictly increasing by (nodeid, pid); owned */
 	size_t n_peers;
+	/* NEIGH: 1..VIP_CL_NEIGH_MAX entries; owned */
+	struct vip_cl_neigh *neighs;
+	size_t n_neighs;
 };
 
 /*
@@ -501,6 +527,12 @@ struct vip_cl_sink {
 	void (*hold)(void *data, const struct vip_addr *a);
 	void (*release)(void *data, const struct vip_addr *a);
 	void *data;
+	/*
+	 * Optional (NULL: dropped). A NEIGH message a member of the view sent,
+	 * delivered and authenticated like any other (m valid during the call;
+	 * the receiver's own come back too). Must not call into the protocol.
+	 */
+	void (*neigh)(void *data, const struct vip_cl_msg *m);
 };
 
 /*
@@ -593,6 +625,14 @@ uint32_t vip_cl_proto_candidacy(const struct vip_cl_proto *p);
 /* Operator: multicast a move of addr to node. -ENOENT unknown address, -EINVAL bad name. */
 int vip_cl_proto_request_move(struct vip_cl_proto *p, const struct vip_addr *addr, const char *node,
 			      uint64_t now);
+/*
+ * Multicast a NEIGH message (m->type VIP_CL_MSG_NEIGH, name and entries
+ * set; copied). It is delivered back through sink.neigh of every member,
+ * after the view checks of any message. At most VIP_CL_NEIGH_QUEUE_MAX wait
+ * unsent: 0 queued, -EAGAIN (that many wait: try later), -EINVAL or -ENOMEM.
+ */
+#define VIP_CL_NEIGH_QUEUE_MAX 8
+int vip_cl_proto_send_neigh(struct vip_cl_proto *p, const struct vip_cl_msg *m);
 /* Operator: multicast one balancing round. */
 int vip_cl_proto_request_balance(struct vip_cl_proto *p, uint64_t now);
 /* A reloaded configuration (node name and group changes need a restart and are ignored). */
@@ -667,6 +707,7 @@ struct vip_cl_status {
 	bool authenticated;     /* a cluster key is set: messages are sealed and checked */
 	size_t n_auth_failed;   /* messages dropped: no valid MAC for their sender (or unsealed) */
 	size_t n_auth_replayed; /* messages dropped: valid MAC, sequence number already seen */
+	size_t n_neigh;         /* NEIGH messages delivered (handed to sink.neigh) */
 };
 
 size_t vip_cl_proto_n_vips(const struct vip_cl_proto *p);

@@ -21,6 +21,10 @@
  *            u32 count | count records (as in STATE)
  *   MONITOR  name (the node whose monitor sends it)
  *   FLUSHED  name (that node's monitor removed a dead engine's addresses)
+ *   NEIGH    name (the node that learnt them) | u32 count (1..VIP_CL_NEIGH_MAX) |
+ *            count entries: u8 op (1 seen, 2 forget) | addr |
+ *            u8 length (1..15) | interface name bytes 0x21..0x7e |
+ *            [seen: 6-byte MAC | u32 seconds since seen]
  *   trailer  u64 view | u64 seq | 32-byte MAC, after every body (the total
  *            length includes it): filled and checked by cluster/auth.c;
  *            the codec writes zeros and does not look at it
@@ -41,6 +45,7 @@
 #define MIN_RECORD_LEN (1 + 5 + 16)
 #define MIN_ADDR_LEN 5
 #define MIN_PEER_LEN (4 + 4 + 1 + 2 + 4)
+#define MIN_NEIGH_LEN (1 + 5 + 2)
 #define R_KNOWN                                                                                       \
 	(VIP_CL_R_CONFIGURED | VIP_CL_R_HELD | VIP_CL_R_RELEASING | VIP_CL_R_PREFER | VIP_CL_R_DOWN | \
 	 VIP_CL_R_FOLLOW)
@@ -96,13 +101,14 @@ static void get_addr(struct rd *r, struct vip_addr *a)
 		memcpy(a->bytes, p, n);
 }
 
-static void get_name(struct rd *r, char name[static VIP_CL_NAME_MAX + 1])
+/* u8 length (1..max) | bytes 0x21..0x7e, into name (max + 1 bytes). */
+static void get_str(struct rd *r, char *name, size_t max)
 {
 	uint8_t n = get_u8(r);
 	const uint8_t *p = take(r, n);
 
 	name[0] = '\0';
-	if (!p || n == 0) {
+	if (!p || n == 0 || n > max) {
 		r->bad = true;
 		return;
 	}
@@ -113,6 +119,11 @@ static void get_name(struct rd *r, char name[static VIP_CL_NAME_MAX + 1])
 		}
 	memcpy(name, p, n);
 	name[n] = '\0';
+}
+
+static void get_name(struct rd *r, char name[static VIP_CL_NAME_MAX + 1])
+{
+	get_str(r, name, VIP_CL_NAME_MAX);
 }
 
 /* u32 count | count records, strictly increasing by address. */
@@ -205,6 +216,33 @@ static int decode_released(struct rd *r, struct vip_cl_msg *m)
 	return r->bad ? -EBADMSG : 0;
 }
 
+static int decode_neigh(struct rd *r, struct vip_cl_msg *m)
+{
+	get_name(r, m->name);
+	uint32_t n = get_u32(r);
+	if (r->bad || n == 0 || n > VIP_CL_NEIGH_MAX || n > r->left / MIN_NEIGH_LEN)
+		return -EBADMSG;
+	m->neighs = calloc(n, sizeof(*m->neighs));
+	if (!m->neighs)
+		return -ENOMEM;
+	m->n_neighs = n;
+	for (uint32_t i = 0; i < n && !r->bad; i++) {
+		struct vip_cl_neigh *e = &m->neighs[i];
+		e->op = get_u8(r);
+		if (e->op != VIP_CL_NEIGH_SEEN && e->op != VIP_CL_NEIGH_FORGET)
+			return -EBADMSG;
+		get_addr(r, &e->addr);
+		get_str(r, e->ifname, VIP_CL_IFNAME_MAX);
+		if (e->op != VIP_CL_NEIGH_SEEN)
+			continue;
+		const uint8_t *mac = take(r, VIP_CL_MAC_LEN);
+		if (mac)
+			memcpy(e->mac, mac, VIP_CL_MAC_LEN);
+		e->age_s = get_u32(r);
+	}
+	return r->bad ? -EBADMSG : 0;
+}
+
 static int decode_body(struct rd *r, struct vip_cl_msg *m)
 {
 	switch (m->type) {
@@ -225,6 +263,8 @@ static int decode_body(struct rd *r, struct vip_cl_msg *m)
 	case VIP_CL_MSG_FLUSHED:
 		get_name(r, m->name);
 		return r->bad ? -EBADMSG : 0;
+	case VIP_CL_MSG_NEIGH:
+		return decode_neigh(r, m);
 	default:
 		return -EBADMSG;
 	}
@@ -270,6 +310,7 @@ void vip_cl_msg_clear(struct vip_cl_msg *m)
 	for (size_t i = 0; i < m->n_peers; i++)
 		free(m->peers[i].records);
 	free(m->peers);
+	free(m->neighs);
 	*m = (struct vip_cl_msg){ 0 };
 }
 
@@ -358,6 +399,19 @@ static bool peers_ok(const struct vip_cl_peer *pe, size_t n)
 	return true;
 }
 
+static bool neighs_ok(const struct vip_cl_neigh *e, size_t n)
+{
+	if (n == 0 || n > VIP_CL_NEIGH_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		size_t len = strnlen(e[i].ifname, VIP_CL_IFNAME_MAX + 1);
+		if ((e[i].op != VIP_CL_NEIGH_SEEN && e[i].op != VIP_CL_NEIGH_FORGET) ||
+		    !family_ok(&e[i].addr) || len > VIP_CL_IFNAME_MAX || !name_ok(e[i].ifname))
+			return false;
+	}
+	return true;
+}
+
 static int check(const struct vip_cl_msg *m)
 {
 	switch (m->type) {
@@ -381,6 +435,8 @@ static int check(const struct vip_cl_msg *m)
 	case VIP_CL_MSG_MONITOR:
 	case VIP_CL_MSG_FLUSHED:
 		return name_ok(m->name) ? 0 : -EINVAL;
+	case VIP_CL_MSG_NEIGH:
+		return name_ok(m->name) && neighs_ok(m->neighs, m->n_neighs) ? 0 : -EINVAL;
 	default:
 		return -EINVAL;
 	}
@@ -412,6 +468,20 @@ static void put_peers(struct wr *w, const struct vip_cl_peer *pe, size_t n)
 	}
 }
 
+static void put_neighs(struct wr *w, const struct vip_cl_neigh *e, size_t n)
+{
+	put_u32(w, (uint32_t)n);
+	for (size_t i = 0; i < n; i++) {
+		put_u8(w, e[i].op);
+		put_addr(w, &e[i].addr);
+		put_name(w, e[i].ifname);
+		if (e[i].op != VIP_CL_NEIGH_SEEN)
+			continue;
+		put(w, e[i].mac, VIP_CL_MAC_LEN);
+		put_u32(w, e[i].age_s);
+	}
+}
+
 static void put_body(struct wr *w, const struct vip_cl_msg *m)
 {
 	switch (m->type) {
@@ -439,6 +509,10 @@ static void put_body(struct wr *w, const struct vip_cl_msg *m)
 	case VIP_CL_MSG_MONITOR:
 	case VIP_CL_MSG_FLUSHED:
 		put_name(w, m->name);
+		break;
+	case VIP_CL_MSG_NEIGH:
+		put_name(w, m->name);
+		put_neighs(w, m->neighs, m->n_neighs);
 		break;
 	default:
 		put_u8(w, 0);
@@ -484,7 +558,7 @@ const char *vip_cl_msg_type_to_string(enum vip_cl_msg_type t)
 		[VIP_CL_MSG_STATE] = "STATE",     [VIP_CL_MSG_RELEASED] = "RELEASED",
 		[VIP_CL_MSG_MOVE] = "MOVE",       [VIP_CL_MSG_BALANCE] = "BALANCE",
 		[VIP_CL_MSG_CLOSE] = "CLOSE",     [VIP_CL_MSG_MONITOR] = "MONITOR",
-		[VIP_CL_MSG_FLUSHED] = "FLUSHED",
+		[VIP_CL_MSG_FLUSHED] = "FLUSHED", [VIP_CL_MSG_NEIGH] = "NEIGH",
 	};
 	if ((unsigned)t >= ARRAY_SIZE(names) || !names[t])
 		return "unknown";

@@ -154,6 +154,9 @@ struct vip_cl_proto {
 
 	struct fifo lq; /* struct lact: hold/release, handed out in full */
 	struct fifo sq; /* struct sact: messages, in order */
+	/* NEIGH messages delivered, for sink.neigh (proto-neigh.c); at most NEIGH_INBOX_MAX */
+	struct vip_cl_msg *neigh_in;
+	size_t n_neigh_in;
 
 	/*
 	 * Own STATE of the current view until delivered: queued again at
@@ -273,6 +276,13 @@ int vip_cl_queue_released(struct vip_cl_proto *p, const struct vip_addr *addr);
 /* Is a STATE waiting in the send queue? */
 bool vip_cl_queue_has_state(const struct vip_cl_proto *p);
 void vip_cl_queue_free(struct vip_cl_proto *p);
+
+/* proto-neigh.c: NEIGH messages (docs/protocol.md §13), outside the ownership protocol */
+/* A delivered NEIGH from member m: kept for sink.neigh (*msg is moved out). 0 or -ENOMEM. */
+int vip_cl_neigh_deliver(struct vip_cl_proto *p, const struct pmember *m, struct vip_cl_msg *msg);
+/* Hand the delivered NEIGH messages to s->neigh (or drop them). Returns how many. */
+size_t vip_cl_neigh_drain(struct vip_cl_proto *p, const struct vip_cl_sink *s);
+void vip_cl_neigh_free(struct vip_cl_proto *p);
 /* Recompute what this node wants; queue HOLD/RELEASE and a RELEASED for stale claims. */
 int vip_cl_update_wants(struct vip_cl_proto *p);
 /* Queue a RELEASED for e if the group still counts this node as its holder. */

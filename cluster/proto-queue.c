@@ -198,7 +198,7 @@ static int send_head(struct vip_cl_proto *p, const struct vip_cl_sink *s)
 int vip_cl_proto_drain(struct vip_cl_proto *p, const struct vip_cl_sink *s, bool *ret_blocked)
 {
 	bool blocked = false;
-	int n = 0, r = 0;
+	int n = (int)vip_cl_neigh_drain(p, s), r = 0;
 
 	for (;;) {
 		if (p->lq.head < p->lq.len) {

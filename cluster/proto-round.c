@@ -470,6 +470,9 @@ int vip_cl_proto_on_message(struct vip_cl_proto *p, const struct vip_cl_member *
 	case VIP_CL_MSG_FLUSHED:
 		r = handle_flushed(p, m, now);
 		break;
+	case VIP_CL_MSG_NEIGH:
+		r = vip_cl_neigh_deliver(p, m, &msg);
+		break;
 	default:
 		break;
 	}

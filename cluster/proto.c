@@ -90,6 +90,7 @@ void vip_cl_proto_free(struct vip_cl_proto *p)
 	vip_cl_ghosts_free(p);
 	vip_cl_local_free(p);
 	vip_cl_queue_free(p);
+	vip_cl_neigh_free(p);
 	free(p->t);
 	free(p->nodename);
 	free(p);

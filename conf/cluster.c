@@ -50,6 +50,9 @@ static const struct cluster_opt cluster_opts[] = {
 	    false),
 	OPT("if_down_limit", KIND_UINT, if_down_limit, src_if_down_limit, 1, 1000, false),
 	OPT("arp_all_hosts", KIND_BOOL, arp_all_hosts, src_arp_all_hosts, 0, 0, false),
+	OPT("arp_cache_size", KIND_UINT, arp_cache_size, src_arp_cache_size, 1, 65536, false),
+	OPT("arp_cache_max_age", KIND_SECONDS, arp_cache_max_age_ms, src_arp_cache_max_age, 60000, 86400000,
+	    false),
 	OPT("standby", KIND_BOOL, standby, src_standby, 0, 0, false),
 	OPT("duravip_quorum_policy", KIND_QUORUM, quorum_policy, src_quorum_policy, 0, 0, false),
 	OPT("arp_mode", KIND_ARP_MODE, arp_mode, src_arp_mode, 0, 0, false),
@@ -76,6 +79,8 @@ static void cluster_defaults(struct vipd_cluster *cl)
 	cl->if_check_interval_ms = 30000;
 	cl->if_down_limit = 4;
 	cl->arp_all_hosts = true;
+	cl->arp_cache_size = 4096;
+	cl->arp_cache_max_age_ms = 600000;
 	cl->quorum_policy = VIP_QUORUM_RELEASE;
 	cl->arp_mode = VIP_ARP_REQUEST;
 	cl->arp_repeat = 5;

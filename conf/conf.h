@@ -237,6 +237,8 @@ struct vipd_cluster {
 	uint32_t if_check_interval_ms;     /* default 30 s */
 	uint32_t if_down_limit;            /* default 4 */
 	bool arp_all_hosts;                /* default true */
+	uint32_t arp_cache_size;           /* neighbour cache entries per node and interface, default 4096 */
+	uint32_t arp_cache_max_age_ms;     /* a neighbour not seen for this long is dropped, default 600 s */
 	/*
 	 * Standby: start as no candidate (docs/protocol.md, "Candidacy"): the
 	 * node holds no DuraVIP until `vipctl cluster node active`. Default
@@ -265,9 +267,10 @@ struct vipd_cluster {
 	size_t n_topology;
 	struct vip_conf_src src_nodename, src_cluster_group, src_view_mature_time, src_view_balance_interval,
 		src_duravip_balance_set_size, src_if_check_interval, src_if_down_limit, src_arp_all_hosts,
-		src_quorum_policy, src_arp_mode, src_arp_repeat, src_arp_repeat_interval,
-		src_arp_refresh_interval, src_arp_pace, src_duravip_takeover_delay, src_corosync_token,
-		src_duravip_round_timeout, src_duravip_liveness_timeout, src_authkey, src_standby;
+		src_arp_cache_size, src_arp_cache_max_age, src_quorum_policy, src_arp_mode, src_arp_repeat,
+		src_arp_repeat_interval, src_arp_refresh_interval, src_arp_pace, src_duravip_takeover_delay,
+		src_corosync_token, src_duravip_round_timeout, src_duravip_liveness_timeout, src_authkey,
+		src_standby;
 };
 
 struct vipd_duravip {

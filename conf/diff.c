@@ -88,6 +88,7 @@ static unsigned cluster_diff(const struct vipd_cluster *a, const struct vipd_clu
 	    a->duravip_liveness_timeout_ms != b->duravip_liveness_timeout_ms)
 		ch |= VIP_CHANGE_TIMING;
 	if (a->arp_all_hosts != b->arp_all_hosts || a->arp_mode != b->arp_mode ||
+	    a->arp_cache_size != b->arp_cache_size || a->arp_cache_max_age_ms != b->arp_cache_max_age_ms ||
 	    a->arp_repeat != b->arp_repeat || a->arp_repeat_interval_ms != b->arp_repeat_interval_ms ||
 	    a->arp_refresh_interval_ms != b->arp_refresh_interval_ms || a->arp_pace != b->arp_pace)
 		ch |= VIP_CHANGE_ANNOUNCE;

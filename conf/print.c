@@ -45,6 +45,8 @@ size_t schema_cluster_settings(const struct vipd_cluster *cl, struct schema_sett
 	set_uint(&out[n++], "if_down_limit", cl->if_down_limit, &cl->src_if_down_limit);
 	set_str(&out[n], "arp_all_hosts", cl->arp_all_hosts ? "true" : "false", &cl->src_arp_all_hosts);
 	out[n++].kind = SETTING_BOOL;
+	set_uint(&out[n++], "arp_cache_size", cl->arp_cache_size, &cl->src_arp_cache_size);
+	set_secs(&out[n++], "arp_cache_max_age", cl->arp_cache_max_age_ms, &cl->src_arp_cache_max_age);
 	set_str(&out[n], "standby", cl->standby ? "true" : "false", &cl->src_standby);
 	out[n++].kind = SETTING_BOOL;
 	set_str(&out[n++], "duravip_quorum_policy", vip_quorum_policy_to_string(cl->quorum_policy),

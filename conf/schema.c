@@ -121,6 +121,8 @@ static void cluster_free(struct vipd_cluster *cl)
 		&cl->src_if_check_interval,
 		&cl->src_if_down_limit,
 		&cl->src_arp_all_hosts,
+		&cl->src_arp_cache_size,
+		&cl->src_arp_cache_max_age,
 		&cl->src_quorum_policy,
 		&cl->src_arp_mode,
 		&cl->src_arp_repeat,

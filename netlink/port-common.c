@@ -19,6 +19,8 @@ static const char *const event_names[_VIP_PORT_EV_MAX] = {
 	[VIP_PORT_EV_LINK_GONE] = "link-gone",
 	[VIP_PORT_EV_LINK_MAC] = "link-mac",
 	[VIP_PORT_EV_RESYNC_NEEDED] = "resync-needed",
+	[VIP_PORT_EV_NEIGH_NEW] = "neigh-new",
+	[VIP_PORT_EV_NEIGH_DEL] = "neigh-del",
 };
 
 const char *vip_port_event_type_to_string(enum vip_port_event_type t)
@@ -133,6 +135,34 @@ void vip_port_routes_clear(struct vip_port_routes *t)
 		return;
 	free(t->items);
 	memset(t, 0, sizeof(*t));
+}
+
+int vip_port_neighs_add(struct vip_port_neighs *t, const struct vip_port_neigh *n)
+{
+	if (table_grow((void **)&t->items, t->n, &t->cap, sizeof(*t->items)) < 0)
+		return -ENOMEM;
+	t->items[t->n++] = *n;
+	return 0;
+}
+
+void vip_port_neighs_clear(struct vip_port_neighs *t)
+{
+	if (!t)
+		return;
+	free(t->items);
+	memset(t, 0, sizeof(*t));
+}
+
+static const char *const neigh_state_names[_VIP_PORT_NEIGH_STATE_MAX] = {
+	[VIP_PORT_NEIGH_REACHABLE] = "reachable",   [VIP_PORT_NEIGH_STALE] = "stale",
+	[VIP_PORT_NEIGH_DELAY] = "delay",           [VIP_PORT_NEIGH_PROBE] = "probe",
+	[VIP_PORT_NEIGH_INCOMPLETE] = "incomplete", [VIP_PORT_NEIGH_FAILED] = "failed",
+	[VIP_PORT_NEIGH_OTHER] = "other",
+};
+
+const char *vip_port_neigh_state_to_string(enum vip_port_neigh_state s)
+{
+	return (unsigned)s < _VIP_PORT_NEIGH_STATE_MAX ? neigh_state_names[s] : NULL;
 }
 
 static const char *const route_type_names[_VIP_PORT_ROUTE_TYPE_MAX] = {

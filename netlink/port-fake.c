@@ -29,6 +29,7 @@ struct vip_port {
 	size_t n_links, cap_links;
 	struct vip_port_table addrs;
 	struct vip_port_routes routes; /* put by the test, beyond those derived from addrs */
+	struct vip_port_neighs neighs; /* the neighbour table, put by the test */
 	struct fake_fail *fails;
 	size_t n_fails;
 	int call_err;
@@ -65,6 +66,7 @@ static void fake_close(struct vip_port *p)
 	free(p->links);
 	vip_port_table_clear(&p->addrs);
 	vip_port_routes_clear(&p->routes);
+	vip_port_neighs_clear(&p->neighs);
 	free(p->fails);
 	free(p->log);
 	free(p);
@@ -356,6 +358,20 @@ static int fake_announce(struct vip_port *p, struct vip_port_announce *b, size_t
 	return sent;
 }
 
+static int fake_dump_neigh(struct vip_port *p, struct vip_port_neighs *t)
+{
+	p->st.dump_neigh_calls++;
+	t->n = 0;
+	int r = call_fails(p);
+	for (size_t i = 0; r == 0 && i < p->neighs.n; i++)
+		r = vip_port_neighs_add(t, &p->neighs.items[i]);
+	if (r < 0) {
+		t->n = 0;
+		return r;
+	}
+	return (int)t->n;
+}
+
 const struct vip_port_ops vip_port_fake_ops = {
 	.name = "fake",
 	.open = fake_open,
@@ -370,6 +386,7 @@ const struct vip_port_ops vip_port_fake_ops = {
 	.dump_routes = fake_dump_routes,
 	.link_get = fake_link_get,
 	.announce = fake_announce,
+	.dump_neigh = fake_dump_neigh,
 };
 
 /* ---- test hooks ---- */
@@ -433,6 +450,37 @@ int vip_port_fake_put_addr(struct vip_port *p, const struct vip_port_addr *a)
 int vip_port_fake_put_route(struct vip_port *p, const struct vip_port_route *r)
 {
 	return vip_port_routes_add(&p->routes, r);
+}
+
+static ssize_t neigh_index(const struct vip_port *p, const struct vip_addr *a, int ifindex)
+{
+	for (size_t i = 0; i < p->neighs.n; i++)
+		if (p->neighs.items[i].ifindex == ifindex && vip_addr_equal(&p->neighs.items[i].addr, a))
+			return (ssize_t)i;
+	return -1;
+}
+
+int vip_port_fake_put_neigh(struct vip_port *p, const struct vip_port_neigh *n)
+{
+	ssize_t i = neigh_index(p, &n->addr, n->ifindex);
+	if (i >= 0)
+		p->neighs.items[i] = *n;
+	else if (vip_port_neighs_add(&p->neighs, n) < 0)
+		return -ENOMEM;
+	struct vip_port_event ev = { .type = VIP_PORT_EV_NEIGH_NEW, .ifindex = n->ifindex, .neigh = *n };
+	return queue_event(p, &ev);
+}
+
+int vip_port_fake_del_neigh(struct vip_port *p, const struct vip_addr *a, int ifindex)
+{
+	ssize_t i = neigh_index(p, a, ifindex);
+	if (i < 0)
+		return -ENOENT;
+	struct vip_port_event ev = { .type = VIP_PORT_EV_NEIGH_DEL,
+				     .ifindex = ifindex,
+				     .neigh = p->neighs.items[i] };
+	p->neighs.items[i] = p->neighs.items[--p->neighs.n];
+	return queue_event(p, &ev);
 }
 
 int vip_port_fake_inject_event(struct vip_port *p, const struct vip_port_event *ev)

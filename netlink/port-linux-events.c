@@ -177,6 +177,9 @@ int vip_nl_event_from_msg(struct vip_port *p, const struct nlmsghdr *nlh)
 	case RTM_NEWLINK:
 	case RTM_DELLINK:
 		return link_event(p, nlh);
+	case RTM_NEWNEIGH:
+	case RTM_DELNEIGH:
+		return vip_nl_neigh_event(p, nlh);
 	case NLMSG_OVERRUN:
 		push(p, VIP_PORT_EV_RESYNC_NEEDED, 0, NULL, NULL);
 		return 0;

@@ -108,6 +108,8 @@ static int linux_open(const struct vip_port_opts *opts, struct vip_port **ret)
 	int r = rq_open(p);
 	if (r >= 0 && !(o.flags & VIP_PORT_OPEN_NO_MONITOR))
 		r = vip_nl_events_open(p, o.monitor_rcvbuf);
+	if (r >= 0 && !(o.flags & VIP_PORT_OPEN_NO_MONITOR) && (o.flags & VIP_PORT_OPEN_NEIGH))
+		r = vip_nl_neigh_subscribe(p);
 	if (r >= 0 && !(o.flags & VIP_PORT_OPEN_NO_PACKET))
 		r = vip_nl_packet_open(p);
 	if (r < 0) {
@@ -400,6 +402,7 @@ const struct vip_port_ops vip_port_linux_ops = {
 	.dump_routes = vip_nl_dump_routes,
 	.link_get = vip_nl_link_get,
 	.announce = linux_announce,
+	.dump_neigh = vip_nl_dump_neigh,
 };
 
 const struct vip_port_ops *vip_port_native(void)

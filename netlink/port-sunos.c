@@ -560,6 +560,14 @@ static int sun_next_event(struct vip_port *p, struct vip_port_event *ret)
 	return 0;
 }
 
+/* Solaris keeps its ARP and NDP caches behind other interfaces: not read here (docs/port.md §6). */
+static int sun_dump_neigh(struct vip_port *p, struct vip_port_neighs *t)
+{
+	(void)p;
+	t->n = 0;
+	return -EOPNOTSUPP;
+}
+
 static const struct vip_port_ops vip_port_sunos_ops = {
 	.name = "sunos",
 	.open = sun_open,
@@ -574,6 +582,7 @@ static const struct vip_port_ops vip_port_sunos_ops = {
 	.dump_routes = sun_dump_routes,
 	.link_get = sun_link_get,
 	.announce = sun_announce,
+	.dump_neigh = sun_dump_neigh,
 };
 
 const struct vip_port_ops *vip_port_native(void)

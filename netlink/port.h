@@ -52,6 +52,8 @@ struct vip_port;
 #define VIP_PORT_OPEN_NO_PACKET (1u << 0)
 /* No event socket: event_fd() and next_event() fail -ENOTCONN. */
 #define VIP_PORT_OPEN_NO_MONITOR (1u << 1)
+/* The event socket also reports neighbour (ARP, NDP) changes: NEIGH_NEW, NEIGH_DEL. */
+#define VIP_PORT_OPEN_NEIGH (1u << 2)
 
 struct vip_port_opts {
 	unsigned flags;     /* VIP_PORT_OPEN_* */
@@ -120,16 +122,50 @@ enum vip_port_event_type {
 	VIP_PORT_EV_LINK_GONE,     /* link deleted (its addresses are gone with it) */
 	VIP_PORT_EV_LINK_MAC,      /* link-layer address changed: re-announce */
 	VIP_PORT_EV_RESYNC_NEEDED, /* events were lost (overrun): dump and reconcile */
+	VIP_PORT_EV_NEIGH_NEW,     /* a neighbour entry was added or changed (see .neigh) */
+	VIP_PORT_EV_NEIGH_DEL,     /* a neighbour entry was deleted (see .neigh) */
 	_VIP_PORT_EV_MAX,
 };
 const char *vip_port_event_type_to_string(enum vip_port_event_type t);
 int vip_port_event_type_from_string(const char *s); /* value or -EINVAL */
 
+/* The state of a neighbour (ARP / NDP) entry, as far as vipd cares. */
+enum vip_port_neigh_state {
+	VIP_PORT_NEIGH_REACHABLE,  /* confirmed recently */
+	VIP_PORT_NEIGH_STALE,      /* known, not confirmed recently */
+	VIP_PORT_NEIGH_DELAY,      /* being confirmed */
+	VIP_PORT_NEIGH_PROBE,      /* being confirmed */
+	VIP_PORT_NEIGH_INCOMPLETE, /* being resolved: no link-layer address yet */
+	VIP_PORT_NEIGH_FAILED,     /* resolution failed: the host does not answer */
+	VIP_PORT_NEIGH_OTHER,      /* static (PERMANENT, NOARP) or none: not a host vipd learns */
+	_VIP_PORT_NEIGH_STATE_MAX,
+};
+const char *vip_port_neigh_state_to_string(enum vip_port_neigh_state s);
+
+/* One neighbour (ARP or NDP) entry as the system has it. */
+struct vip_port_neigh {
+	struct vip_addr addr; /* the host's address */
+	int ifindex;
+	enum vip_port_neigh_state state;
+	uint8_t hwaddr[VIP_PORT_HWADDR_MAX];
+	size_t hwaddr_len; /* 6 for Ethernet, 0 when none (INCOMPLETE, FAILED) */
+	uint32_t age_ms;   /* since the system last heard from or sent to the host; 0 when unknown */
+	bool router;       /* IPv6: the host says it is a router */
+};
+
+/* A caller's table that dump_neigh() fills; zero-initialise, free with vip_port_neighs_clear(). */
+struct vip_port_neighs {
+	struct vip_port_neigh *items;
+	size_t n;
+	size_t cap;
+};
+
 struct vip_port_event {
 	enum vip_port_event_type type;
-	int ifindex;               /* 0 for RESYNC_NEEDED */
-	struct vip_port_addr addr; /* ADDR_*: the address (ifindex repeated in it) */
-	struct vip_port_link link; /* LINK_*: the link's new state (GONE: last known) */
+	int ifindex;                 /* 0 for RESYNC_NEEDED */
+	struct vip_port_addr addr;   /* ADDR_*: the address (ifindex repeated in it) */
+	struct vip_port_link link;   /* LINK_*: the link's new state (GONE: last known) */
+	struct vip_port_neigh neigh; /* NEIGH_*: the entry (DEL: as last known; ifindex repeated) */
 };
 
 /* What a route leads to (struct vip_port_route.type). */
@@ -242,6 +278,11 @@ struct vip_port_ops {
 	 * number of frames sent or -errno (each entry's result says what happened to it). */
 	int (*announce)(struct vip_port *p, struct vip_port_announce *batch, size_t n,
 			enum vip_arp_mode mode);
+
+	/* Replace t's contents with every IPv4 and IPv6 neighbour (ARP, NDP) entry of the system,
+	 * whatever its state. Returns like dump_links; -EOPNOTSUPP where the system has no such
+	 * table (SunOS). Events for them (NEIGH_NEW, NEIGH_DEL) come on the event socket. */
+	int (*dump_neigh)(struct vip_port *p, struct vip_port_neighs *t);
 };
 
 /* The port compiled for this system. */
@@ -272,6 +313,8 @@ void vip_port_links_clear(struct vip_port_links *t);
 const struct vip_port_link *vip_port_links_find(const struct vip_port_links *t, int ifindex);
 int vip_port_routes_add(struct vip_port_routes *t, const struct vip_port_route *r);
 void vip_port_routes_clear(struct vip_port_routes *t);
+int vip_port_neighs_add(struct vip_port_neighs *t, const struct vip_port_neigh *n);
+void vip_port_neighs_clear(struct vip_port_neighs *t);
 
 /* ------------------------------------------------------------------ */
 /* Fake port test hooks (only on ports opened with vip_port_fake_ops)  */
@@ -296,6 +339,10 @@ int vip_port_fake_inject_event(struct vip_port *p, const struct vip_port_event *
 int vip_port_fake_fail_addr(struct vip_port *p, const struct vip_addr *a, int err, const char *msg);
 /* Make the next count calls of every op fail with err as a broken transport would. */
 void vip_port_fake_fail_calls(struct vip_port *p, int err, unsigned count);
+/* Put (add or replace, by address and ifindex) a neighbour entry and emit NEIGH_NEW. 0 or -ENOMEM. */
+int vip_port_fake_put_neigh(struct vip_port *p, const struct vip_port_neigh *n);
+/* Delete a neighbour entry and emit NEIGH_DEL. 0 or -ENOENT. */
+int vip_port_fake_del_neigh(struct vip_port *p, const struct vip_addr *a, int ifindex);
 /* Whether add/remove also queue ADDR_NEW/ADDR_DEL events, as the kernel does (default true). */
 void vip_port_fake_set_echo(struct vip_port *p, bool echo);
 
@@ -318,7 +365,7 @@ size_t vip_port_fake_announced(struct vip_port *p, const struct vip_port_fake_fr
 /* Counters of calls made on the fake. */
 struct vip_port_fake_stats {
 	unsigned add_calls, remove_calls, dump_calls, flush_calls, announce_calls, link_get_calls,
-		dump_links_calls, dump_routes_calls;
+		dump_links_calls, dump_routes_calls, dump_neigh_calls;
 	size_t added, removed, announced; /* entries that succeeded */
 };
 void vip_port_fake_get_stats(struct vip_port *p, struct vip_port_fake_stats *ret);

@@ -33,6 +33,7 @@ struct vipd_daemon {
 	struct vipd_engine *engine;
 	struct vipd_announce *announce;
 	struct vipd_announce_port announce_port; /* the announcements' port and arp_mode */
+	struct vipd_neigh *neigh; /* the shared neighbour cache (daemon-neigh.c); the engine feeds it */
 	struct vipd_control *control;
 
 	struct loop_timer *t_proto, *t_announce, *t_check, *t_retry, *t_reconnect;

@@ -276,6 +276,13 @@ int vipd_engine_on_port_event(struct vipd_engine *e, const struct vip_port_event
 	case VIP_PORT_EV_LINK_MAC:
 		engine_on_link_event(e, ev, now);
 		return 0;
+	case VIP_PORT_EV_NEIGH_NEW:
+	case VIP_PORT_EV_NEIGH_DEL:
+		/* the shared neighbour cache learns from them (vipd/neigh.h); 1 (changed) is no error */
+		if (e->deps.neigh && vipd_neigh_learn(e->deps.neigh, &ev->neigh,
+						      ev->type == VIP_PORT_EV_NEIGH_DEL, now) == -ENOMEM)
+			return -ENOMEM;
+		return 0;
 	default:
 		return 0;
 	}

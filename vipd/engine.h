@@ -31,6 +31,7 @@
 #include "announce.h"
 #include "cluster.h"
 #include "conf.h"
+#include "neigh.h"
 #include "port.h"
 
 struct vipd_engine;
@@ -57,6 +58,7 @@ struct vipd_engine_deps {
 	struct vip_port *port;
 	struct vip_cl_proto *proto;     /* may be NULL until the cluster connects: nothing is wanted */
 	struct vipd_announce *announce; /* may be NULL: nothing is announced */
+	struct vipd_neigh *neigh;       /* may be NULL: NEIGH_* port events are ignored */
 	vipd_engine_event_fn event;     /* may be NULL */
 	void *event_data;
 	uint64_t (*clock)(void); /* end of a failover measurement; NULL: the now passed in */
