@@ -67,6 +67,14 @@ struct vipd_daemon {
 int vipd_daemon_setup(struct vipd_daemon *d, const struct vipd_daemon_opts *opts);
 void vipd_daemon_free(struct vipd_daemon *d);
 
+/* daemon-announce.c: arp_all_hosts = false (vipd_announce_set_hosts with d as data) */
+/* The hosts nc knows on the segment of DuraVIP v (as the engine placed it), at most max. */
+size_t daemon_segment_hosts(const struct vipd_neigh *nc, const struct vipd_engine_vip *v,
+			    struct vipd_announce_host *out, size_t max);
+size_t daemon_announce_hosts(void *data, const struct vip_addr *addr, int ifindex,
+			     struct vipd_announce_host *out, size_t max);
+int daemon_announce_send_to(void *data, int ifindex, const struct vipd_announce_dst *dsts, size_t n);
+
 /* daemon-config.c */
 /* What a reload knows that start-up does not. */
 struct daemon_reload_ctx {

@@ -183,6 +183,7 @@ static int setup_core(struct vipd_daemon *d)
 	if (r < 0)
 		return log_error_errno(r, "Out of memory: %m");
 	d->announce_port.announce = d->announce;
+	vipd_announce_set_hosts(d->announce, daemon_announce_hosts, daemon_announce_send_to, d);
 	deps = (struct vipd_engine_deps){
 		.port_ops = d->port_ops,
 		.port = d->port,

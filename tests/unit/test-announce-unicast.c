@@ -4,7 +4,8 @@
  * the fake port: one unicast frame per known host and no broadcast; no host
  * known: one broadcast per announcement and one log line per acquisition;
  * true: broadcast, hosts never asked; IPv6; the cap per address; the pace
- * (unicast frames paid from the same bucket, spread over ticks).
+ * (unicast frames paid from the same bucket, spread over ticks); the daemon's
+ * hosts of a DuraVIP's segment from the neighbour cache.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,7 +17,9 @@
 #include <unistd.h>
 
 #include "announce.h"
+#include "daemon-internal.h"
 #include "log.h"
+#include "neigh.h"
 
 #define MAX_HOSTS 400
 
@@ -384,6 +387,61 @@ static void test_pace_spreads_hosts(void **state _unused_)
 	fx_free(f);
 }
 
+static void learn(struct vipd_neigh *nc, const char *ip, int ifindex, uint8_t last, uint64_t now)
+{
+	struct vip_port_neigh n = { .addr = A(ip),
+				    .ifindex = ifindex,
+				    .state = VIP_PORT_NEIGH_REACHABLE,
+				    .hwaddr_len = 6 };
+
+	memcpy(n.hwaddr, (uint8_t[]){ 2, 0x76, 0x6c, 0, 0, last }, 6);
+	assert_true(vipd_neigh_learn(nc, &n, false, now) >= 0);
+}
+
+/* The daemon's hosts of a DuraVIP: by interface name for a host prefix, by the
+ * Topology subnet for a shorter cidrmask; same family; freshest first; capped. */
+static void test_segment_hosts(void **state _unused_)
+{
+	struct vipd_neigh_opts o = { .size = 4096, .max_age_ms = 600000 };
+	struct vipd_neigh_link links[2] = { { .ifindex = 2, .ifname = "eth0" },
+					    { .ifindex = 3, .ifname = "eth1" } };
+	struct vipd_announce_host out[VIPD_ANNOUNCE_MAX_HOSTS];
+	struct vipd_engine_vip v = { .addr = A("198.51.100.10"),
+				     .prefix = 32,
+				     .ifindex = 2,
+				     .ifname = "eth0" };
+	struct vipd_neigh *nc;
+
+	assert_int_equal(vipd_neigh_new(&o, "n1", &nc), 0);
+	assert_int_equal(vipd_neigh_set_links(nc, links, 2), 0);
+	learn(nc, "198.51.100.200", 2, 0xc8, 1000);
+	learn(nc, "198.51.100.201", 2, 0xc9, 2000);
+	learn(nc, "203.0.113.7", 2, 0x07, 3000);
+	learn(nc, "198.51.100.202", 3, 0xca, 4000); /* on eth1 */
+	learn(nc, "2001:db8::c8", 2, 0xc8, 5000);
+	/* /32 on eth0: every IPv4 host learnt on eth0, freshest first. */
+	assert_int_equal(daemon_segment_hosts(nc, &v, out, VIPD_ANNOUNCE_MAX_HOSTS), 3);
+	assert_true(vip_addr_equal(&out[0].ip, &(struct vip_addr[1]){ A("203.0.113.7") }[0]));
+	assert_true(vip_addr_equal(&out[2].ip, &(struct vip_addr[1]){ A("198.51.100.200") }[0]));
+	assert_memory_equal(out[2].mac, ((uint8_t[]){ 2, 0x76, 0x6c, 0, 0, 0xc8 }), 6);
+	assert_int_equal(daemon_segment_hosts(nc, &v, out, 2), 2);
+	/* A Topology cidrmask of 24: the hosts inside 198.51.100.0/24 only. */
+	v.prefix = 24;
+	assert_int_equal(daemon_segment_hosts(nc, &v, out, VIPD_ANNOUNCE_MAX_HOSTS), 3);
+	for (size_t i = 0; i < 3; i++)
+		assert_int_equal(out[i].ip.bytes[0], 198);
+	/* IPv6: the IPv6 host; unresolved: none. */
+	v = (struct vipd_engine_vip){ .addr = A("2001:db8::100:1"),
+				      .prefix = 128,
+				      .ifindex = 2,
+				      .ifname = "eth0" };
+	assert_int_equal(daemon_segment_hosts(nc, &v, out, VIPD_ANNOUNCE_MAX_HOSTS), 1);
+	assert_true(vip_addr_equal(&out[0].ip, &(struct vip_addr[1]){ A("2001:db8::c8") }[0]));
+	v.ifname[0] = '\0';
+	assert_int_equal(daemon_segment_hosts(nc, &v, out, VIPD_ANNOUNCE_MAX_HOSTS), 0);
+	vipd_neigh_free(nc);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -393,6 +451,7 @@ int main(void)
 		cmocka_unit_test(test_all_hosts_true_unchanged),
 		cmocka_unit_test(test_cap_and_default_pace),
 		cmocka_unit_test(test_pace_spreads_hosts),
+		cmocka_unit_test(test_segment_hosts),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
