@@ -357,6 +357,7 @@ struct arp {
 	uint64_t now;
 	struct arp_row *rows;
 	size_t n;
+	struct cmd_neigh neigh; /* the shared neighbour cache (commands-neigh.c) */
 };
 
 /* Milliseconds since the last and until the next announcement; -1: never, nothing scheduled. */
@@ -406,6 +407,7 @@ static void arp_text(struct vip_ctl_buf *o, const void *data)
 			   (unsigned long long)s->stats.announced, cmd_plural(s->stats.announced),
 			   (unsigned long long)s->stats.packets, (unsigned long long)s->stats.errors,
 			   cmd_plural(s->stats.errors));
+	cmd_neigh_text(o, &s->neigh);
 }
 
 static void arp_json(struct vip_json *w, const void *data)
@@ -435,6 +437,7 @@ static void arp_json(struct vip_json *w, const void *data)
 	vip_json_uint(w, "announced", s->stats.announced);
 	vip_json_uint(w, "packets", s->stats.packets);
 	vip_json_uint(w, "errors", s->stats.errors);
+	cmd_neigh_json(w, &s->neigh);
 	vip_json_object_end(w);
 }
 
@@ -462,7 +465,10 @@ int cmd_arp_show(struct vipd_control_call *call)
 		snprintf(row->ifname, sizeof(row->ifname), "%s", ev.ifname);
 		s.n++;
 	}
-	r = vipd_control_reply(call, &view, &s);
+	r = cmd_neigh_collect(call->userdata, &s.neigh);
+	if (r == 0)
+		r = vipd_control_reply(call, &view, &s);
+	cmd_neigh_clear(&s.neigh);
 	free(s.rows);
 	return r;
 }

@@ -250,6 +250,7 @@ static void metrics_collect(struct vipd_daemon *d, struct metrics *out)
 	struct vipd_daemon_info di;
 	struct vip_cl_status st;
 	struct vipd_node_state ns;
+	struct vipd_neigh_stats nst = { 0 };
 	struct metric *m = out->m;
 	size_t i = 0;
 
@@ -258,6 +259,8 @@ static void metrics_collect(struct vipd_daemon *d, struct metrics *out)
 	vipd_daemon_get_info(d, &di);
 	vip_cl_proto_status(p, &st);
 	vipd_daemon_get_node(d, &ns);
+	if (vipd_daemon_neigh(d))
+		vipd_neigh_get_stats(vipd_daemon_neigh(d), &nst);
 #define M(n_, t_, h_, v_) m[i++] = (struct metric){ n_, t_, h_, (double)(v_) }
 	M("vipd_duravips_configured", "gauge", "DuraVIPs in the configuration",
 	  vipd_daemon_config(d)->n_duravips);
@@ -324,6 +327,16 @@ static void metrics_collect(struct vipd_daemon *d, struct metrics *out)
 	  "notify hook runs that failed, crashed, timed out or could not start", ns.hook_failures);
 	M("vipd_hook_dropped_total", "counter", "notify hook events not run (queue full, Notify removed)",
 	  ns.hook_dropped);
+	M("vipd_neigh_cache_entries", "gauge", "hosts in the shared neighbour cache (every node's)",
+	  nst.entries);
+	M("vipd_neigh_cache_learnt_here", "gauge", "neighbour cache entries this node learnt", nst.own);
+	M("vipd_neigh_cache_evicted_total", "counter", "neighbour cache entries dropped for arp_cache_size",
+	  nst.evicted);
+	M("vipd_neigh_cache_expired_total", "counter",
+	  "neighbour cache entries dropped for arp_cache_max_age", nst.expired);
+	M("vipd_neigh_messages_sent_total", "counter", "NEIGH messages this node made", nst.batches);
+	M("vipd_neigh_messages_received_total", "counter", "NEIGH messages of other nodes merged",
+	  nst.received);
 	M("vipd_uptime_seconds", "gauge", "seconds since start",
 	  cmd_age(loop_now_ms(), di.started_ms) / 1000.0);
 #undef M

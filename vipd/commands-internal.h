@@ -31,6 +31,23 @@ int cmd_arp_show(struct vipd_control_call *call);
 int cmd_node_standby(struct vipd_control_call *call);
 int cmd_node_active(struct vipd_control_call *call);
 
+/* commands-neigh.c: the shared neighbour cache in `cluster arp show` */
+struct cmd_neigh {
+	struct vipd_neigh_entry *e; /* address order; owned */
+	size_t n;
+	struct vipd_neigh_stats st;
+	uint64_t now;
+	uint32_t size, max_age_ms; /* arp_cache_size, arp_cache_max_age */
+};
+/* A snapshot of d's cache. 0 or -ENOMEM. */
+int cmd_neigh_collect(struct vipd_daemon *d, struct cmd_neigh *ret);
+void cmd_neigh_clear(struct cmd_neigh *c);
+/* A summary line and one row per entry. */
+void cmd_neigh_text(struct vip_ctl_buf *o, const struct cmd_neigh *c);
+/* "neighbour_cache": {entries, learnt_here, size, max_age_ms, hosts: [{address, mac, interface, node,
+ * learnt_here, age_ms}]} */
+void cmd_neigh_json(struct vip_json *w, const struct cmd_neigh *c);
+
 /* commands-info.c */
 int cmd_reload(struct vipd_control_call *call);
 int cmd_security(struct vipd_control_call *call);

@@ -31,6 +31,8 @@ static void be_view(void *data, const struct vip_cl_view *v)
 	r = vip_cl_proto_on_view(d->proto, v, now);
 	if (r < 0)
 		log_error_errno(r, "Failed to take the new view: %m");
+	if (v->n_joined > 0) /* the newcomer gets every node's neighbour cache (docs/protocol.md §13) */
+		vipd_neigh_peer_joined(d->neigh);
 	log_info("View %llu: %zu member%s (%zu joined, %zu left)", (unsigned long long)v->ring_seq,
 		 v->n_members, v->n_members == 1 ? "" : "s", v->n_joined, v->n_left);
 	snprintf(detail, sizeof(detail), "members=%zu joined=%zu left=%zu", v->n_members, v->n_joined,

@@ -34,6 +34,8 @@ struct vipd_daemon {
 	struct vipd_announce *announce;
 	struct vipd_announce_port announce_port; /* the announcements' port and arp_mode */
 	struct vipd_neigh *neigh; /* the shared neighbour cache (daemon-neigh.c); the engine feeds it */
+	struct loop_timer *t_neigh;
+	uint64_t neigh_dump_ms; /* last dump of the kernel's table; UINT64_MAX: the port has none */
 	struct vipd_control *control;
 
 	struct loop_timer *t_proto, *t_announce, *t_check, *t_retry, *t_reconnect;
@@ -98,6 +100,16 @@ void daemon_event(struct vipd_daemon *d, const char *kind, const struct vip_addr
 /* Log and push owner and state changes of the DuraVIPs since the last call. */
 void daemon_watch_owners(struct vipd_daemon *d);
 void daemon_owners_free(struct vipd_daemon *d);
+
+/* daemon-neigh.c: the shared neighbour cache (vipd/neigh.h) */
+/* Make the cache (before the engine, which feeds it port events). 0 or -errno (logged). */
+int daemon_neigh_new(struct vipd_daemon *d);
+/* After the engine started: the first dump and the once-a-second tick. 0 or -errno (logged). */
+int daemon_neigh_start(struct vipd_daemon *d);
+/* Links, age-out, a dump when due, NEIGH messages of what this node learnt. */
+void daemon_neigh_tick(struct vipd_daemon *d, uint64_t now);
+void daemon_neigh_reconfigure(struct vipd_daemon *d, const struct vipd_config *next);
+void daemon_neigh_free(struct vipd_daemon *d);
 
 /* daemon-pump.c */
 /*

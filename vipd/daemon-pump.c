@@ -94,6 +94,16 @@ static void sink_release(void *data, const struct vip_addr *a)
 		vipd_engine_on_release(c->d->engine, a);
 }
 
+/* A peer's NEIGH (ours come back too: the cache ignores its own name). */
+static void sink_neigh(void *data, const struct vip_cl_msg *m)
+{
+	struct drain_ctx *c = data;
+	int r = vipd_neigh_merge(c->d->neigh, m, loop_now_ms());
+
+	if (r < 0)
+		log_warning_errno_ratelimit(r, "Failed to merge a neighbour cache message: %m");
+}
+
 /* Holds and releases always, messages until corosync's flow control refuses one. */
 bool daemon_drain(struct vipd_daemon *d, bool *blocked)
 {
@@ -101,7 +111,8 @@ bool daemon_drain(struct vipd_daemon *d, bool *blocked)
 	const struct vip_cl_sink sink = { .send = sink_send,
 					  .hold = sink_hold,
 					  .release = sink_release,
-					  .data = &c };
+					  .data = &c,
+					  .neigh = sink_neigh };
 	bool now_blocked = false;
 	int n;
 

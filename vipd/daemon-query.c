@@ -35,6 +35,11 @@ const struct vipd_engine *vipd_daemon_engine(const struct vipd_daemon *d)
 	return d->engine;
 }
 
+const struct vipd_neigh *vipd_daemon_neigh(const struct vipd_daemon *d)
+{
+	return d->neigh;
+}
+
 const struct vipd_announce *vipd_daemon_announce(const struct vipd_daemon *d)
 {
 	return d->announce;

@@ -137,6 +137,7 @@ static void apply(struct vipd_daemon *d, struct vipd_config *next, unsigned diff
 	}
 	vipd_announce_opts_from_config(&next->cluster, &ao);
 	vipd_announce_set_opts(d->announce, &ao);
+	daemon_neigh_reconfigure(d, next);
 	d->cfg = next;
 	if (old->cluster.duravip_liveness_timeout_ms != next->cluster.duravip_liveness_timeout_ms)
 		daemon_cluster_set_liveness(d);

@@ -173,7 +173,8 @@ static int setup_core(struct vipd_daemon *d)
 		return log_error_errno(r, "Failed to create the event loop: %m");
 	d->started_ms = d->config_since_ms = loop_now_ms();
 	d->port_ops = d->opts.port_ops ? d->opts.port_ops : vip_port_native();
-	r = d->port_ops->open(NULL, &d->port);
+	/* neighbour events too: the shared neighbour cache learns from them (vipd/neigh.h) */
+	r = d->port_ops->open(&(struct vip_port_opts){ .flags = VIP_PORT_OPEN_NEIGH }, &d->port);
 	if (r < 0)
 		return log_error_errno(r, "Failed to open the %s port (rtnetlink and packet sockets): %m",
 				       d->port_ops->name);
@@ -184,10 +185,14 @@ static int setup_core(struct vipd_daemon *d)
 		return log_error_errno(r, "Out of memory: %m");
 	d->announce_port.announce = d->announce;
 	vipd_announce_set_hosts(d->announce, daemon_announce_hosts, daemon_announce_send_to, d);
+	r = daemon_neigh_new(d);
+	if (r < 0)
+		return r;
 	deps = (struct vipd_engine_deps){
 		.port_ops = d->port_ops,
 		.port = d->port,
 		.announce = d->announce,
+		.neigh = d->neigh,
 		.event = engine_event,
 		.event_data = d,
 		.clock = loop_now_ms,
@@ -309,6 +314,9 @@ int vipd_daemon_setup(struct vipd_daemon *d, const struct vipd_daemon_opts *opts
 	r = setup_timers(d);
 	if (r < 0)
 		return r;
+	r = daemon_neigh_start(d);
+	if (r < 0)
+		return r;
 	r = daemon_node_setup(d); /* after the drop: commands run as vipd's user */
 	if (r < 0)
 		return r;
@@ -399,6 +407,7 @@ void vipd_daemon_free(struct vipd_daemon *d)
 	vip_cl_proto_free(d->proto);
 	vip_cl_key_free(d->cl_key); /* after the protocol that borrows it; wiped */
 	vipd_engine_free(d->engine);
+	daemon_neigh_free(d); /* after the engine that borrows it */
 	vipd_announce_free(d->announce);
 	loop_timer_free(d->t_proto);
 	loop_timer_free(d->t_announce);

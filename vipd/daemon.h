@@ -47,6 +47,7 @@
 #include "announce.h"
 #include "cluster.h"
 #include "conf.h"
+#include "neigh.h"
 #include "control.h"
 #include "engine.h"
 #include "loop.h"
@@ -161,6 +162,8 @@ const struct vipd_config *vipd_daemon_config(const struct vipd_daemon *d);
 const struct vip_cl_proto *vipd_daemon_proto(const struct vipd_daemon *d);
 const struct vipd_engine *vipd_daemon_engine(const struct vipd_daemon *d);
 const struct vipd_announce *vipd_daemon_announce(const struct vipd_daemon *d);
+/* The shared neighbour cache (vipd/neigh.h: `cluster arp show`, metrics). */
+const struct vipd_neigh *vipd_daemon_neigh(const struct vipd_daemon *d);
 /* The control server (for subscriptions), NULL without one. */
 struct vipd_control *vipd_daemon_control(const struct vipd_daemon *d);
 

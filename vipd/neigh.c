@@ -262,9 +262,25 @@ void vipd_neigh_set_opts(struct vipd_neigh *nc, const struct vipd_neigh_opts *op
 	vipd_neigh_expire(nc, now);
 }
 
+static const char *link_name(const struct vipd_neigh *nc, int ifindex)
+{
+	for (size_t i = 0; i < nc->n_links; i++)
+		if (nc->links[i].ifindex == ifindex)
+			return nc->links[i].ifname;
+	return NULL;
+}
+
 int vipd_neigh_set_links(struct vipd_neigh *nc, const struct vipd_neigh_link *links, size_t n)
 {
 	struct vipd_neigh_link *l = NULL;
+	bool added = false;
+
+	for (size_t i = 0; i < n && !added; i++) {
+		const char *old = link_name(nc, links[i].ifindex);
+		added = !old || strcmp(old, links[i].ifname);
+	}
+	if (!added && n == nc->n_links)
+		return 0;
 
 	if (n) {
 		l = malloc(n * sizeof(*l));
@@ -275,7 +291,7 @@ int vipd_neigh_set_links(struct vipd_neigh *nc, const struct vipd_neigh_link *li
 	free(nc->links);
 	nc->links = l;
 	nc->n_links = n;
-	return 0;
+	return added ? 1 : 0;
 }
 
 size_t vipd_neigh_expire(struct vipd_neigh *nc, uint64_t now)
@@ -294,14 +310,6 @@ size_t vipd_neigh_expire(struct vipd_neigh *nc, uint64_t now)
 }
 
 /* ---------------------------------------------------------------- learning */
-
-static const char *link_name(const struct vipd_neigh *nc, int ifindex)
-{
-	for (size_t i = 0; i < nc->n_links; i++)
-		if (nc->links[i].ifindex == ifindex)
-			return nc->links[i].ifname;
-	return NULL;
-}
 
 static bool learnable(enum vip_port_neigh_state s)
 {
@@ -461,6 +469,20 @@ int vipd_neigh_take_batch(struct vipd_neigh *nc, uint64_t now, struct vip_cl_msg
 	nc->st.sent += n;
 	*ret = m;
 	return 1;
+}
+
+void vipd_neigh_unsend(struct vipd_neigh *nc, const struct vip_cl_msg *m)
+{
+	for (size_t i = 0; i < m->n_neighs; i++) {
+		const struct vip_cl_neigh *ne = &m->neighs[i];
+		int g = group_of(nc, 0, ne->ifname, false);
+		struct nent *x = g < 0 ? NULL : find(nc, &ne->addr, (uint16_t)g);
+
+		if (ne->op == VIP_CL_NEIGH_FORGET && !x)
+			remember_forget(nc, &ne->addr, ne->ifname);
+		else if (ne->op == VIP_CL_NEIGH_SEEN && x)
+			x->pending = VIP_CL_NEIGH_SEEN;
+	}
 }
 
 /* ---------------------------------------------------------------- queries */

@@ -76,7 +76,9 @@ struct vipd_neigh_link {
 	int ifindex;
 	char ifname[VIP_PORT_NAME_MAX];
 };
-/* Replace the links learnt on. Entries learnt before stay until aged. 0 or -ENOMEM. */
+/* Replace the links learnt on. Entries learnt before stay until aged. Returns 1 when a link was
+ * not in the previous set (the caller reads the kernel's table again: its events were ignored), 0
+ * when not, or -ENOMEM. */
 int vipd_neigh_set_links(struct vipd_neigh *nc, const struct vipd_neigh_link *links, size_t n);
 
 /*
@@ -106,6 +108,9 @@ size_t vipd_neigh_expire(struct vipd_neigh *nc, uint64_t now);
  * count as sent.
  */
 int vipd_neigh_take_batch(struct vipd_neigh *nc, uint64_t now, struct vip_cl_msg *ret);
+
+/* A batch taken by vipd_neigh_take_batch could not be sent: its entries are due again. */
+void vipd_neigh_unsend(struct vipd_neigh *nc, const struct vip_cl_msg *m);
 
 /* One entry as `cluster arp show` prints it. */
 struct vipd_neigh_entry {

@@ -413,7 +413,7 @@ static void test_segment_hosts(void **state _unused_)
 	struct vipd_neigh *nc;
 
 	assert_int_equal(vipd_neigh_new(&o, "n1", &nc), 0);
-	assert_int_equal(vipd_neigh_set_links(nc, links, 2), 0);
+	assert_true(vipd_neigh_set_links(nc, links, 2) >= 0);
 	learn(nc, "198.51.100.200", 2, 0xc8, 1000);
 	learn(nc, "198.51.100.201", 2, 0xc9, 2000);
 	learn(nc, "203.0.113.7", 2, 0x07, 3000);
