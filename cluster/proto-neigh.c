@@ -2,8 +2,9 @@
 /*
  * NEIGH messages (docs/protocol.md §13): the shared neighbour cache rides on
  * the group like any other message (sealed, checked, in the view) but
- * changes nothing of the ownership protocol. This file queues them out and
- * keeps the delivered ones until the next drain hands them to sink.neigh.
+ * changes nothing of the ownership protocol. They go out through the
+ * message queue (proto-queue.c); this file keeps the delivered ones until
+ * the next drain hands them to sink.neigh.
  */
 #include <stdlib.h>
 
@@ -11,25 +12,6 @@
 
 /* Delivered but not yet drained: the daemon drains after every input, so this is a bound, not a buffer. */
 #define NEIGH_INBOX_MAX 64
-
-static size_t neigh_queued(const struct vip_cl_proto *p)
-{
-	size_t n = 0;
-
-	for (size_t i = p->sq.head; i < p->sq.len; i++)
-		n += ((const struct sact *)p->sq.items)[i].type == VIP_CL_MSG_NEIGH;
-	return n;
-}
-
-int vip_cl_proto_send_neigh(struct vip_cl_proto *p, const struct vip_cl_msg *m)
-{
-	if (!m || m->type != VIP_CL_MSG_NEIGH)
-		return -EINVAL;
-	/* a corosync that refuses sends must not make them pile up: the caller keeps its changes */
-	if (neigh_queued(p) >= VIP_CL_NEIGH_QUEUE_MAX)
-		return -EAGAIN;
-	return vip_cl_queue_send(p, m);
-}
 
 int vip_cl_neigh_deliver(struct vip_cl_proto *p, const struct pmember *m, struct vip_cl_msg *msg)
 {

@@ -89,6 +89,25 @@ int vip_cl_queue_send(struct vip_cl_proto *p, const struct vip_cl_msg *m)
 	return 0;
 }
 
+static size_t neigh_queued(const struct vip_cl_proto *p)
+{
+	size_t n = 0;
+
+	for (size_t i = p->sq.head; i < p->sq.len; i++)
+		n += ((const struct sact *)p->sq.items)[i].type == VIP_CL_MSG_NEIGH;
+	return n;
+}
+
+int vip_cl_proto_send_neigh(struct vip_cl_proto *p, const struct vip_cl_msg *m)
+{
+	if (!m || m->type != VIP_CL_MSG_NEIGH)
+		return -EINVAL;
+	/* a corosync that refuses sends must not make them pile up: the caller keeps its changes */
+	if (neigh_queued(p) >= VIP_CL_NEIGH_QUEUE_MAX)
+		return -EAGAIN;
+	return vip_cl_queue_send(p, m);
+}
+
 int vip_cl_queue_released(struct vip_cl_proto *p, const struct vip_addr *addr)
 {
 	struct sact *t = p->sq.len > p->sq.head ? fifo_at(&p->sq, p->sq.len - 1, sizeof(*t)) : NULL;

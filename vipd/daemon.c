@@ -178,6 +178,9 @@ static int setup_core(struct vipd_daemon *d)
 	if (r < 0)
 		return log_error_errno(r, "Failed to open the %s port (rtnetlink and packet sockets): %m",
 				       d->port_ops->name);
+	r = daemon_neigh_new(d); /* before the announcer and the engine, which use it */
+	if (r < 0)
+		return r;
 	vipd_announce_opts_from_config(&d->cfg->cluster, &ao);
 	d->announce_port = (struct vipd_announce_port){ .ops = d->port_ops, .port = d->port };
 	r = vipd_announce_new(&ao, vipd_announce_port_send, &d->announce_port, &d->announce);
@@ -185,9 +188,6 @@ static int setup_core(struct vipd_daemon *d)
 		return log_error_errno(r, "Out of memory: %m");
 	d->announce_port.announce = d->announce;
 	vipd_announce_set_hosts(d->announce, daemon_announce_hosts, daemon_announce_send_to, d);
-	r = daemon_neigh_new(d);
-	if (r < 0)
-		return r;
 	deps = (struct vipd_engine_deps){
 		.port_ops = d->port_ops,
 		.port = d->port,
@@ -407,8 +407,8 @@ void vipd_daemon_free(struct vipd_daemon *d)
 	vip_cl_proto_free(d->proto);
 	vip_cl_key_free(d->cl_key); /* after the protocol that borrows it; wiped */
 	vipd_engine_free(d->engine);
-	daemon_neigh_free(d); /* after the engine that borrows it */
 	vipd_announce_free(d->announce);
+	daemon_neigh_free(d); /* after the engine and the announcer, which borrow it */
 	loop_timer_free(d->t_proto);
 	loop_timer_free(d->t_announce);
 	loop_timer_free(d->t_check);

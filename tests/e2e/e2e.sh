@@ -26,7 +26,10 @@
 #                  come back after view_mature_time; never two owners
 #   14-standby     vipctl cluster node standby / active on a live cluster: n2's DuraVIPs go to
 #                  the others by hand-off and come back after view_mature_time; never two owners
-#   15-arp-unicast arp_all_hosts = false: after a failover the client's neighbour entries (IPv4
+#   15-neigh       the shared neighbour cache: the client talks to n1's DuraVIP from a new address;
+#                  within 5 s n2 and n3 list that address and the client's MAC, learnt by n1
+#                  (`vipctl --json cluster arp show`, parsed); n3's vipd restarted gets it again
+#   16-arp-unicast arp_all_hosts = false: after a failover the client's neighbour entries (IPv4
 #                  and IPv6) follow the new owner, told by unicast from the shared neighbour cache,
 #                  while a bystander on the bridge captures no broadcast announcement of them;
 #                  with true (n1 back, taking them over again) the bystander captures them
@@ -469,7 +472,71 @@ s_14_standby() {
 	for a in $SIX; do expect_owner "$a" "$(pref_of "$a")" 5; done
 }
 
-# 15-arp-unicast: one IPv4 and one IPv6 DuraVIP, both preferred by n1.
+# Does NODE's `cluster arp show --json` list HOST with MAC, learnt by BY on eth0?
+neigh_listed() { # node host mac by
+	L exec "$1" "$VIPCTL" --json cluster arp show | python3 -c '
+import json, sys
+hosts = json.load(sys.stdin)["neighbour_cache"]["hosts"]
+want = {"address": sys.argv[1], "mac": sys.argv[2], "node": sys.argv[3], "interface": "eth0"}
+sys.exit(0 if any(all(h[k] == v for k, v in want.items()) for h in hosts) else 1)' "$2" "$3" "$4"
+}
+
+neigh_metric() { # node name -> its value in `vipctl --json metrics`
+	L exec "$1" "$VIPCTL" --json metrics | python3 -c 'import json, sys; print(int(json.load(sys.stdin)[sys.argv[1]]))' "$2"
+}
+
+# wait_secs SECONDS command...: poll every 0.2 s until it succeeds, bounded by the clock (a slow
+# command counts against the time, unlike wait_until's count of polls).
+wait_secs() {
+	local end=$(($(date +%s%N) + $1 * 1000000000))
+	shift
+	while :; do
+		"$@" && return 0
+		[ "$(date +%s%N)" -lt "$end" ] || return 1
+		sleep 0.2
+	done
+}
+
+s_15_neigh() {
+	steady_six
+	local mac t0 took
+	mac=$(L exec c ip -br link show dev eth0 | awk '{ print $3 }')
+	# a host n1 has never heard of: a second address of the client (its own namespace)
+	not_listed() { ! neigh_listed "$@"; }
+	check "the client gets a second address 203.0.113.201" L exec c ip addr add 203.0.113.201/24 dev eth0
+	check "n2 does not know 203.0.113.201 before" not_listed n2 203.0.113.201 "$mac" n1
+	check "the client connects to 203.0.113.101 (n1) from 203.0.113.201" \
+		L exec c python3 -c '
+import socket
+s = socket.socket()
+s.settimeout(2)
+s.bind(("203.0.113.201", 0))
+s.connect(("203.0.113.101", 7000))
+s.recv(16)'
+	t0=$(date +%s%N)
+	check "n2 lists 203.0.113.201 with the client's MAC, learnt by n1, within 5 s of the connect" \
+		wait_secs 5 neigh_listed n2 203.0.113.201 "$mac" n1
+	took=$(ms_since "$t0")
+	log "n2 lists the client's new address $took ms after the connect (one poll takes about a second here)"
+	check "n1 lists it as learnt there" neigh_listed n1 203.0.113.201 "$mac" n1
+	check "n3 too" wait_secs 3 neigh_listed n3 203.0.113.201 "$mac" n1
+	check "n2 did not learn it itself" not_listed n2 203.0.113.201 "$mac" n2
+	check "n2's metrics count the shared entries" test "$(neigh_metric n2 vipd_neigh_cache_entries)" -ge 1
+	check "n2 merged NEIGH messages of the others" \
+		test "$(neigh_metric n2 vipd_neigh_messages_received_total)" -ge 1
+	check "n1 sent NEIGH messages" test "$(neigh_metric n1 vipd_neigh_messages_sent_total)" -ge 1
+	log "n2's text view:"
+	L exec n2 "$VIPCTL" cluster arp show | sed -n '/^Neighbour cache/,$p' | sed 's/^/    /'
+	# a new member gets a full copy: n3's vipd restarted starts with an empty cache
+	L kill n3 vipd
+	check "n3's vipd stopped" wait_secs 10 count_is n3 0
+	L start-vipd n3 "$CONF" >/dev/null
+	check "n3, restarted, lists 203.0.113.201 learnt by n1 (the copy sent at its join) within 10 s" \
+		wait_secs 10 neigh_listed n3 203.0.113.201 "$mac" n1
+	for a in $SIX; do expect_owner "$a" "$(pref_of "$a")" 10; done
+}
+
+# 16-arp-unicast: one IPv4 and one IPv6 DuraVIP, both preferred by n1.
 UNI="203.0.113.121 2001:db8::100:21"
 uni_conf() { # dir arp_all_hosts
 	write_conf "$1" "  arp_all_hosts = $2" <<'EOF'
@@ -502,7 +569,7 @@ captured() { # tag: its packets= once it has ended (bounded), else empty
 	sed -n 's/.* packets=\([0-9]*\) .*/\1/p' "$S/host/$1.log" | tail -1
 }
 
-s_15_arp_unicast() {
+s_16_arp_unicast() {
 	local a h n t_held got
 	uni_conf "$WORK/conf" false
 	start_cluster "$WORK/conf/ecelerity.conf"

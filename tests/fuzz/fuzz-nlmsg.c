@@ -2,7 +2,7 @@
 /*
  * Fuzz the Linux port's rtnetlink decoders with what a kernel reply or a
  * monitor datagram could hold: walk the messages as the port does and feed
- * each to the address, link, route and ACK parsers and to the event builder, which
+ * each to the address, link, route, neighbour and ACK parsers and to the event builder, which
  * keeps a link table across messages. Parsed results are checked for sanity.
  */
 #include <stdint.h>
@@ -18,6 +18,7 @@ static void one(struct vip_port *p, const struct nlmsghdr *nlh)
 	struct vip_port_addr a;
 	struct vip_port_link l;
 	struct vip_port_route rt;
+	struct vip_port_neigh ne;
 	char msg[VIP_PORT_ERRMSG_MAX];
 	int err;
 
@@ -37,6 +38,10 @@ static void one(struct vip_port *p, const struct nlmsghdr *nlh)
 			if (rt.dst.bytes[b / 8] & (0x80 >> (b % 8)))
 				abort();
 	}
+	if (vip_nl_parse_neigh(nlh, &ne) == 0 &&
+	    ((ne.addr.family != AF_INET && ne.addr.family != AF_INET6) || ne.hwaddr_len > sizeof(ne.hwaddr) ||
+	     (unsigned)ne.state >= _VIP_PORT_NEIGH_STATE_MAX))
+		abort();
 	if (vip_nl_parse_ack(nlh, &err, msg, sizeof(msg)) == 0 && (err > 0 || strlen(msg) >= sizeof(msg)))
 		abort();
 	(void)vip_nl_event_from_msg(p, nlh);

@@ -408,6 +408,15 @@ static void test_cluster_options(void **state)
 	cfg = expect_ok(ROOT_SEC "cluster { arp_refresh_interval = 0 arp_mode = reply }\n", &d);
 	assert_int_equal(cfg->cluster.arp_refresh_interval_ms, 0);
 	assert_int_equal(cfg->cluster.arp_mode, VIP_ARP_REPLY);
+	assert_int_equal(cfg->cluster.arp_cache_size, 4096); /* the neighbour cache's defaults */
+	assert_int_equal(cfg->cluster.arp_cache_max_age_ms, 600000);
+	vip_config_free(cfg);
+	vip_conf_diag_clear(&d);
+
+	cfg = expect_ok(ROOT_SEC "cluster { arp_cache_size = 64 arp_cache_max_age = 120 }\n", &d);
+	assert_int_equal(cfg->cluster.arp_cache_size, 64);
+	assert_int_equal(cfg->cluster.arp_cache_max_age_ms, 120000);
+	assert_string_equal(src_text(&cfg->cluster.src_arp_cache_size), "t.conf:2");
 	vip_config_free(cfg);
 	vip_conf_diag_clear(&d);
 }
@@ -456,6 +465,11 @@ static void test_cluster_errors(void **state)
 		{ "cluster_group = \"\"", "t.conf:2:28: error: cluster_group must not be empty" },
 		{ "authkey = \"\"", "t.conf:2:22: error: authkey must not be empty" },
 		{ "authkey = key", "t.conf:2:22: error: authkey 'key' must be an absolute path" },
+		{ "arp_cache_size = 0", "t.conf:2:29: error: arp_cache_size = 0 is out of range: 1 to 65536" },
+		{ "arp_cache_size = 65537",
+		  "t.conf:2:29: error: arp_cache_size = 65537 is out of range: 1 to 65536" },
+		{ "arp_cache_max_age = 59",
+		  "t.conf:2:32: error: arp_cache_max_age = 59 is out of range: 60 to 86400 seconds" },
 	};
 	char text[512];
 
