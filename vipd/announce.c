@@ -346,6 +346,11 @@ static int queue_unicast(struct vipd_announce *a, size_t i, struct bucket *b)
 		return -ENOMEM;
 	if (!a->ubatch && !(a->ubatch = calloc(UNI_CHUNK, sizeof(*a->ubatch))))
 		return -ENOMEM;
+	/* Nothing can go out before the bucket refills: do not even ask for the hosts. */
+	if (b->tokens < cost) {
+		a->stats.deferred++;
+		return 1;
+	}
 	nh = a->hosts_fn(a->hosts_data, &e->addr, e->ifindex, a->hosts, VIPD_ANNOUNCE_MAX_HOSTS);
 	if (nh > VIPD_ANNOUNCE_MAX_HOSTS)
 		nh = VIPD_ANNOUNCE_MAX_HOSTS;

@@ -33,6 +33,7 @@ struct vipd_daemon {
 	struct vipd_engine *engine;
 	struct vipd_announce *announce;
 	struct vipd_announce_port announce_port; /* the announcements' port and arp_mode */
+	struct daemon_hosts_memo *hosts_memo;    /* arp_all_hosts = false (daemon-announce.c) */
 	struct vipd_neigh *neigh; /* the shared neighbour cache (daemon-neigh.c); the engine feeds it */
 	struct loop_timer *t_neigh;
 	uint64_t neigh_dump_ms; /* last dump of the kernel's table; UINT64_MAX: the port has none */
@@ -76,6 +77,7 @@ size_t daemon_segment_hosts(const struct vipd_neigh *nc, const struct vipd_engin
 size_t daemon_announce_hosts(void *data, const struct vip_addr *addr, int ifindex,
 			     struct vipd_announce_host *out, size_t max);
 int daemon_announce_send_to(void *data, int ifindex, const struct vipd_announce_dst *dsts, size_t n);
+void daemon_announce_free(struct vipd_daemon *d);
 
 /* daemon-config.c */
 /* What a reload knows that start-up does not. */

@@ -408,6 +408,7 @@ void vipd_daemon_free(struct vipd_daemon *d)
 	vip_cl_key_free(d->cl_key); /* after the protocol that borrows it; wiped */
 	vipd_engine_free(d->engine);
 	vipd_announce_free(d->announce);
+	daemon_announce_free(d);
 	daemon_neigh_free(d); /* after the engine and the announcer, which borrow it */
 	loop_timer_free(d->t_proto);
 	loop_timer_free(d->t_announce);

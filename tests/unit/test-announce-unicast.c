@@ -387,6 +387,24 @@ static void test_pace_spreads_hosts(void **state _unused_)
 	fx_free(f);
 }
 
+/* Many addresses waiting for the pace: the hosts are asked for only when a frame can go. */
+static void test_no_host_query_while_paced(void **state _unused_)
+{
+	struct fx *f = fx_new(true, 0, 10, VIP_ARP_REQUEST); /* 10 packets/s, a bucket of 2 */
+	char s[32];
+
+	put_hosts(f, 5, 0);
+	for (size_t i = 0; i < 20; i++) {
+		snprintf(s, sizeof(s), "198.51.100.%zu", 100 + i);
+		assert_int_equal(vipd_announce_add(f->a, &(struct vip_addr[1]){ A(s) }[0], 2, f->now), 0);
+	}
+	run_until(f, f->now + 11000);
+	assert_int_equal(frames(f, &(const struct vip_port_fake_frame *){ NULL }), 100);
+	/* One query per tick that sends (about one per frame), not one per waiting address. */
+	assert_true(f->host_calls <= 110);
+	fx_free(f);
+}
+
 static void learn(struct vipd_neigh *nc, const char *ip, int ifindex, uint8_t last, uint64_t now)
 {
 	struct vip_port_neigh n = { .addr = A(ip),
@@ -451,6 +469,7 @@ int main(void)
 		cmocka_unit_test(test_all_hosts_true_unchanged),
 		cmocka_unit_test(test_cap_and_default_pace),
 		cmocka_unit_test(test_pace_spreads_hosts),
+		cmocka_unit_test(test_no_host_query_while_paced),
 		cmocka_unit_test(test_segment_hosts),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
