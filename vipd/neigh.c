@@ -7,61 +7,15 @@
  * a count, so the size bound is checked in O(1) and only an eviction scans.
  * The number of groups is bounded too (a peer naming endless interfaces or
  * nodes cannot make the cache grow past VIPD_NEIGH_GROUPS_MAX * size).
+ * The lookups (the announcer's, the console's) are in neigh-query.c.
  */
 #include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "neigh.h"
+#include "neigh-internal.h"
 #include "util.h"
-
-#define NIL UINT32_MAX
-#define VIPD_NEIGH_GROUPS_MAX 256
-#define VIPD_NEIGH_NODES_MAX 256
-#define FORGETS_MAX 4096
-
-struct nent {
-	struct vip_addr ip;
-	uint8_t mac[VIPD_NEIGH_MAC_LEN];
-	bool used;
-	uint8_t pending;  /* own: VIP_CL_NEIGH_SEEN to send, else 0 */
-	uint16_t group;   /* index in nc->groups */
-	uint32_t next;    /* hash chain, or the free list */
-	uint64_t seen_ms; /* when the learning node last saw the host */
-	uint64_t sent_ms; /* own: seen_ms as last sent */
-};
-
-struct ngroup {
-	uint16_t node; /* index in nc->nodes; 0 is this node */
-	char ifname[VIP_PORT_NAME_MAX];
-	uint32_t count;
-};
-
-struct nforget {
-	struct vip_addr ip;
-	char ifname[VIP_PORT_NAME_MAX];
-};
-
-struct vipd_neigh {
-	struct vipd_neigh_opts opts;
-	char **nodes;
-	size_t n_nodes;
-	struct ngroup *groups;
-	size_t n_groups;
-	struct nent *e;
-	size_t n_e, cap_e; /* slots made; free ones chained from free_head */
-	uint32_t free_head;
-	uint32_t *bucket;
-	size_t n_bucket; /* a power of two */
-	size_t count;
-	struct vipd_neigh_link *links;
-	size_t n_links;
-	struct nforget *forgets; /* own entries forgotten, to send */
-	size_t n_forgets;
-	bool resend_all; /* a member joined: every own entry goes again */
-	struct vipd_neigh_stats st;
-};
 
 void vipd_neigh_opts_from_config(const struct vipd_cluster *c, struct vipd_neigh_opts *ret)
 {
@@ -87,9 +41,9 @@ static uint32_t *chain_head(const struct vipd_neigh *nc, const struct vip_addr *
 	return &nc->bucket[hash_key(ip, group) & (nc->n_bucket - 1)];
 }
 
-static struct nent *find(const struct vipd_neigh *nc, const struct vip_addr *ip, uint16_t group)
+static struct neigh_ent *find(const struct vipd_neigh *nc, const struct vip_addr *ip, uint16_t group)
 {
-	for (uint32_t i = *chain_head(nc, ip, group); i != NIL; i = nc->e[i].next)
+	for (uint32_t i = *chain_head(nc, ip, group); i != NEIGH_NIL; i = nc->e[i].next)
 		if (nc->e[i].group == group && vip_addr_equal(&nc->e[i].ip, ip))
 			return &nc->e[i];
 	return NULL;
@@ -105,7 +59,7 @@ static int rehash(struct vipd_neigh *nc, size_t n_bucket)
 	nc->bucket = b;
 	nc->n_bucket = n_bucket;
 	for (size_t i = 0; i < n_bucket; i++)
-		b[i] = NIL;
+		b[i] = NEIGH_NIL;
 	for (size_t i = 0; i < nc->n_e; i++) {
 		if (!nc->e[i].used)
 			continue;
@@ -125,7 +79,7 @@ int vipd_neigh_new(const struct vipd_neigh_opts *opts, const char *self, struct 
 	if (!nc)
 		return -ENOMEM;
 	nc->opts = *opts;
-	nc->free_head = NIL;
+	nc->free_head = NEIGH_NIL;
 	nc->nodes = calloc(1, sizeof(*nc->nodes));
 	if (nc->nodes && (nc->nodes[0] = strdup(self)))
 		nc->n_nodes = 1;
@@ -154,11 +108,11 @@ void vipd_neigh_free(struct vipd_neigh *nc)
 
 /* ---------------------------------------------------------------- slots and groups */
 
-static void unlink_entry(struct vipd_neigh *nc, struct nent *x)
+static void unlink_entry(struct vipd_neigh *nc, struct neigh_ent *x)
 {
 	uint32_t idx = (uint32_t)(x - nc->e);
 
-	for (uint32_t *pp = chain_head(nc, &x->ip, x->group); *pp != NIL; pp = &nc->e[*pp].next)
+	for (uint32_t *pp = chain_head(nc, &x->ip, x->group); *pp != NEIGH_NIL; pp = &nc->e[*pp].next)
 		if (*pp == idx) {
 			*pp = x->next;
 			break;
@@ -167,7 +121,7 @@ static void unlink_entry(struct vipd_neigh *nc, struct nent *x)
 	nc->count--;
 	if (nc->groups[x->group].node == 0)
 		nc->st.own--;
-	*x = (struct nent){ .next = nc->free_head };
+	*x = (struct neigh_ent){ .next = nc->free_head };
 	nc->free_head = idx;
 }
 
@@ -179,11 +133,11 @@ static int group_of(struct vipd_neigh *nc, uint16_t node, const char *ifname, bo
 			return (int)i;
 	if (!create || nc->n_groups >= VIPD_NEIGH_GROUPS_MAX)
 		return -1;
-	struct ngroup *g = realloc(nc->groups, (nc->n_groups + 1) * sizeof(*g));
+	struct neigh_group *g = realloc(nc->groups, (nc->n_groups + 1) * sizeof(*g));
 	if (!g)
 		return -1;
 	nc->groups = g;
-	g[nc->n_groups] = (struct ngroup){ .node = node };
+	g[nc->n_groups] = (struct neigh_group){ .node = node };
 	snprintf(g[nc->n_groups].ifname, sizeof(g->ifname), "%s", ifname);
 	return (int)nc->n_groups++;
 }
@@ -209,7 +163,7 @@ static int node_of(struct vipd_neigh *nc, const char *name)
 static void evict(struct vipd_neigh *nc, uint16_t g, uint32_t limit)
 {
 	while (nc->groups[g].count >= limit && nc->groups[g].count > 0) {
-		struct nent *old = NULL;
+		struct neigh_ent *old = NULL;
 
 		for (size_t i = 0; i < nc->n_e; i++)
 			if (nc->e[i].used && nc->e[i].group == g && (!old || nc->e[i].seen_ms < old->seen_ms))
@@ -222,27 +176,28 @@ static void evict(struct vipd_neigh *nc, uint16_t g, uint32_t limit)
 }
 
 /* A new entry (ip, group) seen at seen_ms; the caller fills the rest. NULL: no memory. */
-static struct nent *insert(struct vipd_neigh *nc, const struct vip_addr *ip, uint16_t g, uint64_t seen_ms)
+static struct neigh_ent *insert(struct vipd_neigh *nc, const struct vip_addr *ip, uint16_t g,
+				uint64_t seen_ms)
 {
 	evict(nc, g, nc->opts.size);
-	if (nc->free_head == NIL) {
+	if (nc->free_head == NEIGH_NIL) {
 		if (nc->n_e == nc->cap_e) {
 			size_t cap = nc->cap_e ? nc->cap_e * 2 : 64;
-			struct nent *e = realloc(nc->e, cap * sizeof(*e));
+			struct neigh_ent *e = realloc(nc->e, cap * sizeof(*e));
 			if (!e)
 				return NULL;
 			nc->e = e;
 			nc->cap_e = cap;
 		}
-		nc->e[nc->n_e] = (struct nent){ .next = NIL };
+		nc->e[nc->n_e] = (struct neigh_ent){ .next = NEIGH_NIL };
 		nc->free_head = (uint32_t)nc->n_e++;
 	}
 	if (nc->count + 1 > nc->n_bucket && rehash(nc, nc->n_bucket * 2) < 0)
 		return NULL;
 	uint32_t idx = nc->free_head;
-	struct nent *x = &nc->e[idx];
+	struct neigh_ent *x = &nc->e[idx];
 	nc->free_head = x->next;
-	*x = (struct nent){ .ip = *ip, .used = true, .group = g, .seen_ms = seen_ms };
+	*x = (struct neigh_ent){ .ip = *ip, .used = true, .group = g, .seen_ms = seen_ms };
 	uint32_t *h = chain_head(nc, ip, g);
 	x->next = *h;
 	*h = idx;
@@ -299,7 +254,7 @@ size_t vipd_neigh_expire(struct vipd_neigh *nc, uint64_t now)
 	size_t n = 0;
 
 	for (size_t i = 0; i < nc->n_e; i++) {
-		struct nent *x = &nc->e[i];
+		struct neigh_ent *x = &nc->e[i];
 		if (x->used && now > x->seen_ms && now - x->seen_ms > nc->opts.max_age_ms) {
 			unlink_entry(nc, x);
 			n++;
@@ -319,13 +274,13 @@ static bool learnable(enum vip_port_neigh_state s)
 
 static void remember_forget(struct vipd_neigh *nc, const struct vip_addr *ip, const char *ifname)
 {
-	if (nc->n_forgets >= FORGETS_MAX)
+	if (nc->n_forgets >= NEIGH_FORGETS_MAX)
 		return; /* the peers age it out instead */
-	struct nforget *f = realloc(nc->forgets, (nc->n_forgets + 1) * sizeof(*f));
+	struct neigh_forget *f = realloc(nc->forgets, (nc->n_forgets + 1) * sizeof(*f));
 	if (!f)
 		return;
 	nc->forgets = f;
-	f[nc->n_forgets] = (struct nforget){ .ip = *ip };
+	f[nc->n_forgets] = (struct neigh_forget){ .ip = *ip };
 	snprintf(f[nc->n_forgets].ifname, sizeof(f->ifname), "%s", ifname);
 	nc->n_forgets++;
 }
@@ -339,7 +294,7 @@ int vipd_neigh_learn(struct vipd_neigh *nc, const struct vip_port_neigh *n, bool
 	int g = group_of(nc, 0, ifname, learnable(n->state));
 	if (g < 0)
 		return 0;
-	struct nent *x = find(nc, &n->addr, (uint16_t)g);
+	struct neigh_ent *x = find(nc, &n->addr, (uint16_t)g);
 	if (n->state == VIP_PORT_NEIGH_FAILED && x) {
 		unlink_entry(nc, x);
 		remember_forget(nc, &n->addr, ifname);
@@ -376,7 +331,7 @@ static int merge_one(struct vipd_neigh *nc, uint16_t node, const struct vip_cl_n
 
 	if (g < 0)
 		return 0;
-	struct nent *x = find(nc, &ne->addr, (uint16_t)g);
+	struct neigh_ent *x = find(nc, &ne->addr, (uint16_t)g);
 	if (ne->op == VIP_CL_NEIGH_FORGET) {
 		if (!x)
 			return 0;
@@ -442,13 +397,13 @@ int vipd_neigh_take_batch(struct vipd_neigh *nc, uint64_t now, struct vip_cl_msg
 		return -ENOMEM;
 	snprintf(m.name, sizeof(m.name), "%s", nc->nodes[0]);
 	while (nc->n_forgets > 0 && n < cap) {
-		struct nforget *f = &nc->forgets[--nc->n_forgets];
+		struct neigh_forget *f = &nc->forgets[--nc->n_forgets];
 		m.neighs[n] = (struct vip_cl_neigh){ .op = VIP_CL_NEIGH_FORGET, .addr = f->ip };
 		snprintf(m.neighs[n].ifname, sizeof(m.neighs->ifname), "%s", f->ifname);
 		n++;
 	}
 	for (size_t i = 0; i < nc->n_e && n < cap; i++) {
-		struct nent *x = &nc->e[i];
+		struct neigh_ent *x = &nc->e[i];
 		if (!x->used || nc->groups[x->group].node != 0 ||
 		    (!x->pending && x->seen_ms < x->sent_ms + nc->opts.max_age_ms / 2))
 			continue;
@@ -476,141 +431,11 @@ void vipd_neigh_unsend(struct vipd_neigh *nc, const struct vip_cl_msg *m)
 	for (size_t i = 0; i < m->n_neighs; i++) {
 		const struct vip_cl_neigh *ne = &m->neighs[i];
 		int g = group_of(nc, 0, ne->ifname, false);
-		struct nent *x = g < 0 ? NULL : find(nc, &ne->addr, (uint16_t)g);
+		struct neigh_ent *x = g < 0 ? NULL : find(nc, &ne->addr, (uint16_t)g);
 
 		if (ne->op == VIP_CL_NEIGH_FORGET && !x)
 			remember_forget(nc, &ne->addr, ne->ifname);
 		else if (ne->op == VIP_CL_NEIGH_SEEN && x)
 			x->pending = VIP_CL_NEIGH_SEEN;
 	}
-}
-
-/* ---------------------------------------------------------------- queries */
-
-size_t vipd_neigh_count(const struct vipd_neigh *nc)
-{
-	return nc ? nc->count : 0;
-}
-
-/* Freshest first; among equals by address, so the order does not depend on the slots. */
-static int cmp_fresh(const void *a, const void *b)
-{
-	const struct vipd_neigh_entry *x = a, *y = b;
-
-	if (x->seen_ms != y->seen_ms)
-		return x->seen_ms > y->seen_ms ? -1 : 1;
-	return vip_addr_cmp(&x->ip, &y->ip);
-}
-
-static int cmp_addr_fresh(const void *a, const void *b)
-{
-	const struct vipd_neigh_entry *x = a, *y = b;
-	int c = vip_addr_cmp(&x->ip, &y->ip);
-
-	if (c)
-		return c;
-	return x->seen_ms == y->seen_ms ? 0 : x->seen_ms > y->seen_ms ? -1 : 1;
-}
-
-static bool matches(const struct vipd_neigh *nc, const struct nent *x, const char *ifname,
-		    const struct vip_addr *subnet, unsigned prefixlen)
-{
-	if (!x->used || x->ip.family != subnet->family)
-		return false;
-	if (prefixlen > 0)
-		return vip_addr_in_prefix(&x->ip, subnet, prefixlen);
-	return ifname && !strcmp(nc->groups[x->group].ifname, ifname);
-}
-
-/* Without memory for sorting: the first matches found, each address once, unordered. */
-static size_t hosts_unsorted(const struct vipd_neigh *nc, const char *ifname, const struct vip_addr *subnet,
-			     unsigned prefixlen, struct vipd_neigh_host *out, size_t max)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < nc->n_e && n < max; i++) {
-		const struct nent *x = &nc->e[i];
-		bool dup = false;
-		if (!matches(nc, x, ifname, subnet, prefixlen))
-			continue;
-		for (size_t k = 0; k < n && !dup; k++)
-			dup = vip_addr_equal(&out[k].ip, &x->ip);
-		if (dup)
-			continue;
-		out[n].ip = x->ip;
-		memcpy(out[n++].mac, x->mac, VIPD_NEIGH_MAC_LEN);
-	}
-	return n;
-}
-
-size_t vipd_neigh_hosts(const struct vipd_neigh *nc, const char *ifname, const struct vip_addr *subnet,
-			unsigned prefixlen, struct vipd_neigh_host *out, size_t max)
-{
-	size_t n = 0, k = 0;
-
-	if (!nc || !subnet || !out || max == 0 || nc->count == 0)
-		return 0;
-	_cleanup_free_ struct vipd_neigh_entry *c = malloc(nc->count * sizeof(*c));
-	if (!c)
-		return hosts_unsorted(nc, ifname, subnet, prefixlen, out, max);
-	for (size_t i = 0; i < nc->n_e; i++) {
-		const struct nent *x = &nc->e[i];
-		if (!matches(nc, x, ifname, subnet, prefixlen))
-			continue;
-		c[n] = (struct vipd_neigh_entry){ .ip = x->ip, .seen_ms = x->seen_ms };
-		memcpy(c[n++].mac, x->mac, VIPD_NEIGH_MAC_LEN);
-	}
-	/* each address once, with its freshest MAC (nodes may disagree), then freshest first */
-	qsort(c, n, sizeof(*c), cmp_addr_fresh);
-	for (size_t i = 0; i < n; i++)
-		if (k == 0 || !vip_addr_equal(&c[k - 1].ip, &c[i].ip))
-			c[k++] = c[i];
-	qsort(c, k, sizeof(*c), cmp_fresh);
-	n = k < max ? k : max;
-	for (size_t i = 0; i < n; i++) {
-		out[i].ip = c[i].ip;
-		memcpy(out[i].mac, c[i].mac, VIPD_NEIGH_MAC_LEN);
-	}
-	return n;
-}
-
-static int cmp_show(const void *a, const void *b)
-{
-	const struct vipd_neigh_entry *x = a, *y = b;
-	int c = vip_addr_cmp(&x->ip, &y->ip);
-
-	if (c == 0)
-		c = strcmp(x->node, y->node);
-	return c ? c : strcmp(x->ifname, y->ifname);
-}
-
-ssize_t vipd_neigh_snapshot(const struct vipd_neigh *nc, struct vipd_neigh_entry **ret)
-{
-	size_t n = 0;
-	struct vipd_neigh_entry *c = malloc((nc->count ? nc->count : 1) * sizeof(*c));
-
-	if (!c)
-		return -ENOMEM;
-	for (size_t i = 0; i < nc->n_e; i++) {
-		const struct nent *x = &nc->e[i];
-		const struct ngroup *g;
-		if (!x->used)
-			continue;
-		g = &nc->groups[x->group];
-		c[n] = (struct vipd_neigh_entry){ .ip = x->ip,
-						  .node = nc->nodes[g->node],
-						  .own = g->node == 0,
-						  .seen_ms = x->seen_ms };
-		memcpy(c[n].mac, x->mac, VIPD_NEIGH_MAC_LEN);
-		snprintf(c[n++].ifname, sizeof(c->ifname), "%s", g->ifname);
-	}
-	qsort(c, n, sizeof(*c), cmp_show);
-	*ret = c;
-	return (ssize_t)n;
-}
-
-void vipd_neigh_get_stats(const struct vipd_neigh *nc, struct vipd_neigh_stats *ret)
-{
-	*ret = nc->st;
-	ret->entries = nc->count;
 }
