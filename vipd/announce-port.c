@@ -12,11 +12,14 @@
 #include "announce.h"
 #include "log.h"
 
-/* The port's results for n entries: the number sent, or r when none was. */
+/* The port's results for n entries: the number sent, or r when the whole call failed (the
+ * port then touched no entry). */
 static int results(const struct vip_port_announce *b, size_t n, int r)
 {
 	int ok = 0;
 
+	if (r < 0)
+		return log_warning_errno_ratelimit(r, "Failed to send announcements: %m");
 	for (size_t i = 0; i < n; i++) {
 		char buf[VIP_ADDR_STRLEN], host[VIP_ADDR_STRLEN];
 
@@ -32,8 +35,6 @@ static int results(const struct vip_port_announce *b, size_t n, int r)
 			log_warning_errno_ratelimit(b[i].result, "Failed to announce %s: %m",
 						    vip_addr_to_string(&b[i].addr, buf, sizeof(buf)));
 	}
-	if (r < 0 && ok == 0)
-		return r;
 	return ok;
 }
 

@@ -61,6 +61,7 @@ struct vipd_announce {
 	size_t un;
 	size_t *udone; /* entries whose announcement the queued frames complete */
 	size_t n_udone;
+	int uerr; /* 0, or the -errno of a unicast send of this tick */
 };
 
 static uint32_t at_least_min(uint32_t ms)
@@ -320,8 +321,11 @@ static void unicast_flush(struct vipd_announce *a, int ifindex)
 	if (a->un == 0)
 		return;
 	r = a->send_to(a->hosts_data, ifindex, a->ubatch, a->un);
-	if (r < 0)
+	if (r < 0) {
 		a->stats.errors++;
+		if (a->uerr == 0)
+			a->uerr = r;
+	}
 	for (size_t k = 0; r > 0 && k < (size_t)r && k < a->un; k++) {
 		a->stats.unicast++;
 		a->stats.packets += (a->ubatch[k].addr.family == AF_INET && a->opts.mode == VIP_ARP_BOTH) ? 2
@@ -330,26 +334,32 @@ static void unicast_flush(struct vipd_announce *a, int ifindex)
 	a->un = 0;
 }
 
+/* The unicast scratch space, once. 0 or -ENOMEM. */
+static int unicast_reserve(struct vipd_announce *a)
+{
+	if (!a->hosts && !(a->hosts = calloc(VIPD_ANNOUNCE_MAX_HOSTS, sizeof(*a->hosts))))
+		return -ENOMEM;
+	if (!a->ubatch && !(a->ubatch = calloc(UNI_CHUNK, sizeof(*a->ubatch))))
+		return -ENOMEM;
+	return 0;
+}
+
 /*
  * arp_all_hosts = false: queue the next hosts of entry i's announcement that the
- * bucket b pays for (sending each full chunk). 1 when handled (queued or waiting
- * for the pace), 0 when no host is known (broadcast it), or -ENOMEM.
+ * bucket b pays for (sending each full chunk). true when handled (queued or
+ * waiting for the pace), false when no host is known (broadcast it).
  */
-static int queue_unicast(struct vipd_announce *a, size_t i, struct bucket *b)
+static bool queue_unicast(struct vipd_announce *a, size_t i, struct bucket *b)
 {
 	struct entry *e = &a->entries[i];
 	uint64_t cost = (uint64_t)packets_per(a, e) * MILLI;
 	size_t nh;
 	char buf[VIP_ADDR_STRLEN];
 
-	if (!a->hosts && !(a->hosts = calloc(VIPD_ANNOUNCE_MAX_HOSTS, sizeof(*a->hosts))))
-		return -ENOMEM;
-	if (!a->ubatch && !(a->ubatch = calloc(UNI_CHUNK, sizeof(*a->ubatch))))
-		return -ENOMEM;
 	/* Nothing can go out before the bucket refills: do not even ask for the hosts. */
 	if (b->tokens < cost) {
 		a->stats.deferred++;
-		return 1;
+		return true;
 	}
 	nh = a->hosts_fn(a->hosts_data, &e->addr, e->ifindex, a->hosts, VIPD_ANNOUNCE_MAX_HOSTS);
 	if (nh > VIPD_ANNOUNCE_MAX_HOSTS)
@@ -360,13 +370,13 @@ static int queue_unicast(struct vipd_announce *a, size_t i, struct bucket *b)
 				   "(arp_all_hosts = false)",
 				   vip_addr_to_string(&e->addr, buf, sizeof(buf)));
 		e->fallback_logged = true;
-		return 0;
+		return false;
 	}
 	/* The list may have changed since the last slice: go on from the same position. */
 	while (e->host_next < nh) {
 		if (b->tokens < cost) {
 			a->stats.deferred++;
-			return 1;
+			return true;
 		}
 		b->tokens -= cost;
 		if (a->un == UNI_CHUNK)
@@ -376,25 +386,34 @@ static int queue_unicast(struct vipd_announce *a, size_t i, struct bucket *b)
 		e->host_next++;
 	}
 	a->udone[a->n_udone++] = i;
-	return 1;
+	return true;
 }
 
-/* Send what queue_unicast left and advance the entries it completed. Their count. */
+/*
+ * Send what queue_unicast left and advance the entries it completed (like a failed
+ * broadcast, a failed send still advances them). The count of those announced, or
+ * the first send's -errno.
+ */
 static int unicast_finish(struct vipd_announce *a, int ifindex, uint64_t now)
 {
 	size_t done = a->n_udone;
+	int err;
 
 	unicast_flush(a, ifindex);
+	err = a->uerr;
 	for (size_t k = 0; k < done; k++) {
 		struct entry *e = &a->entries[a->udone[k]];
 
-		e->sent++;
+		if (err == 0) {
+			e->sent++;
+			a->stats.announced++;
+		}
 		e->host_next = 0;
-		a->stats.announced++;
 		entry_advance(a, e, now);
 	}
 	a->n_udone = 0;
-	return (int)done;
+	a->uerr = 0;
+	return err < 0 ? err : (int)done;
 }
 
 /* Announce what is due on one interface. Returns addresses sent or -errno. */
@@ -413,16 +432,12 @@ static int tick_interface(struct vipd_announce *a, int ifindex, uint64_t now)
 	for (size_t i = 0; i < a->n; i++) {
 		struct entry *e = &a->entries[i];
 		uint64_t cost = (uint64_t)packets_per(a, e) * MILLI;
-
 		bool fallback = false;
 
 		if (e->ifindex != ifindex || e->next_ms > now)
 			continue;
 		if (unicast_on(a)) {
-			r = queue_unicast(a, i, b);
-			if (r < 0)
-				return r;
-			if (r > 0)
+			if (queue_unicast(a, i, b))
 				continue;
 			fallback = true;
 		}
@@ -455,7 +470,7 @@ static int tick_interface(struct vipd_announce *a, int ifindex, uint64_t now)
 		}
 		entry_advance(a, e, now);
 	}
-	return r < 0 ? r : r + done;
+	return r < 0 ? r : done < 0 ? done : r + done;
 }
 
 int vipd_announce_tick(struct vipd_announce *a, uint64_t now_ms)
@@ -465,6 +480,8 @@ int vipd_announce_tick(struct vipd_announce *a, uint64_t now_ms)
 	int total = 0, first_err = 0, r;
 
 	r = batch_reserve(a, a->n);
+	if (r == 0 && unicast_on(a))
+		r = unicast_reserve(a);
 	if (r < 0)
 		return r;
 	ifs = malloc((a->n ? a->n : 1) * sizeof(*ifs));

@@ -7,6 +7,7 @@
  * (unicast frames paid from the same bucket, spread over ticks); the daemon's
  * hosts of a DuraVIP's segment from the neighbour cache.
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -387,6 +388,30 @@ static void test_pace_spreads_hosts(void **state _unused_)
 	fx_free(f);
 }
 
+/* A unicast send that fails: the tick says so, the schedule moves on, nothing counts as sent. */
+static void test_unicast_send_fails(void **state _unused_)
+{
+	struct fx *f = fx_new(true, 1, 0, VIP_ARP_REQUEST);
+	struct vip_addr x = A("198.51.100.26");
+	struct vipd_announce_stats st;
+	struct vipd_announce_entry e;
+
+	put_hosts(f, 2, 0);
+	assert_int_equal(vipd_announce_add(f->a, &x, 2, f->now), 0);
+	vip_port_fake_fail_calls(f->port, -EIO, 1);
+	assert_int_equal(vipd_announce_tick(f->a, f->now), -EIO);
+	vipd_announce_get_stats(f->a, &st);
+	assert_int_equal(st.errors, 1);
+	assert_int_equal(st.unicast, 0);
+	assert_int_equal(st.announced, 0);
+	assert_int_equal(vipd_announce_get(f->a, 0, &e), 0);
+	assert_int_equal(e.sent, 0);
+	assert_int_equal(e.next_ms, f->now + 1100); /* the repeat retries */
+	run_until(f, f->now + 2000);
+	expect_each_host(f, &x, 2, 1);
+	fx_free(f);
+}
+
 /* Many addresses waiting for the pace: the hosts are asked for only when a frame can go. */
 static void test_no_host_query_while_paced(void **state _unused_)
 {
@@ -469,6 +494,7 @@ int main(void)
 		cmocka_unit_test(test_all_hosts_true_unchanged),
 		cmocka_unit_test(test_cap_and_default_pace),
 		cmocka_unit_test(test_pace_spreads_hosts),
+		cmocka_unit_test(test_unicast_send_fails),
 		cmocka_unit_test(test_no_host_query_while_paced),
 		cmocka_unit_test(test_segment_hosts),
 	};
