@@ -352,7 +352,7 @@ enum vip_cl_msg_type {
 	_VIP_CL_MSG_TYPE_MAX,
 };
 
-/* Entries one NEIGH message carries at most (about 21 KiB with IPv6 addresses). */
+/* Entries one NEIGH message carries at most (about 22 KiB with IPv6 addresses). */
 #define VIP_CL_NEIGH_MAX 512
 /* Interface name in a NEIGH entry: 1..15 bytes 0x21..0x7e (IFNAMSIZ with the NUL). */
 #define VIP_CL_IFNAME_MAX 15
