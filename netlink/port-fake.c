@@ -318,7 +318,12 @@ static int log_frame(struct vip_port *p, const struct vip_port_announce *a, enum
 		.ifindex = a->ifindex,
 		.mode = a->addr.family == AF_INET ? mode : VIP_ARP_REQUEST,
 		.frames = frames,
+		.unicast = a->unicast,
 	};
+	if (a->unicast) {
+		memcpy(p->log[p->n_log - 1].dst_mac, a->dst_mac, sizeof(a->dst_mac));
+		p->log[p->n_log - 1].dst_ip = a->dst_ip;
+	}
 	return (int)frames;
 }
 
@@ -341,6 +346,8 @@ static int fake_announce(struct vip_port *p, struct vip_port_announce *b, size_t
 			b[i].result = -ENODEV;
 		else if (l->noarp)
 			b[i].result = 0;
+		else if (b[i].unicast && b[i].dst_ip.family != b[i].addr.family)
+			b[i].result = -EINVAL;
 		else
 			b[i].result = log_frame(p, &b[i], mode);
 		if (b[i].result > 0) {

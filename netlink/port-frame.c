@@ -30,11 +30,11 @@ static uint8_t *put_eth(uint8_t *p, const uint8_t dst[VIP_ETH_ALEN], const uint8
 	return put16(p, type);
 }
 
-size_t vip_frame_arp(uint8_t *buf, const uint8_t mac[VIP_ETH_ALEN], const struct in_addr *ip, bool reply)
+/* An ARP frame for ip from mac: Ethernet to eth_dst, target fields tha and tpa. */
+static size_t arp_build(uint8_t *buf, const uint8_t mac[VIP_ETH_ALEN], const struct in_addr *ip, bool reply,
+			const uint8_t eth_dst[VIP_ETH_ALEN], const uint8_t tha[VIP_ETH_ALEN], const void *tpa)
 {
-	static const uint8_t bcast[VIP_ETH_ALEN] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
-	static const uint8_t zero[VIP_ETH_ALEN];
-	uint8_t *p = put_eth(buf, bcast, mac, 0x0806);
+	uint8_t *p = put_eth(buf, eth_dst, mac, 0x0806);
 
 	p = put16(p, 1);      /* hardware: Ethernet */
 	p = put16(p, 0x0800); /* protocol: IPv4 */
@@ -43,10 +43,30 @@ size_t vip_frame_arp(uint8_t *buf, const uint8_t mac[VIP_ETH_ALEN], const struct
 	p = put16(p, reply ? 2 : 1);
 	p = put(p, mac, VIP_ETH_ALEN);
 	p = put(p, ip, 4);
-	/* A gratuitous reply must name the sender as target hardware, or Linux ignores it. */
-	p = put(p, reply ? mac : zero, VIP_ETH_ALEN);
-	p = put(p, ip, 4);
+	p = put(p, tha, VIP_ETH_ALEN);
+	p = put(p, tpa, 4);
 	return (size_t)(p - buf);
+}
+
+size_t vip_frame_arp(uint8_t *buf, const uint8_t mac[VIP_ETH_ALEN], const struct in_addr *ip, bool reply)
+{
+	static const uint8_t bcast[VIP_ETH_ALEN] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+	static const uint8_t zero[VIP_ETH_ALEN];
+
+	/* A gratuitous reply must name the sender as target hardware, or Linux ignores it. */
+	return arp_build(buf, mac, ip, reply, bcast, reply ? mac : zero, ip);
+}
+
+size_t vip_frame_arp_to(uint8_t *buf, const uint8_t mac[VIP_ETH_ALEN], const struct in_addr *ip, bool reply,
+			const uint8_t dst_mac[VIP_ETH_ALEN], const struct in_addr *dst_ip)
+{
+	static const uint8_t zero[VIP_ETH_ALEN];
+
+	/* The request stays gratuitous (target = sender: Linux overrides an entry at once);
+	 * the reply is the one the host would get had it asked (RFC 826). */
+	if (!reply)
+		return arp_build(buf, mac, ip, false, dst_mac, zero, ip);
+	return arp_build(buf, mac, ip, true, dst_mac, dst_mac, dst_ip);
 }
 
 static uint32_t sum16(uint32_t sum, const uint8_t *p, size_t len)
@@ -78,13 +98,12 @@ uint16_t vip_frame_icmp6_csum(const struct in6_addr *src, const struct in6_addr 
 	return (uint16_t)~sum;
 }
 
-size_t vip_frame_na(uint8_t *buf, const uint8_t mac[VIP_ETH_ALEN], const struct in6_addr *ip, bool router)
+/* An unsolicited NA for ip from mac: Ethernet to eth_dst, IPv6 to ip_dst. */
+static size_t na_build(uint8_t *buf, const uint8_t mac[VIP_ETH_ALEN], const struct in6_addr *ip, bool router,
+		       const uint8_t eth_dst[VIP_ETH_ALEN], const struct in6_addr *ip_dst)
 {
-	static const uint8_t mcast[VIP_ETH_ALEN] = { 0x33, 0x33, 0, 0, 0, 1 };
-	static const struct in6_addr all_nodes = { { { 0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-						       1 } } };
 	const size_t icmp_len = 32;
-	uint8_t *p = put_eth(buf, mcast, mac, 0x86dd);
+	uint8_t *p = put_eth(buf, eth_dst, mac, 0x86dd);
 
 	*p++ = 0x60; /* version 6, traffic class 0, flow label 0 */
 	*p++ = 0;
@@ -93,7 +112,7 @@ size_t vip_frame_na(uint8_t *buf, const uint8_t mac[VIP_ETH_ALEN], const struct 
 	*p++ = IPPROTO_ICMPV6;
 	*p++ = 255; /* hop limit: receivers drop NA with anything else */
 	p = put(p, ip, 16);
-	p = put(p, &all_nodes, 16);
+	p = put(p, ip_dst, 16);
 
 	uint8_t *icmp = p;
 	*p++ = 136; /* neighbour advertisement */
@@ -107,7 +126,32 @@ size_t vip_frame_na(uint8_t *buf, const uint8_t mac[VIP_ETH_ALEN], const struct 
 	*p++ = 1; /* length in units of 8 bytes */
 	p = put(p, mac, VIP_ETH_ALEN);
 
-	uint16_t csum = vip_frame_icmp6_csum(ip, &all_nodes, icmp, icmp_len);
+	uint16_t csum = vip_frame_icmp6_csum(ip, ip_dst, icmp, icmp_len);
 	put16(icmp + 2, csum);
 	return (size_t)(p - buf);
+}
+
+size_t vip_frame_na(uint8_t *buf, const uint8_t mac[VIP_ETH_ALEN], const struct in6_addr *ip, bool router)
+{
+	static const uint8_t mcast[VIP_ETH_ALEN] = { 0x33, 0x33, 0, 0, 0, 1 };
+	static const struct in6_addr all_nodes = { { { 0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+						       1 } } };
+
+	return na_build(buf, mac, ip, router, mcast, &all_nodes);
+}
+
+size_t vip_frame_na_to(uint8_t *buf, const uint8_t mac[VIP_ETH_ALEN], const struct in6_addr *ip, bool router,
+		       const uint8_t dst_mac[VIP_ETH_ALEN], const struct in6_addr *dst_ip)
+{
+	return na_build(buf, mac, ip, router, dst_mac, dst_ip);
+}
+
+size_t vip_frame_announce(uint8_t *buf, const uint8_t mac[VIP_ETH_ALEN], const struct vip_port_announce *a,
+			  bool reply, bool router)
+{
+	if (a->addr.family == AF_INET6)
+		return a->unicast ? vip_frame_na_to(buf, mac, &a->addr.v6, router, a->dst_mac, &a->dst_ip.v6)
+				  : vip_frame_na(buf, mac, &a->addr.v6, router);
+	return a->unicast ? vip_frame_arp_to(buf, mac, &a->addr.v4, reply, a->dst_mac, &a->dst_ip.v4)
+			  : vip_frame_arp(buf, mac, &a->addr.v4, reply);
 }

@@ -35,6 +35,23 @@ size_t vip_frame_arp(uint8_t *buf, const uint8_t mac[VIP_ETH_ALEN], const struct
  */
 size_t vip_frame_na(uint8_t *buf, const uint8_t mac[VIP_ETH_ALEN], const struct in6_addr *ip, bool router);
 
+/*
+ * The same frames sent to one host (Ethernet unicast to dst_mac). ARP request
+ * form: still gratuitous (target protocol address = ip, target hardware zero);
+ * reply form: target hardware dst_mac, target protocol address dst_ip, as if
+ * the host had asked. NA: to dst_ip (the host's address), Override set,
+ * Solicited clear. Return the frame length.
+ */
+size_t vip_frame_arp_to(uint8_t *buf, const uint8_t mac[VIP_ETH_ALEN], const struct in_addr *ip, bool reply,
+			const uint8_t dst_mac[VIP_ETH_ALEN], const struct in_addr *dst_ip);
+size_t vip_frame_na_to(uint8_t *buf, const uint8_t mac[VIP_ETH_ALEN], const struct in6_addr *ip, bool router,
+		       const uint8_t dst_mac[VIP_ETH_ALEN], const struct in6_addr *dst_ip);
+
+/* The frame for one announce entry (broadcast, or to its host when a->unicast):
+ * IPv4 in the request or reply form, IPv6 an NA with the Router flag as given. */
+size_t vip_frame_announce(uint8_t *buf, const uint8_t mac[VIP_ETH_ALEN], const struct vip_port_announce *a,
+			  bool reply, bool router);
+
 /* ICMPv6 checksum of an IPv6 packet's payload (pseudo-header included); 0xffff..0 folded. */
 uint16_t vip_frame_icmp6_csum(const struct in6_addr *src, const struct in6_addr *dst, const uint8_t *icmp,
 			      size_t len);

@@ -128,6 +128,10 @@ static void announce_one(struct announce_ctx *c, struct vip_port_announce *batch
 	a->result = li->err;
 	if (li->err < 0 || li->l.noarp)
 		return;
+	if (a->unicast && a->dst_ip.family != a->addr.family) {
+		a->result = -EINVAL;
+		return;
+	}
 	/* Frames already queued for this link keep their protocol: sll_protocol only
 	 * selects the packet's skb->protocol, and ARP and IPv6 never share a flush. */
 	if (a->addr.family == AF_INET) {
@@ -135,11 +139,11 @@ static void announce_one(struct announce_ctx *c, struct vip_port_announce *batch
 			flush_frames(c, batch);
 		if (mode != VIP_ARP_REPLY)
 			queue_frame(c, batch, i, li,
-				    vip_frame_arp(c->frames[c->n], li->l.hwaddr, &a->addr.v4, false),
+				    vip_frame_announce(c->frames[c->n], li->l.hwaddr, a, false, false),
 				    ETH_P_ARP);
 		if (mode != VIP_ARP_REQUEST)
 			queue_frame(c, batch, i, li,
-				    vip_frame_arp(c->frames[c->n], li->l.hwaddr, &a->addr.v4, true),
+				    vip_frame_announce(c->frames[c->n], li->l.hwaddr, a, true, false),
 				    ETH_P_ARP);
 	} else if (a->addr.family == AF_INET6) {
 		if (!li->router_known) {
@@ -149,7 +153,8 @@ static void announce_one(struct announce_ctx *c, struct vip_port_announce *batch
 		if (c->n && li->sll.sll_protocol != htons(ETH_P_IPV6))
 			flush_frames(c, batch);
 		queue_frame(c, batch, i, li,
-			    vip_frame_na(c->frames[c->n], li->l.hwaddr, &a->addr.v6, li->router), ETH_P_IPV6);
+			    vip_frame_announce(c->frames[c->n], li->l.hwaddr, a, false, li->router),
+			    ETH_P_IPV6);
 	} else {
 		a->result = -EAFNOSUPPORT;
 	}

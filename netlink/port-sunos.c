@@ -441,22 +441,24 @@ static int announce_one(struct vip_port *p, const struct vip_port_announce *a, e
 		return 0;
 	if (l.hwaddr_len != VIP_ETH_ALEN)
 		return -EOPNOTSUPP;
+	if (a->unicast && a->dst_ip.family != a->addr.family)
+		return -EINVAL;
 	if (a->addr.family == AF_INET6) {
 		struct lifreq lifr;
 		bool router = false;
 		if (lif_name(&lifr, a->ifindex) == 0 && lif_ioctl(p->s6, SIOCGLIFFLAGS, &lifr) == 0)
 			router = lifr.lifr_flags & IFF_ROUTER;
-		r = dlpi_frame(l.ifname, 0x86dd, f, vip_frame_na(f, l.hwaddr, &a->addr.v6, router));
+		r = dlpi_frame(l.ifname, 0x86dd, f, vip_frame_announce(f, l.hwaddr, a, false, router));
 		return r < 0 ? r : 1;
 	}
 	if (mode != VIP_ARP_REPLY) {
-		r = dlpi_frame(l.ifname, 0x0806, f, vip_frame_arp(f, l.hwaddr, &a->addr.v4, false));
+		r = dlpi_frame(l.ifname, 0x0806, f, vip_frame_announce(f, l.hwaddr, a, false, false));
 		if (r < 0)
 			return r;
 		sent++;
 	}
 	if (mode != VIP_ARP_REQUEST) {
-		r = dlpi_frame(l.ifname, 0x0806, f, vip_frame_arp(f, l.hwaddr, &a->addr.v4, true));
+		r = dlpi_frame(l.ifname, 0x0806, f, vip_frame_announce(f, l.hwaddr, a, true, false));
 		if (r < 0)
 			return r;
 		sent++;

@@ -207,6 +207,12 @@ struct vip_port_announce {
 	/* in */
 	struct vip_addr addr;
 	int ifindex;
+	/* false: to every host (Ethernet broadcast; IPv6 to ff02::1). true: to one host, in
+	 * an Ethernet unicast frame to dst_mac; dst_ip is the host's address (same family as
+	 * addr): the target of an ARP reply, the destination of an NA (docs/port.md §2). */
+	bool unicast;
+	uint8_t dst_mac[6];
+	struct vip_addr dst_ip;
 	/* out */
 	int result; /* frames sent for it (0 on IFF_NOARP links), or -errno */
 };
@@ -267,7 +273,8 @@ struct vip_port_ops {
 	int (*link_get)(struct vip_port *p, int ifindex, struct vip_port_link *ret);
 
 	/* Announce each address once (IPv4 gratuitous ARP in the given mode, IPv6 unsolicited
-	 * NA) in as few system calls as possible; nothing on IFF_NOARP links. Returns the
+	 * NA), broadcast or, for a unicast entry, to its one host, in as few system calls as
+	 * possible; nothing on IFF_NOARP links. Returns the
 	 * number of frames sent or -errno (each entry's result says what happened to it). */
 	int (*announce)(struct vip_port *p, struct vip_port_announce *batch, size_t n,
 			enum vip_arp_mode mode);
@@ -348,6 +355,9 @@ struct vip_port_fake_frame {
 	int ifindex;
 	enum vip_arp_mode mode; /* IPv4: which ARP form(s); IPv6: VIP_ARP_REQUEST */
 	unsigned frames;        /* 1, or 2 for VIP_ARP_BOTH */
+	bool unicast;           /* to one host: */
+	uint8_t dst_mac[6];
+	struct vip_addr dst_ip;
 };
 /* Every announcement made since open or the last reset (valid until the next call on p). */
 size_t vip_port_fake_announced(struct vip_port *p, const struct vip_port_fake_frame **ret);

@@ -13,11 +13,14 @@
 #include <string.h>
 
 #include "announce.h"
+#include "log.h"
 
 #define NEVER UINT64_MAX
 /* Token bucket amounts are kept in thousandths of a packet so a rate in
  * packets/s refills exactly `pace` units per millisecond. */
 #define MILLI 1000u
+/* Unicast announcements per send call, at most. */
+#define UNI_CHUNK 512u
 
 struct entry {
 	struct vip_addr addr;
@@ -26,6 +29,8 @@ struct entry {
 	uint32_t repeats_left;
 	uint64_t last_ms;
 	uint64_t next_ms;
+	uint16_t host_next;   /* unicast: hosts of the current announcement already sent */
+	bool fallback_logged; /* unicast: "no host known" said since the last acquisition */
 };
 
 struct bucket {
@@ -47,6 +52,16 @@ struct vipd_announce {
 	size_t *batch_idx;
 	size_t batch_cap;
 	struct vipd_announce_stats stats;
+	/* arp_all_hosts = false */
+	vipd_announce_hosts_fn hosts_fn;
+	vipd_announce_send_to_fn send_to;
+	void *hosts_data;
+	struct vipd_announce_host *hosts; /* scratch: one address's hosts */
+	struct vipd_announce_dst *ubatch; /* scratch: one unicast send call */
+	size_t un;
+	size_t *udone; /* entries whose announcement the queued frames complete */
+	size_t n_udone;
+	int uerr; /* 0, or the -errno of a unicast send of this tick */
 };
 
 static uint32_t at_least_min(uint32_t ms)
@@ -62,6 +77,7 @@ void vipd_announce_opts_from_config(const struct vipd_cluster *c, struct vipd_an
 		.refresh_interval_ms = c->arp_refresh_interval_ms,
 		.pace = c->arp_pace,
 		.mode = c->arp_mode,
+		.unicast = !c->arp_all_hosts,
 	};
 }
 
@@ -95,6 +111,9 @@ void vipd_announce_free(struct vipd_announce *a)
 	free(a->buckets);
 	free(a->batch);
 	free(a->batch_idx);
+	free(a->hosts);
+	free(a->ubatch);
+	free(a->udone);
 	free(a);
 }
 
@@ -103,9 +122,20 @@ static unsigned packets_per(const struct vipd_announce *a, const struct entry *e
 	return (e->addr.family == AF_INET && a->opts.mode == VIP_ARP_BOTH) ? 2 : 1;
 }
 
+static bool unicast_on(const struct vipd_announce *a)
+{
+	return a->opts.unicast && a->hosts_fn && a->send_to;
+}
+
+/* Packets per second per interface, 0: unlimited. */
+static uint32_t pace_of(const struct vipd_announce *a)
+{
+	return a->opts.pace || !unicast_on(a) ? a->opts.pace : VIPD_ANNOUNCE_UNICAST_PACE;
+}
+
 static uint64_t bucket_capacity(const struct vipd_announce *a)
 {
-	uint64_t cap = a->opts.pace / 10;
+	uint64_t cap = pace_of(a) / 10;
 
 	return (cap < 2 ? 2 : cap) * MILLI;
 }
@@ -139,7 +169,7 @@ static uint64_t bucket_level(const struct vipd_announce *a, const struct bucket 
 
 	if (!b || b->fresh)
 		return cap;
-	level = b->tokens + (t > b->stamp ? (t - b->stamp) * a->opts.pace : 0);
+	level = b->tokens + (t > b->stamp ? (t - b->stamp) * pace_of(a) : 0);
 	return level > cap ? cap : level;
 }
 
@@ -153,14 +183,14 @@ static void bucket_refill(struct vipd_announce *a, struct bucket *b, uint64_t no
 /* Earliest time >= t at which the bucket of ifindex can pay cost packets. */
 static uint64_t paced_time(const struct vipd_announce *a, int ifindex, unsigned cost, uint64_t t)
 {
-	uint64_t need = (uint64_t)cost * MILLI, level;
+	uint64_t need = (uint64_t)cost * MILLI, level, pace = pace_of(a);
 
-	if (a->opts.pace == 0)
+	if (pace == 0)
 		return t;
 	level = bucket_level(a, bucket_find(a, ifindex), t);
 	if (level >= need)
 		return t;
-	return t + (need - level + a->opts.pace - 1) / a->opts.pace;
+	return t + (need - level + pace - 1) / pace;
 }
 
 /* Entries are kept sorted by address: a lookup is a binary search. */
@@ -173,6 +203,7 @@ static void entry_restart(const struct vipd_announce *a, struct entry *e, uint64
 {
 	e->repeats_left = a->opts.repeat;
 	e->next_ms = now;
+	e->host_next = 0;
 	/* The kernel's ARP locktime: a second announcement within 1 s is ignored. */
 	if (e->last_ms != NEVER && now < e->last_ms + VIPD_ANNOUNCE_MIN_INTERVAL_MS)
 		e->next_ms = e->last_ms + VIPD_ANNOUNCE_MIN_INTERVAL_MS;
@@ -200,6 +231,7 @@ int vipd_announce_add(struct vipd_announce *a, const struct vip_addr *addr, int 
 		*e = (struct entry){ .addr = *addr, .last_ms = NEVER };
 	}
 	e->ifindex = ifindex;
+	e->fallback_logged = false;
 	entry_restart(a, e, now_ms);
 	return 0;
 }
@@ -223,6 +255,14 @@ size_t vipd_announce_restart_all(struct vipd_announce *a, uint64_t now_ms)
 	return a->n;
 }
 
+void vipd_announce_set_hosts(struct vipd_announce *a, vipd_announce_hosts_fn hosts,
+			     vipd_announce_send_to_fn send_to, void *data)
+{
+	a->hosts_fn = hosts;
+	a->send_to = send_to;
+	a->hosts_data = data;
+}
+
 void vipd_announce_set_opts(struct vipd_announce *a, const struct vipd_announce_opts *opts)
 {
 	a->opts = *opts;
@@ -230,6 +270,7 @@ void vipd_announce_set_opts(struct vipd_announce *a, const struct vipd_announce_
 	for (size_t i = 0; i < a->n; i++) {
 		struct entry *e = &a->entries[i];
 
+		e->host_next = 0; /* a unicast announcement under way starts over in the new way */
 		if (e->repeats_left > a->opts.repeat)
 			e->repeats_left = a->opts.repeat;
 		if (e->repeats_left > 0 || e->last_ms == NEVER)
@@ -264,8 +305,115 @@ static int batch_reserve(struct vipd_announce *a, size_t n)
 	if (!ni)
 		return -ENOMEM;
 	a->batch_idx = ni;
+	size_t *nd = realloc(a->udone, n * sizeof(*nd));
+	if (!nd)
+		return -ENOMEM;
+	a->udone = nd;
 	a->batch_cap = n;
 	return 0;
+}
+
+/* Send the queued unicast announcements (all on ifindex). */
+static void unicast_flush(struct vipd_announce *a, int ifindex)
+{
+	int r;
+
+	if (a->un == 0)
+		return;
+	r = a->send_to(a->hosts_data, ifindex, a->ubatch, a->un);
+	if (r < 0) {
+		a->stats.errors++;
+		if (a->uerr == 0)
+			a->uerr = r;
+	}
+	for (size_t k = 0; r > 0 && k < (size_t)r && k < a->un; k++) {
+		a->stats.unicast++;
+		a->stats.packets += (a->ubatch[k].addr.family == AF_INET && a->opts.mode == VIP_ARP_BOTH) ? 2
+													  : 1;
+	}
+	a->un = 0;
+}
+
+/* The unicast scratch space, once. 0 or -ENOMEM. */
+static int unicast_reserve(struct vipd_announce *a)
+{
+	if (!a->hosts && !(a->hosts = calloc(VIPD_ANNOUNCE_MAX_HOSTS, sizeof(*a->hosts))))
+		return -ENOMEM;
+	if (!a->ubatch && !(a->ubatch = calloc(UNI_CHUNK, sizeof(*a->ubatch))))
+		return -ENOMEM;
+	return 0;
+}
+
+/*
+ * arp_all_hosts = false: queue the next hosts of entry i's announcement that the
+ * bucket b pays for (sending each full chunk). true when handled (queued or
+ * waiting for the pace), false when no host is known (broadcast it).
+ */
+static bool queue_unicast(struct vipd_announce *a, size_t i, struct bucket *b)
+{
+	struct entry *e = &a->entries[i];
+	uint64_t cost = (uint64_t)packets_per(a, e) * MILLI;
+	size_t nh;
+	char buf[VIP_ADDR_STRLEN];
+
+	/* Nothing can go out before the bucket refills: do not even ask for the hosts. */
+	if (b->tokens < cost) {
+		a->stats.deferred++;
+		return true;
+	}
+	nh = a->hosts_fn(a->hosts_data, &e->addr, e->ifindex, a->hosts, VIPD_ANNOUNCE_MAX_HOSTS);
+	if (nh > VIPD_ANNOUNCE_MAX_HOSTS)
+		nh = VIPD_ANNOUNCE_MAX_HOSTS;
+	if (nh == 0) {
+		if (!e->fallback_logged)
+			log_notice("No host known on the segment of %s: announcing it by broadcast "
+				   "(arp_all_hosts = false)",
+				   vip_addr_to_string(&e->addr, buf, sizeof(buf)));
+		e->fallback_logged = true;
+		return false;
+	}
+	/* The list may have changed since the last slice: go on from the same position. */
+	while (e->host_next < nh) {
+		if (b->tokens < cost) {
+			a->stats.deferred++;
+			return true;
+		}
+		b->tokens -= cost;
+		if (a->un == UNI_CHUNK)
+			unicast_flush(a, e->ifindex);
+		a->ubatch[a->un++] = (struct vipd_announce_dst){ .addr = e->addr,
+								 .host = a->hosts[e->host_next] };
+		e->host_next++;
+	}
+	a->udone[a->n_udone++] = i;
+	return true;
+}
+
+/*
+ * Send what queue_unicast left and advance the entries it completed (like a failed
+ * broadcast, a failed send still advances them). The count of those announced, or
+ * the first send's -errno.
+ */
+static int unicast_finish(struct vipd_announce *a, int ifindex, uint64_t now)
+{
+	size_t done = a->n_udone;
+	int err;
+
+	unicast_flush(a, ifindex);
+	err = a->uerr;
+	for (size_t k = 0; k < done; k++) {
+		struct entry *e = &a->entries[a->udone[k]];
+
+		if (err == 0) {
+			e->sent++;
+			a->stats.announced++;
+		}
+		e->host_next = 0;
+		entry_advance(a, e, now);
+	}
+	a->n_udone = 0;
+	a->uerr = 0;
+	return err < 0 ? err : (int)done;
 }
 
 /* Announce what is due on one interface. Returns addresses sent or -errno. */
@@ -275,7 +423,7 @@ static int tick_interface(struct vipd_announce *a, int ifindex, uint64_t now)
 	size_t n = 0;
 	int r;
 
-	if (a->opts.pace) {
+	if (pace_of(a)) {
 		b = bucket_get(a, ifindex);
 		if (!b)
 			return -ENOMEM;
@@ -284,20 +432,29 @@ static int tick_interface(struct vipd_announce *a, int ifindex, uint64_t now)
 	for (size_t i = 0; i < a->n; i++) {
 		struct entry *e = &a->entries[i];
 		uint64_t cost = (uint64_t)packets_per(a, e) * MILLI;
+		bool fallback = false;
 
 		if (e->ifindex != ifindex || e->next_ms > now)
 			continue;
+		if (unicast_on(a)) {
+			if (queue_unicast(a, i, b))
+				continue;
+			fallback = true;
+		}
 		if (b && b->tokens < cost) {
 			a->stats.deferred++;
 			continue;
 		}
 		if (b)
 			b->tokens -= cost;
+		if (fallback)
+			a->stats.fallbacks++;
 		a->batch[n] = e->addr;
 		a->batch_idx[n++] = i;
 	}
+	int done = unicast_finish(a, ifindex, now);
 	if (n == 0)
-		return 0;
+		return done;
 	r = a->send(a->data, ifindex, a->batch, n);
 	if (r < 0)
 		a->stats.errors++;
@@ -313,7 +470,7 @@ static int tick_interface(struct vipd_announce *a, int ifindex, uint64_t now)
 		}
 		entry_advance(a, e, now);
 	}
-	return r;
+	return r < 0 ? r : done < 0 ? done : r + done;
 }
 
 int vipd_announce_tick(struct vipd_announce *a, uint64_t now_ms)
@@ -323,6 +480,8 @@ int vipd_announce_tick(struct vipd_announce *a, uint64_t now_ms)
 	int total = 0, first_err = 0, r;
 
 	r = batch_reserve(a, a->n);
+	if (r == 0 && unicast_on(a))
+		r = unicast_reserve(a);
 	if (r < 0)
 		return r;
 	ifs = malloc((a->n ? a->n : 1) * sizeof(*ifs));

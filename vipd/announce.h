@@ -15,6 +15,15 @@
  * that holds a tenth of a second of packets, at least one); an IPv4
  * announcement in arp_mode "both" costs two packets. Addresses due at the same
  * time on one interface go out in one send call.
+ *
+ * arp_all_hosts = false (opts.unicast, with vipd_announce_set_hosts): each
+ * announcement of an address goes to each host known on its segment instead,
+ * one frame per host (the hosts callback names them, freshest first; at most
+ * VIPD_ANNOUNCE_MAX_HOSTS), every frame paid from the same bucket, so one
+ * announcement of an address may span several ticks and counts as sent when
+ * its last host was sent. With arp_pace 0 the unicast bucket runs at
+ * VIPD_ANNOUNCE_UNICAST_PACE. With no host known the announcement is broadcast
+ * as usual, logged once per acquisition of the address.
  */
 #ifndef VIPD_ANNOUNCE_H
 #define VIPD_ANNOUNCE_H
@@ -24,8 +33,13 @@
 #include <stdint.h>
 
 #include "conf.h"
+#include "port.h"
 
 #define VIPD_ANNOUNCE_MIN_INTERVAL_MS 1000u
+/* arp_all_hosts = false: hosts told per address per announcement, at most. */
+#define VIPD_ANNOUNCE_MAX_HOSTS 256u
+/* arp_all_hosts = false and arp_pace 0: unicast frames per second per interface. */
+#define VIPD_ANNOUNCE_UNICAST_PACE 10000u
 
 struct vipd_announce_opts {
 	uint32_t repeat;              /* repeats after the first announcement */
@@ -33,6 +47,7 @@ struct vipd_announce_opts {
 	uint32_t refresh_interval_ms; /* 0: off; else raised to the minimum */
 	uint32_t pace;                /* packets per second per interface, 0: unlimited */
 	enum vip_arp_mode mode;
+	bool unicast; /* arp_all_hosts = false: to each known host (vipd_announce_set_hosts) */
 };
 
 /* The options of a cluster scope (or its defaults). */
@@ -45,6 +60,24 @@ void vipd_announce_opts_from_config(const struct vipd_cluster *c, struct vipd_an
  */
 typedef int (*vipd_announce_send_fn)(void *data, int ifindex, const struct vip_addr *addrs, size_t n);
 
+/* A host known on an address's segment, and one unicast announcement to it. */
+struct vipd_announce_host {
+	struct vip_addr ip;
+	uint8_t mac[6];
+};
+struct vipd_announce_dst {
+	struct vip_addr addr; /* announced */
+	struct vipd_announce_host host;
+};
+
+/* The hosts to tell about addr (on ifindex): fill up to max into out, freshest first;
+ * returns how many (0: none known). */
+typedef size_t (*vipd_announce_hosts_fn)(void *data, const struct vip_addr *addr, int ifindex,
+					 struct vipd_announce_host *out, size_t max);
+/* Send one unicast batch on ifindex. Returns the number sent (0..n) or -errno. */
+typedef int (*vipd_announce_send_to_fn)(void *data, int ifindex, const struct vipd_announce_dst *dsts,
+					size_t n);
+
 struct vipd_announce;
 
 /* A new, empty schedule. 0 and *ret, or -ENOMEM. */
@@ -52,6 +85,10 @@ int vipd_announce_new(const struct vipd_announce_opts *opts, vipd_announce_send_
 		      struct vipd_announce **ret);
 /* Accepts NULL. */
 void vipd_announce_free(struct vipd_announce *a);
+
+/* The unicast path that opts.unicast uses; without it every announcement is broadcast. */
+void vipd_announce_set_hosts(struct vipd_announce *a, vipd_announce_hosts_fn hosts,
+			     vipd_announce_send_to_fn send_to, void *data);
 
 /* Replace the options (config reload); the schedule of each address keeps its phase. */
 void vipd_announce_set_opts(struct vipd_announce *a, const struct vipd_announce_opts *opts);
@@ -95,8 +132,25 @@ struct vipd_announce_stats {
 	uint64_t packets;   /* packets that represents (two per IPv4 address in mode both) */
 	uint64_t errors;    /* send calls that failed */
 	uint64_t deferred;  /* times an address had to wait for the pace */
+	uint64_t unicast;   /* unicast announcements sent (one per address per host) */
+	uint64_t fallbacks; /* announcements broadcast because no host was known (unicast on) */
 };
 void vipd_announce_get_stats(const struct vipd_announce *a, struct vipd_announce_stats *ret);
 const struct vipd_announce_opts *vipd_announce_get_opts(const struct vipd_announce *a);
+
+/* ------------------------------------------------------------------ */
+/* Sending through a port (vipd/announce-port.c)                       */
+/* ------------------------------------------------------------------ */
+
+/* What the two sends below take as data: the port, and the schedule whose arp_mode they use. */
+struct vipd_announce_port {
+	const struct vip_port_ops *ops;
+	struct vip_port *port;
+	const struct vipd_announce *announce;
+};
+/* A vipd_announce_send_fn: one port announce call, broadcast. */
+int vipd_announce_port_send(void *data, int ifindex, const struct vip_addr *addrs, size_t n);
+/* A vipd_announce_send_to_fn: one port announce call, each entry to its host. */
+int vipd_announce_port_send_to(void *data, int ifindex, const struct vipd_announce_dst *dsts, size_t n);
 
 #endif

@@ -274,6 +274,10 @@ static void metrics_collect(struct vipd_daemon *d, struct metrics *out)
 	M("vipd_announcements_total", "counter", "addresses announced (ARP or NA)", as.announced);
 	M("vipd_announcement_packets_total", "counter", "announcement packets sent", as.packets);
 	M("vipd_announce_errors_total", "counter", "announcement sends that failed", as.errors);
+	M("vipd_announce_unicast_total", "counter",
+	  "unicast announcements sent (arp_all_hosts = false: one per address per host)", as.unicast);
+	M("vipd_announce_fallbacks_total", "counter",
+	  "announcements broadcast because no host was known (arp_all_hosts = false)", as.fallbacks);
 	M("vipd_netlink_errors_total", "counter", "failed address requests and netlink calls",
 	  em.netlink_errors);
 	M("vipd_resyncs_total", "counter", "full address dumps after lost events", em.resyncs);

@@ -32,6 +32,8 @@ struct vipd_daemon {
 
 	struct vipd_engine *engine;
 	struct vipd_announce *announce;
+	struct vipd_announce_port announce_port; /* the announcements' port and arp_mode */
+	struct daemon_hosts_memo *hosts_memo;    /* arp_all_hosts = false (daemon-announce.c) */
 	struct vipd_neigh *neigh; /* the shared neighbour cache (daemon-neigh.c); the engine feeds it */
 	struct loop_timer *t_neigh;
 	uint64_t neigh_dump_ms; /* last dump of the kernel's table; UINT64_MAX: the port has none */
@@ -68,6 +70,15 @@ struct vipd_daemon {
  * (accepts a zeroed daemon). Tests use these on a daemon in a fixture. */
 int vipd_daemon_setup(struct vipd_daemon *d, const struct vipd_daemon_opts *opts);
 void vipd_daemon_free(struct vipd_daemon *d);
+
+/* daemon-announce.c: arp_all_hosts = false (vipd_announce_set_hosts with d as data) */
+/* The hosts nc knows on the segment of DuraVIP v (as the engine placed it), at most max. */
+size_t daemon_segment_hosts(const struct vipd_neigh *nc, const struct vipd_engine_vip *v,
+			    struct vipd_announce_host *out, size_t max);
+size_t daemon_announce_hosts(void *data, const struct vip_addr *addr, int ifindex,
+			     struct vipd_announce_host *out, size_t max);
+int daemon_announce_send_to(void *data, int ifindex, const struct vipd_announce_dst *dsts, size_t n);
+void daemon_announce_free(struct vipd_daemon *d);
 
 /* daemon-config.c */
 /* What a reload knows that start-up does not. */

@@ -22,35 +22,6 @@
 #include "sdnotify.h"
 #include "vipd-build.h"
 
-/* The announce schedule's send: one port call per batch. */
-static int announce_send(void *data, int ifindex, const struct vip_addr *addrs, size_t n)
-{
-	struct vipd_daemon *d = data;
-	_cleanup_free_ struct vip_port_announce *b = calloc(n ? n : 1, sizeof(*b));
-	int ok = 0, r;
-
-	if (!b)
-		return -ENOMEM;
-	for (size_t i = 0; i < n; i++) {
-		b[i].addr = addrs[i];
-		b[i].ifindex = ifindex;
-	}
-	r = d->port_ops->announce(d->port, b, n, vipd_announce_get_opts(d->announce)->mode);
-	for (size_t i = 0; i < n; i++) {
-		char buf[VIP_ADDR_STRLEN];
-
-		if (b[i].result >= 0) {
-			ok++;
-			continue;
-		}
-		log_warning_errno_ratelimit(b[i].result, "Failed to announce %s: %m",
-					    vip_addr_to_string(&b[i].addr, buf, sizeof(buf)));
-	}
-	if (r < 0 && ok == 0)
-		return r;
-	return ok;
-}
-
 /* The engine thread's CPU time (the failover breakdown: kernel work for our requests counts). */
 static uint64_t thread_cpu_us(void)
 {
@@ -222,9 +193,12 @@ static int setup_core(struct vipd_daemon *d)
 	if (r < 0)
 		return r;
 	vipd_announce_opts_from_config(&d->cfg->cluster, &ao);
-	r = vipd_announce_new(&ao, announce_send, d, &d->announce);
+	d->announce_port = (struct vipd_announce_port){ .ops = d->port_ops, .port = d->port };
+	r = vipd_announce_new(&ao, vipd_announce_port_send, &d->announce_port, &d->announce);
 	if (r < 0)
 		return log_error_errno(r, "Out of memory: %m");
+	d->announce_port.announce = d->announce;
+	vipd_announce_set_hosts(d->announce, daemon_announce_hosts, daemon_announce_send_to, d);
 	deps = (struct vipd_engine_deps){
 		.port_ops = d->port_ops,
 		.port = d->port,
@@ -447,6 +421,7 @@ void vipd_daemon_free(struct vipd_daemon *d)
 	vip_cl_key_free(d->cl_key); /* after the protocol that borrows it; wiped */
 	vipd_engine_free(d->engine);
 	vipd_announce_free(d->announce);
+	daemon_announce_free(d);
 	daemon_neigh_free(d); /* after the engine and the announcer, which borrow it */
 	loop_timer_free(d->t_proto);
 	loop_timer_free(d->t_announce);

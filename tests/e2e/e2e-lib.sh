@@ -101,9 +101,9 @@ wait_until() {
 }
 
 # Configuration: ecelerity.conf including ecelerity-cluster.conf, the
-# DuraVIP lines read from stdin. One file set for every node (nodename comes
-# from --nodename).
-write_conf() { # dir
+# DuraVIP lines read from stdin, optional extra lines for the cluster scope.
+# One file set for every node (nodename comes from --nodename).
+write_conf() { # dir [cluster-lines]
 	mkdir -p "$1"
 	cat >"$1/ecelerity-cluster.conf" <<EOF
 security {
@@ -121,6 +121,7 @@ cluster {
   Topology "203.0.113.0/24" { interface = "eth0" cidrmask = "32" }
   Topology "198.18.0.0/15" { interface = "eth0" cidrmask = "32" }
   Topology "2001:db8::/64" { interface = "eth0" cidrmask = "128" }
+${2:-}
 }
 EOF
 	{

@@ -29,6 +29,10 @@
 #   15-neigh       the shared neighbour cache: the client talks to n1's DuraVIP from a new address;
 #                  within 5 s n2 and n3 list that address and the client's MAC, learnt by n1
 #                  (`vipctl --json cluster arp show`, parsed); n3's vipd restarted gets it again
+#   16-arp-unicast arp_all_hosts = false: after a failover the client's neighbour entries (IPv4
+#                  and IPv6) follow the new owner, told by unicast from the shared neighbour cache,
+#                  while a bystander on the bridge captures no broadcast announcement of them;
+#                  with true (n1 back, taking them over again) the bystander captures them
 set -uo pipefail
 scenario=${1:?scenario}
 here=$(cd "$(dirname "$0")" && pwd)
@@ -530,6 +534,89 @@ s.recv(16)'
 	check "n3, restarted, lists 203.0.113.201 learnt by n1 (the copy sent at its join) within 10 s" \
 		wait_secs 10 neigh_listed n3 203.0.113.201 "$mac" n1
 	for a in $SIX; do expect_owner "$a" "$(pref_of "$a")" 10; done
+}
+
+# 16-arp-unicast: one IPv4 and one IPv6 DuraVIP, both preferred by n1.
+UNI="203.0.113.121 2001:db8::100:21"
+uni_conf() { # dir arp_all_hosts
+	write_conf "$1" "  arp_all_hosts = $2" <<'EOF'
+Binding "u4" { Bind_Address = "203.0.113.121" Enable_Duravip = true Duravip_Preference = "n1" }
+ESMTP_Listener {
+  Listen "[2001:db8::100:21]:25" { Enable_Duravip = true Duravip_Preference = "n1" }
+}
+EOF
+}
+knows_client() { # node: its neighbour cache (cluster arp show --json) has the client's two addresses
+	L exec "$1" "$VIPCTL" cluster arp show --json | python3 -c '
+import json, sys
+hosts = json.load(sys.stdin)["neighbour_cache"]["hosts"]
+sys.exit(0 if {"203.0.113.200", "2001:db8::1:c8"} <= {h["address"] for h in hosts} else 1)'
+}
+metric() { # node name: one value of `vipctl metrics --json`
+	L exec "$1" "$VIPCTL" metrics --json | python3 -c '
+import json, sys
+print(int(json.load(sys.stdin)[sys.argv[1]]))' "$2"
+}
+# A capture at the bystander of broadcast and multicast announcements of UNI, in the background
+# for S seconds; its result line (packets=N) ends up in $S/host/TAG.log.
+bystander_capture() { # tag seconds
+	L bg host "$1" "$LABNET" capture --ns "$PREFIX-b" --match 203.0.113.121/32,2001:db8::100:21/128 \
+		--group-only --timeout "$2" --ready "$WORK/$1.ready" >/dev/null
+	wait_until 5 test -f "$WORK/$1.ready" || fail "capture $1 did not start"
+}
+captured() { # tag: its packets= once it has ended (bounded), else empty
+	wait_until 15 grep -q 'packets=' "$S/host/$1.log" || return 0
+	sed -n 's/.* packets=\([0-9]*\) .*/\1/p' "$S/host/$1.log" | tail -1
+}
+
+s_16_arp_unicast() {
+	local a h n t_held got
+	uni_conf "$WORK/conf" false
+	start_cluster "$WORK/conf/ecelerity.conf"
+	for a in $UNI; do check "$a held by n1" wait_until 10 is_held_by "$a" n1; done
+	t_held=$(date +%s%N)
+	# The client talks to both: its entries point at n1, n1's kernel learns the client.
+	for a in $UNI; do
+		check "n1 answers on $a" test "$(answer "$a")" = n1
+		check "client's entry for $a is n1's MAC" client_mac_is "$a" n1
+	done
+	for n in n2 n3; do
+		check "$n's neighbour cache has the client (IPv4 and IPv6), learnt by n1" wait_until 10 knows_client "$n"
+	done
+	# n1's own announcements (the first and 5 repeats 1.1 s apart) are over before the capture.
+	while [ $(($(date +%s%N) - t_held)) -lt 7000000000 ]; do sleep 0.2; done
+	bystander_capture cap1 8
+	L kill n1 vipd -9
+	for a in $UNI; do check "$a taken over" wait_until 5 held_by_one_of "$a" n2 n3; done
+	# No connect before these checks: the entries can only have moved by an announcement.
+	for a in $UNI; do
+		h=$(holders "$a")
+		[ -n "$h" ] || continue
+		check "client's entry for $a moved to $h's MAC" wait_until 5 client_mac_is "$a" "$h"
+	done
+	for a in $UNI; do
+		h=$(holders "$a")
+		[ -n "$h" ] || continue
+		got=$(metric "$h" vipd_announce_unicast_total)
+		check "$h sent unicast announcements (vipd_announce_unicast_total $got)" test "${got:-0}" -gt 0
+		got=$(metric "$h" vipd_announce_fallbacks_total)
+		check "$h broadcast none for want of hosts (vipd_announce_fallbacks_total $got)" test "$got" = 0
+		check "$h answers on $a" test "$(answer "$a")" = "$h"
+	done
+	got=$(captured cap1)
+	check "the bystander captured no broadcast announcement of them (packets=$got)" test "$got" = 0
+
+	# With true: n1 comes back and takes them over again, and broadcasts.
+	uni_conf "$WORK/conf2" true
+	check "n1 released everything" wait_until 2 count_is n1 0
+	bystander_capture cap2 12
+	L start-vipd n1 "$WORK/conf2/ecelerity.conf" >/dev/null
+	for a in $UNI; do
+		check "$a back on n1" wait_until 10 is_held_by "$a" n1
+		check "client's entry for $a moved back to n1's MAC" wait_until 5 client_mac_is "$a" n1
+	done
+	got=$(captured cap2)
+	check "the bystander captured n1's broadcast announcements (packets=$got)" test "${got:-0}" -gt 0
 }
 
 fn=s_${scenario//-/_}

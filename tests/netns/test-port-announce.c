@@ -3,7 +3,9 @@
  * netns: announcements from the Linux port captured in the peer namespace
  * with a packet socket, every field checked (ARP request, ARP reply, both,
  * IPv6 NA with and without the Router flag), nothing on an IFF_NOARP link,
- * and the peer's stale neighbour entries moved from an old MAC to ours.
+ * and the peer's stale neighbour entries moved from an old MAC to ours; the
+ * same to one host (unicast: ARP request and reply forms, NA to the host's
+ * address), which moves the host's entries too.
  * The link state comes from the port's cache (no RTM_GETLINK or
  * RTM_GETNETCONF once warm), and a change made just before an announcement
  * is always seen: forwarding sets the Router flag, arp off sends nothing, a
@@ -291,6 +293,94 @@ static void test_overrun(struct rig *rig, int cap)
 	fprintf(stderr, "overrun: lost link notifications are not trusted; the kernel is asked\n");
 }
 
+/* A frame sent to the peer alone: Ethernet destination its MAC. */
+static bool is_to_peer(const uint8_t *f, size_t n, const void *arg)
+{
+	return n >= 14 && memcmp(f, arg, 6) == 0;
+}
+
+static void set_stale(struct rig *rig, const char *ip)
+{
+	CHECK(nstest_sh("ip -n %s neigh replace %s lladdr 02:00:00:00:00:99 nud stale dev vb", rig->b, ip) ==
+	      0);
+}
+
+static bool wait_neigh(struct rig *rig, const char *ip)
+{
+	for (int i = 0; i < 50; i++) {
+		if (neigh_has(rig, ip, rig->mac_a))
+			return true;
+		usleep(50000);
+	}
+	return false;
+}
+
+static void announce_to(struct vip_port *p, const struct rig *rig, const uint8_t mac_b[6], const char *ip,
+			const char *host, enum vip_arp_mode mode, int want)
+{
+	struct vip_port_announce an = { .addr = addr_of(ip),
+					.ifindex = rig->ifindex_a,
+					.unicast = true,
+					.dst_ip = addr_of(host) };
+	memcpy(an.dst_mac, mac_b, 6);
+	CHECK_EQ(ops->announce(p, &an, 1, mode), want);
+	CHECK_EQ(an.result, want);
+}
+
+static void test_unicast(struct vip_port *p, struct rig *rig, int cap)
+{
+	uint8_t f[2048], mac_b[6];
+	size_t n;
+	const struct vip_addr *b4 = AP("198.51.100.2"), *b6 = AP("2001:db8:1::2");
+
+	read_mac(rig->b, "vb", mac_b);
+	set_stale(rig, "198.51.100.63");
+	set_stale(rig, "2001:db8:1::63");
+	drain(cap);
+	/* Request form: to the peer's MAC, still gratuitous (target = sender). */
+	announce_to(p, rig, mac_b, "198.51.100.63", "198.51.100.2", VIP_ARP_REQUEST, 1);
+	CHECK((n = capture_next(cap, f, sizeof(f), 3, is_to_peer, mac_b)) >= 42);
+	CHECK_EQ(be16(f + 12), 0x0806);
+	CHECK_EQ(be16(f + 20), 1);
+	CHECK(memcmp(f + 22, rig->mac_a, 6) == 0);
+	CHECK(memcmp(f + 28, &AP("198.51.100.63")->v4, 4) == 0);
+	CHECK(memcmp(f + 32, "\0\0\0\0\0\0", 6) == 0);
+	CHECK(memcmp(f + 38, &AP("198.51.100.63")->v4, 4) == 0);
+	CHECK(wait_neigh(rig, "198.51.100.63"));
+
+	/* NA to the peer's address: destination MAC and IP the peer's, checksum right. */
+	announce_to(p, rig, mac_b, "2001:db8:1::63", "2001:db8:1::2", VIP_ARP_REQUEST, 1);
+	CHECK((n = capture_next(cap, f, sizeof(f), 3, is_na_for, AP("2001:db8:1::63"))) == 86);
+	CHECK(memcmp(f, mac_b, 6) == 0);
+	CHECK(memcmp(f + 14 + 24, &b6->v6, 16) == 0);
+	CHECK(icmp6_sum_ok(f + 14));
+	CHECK_EQ(f[54 + 4], 0x20); /* S clear, O set */
+	CHECK(wait_neigh(rig, "2001:db8:1::63"));
+
+	/* Reply form: target hardware and protocol the peer's. Linux takes a reply that is
+	 * not gratuitous only once the entry is older than its locktime (1 s). */
+	set_stale(rig, "198.51.100.64");
+	usleep(1200000);
+	drain(cap);
+	announce_to(p, rig, mac_b, "198.51.100.64", "198.51.100.2", VIP_ARP_REPLY, 1);
+	CHECK((n = capture_next(cap, f, sizeof(f), 3, is_to_peer, mac_b)) >= 42);
+	CHECK_EQ(be16(f + 20), 2);
+	CHECK(memcmp(f + 28, &AP("198.51.100.64")->v4, 4) == 0);
+	CHECK(memcmp(f + 32, mac_b, 6) == 0);
+	CHECK(memcmp(f + 38, &b4->v4, 4) == 0);
+	CHECK(wait_neigh(rig, "198.51.100.64"));
+
+	/* A host of the other family is refused, nothing sent. */
+	struct vip_port_announce bad = { .addr = addr_of("198.51.100.65"),
+					 .ifindex = rig->ifindex_a,
+					 .unicast = true,
+					 .dst_ip = *b6 };
+	CHECK_EQ(ops->announce(p, &bad, 1, VIP_ARP_REQUEST), 0);
+	CHECK_EQ(bad.result, -EINVAL);
+	CHECK(nstest_sh("ip -n %s neigh flush dev vb", rig->b) == 0);
+	fprintf(stderr, "unicast: request, reply and NA to the peer's MAC, its entries moved\n");
+}
+
 int main(void)
 {
 	struct rig rig;
@@ -306,6 +396,7 @@ int main(void)
 	test_mac_change(p, &rig, cap);
 	test_overrun(&rig, cap);
 	test_neigh(p, &rig);
+	test_unicast(p, &rig, cap);
 	close(cap);
 	ops->close(p);
 	nstest_cleanup();

@@ -328,13 +328,15 @@ static void test_cmd_metrics_security(void **state)
 	v = J(f);
 	assert_int_equal(json_num(v, "vipd_duravips_owned"), 3);
 	assert_int_equal(json_num(v, "vipd_announcements_total"), 3);
+	assert_int_equal(json_num(v, "vipd_announce_unicast_total"), 0); /* arp_all_hosts = true */
+	assert_int_equal(json_num(v, "vipd_announce_fallbacks_total"), 0);
 	assert_int_equal(json_num(v, "vipd_cluster_live"), 1);
 	assert_int_equal(json_num(v, "vipd_reloads_total"), 0);
 	assert_int_equal(json_num(v, "vipd_cluster_authenticated"), 0);
 	assert_int_equal(json_num(v, "vipd_cluster_auth_failed_total"), 0);
 	assert_int_equal(json_num(v, "vipd_cluster_auth_replayed_total"), 0);
 	assert_int_equal(json_num(v, "vipd_neigh_cache_entries"), 0);
-	assert_int_equal(json_len(v, ""), 50);
+	assert_int_equal(json_len(v, ""), 52);
 	json_free(v);
 	assert_int_equal(CMD(f, false, "config", "show", "security"), 0);
 	assert_non_null(strstr(f->body,

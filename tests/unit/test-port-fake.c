@@ -311,6 +311,29 @@ static void test_announce(void **state)
 	ops->close(NULL);
 }
 
+/* A unicast entry is logged with its host; one with a host of the other family is refused. */
+static void test_announce_unicast(void **state)
+{
+	struct vip_port *p = *state;
+	static const uint8_t host_mac[6] = { 2, 0x76, 0x6c, 0, 0, 0xc8 };
+	struct vip_port_announce b[3] = {
+		{ .addr = A("198.51.100.40"), .ifindex = 2, .unicast = true, .dst_ip = A("198.51.100.200") },
+		{ .addr = A("2001:db8::40"), .ifindex = 2, .unicast = true, .dst_ip = A("2001:db8::c8") },
+		{ .addr = A("198.51.100.41"), .ifindex = 2, .unicast = true, .dst_ip = A("2001:db8::c8") },
+	};
+	memcpy(b[0].dst_mac, host_mac, 6);
+	memcpy(b[1].dst_mac, host_mac, 6);
+	assert_int_equal(ops->announce(p, b, 3, VIP_ARP_REPLY), 2);
+	assert_int_equal(b[2].result, -EINVAL);
+	const struct vip_port_fake_frame *f;
+	assert_int_equal(vip_port_fake_announced(p, &f), 2);
+	assert_true(f[0].unicast && f[1].unicast);
+	assert_memory_equal(f[0].dst_mac, host_mac, 6);
+	assert_true(vip_addr_equal(&f[0].dst_ip, &b[0].dst_ip));
+	assert_int_equal(f[0].mode, VIP_ARP_REPLY);
+	assert_true(vip_addr_equal(&f[1].dst_ip, &b[1].dst_ip));
+}
+
 static void test_helpers(void **state)
 {
 	(void)state;
@@ -341,6 +364,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_events, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dump_links_routes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_announce, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_announce_unicast, setup, teardown),
 		cmocka_unit_test(test_helpers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

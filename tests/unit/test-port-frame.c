@@ -111,6 +111,102 @@ static void test_na(void **state)
 	check_na(true);
 }
 
+static const uint8_t host_mac[6] = { 0x02, 0x76, 0x6c, 0x00, 0x00, 0xc8 };
+
+/* Unicast request: to the host's MAC, still gratuitous (target protocol = sender). */
+static void test_arp_request_to(void **state)
+{
+	(void)state;
+	uint8_t f[VIP_FRAME_MAX];
+	struct in_addr ip, host;
+	inet_pton(AF_INET, "198.51.100.7", &ip);
+	inet_pton(AF_INET, "198.51.100.200", &host);
+	memset(f, 0xee, sizeof(f));
+	assert_int_equal(vip_frame_arp_to(f, mac, &ip, false, host_mac, &host), VIP_ARP_FRAME_LEN);
+	assert_memory_equal(f, host_mac, 6);
+	assert_memory_equal(f + 6, mac, 6);
+	assert_int_equal(be16(f + 12), 0x0806);
+	assert_int_equal(be16(f + 20), 1);
+	assert_memory_equal(f + 22, mac, 6);
+	assert_memory_equal(f + 28, "\xc6\x33\x64\x07", 4);
+	assert_memory_equal(f + 32, "\0\0\0\0\0\0", 6);
+	assert_memory_equal(f + 38, "\xc6\x33\x64\x07", 4);
+	assert_int_equal(f[42], 0xee);
+}
+
+/* Unicast reply: to the host's MAC, target hardware and protocol address the host's. */
+static void test_arp_reply_to(void **state)
+{
+	(void)state;
+	uint8_t f[VIP_FRAME_MAX];
+	struct in_addr ip, host;
+	inet_pton(AF_INET, "198.51.100.7", &ip);
+	inet_pton(AF_INET, "198.51.100.200", &host);
+	assert_int_equal(vip_frame_arp_to(f, mac, &ip, true, host_mac, &host), VIP_ARP_FRAME_LEN);
+	assert_memory_equal(f, host_mac, 6);
+	assert_memory_equal(f + 6, mac, 6);
+	assert_int_equal(be16(f + 20), 2);
+	assert_memory_equal(f + 22, mac, 6);
+	assert_memory_equal(f + 28, "\xc6\x33\x64\x07", 4);
+	assert_memory_equal(f + 32, host_mac, 6);
+	assert_memory_equal(f + 38, "\xc6\x33\x64\xc8", 4);
+}
+
+/* Unicast NA: Ethernet and IPv6 destination the host's, flags and checksum as the multicast one. */
+static void test_na_to(void **state)
+{
+	(void)state;
+	uint8_t f[VIP_FRAME_MAX];
+	struct in6_addr ip, host;
+	inet_pton(AF_INET6, "2001:db8::42", &ip);
+	inet_pton(AF_INET6, "2001:db8::1:c8", &host);
+	memset(f, 0xee, sizeof(f));
+	assert_int_equal(vip_frame_na_to(f, mac, &ip, false, host_mac, &host), VIP_NA_FRAME_LEN);
+	assert_memory_equal(f, host_mac, 6);
+	assert_memory_equal(f + 6, mac, 6);
+	assert_int_equal(be16(f + 12), 0x86dd);
+	const uint8_t *h = f + 14;
+	assert_int_equal(h[7], 255);
+	assert_memory_equal(h + 8, &ip, 16);
+	assert_memory_equal(h + 24, &host, 16);
+	const uint8_t *m = h + 40;
+	assert_int_equal(m[0], 136);
+	assert_int_equal(m[4], 0x20); /* S clear (unsolicited), O set */
+	assert_memory_equal(m + 8, &ip, 16);
+	assert_memory_equal(m + 26, mac, 6);
+	assert_int_equal(f[86], 0xee);
+	assert_true(csum_ok(h));
+}
+
+/* vip_frame_announce picks the form from the entry. */
+static void test_announce_dispatch(void **state)
+{
+	(void)state;
+	uint8_t f[VIP_FRAME_MAX], g[VIP_FRAME_MAX];
+	struct vip_port_announce a = { .ifindex = 1 };
+
+	assert_int_equal(vip_addr_from_string("198.51.100.7", &a.addr), 0);
+	assert_int_equal(vip_frame_announce(f, mac, &a, true, false), VIP_ARP_FRAME_LEN);
+	vip_frame_arp(g, mac, &a.addr.v4, true);
+	assert_memory_equal(f, g, VIP_ARP_FRAME_LEN);
+	a.unicast = true;
+	memcpy(a.dst_mac, host_mac, 6);
+	assert_int_equal(vip_addr_from_string("198.51.100.200", &a.dst_ip), 0);
+	assert_int_equal(vip_frame_announce(f, mac, &a, true, false), VIP_ARP_FRAME_LEN);
+	vip_frame_arp_to(g, mac, &a.addr.v4, true, host_mac, &a.dst_ip.v4);
+	assert_memory_equal(f, g, VIP_ARP_FRAME_LEN);
+
+	assert_int_equal(vip_addr_from_string("2001:db8::42", &a.addr), 0);
+	assert_int_equal(vip_addr_from_string("2001:db8::1:c8", &a.dst_ip), 0);
+	assert_int_equal(vip_frame_announce(f, mac, &a, false, true), VIP_NA_FRAME_LEN);
+	vip_frame_na_to(g, mac, &a.addr.v6, true, host_mac, &a.dst_ip.v6);
+	assert_memory_equal(f, g, VIP_NA_FRAME_LEN);
+	a.unicast = false;
+	assert_int_equal(vip_frame_announce(f, mac, &a, false, true), VIP_NA_FRAME_LEN);
+	vip_frame_na(g, mac, &a.addr.v6, true);
+	assert_memory_equal(f, g, VIP_NA_FRAME_LEN);
+}
+
 static void test_csum_vector(void **state)
 {
 	(void)state;
@@ -129,6 +225,10 @@ int main(void)
 		cmocka_unit_test(test_arp_reply),
 		cmocka_unit_test(test_na),
 		cmocka_unit_test(test_csum_vector),
+		cmocka_unit_test(test_arp_request_to),
+		cmocka_unit_test(test_arp_reply_to),
+		cmocka_unit_test(test_na_to),
+		cmocka_unit_test(test_announce_dispatch),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -4,7 +4,7 @@
  *
  *   lab-net capture --ns NETNS --match CIDR[,CIDR...] [--if eth0] [--expect N]
  *                   [--plumb NETNS[,NETNS...]] [--timeout S] [--linger S]
- *                   [--ready FILE] [--not-mac MAC] [-- TRIGGER ARGS...]
+ *                   [--ready FILE] [--not-mac MAC] [--group-only] [-- TRIGGER ARGS...]
  *
  * Opens a packet socket in NETNS (the client), then runs TRIGGER (e.g. kill -9
  * of an owner) and reports, in ms from just before the trigger started: the
@@ -12,7 +12,9 @@
  * matching address, the time all --expect addresses had been announced, and,
  * with --plumb, the time --expect matching addresses were plumbed in those
  * namespaces together (from their rtnetlink events). Packets stamped before
- * the trigger, and those sent from --not-mac (the old owner), are ignored.
+ * the trigger, and those sent from --not-mac (the old owner), are ignored;
+ * with --group-only, so are frames sent to one host (Ethernet destination
+ * without the group bit): only broadcast and multicast announcements count.
  * Without a trigger it listens until --expect is met,
  * --timeout, or SIGTERM. Output is one line of key=value; exit 0 when every
  * expectation was met, 1 on timeout.
@@ -47,6 +49,7 @@ struct cap {
 	unsigned char first_mac[6];
 	unsigned char not_mac[6];
 	bool has_not_mac;
+	bool group_only;
 	long packets, distinct, plumbed;
 	struct lab_addr *seen; /* distinct announced addresses, unsorted */
 	bool counting_plumbed;
@@ -116,6 +119,8 @@ static void count_frame(struct cap *c, const uint8_t *frame, size_t len, double 
 	if (ts < c->t0 || !announced(frame, len, &a) || !lab_cidr_match(c->match, c->nmatch, &a))
 		return;
 	if (c->has_not_mac && memcmp(frame + 6, c->not_mac, 6) == 0)
+		return;
+	if (c->group_only && !(frame[0] & 1))
 		return;
 	c->packets++;
 	if (c->first < 0) {
@@ -237,13 +242,17 @@ static int capture_loop(struct cap *c, int fd, struct lab_tracker *t, int sigfd,
 
 int lab_cmd_capture(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "ns", required_argument, NULL, 'n' },      { "if", required_argument, NULL, 'i' },
-		{ "match", required_argument, NULL, 'm' },   { "expect", required_argument, NULL, 'e' },
-		{ "plumb", required_argument, NULL, 'p' },   { "timeout", required_argument, NULL, 't' },
-		{ "linger", required_argument, NULL, 'l' },  { "ready", required_argument, NULL, 'r' },
-		{ "not-mac", required_argument, NULL, 'x' }, { 0 }
-	};
+	static const struct option opts[] = { { "ns", required_argument, NULL, 'n' },
+					      { "if", required_argument, NULL, 'i' },
+					      { "match", required_argument, NULL, 'm' },
+					      { "expect", required_argument, NULL, 'e' },
+					      { "plumb", required_argument, NULL, 'p' },
+					      { "timeout", required_argument, NULL, 't' },
+					      { "linger", required_argument, NULL, 'l' },
+					      { "ready", required_argument, NULL, 'r' },
+					      { "not-mac", required_argument, NULL, 'x' },
+					      { "group-only", no_argument, NULL, 'g' },
+					      { 0 } };
 	struct cap c = { .first = -1, .all = -1, .plumbed_at = -1 };
 	const char *ns = NULL, *ifname = "eth0", *ready = NULL;
 	char *plumb = NULL, *pns[LAB_MAX_NODES];
@@ -276,6 +285,9 @@ int lab_cmd_capture(int argc, char **argv)
 		case 'r':
 			ready = optarg;
 			break;
+		case 'g':
+			c.group_only = true;
+			break;
 		case 'x':
 			c.has_not_mac = sscanf(optarg, "%hhx:%hhx:%hhx:%hhx:%hhx:%hhx", &c.not_mac[0],
 					       &c.not_mac[1], &c.not_mac[2], &c.not_mac[3], &c.not_mac[4],
@@ -290,7 +302,7 @@ int lab_cmd_capture(int argc, char **argv)
 	if (!ns || c.nmatch <= 0 || (plumb && (npns = lab_split_list(plumb, pns, LAB_MAX_NODES)) <= 0)) {
 		fprintf(stderr, "usage: lab-net capture --ns NETNS --match CIDR[,..] [--if IF] "
 				"[--expect N] [--plumb NS[,..]] [--timeout S] [--linger S] "
-				"[--ready FILE] [-- TRIGGER...]\n");
+				"[--ready FILE] [--not-mac MAC] [--group-only] [-- TRIGGER...]\n");
 		return 2;
 	}
 	_cleanup_free_ struct lab_addr *seen = calloc(SEEN_MAX, sizeof(*seen));

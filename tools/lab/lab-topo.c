@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * lab-net up / link: the lab's topology over rtnetlink (libnl-route-3).
- * A bridge "br0" in <prefix>-sw; per member (n1..nN, c) a veth whose switch
+ * A bridge "br0" in <prefix>-sw; per member (n1..nN, c, b) a veth whose switch
  * end is named after the member and enslaved to br0, and whose other end is
  * "eth0" in the member's namespace, with the member's addresses.
  */
@@ -136,7 +136,7 @@ static int member_setup(const char *prefix, const char *member, unsigned id)
 	ifindex = ifindex_of(sk, "eth0");
 	if (ifindex < 0)
 		return ifindex;
-	snprintf(a4, sizeof(a4), "203.0.113.%u/24", id == LAB_CLIENT_ID ? id : 10 + id);
+	snprintf(a4, sizeof(a4), "203.0.113.%u/24", id >= LAB_CLIENT_ID ? id : 10 + id);
 	snprintf(a6, sizeof(a6), "2001:db8::1:%x/64", id);
 	if ((r = addr_add(sk, ifindex, a4)) < 0)
 		return r;
@@ -162,12 +162,12 @@ int lab_cmd_up(int argc, char **argv)
 		return fail("add bridge", "br0", r), 1;
 	if (link_set(sw, "br0", true, 0) < 0 || (bridge = ifindex_of(sw, "br0")) < 0)
 		return 1;
-	for (int i = 0; i <= n; i++) {
-		unsigned id = i < n ? (unsigned)i + 1 : LAB_CLIENT_ID;
+	for (int i = 0; i <= n + 1; i++) {
+		unsigned id = i < n ? (unsigned)i + 1 : i == n ? LAB_CLIENT_ID : LAB_BYSTANDER_ID;
 		if (i < n)
 			snprintf(member, sizeof(member), "n%u", id);
 		else
-			snprintf(member, sizeof(member), "c");
+			snprintf(member, sizeof(member), i == n ? "c" : "b");
 		if (make_veth(sw, argv[1], member, id, bridge) < 0 || member_setup(argv[1], member, id) < 0)
 			return 1;
 	}

@@ -133,7 +133,7 @@ const char *lab_addr_str(const struct lab_addr *a, char *buf, size_t len)
 	return buf;
 }
 
-/* The lab's own node and client addresses (see lab.h), never VIPs. */
+/* The lab's own node, client and bystander addresses (see lab.h), never VIPs. */
 bool lab_is_base_addr(const struct lab_addr *a)
 {
 	static const uint8_t v4net[3] = { 203, 0, 113 };
@@ -142,11 +142,13 @@ bool lab_is_base_addr(const struct lab_addr *a)
 
 	if (a->family == AF_INET && memcmp(a->bytes, v4net, 3) == 0) {
 		last = a->bytes[3];
-		return (last > 10 && last <= 10 + LAB_MAX_NODES) || last == LAB_CLIENT_ID;
+		return (last > 10 && last <= 10 + LAB_MAX_NODES) || last == LAB_CLIENT_ID ||
+		       last == LAB_BYSTANDER_ID;
 	}
 	if (a->family == AF_INET6 && memcmp(a->bytes, v6net, 14) == 0 && a->bytes[14] == 0) {
 		last = a->bytes[15];
-		return (last >= 1 && last <= LAB_MAX_NODES) || last == LAB_CLIENT_ID;
+		return (last >= 1 && last <= LAB_MAX_NODES) || last == LAB_CLIENT_ID ||
+		       last == LAB_BYSTANDER_ID;
 	}
 	return false;
 }

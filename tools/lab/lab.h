@@ -4,11 +4,14 @@
  * the namespaces and runs the processes; this program builds the links and
  * addresses over rtnetlink (libnl-3), watches addresses, and captures
  * announcements. Every command works only inside the lab's own namespaces,
- * named "<prefix>-sw" (switch), "<prefix>-c" (client), "<prefix>-n<i>" (nodes).
+ * named "<prefix>-sw" (switch), "<prefix>-c" (client), "<prefix>-b" (bystander),
+ * "<prefix>-n<i>" (nodes).
  *
  * Address plan (node i = 1..N): 203.0.113.(10+i)/24 and 2001:db8::1:<i hex>/64,
  * client 203.0.113.200/24 and 2001:db8::1:c8/64; MAC 02:76:6c:00:00:<i hex>
- * (client 02:76:6c:00:00:c8). Every other global address on a node is a VIP.
+ * (client 02:76:6c:00:00:c8). The bystander (a host on the segment that talks
+ * to no DuraVIP) is 203.0.113.210/24, 2001:db8::1:d2/64, 02:76:6c:00:00:d2.
+ * Every other global address on a node is a VIP.
  */
 #ifndef VIP_LAB_H
 #define VIP_LAB_H
@@ -24,6 +27,7 @@
 
 #define LAB_MAX_NODES 16
 #define LAB_CLIENT_ID 200
+#define LAB_BYSTANDER_ID 210
 
 /* A parsed address: family AF_INET or AF_INET6, bytes in network order. */
 struct lab_addr {
