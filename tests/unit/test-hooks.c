@@ -73,17 +73,19 @@ static struct vip_addr A(const char *s) {
 	return a;
 }
 
-/* Turn the loop until every event ran (bounded). */
-static void
+/* Turn the loop until every event ran (bounded); returns the most runs seen at once. */
+static uint64_t
 drain(struct fx *f, uint64_t max_ms)
 {
-	uint64_t t0 = loop_now_ms();
+	uint64_t t0 = loop_now_ms(), most = 0;
 	struct vipd_hooks_stats st;
 
 	for (;;) {
 		vipd_hooks_get_stats(f->h, &st);
+		if (st.running > most)
+			most = st.running;
 		if (!st.queued && !st.running)
-			return;
+			return most;
 		if (loop_now_ms() - t0 > max_ms)
 			fail_msg("hooks still busy after %llu ms", (unsigned long long)max_ms);
 		loop_iterate(f->l, 10);
@@ -118,9 +120,7 @@ static void test_order_one_at_a_time(void **state)
 	vipd_hooks_address(f->h, true, &a, "eth0");
 	/* nothing started inside those calls: the engine that raised them goes on at once */
 	assert_int_equal(vipd_runner_count(f->r), 0);
-	uint64_t t0 = loop_now_ms();
-	drain(f, 5000);
-	uint64_t took = loop_now_ms() - t0;
+	uint64_t most = drain(f, 5000);
 	const char *out = slurp(f->out);
 	/* a's three runs in order, never overlapping: its lines alone are start, end, start, end, ... */
 	static const char seq[] = "start acquire 198.51.100.7 eth0\nend acquire 198.51.100.7 eth0\n"
@@ -137,8 +137,9 @@ static void test_order_one_at_a_time(void **state)
 	assert_string_equal(mine, seq);
 	assert_non_null(strstr(out, "start acquire 2001:db8::7 eth1\n"));
 	assert_non_null(strstr(out, "end node standby\n"));
-	/* side by side: b and the node did not wait for a's three (3 x 0.1 s) */
-	assert_true(took < 3 * 100 + 250);
+	/* side by side: b and the node ran beside a's first run (no wall-clock bound: the
+	 * machine may be loaded; a queue shared by all would never show more than one) */
+	assert_int_equal(most, 3);
 	struct vipd_hooks_stats st;
 	vipd_hooks_get_stats(f->h, &st);
 	assert_int_equal(st.runs, 5);
@@ -162,7 +163,9 @@ static void test_failure_and_timeout(void **state)
 	vipd_hooks_node(f->h, "healthy");
 	uint64_t t0 = loop_now_ms();
 	drain(f, 3000);
-	assert_true(loop_now_ms() - t0 < 2000); /* the hung one was killed at 0.2 s, not after 5 s */
+	/* the hung one was killed at its 0.2 s timeout: far less than its own 5 s (the margin
+	 * is for a loaded machine) */
+	assert_true(loop_now_ms() - t0 < 4500);
 	struct vipd_hooks_stats st;
 	vipd_hooks_get_stats(f->h, &st);
 	assert_int_equal(st.runs, 4);
