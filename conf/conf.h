@@ -333,6 +333,11 @@ struct vipd_config {
 	struct vipd_cluster cluster;
 	struct vipd_duravip *duravips; /* sorted by address */
 	size_t n_duravips;
+	/*
+	 * A loaded configuration keeps every DuraVIP's strings (and services
+	 * arrays) in this one block; NULL: each is its own allocation.
+	 */
+	char *duravip_strings;
 	struct vipd_health_check *checks; /* in reading order */
 	size_t n_checks;
 	struct vipd_notify_conf notify;

@@ -79,6 +79,8 @@ int vip_config_from_tree(const struct vip_conf_tree *tree, const struct vip_conf
 		schema_security_check_duravips(&s);
 	if (!s.fatal && s.n_errors == 0) {
 		int r = vip_config_resolve_timing(cfg, opts->corosync_token_ms);
+		if (r == 0)
+			r = schema_duravips_pack(cfg);
 		if (r < 0)
 			s.fatal = r;
 	}
@@ -176,8 +178,10 @@ void vip_config_drop_duravips(struct vipd_config *c)
 {
 	if (!c)
 		return;
-	for (size_t i = 0; i < c->n_duravips; i++)
+	for (size_t i = 0; i < c->n_duravips && !c->duravip_strings; i++)
 		schema_duravip_clear(&c->duravips[i]);
+	free(c->duravip_strings);
+	c->duravip_strings = NULL;
 	free(c->duravips);
 	c->duravips = NULL;
 	c->n_duravips = 0;
