@@ -50,6 +50,8 @@ struct vipd_daemon {
 	size_t last_owned;           /* for STATUS updates */
 	struct daemon_owner *owners; /* last owner and flags per DuraVIP (daemon-owners.c) */
 	size_t n_owners;
+	char **owner_names; /* the owners' names, each once: daemon_owner.owner - 1 indexes it */
+	size_t n_owner_names;
 	struct vipd_daemon_stats stats;
 	/* candidacy (daemon-node.c) */
 	struct vipd_runner *runner; /* check commands and hooks */

@@ -9,23 +9,25 @@
 #include "engine.h"
 #include "topology.h"
 
-/* One configured DuraVIP. */
+/*
+ * One configured DuraVIP. There is one per DuraVIP (10,000 and more), so it
+ * holds no names: the target link's name is its engine_link's
+ * (engine_vip_ifname), the alias label is made from it when a plan is built.
+ */
 struct engine_vip {
 	struct vip_addr addr;
-	const struct vipd_duravip *conf; /* its entry in the engine's configuration */
 	/* target: where it goes (vipd/topology) */
 	int ifindex; /* 0: unresolved */
+	const struct vipd_duravip *conf; /* its entry in the engine's configuration */
 	unsigned prefix;
-	char ifname[VIP_PORT_NAME_MAX];
-	char label[VIP_PORT_NAME_MAX];
 	int resolve_error; /* last resolve error, 0 when resolved */
 	/* observed */
 	int obs_ifindex; /* link it is plumbed on now, 0: absent */
 	unsigned obs_prefix;
 	unsigned expect_del; /* ADDR_DEL echoes still due for our own removals */
-	uint64_t since;      /* plumbed since */
 	/* protocol */
 	bool release_pending; /* RELEASE seen: tell local_released once gone */
+	uint64_t since;       /* plumbed since */
 };
 
 /* One link a DuraVIP goes on. */
@@ -93,6 +95,8 @@ int engine_place(struct vipd_engine *e, bool missing_only, const struct vipd_sys
  * from known (may be NULL) or link_get. 0 or -ENOMEM. */
 int engine_links_rebuild(struct vipd_engine *e, const struct vip_port_links *known);
 struct engine_link *engine_link_find(const struct vipd_engine *e, int ifindex);
+/* The name of v's target link, "" when it has none. */
+const char *engine_vip_ifname(const struct vipd_engine *e, const struct engine_vip *v);
 /* Can this node host v now (resolved and its link not given up)? */
 bool engine_vip_available(const struct vipd_engine *e, const struct engine_vip *v);
 /* Tell the protocol the unavailable set when it changed. 0 or -errno. */

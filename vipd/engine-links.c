@@ -33,8 +33,6 @@ static void set_target(struct vipd_engine *e, struct engine_vip *v, int r, const
 			e->unavail_dirty = e->dirty = true;
 		v->resolve_error = r;
 		v->ifindex = 0;
-		v->ifname[0] = '\0';
-		v->label[0] = '\0';
 		return;
 	}
 	if (v->resolve_error != 0 || v->ifindex != t->ifindex) {
@@ -45,8 +43,10 @@ static void set_target(struct vipd_engine *e, struct engine_vip *v, int r, const
 	v->resolve_error = 0;
 	v->ifindex = t->ifindex;
 	v->prefix = t->prefix;
-	snprintf(v->ifname, sizeof(v->ifname), "%s", t->ifname);
-	snprintf(v->label, sizeof(v->label), "%s", t->label);
+	/* a link renamed since the list was built: its new name */
+	struct engine_link *l = engine_link_find(e, t->ifindex);
+	if (l && strcmp(l->ifname, t->ifname) != 0)
+		snprintf(l->ifname, sizeof(l->ifname), "%s", t->ifname);
 }
 
 int engine_place(struct vipd_engine *e, bool missing_only, const struct vipd_sysview *sv)
@@ -114,17 +114,25 @@ int engine_links_rebuild(struct vipd_engine *e, const struct vip_port_links *kno
 		struct vip_port_link l;
 		const struct vip_port_link *k = known ? vip_port_links_find(known, v->ifindex) : NULL;
 		nl[n] = (struct engine_link){ .ifindex = v->ifindex, .up = true };
-		snprintf(nl[n].ifname, sizeof(nl[n].ifname), "%s", v->ifname);
-		if (k)
+		if (!k && e->deps.port_ops->link_get(e->deps.port, v->ifindex, &l) == 0)
+			k = &l;
+		if (k) {
 			nl[n].up = k->up;
-		else if (e->deps.port_ops->link_get(e->deps.port, v->ifindex, &l) == 0)
-			nl[n].up = l.up;
+			snprintf(nl[n].ifname, sizeof(nl[n].ifname), "%s", k->ifname);
+		}
 		n++;
 	}
 	free(e->links);
 	e->links = nl;
 	e->n_links = n;
 	return 0;
+}
+
+const char *engine_vip_ifname(const struct vipd_engine *e, const struct engine_vip *v)
+{
+	const struct engine_link *l = v->ifindex > 0 ? engine_link_find(e, v->ifindex) : NULL;
+
+	return l ? l->ifname : "";
 }
 
 bool engine_vip_available(const struct vipd_engine *e, const struct engine_vip *v)

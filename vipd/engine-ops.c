@@ -153,7 +153,7 @@ static void vip_info(const struct vipd_engine *e, const struct engine_vip *v, st
 		.resolve_error = v->resolve_error < 0 ? v->resolve_error : 0,
 		.since = v->since,
 	};
-	snprintf(ret->ifname, sizeof(ret->ifname), "%s", v->ifname);
+	snprintf(ret->ifname, sizeof(ret->ifname), "%s", engine_vip_ifname(e, v));
 }
 
 size_t vipd_engine_n_vips(const struct vipd_engine *e)

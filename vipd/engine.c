@@ -250,9 +250,9 @@ static void on_addr_del(struct vipd_engine *e, const struct vip_port_addr *a)
 		return;
 	vip_addr_to_string(&v->addr, buf, sizeof(buf));
 	log_warning_ratelimit("DuraVIP %s was removed from %s by someone else; putting it back", buf,
-			      v->ifname);
+			      engine_vip_ifname(e, v));
 	e->m.put_back++;
-	engine_emit(e, VIPD_EV_PUT_BACK, &v->addr, v->ifname);
+	engine_emit(e, VIPD_EV_PUT_BACK, &v->addr, engine_vip_ifname(e, v));
 	e->dirty = true;
 }
 
@@ -341,7 +341,9 @@ static int plan_build(struct vipd_engine *e, struct plan *p)
 		}
 		if (want && !right) {
 			p->add_vip[p->n_add] = v;
-			engine_req_from(&p->add[p->n_add++], &v->addr, v->prefix, v->ifindex, v->label);
+			char label[VIP_PORT_NAME_MAX];
+			(void)vip_port_label(engine_vip_ifname(e, v), v->addr.family, label);
+			engine_req_from(&p->add[p->n_add++], &v->addr, v->prefix, v->ifindex, label);
 		}
 	}
 	return 0;
@@ -391,8 +393,8 @@ int engine_apply_removes(struct vipd_engine *e, struct plan *p, uint64_t now)
 		if (e->deps.announce)
 			vipd_announce_remove(e->deps.announce, &v->addr);
 		log_full(p->n_rm > LOG_EACH_MAX ? LOG_DEBUG : LOG_INFO, "Released DuraVIP %s/%u from %s", buf,
-			 q->prefix, v->ifname[0] ? v->ifname : "?");
-		engine_emit(e, VIPD_EV_RELEASED, &v->addr, v->ifname);
+			 q->prefix, engine_vip_ifname(e, v)[0] ? engine_vip_ifname(e, v) : "?");
+		engine_emit(e, VIPD_EV_RELEASED, &v->addr, engine_vip_ifname(e, v));
 	}
 	if (p->n_rm > LOG_EACH_MAX)
 		log_info("Released %zu DuraVIPs (%d failed)", p->n_rm, failed);
@@ -435,8 +437,8 @@ static int apply_add_slice(struct vipd_engine *e, struct plan *p, size_t from, s
 		if (e->deps.announce)
 			vipd_announce_add(e->deps.announce, &v->addr, v->ifindex, now);
 		log_full(p->n_add > LOG_EACH_MAX ? LOG_DEBUG : LOG_INFO, "Acquired DuraVIP %s/%u on %s",
-			 vip_addr_to_string(&v->addr, buf, sizeof(buf)), v->prefix, v->ifname);
-		engine_emit(e, VIPD_EV_ACQUIRED, &v->addr, v->ifname);
+			 vip_addr_to_string(&v->addr, buf, sizeof(buf)), v->prefix, engine_vip_ifname(e, v));
+		engine_emit(e, VIPD_EV_ACQUIRED, &v->addr, engine_vip_ifname(e, v));
 	}
 	return failed;
 }
