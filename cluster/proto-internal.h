@@ -73,32 +73,34 @@ struct pghost {
 	int anode;
 };
 
-/* One DuraVIP of the replicated table (union of every member's records). */
+/*
+ * One DuraVIP of the replicated table (union of every member's records).
+ * There is one per DuraVIP, so it keeps only what outlives a rebuild; what
+ * the assignment alone reads (candidates, keepers, preferences, digests,
+ * the follow target) is derived into a scratch array at each rebuild
+ * (proto-table.c).
+ */
 struct pvip {
 	struct vip_addr addr;
+	int owner; /* anode or -1; persistent within a view */
 	/* derived from records at each rebuild (bit = anode) */
-	uint64_t candidates, held, kept, prefer;
-	uint32_t in_flags; /* VIP_CL_F_UNSAFE / BROKEN */
-	bool cfg_seen;
-	uint64_t bind_d, svc_d;
-	bool has_follow;
-	struct vip_addr follow;
+	uint64_t held;
 	/* persistent within a view */
 	uint64_t granted; /* members told they may plumb it (until their RELEASED) */
-	int owner;        /* anode or -1 */
-	bool pinned;
-	bool plumb;
+	uint64_t since;
 	int move_to; /* one-shot operator move, anode or -1 */
 	uint32_t flags;
-	uint64_t since;
 	/* local */
 	/*
 	 * This node multicast RELEASED for it, not delivered yet; kept across
 	 * views (it may be delivered in the next one). Our own STATE queued
 	 * after it (serial > rel_serial) delivered means it was delivered or lost.
 	 */
-	bool rel_pending;
 	uint32_t rel_serial;
+	bool rel_pending;
+	bool has_follow; /* derived: its configuration follows another address */
+	bool pinned;
+	bool plumb;
 };
 
 enum lact_type { LACT_HOLD, LACT_RELEASE };
