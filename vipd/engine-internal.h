@@ -15,18 +15,17 @@
  * (engine_vip_ifname), the alias label is made from it when a plan is built.
  */
 struct engine_vip {
-	struct vip_addr addr;
+	const struct vipd_duravip *conf; /* its entry in the engine's configuration: conf->addr is its address */
 	/* target: where it goes (vipd/topology) */
-	int ifindex; /* 0: unresolved */
-	const struct vipd_duravip *conf; /* its entry in the engine's configuration */
-	unsigned prefix;
+	int ifindex;       /* 0: unresolved */
 	int resolve_error; /* last resolve error, 0 when resolved */
+	uint8_t prefix;
 	/* observed */
-	int obs_ifindex; /* link it is plumbed on now, 0: absent */
-	unsigned obs_prefix;
-	unsigned expect_del; /* ADDR_DEL echoes still due for our own removals */
+	uint8_t obs_prefix;
 	/* protocol */
 	bool release_pending; /* RELEASE seen: tell local_released once gone */
+	int obs_ifindex;      /* link it is plumbed on now, 0: absent */
+	unsigned expect_del;  /* ADDR_DEL echoes still due for our own removals */
 	uint64_t since;       /* plumbed since */
 };
 
@@ -64,7 +63,8 @@ struct plan {
 
 /* engine.c */
 struct engine_vip *engine_vip_find(struct vipd_engine *e, const struct vip_addr *a);
-int engine_cmp_vip(const void *a, const void *b);
+/* The entry of v[0..n) (sorted by address) with address a, or NULL. */
+struct engine_vip *engine_vips_find(const struct engine_vip *v, size_t n, const struct vip_addr *a);
 /* Entries for every DuraVIP of cfg, sorted, unresolved and unobserved. 0 or -ENOMEM. */
 int engine_vips_from_config(const struct vipd_config *cfg, struct engine_vip **ret, size_t *ret_n);
 /* Does the protocol want v here? */

@@ -28,7 +28,7 @@ static void set_target(struct vipd_engine *e, struct engine_vip *v, int r, const
 	if (r < 0) {
 		if (r != v->resolve_error)
 			log_warning_errno(r, "Cannot place DuraVIP %s on any interface: %m",
-					  addr_str(&v->addr, buf));
+					  addr_str(&v->conf->addr, buf));
 		if (v->ifindex != 0 || r != v->resolve_error)
 			e->unavail_dirty = e->dirty = true;
 		v->resolve_error = r;
@@ -37,7 +37,7 @@ static void set_target(struct vipd_engine *e, struct engine_vip *v, int r, const
 	}
 	if (v->resolve_error != 0 || v->ifindex != t->ifindex) {
 		if (v->resolve_error < 0)
-			log_info("DuraVIP %s goes on %s", addr_str(&v->addr, buf), t->ifname);
+			log_info("DuraVIP %s goes on %s", addr_str(&v->conf->addr, buf), t->ifname);
 		e->unavail_dirty = e->dirty = true;
 	}
 	v->resolve_error = 0;
@@ -157,7 +157,7 @@ int engine_push_unavailable(struct vipd_engine *e, uint64_t now)
 		return -ENOMEM;
 	for (size_t i = 0; i < e->n_vips; i++)
 		if (!engine_vip_available(e, &e->vips[i]))
-			a[n++] = e->vips[i].addr;
+			a[n++] = e->vips[i].conf->addr;
 	e->unavail_dirty = false;
 	e->dirty = true;
 	return vip_cl_proto_set_unavailable(e->deps.proto, a, n, now);
@@ -240,7 +240,7 @@ void engine_on_link_event(struct vipd_engine *e, const struct vip_port_event *ev
 		/* The LAN's caches point at the old MAC: announce again. */
 		for (size_t i = 0; i < e->n_vips && e->deps.announce; i++)
 			if (e->vips[i].obs_ifindex == ev->ifindex && e->vips[i].ifindex == ev->ifindex)
-				vipd_announce_add(e->deps.announce, &e->vips[i].addr, ev->ifindex, now);
+				vipd_announce_add(e->deps.announce, &e->vips[i].conf->addr, ev->ifindex, now);
 		break;
 	default:
 		break;

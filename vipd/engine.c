@@ -34,16 +34,32 @@ const char *vipd_engine_event_to_string(enum vipd_engine_event ev)
 	return (unsigned)ev < _VIPD_EV_MAX ? event_names[ev] : NULL;
 }
 
-int engine_cmp_vip(const void *a, const void *b)
+static int engine_cmp_vip(const void *a, const void *b)
 {
-	return vip_addr_cmp(&((const struct engine_vip *)a)->addr, &((const struct engine_vip *)b)->addr);
+	return vip_addr_cmp(&((const struct engine_vip *)a)->conf->addr, &((const struct engine_vip *)b)->conf->addr);
+}
+
+struct engine_vip *engine_vips_find(const struct engine_vip *v, size_t n, const struct vip_addr *a)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = vip_addr_cmp(&v[mid].conf->addr, a);
+
+		if (c == 0)
+			return (struct engine_vip *)&v[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
 }
 
 struct engine_vip *engine_vip_find(struct vipd_engine *e, const struct vip_addr *a)
 {
-	struct engine_vip key = { .addr = *a };
-
-	return bsearch(&key, e->vips, e->n_vips, sizeof(key), engine_cmp_vip);
+	return engine_vips_find(e->vips, e->n_vips, a);
 }
 
 /* Entries for every DuraVIP of cfg, unresolved and unobserved. */
@@ -54,7 +70,6 @@ int engine_vips_from_config(const struct vipd_config *cfg, struct engine_vip **r
 	if (!v)
 		return -ENOMEM;
 	for (size_t i = 0; i < cfg->n_duravips; i++) {
-		v[i].addr = cfg->duravips[i].addr;
 		v[i].conf = &cfg->duravips[i];
 		v[i].prefix = cfg->duravips[i].prefix;
 		v[i].resolve_error = 1; /* not tried yet */
@@ -105,7 +120,7 @@ void vipd_engine_set_proto(struct vipd_engine *e, struct vip_cl_proto *proto)
 
 bool engine_is_wanted(const struct vipd_engine *e, const struct engine_vip *v)
 {
-	return e->deps.proto && vip_cl_proto_wants(e->deps.proto, &v->addr);
+	return e->deps.proto && vip_cl_proto_wants(e->deps.proto, &v->conf->addr);
 }
 
 void engine_req_from(struct vip_port_req *q, const struct vip_addr *a, unsigned prefix, int ifindex,
@@ -248,11 +263,11 @@ static void on_addr_del(struct vipd_engine *e, const struct vip_port_addr *a)
 	}
 	if (!engine_is_wanted(e, v) || !engine_vip_available(e, v))
 		return;
-	vip_addr_to_string(&v->addr, buf, sizeof(buf));
+	vip_addr_to_string(&v->conf->addr, buf, sizeof(buf));
 	log_warning_ratelimit("DuraVIP %s was removed from %s by someone else; putting it back", buf,
 			      engine_vip_ifname(e, v));
 	e->m.put_back++;
-	engine_emit(e, VIPD_EV_PUT_BACK, &v->addr, engine_vip_ifname(e, v));
+	engine_emit(e, VIPD_EV_PUT_BACK, &v->conf->addr, engine_vip_ifname(e, v));
 	e->dirty = true;
 }
 
@@ -337,13 +352,13 @@ static int plan_build(struct vipd_engine *e, struct plan *p)
 
 		if (v->obs_ifindex && (!want || !right)) {
 			p->rm_vip[p->n_rm] = v;
-			engine_req_from(&p->rm[p->n_rm++], &v->addr, v->obs_prefix, v->obs_ifindex, NULL);
+			engine_req_from(&p->rm[p->n_rm++], &v->conf->addr, v->obs_prefix, v->obs_ifindex, NULL);
 		}
 		if (want && !right) {
 			p->add_vip[p->n_add] = v;
 			char label[VIP_PORT_NAME_MAX];
-			(void)vip_port_label(engine_vip_ifname(e, v), v->addr.family, label);
-			engine_req_from(&p->add[p->n_add++], &v->addr, v->prefix, v->ifindex, label);
+			(void)vip_port_label(engine_vip_ifname(e, v), v->conf->addr.family, label);
+			engine_req_from(&p->add[p->n_add++], &v->conf->addr, v->prefix, v->ifindex, label);
 		}
 	}
 	return 0;
@@ -391,10 +406,10 @@ int engine_apply_removes(struct vipd_engine *e, struct plan *p, uint64_t now)
 		v->expect_del++;
 		e->m.released++;
 		if (e->deps.announce)
-			vipd_announce_remove(e->deps.announce, &v->addr);
+			vipd_announce_remove(e->deps.announce, &v->conf->addr);
 		log_full(p->n_rm > LOG_EACH_MAX ? LOG_DEBUG : LOG_INFO, "Released DuraVIP %s/%u from %s", buf,
 			 q->prefix, engine_vip_ifname(e, v)[0] ? engine_vip_ifname(e, v) : "?");
-		engine_emit(e, VIPD_EV_RELEASED, &v->addr, engine_vip_ifname(e, v));
+		engine_emit(e, VIPD_EV_RELEASED, &v->conf->addr, engine_vip_ifname(e, v));
 	}
 	if (p->n_rm > LOG_EACH_MAX)
 		log_info("Released %zu DuraVIPs (%d failed)", p->n_rm, failed);
@@ -435,10 +450,10 @@ static int apply_add_slice(struct vipd_engine *e, struct plan *p, size_t from, s
 		e->m.acquired++;
 		e->failover_acquired = true;
 		if (e->deps.announce)
-			vipd_announce_add(e->deps.announce, &v->addr, v->ifindex, now);
+			vipd_announce_add(e->deps.announce, &v->conf->addr, v->ifindex, now);
 		log_full(p->n_add > LOG_EACH_MAX ? LOG_DEBUG : LOG_INFO, "Acquired DuraVIP %s/%u on %s",
-			 vip_addr_to_string(&v->addr, buf, sizeof(buf)), v->prefix, engine_vip_ifname(e, v));
-		engine_emit(e, VIPD_EV_ACQUIRED, &v->addr, engine_vip_ifname(e, v));
+			 vip_addr_to_string(&v->conf->addr, buf, sizeof(buf)), v->prefix, engine_vip_ifname(e, v));
+		engine_emit(e, VIPD_EV_ACQUIRED, &v->conf->addr, engine_vip_ifname(e, v));
 	}
 	return failed;
 }
@@ -477,7 +492,7 @@ static void report_released(struct vipd_engine *e, uint64_t now)
 			continue;
 		v->release_pending = false;
 		if (e->deps.proto && !engine_is_wanted(e, v))
-			vip_cl_proto_local_released(e->deps.proto, &v->addr, now);
+			vip_cl_proto_local_released(e->deps.proto, &v->conf->addr, now);
 	}
 }
 
