@@ -16,7 +16,11 @@
 
 #include "cluster-internal.h"
 
-/* This node's view of one address: configured here and/or possibly plumbed here. */
+/*
+ * This node's view of one address: configured here and/or possibly plumbed
+ * here. One per DuraVIP, so what few have (a follow target, a preference)
+ * is in p->lx.
+ */
 struct lvip {
 	struct vip_addr addr;
 	bool configured;
@@ -25,9 +29,14 @@ struct lvip {
 	bool want;     /* this node wants it plumbed (HOLD issued) */
 	bool may_hold; /* HOLD issued and no local_released since */
 	bool has_follow;
-	struct vip_addr follow;
+	uint32_t x; /* 0, or 1 + its index in p->lx */
 	uint64_t binding_digest, services_digest;
-	char *preference; /* configured preference (display) or NULL */
+};
+
+/* What a configured lvip has when it follows another address or names a preference. */
+struct lextra {
+	struct vip_addr follow; /* with lvip.has_follow */
+	char *preference;       /* configured preference (display) or NULL */
 };
 
 /*
@@ -137,6 +146,8 @@ struct vip_cl_proto {
 
 	struct lvip *l; /* sorted by address */
 	size_t n_l;
+	struct lextra *lx; /* indexed by lvip.x - 1 */
+	size_t n_lx;
 
 	struct pmember *m; /* view order */
 	size_t n_m;
@@ -226,6 +237,11 @@ bool vip_cl_table_unbalanced(const struct vip_cl_proto *p);
 
 /* proto-local.c */
 struct lvip *vip_cl_local_find(const struct vip_cl_proto *p, const struct vip_addr *a);
+/* l's follow target and preference, or NULL when it has neither. */
+static inline const struct lextra *vip_cl_local_extra(const struct vip_cl_proto *p, const struct lvip *l)
+{
+	return l->x ? &p->lx[l->x - 1] : NULL;
+}
 /* (Re)load the local list from cfg, keeping what the engine may hold. 0 or -ENOMEM. */
 int vip_cl_local_load(struct vip_cl_proto *p, const struct vipd_config *cfg);
 void vip_cl_local_free(struct vip_cl_proto *p);

@@ -380,7 +380,7 @@ int vip_cl_proto_vip(const struct vip_cl_proto *p, size_t i, struct vip_cl_vip_i
 		.addr = e->addr,
 		.owner = p->round_complete ? anode_name(p, e->owner) : NULL,
 		.holder = others ? anode_name(p, __builtin_ctzll(others)) : NULL,
-		.preference = l ? l->preference : NULL,
+		.preference = l && l->x ? vip_cl_local_extra(p, l)->preference : NULL,
 		.flags = p->round_complete ? e->flags : 0,
 		.since = e->since,
 		.local_hold = l && l->want,
