@@ -91,14 +91,14 @@ struct pghost {
  */
 struct pvip {
 	struct vip_addr addr;
-	int owner; /* anode or -1; persistent within a view */
+	int8_t owner;   /* anode or -1; persistent within a view */
+	int8_t move_to; /* one-shot operator move, anode or -1 */
+	uint16_t flags; /* VIP_CL_F_* (they fit: proto-table.c) */
 	/* derived from records at each rebuild (bit = anode) */
 	uint64_t held;
 	/* persistent within a view */
 	uint64_t granted; /* members told they may plumb it (until their RELEASED) */
 	uint64_t since;
-	int move_to; /* one-shot operator move, anode or -1 */
-	uint32_t flags;
 	/* local */
 	/*
 	 * This node multicast RELEASED for it, not delivered yet; kept across

@@ -8,6 +8,10 @@
 
 #include "proto-internal.h"
 
+/* An anode fits pvip.owner and .move_to, a VIP_CL_F_* set fits pvip.flags. */
+_Static_assert(VIP_CL_MAX_MEMBERS <= INT8_MAX, "anode index in int8_t");
+_Static_assert(VIP_CL_F_PINNED < (1u << 15), "VIP_CL_F_* in uint16_t");
+
 struct pvip *vip_cl_table_find(const struct vip_cl_proto *p, const struct vip_addr *a)
 {
 	return VIP_CL_ADDR_FIND(p->t, p->n_t, a);

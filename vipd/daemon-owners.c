@@ -16,7 +16,7 @@
  */
 struct daemon_owner {
 	struct vip_addr addr;
-	uint32_t flags;
+	uint16_t flags; /* VIP_CL_F_* (they fit: cluster/proto-table.c) */
 	uint16_t owner; /* 0: none, else 1 + its index in d->owner_names */
 };
 

@@ -17,15 +17,13 @@
 struct engine_vip {
 	const struct vipd_duravip *conf; /* its entry in the engine's configuration: conf->addr is its address */
 	/* target: where it goes (vipd/topology) */
-	int ifindex;       /* 0: unresolved */
-	int resolve_error; /* last resolve error, 0 when resolved */
+	int ifindex;           /* 0: unresolved */
+	int obs_ifindex;       /* observed: the link it is plumbed on now, 0: absent */
+	int16_t resolve_error; /* last resolve error (-errno), 0 when resolved, 1 before the first */
+	uint16_t expect_del;   /* ADDR_DEL echoes still due for our own removals */
 	uint8_t prefix;
-	/* observed */
 	uint8_t obs_prefix;
-	/* protocol */
-	bool release_pending; /* RELEASE seen: tell local_released once gone */
-	int obs_ifindex;      /* link it is plumbed on now, 0: absent */
-	unsigned expect_del;  /* ADDR_DEL echoes still due for our own removals */
+	bool release_pending; /* protocol: RELEASE seen, tell local_released once gone */
 	uint64_t since;       /* plumbed since */
 };
 

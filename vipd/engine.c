@@ -403,7 +403,8 @@ int engine_apply_removes(struct vipd_engine *e, struct plan *p, uint64_t now)
 			continue;
 		}
 		v->obs_ifindex = 0;
-		v->expect_del++;
+		if (v->expect_del < UINT16_MAX)
+			v->expect_del++;
 		e->m.released++;
 		if (e->deps.announce)
 			vipd_announce_remove(e->deps.announce, &v->conf->addr);
