@@ -60,15 +60,16 @@ static void lextra_free_all(struct lextra *x, size_t n)
 }
 
 /* Fill d's entry e (configured), with an extra in x[*n_x] when it follows or prefers. 0 or -ENOMEM. */
-static int local_fill(const struct vip_cl_proto *p, const struct vipd_config *cfg, const struct vipd_duravip *d,
-		      struct lvip *e, struct lextra *x, size_t *n_x)
+static int local_fill(const struct vip_cl_proto *p, const struct vipd_config *cfg,
+		      const struct vipd_duravip *d, struct lvip *e, struct lextra *x, size_t *n_x)
 {
 	struct vip_addr follow;
 
 	e->prefer = streq_ptr(d->preference, p->nodename);
 	e->binding_digest = binding_digest(d);
 	e->services_digest = services_digest(d);
-	e->has_follow = d->follow && resolve_follow(cfg, d->follow, &follow) && !vip_addr_equal(&follow, &d->addr);
+	e->has_follow = d->follow && resolve_follow(cfg, d->follow, &follow) &&
+			!vip_addr_equal(&follow, &d->addr);
 	if (!e->has_follow && !d->preference)
 		return 0;
 	struct lextra *xe = &x[(*n_x)++];

@@ -15,7 +15,8 @@
  * (engine_vip_ifname), the alias label is made from it when a plan is built.
  */
 struct engine_vip {
-	const struct vipd_duravip *conf; /* its entry in the engine's configuration: conf->addr is its address */
+	const struct vipd_duravip
+		*conf; /* its entry in the engine's configuration: conf->addr is its address */
 	/* target: where it goes (vipd/topology) */
 	int ifindex;           /* 0: unresolved */
 	int obs_ifindex;       /* observed: the link it is plumbed on now, 0: absent */

@@ -36,7 +36,8 @@ const char *vipd_engine_event_to_string(enum vipd_engine_event ev)
 
 static int engine_cmp_vip(const void *a, const void *b)
 {
-	return vip_addr_cmp(&((const struct engine_vip *)a)->conf->addr, &((const struct engine_vip *)b)->conf->addr);
+	return vip_addr_cmp(&((const struct engine_vip *)a)->conf->addr,
+			    &((const struct engine_vip *)b)->conf->addr);
 }
 
 struct engine_vip *engine_vips_find(const struct engine_vip *v, size_t n, const struct vip_addr *a)
@@ -352,7 +353,8 @@ static int plan_build(struct vipd_engine *e, struct plan *p)
 
 		if (v->obs_ifindex && (!want || !right)) {
 			p->rm_vip[p->n_rm] = v;
-			engine_req_from(&p->rm[p->n_rm++], &v->conf->addr, v->obs_prefix, v->obs_ifindex, NULL);
+			engine_req_from(&p->rm[p->n_rm++], &v->conf->addr, v->obs_prefix, v->obs_ifindex,
+					NULL);
 		}
 		if (want && !right) {
 			p->add_vip[p->n_add] = v;
@@ -453,7 +455,8 @@ static int apply_add_slice(struct vipd_engine *e, struct plan *p, size_t from, s
 		if (e->deps.announce)
 			vipd_announce_add(e->deps.announce, &v->conf->addr, v->ifindex, now);
 		log_full(p->n_add > LOG_EACH_MAX ? LOG_DEBUG : LOG_INFO, "Acquired DuraVIP %s/%u on %s",
-			 vip_addr_to_string(&v->conf->addr, buf, sizeof(buf)), v->prefix, engine_vip_ifname(e, v));
+			 vip_addr_to_string(&v->conf->addr, buf, sizeof(buf)), v->prefix,
+			 engine_vip_ifname(e, v));
 		engine_emit(e, VIPD_EV_ACQUIRED, &v->conf->addr, engine_vip_ifname(e, v));
 	}
 	return failed;
