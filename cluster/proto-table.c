@@ -442,6 +442,20 @@ void vip_cl_proto_status(const struct vip_cl_proto *p, struct vip_cl_status *ret
 	}
 }
 
+void vip_cl_proto_mem(const struct vip_cl_proto *p, struct vip_cl_mem *ret)
+{
+	*ret = (struct vip_cl_mem){
+		.table = p->n_t * sizeof(*p->t),
+		.local = p->n_l * sizeof(*p->l) + p->n_lx * sizeof(*p->lx),
+	};
+	for (size_t i = 0; i < p->n_m; i++)
+		ret->records += p->m[i].n_records * sizeof(*p->m[i].records);
+	for (size_t i = 0; i < p->n_gone; i++)
+		ret->records += p->gone[i].n_records * sizeof(*p->gone[i].records);
+	for (size_t i = 0; i < p->n_ghosts; i++)
+		ret->records += p->ghosts[i].n_addrs * sizeof(*p->ghosts[i].addrs);
+}
+
 const char *vip_cl_proto_nodename(const struct vip_cl_proto *p)
 {
 	return p->nodename;

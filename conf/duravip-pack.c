@@ -97,7 +97,8 @@ int schema_duravips_pack(struct vipd_config *c)
 	}
 	if (n_ptrs + n_chars == 0)
 		return 0;
-	char *block = malloc(n_ptrs * sizeof(char *) + n_chars);
+	size_t size = n_ptrs * sizeof(char *) + n_chars;
+	char *block = malloc(size);
 	if (!block)
 		return -ENOMEM;
 	struct pack p = {
@@ -111,5 +112,6 @@ int schema_duravips_pack(struct vipd_config *c)
 	for (size_t i = 0; i < p.n_files; i++)
 		free((char *)p.file_from[i]);
 	c->duravip_strings = block;
+	c->duravip_strings_size = size;
 	return 0;
 }

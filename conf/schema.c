@@ -182,9 +182,15 @@ void vip_config_drop_duravips(struct vipd_config *c)
 		schema_duravip_clear(&c->duravips[i]);
 	free(c->duravip_strings);
 	c->duravip_strings = NULL;
+	c->duravip_strings_size = 0;
 	free(c->duravips);
 	c->duravips = NULL;
 	c->n_duravips = 0;
+}
+
+size_t vip_config_duravips_bytes(const struct vipd_config *c)
+{
+	return c->n_duravips * sizeof(*c->duravips) + c->duravip_strings_size;
 }
 
 const struct vipd_duravip *vip_config_find_duravip(const struct vipd_config *c, const struct vip_addr *a)

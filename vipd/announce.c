@@ -405,3 +405,8 @@ const struct vipd_announce_opts *vipd_announce_get_opts(const struct vipd_announ
 {
 	return &a->opts;
 }
+
+size_t vipd_announce_bytes(const struct vipd_announce *a)
+{
+	return a->n * sizeof(*a->entries);
+}

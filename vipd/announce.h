@@ -99,4 +99,7 @@ struct vipd_announce_stats {
 void vipd_announce_get_stats(const struct vipd_announce *a, struct vipd_announce_stats *ret);
 const struct vipd_announce_opts *vipd_announce_get_opts(const struct vipd_announce *a);
 
+/* Bytes its entries hold (the metrics). */
+size_t vipd_announce_bytes(const struct vipd_announce *a);
+
 #endif

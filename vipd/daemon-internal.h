@@ -90,6 +90,8 @@ void daemon_event(struct vipd_daemon *d, const char *kind, const struct vip_addr
 /* Log and push owner and state changes of the DuraVIPs since the last call. */
 void daemon_watch_owners(struct vipd_daemon *d);
 void daemon_owners_free(struct vipd_daemon *d);
+/* Bytes the owner watch holds. */
+size_t daemon_owners_bytes(const struct vipd_daemon *d);
 
 /* daemon-pump.c */
 /*

@@ -40,6 +40,15 @@ void daemon_owners_free(struct vipd_daemon *d)
 	d->n_owner_names = 0;
 }
 
+size_t daemon_owners_bytes(const struct vipd_daemon *d)
+{
+	size_t n = d->n_owners * sizeof(*d->owners) + d->n_owner_names * sizeof(*d->owner_names);
+
+	for (size_t k = 0; k < d->n_owner_names; k++)
+		n += strlen(d->owner_names[k]) + 1;
+	return n;
+}
+
 static const char *owner_name(const struct vipd_daemon *d, uint16_t owner)
 {
 	return owner ? d->owner_names[owner - 1] : NULL;
