@@ -53,9 +53,9 @@ struct vipd_engine {
 	struct vipd_engine_metrics m;
 };
 
-/* Work lists of one reconcile (or of a release). */
+/* Work lists of one reconcile (or of a release); the adds' requests are made slice by slice. */
 struct plan {
-	struct vip_port_req *rm, *add;
+	struct vip_port_req *rm;
 	struct engine_vip **rm_vip, **add_vip; /* NULL for a stray */
 	size_t n_rm, n_add;
 };

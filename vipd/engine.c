@@ -325,7 +325,6 @@ bool vipd_engine_is_dirty(const struct vipd_engine *e)
 void engine_plan_free(struct plan *p)
 {
 	free(p->rm);
-	free(p->add);
 	free(p->rm_vip);
 	free(p->add_vip);
 }
@@ -335,10 +334,9 @@ static int plan_build(struct vipd_engine *e, struct plan *p)
 	size_t max = e->n_vips + e->strays.n + 1;
 
 	p->rm = calloc(max, sizeof(*p->rm));
-	p->add = calloc(max, sizeof(*p->add));
 	p->rm_vip = calloc(max, sizeof(*p->rm_vip));
 	p->add_vip = calloc(max, sizeof(*p->add_vip));
-	if (!p->rm || !p->add || !p->rm_vip || !p->add_vip)
+	if (!p->rm || !p->rm_vip || !p->add_vip)
 		return -ENOMEM;
 	for (size_t i = 0; i < e->strays.n; i++) {
 		const struct vip_port_addr *s = &e->strays.items[i];
@@ -356,12 +354,8 @@ static int plan_build(struct vipd_engine *e, struct plan *p)
 			engine_req_from(&p->rm[p->n_rm++], &v->conf->addr, v->obs_prefix, v->obs_ifindex,
 					NULL);
 		}
-		if (want && !right) {
-			p->add_vip[p->n_add] = v;
-			char label[VIP_PORT_NAME_MAX];
-			(void)vip_port_label(engine_vip_ifname(e, v), v->conf->addr.family, label);
-			engine_req_from(&p->add[p->n_add++], &v->conf->addr, v->prefix, v->ifindex, label);
-		}
+		if (want && !right)
+			p->add_vip[p->n_add++] = v; /* its request is made with its slice (apply_adds) */
 	}
 	return 0;
 }
@@ -428,18 +422,25 @@ static uint64_t clock_now(const struct vipd_engine *e, uint64_t now)
 }
 
 /*
- * Plumb one slice of the plan and schedule its announcements. Returns the
- * number that failed.
+ * Plumb one slice of the plan (its requests made in reqs, room for n) and
+ * schedule its announcements. Returns the number that failed.
  */
-static int apply_add_slice(struct vipd_engine *e, struct plan *p, size_t from, size_t n, uint64_t now)
+static int apply_add_slice(struct vipd_engine *e, struct plan *p, struct vip_port_req *reqs, size_t from,
+			   size_t n, uint64_t now)
 {
-	char buf[VIP_ADDR_STRLEN];
+	char buf[VIP_ADDR_STRLEN], label[VIP_PORT_NAME_MAX];
 	int failed = 0;
 
-	if (e->deps.port_ops->add(e->deps.port, p->add + from, n) < 0)
+	for (size_t k = 0; k < n; k++) {
+		const struct engine_vip *v = p->add_vip[from + k];
+
+		(void)vip_port_label(engine_vip_ifname(e, v), v->conf->addr.family, label);
+		engine_req_from(&reqs[k], &v->conf->addr, v->prefix, v->ifindex, label);
+	}
+	if (e->deps.port_ops->add(e->deps.port, reqs, n) < 0)
 		e->m.netlink_errors++;
 	for (size_t i = from; i < from + n; i++) {
-		struct vip_port_req *q = &p->add[i];
+		struct vip_port_req *q = &reqs[i - from];
 		struct engine_vip *v = p->add_vip[i];
 
 		if (q->result < 0) {
@@ -470,14 +471,24 @@ static int apply_add_slice(struct vipd_engine *e, struct plan *p, size_t from, s
  */
 static int apply_adds(struct vipd_engine *e, struct plan *p, uint64_t now)
 {
+	_cleanup_free_ struct vip_port_req *reqs = NULL;
+	size_t slice = ENGINE_ADD_SLICE, largest = 0;
 	int failed = 0;
 
-	size_t slice = ENGINE_ADD_SLICE;
-
+	/* One request buffer for the largest slice, not one request per address (144 bytes each). */
+	for (size_t from = 0; from < p->n_add; from += slice, slice *= 2) {
+		size_t n = p->n_add - from < slice ? p->n_add - from : slice;
+		largest = n > largest ? n : largest;
+	}
+	if (p->n_add && !(reqs = calloc(largest, sizeof(*reqs)))) {
+		log_error("Out of memory for %zu address requests: plumbing later", largest);
+		return (int)p->n_add;
+	}
+	slice = ENGINE_ADD_SLICE;
 	for (size_t from = 0; from < p->n_add; from += slice, slice *= 2) {
 		size_t n = p->n_add - from < slice ? p->n_add - from : slice;
 
-		failed += apply_add_slice(e, p, from, n, now);
+		failed += apply_add_slice(e, p, reqs, from, n, now);
 		if (e->deps.announce)
 			vipd_announce_tick(e->deps.announce, clock_now(e, now));
 	}
