@@ -437,7 +437,7 @@ enum {
 static void tune_malloc(void)
 {
 #ifdef __GLIBC__
-	mallopt(M_MMAP_THRESHOLD, 16 * 1024);
+	mallopt(M_MMAP_THRESHOLD, 64 * 1024);
 	mallopt(M_ARENA_MAX, 1);
 #endif
 }
