@@ -717,6 +717,15 @@ size_t vip_cl_proto_n_members(const struct vip_cl_proto *p);
 /* i < n_members, view order. 0 or -ERANGE. */
 int vip_cl_proto_member(const struct vip_cl_proto *p, size_t i, struct vip_cl_member_info *ret);
 void vip_cl_proto_status(const struct vip_cl_proto *p, struct vip_cl_status *ret);
+
+/* Bytes the protocol's per-DuraVIP state holds (the metrics). */
+struct vip_cl_mem {
+	size_t table;   /* the replicated table */
+	size_t local;   /* this node's list, with its follow targets and preferences */
+	size_t records; /* the members' (and past members' and ghosts') records */
+};
+void vip_cl_proto_mem(const struct vip_cl_proto *p, struct vip_cl_mem *ret);
+
 /* This node's name. */
 const char *vip_cl_proto_nodename(const struct vip_cl_proto *p);
 

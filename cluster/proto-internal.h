@@ -16,7 +16,11 @@
 
 #include "cluster-internal.h"
 
-/* This node's view of one address: configured here and/or possibly plumbed here. */
+/*
+ * This node's view of one address: configured here and/or possibly plumbed
+ * here. One per DuraVIP, so what few have (a follow target, a preference)
+ * is in p->lx.
+ */
 struct lvip {
 	struct vip_addr addr;
 	bool configured;
@@ -25,9 +29,14 @@ struct lvip {
 	bool want;     /* this node wants it plumbed (HOLD issued) */
 	bool may_hold; /* HOLD issued and no local_released since */
 	bool has_follow;
-	struct vip_addr follow;
+	uint32_t x; /* 0, or 1 + its index in p->lx */
 	uint64_t binding_digest, services_digest;
-	char *preference; /* configured preference (display) or NULL */
+};
+
+/* What a configured lvip has when it follows another address or names a preference. */
+struct lextra {
+	struct vip_addr follow; /* with lvip.has_follow */
+	char *preference;       /* configured preference (display) or NULL */
 };
 
 /*
@@ -73,23 +82,22 @@ struct pghost {
 	int anode;
 };
 
-/* One DuraVIP of the replicated table (union of every member's records). */
+/*
+ * One DuraVIP of the replicated table (union of every member's records).
+ * There is one per DuraVIP, so it keeps only what outlives a rebuild; what
+ * the assignment alone reads (candidates, keepers, preferences, digests,
+ * the follow target) is derived into a scratch array at each rebuild
+ * (proto-table.c).
+ */
 struct pvip {
 	struct vip_addr addr;
+	int8_t owner;   /* anode or -1; persistent within a view */
+	int8_t move_to; /* one-shot operator move, anode or -1 */
+	uint16_t flags; /* VIP_CL_F_* (they fit: proto-table.c) */
 	/* derived from records at each rebuild (bit = anode) */
-	uint64_t candidates, held, kept, prefer;
-	uint32_t in_flags; /* VIP_CL_F_UNSAFE / BROKEN */
-	bool cfg_seen;
-	uint64_t bind_d, svc_d;
-	bool has_follow;
-	struct vip_addr follow;
+	uint64_t held;
 	/* persistent within a view */
 	uint64_t granted; /* members told they may plumb it (until their RELEASED) */
-	int owner;        /* anode or -1 */
-	bool pinned;
-	bool plumb;
-	int move_to; /* one-shot operator move, anode or -1 */
-	uint32_t flags;
 	uint64_t since;
 	/* local */
 	/*
@@ -97,8 +105,11 @@ struct pvip {
 	 * views (it may be delivered in the next one). Our own STATE queued
 	 * after it (serial > rel_serial) delivered means it was delivered or lost.
 	 */
-	bool rel_pending;
 	uint32_t rel_serial;
+	bool rel_pending;
+	bool has_follow; /* derived: its configuration follows another address */
+	bool pinned;
+	bool plumb;
 };
 
 enum lact_type { LACT_HOLD, LACT_RELEASE };
@@ -135,6 +146,8 @@ struct vip_cl_proto {
 
 	struct lvip *l; /* sorted by address */
 	size_t n_l;
+	struct lextra *lx; /* indexed by lvip.x - 1 */
+	size_t n_lx;
 
 	struct pmember *m; /* view order */
 	size_t n_m;
@@ -227,6 +240,11 @@ bool vip_cl_table_unbalanced(const struct vip_cl_proto *p);
 
 /* proto-local.c */
 struct lvip *vip_cl_local_find(const struct vip_cl_proto *p, const struct vip_addr *a);
+/* l's follow target and preference, or NULL when it has neither. */
+static inline const struct lextra *vip_cl_local_extra(const struct vip_cl_proto *p, const struct lvip *l)
+{
+	return l->x ? &p->lx[l->x - 1] : NULL;
+}
 /* (Re)load the local list from cfg, keeping what the engine may hold. 0 or -ENOMEM. */
 int vip_cl_local_load(struct vip_cl_proto *p, const struct vipd_config *cfg);
 void vip_cl_local_free(struct vip_cl_proto *p);

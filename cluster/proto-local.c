@@ -52,11 +52,33 @@ static bool resolve_follow(const struct vipd_config *cfg, const char *follow, st
 	return vip_addr_from_string(buf, ret) == 0;
 }
 
-static void lvip_free_all(struct lvip *l, size_t n)
+static void lextra_free_all(struct lextra *x, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		free(l[i].preference);
-	free(l);
+		free(x[i].preference);
+	free(x);
+}
+
+/* Fill d's entry e (configured), with an extra in x[*n_x] when it follows or prefers. 0 or -ENOMEM. */
+static int local_fill(const struct vip_cl_proto *p, const struct vipd_config *cfg,
+		      const struct vipd_duravip *d, struct lvip *e, struct lextra *x, size_t *n_x)
+{
+	struct vip_addr follow;
+
+	e->prefer = streq_ptr(d->preference, p->nodename);
+	e->binding_digest = binding_digest(d);
+	e->services_digest = services_digest(d);
+	e->has_follow = d->follow && resolve_follow(cfg, d->follow, &follow) &&
+			!vip_addr_equal(&follow, &d->addr);
+	if (!e->has_follow && !d->preference)
+		return 0;
+	struct lextra *xe = &x[(*n_x)++];
+	e->x = (uint32_t)*n_x;
+	if (e->has_follow)
+		xe->follow = follow;
+	if (d->preference && !(xe->preference = strdup(d->preference)))
+		return -ENOMEM;
+	return 0;
 }
 
 /*
@@ -65,10 +87,16 @@ static void lvip_free_all(struct lvip *l, size_t n)
  */
 int vip_cl_local_load(struct vip_cl_proto *p, const struct vipd_config *cfg)
 {
-	size_t cap = cfg->n_duravips + p->n_l + 1, n = 0;
+	size_t cap = cfg->n_duravips + p->n_l + 1, n = 0, cap_x = 1, n_x = 0;
+	for (size_t i = 0; i < cfg->n_duravips; i++)
+		cap_x += cfg->duravips[i].follow || cfg->duravips[i].preference;
 	struct lvip *l = calloc(cap, sizeof(*l));
-	if (!l)
+	struct lextra *x = calloc(cap_x, sizeof(*x));
+	if (!l || !x) {
+		free(l);
+		free(x);
 		return -ENOMEM;
+	}
 	size_t j = 0;
 	for (size_t i = 0; i <= cfg->n_duravips; i++) {
 		const struct vipd_duravip *d = i < cfg->n_duravips ? &cfg->duravips[i] : NULL;
@@ -92,29 +120,30 @@ int vip_cl_local_load(struct vip_cl_proto *p, const struct vipd_config *cfg)
 			e->may_hold = old->may_hold;
 			e->down = old->down;
 		}
-		e->prefer = streq_ptr(d->preference, p->nodename);
-		e->binding_digest = binding_digest(d);
-		e->services_digest = services_digest(d);
-		e->has_follow = d->follow && resolve_follow(cfg, d->follow, &e->follow) &&
-				!vip_addr_equal(&e->follow, &d->addr);
-		if (d->preference && !(e->preference = strdup(d->preference))) {
-			lvip_free_all(l, n);
+		if (local_fill(p, cfg, d, e, x, &n_x) < 0) {
+			free(l);
+			lextra_free_all(x, n_x);
 			return -ENOMEM;
 		}
 		if (j < p->n_l && vip_addr_equal(&p->l[j].addr, &d->addr))
 			j++;
 	}
-	lvip_free_all(p->l, p->n_l);
+	vip_cl_local_free(p);
 	p->l = l;
 	p->n_l = n;
+	p->lx = x;
+	p->n_lx = n_x;
 	return 0;
 }
 
 void vip_cl_local_free(struct vip_cl_proto *p)
 {
-	lvip_free_all(p->l, p->n_l);
+	free(p->l);
+	lextra_free_all(p->lx, p->n_lx);
 	p->l = NULL;
 	p->n_l = 0;
+	p->lx = NULL;
+	p->n_lx = 0;
 }
 
 /* ---- STATE ---- */
@@ -148,7 +177,7 @@ int vip_cl_send_state(struct vip_cl_proto *p, uint64_t now)
 			.flags = f,
 			.binding_digest = l->binding_digest,
 			.services_digest = l->services_digest,
-			.follow = l->follow,
+			.follow = l->has_follow ? vip_cl_local_extra(p, l)->follow : (struct vip_addr){ 0 },
 		};
 	}
 	m.records = rec;

@@ -23,12 +23,14 @@ static void *fifo_at(const struct fifo *f, size_t i, size_t size)
 	return (uint8_t *)f->items + i * size;
 }
 
+#define FIFO_FIRST_CAP 32
+
 static void *fifo_push(struct fifo *f, size_t size)
 {
 	if (f->head > 0 && f->head == f->len)
 		f->head = f->len = 0;
 	if (f->len == f->cap) {
-		size_t cap = f->cap ? f->cap * 2 : 32;
+		size_t cap = f->cap ? f->cap * 2 : FIFO_FIRST_CAP;
 		void *n = realloc(f->items, cap * size);
 		if (!n)
 			return NULL;
@@ -38,6 +40,22 @@ static void *fifo_push(struct fifo *f, size_t size)
 	void *e = fifo_at(f, f->len++, size);
 	memset(e, 0, size);
 	return e;
+}
+
+/*
+ * An empty FIFO starts again at its head, and gives a grown buffer back:
+ * start-up queues a HOLD per DuraVIP (240 kB at 10,000), once.
+ */
+static void fifo_settle(struct fifo *f)
+{
+	if (f->head < f->len)
+		return;
+	f->head = f->len = 0;
+	if (f->cap > FIFO_FIRST_CAP) {
+		free(f->items);
+		f->items = NULL;
+		f->cap = 0;
+	}
 }
 
 int vip_cl_queue_local(struct vip_cl_proto *p, enum lact_type t, const struct vip_addr *a)
@@ -243,8 +261,8 @@ int vip_cl_proto_drain(struct vip_cl_proto *p, const struct vip_cl_sink *s, bool
 			r = 0;
 		}
 	}
-	if (p->lq.head == p->lq.len)
-		p->lq.head = p->lq.len = 0;
+	fifo_settle(&p->lq);
+	fifo_settle(&p->sq);
 	if (ret_blocked)
 		*ret_blocked = blocked;
 	return r < 0 ? r : n;

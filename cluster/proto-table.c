@@ -8,6 +8,10 @@
 
 #include "proto-internal.h"
 
+/* An anode fits pvip.owner and .move_to, a VIP_CL_F_* set fits pvip.flags. */
+_Static_assert(VIP_CL_MAX_MEMBERS <= INT8_MAX, "anode index in int8_t");
+_Static_assert(VIP_CL_F_PINNED < (1u << 15), "VIP_CL_F_* in uint16_t");
+
 struct pvip *vip_cl_table_find(const struct vip_cl_proto *p, const struct vip_addr *a)
 {
 	return VIP_CL_ADDR_FIND(p->t, p->n_t, a);
@@ -155,38 +159,47 @@ static int collect_addrs(const struct vip_cl_proto *p, struct vip_addr **ret, si
 	return 0;
 }
 
-static void add_record(struct pvip *e, const struct vip_cl_record *rec, int anode)
+/* What the records say of one table entry, for the assignment of one rebuild (not kept). */
+struct pcfg {
+	uint64_t candidates, kept, prefer;
+	uint64_t bind_d, svc_d;
+	struct vip_addr follow;
+	uint32_t in_flags; /* VIP_CL_F_UNSAFE / BROKEN */
+	bool cfg_seen;
+};
+
+static void add_record(struct pvip *e, struct pcfg *c, const struct vip_cl_record *rec, int anode)
 {
 	uint64_t bit = vip_cl_bit(anode);
 
 	if (rec->flags & VIP_CL_R_HELD) {
 		e->held |= bit;
 		if (!(rec->flags & VIP_CL_R_RELEASING))
-			e->kept |= bit;
+			c->kept |= bit;
 	}
 	if (!(rec->flags & VIP_CL_R_CONFIGURED))
 		return;
 	if (!(rec->flags & VIP_CL_R_DOWN))
-		e->candidates |= bit;
+		c->candidates |= bit;
 	if (rec->flags & VIP_CL_R_PREFER)
-		e->prefer |= bit;
+		c->prefer |= bit;
 	bool follows = rec->flags & VIP_CL_R_FOLLOW;
-	if (!e->cfg_seen) {
-		e->cfg_seen = true;
-		e->bind_d = rec->binding_digest;
-		e->svc_d = rec->services_digest;
+	if (!c->cfg_seen) {
+		c->cfg_seen = true;
+		c->bind_d = rec->binding_digest;
+		c->svc_d = rec->services_digest;
 		e->has_follow = follows;
-		e->follow = rec->follow;
+		c->follow = rec->follow;
 		return;
 	}
-	if (e->bind_d != rec->binding_digest)
-		e->in_flags |= VIP_CL_F_BROKEN;
-	if (e->svc_d != rec->services_digest || e->has_follow != follows ||
-	    (follows && !vip_addr_equal(&e->follow, &rec->follow)))
-		e->in_flags |= VIP_CL_F_UNSAFE;
+	if (c->bind_d != rec->binding_digest)
+		c->in_flags |= VIP_CL_F_BROKEN;
+	if (c->svc_d != rec->services_digest || e->has_follow != follows ||
+	    (follows && !vip_addr_equal(&c->follow, &rec->follow)))
+		c->in_flags |= VIP_CL_F_UNSAFE;
 }
 
-static void add_member(struct pvip *t, size_t n, const struct pmember *m)
+static void add_member(struct pvip *t, struct pcfg *c, size_t n, const struct pmember *m)
 {
 	size_t j = 0;
 
@@ -194,7 +207,7 @@ static void add_member(struct pvip *t, size_t n, const struct pmember *m)
 		while (j < n && vip_addr_cmp(&t[j].addr, &m->records[i].addr) < 0)
 			j++;
 		if (j < n && vip_addr_equal(&t[j].addr, &m->records[i].addr))
-			add_record(&t[j], &m->records[i], m->anode);
+			add_record(&t[j], &c[j], &m->records[i], m->anode);
 	}
 }
 
@@ -211,7 +224,8 @@ static void add_ghost(struct pvip *t, size_t n, const struct pghost *g)
 	}
 }
 
-int vip_cl_table_rebuild(struct vip_cl_proto *p)
+/* Rebuild the table; *ret_cfg (malloc'ed, one per entry) is what the assignment reads besides. */
+static int table_rebuild(struct vip_cl_proto *p, struct pcfg **ret_cfg)
 {
 	_cleanup_free_ struct vip_addr *addrs = NULL;
 	size_t n = 0;
@@ -219,8 +233,12 @@ int vip_cl_table_rebuild(struct vip_cl_proto *p)
 	if (r < 0)
 		return r;
 	struct pvip *t = calloc(n + 1, sizeof(*t));
-	if (!t)
+	struct pcfg *c = calloc(n + 1, sizeof(*c));
+	if (!t || !c) {
+		free(t);
+		free(c);
 		return -ENOMEM;
+	}
 	for (size_t i = 0, j = 0; i < n; i++) {
 		while (j < p->n_t && vip_addr_cmp(&p->t[j].addr, &addrs[i]) < 0)
 			j++;
@@ -231,39 +249,48 @@ int vip_cl_table_rebuild(struct vip_cl_proto *p)
 			t[i].move_to = -1;
 		}
 		t[i].addr = addrs[i];
-		t[i].candidates = t[i].held = t[i].kept = t[i].prefer = 0;
-		t[i].in_flags = 0;
-		t[i].cfg_seen = t[i].has_follow = false;
+		t[i].held = 0;
+		t[i].has_follow = false;
 	}
 	for (size_t k = 0; k < p->n_m; k++)
 		if (p->m[k].anode >= 0)
-			add_member(t, n, &p->m[k]);
+			add_member(t, c, n, &p->m[k]);
 	for (size_t k = 0; k < p->n_ghosts; k++)
 		if (p->ghosts[k].anode >= 0)
 			add_ghost(t, n, &p->ghosts[k]);
 	free(p->t);
 	p->t = t;
 	p->n_t = n;
+	*ret_cfg = c;
 	return 0;
 }
 
-static void fill_input(const struct vip_cl_proto *p, struct vip_cl_avip *v)
+int vip_cl_table_rebuild(struct vip_cl_proto *p)
+{
+	struct pcfg *c = NULL;
+	int r = table_rebuild(p, &c);
+
+	free(c);
+	return r;
+}
+
+static void fill_input(const struct vip_cl_proto *p, const struct pcfg *c, struct vip_cl_avip *v)
 {
 	for (size_t i = 0; i < p->n_t; i++) {
 		const struct pvip *e = &p->t[i];
 		v[i] = (struct vip_cl_avip){
 			.addr = e->addr,
-			.candidates = e->candidates,
+			.candidates = c[i].candidates,
 			.holders = e->held | e->granted,
-			.keepers = e->kept | e->granted,
-			.prefer = e->prefer,
-			.flags = e->in_flags,
+			.keepers = c[i].kept | e->granted,
+			.prefer = c[i].prefer,
+			.flags = c[i].in_flags,
 			.prev_owner = e->owner,
 			.prev_pinned = e->pinned,
 			.move_to = e->move_to,
 			.follow = -1,
 		};
-		const struct pvip *f = e->has_follow ? vip_cl_table_find(p, &e->follow) : NULL;
+		const struct pvip *f = e->has_follow ? vip_cl_table_find(p, &c[i].follow) : NULL;
 		if (f)
 			v[i].follow = f - p->t;
 	}
@@ -271,7 +298,8 @@ static void fill_input(const struct vip_cl_proto *p, struct vip_cl_avip *v)
 
 int vip_cl_table_recompute(struct vip_cl_proto *p, uint64_t now, bool balance)
 {
-	int r = vip_cl_table_rebuild(p);
+	_cleanup_free_ struct pcfg *c = NULL;
+	int r = table_rebuild(p, &c);
 	if (r < 0 || !p->round_complete)
 		return r;
 	for (size_t i = 0; i < p->n_m; i++)
@@ -284,7 +312,9 @@ int vip_cl_table_recompute(struct vip_cl_proto *p, uint64_t now, bool balance)
 	_cleanup_free_ struct vip_cl_aout *out = calloc(p->n_t + 1, sizeof(*out));
 	if (!in_v || !out)
 		return -ENOMEM;
-	fill_input(p, in_v);
+	fill_input(p, c, in_v);
+	free(c); /* the assignment's input holds it now */
+	c = NULL;
 	struct vip_cl_assign_in in = {
 		.nodes = p->nodes,
 		.n_nodes = p->n_nodes,
@@ -354,7 +384,7 @@ int vip_cl_proto_vip(const struct vip_cl_proto *p, size_t i, struct vip_cl_vip_i
 		.addr = e->addr,
 		.owner = p->round_complete ? anode_name(p, e->owner) : NULL,
 		.holder = others ? anode_name(p, __builtin_ctzll(others)) : NULL,
-		.preference = l ? l->preference : NULL,
+		.preference = l && l->x ? vip_cl_local_extra(p, l)->preference : NULL,
 		.flags = p->round_complete ? e->flags : 0,
 		.since = e->since,
 		.local_hold = l && l->want,
@@ -410,6 +440,20 @@ void vip_cl_proto_status(const struct vip_cl_proto *p, struct vip_cl_status *ret
 		ret->n_waiting += !p->round_complete;
 		ret->n_silent += p->round_complete;
 	}
+}
+
+void vip_cl_proto_mem(const struct vip_cl_proto *p, struct vip_cl_mem *ret)
+{
+	*ret = (struct vip_cl_mem){
+		.table = p->n_t * sizeof(*p->t),
+		.local = p->n_l * sizeof(*p->l) + p->n_lx * sizeof(*p->lx),
+	};
+	for (size_t i = 0; i < p->n_m; i++)
+		ret->records += p->m[i].n_records * sizeof(*p->m[i].records);
+	for (size_t i = 0; i < p->n_gone; i++)
+		ret->records += p->gone[i].n_records * sizeof(*p->gone[i].records);
+	for (size_t i = 0; i < p->n_ghosts; i++)
+		ret->records += p->ghosts[i].n_addrs * sizeof(*p->ghosts[i].addrs);
 }
 
 const char *vip_cl_proto_nodename(const struct vip_cl_proto *p)

@@ -336,6 +336,13 @@ struct vipd_config {
 	struct vipd_cluster cluster;
 	struct vipd_duravip *duravips; /* sorted by address */
 	size_t n_duravips;
+	/*
+	 * A loaded configuration keeps every DuraVIP's strings (and services
+	 * arrays) in this one block of duravip_strings_size bytes; NULL: each
+	 * is its own allocation.
+	 */
+	char *duravip_strings;
+	size_t duravip_strings_size;
 	struct vipd_health_check *checks; /* in reading order */
 	size_t n_checks;
 	struct vipd_notify_conf notify;
@@ -395,6 +402,9 @@ void vip_config_free(struct vipd_config *c);
  * root monitor), so it does not hold a copy of every DuraVIP. Accepts NULL.
  */
 void vip_config_drop_duravips(struct vipd_config *c);
+
+/* Bytes the DuraVIP list holds: its entries and their packed strings (the metrics). */
+size_t vip_config_duravips_bytes(const struct vipd_config *c);
 
 /* The DuraVIP with this address, or NULL. */
 const struct vipd_duravip *vip_config_find_duravip(const struct vipd_config *c, const struct vip_addr *a);

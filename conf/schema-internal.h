@@ -77,8 +77,13 @@ void schema_health_free(struct vipd_config *c);
 /* Cross checks that need all three (capabilities versus DuraVIPs). */
 void schema_security_check_duravips(struct schema *s);
 
-/* Free the members of one DuraVIP (not the struct itself). */
+/* Free the members of one DuraVIP (not the struct itself) that is not packed. */
 void schema_duravip_clear(struct vipd_duravip *d);
+/*
+ * Move every DuraVIP's strings into one block (cfg->duravip_strings), one
+ * copy per file name (duravip-pack.c). 0, or -ENOMEM with nothing changed.
+ */
+int schema_duravips_pack(struct vipd_config *c);
 
 /*
  * The capabilities in mask as names ("cap_net_admin"), sorted by name, in a

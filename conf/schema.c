@@ -79,6 +79,8 @@ int vip_config_from_tree(const struct vip_conf_tree *tree, const struct vip_conf
 		schema_security_check_duravips(&s);
 	if (!s.fatal && s.n_errors == 0) {
 		int r = vip_config_resolve_timing(cfg, opts->corosync_token_ms);
+		if (r == 0)
+			r = schema_duravips_pack(cfg);
 		if (r < 0)
 			s.fatal = r;
 	}
@@ -178,11 +180,19 @@ void vip_config_drop_duravips(struct vipd_config *c)
 {
 	if (!c)
 		return;
-	for (size_t i = 0; i < c->n_duravips; i++)
+	for (size_t i = 0; i < c->n_duravips && !c->duravip_strings; i++)
 		schema_duravip_clear(&c->duravips[i]);
+	free(c->duravip_strings);
+	c->duravip_strings = NULL;
+	c->duravip_strings_size = 0;
 	free(c->duravips);
 	c->duravips = NULL;
 	c->n_duravips = 0;
+}
+
+size_t vip_config_duravips_bytes(const struct vipd_config *c)
+{
+	return c->n_duravips * sizeof(*c->duravips) + c->duravip_strings_size;
 }
 
 const struct vipd_duravip *vip_config_find_duravip(const struct vipd_config *c, const struct vip_addr *a)

@@ -505,6 +505,12 @@ int vipd_announce_tick(struct vipd_announce *a, uint64_t now_ms)
 		else if (r > 0)
 			total += r;
 	}
+	/* The scratch is as large as the table (280 kB at 10,000): not kept between ticks. */
+	free(a->batch);
+	free(a->batch_idx);
+	a->batch = NULL;
+	a->batch_idx = NULL;
+	a->batch_cap = 0;
 	return first_err < 0 ? first_err : total;
 }
 
@@ -557,4 +563,9 @@ void vipd_announce_get_stats(const struct vipd_announce *a, struct vipd_announce
 const struct vipd_announce_opts *vipd_announce_get_opts(const struct vipd_announce *a)
 {
 	return &a->opts;
+}
+
+size_t vipd_announce_bytes(const struct vipd_announce *a)
+{
+	return a->n * sizeof(*a->entries);
 }

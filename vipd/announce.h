@@ -153,4 +153,7 @@ int vipd_announce_port_send(void *data, int ifindex, const struct vip_addr *addr
 /* A vipd_announce_send_to_fn: one port announce call, each entry to its host. */
 int vipd_announce_port_send_to(void *data, int ifindex, const struct vipd_announce_dst *dsts, size_t n);
 
+/* Bytes its entries hold (the metrics). */
+size_t vipd_announce_bytes(const struct vipd_announce *a);
+
 #endif

@@ -251,6 +251,7 @@ static void metrics_collect(struct vipd_daemon *d, struct metrics *out)
 	struct vip_cl_status st;
 	struct vipd_node_state ns;
 	struct vipd_neigh_stats nst = { 0 };
+	struct vip_cl_mem mem;
 	struct metric *m = out->m;
 	size_t i = 0;
 
@@ -261,6 +262,7 @@ static void metrics_collect(struct vipd_daemon *d, struct metrics *out)
 	vipd_daemon_get_node(d, &ns);
 	if (vipd_daemon_neigh(d))
 		vipd_neigh_get_stats(vipd_daemon_neigh(d), &nst);
+	vip_cl_proto_mem(p, &mem);
 #define M(n_, t_, h_, v_) m[i++] = (struct metric){ n_, t_, h_, (double)(v_) }
 	M("vipd_duravips_configured", "gauge", "DuraVIPs in the configuration",
 	  vipd_daemon_config(d)->n_duravips);
@@ -339,6 +341,18 @@ static void metrics_collect(struct vipd_daemon *d, struct metrics *out)
 	  nst.received);
 	M("vipd_uptime_seconds", "gauge", "seconds since start",
 	  cmd_age(loop_now_ms(), di.started_ms) / 1000.0);
+	/* What the per-DuraVIP structures hold, as allocated (docs/port.md, "Memory"). */
+	M("vipd_memory_config_bytes", "gauge", "the configuration's DuraVIP list and its strings",
+	  vip_config_duravips_bytes(vipd_daemon_config(d)));
+	M("vipd_memory_engine_bytes", "gauge", "the engine's DuraVIP and link entries",
+	  vipd_engine_bytes(vipd_daemon_engine(d)));
+	M("vipd_memory_table_bytes", "gauge", "the cluster protocol's replicated DuraVIP table", mem.table);
+	M("vipd_memory_local_bytes", "gauge", "the cluster protocol's list of this node's DuraVIPs",
+	  mem.local);
+	M("vipd_memory_records_bytes", "gauge", "the members' delivered records (own included)", mem.records);
+	M("vipd_memory_announce_bytes", "gauge", "the announcement schedule's entries",
+	  vipd_announce_bytes(vipd_daemon_announce(d)));
+	M("vipd_memory_owners_bytes", "gauge", "the owner and state watch", di.owner_watch_bytes);
 #undef M
 	out->n = i;
 }

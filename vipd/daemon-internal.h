@@ -56,6 +56,8 @@ struct vipd_daemon {
 	size_t last_owned;           /* for STATUS updates */
 	struct daemon_owner *owners; /* last owner and flags per DuraVIP (daemon-owners.c) */
 	size_t n_owners;
+	char **owner_names; /* the owners' names, each once: daemon_owner.owner - 1 indexes it */
+	size_t n_owner_names;
 	struct vipd_daemon_stats stats;
 	/* candidacy (daemon-node.c) */
 	struct vipd_runner *runner; /* check commands and hooks */
@@ -103,6 +105,8 @@ void daemon_event(struct vipd_daemon *d, const char *kind, const struct vip_addr
 /* Log and push owner and state changes of the DuraVIPs since the last call. */
 void daemon_watch_owners(struct vipd_daemon *d);
 void daemon_owners_free(struct vipd_daemon *d);
+/* Bytes the owner watch holds. */
+size_t daemon_owners_bytes(const struct vipd_daemon *d);
 
 /* daemon-neigh.c: the shared neighbour cache (vipd/neigh.h) */
 /* Make the cache (before the engine, which feeds it port events). 0 or -errno (logged). */

@@ -10,16 +10,21 @@
 #include "daemon-internal.h"
 #include "log.h"
 
+/*
+ * One per DuraVIP, so kept small: the owner's name is an index into
+ * d->owner_names (a handful of node names for 10,000 DuraVIPs), not a copy.
+ */
 struct daemon_owner {
 	struct vip_addr addr;
-	char *owner;
-	uint32_t flags;
+	uint16_t flags; /* VIP_CL_F_* (they fit: cluster/proto-table.c) */
+	uint16_t owner; /* 0: none, else 1 + its index in d->owner_names */
 };
+
+/* Names kept before the unused ones are dropped; a view has at most VIP_CL_MAX_MEMBERS. */
+#define OWNER_NAMES_MAX 256
 
 static void owners_free(struct vipd_daemon *d)
 {
-	for (size_t i = 0; i < d->n_owners; i++)
-		free(d->owners[i].owner);
 	free(d->owners);
 	d->owners = NULL;
 	d->n_owners = 0;
@@ -28,6 +33,72 @@ static void owners_free(struct vipd_daemon *d)
 void daemon_owners_free(struct vipd_daemon *d)
 {
 	owners_free(d);
+	for (size_t i = 0; i < d->n_owner_names; i++)
+		free(d->owner_names[i]);
+	free(d->owner_names);
+	d->owner_names = NULL;
+	d->n_owner_names = 0;
+}
+
+size_t daemon_owners_bytes(const struct vipd_daemon *d)
+{
+	size_t n = d->n_owners * sizeof(*d->owners) + d->n_owner_names * sizeof(*d->owner_names);
+
+	for (size_t k = 0; k < d->n_owner_names; k++)
+		n += strlen(d->owner_names[k]) + 1;
+	return n;
+}
+
+static const char *owner_name(const struct vipd_daemon *d, uint16_t owner)
+{
+	return owner ? d->owner_names[owner - 1] : NULL;
+}
+
+/* Drop the names no entry uses, renumbering the entries. */
+static void owner_names_compact(struct vipd_daemon *d)
+{
+	uint16_t map[OWNER_NAMES_MAX + 1] = { 0 };
+	size_t n = 0;
+
+	for (size_t i = 0; i < d->n_owners; i++)
+		map[d->owners[i].owner] = 1;
+	for (size_t k = 0; k < d->n_owner_names; k++) {
+		if (!map[k + 1]) {
+			free(d->owner_names[k]);
+			continue;
+		}
+		d->owner_names[n] = d->owner_names[k];
+		map[k + 1] = (uint16_t)++n;
+	}
+	d->n_owner_names = n;
+	for (size_t i = 0; i < d->n_owners; i++)
+		d->owners[i].owner = d->owners[i].owner ? map[d->owners[i].owner] : 0;
+}
+
+/* The entry's value for name: 0 for NULL (or when out of memory, logged), else 1 + its index. */
+static uint16_t owner_intern(struct vipd_daemon *d, const char *name)
+{
+	char *copy, **nn;
+
+	if (!name)
+		return 0;
+	for (size_t k = 0; k < d->n_owner_names; k++)
+		if (strcmp(d->owner_names[k], name) == 0)
+			return (uint16_t)(k + 1);
+	if (d->n_owner_names == OWNER_NAMES_MAX)
+		owner_names_compact(d);
+	if (d->n_owner_names == OWNER_NAMES_MAX)
+		return 0; /* not reached: the table names at most VIP_CL_MAX_MEMBERS owners */
+	copy = strdup(name);
+	nn = copy ? realloc(d->owner_names, (d->n_owner_names + 1) * sizeof(*nn)) : NULL;
+	if (!nn) {
+		free(copy);
+		log_error("Out of memory: the owner of a DuraVIP is not remembered");
+		return 0;
+	}
+	d->owner_names = nn;
+	nn[d->n_owner_names++] = copy;
+	return (uint16_t)d->n_owner_names;
 }
 
 /* More changes than this in one pass are summed up in one line (each at debug). */
@@ -84,7 +155,7 @@ static size_t count_owner_changes(struct vipd_daemon *d, size_t n)
 		struct vip_cl_vip_info pi;
 
 		if (vip_cl_proto_vip(d->proto, i, &pi) == 0 && vip_addr_equal(&d->owners[i].addr, &pi.addr) &&
-		    !streq_ptr(d->owners[i].owner, pi.owner))
+		    !streq_ptr(owner_name(d, d->owners[i].owner), pi.owner))
 			changed++;
 	}
 	return changed;
@@ -116,17 +187,14 @@ void daemon_watch_owners(struct vipd_daemon *d)
 			continue;
 		if (!vip_addr_equal(&o->addr, &pi.addr)) {
 			/* New in this slot (start-up, reload): remember it without a message. */
-			free(o->owner);
-			*o = (struct daemon_owner){ .addr = pi.addr,
-						    .owner = pi.owner ? strdup(pi.owner) : NULL,
-						    .flags = pi.flags };
+			*o = (struct daemon_owner){ .addr = pi.addr, .flags = pi.flags };
+			o->owner = owner_intern(d, pi.owner);
 			flags_changed(d, &pi, 0);
 			continue;
 		}
-		if (!streq_ptr(o->owner, pi.owner)) {
-			owner_changed(d, &pi, o->owner, quiet);
-			free(o->owner);
-			o->owner = pi.owner ? strdup(pi.owner) : NULL;
+		if (!streq_ptr(owner_name(d, o->owner), pi.owner)) {
+			owner_changed(d, &pi, owner_name(d, o->owner), quiet);
+			o->owner = owner_intern(d, pi.owner);
 		}
 		if (pi.flags != o->flags) {
 			flags_changed(d, &pi, o->flags);

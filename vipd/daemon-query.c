@@ -17,6 +17,7 @@ void vipd_daemon_get_info(const struct vipd_daemon *d, struct vipd_daemon_info *
 		.config_since_ms = d->config_since_ms,
 		.restart_needed = d->restart_needed,
 		.stats = d->stats,
+		.owner_watch_bytes = daemon_owners_bytes(d),
 	};
 }
 

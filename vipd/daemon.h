@@ -153,6 +153,7 @@ struct vipd_daemon_info {
 	uint64_t config_since_ms; /* configuration loaded or last changed */
 	unsigned restart_needed;  /* VIP_CHANGE_* bits a reload could not apply */
 	struct vipd_daemon_stats stats;
+	size_t owner_watch_bytes; /* what the owner and state watch holds (the metrics) */
 };
 void vipd_daemon_get_info(const struct vipd_daemon *d, struct vipd_daemon_info *ret);
 /* The running configuration, the ownership protocol, the engine, the

@@ -9,23 +9,23 @@
 #include "engine.h"
 #include "topology.h"
 
-/* One configured DuraVIP. */
+/*
+ * One configured DuraVIP. There is one per DuraVIP (10,000 and more), so it
+ * holds no names: the target link's name is its engine_link's
+ * (engine_vip_ifname), the alias label is made from it when a plan is built.
+ */
 struct engine_vip {
-	struct vip_addr addr;
-	const struct vipd_duravip *conf; /* its entry in the engine's configuration */
+	const struct vipd_duravip
+		*conf; /* its entry in the engine's configuration: conf->addr is its address */
 	/* target: where it goes (vipd/topology) */
-	int ifindex; /* 0: unresolved */
-	unsigned prefix;
-	char ifname[VIP_PORT_NAME_MAX];
-	char label[VIP_PORT_NAME_MAX];
-	int resolve_error; /* last resolve error, 0 when resolved */
-	/* observed */
-	int obs_ifindex; /* link it is plumbed on now, 0: absent */
-	unsigned obs_prefix;
-	unsigned expect_del; /* ADDR_DEL echoes still due for our own removals */
-	uint64_t since;      /* plumbed since */
-	/* protocol */
-	bool release_pending; /* RELEASE seen: tell local_released once gone */
+	int ifindex;           /* 0: unresolved */
+	int obs_ifindex;       /* observed: the link it is plumbed on now, 0: absent */
+	int16_t resolve_error; /* last resolve error (-errno), 0 when resolved, 1 before the first */
+	uint16_t expect_del;   /* ADDR_DEL echoes still due for our own removals */
+	uint8_t prefix;
+	uint8_t obs_prefix;
+	bool release_pending; /* protocol: RELEASE seen, tell local_released once gone */
+	uint64_t since;       /* plumbed since */
 };
 
 /* One link a DuraVIP goes on. */
@@ -59,16 +59,17 @@ struct vipd_engine {
 	struct vipd_engine_metrics m;
 };
 
-/* Work lists of one reconcile (or of a release). */
+/* Work lists of one reconcile (or of a release); the adds' requests are made slice by slice. */
 struct plan {
-	struct vip_port_req *rm, *add;
+	struct vip_port_req *rm;
 	struct engine_vip **rm_vip, **add_vip; /* NULL for a stray */
 	size_t n_rm, n_add;
 };
 
 /* engine.c */
 struct engine_vip *engine_vip_find(struct vipd_engine *e, const struct vip_addr *a);
-int engine_cmp_vip(const void *a, const void *b);
+/* The entry of v[0..n) (sorted by address) with address a, or NULL. */
+struct engine_vip *engine_vips_find(const struct engine_vip *v, size_t n, const struct vip_addr *a);
 /* Entries for every DuraVIP of cfg, sorted, unresolved and unobserved. 0 or -ENOMEM. */
 int engine_vips_from_config(const struct vipd_config *cfg, struct engine_vip **ret, size_t *ret_n);
 /* Does the protocol want v here? */
@@ -99,6 +100,8 @@ int engine_place(struct vipd_engine *e, bool missing_only, const struct vipd_sys
  * from known (may be NULL) or link_get. 0 or -ENOMEM. */
 int engine_links_rebuild(struct vipd_engine *e, const struct vip_port_links *known);
 struct engine_link *engine_link_find(const struct vipd_engine *e, int ifindex);
+/* The name of v's target link, "" when it has none. */
+const char *engine_vip_ifname(const struct vipd_engine *e, const struct engine_vip *v);
 /* Can this node host v now (resolved and its link not given up)? */
 bool engine_vip_available(const struct vipd_engine *e, const struct engine_vip *v);
 /* Tell the protocol the unavailable set when it changed. 0 or -errno. */

@@ -28,25 +28,25 @@ static void set_target(struct vipd_engine *e, struct engine_vip *v, int r, const
 	if (r < 0) {
 		if (r != v->resolve_error)
 			log_warning_errno(r, "Cannot place DuraVIP %s on any interface: %m",
-					  addr_str(&v->addr, buf));
+					  addr_str(&v->conf->addr, buf));
 		if (v->ifindex != 0 || r != v->resolve_error)
 			e->unavail_dirty = e->dirty = true;
 		v->resolve_error = r;
 		v->ifindex = 0;
-		v->ifname[0] = '\0';
-		v->label[0] = '\0';
 		return;
 	}
 	if (v->resolve_error != 0 || v->ifindex != t->ifindex) {
 		if (v->resolve_error < 0)
-			log_info("DuraVIP %s goes on %s", addr_str(&v->addr, buf), t->ifname);
+			log_info("DuraVIP %s goes on %s", addr_str(&v->conf->addr, buf), t->ifname);
 		e->unavail_dirty = e->dirty = true;
 	}
 	v->resolve_error = 0;
 	v->ifindex = t->ifindex;
 	v->prefix = t->prefix;
-	snprintf(v->ifname, sizeof(v->ifname), "%s", t->ifname);
-	snprintf(v->label, sizeof(v->label), "%s", t->label);
+	/* a link renamed since the list was built: its new name */
+	struct engine_link *l = engine_link_find(e, t->ifindex);
+	if (l && strcmp(l->ifname, t->ifname) != 0)
+		snprintf(l->ifname, sizeof(l->ifname), "%s", t->ifname);
 }
 
 int engine_place(struct vipd_engine *e, bool missing_only, const struct vipd_sysview *sv)
@@ -114,17 +114,25 @@ int engine_links_rebuild(struct vipd_engine *e, const struct vip_port_links *kno
 		struct vip_port_link l;
 		const struct vip_port_link *k = known ? vip_port_links_find(known, v->ifindex) : NULL;
 		nl[n] = (struct engine_link){ .ifindex = v->ifindex, .up = true };
-		snprintf(nl[n].ifname, sizeof(nl[n].ifname), "%s", v->ifname);
-		if (k)
+		if (!k && e->deps.port_ops->link_get(e->deps.port, v->ifindex, &l) == 0)
+			k = &l;
+		if (k) {
 			nl[n].up = k->up;
-		else if (e->deps.port_ops->link_get(e->deps.port, v->ifindex, &l) == 0)
-			nl[n].up = l.up;
+			snprintf(nl[n].ifname, sizeof(nl[n].ifname), "%s", k->ifname);
+		}
 		n++;
 	}
 	free(e->links);
 	e->links = nl;
 	e->n_links = n;
 	return 0;
+}
+
+const char *engine_vip_ifname(const struct vipd_engine *e, const struct engine_vip *v)
+{
+	const struct engine_link *l = v->ifindex > 0 ? engine_link_find(e, v->ifindex) : NULL;
+
+	return l ? l->ifname : "";
 }
 
 bool engine_vip_available(const struct vipd_engine *e, const struct engine_vip *v)
@@ -149,7 +157,7 @@ int engine_push_unavailable(struct vipd_engine *e, uint64_t now)
 		return -ENOMEM;
 	for (size_t i = 0; i < e->n_vips; i++)
 		if (!engine_vip_available(e, &e->vips[i]))
-			a[n++] = e->vips[i].addr;
+			a[n++] = e->vips[i].conf->addr;
 	e->unavail_dirty = false;
 	e->dirty = true;
 	return vip_cl_proto_set_unavailable(e->deps.proto, a, n, now);
@@ -232,7 +240,7 @@ void engine_on_link_event(struct vipd_engine *e, const struct vip_port_event *ev
 		/* The LAN's caches point at the old MAC: announce again. */
 		for (size_t i = 0; i < e->n_vips && e->deps.announce; i++)
 			if (e->vips[i].obs_ifindex == ev->ifindex && e->vips[i].ifindex == ev->ifindex)
-				vipd_announce_add(e->deps.announce, &e->vips[i].addr, ev->ifindex, now);
+				vipd_announce_add(e->deps.announce, &e->vips[i].conf->addr, ev->ifindex, now);
 		break;
 	default:
 		break;

@@ -55,7 +55,7 @@ int vipd_engine_release_all(struct vipd_engine *e, uint64_t now)
 		if (!all)
 			return -ENOMEM;
 		for (size_t i = 0; i < e->n_vips; i++)
-			all[i] = e->vips[i].addr;
+			all[i] = e->vips[i].conf->addr;
 		r = vip_cl_proto_set_unavailable(e->deps.proto, all, e->n_vips, now);
 		if (r < 0)
 			return r;
@@ -76,7 +76,7 @@ int vipd_engine_release_all(struct vipd_engine *e, uint64_t now)
 		if (!v->obs_ifindex)
 			continue;
 		p.rm_vip[p.n_rm] = v;
-		engine_req_from(&p.rm[p.n_rm++], &v->addr, v->obs_prefix, v->obs_ifindex, NULL);
+		engine_req_from(&p.rm[p.n_rm++], &v->conf->addr, v->obs_prefix, v->obs_ifindex, NULL);
 	}
 	r = engine_apply_removes(e, &p, now);
 	for (size_t i = 0; i < p.n_rm; i++)
@@ -86,7 +86,7 @@ int vipd_engine_release_all(struct vipd_engine *e, uint64_t now)
 		struct engine_vip *v = &e->vips[i];
 
 		if (v->release_pending && !v->obs_ifindex && e->deps.proto)
-			vip_cl_proto_local_released(e->deps.proto, &v->addr, now);
+			vip_cl_proto_local_released(e->deps.proto, &v->conf->addr, now);
 		v->release_pending = false;
 	}
 	return r > 0 ? -EIO : n;
@@ -102,7 +102,7 @@ int vipd_engine_reconfigure(struct vipd_engine *e, const struct vipd_config *cfg
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < n; i++) {
-		struct engine_vip *old = engine_vip_find(e, &nv[i].addr);
+		struct engine_vip *old = engine_vip_find(e, &nv[i].conf->addr);
 
 		if (old) {
 			nv[i].obs_ifindex = old->obs_ifindex;
@@ -115,16 +115,15 @@ int vipd_engine_reconfigure(struct vipd_engine *e, const struct vipd_config *cfg
 	/* A DuraVIP no longer configured but still plumbed: remove it as a stray. */
 	for (size_t i = 0; i < e->n_vips; i++) {
 		struct engine_vip *o = &e->vips[i];
-		struct engine_vip key = { .addr = o->addr };
 
-		if (!o->obs_ifindex || bsearch(&key, nv, n, sizeof(key), engine_cmp_vip))
+		if (!o->obs_ifindex || engine_vips_find(nv, n, &o->conf->addr))
 			continue;
-		struct vip_port_addr a = { .addr = o->addr,
+		struct vip_port_addr a = { .addr = o->conf->addr,
 					   .prefix = o->obs_prefix,
 					   .ifindex = o->obs_ifindex,
 					   .ours = true };
 		if (e->deps.announce)
-			vipd_announce_remove(e->deps.announce, &o->addr);
+			vipd_announce_remove(e->deps.announce, &o->conf->addr);
 		vip_port_table_add(&e->strays, &a);
 	}
 	free(e->vips);
@@ -144,7 +143,7 @@ int vipd_engine_reconfigure(struct vipd_engine *e, const struct vipd_config *cfg
 static void vip_info(const struct vipd_engine *e, const struct engine_vip *v, struct vipd_engine_vip *ret)
 {
 	*ret = (struct vipd_engine_vip){
-		.addr = v->addr,
+		.addr = v->conf->addr,
 		.prefix = v->prefix,
 		.ifindex = v->ifindex,
 		.present = v->obs_ifindex != 0 && v->obs_ifindex == v->ifindex,
@@ -153,7 +152,7 @@ static void vip_info(const struct vipd_engine *e, const struct engine_vip *v, st
 		.resolve_error = v->resolve_error < 0 ? v->resolve_error : 0,
 		.since = v->since,
 	};
-	snprintf(ret->ifname, sizeof(ret->ifname), "%s", v->ifname);
+	snprintf(ret->ifname, sizeof(ret->ifname), "%s", engine_vip_ifname(e, v));
 }
 
 size_t vipd_engine_n_vips(const struct vipd_engine *e)
@@ -177,6 +176,12 @@ int vipd_engine_find(const struct vipd_engine *e, const struct vip_addr *addr, s
 		return -ENOENT;
 	vip_info(e, v, ret);
 	return 0;
+}
+
+size_t vipd_engine_bytes(const struct vipd_engine *e)
+{
+	return e->n_vips * sizeof(*e->vips) + e->n_links * sizeof(*e->links) +
+	       e->strays.n * sizeof(*e->strays.items);
 }
 
 void vipd_engine_get_metrics(const struct vipd_engine *e, struct vipd_engine_metrics *ret)

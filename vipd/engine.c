@@ -34,16 +34,33 @@ const char *vipd_engine_event_to_string(enum vipd_engine_event ev)
 	return (unsigned)ev < _VIPD_EV_MAX ? event_names[ev] : NULL;
 }
 
-int engine_cmp_vip(const void *a, const void *b)
+static int engine_cmp_vip(const void *a, const void *b)
 {
-	return vip_addr_cmp(&((const struct engine_vip *)a)->addr, &((const struct engine_vip *)b)->addr);
+	return vip_addr_cmp(&((const struct engine_vip *)a)->conf->addr,
+			    &((const struct engine_vip *)b)->conf->addr);
+}
+
+struct engine_vip *engine_vips_find(const struct engine_vip *v, size_t n, const struct vip_addr *a)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = vip_addr_cmp(&v[mid].conf->addr, a);
+
+		if (c == 0)
+			return (struct engine_vip *)&v[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
 }
 
 struct engine_vip *engine_vip_find(struct vipd_engine *e, const struct vip_addr *a)
 {
-	struct engine_vip key = { .addr = *a };
-
-	return bsearch(&key, e->vips, e->n_vips, sizeof(key), engine_cmp_vip);
+	return engine_vips_find(e->vips, e->n_vips, a);
 }
 
 /* Entries for every DuraVIP of cfg, unresolved and unobserved. */
@@ -54,7 +71,6 @@ int engine_vips_from_config(const struct vipd_config *cfg, struct engine_vip **r
 	if (!v)
 		return -ENOMEM;
 	for (size_t i = 0; i < cfg->n_duravips; i++) {
-		v[i].addr = cfg->duravips[i].addr;
 		v[i].conf = &cfg->duravips[i];
 		v[i].prefix = cfg->duravips[i].prefix;
 		v[i].resolve_error = 1; /* not tried yet */
@@ -105,7 +121,7 @@ void vipd_engine_set_proto(struct vipd_engine *e, struct vip_cl_proto *proto)
 
 bool engine_is_wanted(const struct vipd_engine *e, const struct engine_vip *v)
 {
-	return e->deps.proto && vip_cl_proto_wants(e->deps.proto, &v->addr);
+	return e->deps.proto && vip_cl_proto_wants(e->deps.proto, &v->conf->addr);
 }
 
 void engine_req_from(struct vip_port_req *q, const struct vip_addr *a, unsigned prefix, int ifindex,
@@ -248,11 +264,11 @@ static void on_addr_del(struct vipd_engine *e, const struct vip_port_addr *a)
 	}
 	if (!engine_is_wanted(e, v) || !engine_vip_available(e, v))
 		return;
-	vip_addr_to_string(&v->addr, buf, sizeof(buf));
+	vip_addr_to_string(&v->conf->addr, buf, sizeof(buf));
 	log_warning_ratelimit("DuraVIP %s was removed from %s by someone else; putting it back", buf,
-			      v->ifname);
+			      engine_vip_ifname(e, v));
 	e->m.put_back++;
-	engine_emit(e, VIPD_EV_PUT_BACK, &v->addr, v->ifname);
+	engine_emit(e, VIPD_EV_PUT_BACK, &v->conf->addr, engine_vip_ifname(e, v));
 	e->dirty = true;
 }
 
@@ -316,7 +332,6 @@ bool vipd_engine_is_dirty(const struct vipd_engine *e)
 void engine_plan_free(struct plan *p)
 {
 	free(p->rm);
-	free(p->add);
 	free(p->rm_vip);
 	free(p->add_vip);
 }
@@ -326,10 +341,9 @@ static int plan_build(struct vipd_engine *e, struct plan *p)
 	size_t max = e->n_vips + e->strays.n + 1;
 
 	p->rm = calloc(max, sizeof(*p->rm));
-	p->add = calloc(max, sizeof(*p->add));
 	p->rm_vip = calloc(max, sizeof(*p->rm_vip));
 	p->add_vip = calloc(max, sizeof(*p->add_vip));
-	if (!p->rm || !p->add || !p->rm_vip || !p->add_vip)
+	if (!p->rm || !p->rm_vip || !p->add_vip)
 		return -ENOMEM;
 	for (size_t i = 0; i < e->strays.n; i++) {
 		const struct vip_port_addr *s = &e->strays.items[i];
@@ -344,12 +358,11 @@ static int plan_build(struct vipd_engine *e, struct plan *p)
 
 		if (v->obs_ifindex && (!want || !right)) {
 			p->rm_vip[p->n_rm] = v;
-			engine_req_from(&p->rm[p->n_rm++], &v->addr, v->obs_prefix, v->obs_ifindex, NULL);
+			engine_req_from(&p->rm[p->n_rm++], &v->conf->addr, v->obs_prefix, v->obs_ifindex,
+					NULL);
 		}
-		if (want && !right) {
-			p->add_vip[p->n_add] = v;
-			engine_req_from(&p->add[p->n_add++], &v->addr, v->prefix, v->ifindex, v->label);
-		}
+		if (want && !right)
+			p->add_vip[p->n_add++] = v; /* its request is made with its slice (apply_adds) */
 	}
 	return 0;
 }
@@ -393,13 +406,14 @@ int engine_apply_removes(struct vipd_engine *e, struct plan *p, uint64_t now)
 			continue;
 		}
 		v->obs_ifindex = 0;
-		v->expect_del++;
+		if (v->expect_del < UINT16_MAX)
+			v->expect_del++;
 		e->m.released++;
 		if (e->deps.announce)
-			vipd_announce_remove(e->deps.announce, &v->addr);
+			vipd_announce_remove(e->deps.announce, &v->conf->addr);
 		log_full(p->n_rm > LOG_EACH_MAX ? LOG_DEBUG : LOG_INFO, "Released DuraVIP %s/%u from %s", buf,
-			 q->prefix, v->ifname[0] ? v->ifname : "?");
-		engine_emit(e, VIPD_EV_RELEASED, &v->addr, v->ifname);
+			 q->prefix, engine_vip_ifname(e, v)[0] ? engine_vip_ifname(e, v) : "?");
+		engine_emit(e, VIPD_EV_RELEASED, &v->conf->addr, engine_vip_ifname(e, v));
 	}
 	if (p->n_rm > LOG_EACH_MAX)
 		log_info("Released %zu DuraVIPs (%d failed)", p->n_rm, failed);
@@ -427,16 +441,23 @@ static uint64_t fo_cpu(const struct vipd_engine *e)
 }
 
 /*
- * Plumb one slice of the plan and schedule its announcements. Returns the
- * number that failed.
+ * Plumb one slice of the plan (its requests made in reqs, room for n) and
+ * schedule its announcements. Returns the number that failed.
  */
-static int apply_add_slice(struct vipd_engine *e, struct plan *p, size_t from, size_t n, uint64_t now)
+static int apply_add_slice(struct vipd_engine *e, struct plan *p, struct vip_port_req *reqs, size_t from,
+			   size_t n, uint64_t now)
 {
-	char buf[VIP_ADDR_STRLEN];
+	char buf[VIP_ADDR_STRLEN], label[VIP_PORT_NAME_MAX];
 	int failed = 0;
 	uint64_t t0 = fo_stamp(e), c0 = fo_cpu(e);
 
-	if (e->deps.port_ops->add(e->deps.port, p->add + from, n) < 0)
+	for (size_t k = 0; k < n; k++) {
+		const struct engine_vip *v = p->add_vip[from + k];
+
+		(void)vip_port_label(engine_vip_ifname(e, v), v->conf->addr.family, label);
+		engine_req_from(&reqs[k], &v->conf->addr, v->prefix, v->ifindex, label);
+	}
+	if (e->deps.port_ops->add(e->deps.port, reqs, n) < 0)
 		e->m.netlink_errors++;
 	if (t0) {
 		e->fo.plumbed = fo_stamp(e);
@@ -445,7 +466,7 @@ static int apply_add_slice(struct vipd_engine *e, struct plan *p, size_t from, s
 		e->fo.added += n;
 	}
 	for (size_t i = from; i < from + n; i++) {
-		struct vip_port_req *q = &p->add[i];
+		struct vip_port_req *q = &reqs[i - from];
 		struct engine_vip *v = p->add_vip[i];
 
 		if (q->result < 0) {
@@ -459,10 +480,11 @@ static int apply_add_slice(struct vipd_engine *e, struct plan *p, size_t from, s
 		e->m.acquired++;
 		e->failover_acquired = true;
 		if (e->deps.announce)
-			vipd_announce_add(e->deps.announce, &v->addr, v->ifindex, now);
+			vipd_announce_add(e->deps.announce, &v->conf->addr, v->ifindex, now);
 		log_full(p->n_add > LOG_EACH_MAX ? LOG_DEBUG : LOG_INFO, "Acquired DuraVIP %s/%u on %s",
-			 vip_addr_to_string(&v->addr, buf, sizeof(buf)), v->prefix, v->ifname);
-		engine_emit(e, VIPD_EV_ACQUIRED, &v->addr, v->ifname);
+			 vip_addr_to_string(&v->conf->addr, buf, sizeof(buf)), v->prefix,
+			 engine_vip_ifname(e, v));
+		engine_emit(e, VIPD_EV_ACQUIRED, &v->conf->addr, engine_vip_ifname(e, v));
 	}
 	return failed;
 }
@@ -493,16 +515,26 @@ static void announce_slice(struct vipd_engine *e, uint64_t now)
  */
 static int apply_adds(struct vipd_engine *e, struct plan *p, uint64_t now)
 {
+	_cleanup_free_ struct vip_port_req *reqs = NULL;
+	size_t slice = ENGINE_ADD_SLICE, largest = 0;
 	int failed = 0;
 
-	size_t slice = ENGINE_ADD_SLICE;
-
+	/* One request buffer for the largest slice, not one request per address (144 bytes each). */
+	for (size_t from = 0; from < p->n_add; from += slice, slice *= 2) {
+		size_t n = p->n_add - from < slice ? p->n_add - from : slice;
+		largest = n > largest ? n : largest;
+	}
+	if (p->n_add && !(reqs = calloc(largest, sizeof(*reqs)))) {
+		log_error("Out of memory for %zu address requests: plumbing later", largest);
+		return (int)p->n_add;
+	}
+	slice = ENGINE_ADD_SLICE;
 	if (p->n_add && !e->fo.first_add)
 		e->fo.first_add = fo_stamp(e);
 	for (size_t from = 0; from < p->n_add; from += slice, slice *= 2) {
 		size_t n = p->n_add - from < slice ? p->n_add - from : slice;
 
-		failed += apply_add_slice(e, p, from, n, now);
+		failed += apply_add_slice(e, p, reqs, from, n, now);
 		announce_slice(e, now);
 	}
 	if (p->n_add > LOG_EACH_MAX)
@@ -520,7 +552,7 @@ static void report_released(struct vipd_engine *e, uint64_t now)
 			continue;
 		v->release_pending = false;
 		if (e->deps.proto && !engine_is_wanted(e, v))
-			vip_cl_proto_local_released(e->deps.proto, &v->addr, now);
+			vip_cl_proto_local_released(e->deps.proto, &v->conf->addr, now);
 	}
 }
 

@@ -153,5 +153,7 @@ struct vipd_engine_metrics {
 	uint64_t last_failover_ms; /* view with a lost member -> last address plumbed and announced */
 };
 void vipd_engine_get_metrics(const struct vipd_engine *e, struct vipd_engine_metrics *ret);
+/* Bytes its per-DuraVIP and per-link entries hold (the metrics). */
+size_t vipd_engine_bytes(const struct vipd_engine *e);
 
 #endif

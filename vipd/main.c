@@ -430,14 +430,16 @@ enum {
  * The heap of a long-lived daemon: the parse tree of
  * a large configuration is built and freed at every load, so its blocks must
  * go back to the system: a fixed mmap threshold (glibc otherwise raises it
- * after the first large free, and the next tree lands in the heap for good)
- * and one arena (the cpg worker thread would otherwise get a 64 MB one of its
+ * after the first large free, and the next tree lands in the heap for good),
+ * low enough that the 16-64 kB scratch of plans and announcement ticks is
+ * unmapped when freed too, not left as dirty free heap (docs/port.md,
+ * "Memory"), and one arena (the cpg worker thread would otherwise get a 64 MB one of its
  * own). After each load the heap is trimmed (vipd/daemon-config.c).
  */
 static void tune_malloc(void)
 {
 #ifdef __GLIBC__
-	mallopt(M_MMAP_THRESHOLD, 64 * 1024);
+	mallopt(M_MMAP_THRESHOLD, 16 * 1024);
 	mallopt(M_ARENA_MAX, 1);
 #endif
 }

@@ -336,7 +336,15 @@ static void test_cmd_metrics_security(void **state)
 	assert_int_equal(json_num(v, "vipd_cluster_auth_failed_total"), 0);
 	assert_int_equal(json_num(v, "vipd_cluster_auth_replayed_total"), 0);
 	assert_int_equal(json_num(v, "vipd_neigh_cache_entries"), 0);
-	assert_int_equal(json_len(v, ""), 52);
+	assert_int_equal(json_len(v, ""), 59);
+	/* the per-DuraVIP structures of 3 DuraVIPs */
+	assert_true(json_num(v, "vipd_memory_config_bytes") >= 3 * sizeof(struct vipd_duravip));
+	assert_true(json_num(v, "vipd_memory_engine_bytes") >= 3 * sizeof(void *));
+	assert_true(json_num(v, "vipd_memory_table_bytes") >= 3 * sizeof(struct vip_addr));
+	assert_true(json_num(v, "vipd_memory_local_bytes") >= 3 * sizeof(struct vip_addr));
+	assert_true(json_num(v, "vipd_memory_records_bytes") >= 3 * sizeof(struct vip_cl_record));
+	assert_true(json_num(v, "vipd_memory_announce_bytes") >= 3 * sizeof(struct vip_addr));
+	assert_true(json_num(v, "vipd_memory_owners_bytes") >= 3 * sizeof(struct vip_addr));
 	json_free(v);
 	assert_int_equal(CMD(f, false, "config", "show", "security"), 0);
 	assert_non_null(strstr(f->body,
