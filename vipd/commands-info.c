@@ -2,6 +2,7 @@
 /*
  * vipd/commands: `config reload`, `config show security` and `metrics`.
  */
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -263,7 +264,11 @@ static void metrics_collect(struct vipd_daemon *d, struct metrics *out)
 	if (vipd_daemon_neigh(d))
 		vipd_neigh_get_stats(vipd_daemon_neigh(d), &nst);
 	vip_cl_proto_mem(p, &mem);
-#define M(n_, t_, h_, v_) m[i++] = (struct metric){ n_, t_, h_, (double)(v_) }
+#define M(n_, t_, h_, v_)                                             \
+	do {                                                          \
+		assert(i < ARRAY_SIZE(out->m));                       \
+		m[i++] = (struct metric){ n_, t_, h_, (double)(v_) }; \
+	} while (0)
 	M("vipd_duravips_configured", "gauge", "DuraVIPs in the configuration",
 	  vipd_daemon_config(d)->n_duravips);
 	M("vipd_duravips_owned", "gauge", "DuraVIPs plumbed on this node", em.owned);
