@@ -170,7 +170,7 @@ start_cluster() {
 	# corosync was not scheduled for longer than the token (up to 0.2 s at
 	# nice -20 under other jobs' load); corosync holds IPC while it syncs the
 	# new ring, every vipd's liveness watchdog releases, and checks fail
-	# (E2E_TIMING=fast: 14 of 16 in two runs at load 13-15). See
+	# (E2E_TIMING=fast at load 13-15: 11-hung-vipd, 08-bulk). See
 	# docs/fault-tolerance.md, "The floor of corosync's timing".
 	L up 3 --timing "${E2E_TIMING:-safe}" >/dev/null 2>&1 || { fail "lab up"; exit 1; }
 	S=$(L path)
