@@ -151,6 +151,10 @@ int vip_cl_proto_on_lost(struct vip_cl_proto *p, uint64_t now)
 	p->in_view = false;
 	p->round_complete = false;
 	p->quorate = false;
+	/* The next connection's watchdog starts afresh and reports only a change:
+	 * a "not answering" from the dead one would otherwise outlive it, and
+	 * this node would stay in the group plumbing nothing it is given. */
+	p->live = true;
 	p->quorum_fence = false;
 	p->mature = false;
 	p->state_pending = false;

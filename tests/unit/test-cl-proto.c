@@ -535,6 +535,42 @@ static void test_liveness(void **state)
 	cltest_config_free(cfg);
 }
 
+/*
+ * Corosync stopped answering, then the connection broke (corosync killed and
+ * restarted): the next connection starts live. The old backend's "not
+ * answering" must not outlive it (a soak saw a node rejoin, be handed its
+ * DuraVIPs back and plumb none of them until vipd was restarted).
+ */
+static void test_liveness_reset_on_lost(void **state)
+{
+	(void)state;
+	struct vipd_config *cfg = cltest_config("me", 3, NULL, NULL);
+	struct vip_cl_member me = { .nodeid = 1, .pid = 1 };
+	struct vip_cl_view v = { .members = &me, .n_members = 1, .self = 0 };
+	struct vip_cl_status st;
+	struct vip_addr *d;
+
+	struct vip_cl_proto *p = solo_proto(cfg, &me);
+	assert_int_equal(vip_cl_proto_on_liveness(p, false, 10), 0);
+	assert_int_equal(vip_cl_proto_desired(p, &d), 0);
+	free(d);
+	assert_int_equal(vip_cl_proto_on_lost(p, 20), 0);
+	vip_cl_proto_status(p, &st);
+	assert_true(st.live);
+	assert_false(st.quorate);
+	assert_int_equal(vip_cl_proto_desired(p, &d), 0);
+	free(d);
+
+	/* the new connection: quorum, a view, our STATE delivered */
+	assert_int_equal(vip_cl_proto_on_quorum(p, true, 30), 0);
+	assert_int_equal(vip_cl_proto_on_view(p, &v, 30), 0);
+	solo_loop(p, &me, 31);
+	assert_int_equal(vip_cl_proto_desired(p, &d), 3);
+	free(d);
+	vip_cl_proto_free(p);
+	cltest_config_free(cfg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -547,6 +583,7 @@ int main(void)
 		cmocka_unit_test(test_bad_messages),
 		cmocka_unit_test(test_foreign_member),
 		cmocka_unit_test(test_liveness),
+		cmocka_unit_test(test_liveness_reset_on_lost),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
