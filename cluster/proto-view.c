@@ -83,18 +83,29 @@ static void take_known(struct vip_cl_proto *p, struct pmember *m)
 			carry(m, &p->m[k]);
 			return;
 		}
-	for (size_t k = 0; k < p->n_gone; k++) {
+	for (size_t k = 0; k < p->n_gone; k++)
 		if (same_process(&p->gone[k].id, &m->id)) {
 			carry(m, &p->gone[k]);
 			m->stale = true; /* what it did out of our sight is not in it */
 			gone_drop(p, k);
 			return;
 		}
-		if (p->gone[k].id.nodeid == m->id.nodeid) {
-			gone_drop(p, k); /* another process on that node: vipd restarted, clean slate */
-			k--;
-		}
-	}
+}
+
+/*
+ * Once every member of v took what is known of it: a remembered process
+ * of a node that is in v with other processes only ended (vipd restarted,
+ * clean slate). Not before: a node's monitor may come before its engine in
+ * the member list, and the engine cut off and back must find its records.
+ */
+static void gone_drop_replaced(struct vip_cl_proto *p, const struct vip_cl_view *v)
+{
+	for (size_t k = 0; k < p->n_gone; k++)
+		for (size_t i = 0; i < v->n_members; i++)
+			if (p->gone[k].id.nodeid == v->members[i].nodeid) {
+				gone_drop(p, k--);
+				break;
+			}
 }
 
 int vip_cl_proto_on_view(struct vip_cl_proto *p, const struct vip_cl_view *v, uint64_t now)
@@ -110,6 +121,7 @@ int vip_cl_proto_on_view(struct vip_cl_proto *p, const struct vip_cl_view *v, ui
 		m[i].id.reason = VIP_CL_REASON_JOIN;
 		take_known(p, &m[i]);
 	}
+	gone_drop_replaced(p, v);
 	struct pmember *old = p->m;
 	size_t n_old = p->n_m;
 	p->m = m;

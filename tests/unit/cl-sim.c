@@ -367,11 +367,13 @@ static void install_views(struct sim *s, const unsigned *before, const size_t *s
 		for (size_t i = 0; i < s->nn; i++) {
 			if (!s->n[i].up || s->n[i].comp != c)
 				continue;
+			if (s->n[i].mon && s->mon_first)
+				m[nm++] = s->n[i].mon_id;
 			if (s->n[i].alive) {
 				idx[n++] = i;
 				m[nm++] = s->n[i].id;
 			}
-			if (s->n[i].mon)
+			if (s->n[i].mon && !s->mon_first)
 				m[nm++] = s->n[i].mon_id;
 		}
 		s->views += n;

@@ -106,6 +106,7 @@ struct sim {
 	uint64_t comp_view[NMAX]; /* the view digest of each component's current view */
 	uint64_t mon_seq;         /* the monitors' sequence numbers (one counter: still increasing) */
 	size_t resent;            /* FLUSHED sent again after crossing a view change */
+	bool mon_first;           /* a node's monitor before its engine in the member list */
 };
 
 /* Set up nn nodes (not started) sharing nv DuraVIPs; seed picks the interleaving. */

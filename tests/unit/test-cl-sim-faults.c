@@ -5,7 +5,9 @@
  * was given addresses after its last STATE, that is cut off and back while
  * stopped; a member joining while one is silent (tables compared); an
  * engine crash with and without its node's monitor, the monitor leaving, a
- * clean stop, a member joining while a ghost waits for FLUSHED.
+ * clean stop, a member joining while a ghost waits for FLUSHED; a ring
+ * storm (every watchdog fires, one node cut off and back in a view with the
+ * same member list), with monitors listed before their engines.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -126,12 +128,15 @@ static void test_silent_after_grant(void **state)
  * them); back in the view they remember what it held and give them back
  * to it rather than plumb them twice.
  */
-static void test_stopped_member_cut_off_and_back(void **state)
+static void stopped_member_cut_off_and_back(bool monitors_first)
 {
-	(void)state;
 	struct sim s;
 	sim_init(&s, 3, 20, 10, VIP_QUORUM_RELEASE);
+	s.mon_first = monitors_first;
 	sim_startup(&s);
+	for (size_t i = 0; monitors_first && i < 3; i++)
+		sim_monitor(&s, i, true);
+	sim_run(&s);
 	bool of2[VMAX];
 	memcpy(of2, s.n[2].plumbed, sizeof(of2));
 	sim_stop(&s, 2);
@@ -155,6 +160,23 @@ static void test_stopped_member_cut_off_and_back(void **state)
 	sim_check(&s);
 	sim_check_preferred(&s);
 	sim_free(&s);
+}
+
+static void test_stopped_member_cut_off_and_back(void **state)
+{
+	(void)state;
+	stopped_member_cut_off_and_back(false);
+}
+
+/*
+ * The same with a monitor on every node, listed before its engine: n2's
+ * monitor coming back first must not make the others forget what n2's
+ * engine held (docs/protocol.md, "Views").
+ */
+static void test_stopped_member_cut_off_and_back_monitor_first(void **state)
+{
+	(void)state;
+	stopped_member_cut_off_and_back(true);
 }
 
 /* A member joins while another is silent: it learns the silent one's holds from the CLOSE. */
@@ -352,6 +374,126 @@ static void test_newcomer_learns_ghost(void **state)
 	sim_free(&s);
 }
 
+/* ---- a ring storm: every watchdog fires, one node is cut off and back ---- */
+
+static void storm_live(struct sim *s, size_t i, bool alive)
+{
+	assert_int_equal(vip_cl_proto_on_liveness(s->n[i].p, alive, s->now), 0);
+	sim_drain(s, i);
+}
+
+static void storm_steps(struct sim *s)
+{
+	sim_run_some(s, sim_rnd(s) % 4 ? sim_rnd(s) % 8 : 0);
+}
+
+static void storm_shuffle(struct sim *s, size_t *order)
+{
+	for (size_t k = 2; k > 0; k--) {
+		size_t j = sim_rnd(s) % (k + 1), t = order[k];
+		order[k] = order[j];
+		order[j] = t;
+	}
+}
+
+/* n1 cut off alone, then back in a view with the same member list; corosync answers again. */
+static void storm_split_merge(struct sim *s, size_t *order)
+{
+	int split[NMAX] = { 0, 1, 0 }, merged[NMAX] = { 0, 0, 0 };
+	sim_view_change(s, split);
+	storm_steps(s);
+	bool back[3] = { false, false, false };
+	for (size_t i = 0; i < 3; i += 2)
+		if (sim_rnd(s) % 3 == 0) {
+			storm_live(s, i, true);
+			back[i] = true;
+			storm_steps(s);
+		}
+	uint64_t ms = (sim_rnd(s) % 5) * 100;
+	s->now += ms;
+	for (size_t i = 0; i < 3; i++) {
+		if (vip_cl_proto_next_timeout(s->n[i].p, s->now) == 0) {
+			assert_int_equal(vip_cl_proto_on_tick(s->n[i].p, s->now), 0);
+			sim_drain(s, i);
+		}
+		storm_steps(s);
+	}
+	bool late = sim_rnd(s) % 2;
+	if (late)
+		sim_stop(s, 1);
+	sim_view_change(s, merged);
+	if (late) {
+		sim_run(s);
+		sim_advance(s, (sim_rnd(s) % 6) * 1000);
+		sim_resume(s, 1);
+	}
+	if (sim_rnd(s) % 2) {
+		/* n1's quorum comes later than the view */
+		assert_int_equal(vip_cl_proto_on_quorum(s->n[1].p, false, s->now), 0);
+		sim_drain(s, 1);
+	}
+	storm_steps(s);
+	storm_shuffle(s, order);
+	for (size_t k = 0; k < 3; k++) {
+		size_t i = order[k];
+		if (i == 1) {
+			assert_int_equal(vip_cl_proto_on_quorum(s->n[1].p, true, s->now), 0);
+			sim_drain(s, 1);
+			storm_steps(s);
+		}
+		if (!back[i])
+			storm_live(s, i, true);
+		storm_steps(s);
+		if (sim_rnd(s) % 3 == 0)
+			s->now += 100;
+	}
+}
+
+/*
+ * Three nodes with monitors, authenticated, settled. Every vipd's liveness
+ * verdict turns false (each releases everything); n1 (index 1) is cut off
+ * alone, the other two go on quorate; then all merge back with the same
+ * member list (the same view digest as before) and each one's corosync
+ * answers again at its own moment, messages in flight. Never two holders.
+ */
+static void storm_once(uint64_t seed)
+{
+	struct sim s;
+	if (getenv("VIPD_SIM_DEBUG"))
+		fprintf(stderr, "storm seed %llu\n", (unsigned long long)seed);
+	sim_init(&s, 3, 20, seed, VIP_QUORUM_RELEASE);
+	s.mon_first = seed % 2;
+	sim_use_key(&s);
+	sim_startup(&s);
+	for (size_t i = 0; i < 3; i++)
+		sim_monitor(&s, i, true);
+	sim_run(&s);
+	sim_advance(&s, 6000);
+	sim_check(&s);
+	size_t order[3] = { 0, 1, 2 };
+	storm_shuffle(&s, order);
+	for (size_t k = 0; k < 3; k++) {
+		storm_live(&s, order[k], false);
+		storm_steps(&s);
+	}
+	storm_split_merge(&s, order);
+	sim_advance(&s, 12000);
+	sim_check(&s);
+	sim_free(&s);
+}
+
+static void test_ring_storm_same_digest(void **state)
+{
+	(void)state;
+	const char *e = getenv("VIPD_SIM_STORM_SEEDS");
+	const char *one = getenv("VIPD_SIM_STORM_SEED");
+	uint64_t n = e ? strtoull(e, NULL, 10) : 200, first = 1;
+	if (one)
+		first = n = strtoull(one, NULL, 10);
+	for (uint64_t seed = first; seed <= n; seed++)
+		storm_once(seed);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -359,11 +501,13 @@ int main(void)
 		cmocka_unit_test(test_newcomer_while_silent),
 		cmocka_unit_test(test_silent_after_grant),
 		cmocka_unit_test(test_stopped_member_cut_off_and_back),
+		cmocka_unit_test(test_stopped_member_cut_off_and_back_monitor_first),
 		cmocka_unit_test(test_crash_with_monitor),
 		cmocka_unit_test(test_crash_without_monitor),
 		cmocka_unit_test(test_monitor_leaving_clears_ghost),
 		cmocka_unit_test(test_clean_stop_no_ghost),
 		cmocka_unit_test(test_newcomer_learns_ghost),
+		cmocka_unit_test(test_ring_storm_same_digest),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
