@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Linux port: the dumps of links and routes (the address dump is in
+ * Linux port: the dumps of links, routes and neighbours (the address dump is in
  * port-linux.c). One request per table and family, whatever the number of
  * DuraVIPs: vipd/ reads them once and places every DuraVIP in memory
  * (docs/port.md).
@@ -16,8 +16,8 @@
 
 /* What one dump collects: the parser, the table it appends to, and the first error. */
 struct collect {
-	uint16_t type; /* RTM_NEWLINK or RTM_NEWROUTE */
-	void *table;   /* struct vip_port_links or vip_port_routes */
+	uint16_t type; /* RTM_NEWLINK, RTM_NEWROUTE or RTM_NEWNEIGH */
+	void *table;   /* struct vip_port_links, vip_port_routes or vip_port_neighs */
 	int err;
 };
 
@@ -33,11 +33,16 @@ static int collect_cb(const struct nlmsghdr *nlh, void *data)
 		r = vip_nl_parse_link(nlh, &l);
 		if (r == 0)
 			r = vip_port_links_add(c->table, &l);
-	} else {
+	} else if (c->type == RTM_NEWROUTE) {
 		struct vip_port_route rt;
 		r = vip_nl_parse_route(nlh, &rt);
 		if (r == 0)
 			r = vip_port_routes_add(c->table, &rt);
+	} else {
+		struct vip_port_neigh ne;
+		r = vip_nl_parse_neigh(nlh, &ne);
+		if (r == 0)
+			r = vip_port_neighs_add(c->table, &ne);
 	}
 	if (r == -EAFNOSUPPORT)
 		return MNL_CB_OK;
@@ -76,6 +81,19 @@ static int dump_one(struct vip_port *p, uint16_t type, int family, struct collec
 	return -EAGAIN;
 }
 
+/* The IPv4 then the IPv6 dump of type into c->table. */
+static int dump_both(struct vip_port *p, uint16_t type, struct collect *c, size_t *n)
+{
+	int r = dump_one(p, type, AF_INET, c, n);
+	/* A kernel without IPv6 refuses the family: it simply has none of IPv6. */
+	if (r == 0) {
+		r = dump_one(p, type, AF_INET6, c, n);
+		if (r == -EAFNOSUPPORT)
+			r = 0;
+	}
+	return r;
+}
+
 int vip_nl_dump_links(struct vip_port *p, struct vip_port_links *t)
 {
 	struct collect c = { RTM_NEWLINK, t, 0 };
@@ -94,13 +112,20 @@ int vip_nl_dump_routes(struct vip_port *p, struct vip_port_routes *t)
 	struct collect c = { RTM_NEWROUTE, t, 0 };
 
 	t->n = 0;
-	int r = dump_one(p, RTM_GETROUTE, AF_INET, &c, &t->n);
-	/* A kernel without IPv6 refuses the family: it simply has no IPv6 routes. */
-	if (r == 0) {
-		r = dump_one(p, RTM_GETROUTE, AF_INET6, &c, &t->n);
-		if (r == -EAFNOSUPPORT)
-			r = 0;
+	int r = dump_both(p, RTM_GETROUTE, &c, &t->n);
+	if (r < 0) {
+		t->n = 0;
+		return r;
 	}
+	return (int)t->n;
+}
+
+int vip_nl_dump_neigh(struct vip_port *p, struct vip_port_neighs *t)
+{
+	struct collect c = { RTM_NEWNEIGH, t, 0 };
+
+	t->n = 0;
+	int r = dump_both(p, RTM_GETNEIGH, &c, &t->n);
 	if (r < 0) {
 		t->n = 0;
 		return r;

@@ -135,8 +135,6 @@ int vip_nl_links_apply(struct vip_port *p, const struct nlmsghdr *nlh);
 /* port-linux-neigh.c */
 /* Decode RTM_{NEW,DEL}NEIGH: 0, -EAFNOSUPPORT (not IPv4/IPv6, or a proxy entry) or -EBADMSG. */
 int vip_nl_parse_neigh(const struct nlmsghdr *nlh, struct vip_port_neigh *ret);
-/* A dump request of the neighbour table of family (AF_INET, AF_INET6), with an ACK. */
-void vip_nl_put_neigh_dump(struct nlmsghdr *nlh, int family, uint32_t seq);
 /* Queue the event of one RTM_{NEW,DEL}NEIGH in p->pending. 0 or -EBADMSG. */
 int vip_nl_neigh_event(struct vip_port *p, const struct nlmsghdr *nlh);
 /* Join RTNLGRP_NEIGH on the event socket. 0 or -errno. */

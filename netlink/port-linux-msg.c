@@ -75,6 +75,9 @@ void vip_nl_put_dump(struct nlmsghdr *nlh, uint16_t type, int family, uint32_t s
 	if (type == RTM_GETROUTE) {
 		struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
 		rtm->rtm_family = (uint8_t)family;
+	} else if (type == RTM_GETNEIGH) {
+		struct ndmsg *ndm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ndm));
+		ndm->ndm_family = (uint8_t)family;
 	} else {
 		struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
 		ifi->ifi_family = (uint8_t)family;

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Linux port: the neighbour table (ARP, NDP). Its dump, its events
- * (RTNLGRP_NEIGH, subscribed with VIP_PORT_OPEN_NEIGH) and the decoder of
- * RTM_NEWNEIGH / RTM_DELNEIGH. Mechanism only: which entries matter is
+ * Linux port: the neighbour table (ARP, NDP). Its events (RTNLGRP_NEIGH,
+ * subscribed with VIP_PORT_OPEN_NEIGH) and the decoder of RTM_NEWNEIGH /
+ * RTM_DELNEIGH; the dump is port-linux-dump.c's. Mechanism only: which entries matter is
  * vipd's business (vipd/neigh.h).
  */
 #include <errno.h>
@@ -13,8 +13,6 @@
 #include <unistd.h>
 
 #include "port-linux-internal.h"
-
-#define DUMP_TRIES 5
 
 static enum vip_port_neigh_state neigh_state(uint16_t nud)
 {
@@ -120,75 +118,4 @@ int vip_nl_neigh_subscribe(struct vip_port *p)
 	if (mnl_socket_setsockopt(p->mon, NETLINK_ADD_MEMBERSHIP, &group, sizeof(group)) < 0)
 		return negerrno();
 	return 0;
-}
-
-struct neigh_collect {
-	struct vip_port_neighs *t;
-	int err;
-};
-
-static int neigh_cb(const struct nlmsghdr *nlh, void *data)
-{
-	struct neigh_collect *c = data;
-	struct vip_port_neigh n;
-
-	if (nlh->nlmsg_type != RTM_NEWNEIGH || c->err < 0)
-		return MNL_CB_OK;
-	int r = vip_nl_parse_neigh(nlh, &n);
-	if (r == -EAFNOSUPPORT)
-		return MNL_CB_OK;
-	if (r == -EBADMSG)
-		return MNL_CB_ERROR;
-	c->err = vip_port_neighs_add(c->t, &n);
-	return MNL_CB_OK;
-}
-
-void vip_nl_put_neigh_dump(struct nlmsghdr *nlh, int family, uint32_t seq)
-{
-	nlh = mnl_nlmsg_put_header(nlh);
-	nlh->nlmsg_type = RTM_GETNEIGH;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP | NLM_F_ACK;
-	nlh->nlmsg_seq = seq;
-	struct ndmsg *ndm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ndm));
-	ndm->ndm_family = (uint8_t)family;
-}
-
-/* One family's dump appended to t after keep entries, retried while interrupted. */
-static int dump_family(struct vip_port *p, int family, struct vip_port_neighs *t)
-{
-	char buf[VIP_NL_REQ_MAX];
-	size_t keep = t->n;
-
-	for (int tries = 0; tries < DUMP_TRIES; tries++) {
-		struct neigh_collect c = { t, 0 };
-		bool intr = false;
-
-		t->n = keep;
-		vip_nl_put_neigh_dump((struct nlmsghdr *)buf, family, 0);
-		int r = vip_nl_transact(p, (struct nlmsghdr *)buf, neigh_cb, &c, &intr, NULL, 0);
-		if (r == 0)
-			r = c.err;
-		if (r < 0)
-			return r;
-		if (!intr)
-			return 0;
-	}
-	return -EAGAIN;
-}
-
-int vip_nl_dump_neigh(struct vip_port *p, struct vip_port_neighs *t)
-{
-	t->n = 0;
-	int r = dump_family(p, AF_INET, t);
-	/* a kernel without IPv6 refuses the family: it has no IPv6 neighbours */
-	if (r == 0) {
-		r = dump_family(p, AF_INET6, t);
-		if (r == -EAFNOSUPPORT)
-			r = 0;
-	}
-	if (r < 0) {
-		t->n = 0;
-		return r;
-	}
-	return (int)t->n;
 }

@@ -178,10 +178,10 @@ static void test_events_and_request(void **state)
 	assert_int_equal(p.pending[0].neigh.state, VIP_PORT_NEIGH_STALE);
 	assert_int_equal(p.pending[1].type, VIP_PORT_EV_NEIGH_DEL);
 
-	vip_nl_put_neigh_dump((struct nlmsghdr *)buf, AF_INET6, 42);
+	vip_nl_put_dump((struct nlmsghdr *)buf, RTM_GETNEIGH, AF_INET6, 42);
 	struct nlmsghdr *nlh = (struct nlmsghdr *)buf;
 	assert_int_equal(nlh->nlmsg_type, RTM_GETNEIGH);
-	assert_int_equal(nlh->nlmsg_flags, NLM_F_REQUEST | NLM_F_DUMP | NLM_F_ACK);
+	assert_int_equal(nlh->nlmsg_flags, NLM_F_REQUEST | NLM_F_DUMP);
 	assert_int_equal(nlh->nlmsg_seq, 42);
 	assert_int_equal(nlh->nlmsg_len, mnl_nlmsg_size(sizeof(struct ndmsg)));
 	assert_int_equal(((struct ndmsg *)mnl_nlmsg_get_payload(nlh))->ndm_family, AF_INET6);
