@@ -8,7 +8,11 @@
  * cluster key every message is sealed with the view it is sent in
  * (docs/protocol.md, "Authentication"), and a FLUSHED delivered after a
  * view change (the engine's leave often comes first) is ignored by
- * everyone: then it is sent again in the new view. Connected as root, so a
+ * everyone: then it is sent again in the new view. To spare that second
+ * round, a FLUSHED waits until the view no longer holds the crashed engine
+ * (corosync delivers its leave a moment after the crash), for at most
+ * FLUSHED_HOLD_MS; when the view never showed the engine (another pid
+ * namespace, or it died before joining) nothing is held. Connected as root, so a
  * reconnect needs no uidgid entry in corosync's configuration; the key is
  * read as root too.
  */
@@ -22,6 +26,15 @@
 #include "monitor-internal.h"
 
 #define SEND_RETRY_MS 20u
+#define FLUSHED_HOLD_MS 200u
+
+static bool engine_here(const struct vipd_monitor *m, uint32_t pid)
+{
+	for (size_t i = 0; i < m->cl.n_here; i++)
+		if (m->cl.here[i] == pid)
+			return true;
+	return false;
+}
 
 static void send_pending(struct vipd_monitor *m);
 
@@ -35,6 +48,18 @@ static void cl_view(void *data, const struct vip_cl_view *v)
 	m->cl.self = v->members[v->self];
 	m->cl.view = vip_cl_view_digest(v->members, v->n_members);
 	m->cl.want_monitor = true;
+	m->cl.n_here = 0;
+	for (size_t i = 0; i < v->n_members; i++) {
+		const struct vip_cl_member *e = &v->members[i];
+
+		if (e->nodeid == m->cl.self.nodeid && e->pid != m->cl.self.pid &&
+		    m->cl.n_here < ARRAY_SIZE(m->cl.here))
+			m->cl.here[m->cl.n_here++] = e->pid;
+	}
+	if (m->cl.flushed_held && !engine_here(m, m->cl.held_for_pid)) {
+		log_debug("monitor: the crashed engine left the view; FLUSHED goes now");
+		m->cl.flushed_held = false; /* sent after this dispatch */
+	}
 }
 
 static void cl_message(void *data, const struct vip_cl_member *sender, const void *msg, size_t len)
@@ -96,6 +121,8 @@ static void disconnect(struct vipd_monitor *m)
 	m->cl.be = NULL;
 	m->cl.lost = false;
 	m->cl.in_view = false;
+	m->cl.n_here = 0;
+	m->cl.flushed_held = false; /* a new connection sends it once in its first view */
 }
 
 static void schedule_reconnect(struct vipd_monitor *m)
@@ -145,6 +172,18 @@ static void send_pending(struct vipd_monitor *m)
 
 		if (!*q[i].want)
 			continue;
+		if (q[i].type == VIP_CL_MSG_FLUSHED && m->cl.flushed_held) {
+			uint64_t held = loop_now_ms() - m->cl.flushed_since;
+
+			if (held < FLUSHED_HOLD_MS) { /* cl_view, or this timer, releases it */
+				loop_timer_arm(m->cl.t_send, (uint32_t)(FLUSHED_HOLD_MS - held) + 1, 0);
+				continue;
+			}
+			log_debug(
+				"monitor: the crashed engine's leave did not come in %u ms; FLUSHED goes now",
+				FLUSHED_HOLD_MS);
+			m->cl.flushed_held = false;
+		}
 		r = send_one(m, q[i].type);
 		if (r == -EAGAIN) {
 			loop_timer_arm(m->cl.t_send, SEND_RETRY_MS, 0);
@@ -248,7 +287,10 @@ void monitor_cluster_flushed(struct vipd_monitor *m)
 	m->cl.want_flushed = true;
 	m->cl.flushed_unconfirmed = true;
 	m->cl.flushed_since = loop_now_ms();
-	send_pending(m);
+	m->cl.held_for_pid = (uint32_t)m->last_pid;
+	m->cl.flushed_held = m->cl.be && m->cl.in_view && m->last_pid > 0 &&
+			     engine_here(m, m->cl.held_for_pid);
+	send_pending(m); /* arms the send timer for the hold */
 }
 
 static void leave(struct vipd_monitor *m);
@@ -268,7 +310,8 @@ static void leave(struct vipd_monitor *m)
 {
 	int r;
 
-	/* A FLUSHED held back by flow control goes out before the leave (at most 0.5 s). */
+	/* A FLUSHED held back (flow control, or for the engine's leave) goes out before ours (at most 0.5 s). */
+	m->cl.flushed_held = false;
 	for (int tries = 0; m->cl.want_flushed && m->cl.be && tries < 50; tries++) {
 		send_pending(m);
 		if (!m->cl.want_flushed || m->cl.ops->dispatch(m->cl.be) < 0)

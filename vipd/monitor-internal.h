@@ -16,7 +16,15 @@ struct monitor_cluster {
 	bool want_flushed;         /* FLUSHED to multicast (a flush happened) */
 	bool flushed_unconfirmed;  /* a FLUSHED not yet seen delivered in the view it was sealed in */
 	uint64_t flushed_since;    /* loop_now_ms() of that flush */
-	uint32_t reconnect_ms;     /* next reconnect delay */
+	/*
+	 * FLUSHED held back until the crashed engine's leave is in our view (it
+	 * would cross it otherwise and be sent twice), at most FLUSHED_HOLD_MS.
+	 */
+	bool flushed_held;
+	uint32_t held_for_pid; /* the crashed engine, as a member of our node */
+	uint32_t here[8];      /* pids of the other members of our node in the view */
+	size_t n_here;
+	uint32_t reconnect_ms; /* next reconnect delay */
 	/* Authentication (docs/protocol.md): the key, this member, the view it is in, the last sequence. */
 	struct vip_cl_key *key; /* NULL: unauthenticated */
 	struct vip_cl_member self;
@@ -34,7 +42,8 @@ struct vipd_monitor {
 
 	/* The engine now running (pid 0: none). */
 	pid_t pid;
-	int fd; /* our end of the socketpair, -1 when closed */
+	pid_t last_pid; /* the last engine started, kept after it ended (monitor-cluster.c) */
+	int fd;         /* our end of the socketpair, -1 when closed */
 	uint64_t started_ms;
 	bool ready, released_ok, release_failed;
 	bool flushed; /* its addresses were removed already (it was exiting) */

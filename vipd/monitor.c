@@ -186,7 +186,7 @@ static int start_engine(struct vipd_monitor *m)
 		close(sp[0]);
 		return r;
 	}
-	m->pid = m->st.engine_pid = pid;
+	m->pid = m->last_pid = m->st.engine_pid = pid;
 	m->fd = sp[0];
 	m->started_ms = loop_now_ms();
 	m->ready = m->released_ok = m->release_failed = m->flushed = false;

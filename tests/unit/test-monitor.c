@@ -172,7 +172,16 @@ struct vip_cl_backend {
 };
 
 static bool cl_left;
-static bool echo_flushed; /* deliver the monitor's FLUSHED back to it, as corosync does */
+static bool echo_flushed;             /* deliver the monitor's FLUSHED back to it, as corosync does */
+static uint32_t view_engine;          /* nonzero: views list this pid of node 1 beside the monitor */
+static struct vip_cl_backend *cur_be; /* the monitor's connection, to push a view */
+
+/* A new view (with view_engine as it is now) on the monitor's next dispatch. */
+static void push_view(void)
+{
+	assert_non_null(cur_be);
+	assert_int_equal(write(cur_be->pipe[1], "v", 1), 1);
+}
 static char last_name[VIP_CL_NAME_MAX + 1];
 
 static int fb_connect(const struct vip_cl_backend_cbs *cbs, void *userdata, struct vip_cl_backend **ret)
@@ -183,7 +192,7 @@ static int fb_connect(const struct vip_cl_backend_cbs *cbs, void *userdata, stru
 	b->cbs = *cbs;
 	b->userdata = userdata;
 	assert_int_equal(pipe2(b->pipe, O_NONBLOCK | O_CLOEXEC), 0);
-	*ret = b;
+	*ret = cur_be = b;
 	return 0;
 }
 
@@ -191,6 +200,8 @@ static void fb_free(struct vip_cl_backend *b)
 {
 	if (!b)
 		return;
+	if (b == cur_be)
+		cur_be = NULL;
 	close(b->pipe[0]);
 	close(b->pipe[1]);
 	free(b);
@@ -219,8 +230,9 @@ static int fb_fd(struct vip_cl_backend *b)
 static int fb_dispatch(struct vip_cl_backend *b)
 {
 	char c;
-	struct vip_cl_member self = { .nodeid = 1, .pid = (uint32_t)getpid() };
-	struct vip_cl_view v = { .ring_seq = 1, .members = &self, .n_members = 1, .self = 0 };
+	struct vip_cl_member mem[2] = { { .nodeid = 1, .pid = (uint32_t)getpid() },
+					{ .nodeid = 1, .pid = view_engine } };
+	struct vip_cl_view v = { .ring_seq = 1, .members = mem, .n_members = view_engine ? 2 : 1, .self = 0 };
 
 	while (read(b->pipe[0], &c, 1) == 1)
 		b->cbs.view(b->userdata, &v);
@@ -330,6 +342,7 @@ static int setup(void **state _unused_)
 	flush_result = 2;
 	cl_left = false;
 	echo_flushed = true;
+	view_engine = 0;
 	last_name[0] = '\0';
 	ready_calls = 0;
 	port_ops = vip_port_fake_ops;
@@ -400,6 +413,57 @@ static void test_restart_waits_for_flushed(void **state _unused_)
 	RUN_UNTIL(m, 3000, stats(m).starts == 2);
 	assert_string_equal(events, "SMFXS");
 	assert_true(now_ms() - t0 >= 1000);
+	vipd_monitor_stop(m);
+	assert_int_equal(vipd_monitor_run(m), 0);
+}
+
+/*
+ * The crashed engine is in the monitor's view: its FLUSHED waits for the view
+ * without it (else it would cross the engine's leave and go out twice), and
+ * goes at once when that view comes.
+ */
+static void test_flushed_waits_for_engine_leave(void **state _unused_)
+{
+	struct vipd_monitor *m = new_monitor(ENG_SERVE, true);
+	uint64_t t0;
+
+	RUN_UNTIL(m, 3000, stats(m).ever_ready && stats(m).monitor_sent >= 1);
+	view_engine = (uint32_t)stats(m).engine_pid;
+	push_view();
+	RUN_UNTIL(m, 3000, stats(m).monitor_sent >= 2);
+	assert_int_equal(kill(stats(m).engine_pid, SIGKILL), 0);
+	RUN_UNTIL(m, 3000, stats(m).flushes == 1);
+	t0 = now_ms();
+	for (int i = 0; i < 5; i++) /* ~50 ms: the monitor could have sent it */
+		loop_iterate(vipd_monitor_loop(m), 10);
+	assert_int_equal(stats(m).flushed_sent, 0);
+	view_engine = 0; /* corosync delivers the engine's leave */
+	push_view();
+	RUN_UNTIL(m, 3000, stats(m).flushed_sent == 1);
+	assert_true(now_ms() - t0 < 150); /* the view released it, not the 200 ms bound */
+	RUN_UNTIL(m, 3000, stats(m).starts == 2);
+	/* MONITOR on each view; the FLUSHED after the one without the engine */
+	assert_string_equal(events, "SMMFMXS");
+	vipd_monitor_stop(m);
+	assert_int_equal(vipd_monitor_run(m), 0);
+}
+
+/* The engine's leave never comes: the FLUSHED goes after the bound (200 ms). */
+static void test_flushed_hold_is_bounded(void **state _unused_)
+{
+	struct vipd_monitor *m = new_monitor(ENG_SERVE, true);
+	uint64_t t0;
+
+	RUN_UNTIL(m, 3000, stats(m).ever_ready && stats(m).monitor_sent >= 1);
+	view_engine = (uint32_t)stats(m).engine_pid;
+	push_view();
+	RUN_UNTIL(m, 3000, stats(m).monitor_sent >= 2);
+	assert_int_equal(kill(stats(m).engine_pid, SIGKILL), 0);
+	RUN_UNTIL(m, 3000, stats(m).flushes == 1);
+	t0 = now_ms();
+	RUN_UNTIL(m, 3000, stats(m).flushed_sent == 1);
+	assert_true(now_ms() - t0 >= 150);
+	RUN_UNTIL(m, 3000, stats(m).starts == 2);
 	vipd_monitor_stop(m);
 	assert_int_equal(vipd_monitor_run(m), 0);
 }
@@ -749,6 +813,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_kill9_flushes_tells_and_restarts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restart_waits_for_flushed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_flushed_waits_for_engine_leave, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_flushed_hold_is_bounded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_release_failed_flushes_exit_1, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_released_ok_no_flush_restarted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sigterm_forwarded_clean_exit, setup, teardown),
