@@ -16,6 +16,10 @@
  *     in its backlog, it sends nothing, its addresses stay plumbed; resumed,
  *     it works through the backlog in order;
  *   - views carry left lists: a node that dies or is cut off is NODEDOWN;
+ *   - a member's corosync may hold its sends (sim_hold_sends) across views,
+ *     sealed in the view they were sent in, and a ring may re-form with the
+ *     same members (sim_reform): messages that cross into a view with the
+ *     same member list (docs/protocol.md, "Authentication");
  *   - a node may run a monitor (another group member with the node's id):
  *     it multicasts MONITOR on every view; when the node's engine crashes
  *     (PROCDOWN) its addresses stay plumbed until sim_flush() (the monitor
