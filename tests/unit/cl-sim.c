@@ -664,6 +664,7 @@ void sim_hold_sends(struct sim *s, size_t i, bool on)
 	s->hold[i] = on;
 	if (on)
 		return;
+	assert_true(s->n[i].comp >= 0 || h->head == h->n); /* a dead node's are gone with it */
 	for (size_t k = h->head; k < h->n; k++)
 		q_push(&s->q[s->n[i].comp], &h->m[k].from, h->m[k].data, h->m[k].len);
 	q_clear(h);
