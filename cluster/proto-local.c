@@ -213,9 +213,13 @@ static bool decide_want(const struct vip_cl_proto *p, const struct lvip *l, int 
 	/*
 	 * Not while our RELEASED of it is on its way: delivered after we
 	 * plumbed it again, it would tell the group we do not hold it. Its
-	 * delivery brings the grant again.
+	 * delivery brings the grant again. Nothing new either while a STATE
+	 * of ours is on its way: it does not list what we would plumb now,
+	 * and delivered after a view with the same member list it counts as
+	 * our STATE of that view (docs/protocol.md, "Authentication").
 	 */
-	return allowed && me >= 0 && e && e->owner == me && e->plumb && !e->rel_pending;
+	return allowed && me >= 0 && e && e->owner == me && e->plumb && !e->rel_pending &&
+	       (l->want || !p->state_pending);
 }
 
 int vip_cl_sweep_one(struct vip_cl_proto *p, struct pvip *e)

@@ -222,10 +222,16 @@ static int apply_peer(struct pmember *x, struct vip_cl_peer *pe)
 	return 0;
 }
 
-static int handle_close(struct vip_cl_proto *p, struct vip_cl_msg *msg, uint64_t now)
+static int handle_close(struct vip_cl_proto *p, const struct pmember *m, struct vip_cl_msg *msg, uint64_t now)
 {
-	/* the first CLOSE of this view wins; one sent in another view names another view */
-	if (msg->view != p->view_digest || p->round_complete) {
+	/*
+	 * The first CLOSE of this view wins; one sent in another view names
+	 * another view. A member closes only once its STATE of the view is
+	 * delivered and none of its own is on its way, so a CLOSE from a member
+	 * not heard in this view was sealed before it (a view with the same
+	 * member list: docs/protocol.md, "Authentication").
+	 */
+	if (msg->view != p->view_digest || p->round_complete || !m->heard) {
 		p->st.n_stale++;
 		return 0;
 	}
@@ -282,11 +288,12 @@ uint64_t vip_cl_round_close_time(const struct vip_cl_proto *p)
 	bool all_known = true;
 
 	/*
-	 * Our own STATE first: until it is delivered we are among the waited-for.
+	 * Our own STATE first: until it is delivered we are among the waited-for
+	 * (and while a later one is on its way, see handle_close).
 	 * Knowing nothing of a waited-for member, or only what it was before it
 	 * was out of our sight, let a member that knows it better close first.
 	 */
-	if (!p->in_view || p->round_complete || p->self < 0 || !p->m[p->self].heard)
+	if (!p->in_view || p->round_complete || p->self < 0 || !p->m[p->self].heard || p->state_pending)
 		return UINT64_MAX;
 	if (p->close_next)
 		return p->close_next;
@@ -462,7 +469,7 @@ int vip_cl_proto_on_message(struct vip_cl_proto *p, const struct vip_cl_member *
 		r = recompute(p, now, true);
 		break;
 	case VIP_CL_MSG_CLOSE:
-		r = handle_close(p, &msg, now);
+		r = handle_close(p, m, &msg, now);
 		break;
 	case VIP_CL_MSG_MONITOR:
 		r = handle_monitor(p, m, &msg, now);

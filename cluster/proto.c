@@ -202,6 +202,12 @@ int vip_cl_proto_on_tick(struct vip_cl_proto *p, uint64_t now)
 		if (r < 0)
 			return r;
 	}
+	/* before a STATE of this tick: a CLOSE waits for every STATE of ours (proto-round.c) */
+	if (now >= vip_cl_round_close_time(p)) {
+		r = vip_cl_round_send_close(p, now);
+		if (r < 0)
+			return r;
+	}
 	if (p->in_view && !p->mature && now >= p->mature_from + p->mature_ms) {
 		p->mature = true;
 		r = vip_cl_send_state(p, now);
@@ -216,11 +222,6 @@ int vip_cl_proto_on_tick(struct vip_cl_proto *p, uint64_t now)
 	if (p->resweep && now >= p->resweep_due) {
 		p->resweep = false;
 		r = vip_cl_update_wants(p);
-		if (r < 0)
-			return r;
-	}
-	if (now >= vip_cl_round_close_time(p)) {
-		r = vip_cl_round_send_close(p, now);
 		if (r < 0)
 			return r;
 	}

@@ -242,3 +242,33 @@ size_t sim_n_ghosts(const struct sim *s, size_t i)
 	vip_cl_proto_status(s->n[i].p, &st);
 	return st.n_ghosts;
 }
+
+/* Let time pass in 100 ms ticks, running to quiescence after each. */
+void sim_advance(struct sim *s, uint64_t ms)
+{
+	uint64_t end = s->now + ms;
+	while (s->now < end) {
+		s->now += 100;
+		for (size_t i = 0; i < s->nn; i++) {
+			if (!s->n[i].alive || s->n[i].stopped)
+				continue;
+			if (vip_cl_proto_next_timeout(s->n[i].p, s->now) == 0) {
+				assert_int_equal(vip_cl_proto_on_tick(s->n[i].p, s->now), 0);
+				sim_drain(s, i);
+			}
+		}
+		sim_run(s);
+	}
+}
+
+/* All nodes up in component 0. */
+void sim_all_join(struct sim *s)
+{
+	int comp[NMAX];
+	for (size_t i = 0; i < s->nn; i++) {
+		sim_start_node(s, i);
+		comp[i] = 0;
+	}
+	sim_view_change(s, comp);
+	sim_run(s);
+}

@@ -67,7 +67,10 @@ static int sim_send(void *data, const uint8_t *m, size_t len)
 	struct sim *s = k->s;
 	struct snode *n = &s->n[k->i];
 
-	q_push(s->flushing ? &s->staged[n->comp] : &s->q[n->comp], &n->id, m, len);
+	if (s->hold[k->i])
+		q_push(&s->held[k->i], &n->id, m, len);
+	else
+		q_push(s->flushing ? &s->staged[n->comp] : &s->q[n->comp], &n->id, m, len);
 	return 0;
 }
 
@@ -608,24 +611,6 @@ void sim_run(struct sim *s)
 	sim_run_some(s, STEP_MAX);
 }
 
-/* Let time pass in 100 ms ticks, running to quiescence after each. */
-void sim_advance(struct sim *s, uint64_t ms)
-{
-	uint64_t end = s->now + ms;
-	while (s->now < end) {
-		s->now += 100;
-		for (size_t i = 0; i < s->nn; i++) {
-			if (!s->n[i].alive || s->n[i].stopped)
-				continue;
-			if (vip_cl_proto_next_timeout(s->n[i].p, s->now) == 0) {
-				assert_int_equal(vip_cl_proto_on_tick(s->n[i].p, s->now), 0);
-				sim_drain(s, i);
-			}
-		}
-		sim_run(s);
-	}
-}
-
 static const char *pref_of(size_t i, void *data)
 {
 	const size_t *nn = data;
@@ -666,18 +651,35 @@ void sim_free(struct sim *s)
 		free(s->q[c].m);
 		q_clear(&s->staged[c]);
 		free(s->staged[c].m);
+		q_clear(&s->held[c]);
+		free(s->held[c].m);
 	}
 	vip_cl_key_free(s->key);
 }
 
-/* All nodes up in component 0. */
-void sim_all_join(struct sim *s)
+void sim_hold_sends(struct sim *s, size_t i, bool on)
 {
-	int comp[NMAX];
-	for (size_t i = 0; i < s->nn; i++) {
-		sim_start_node(s, i);
-		comp[i] = 0;
+	struct squeue *h = &s->held[i];
+
+	s->hold[i] = on;
+	if (on)
+		return;
+	assert_true(s->n[i].comp >= 0 || h->head == h->n); /* a dead node's are gone with it */
+	for (size_t k = h->head; k < h->n; k++)
+		q_push(&s->q[s->n[i].comp], &h->m[k].from, h->m[k].data, h->m[k].len);
+	q_clear(h);
+}
+
+void sim_reform(struct sim *s, int comp)
+{
+	unsigned before[NMAX];
+	size_t size_before[NMAX];
+
+	while (deliver_one(s, comp))
+		check_watch(s);
+	for (int c = 0; c < NMAX; c++) {
+		before[c] = comp_mask(s, c) ^ (c == comp ? ~0u : 0u); /* "changed": a view all the same */
+		size_before[c] = sim_comp_size(s, c);
 	}
-	sim_view_change(s, comp);
-	sim_run(s);
+	install_views(s, before, size_before);
 }

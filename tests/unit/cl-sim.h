@@ -16,6 +16,10 @@
  *     in its backlog, it sends nothing, its addresses stay plumbed; resumed,
  *     it works through the backlog in order;
  *   - views carry left lists: a node that dies or is cut off is NODEDOWN;
+ *   - a member's corosync may hold its sends (sim_hold_sends) across views,
+ *     sealed in the view they were sent in, and a ring may re-form with the
+ *     same members (sim_reform): messages that cross into a view with the
+ *     same member list (docs/protocol.md, "Authentication");
  *   - a node may run a monitor (another group member with the node's id):
  *     it multicasts MONITOR on every view; when the node's engine crashes
  *     (PROCDOWN) its addresses stay plumbed until sim_flush() (the monitor
@@ -107,6 +111,8 @@ struct sim {
 	uint64_t mon_seq;         /* the monitors' sequence numbers (one counter: still increasing) */
 	size_t resent;            /* FLUSHED sent again after crossing a view change */
 	bool mon_first;           /* a node's monitor before its engine in the member list */
+	bool hold[NMAX];          /* node i's sends wait in its corosync (sim_hold_sends) */
+	struct squeue held[NMAX];
 };
 
 /* Set up nn nodes (not started) sharing nv DuraVIPs; seed picks the interleaving. */
@@ -127,6 +133,14 @@ void sim_all_join(struct sim *s);
 /* Deliver and unplumb in random order: at most max steps / until quiescent (or fail). */
 void sim_run_some(struct sim *s, size_t max);
 void sim_run(struct sim *s);
+/*
+ * Node i's sends wait in its corosync, not yet multicast (on), as while a
+ * ring forms; off: they go out now, after what its component has queued.
+ * Each is sealed as vipd sent it: with the view node i was in then.
+ */
+void sim_hold_sends(struct sim *s, size_t i, bool on);
+/* comp's ring re-forms with the same members: its queue is delivered, then the same view again. */
+void sim_reform(struct sim *s, int comp);
 /* Let ms pass in 100 ms ticks, running to quiescence after each. */
 void sim_advance(struct sim *s, uint64_t ms);
 /* Node i's engine crashes (its node stays up); its monitor starts / stops; the monitor flushes. */
