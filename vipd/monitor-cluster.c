@@ -28,14 +28,6 @@
 #define SEND_RETRY_MS 20u
 #define FLUSHED_HOLD_MS 200u
 
-static bool engine_here(const struct vipd_monitor *m, uint32_t pid)
-{
-	for (size_t i = 0; i < m->cl.n_here; i++)
-		if (m->cl.here[i] == pid)
-			return true;
-	return false;
-}
-
 static void send_pending(struct vipd_monitor *m);
 
 static void cl_view(void *data, const struct vip_cl_view *v)
@@ -48,15 +40,12 @@ static void cl_view(void *data, const struct vip_cl_view *v)
 	m->cl.self = v->members[v->self];
 	m->cl.view = vip_cl_view_digest(v->members, v->n_members);
 	m->cl.want_monitor = true;
-	m->cl.n_here = 0;
-	for (size_t i = 0; i < v->n_members; i++) {
-		const struct vip_cl_member *e = &v->members[i];
-
-		if (e->nodeid == m->cl.self.nodeid && e->pid != m->cl.self.pid &&
-		    m->cl.n_here < ARRAY_SIZE(m->cl.here))
-			m->cl.here[m->cl.n_here++] = e->pid;
-	}
-	if (m->cl.flushed_held && !engine_here(m, m->cl.held_for_pid)) {
+	/* the engine's pid does not change while a FLUSHED is held: no restart before it is confirmed */
+	m->cl.engine_in_view = false;
+	for (size_t i = 0; i < v->n_members && m->last_pid > 0; i++)
+		m->cl.engine_in_view |= v->members[i].nodeid == m->cl.self.nodeid &&
+					v->members[i].pid == (uint32_t)m->last_pid;
+	if (m->cl.flushed_held && !m->cl.engine_in_view) {
 		log_debug("monitor: the crashed engine left the view; FLUSHED goes now");
 		m->cl.flushed_held = false; /* sent after this dispatch */
 	}
@@ -121,7 +110,7 @@ static void disconnect(struct vipd_monitor *m)
 	m->cl.be = NULL;
 	m->cl.lost = false;
 	m->cl.in_view = false;
-	m->cl.n_here = 0;
+	m->cl.engine_in_view = false;
 	m->cl.flushed_held = false; /* a new connection sends it once in its first view */
 }
 
@@ -287,9 +276,7 @@ void monitor_cluster_flushed(struct vipd_monitor *m)
 	m->cl.want_flushed = true;
 	m->cl.flushed_unconfirmed = true;
 	m->cl.flushed_since = loop_now_ms();
-	m->cl.held_for_pid = (uint32_t)m->last_pid;
-	m->cl.flushed_held = m->cl.be && m->cl.in_view && m->last_pid > 0 &&
-			     engine_here(m, m->cl.held_for_pid);
+	m->cl.flushed_held = m->cl.be && m->cl.in_view && m->cl.engine_in_view;
 	send_pending(m); /* arms the send timer for the hold */
 }
 

@@ -21,9 +21,7 @@ struct monitor_cluster {
 	 * would cross it otherwise and be sent twice), at most FLUSHED_HOLD_MS.
 	 */
 	bool flushed_held;
-	uint32_t held_for_pid; /* the crashed engine, as a member of our node */
-	uint32_t here[8];      /* pids of the other members of our node in the view */
-	size_t n_here;
+	bool engine_in_view;   /* the last view lists the last engine (last_pid) on our node */
 	uint32_t reconnect_ms; /* next reconnect delay */
 	/* Authentication (docs/protocol.md): the key, this member, the view it is in, the last sequence. */
 	struct vip_cl_key *key; /* NULL: unauthenticated */

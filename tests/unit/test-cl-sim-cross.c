@@ -53,15 +53,31 @@ static void deliver_stale_and_settle(struct sim *s)
 	sim_check(s);
 }
 
+/* A keyed cluster of nn nodes and nv DuraVIPs, started and settled. */
+static void keyed_start(struct sim *s, size_t nn, size_t nv, uint64_t seed)
+{
+	sim_init(s, nn, nv, seed, VIP_QUORUM_RELEASE);
+	sim_use_key(s);
+	sim_startup(s);
+}
+
+/* The stopped member i resumes: never two holders, then converged; s freed. */
+static void resume_settle_free(struct sim *s, size_t i)
+{
+	sim_resume(s, i);
+	sim_settle(s);
+	sim_advance(s, 12000);
+	sim_check(s);
+	sim_free(s);
+}
+
 /* The ring re-forms with the same members (a spurious ring). */
 static void test_stale_state_same_members(void **state)
 {
 	(void)state;
 	for (uint64_t seed = 1; seed <= 20; seed++) {
 		struct sim s;
-		sim_init(&s, 3, 12, seed, VIP_QUORUM_RELEASE);
-		sim_use_key(&s);
-		sim_startup(&s);
+		keyed_start(&s, 3, 12, seed);
 		uint64_t digest = s.comp_view[0];
 		stale_state_then_move(&s);
 		sim_reform(&s, 0);
@@ -81,9 +97,7 @@ static void test_stale_state_cut_off_and_back(void **state)
 	(void)state;
 	for (uint64_t seed = 1; seed <= 20; seed++) {
 		struct sim s;
-		sim_init(&s, 3, 12, seed, VIP_QUORUM_RELEASE);
-		sim_use_key(&s);
-		sim_startup(&s);
+		keyed_start(&s, 3, 12, seed);
 		uint64_t digest = s.comp_view[0];
 		stale_state_then_move(&s);
 		int comp[NMAX] = { 0, 0, 1 };
@@ -109,9 +123,7 @@ static void test_stale_close_same_members(void **state)
 	(void)state;
 	for (uint64_t seed = 1; seed <= 20; seed++) {
 		struct sim s;
-		sim_init(&s, 3, 12, seed, VIP_QUORUM_RELEASE);
-		sim_use_key(&s);
-		sim_startup(&s);
+		keyed_start(&s, 3, 12, seed);
 		memcpy(s.watch, s.n[0].plumbed, sizeof(s.watch));
 		sim_stop(&s, 2);
 		sim_reform(&s, 0);
@@ -128,11 +140,7 @@ static void test_stale_close_same_members(void **state)
 		sim_run(&s);
 		sim_advance(&s, 3000);
 		memset(s.watch, 0, sizeof(s.watch));
-		sim_resume(&s, 2);
-		sim_settle(&s);
-		sim_advance(&s, 12000);
-		sim_check(&s);
-		sim_free(&s);
+		resume_settle_free(&s, 2);
 	}
 }
 
@@ -149,9 +157,7 @@ static void test_stale_state_and_close(void **state)
 	(void)state;
 	for (uint64_t seed = 1; seed <= 20; seed++) {
 		struct sim s;
-		sim_init(&s, 4, 16, seed, VIP_QUORUM_RELEASE);
-		sim_use_key(&s);
-		sim_startup(&s);
+		keyed_start(&s, 4, 16, seed);
 		struct vip_addr a = cltest_addr(V, s.nv);
 		sim_stop(&s, 3);
 		sim_reform(&s, 0);
@@ -174,11 +180,7 @@ static void test_stale_state_and_close(void **state)
 		sim_run(&s);
 		sim_hold_sends(&s, 2, false);
 		sim_run(&s);
-		sim_resume(&s, 3);
-		sim_settle(&s);
-		sim_advance(&s, 12000);
-		sim_check(&s);
-		sim_free(&s);
+		resume_settle_free(&s, 3);
 	}
 }
 

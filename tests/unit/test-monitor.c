@@ -422,18 +422,23 @@ static void test_restart_waits_for_flushed(void **state _unused_)
  * without it (else it would cross the engine's leave and go out twice), and
  * goes at once when that view comes.
  */
-static void test_flushed_waits_for_engine_leave(void **state _unused_)
+/* The engine joins the monitor's view, then crashes: returns when its addresses were flushed. */
+static uint64_t crash_engine_in_view(struct vipd_monitor *m)
 {
-	struct vipd_monitor *m = new_monitor(ENG_SERVE, true);
-	uint64_t t0;
-
 	RUN_UNTIL(m, 3000, stats(m).ever_ready && stats(m).monitor_sent >= 1);
 	view_engine = (uint32_t)stats(m).engine_pid;
 	push_view();
 	RUN_UNTIL(m, 3000, stats(m).monitor_sent >= 2);
 	assert_int_equal(kill(stats(m).engine_pid, SIGKILL), 0);
 	RUN_UNTIL(m, 3000, stats(m).flushes == 1);
-	t0 = now_ms();
+	return now_ms();
+}
+
+static void test_flushed_waits_for_engine_leave(void **state _unused_)
+{
+	struct vipd_monitor *m = new_monitor(ENG_SERVE, true);
+	uint64_t t0 = crash_engine_in_view(m);
+
 	for (int i = 0; i < 5; i++) /* ~50 ms: the monitor could have sent it */
 		loop_iterate(vipd_monitor_loop(m), 10);
 	assert_int_equal(stats(m).flushed_sent, 0);
@@ -452,15 +457,8 @@ static void test_flushed_waits_for_engine_leave(void **state _unused_)
 static void test_flushed_hold_is_bounded(void **state _unused_)
 {
 	struct vipd_monitor *m = new_monitor(ENG_SERVE, true);
-	uint64_t t0;
+	uint64_t t0 = crash_engine_in_view(m);
 
-	RUN_UNTIL(m, 3000, stats(m).ever_ready && stats(m).monitor_sent >= 1);
-	view_engine = (uint32_t)stats(m).engine_pid;
-	push_view();
-	RUN_UNTIL(m, 3000, stats(m).monitor_sent >= 2);
-	assert_int_equal(kill(stats(m).engine_pid, SIGKILL), 0);
-	RUN_UNTIL(m, 3000, stats(m).flushes == 1);
-	t0 = now_ms();
 	RUN_UNTIL(m, 3000, stats(m).flushed_sent == 1);
 	assert_true(now_ms() - t0 >= 150);
 	RUN_UNTIL(m, 3000, stats(m).starts == 2);
