@@ -217,6 +217,30 @@ struct vip_port_announce {
 	int result; /* frames sent for it (0 on IFF_NOARP links), or -errno */
 };
 
+/* One address to probe (docs/port.md §8). */
+struct vip_port_probe {
+	/* in */
+	struct vip_addr addr;
+	int ifindex;
+	/* out */
+	int result; /* frames sent for it (0 on IFF_NOARP links: nothing can be probed there), or -errno */
+};
+
+/*
+ * Another host claims an address: it sent an ARP packet whose sender protocol
+ * address is addr (a reply to a probe, a gratuitous ARP, any request it made
+ * from addr), or a neighbour advertisement whose target is addr.
+ */
+struct vip_port_answer {
+	struct vip_addr addr;
+	int ifindex;                      /* the link it was heard on */
+	uint8_t mac[VIP_PORT_HWADDR_MAX]; /* the claimer's link-layer address, as the packet gives it */
+	size_t mac_len;                   /* 6 for Ethernet, 0 when the packet gave none */
+};
+
+/* Most fds probe_fds() returns. */
+#define VIP_PORT_PROBE_FDS 2
+
 /* ------------------------------------------------------------------ */
 /* The port                                                            */
 /* ------------------------------------------------------------------ */
@@ -283,6 +307,37 @@ struct vip_port_ops {
 	 * whatever its state. Returns like dump_links; -EOPNOTSUPP where the system has no such
 	 * table (SunOS). Events for them (NEIGH_NEW, NEIGH_DEL) come on the event socket. */
 	int (*dump_neigh)(struct vip_port *p, struct vip_port_neighs *t);
+
+	/*
+	 * Address conflict probes (docs/port.md §8): one probe per entry, in as few system
+	 * calls as possible: IPv4 an ARP probe (RFC 5227: broadcast request, sender hardware
+	 * address ours, sender protocol address 0.0.0.0, target protocol address addr), IPv6
+	 * a duplicate address detection NS (from :: to addr's solicited-node group, hop
+	 * limit 255, target addr, no options). Nothing on IFF_NOARP links. Returns the number
+	 * of frames sent or -errno (-EOPNOTSUPP where the system cannot probe; each entry's
+	 * result says what happened to it).
+	 */
+	int (*probe)(struct vip_port *p, struct vip_port_probe *batch, size_t n);
+
+	/*
+	 * Take answers (on) or not (off). While off nothing is queued and what was queued is
+	 * discarded; turn it on before the probes go out. 0 or -errno (-EOPNOTSUPP as above).
+	 * Works after the privilege drop: the sockets are opened by open().
+	 */
+	int (*probe_listen)(struct vip_port *p, bool on);
+
+	/* The fds to poll (EPOLLIN) for answers, owned by the port, valid from open to
+	 * close, into ret: their count (0 to VIP_PORT_PROBE_FDS) or -errno. */
+	int (*probe_fds)(struct vip_port *p, int ret[VIP_PORT_PROBE_FDS]);
+
+	/*
+	 * Next answer heard while listening: 1 with *ret filled, 0 when none is pending
+	 * (never blocks), -ENOBUFS once when answers were lost (a receive queue overflowed:
+	 * the caller must treat every probe it has in flight as answered), or -errno.
+	 * Frames the port itself sent, and probes (sender 0.0.0.0, source ::), are never
+	 * answers.
+	 */
+	int (*next_answer)(struct vip_port *p, struct vip_port_answer *ret);
 };
 
 /* The port compiled for this system. */
@@ -362,10 +417,21 @@ struct vip_port_fake_frame {
 /* Every announcement made since open or the last reset (valid until the next call on p). */
 size_t vip_port_fake_announced(struct vip_port *p, const struct vip_port_fake_frame **ret);
 
+/* Every probe made since open or the last reset (valid until the next call on p). */
+size_t vip_port_fake_probed(struct vip_port *p, const struct vip_port_probe **ret);
+/* Queue an answer as if a host had claimed a->addr (an answer fd is not simulated:
+ * next_answer() returns it while listening). 0 or -ENOMEM; -EAGAIN when not listening
+ * (a real port would not have queued it either). */
+int vip_port_fake_answer(struct vip_port *p, const struct vip_port_answer *a);
+/* Make the next next_answer() return -ENOBUFS (answers lost). */
+void vip_port_fake_lose_answers(struct vip_port *p);
+/* Whether the fake is listening for answers. */
+bool vip_port_fake_listening(struct vip_port *p);
+
 /* Counters of calls made on the fake. */
 struct vip_port_fake_stats {
 	unsigned add_calls, remove_calls, dump_calls, flush_calls, announce_calls, link_get_calls,
-		dump_links_calls, dump_routes_calls, dump_neigh_calls;
+		dump_links_calls, dump_routes_calls, dump_neigh_calls, probe_calls;
 	size_t added, removed, announced; /* entries that succeeded */
 };
 void vip_port_fake_get_stats(struct vip_port *p, struct vip_port_fake_stats *ret);
