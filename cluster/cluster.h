@@ -651,6 +651,13 @@ int vip_cl_proto_drain(struct vip_cl_proto *p, const struct vip_cl_sink *s, bool
 
 /* Level-triggered view: does this node want addr plumbed now? */
 bool vip_cl_proto_wants(const struct vip_cl_proto *p, const struct vip_addr *addr);
+/*
+ * Must the engine probe addr on its link before plumbing it (docs/protocol.md §6,
+ * "Unconfirmed releases")? True when its last holder left the view with nothing to
+ * confirm that it removed it (node loss, or no monitor of its node left to flush
+ * it), until a member's records say it is held again.
+ */
+bool vip_cl_proto_probe_first(const struct vip_cl_proto *p, const struct vip_addr *addr);
 /* Every address this node wants plumbed, sorted; *ret malloc'ed. Count or -ENOMEM. */
 ssize_t vip_cl_proto_desired(const struct vip_cl_proto *p, struct vip_addr **ret);
 /* Bumped whenever the wanted set changes. */

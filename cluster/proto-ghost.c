@@ -122,6 +122,22 @@ static bool holds_any(const struct pmember *m)
 	return false;
 }
 
+/* Nothing will confirm that a's holder removed it: the engine probes before plumbing it. */
+static void mark_probe(struct vip_cl_proto *p, const struct vip_addr *a)
+{
+	struct lvip *l = vip_cl_local_find(p, a);
+
+	if (l && l->configured)
+		l->probe = true;
+}
+
+static void mark_probe_records(struct vip_cl_proto *p, const struct pmember *o)
+{
+	for (size_t i = 0; i < o->n_records; i++)
+		if (o->records[i].flags & VIP_CL_R_HELD)
+			mark_probe(p, &o->records[i].addr);
+}
+
 int vip_cl_ghosts_on_view(struct vip_cl_proto *p, const struct pmember *old, size_t n_old,
 			  const struct vip_cl_view *v)
 {
@@ -130,6 +146,9 @@ int vip_cl_ghosts_on_view(struct vip_cl_proto *p, const struct pmember *old, siz
 	for (size_t i = 0; i < p->n_ghosts; i++) {
 		struct pghost *g = &p->ghosts[i];
 		if (g->cleared || !monitor_in_view(p, g->id.nodeid)) {
+			/* a monitor gone before its FLUSHED: nothing says the addresses went */
+			for (size_t k = 0; !g->cleared && k < g->n_addrs; k++)
+				mark_probe(p, &g->addrs[k]);
 			ghost_drop(p, i--);
 			continue;
 		}
@@ -141,9 +160,14 @@ int vip_cl_ghosts_on_view(struct vip_cl_proto *p, const struct pmember *old, siz
 		bool stays = false;
 		for (size_t i = 0; i < v->n_members && !stays; i++)
 			stays = v->members[i].nodeid == o->id.nodeid && v->members[i].pid == o->id.pid;
-		if (stays || o->monitor || !o->name || !holds_any(o) ||
-		    left_reason(v, &o->id) == VIP_CL_REASON_NODEDOWN || !monitor_in_view(p, o->id.nodeid))
+		if (stays || o->monitor || !holds_any(o))
 			continue;
+		/* no ghost (node loss, or no monitor to flush): the survivors take over unconfirmed */
+		if (!o->name || left_reason(v, &o->id) == VIP_CL_REASON_NODEDOWN ||
+		    !monitor_in_view(p, o->id.nodeid)) {
+			mark_probe_records(p, o);
+			continue;
+		}
 		struct pghost *g = ghost_find(p, &o->id);
 		if (!g && !(g = ghost_new(p, &o->id, o->name)))
 			return -ENOMEM;

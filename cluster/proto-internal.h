@@ -28,6 +28,7 @@ struct lvip {
 	bool down;     /* set_unavailable */
 	bool want;     /* this node wants it plumbed (HOLD issued) */
 	bool may_hold; /* HOLD issued and no local_released since */
+	bool probe;    /* its last holder left unconfirmed: probe before plumbing (proto-ghost.c) */
 	bool has_follow;
 	uint32_t x; /* 0, or 1 + its index in p->lx */
 	uint64_t binding_digest, services_digest;
@@ -256,7 +257,8 @@ void vip_cl_members_free(struct vip_cl_proto *p);
 void vip_cl_gone_free(struct vip_cl_proto *p);
 
 /* proto-ghost.c */
-/* At a view: drop ghosts whose monitor left, make ghosts of engines that left. 0 or -ENOMEM. */
+/* At a view: drop ghosts whose monitor left, make ghosts of engines that left, and mark
+ * for probing what members that left (or dropped ghosts) held unconfirmed. 0 or -ENOMEM. */
 int vip_cl_ghosts_on_view(struct vip_cl_proto *p, const struct pmember *old, size_t n_old,
 			  const struct vip_cl_view *v);
 /* A STATE of this view from an engine on node `nodeid` carried peers (its ghosts). 0 or -ENOMEM. */

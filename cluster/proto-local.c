@@ -119,6 +119,7 @@ int vip_cl_local_load(struct vip_cl_proto *p, const struct vipd_config *cfg)
 			e->want = old->want;
 			e->may_hold = old->may_hold;
 			e->down = old->down;
+			e->probe = old->probe;
 		}
 		if (local_fill(p, cfg, d, e, x, &n_x) < 0) {
 			free(l);
@@ -263,6 +264,12 @@ int vip_cl_update_wants(struct vip_cl_proto *p)
 	for (size_t i = 0; i < p->n_l; i++) {
 		struct lvip *l = &p->l[i];
 		bool w = decide_want(p, l, me);
+
+		if (l->probe && p->round_complete) {
+			/* a member's records hold it again: its release will be ordered */
+			const struct pvip *e = vip_cl_table_find(p, &l->addr);
+			l->probe = !(e && e->held);
+		}
 		if (w == l->want)
 			continue;
 		l->want = w;
@@ -274,6 +281,12 @@ int vip_cl_update_wants(struct vip_cl_proto *p)
 		p->generation++;
 	}
 	return sweep_released(p);
+}
+
+bool vip_cl_proto_probe_first(const struct vip_cl_proto *p, const struct vip_addr *addr)
+{
+	const struct lvip *l = vip_cl_local_find(p, addr);
+	return l && l->probe;
 }
 
 bool vip_cl_proto_wants(const struct vip_cl_proto *p, const struct vip_addr *addr)

@@ -37,6 +37,11 @@ struct vip_port {
 	bool echo;
 	struct vip_port_fake_frame *log;
 	size_t n_log, cap_log;
+	struct vip_port_probe *probes; /* every probe since the last reset */
+	size_t n_probes, cap_probes;
+	struct vip_port_answer *answers; /* queued answers, while listening */
+	size_t n_answers, cap_answers;
+	bool listening, lose_answers;
 	struct vip_port_fake_stats st;
 };
 
@@ -69,6 +74,8 @@ static void fake_close(struct vip_port *p)
 	vip_port_neighs_clear(&p->neighs);
 	free(p->fails);
 	free(p->log);
+	free(p->probes);
+	free(p->answers);
 	free(p);
 }
 
@@ -372,6 +379,58 @@ static int fake_dump_neigh(struct vip_port *p, struct vip_port_neighs *t)
 	return (int)t->n;
 }
 
+static int fake_probe(struct vip_port *p, struct vip_port_probe *b, size_t n)
+{
+	p->st.probe_calls++;
+	if (p->flags & VIP_PORT_OPEN_NO_PACKET)
+		return -ENOTCONN;
+	int r = call_fails(p), sent = 0;
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < n; i++) {
+		const struct fake_fail *f = find_fail(p, &b[i].addr);
+		const struct vip_port_link *l = find_link(p, b[i].ifindex);
+		b[i].result = f ? f->err : !l ? -ENODEV : l->noarp ? 0 : 1;
+		if (b[i].result <= 0)
+			continue;
+		if (grow((void **)&p->probes, &p->cap_probes, p->n_probes + 1, sizeof(*p->probes)) < 0)
+			return -ENOMEM;
+		p->probes[p->n_probes++] = b[i];
+		sent++;
+	}
+	return sent;
+}
+
+static int fake_probe_listen(struct vip_port *p, bool on)
+{
+	if (p->flags & VIP_PORT_OPEN_NO_PACKET)
+		return -ENOTCONN;
+	p->listening = on;
+	p->n_answers = 0;
+	p->lose_answers = false;
+	return 0;
+}
+
+static int fake_probe_fds(struct vip_port *p _unused_, int ret[VIP_PORT_PROBE_FDS] _unused_)
+{
+	return 0;
+}
+
+static int fake_next_answer(struct vip_port *p, struct vip_port_answer *ret)
+{
+	if (!p->listening)
+		return 0;
+	if (p->lose_answers) {
+		p->lose_answers = false;
+		return -ENOBUFS;
+	}
+	if (p->n_answers == 0)
+		return 0;
+	*ret = p->answers[0];
+	memmove(p->answers, p->answers + 1, --p->n_answers * sizeof(*p->answers));
+	return 1;
+}
+
 const struct vip_port_ops vip_port_fake_ops = {
 	.name = "fake",
 	.open = fake_open,
@@ -387,6 +446,10 @@ const struct vip_port_ops vip_port_fake_ops = {
 	.link_get = fake_link_get,
 	.announce = fake_announce,
 	.dump_neigh = fake_dump_neigh,
+	.probe = fake_probe,
+	.probe_listen = fake_probe_listen,
+	.probe_fds = fake_probe_fds,
+	.next_answer = fake_next_answer,
 };
 
 /* ---- test hooks ---- */
@@ -541,8 +604,35 @@ void vip_port_fake_get_stats(struct vip_port *p, struct vip_port_fake_stats *ret
 	*ret = p->st;
 }
 
+size_t vip_port_fake_probed(struct vip_port *p, const struct vip_port_probe **ret)
+{
+	*ret = p->probes;
+	return p->n_probes;
+}
+
+int vip_port_fake_answer(struct vip_port *p, const struct vip_port_answer *a)
+{
+	if (!p->listening)
+		return -EAGAIN;
+	if (grow((void **)&p->answers, &p->cap_answers, p->n_answers + 1, sizeof(*p->answers)) < 0)
+		return -ENOMEM;
+	p->answers[p->n_answers++] = *a;
+	return 0;
+}
+
+void vip_port_fake_lose_answers(struct vip_port *p)
+{
+	p->lose_answers = true;
+}
+
+bool vip_port_fake_listening(struct vip_port *p)
+{
+	return p->listening;
+}
+
 void vip_port_fake_reset_log(struct vip_port *p)
 {
 	p->n_log = 0;
+	p->n_probes = 0;
 	memset(&p->st, 0, sizeof(p->st));
 }

@@ -40,7 +40,9 @@ struct vipd_daemon {
 	uint64_t neigh_sent_ms; /* last NEIGH batches handed to the protocol */
 	struct vipd_control *control;
 
-	struct loop_timer *t_proto, *t_announce, *t_check, *t_retry, *t_reconnect;
+	struct loop_timer *t_proto, *t_announce, *t_check, *t_retry, *t_reconnect, *t_probe;
+	int probe_fds[VIP_PORT_PROBE_FDS]; /* the port's answer fds watched (docs/port.md §8) */
+	int n_probe_fds;
 	uint32_t reconnect_delay_ms;
 	unsigned reconnect_failures; /* failed reconnects since the connection was lost */
 	int reconnect_last_error;    /* the last one's -errno */

@@ -50,6 +50,11 @@ void daemon_arm_timers(struct vipd_daemon *d)
 		else
 			loop_timer_arm(d->t_proto, t, 0);
 	}
+	t = d->engine && d->t_probe ? vipd_engine_next_probe(d->engine) : UINT64_MAX;
+	if (t == UINT64_MAX)
+		loop_timer_disarm(d->t_probe);
+	else
+		loop_timer_arm_at(d->t_probe, t > now ? t : now, 0);
 	t = vipd_announce_next_due(d->announce, now);
 	if (t == UINT64_MAX)
 		loop_timer_disarm(d->t_announce);

@@ -80,6 +80,23 @@ static void on_check_timer(struct loop *l _unused_, struct loop_timer *t _unused
 	vipd_daemon_pump(d);
 }
 
+/* An answer to an address probe (vipd/engine-probe.c). */
+static void on_probe_fd(struct loop *l _unused_, int fd _unused_, uint32_t revents _unused_, void *data)
+{
+	struct vipd_daemon *d = data;
+
+	vipd_engine_drain_answers(d->engine, loop_now_ms());
+	daemon_arm_timers(d);
+}
+
+static void on_probe_timer(struct loop *l _unused_, struct loop_timer *t _unused_, void *data)
+{
+	struct vipd_daemon *d = data;
+
+	vipd_engine_probe_due(d->engine, loop_now_ms());
+	vipd_daemon_pump(d);
+}
+
 static void on_retry_timer(struct loop *l _unused_, struct loop_timer *t _unused_, void *data)
 {
 	vipd_daemon_pump(data);
@@ -236,6 +253,7 @@ static int setup_timers(struct vipd_daemon *d)
 		{ &d->t_check, on_check_timer },
 		{ &d->t_retry, on_retry_timer },
 		{ &d->t_reconnect, daemon_on_reconnect_timer },
+		{ &d->t_probe, on_probe_timer },
 	};
 	int r;
 
@@ -245,6 +263,23 @@ static int setup_timers(struct vipd_daemon *d)
 			return log_error_errno(r, "Failed to create a timer: %m");
 	}
 	return daemon_arm_check_timer(d);
+}
+
+/* The port's answers to address probes (none where it cannot probe). */
+static int watch_probe_fds(struct vipd_daemon *d)
+{
+	int fds[VIP_PORT_PROBE_FDS], n, r;
+
+	n = d->port_ops->probe_fds ? d->port_ops->probe_fds(d->port, fds) : 0;
+	if (n < 0)
+		return log_error_errno(n, "Failed to get the address probes' sockets: %m");
+	for (int i = 0; i < n; i++) {
+		r = loop_add_fd(d->loop, fds[i], EPOLLIN, on_probe_fd, d);
+		if (r < 0)
+			return log_error_errno(r, "Failed to watch answers to address probes: %m");
+		d->probe_fds[d->n_probe_fds++] = fds[i];
+	}
+	return 0;
 }
 
 static int setup_signals(struct vipd_daemon *d)
@@ -324,6 +359,9 @@ int vipd_daemon_setup(struct vipd_daemon *d, const struct vipd_daemon_opts *opts
 	r = loop_add_fd(d->loop, d->port_ops->event_fd(d->port), EPOLLIN, on_port_fd, d);
 	if (r < 0)
 		return log_error_errno(r, "Failed to watch address events: %m");
+	r = watch_probe_fds(d);
+	if (r < 0)
+		return r;
 	r = setup_timers(d);
 	if (r < 0)
 		return r;
@@ -428,8 +466,11 @@ void vipd_daemon_free(struct vipd_daemon *d)
 	loop_timer_free(d->t_check);
 	loop_timer_free(d->t_retry);
 	loop_timer_free(d->t_reconnect);
+	loop_timer_free(d->t_probe);
 	if (d->port && d->loop)
 		loop_remove_fd(d->loop, d->port_ops->event_fd(d->port));
+	for (int i = 0; d->loop && i < d->n_probe_fds; i++)
+		loop_remove_fd(d->loop, d->probe_fds[i]);
 	if (d->port)
 		d->port_ops->close(d->port);
 	loop_free(d->loop);

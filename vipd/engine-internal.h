@@ -28,6 +28,17 @@ struct engine_vip {
 	uint64_t since;       /* plumbed since */
 };
 
+/* An address being probed before it is plumbed (engine-probe.c). */
+struct engine_probe {
+	struct vip_addr addr;
+	int ifindex;
+	uint64_t sent;    /* when the last probe went out, 0: not yet */
+	uint64_t next;    /* claimed: when to probe again */
+	unsigned claims;  /* probes a host answered */
+	bool claimed;     /* the last probe was answered (or could not be sent) */
+	bool seen;        /* the last plan still wanted it */
+};
+
 /* One link a DuraVIP goes on. */
 struct engine_link {
 	int ifindex;
@@ -47,6 +58,10 @@ struct vipd_engine {
 	struct vip_port_table strays; /* vipd-tagged addresses not configured: to remove */
 	bool dirty;
 	bool unavail_dirty; /* the unavailable set changed: tell the protocol */
+	struct engine_probe *probes; /* addresses being probed (engine-probe.c) */
+	size_t n_probes, cap_probes;
+	bool listening;         /* the port takes answers */
+	bool probe_unsupported; /* the port cannot probe: plumb after the takeover delay alone */
 	bool failover_armed;
 	uint64_t failover_since;
 	bool failover_acquired; /* something was plumbed since the mark */
@@ -108,5 +123,14 @@ bool engine_vip_available(const struct vipd_engine *e, const struct engine_vip *
 int engine_push_unavailable(struct vipd_engine *e, uint64_t now);
 /* A LINK_* port event. */
 void engine_on_link_event(struct vipd_engine *e, const struct vip_port_event *ev, uint64_t now);
+
+/* engine-probe.c */
+/* May v be plumbed now, or must it wait for a probe (starting one)? */
+bool engine_probe_gate(struct vipd_engine *e, const struct engine_vip *v, uint64_t now);
+/* Read the answers queued (before a plan, so a claim is never missed). */
+void engine_probe_before_plan(struct vipd_engine *e, uint64_t now);
+/* After a plan: forget what it no longer wants, send the probes due. 0 or -ENOMEM. */
+int engine_probe_send(struct vipd_engine *e, uint64_t now);
+void engine_probe_free(struct vipd_engine *e);
 
 #endif

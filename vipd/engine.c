@@ -106,6 +106,7 @@ void vipd_engine_free(struct vipd_engine *e)
 {
 	if (!e)
 		return;
+	engine_probe_free(e);
 	free(e->vips);
 	free(e->links);
 	vip_port_table_clear(&e->strays);
@@ -336,7 +337,7 @@ void engine_plan_free(struct plan *p)
 	free(p->add_vip);
 }
 
-static int plan_build(struct vipd_engine *e, struct plan *p)
+static int plan_build(struct vipd_engine *e, struct plan *p, uint64_t now)
 {
 	size_t max = e->n_vips + e->strays.n + 1;
 
@@ -361,7 +362,7 @@ static int plan_build(struct vipd_engine *e, struct plan *p)
 			engine_req_from(&p->rm[p->n_rm++], &v->conf->addr, v->obs_prefix, v->obs_ifindex,
 					NULL);
 		}
-		if (want && !right)
+		if (want && !right && engine_probe_gate(e, v, now))
 			p->add_vip[p->n_add++] = v; /* its request is made with its slice (apply_adds) */
 	}
 	return 0;
@@ -610,7 +611,8 @@ int vipd_engine_reconcile(struct vipd_engine *e, uint64_t now)
 	r = engine_push_unavailable(e, now);
 	if (r < 0)
 		return r;
-	r = plan_build(e, &p);
+	engine_probe_before_plan(e, now);
+	r = plan_build(e, &p, now);
 	if (r < 0) {
 		engine_plan_free(&p);
 		return r;
@@ -621,6 +623,9 @@ int vipd_engine_reconcile(struct vipd_engine *e, uint64_t now)
 	/* First announcements at once, slice by slice, in the same turn as the plumbing. */
 	failed += apply_adds(e, &p, now);
 	engine_plan_free(&p);
+	r = engine_probe_send(e, now);
+	if (r < 0)
+		failed++;
 	measure_failover(e, now);
 	if (failed)
 		e->dirty = true;

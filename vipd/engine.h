@@ -121,6 +121,15 @@ int vipd_engine_reconfigure(struct vipd_engine *e, const struct vipd_config *cfg
  * and report each with local_released. Count removed or -errno. */
 int vipd_engine_release_all(struct vipd_engine *e, uint64_t now);
 
+/*
+ * Probing before a takeover (engine-probe.c): answers are read from the port's
+ * probe_fds; the next probe step is due at vipd_engine_next_probe (UINT64_MAX: none),
+ * when vipd_engine_probe_due makes the engine dirty.
+ */
+void vipd_engine_drain_answers(struct vipd_engine *e, uint64_t now);
+uint64_t vipd_engine_next_probe(const struct vipd_engine *e);
+void vipd_engine_probe_due(struct vipd_engine *e, uint64_t now);
+
 /* A view that lost a member was delivered at now: the next acquisition measures failover. */
 void vipd_engine_mark_failover(struct vipd_engine *e, uint64_t now);
 
@@ -151,6 +160,9 @@ struct vipd_engine_metrics {
 	uint64_t link_releases;    /* interfaces given up after if_down_limit */
 	uint64_t failovers;        /* failover measurements taken */
 	uint64_t last_failover_ms; /* view with a lost member -> last address plumbed and announced */
+	uint64_t probes_sent;      /* address probes sent before a takeover */
+	uint64_t probe_claims;     /* probes another host answered: the address waited */
+	uint64_t probe_cleared;    /* addresses plumbed after a probe nobody answered */
 };
 void vipd_engine_get_metrics(const struct vipd_engine *e, struct vipd_engine_metrics *ret);
 /* Bytes its per-DuraVIP and per-link entries hold (the metrics). */

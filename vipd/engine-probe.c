@@ -1,0 +1,274 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vipd/engine: probing before a takeover (docs/fault-tolerance.md, "Probing
+ * before a takeover"; the port's side in docs/port.md §8).
+ *
+ * When the protocol says an address's last holder left with nothing to
+ * confirm that it removed it (vip_cl_proto_probe_first), the engine probes
+ * the address on its link (ARP probe, DAD NS) and plumbs it only after
+ * PROBE_WAIT_MS with no host claiming it. A claim means the old owner still
+ * has it (a node whose corosync hung and whose kernel is still removing
+ * thousands of addresses, or a foreign host): the engine waits, probes again
+ * with a growing interval, and plumbs once the claims stop.
+ *
+ * The probing entries are few and short-lived, so they live in their own
+ * small array keyed by address, not in the per-DuraVIP entries.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine-internal.h"
+#include "log.h"
+
+/* No claim this long after a probe: the address is free. */
+#define PROBE_WAIT_MS 10u
+/* After a claim the next probe goes this long later, doubling up to the maximum. */
+#define PROBE_RETRY_MIN_MS 20u
+#define PROBE_RETRY_MAX_MS 320u
+/* At most this many probes in one turn (the answers must fit in the port's receive queue). */
+#define PROBE_BATCH_MAX 1024u
+/* At most this many answers read in one turn; the fd stays readable for the rest. */
+#define ANSWERS_MAX 8192
+
+static struct engine_probe *probe_find(struct vipd_engine *e, const struct vip_addr *a)
+{
+	for (size_t i = 0; i < e->n_probes; i++)
+		if (vip_addr_equal(&e->probes[i].addr, a))
+			return &e->probes[i];
+	return NULL;
+}
+
+static void probe_drop(struct vipd_engine *e, struct engine_probe *pr)
+{
+	*pr = e->probes[--e->n_probes];
+}
+
+static uint64_t retry_ms(unsigned claims)
+{
+	uint64_t ms = PROBE_RETRY_MIN_MS;
+
+	for (unsigned i = 1; i < claims && ms < PROBE_RETRY_MAX_MS; i++)
+		ms *= 2;
+	return ms < PROBE_RETRY_MAX_MS ? ms : PROBE_RETRY_MAX_MS;
+}
+
+bool engine_probe_gate(struct vipd_engine *e, const struct engine_vip *v, uint64_t now)
+{
+	struct engine_probe *pr;
+
+	if (v->obs_ifindex || !e->deps.proto || e->probe_unsupported ||
+	    !vip_cl_proto_probe_first(e->deps.proto, &v->conf->addr))
+		return true;
+	pr = probe_find(e, &v->conf->addr);
+	if (!pr) {
+		struct engine_probe *grown;
+
+		if (e->n_probes == e->cap_probes) {
+			size_t cap = e->cap_probes ? e->cap_probes * 2 : 16;
+
+			grown = reallocarray(e->probes, cap, sizeof(*grown));
+			if (!grown)
+				return false; /* tried again at the next reconcile */
+			e->probes = grown;
+			e->cap_probes = cap;
+		}
+		e->probes[e->n_probes++] =
+			(struct engine_probe){ .addr = v->conf->addr, .ifindex = v->ifindex, .seen = true };
+		return false;
+	}
+	pr->ifindex = v->ifindex;
+	pr->seen = true;
+	if (pr->sent && !pr->claimed && now >= pr->sent + PROBE_WAIT_MS) {
+		if (pr->claims) {
+			char buf[VIP_ADDR_STRLEN];
+
+			log_notice_ratelimit("DuraVIP %s is no longer claimed on %s after %u claims: plumbing it",
+					     vip_addr_to_string(&pr->addr, buf, sizeof(buf)),
+					     engine_vip_ifname(e, v), pr->claims);
+		}
+		e->m.probe_cleared++;
+		probe_drop(e, pr);
+		return true;
+	}
+	return false;
+}
+
+/* Read every answer queued; an overrun counts as a claim on every probe in flight. */
+static void drain_answers(struct vipd_engine *e, uint64_t now)
+{
+	struct vip_port_answer a;
+	char buf[VIP_ADDR_STRLEN], mac[3 * VIP_PORT_HWADDR_MAX];
+
+	if (!e->listening)
+		return;
+	for (int i = 0; i < ANSWERS_MAX; i++) {
+		int r = e->deps.port_ops->next_answer(e->deps.port, &a);
+		struct engine_probe *pr;
+
+		if (r == -ENOBUFS) {
+			log_warning_ratelimit("Answers to address probes were lost: treating every probe in "
+					      "flight as claimed");
+			for (size_t k = 0; k < e->n_probes; k++)
+				if (e->probes[k].sent && !e->probes[k].claimed) {
+					e->probes[k].claimed = true;
+					e->probes[k].next = now + PROBE_WAIT_MS;
+				}
+			continue;
+		}
+		if (r <= 0)
+			break;
+		pr = probe_find(e, &a.addr);
+		if (!pr || !pr->sent || pr->claimed)
+			continue; /* not ours to wait for, or already counted */
+		pr->claimed = true;
+		pr->claims++;
+		pr->next = now + retry_ms(pr->claims);
+		e->m.probe_claims++;
+		mac[0] = '\0';
+		for (size_t k = 0; k < a.mac_len && k < VIP_PORT_HWADDR_MAX; k++)
+			snprintf(mac + 3 * k, sizeof(mac) - 3 * k, "%s%02x", k ? ":" : "", a.mac[k]);
+		if (pr->claims == 1)
+			log_warning_ratelimit("DuraVIP %s is still claimed by %s on link %d: not plumbing it "
+					      "until the claims stop",
+					      vip_addr_to_string(&a.addr, buf, sizeof(buf)), mac[0] ? mac : "a host",
+					      a.ifindex);
+	}
+}
+
+void vipd_engine_drain_answers(struct vipd_engine *e, uint64_t now)
+{
+	drain_answers(e, now);
+}
+
+static int set_listening(struct vipd_engine *e, bool on)
+{
+	int r;
+
+	if (e->listening == on)
+		return 0;
+	r = e->deps.port_ops->probe_listen ? e->deps.port_ops->probe_listen(e->deps.port, on) : -EOPNOTSUPP;
+	if (r == 0)
+		e->listening = on;
+	return r;
+}
+
+/* This system cannot probe: plumb as before (the takeover delay alone guards). */
+static void probe_give_up(struct vipd_engine *e, int err)
+{
+	log_notice_errno(err, "Address probes are not possible here (%m): DuraVIPs taken over from a lost "
+			      "node are plumbed after the takeover delay alone");
+	e->probe_unsupported = true;
+	e->n_probes = 0;
+	e->dirty = true;
+}
+
+/* The entries to probe now into batch (room for PROBE_BATCH_MAX); their count. */
+static size_t probe_collect(struct vipd_engine *e, struct vip_port_probe *batch, struct engine_probe **who,
+			    uint64_t now)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < e->n_probes && n < PROBE_BATCH_MAX; i++) {
+		struct engine_probe *pr = &e->probes[i];
+
+		if (pr->sent && !(pr->claimed && now >= pr->next))
+			continue;
+		batch[n] = (struct vip_port_probe){ .addr = pr->addr, .ifindex = pr->ifindex };
+		who[n++] = pr;
+	}
+	return n;
+}
+
+int engine_probe_send(struct vipd_engine *e, uint64_t now)
+{
+	_cleanup_free_ struct vip_port_probe *batch = NULL;
+	_cleanup_free_ struct engine_probe **who = NULL;
+	size_t n;
+	int r;
+
+	/* Entries the plan just built did not ask for are no longer wanted here. */
+	for (size_t i = 0; i < e->n_probes; i++)
+		if (!e->probes[i].seen)
+			probe_drop(e, &e->probes[i--]);
+	for (size_t i = 0; i < e->n_probes; i++)
+		e->probes[i].seen = false;
+	if (e->n_probes == 0) {
+		(void)set_listening(e, false);
+		return 0;
+	}
+	batch = calloc(PROBE_BATCH_MAX, sizeof(*batch));
+	who = calloc(PROBE_BATCH_MAX, sizeof(*who));
+	if (!batch || !who)
+		return -ENOMEM;
+	n = probe_collect(e, batch, who, now);
+	if (n == 0)
+		return 0;
+	r = set_listening(e, true);
+	if (r == 0)
+		r = e->deps.port_ops->probe ? e->deps.port_ops->probe(e->deps.port, batch, n) : -EOPNOTSUPP;
+	if (r == -EOPNOTSUPP || r == -ENOTCONN) {
+		probe_give_up(e, r);
+		return 0;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct engine_probe *pr = who[i];
+
+		if (r < 0 || batch[i].result < 0) {
+			/* not sent: try again later, never plumb unprobed */
+			pr->sent = pr->sent ? pr->sent : now;
+			pr->claimed = true;
+			pr->next = now + PROBE_RETRY_MAX_MS;
+			e->m.netlink_errors++;
+			continue;
+		}
+		if (batch[i].result == 0) {
+			/* IFF_NOARP: nobody on that link could answer; the wait is all there is */
+			pr->sent = now > PROBE_WAIT_MS ? now - PROBE_WAIT_MS : 1;
+			pr->claimed = false;
+			e->dirty = true;
+			continue;
+		}
+		pr->sent = now ? now : 1;
+		pr->claimed = false;
+		e->m.probes_sent++;
+	}
+	if (r < 0)
+		log_warning_errno_ratelimit(r, "Failed to send %zu address probes: %m", n);
+	return 0;
+}
+
+uint64_t vipd_engine_next_probe(const struct vipd_engine *e)
+{
+	uint64_t t = UINT64_MAX;
+
+	for (size_t i = 0; i < e->n_probes; i++) {
+		const struct engine_probe *pr = &e->probes[i];
+		uint64_t due = !pr->sent ? 0 : pr->claimed ? pr->next : pr->sent + PROBE_WAIT_MS;
+
+		t = due < t ? due : t;
+	}
+	return t;
+}
+
+void vipd_engine_probe_due(struct vipd_engine *e, uint64_t now)
+{
+	drain_answers(e, now);
+	if (vipd_engine_next_probe(e) <= now)
+		e->dirty = true;
+}
+
+void engine_probe_before_plan(struct vipd_engine *e, uint64_t now)
+{
+	drain_answers(e, now);
+}
+
+void engine_probe_free(struct vipd_engine *e)
+{
+	if (e->listening && e->deps.port_ops->probe_listen)
+		(void)e->deps.port_ops->probe_listen(e->deps.port, false);
+	free(e->probes);
+	e->probes = NULL;
+	e->n_probes = e->cap_probes = 0;
+	e->listening = false;
+}
