@@ -655,7 +655,8 @@ bool vip_cl_proto_wants(const struct vip_cl_proto *p, const struct vip_addr *add
  * Must the engine probe addr on its link before plumbing it (docs/protocol.md §6,
  * "Unconfirmed releases")? True when its last holder left the view with nothing to
  * confirm that it removed it (node loss, or no monitor of its node left to flush
- * it), until a member's records say it is held again.
+ * it), until a member's records say it is held again; and for every address in a
+ * view that brought members this node had not seen in its previous one.
  */
 bool vip_cl_proto_probe_first(const struct vip_cl_proto *p, const struct vip_addr *addr);
 /* Every address this node wants plumbed, sorted; *ret malloc'ed. Count or -ENOMEM. */

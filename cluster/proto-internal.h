@@ -210,6 +210,12 @@ struct vip_cl_proto {
 	 */
 	bool guarded;
 	uint64_t guard_until;
+	/*
+	 * The view brought members this node had not seen in its previous view: they
+	 * may know of holders it never saw (docs/protocol.md, "Unconfirmed releases"),
+	 * so everything it plumbs in this view is probed first.
+	 */
+	bool view_joined;
 	uint32_t takeover_delay_ms;
 	uint64_t ring_seq, view_since, stable_since, last_balance, generation;
 	struct vip_cl_status st;

@@ -266,9 +266,11 @@ int vip_cl_update_wants(struct vip_cl_proto *p)
 		bool w = decide_want(p, l, me);
 
 		if (l->probe && p->round_complete) {
-			/* a member's records hold it again: its release will be ordered */
+			/* another member's records hold it again: its release will be ordered
+			 * (our own hold may be one we are releasing, not a confirmation) */
 			const struct pvip *e = vip_cl_table_find(p, &l->addr);
-			l->probe = !(e && e->held);
+			uint64_t others = e ? e->held & ~(me >= 0 ? vip_cl_bit(me) : 0) : 0;
+			l->probe = others == 0;
 		}
 		if (w == l->want)
 			continue;
@@ -286,7 +288,7 @@ int vip_cl_update_wants(struct vip_cl_proto *p)
 bool vip_cl_proto_probe_first(const struct vip_cl_proto *p, const struct vip_addr *addr)
 {
 	const struct lvip *l = vip_cl_local_find(p, addr);
-	return l && l->probe;
+	return l && (l->probe || p->view_joined);
 }
 
 bool vip_cl_proto_wants(const struct vip_cl_proto *p, const struct vip_addr *addr)

@@ -124,6 +124,14 @@ int vip_cl_proto_on_view(struct vip_cl_proto *p, const struct vip_cl_view *v, ui
 	gone_drop_replaced(p, v);
 	struct pmember *old = p->m;
 	size_t n_old = p->n_m;
+
+	p->view_joined = false;
+	for (size_t i = 0; i < v->n_members && !p->view_joined; i++) {
+		bool seen = (ssize_t)i == v->self;
+		for (size_t k = 0; k < n_old && !seen; k++)
+			seen = old[k].id.nodeid == v->members[i].nodeid && old[k].id.pid == v->members[i].pid;
+		p->view_joined = !seen;
+	}
 	p->m = m;
 	p->n_m = v->n_members;
 	p->n_nodes = 0; /* their names go now */

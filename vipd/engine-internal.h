@@ -32,11 +32,11 @@ struct engine_vip {
 struct engine_probe {
 	struct vip_addr addr;
 	int ifindex;
-	uint64_t sent;    /* when the last probe went out, 0: not yet */
-	uint64_t next;    /* claimed: when to probe again */
-	unsigned claims;  /* probes a host answered */
-	bool claimed;     /* the last probe was answered (or could not be sent) */
-	bool seen;        /* the last plan still wanted it */
+	uint64_t sent;   /* when the last probe went out, 0: not yet */
+	uint64_t next;   /* claimed: when to probe again */
+	unsigned claims; /* probes a host answered */
+	bool claimed;    /* the last probe was answered (or could not be sent) */
+	bool seen;       /* the last plan still wanted it */
 };
 
 /* One link a DuraVIP goes on. */
@@ -57,7 +57,7 @@ struct vipd_engine {
 	size_t n_links;
 	struct vip_port_table strays; /* vipd-tagged addresses not configured: to remove */
 	bool dirty;
-	bool unavail_dirty; /* the unavailable set changed: tell the protocol */
+	bool unavail_dirty;          /* the unavailable set changed: tell the protocol */
 	struct engine_probe *probes; /* addresses being probed (engine-probe.c) */
 	size_t n_probes, cap_probes;
 	bool listening;         /* the port takes answers */

@@ -73,8 +73,9 @@ bool engine_probe_gate(struct vipd_engine *e, const struct engine_vip *v, uint64
 			e->probes = grown;
 			e->cap_probes = cap;
 		}
-		e->probes[e->n_probes++] =
-			(struct engine_probe){ .addr = v->conf->addr, .ifindex = v->ifindex, .seen = true };
+		e->probes[e->n_probes++] = (struct engine_probe){ .addr = v->conf->addr,
+								  .ifindex = v->ifindex,
+								  .seen = true };
 		return false;
 	}
 	pr->ifindex = v->ifindex;
@@ -83,9 +84,10 @@ bool engine_probe_gate(struct vipd_engine *e, const struct engine_vip *v, uint64
 		if (pr->claims) {
 			char buf[VIP_ADDR_STRLEN];
 
-			log_notice_ratelimit("DuraVIP %s is no longer claimed on %s after %u claims: plumbing it",
-					     vip_addr_to_string(&pr->addr, buf, sizeof(buf)),
-					     engine_vip_ifname(e, v), pr->claims);
+			log_notice_ratelimit(
+				"DuraVIP %s is no longer claimed on %s after %u claims: plumbing it",
+				vip_addr_to_string(&pr->addr, buf, sizeof(buf)), engine_vip_ifname(e, v),
+				pr->claims);
 		}
 		e->m.probe_cleared++;
 		probe_drop(e, pr);
@@ -126,13 +128,13 @@ static void drain_answers(struct vipd_engine *e, uint64_t now)
 		pr->next = now + retry_ms(pr->claims);
 		e->m.probe_claims++;
 		mac[0] = '\0';
-		for (size_t k = 0; k < a.mac_len && k < VIP_PORT_HWADDR_MAX; k++)
-			snprintf(mac + 3 * k, sizeof(mac) - 3 * k, "%s%02x", k ? ":" : "", a.mac[k]);
+		for (size_t k = 0, o = 0; k < a.mac_len && k < VIP_PORT_HWADDR_MAX; k++)
+			o += (size_t)snprintf(mac + o, sizeof(mac) - o, "%s%02x", k ? ":" : "", a.mac[k]);
 		if (pr->claims == 1)
 			log_warning_ratelimit("DuraVIP %s is still claimed by %s on link %d: not plumbing it "
 					      "until the claims stop",
-					      vip_addr_to_string(&a.addr, buf, sizeof(buf)), mac[0] ? mac : "a host",
-					      a.ifindex);
+					      vip_addr_to_string(&a.addr, buf, sizeof(buf)),
+					      mac[0] ? mac : "a host", a.ifindex);
 	}
 }
 

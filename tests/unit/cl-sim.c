@@ -74,6 +74,38 @@ static int sim_send(void *data, const uint8_t *m, size_t len)
 	return 0;
 }
 
+/*
+ * Node i plumbs v: if a node out of its component still has v on the wire, the
+ * engine would probe first (docs/protocol.md, "Unconfirmed releases") when the
+ * protocol says so. The fake engine does not wait for the probe, so an overlap
+ * the protocol flagged is handed on by ordered hand-offs inside the component
+ * (overlap[v]: who plumbed it while it was out there); only the first plumb of
+ * such a chain is judged. Policy keep accepts a split brain by design.
+ */
+static void check_probe_first(struct sim *s, size_t i, size_t v, const struct vip_addr *a)
+{
+	struct snode *n = &s->n[i];
+	size_t j = 0;
+
+	while (j < s->nn && !(j != i && s->n[j].up && s->n[j].plumbed[v]))
+		j++;
+	if (j == s->nn) {
+		s->overlap[v] = 0;
+		return;
+	}
+	s->cross_plumbs++;
+	bool inherited = false;
+	for (size_t k = 0; k < s->nn; k++)
+		inherited |= k != j && s->n[k].comp == n->comp && (s->overlap[v] >> k & 1u);
+	s->overlap[v] |= 1u << i;
+	if (inherited || vip_cl_proto_probe_first(n->p, a) || s->policy != VIP_QUORUM_RELEASE)
+		return;
+	s->unprobed++;
+	if (getenv("VIPD_SIM_DEBUG"))
+		fprintf(stderr, "t=%llu: %s plumbs vip %zu unprobed while %s has it\n",
+			(unsigned long long)s->now, sim_node_name(i), v, sim_node_name(j));
+}
+
 static void sim_hold(void *data, const struct vip_addr *a)
 {
 	struct sim_sink *k = data;
@@ -86,6 +118,8 @@ static void sim_hold(void *data, const struct vip_addr *a)
 		if (j != i && s->n[j].up && s->n[j].comp == n->comp && s->n[j].plumbed[v])
 			fail_msg("t=%llu: %s plumbs vip %zu while %s holds it", (unsigned long long)s->now,
 				 sim_node_name(i), v, sim_node_name(j));
+	if (!n->plumbed[v])
+		check_probe_first(s, i, v, a);
 	n->plumbed[v] = true;
 	s->holds++;
 	if (getenv("VIPD_SIM_DEBUG"))

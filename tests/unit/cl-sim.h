@@ -113,6 +113,10 @@ struct sim {
 	bool mon_first;           /* a node's monitor before its engine in the member list */
 	bool hold[NMAX];          /* node i's sends wait in its corosync (sim_hold_sends) */
 	struct squeue held[NMAX];
+	/* plumbs while a node outside the component had the address on the wire, and of
+	 * those the ones the protocol did not say to probe first (vip_cl_proto_probe_first) */
+	size_t cross_plumbs, unprobed;
+	unsigned overlap[VMAX]; /* nodes that plumbed it while a node out of their component had it */
 };
 
 /* Set up nn nodes (not started) sharing nv DuraVIPs; seed picks the interleaving. */

@@ -352,6 +352,7 @@ static void test_random(void **state)
 {
 	(void)state;
 	size_t views = 0, delivered = 0, lost = 0, holds = 0, releases = 0, keyed = 0, resent = 0, outs = 0;
+	size_t cross = 0, unprobed = 0;
 	const char *one = getenv("VIPD_SIM_SEED"); /* run just this one, for debugging */
 	/* histories that once found a bug, past the default count: always run */
 	static const uint64_t regressions[] = {
@@ -400,13 +401,20 @@ static void test_random(void **state)
 		holds += s.holds;
 		releases += s.releases;
 		resent += s.resent;
+		cross += s.cross_plumbs;
+		unprobed += s.unprobed;
 		sim_free(&s);
 	}
 	printf("%u random runs (%zu authenticated, %zu with standby/unhealthy toggles, %zu FLUSHED "
 	       "sent again): %zu views installed, %zu messages delivered, %zu lost at view boundaries, "
 	       "%zu plumbs, %zu unplumbs\n",
 	       (unsigned)sim_seeds(), keyed, outs, resent, views, delivered, lost, holds, releases);
+	printf("%zu plumbs while a node out of the component had the address, %zu of them not probed\n",
+	       cross, unprobed);
 	assert_true(lost > 0 && releases > 0);
+	/* every overlap the histories made began with a plumb the engine would have probed */
+	assert_true(cross > 0);
+	assert_int_equal(unprobed, 0);
 }
 
 int main(void)

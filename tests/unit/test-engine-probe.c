@@ -1,0 +1,330 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vipd/engine's probes before a takeover (vipd/engine-probe.c) against the
+ * fake port and two real protocol members, a (with the engine) and b, whose
+ * messages are delivered to both in one order: a view that brings b probes
+ * everything a plumbs in it; b lost to node loss makes only b's addresses
+ * probed; a claim holds an address back and it is probed again later; lost
+ * answers count as claims; an address no longer wanted stops being probed.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <string.h>
+
+#include "cl-testutil.h"
+#include "engine.h"
+
+#define IF_ETH0 2
+#define NV 6
+
+struct h {
+	struct vip_port *port;
+	struct vipd_config *cfg_a, *cfg_b;
+	struct vip_cl_proto *a, *b;
+	struct vipd_engine *e;
+	uint64_t now;
+	struct vip_cl_member ids[2];
+	/* messages of one step, in the order they are delivered to both */
+	uint8_t *msg[64];
+	size_t len[64];
+	int from[64];
+	size_t n_msg;
+};
+
+static int send_a(void *data, const uint8_t *m, size_t len)
+{
+	struct h *h = data;
+
+	assert_true(h->n_msg < 64);
+	h->msg[h->n_msg] = malloc(len);
+	memcpy(h->msg[h->n_msg], m, len);
+	h->len[h->n_msg] = len;
+	h->from[h->n_msg++] = 0;
+	return 0;
+}
+
+static void hold_a(void *data, const struct vip_addr *a)
+{
+	vipd_engine_on_hold(((struct h *)data)->e, a);
+}
+
+static void release_a(void *data, const struct vip_addr *a)
+{
+	vipd_engine_on_release(((struct h *)data)->e, a);
+}
+
+/* Deliver both members' messages to both, run the engine, until quiet. */
+static void pump(struct h *h)
+{
+	for (int round = 0; round < 64; round++) {
+		const struct vip_cl_sink sink = { .send = send_a,
+						  .hold = hold_a,
+						  .release = release_a,
+						  .data = h };
+		struct cltest_sink sb = { .p = h->b, .now = h->now };
+		bool blocked = false, progress;
+
+		h->n_msg = 0;
+		assert_true(vip_cl_proto_drain(h->a, &sink, &blocked) >= 0);
+		if (h->b)
+			assert_true(cltest_drain(h->b, &sb, NULL) >= 0);
+		for (size_t k = 0; k < sb.n_sent; k++) {
+			h->msg[h->n_msg] = steal_ptr(sb.msg[k]);
+			h->len[h->n_msg] = sb.len[k];
+			h->from[h->n_msg++] = 1;
+		}
+		cltest_sink_free(&sb);
+		progress = h->n_msg > 0;
+		for (size_t k = 0; k < h->n_msg; k++) {
+			assert_int_equal(vip_cl_proto_on_message(h->a, &h->ids[h->from[k]], h->msg[k],
+								 h->len[k], h->now),
+					 0);
+			if (h->b)
+				assert_int_equal(vip_cl_proto_on_message(h->b, &h->ids[h->from[k]], h->msg[k],
+									 h->len[k], h->now),
+						 0);
+			free(h->msg[k]);
+		}
+		progress |= vipd_engine_drain_port(h->e, h->now) > 0;
+		if (vipd_engine_is_dirty(h->e)) {
+			assert_true(vipd_engine_reconcile(h->e, h->now) >= 0);
+			progress = true;
+		}
+		if (!progress)
+			return;
+	}
+	fail_msg("pump did not settle");
+}
+
+/* Time passes: the protocol's and the probes' timers fire as the daemon's would. */
+static void advance(struct h *h, uint64_t ms)
+{
+	h->now += ms;
+	assert_int_equal(vip_cl_proto_on_tick(h->a, h->now), 0);
+	if (h->b)
+		assert_int_equal(vip_cl_proto_on_tick(h->b, h->now), 0);
+	vipd_engine_probe_due(h->e, h->now);
+	pump(h);
+}
+
+static size_t n_plumbed(struct h *h)
+{
+	const struct vip_port_table *t = vip_port_fake_addrs(h->port);
+	size_t n = 0;
+
+	for (size_t i = 0; i < t->n; i++)
+		n += t->items[i].ours;
+	return n;
+}
+
+static bool plumbed(struct h *h, const struct vip_addr *a)
+{
+	const struct vip_port_addr *p = vip_port_table_find(vip_port_fake_addrs(h->port), a, 0);
+
+	return p && p->ours;
+}
+
+static size_t n_wanted(struct h *h)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < NV; i++) {
+		struct vip_addr x = cltest_addr(i, NV);
+		n += vip_cl_proto_wants(h->a, &x);
+	}
+	return n;
+}
+
+static size_t n_probed(struct h *h)
+{
+	const struct vip_port_probe *p;
+
+	return vip_port_fake_probed(h->port, &p);
+}
+
+/* a and b, both quorate, in one view delivered to both: a's first view brings b. */
+static int setup(void **state)
+{
+	struct h *h = calloc(1, sizeof(*h));
+	struct vip_port_link l = { .ifindex = IF_ETH0, .ifname = "eth0", .up = true, .hwaddr_len = 6 };
+	struct vip_port_addr own = { .addr = cltest_addr(0, 1), .prefix = 24, .ifindex = IF_ETH0 };
+
+	own.addr.bytes[3] = 1; /* 198.51.100.1/24: the DuraVIPs resolve to eth0 */
+	h->now = 1000;
+	h->ids[0] = (struct vip_cl_member){ .nodeid = 1, .pid = 11 };
+	h->ids[1] = (struct vip_cl_member){ .nodeid = 2, .pid = 22 };
+	assert_int_equal(vip_port_fake_ops.open(NULL, &h->port), 0);
+	assert_int_equal(vip_port_fake_set_link(h->port, &l), 0);
+	assert_int_equal(vip_port_fake_put_addr(h->port, &own), 0);
+	h->cfg_a = cltest_config("a", NV, NULL, NULL);
+	h->cfg_b = cltest_config("b", NV, NULL, NULL);
+	h->cfg_a->cluster.view_mature_time_ms = h->cfg_b->cluster.view_mature_time_ms = 0;
+	assert_int_equal(vip_cl_proto_new(h->cfg_a, &h->a), 0);
+	assert_int_equal(vip_cl_proto_new(h->cfg_b, &h->b), 0);
+	struct vipd_engine_deps deps = { .port_ops = &vip_port_fake_ops, .port = h->port, .proto = h->a };
+	assert_int_equal(vipd_engine_new(&deps, h->cfg_a, &h->e), 0);
+	assert_int_equal(vipd_engine_start(h->e, h->now), 0);
+	assert_int_equal(vip_cl_proto_on_quorum(h->a, true, h->now), 0);
+	assert_int_equal(vip_cl_proto_on_quorum(h->b, true, h->now), 0);
+	struct vip_cl_view va = { .members = h->ids, .n_members = 2, .self = 0 };
+	struct vip_cl_view vb = { .members = h->ids, .n_members = 2, .self = 1 };
+	assert_int_equal(vip_cl_proto_on_view(h->a, &va, h->now), 0);
+	assert_int_equal(vip_cl_proto_on_view(h->b, &vb, h->now), 0);
+	pump(h);
+	*state = h;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct h *h = *state;
+
+	vipd_engine_free(h->e);
+	vip_cl_proto_free(h->a);
+	vip_cl_proto_free(h->b);
+	vip_port_fake_ops.close(h->port);
+	cltest_config_free(h->cfg_a);
+	cltest_config_free(h->cfg_b);
+	free(h);
+	return 0;
+}
+
+/* The view brought b: what a takes in it is probed, and plumbed after the wait in silence. */
+static void test_view_with_new_member_probes(void **state)
+{
+	struct h *h = *state;
+	size_t want = n_wanted(h);
+	struct vipd_engine_metrics m;
+
+	assert_true(want > 0 && want < NV);
+	assert_int_equal(n_probed(h), want);
+	assert_int_equal(n_plumbed(h), 0);
+	assert_true(vip_port_fake_listening(h->port));
+	assert_int_equal(vipd_engine_next_probe(h->e), h->now + 10);
+	advance(h, 9);
+	assert_int_equal(n_plumbed(h), 0);
+	advance(h, 1);
+	assert_int_equal(n_plumbed(h), want);
+	assert_false(vip_port_fake_listening(h->port));
+	assert_int_equal(vipd_engine_next_probe(h->e), UINT64_MAX);
+	vipd_engine_get_metrics(h->e, &m);
+	assert_int_equal(m.probes_sent, want);
+	assert_int_equal(m.probe_cleared, want);
+	assert_int_equal(m.probe_claims, 0);
+}
+
+/* A claimed address waits and is probed again (20 ms, then 40); the others go in. */
+static void test_claim_holds_back(void **state)
+{
+	struct h *h = *state;
+	const struct vip_port_probe *p;
+	size_t want = n_wanted(h);
+
+	assert_int_equal(vip_port_fake_probed(h->port, &p), want);
+	struct vip_addr x = p[0].addr;
+	struct vip_port_answer ans = { .addr = x,
+				       .ifindex = IF_ETH0,
+				       .mac = { 2, 0, 0, 0, 0, 9 },
+				       .mac_len = 6 };
+	assert_int_equal(vip_port_fake_answer(h->port, &ans), 0);
+	advance(h, 10);
+	assert_int_equal(n_plumbed(h), want - 1);
+	assert_false(plumbed(h, &x));
+	assert_true(vip_port_fake_listening(h->port));
+	advance(h, 19);
+	assert_int_equal(n_probed(h), want);
+	advance(h, 1); /* 20 ms after the claim: probed again */
+	assert_int_equal(n_probed(h), want + 1);
+	assert_int_equal(vip_port_fake_answer(h->port, &ans), 0);
+	advance(h, 10);
+	assert_false(plumbed(h, &x));
+	advance(h, 30);
+	assert_int_equal(n_probed(h), want + 1);
+	advance(h, 10); /* 40 ms after the second claim */
+	assert_int_equal(n_probed(h), want + 2);
+	advance(h, 10); /* silence */
+	assert_true(plumbed(h, &x));
+	assert_int_equal(n_plumbed(h), want);
+	assert_false(vip_port_fake_listening(h->port));
+	struct vipd_engine_metrics m;
+	vipd_engine_get_metrics(h->e, &m);
+	assert_int_equal(m.probe_claims, 2);
+}
+
+/* Answers lost (a receive queue overflowed): every probe in flight counts as claimed. */
+static void test_lost_answers_count_as_claims(void **state)
+{
+	struct h *h = *state;
+	size_t want = n_wanted(h);
+
+	vip_port_fake_lose_answers(h->port);
+	advance(h, 10);
+	assert_int_equal(n_plumbed(h), 0);
+	advance(h, 10);
+	assert_int_equal(n_probed(h), 2 * want);
+	advance(h, 10);
+	assert_int_equal(n_plumbed(h), want);
+}
+
+/* An address no longer wanted stops being probed; with none left the port stops listening. */
+static void test_unwanted_stops_probing(void **state)
+{
+	struct h *h = *state;
+
+	assert_true(vip_port_fake_listening(h->port));
+	/* every DuraVIP unavailable here: the protocol wants none of them */
+	struct vip_addr all[NV];
+	for (size_t i = 0; i < NV; i++)
+		all[i] = cltest_addr(i, NV);
+	assert_int_equal(vip_cl_proto_set_unavailable(h->a, all, NV, h->now), 0);
+	pump(h);
+	assert_int_equal(n_wanted(h), 0);
+	assert_false(vip_port_fake_listening(h->port));
+	assert_int_equal(vipd_engine_next_probe(h->e), UINT64_MAX);
+	advance(h, 50);
+	assert_int_equal(n_plumbed(h), 0);
+}
+
+/* b lost to node loss: a probes only what b held, not what it plumbed itself. */
+static void test_node_loss_probes_what_it_held(void **state)
+{
+	struct h *h = *state;
+	size_t mine = n_wanted(h);
+
+	advance(h, 10);
+	assert_int_equal(n_plumbed(h), mine);
+	/* b plumbs its share: its STATE says so */
+	advance(h, 10);
+	vip_port_fake_reset_log(h->port);
+	struct vip_cl_member gone = h->ids[1];
+	gone.reason = VIP_CL_REASON_NODEDOWN;
+	struct vip_cl_view v = { .members = h->ids, .n_members = 1, .self = 0, .left = &gone, .n_left = 1 };
+	vip_cl_proto_free(h->b);
+	h->b = NULL;
+	assert_int_equal(vip_cl_proto_on_view(h->a, &v, h->now), 0);
+	pump(h);
+	assert_int_equal(n_wanted(h), NV);
+	assert_int_equal(n_probed(h), NV - mine);
+	const struct vip_port_probe *p;
+	size_t n = vip_port_fake_probed(h->port, &p);
+	for (size_t i = 0; i < n; i++)
+		assert_false(plumbed(h, &p[i].addr));
+	advance(h, 10);
+	assert_int_equal(n_plumbed(h), NV);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_view_with_new_member_probes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_claim_holds_back, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lost_answers_count_as_claims, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unwanted_stops_probing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_node_loss_probes_what_it_held, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
