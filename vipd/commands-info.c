@@ -239,7 +239,7 @@ struct metric {
 };
 
 struct metrics {
-	struct metric m[64];
+	struct metric m[80];
 	size_t n;
 };
 
@@ -290,6 +290,12 @@ static void metrics_collect(struct vipd_daemon *d, struct metrics *out)
 	M("vipd_resyncs_total", "counter", "full address dumps after lost events", em.resyncs);
 	M("vipd_link_releases_total", "counter", "interfaces given up after if_down_limit checks",
 	  em.link_releases);
+	M("vipd_probes_sent_total", "counter", "address probes sent before taking a DuraVIP over",
+	  em.probes_sent);
+	M("vipd_probe_claims_total", "counter", "probes another host answered (the DuraVIP waited)",
+	  em.probe_claims);
+	M("vipd_probe_cleared_total", "counter", "DuraVIPs plumbed after a probe nobody answered",
+	  em.probe_cleared);
 	M("vipd_view_changes_total", "counter", "membership views delivered", di.stats.view_changes);
 	M("vipd_members", "gauge", "members in the current view", vip_cl_proto_n_members(p));
 	M("vipd_quorate", "gauge", "1 when this partition is quorate", st.quorate);
