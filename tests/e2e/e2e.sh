@@ -33,6 +33,11 @@
 #                  and IPv6) follow the new owner, told by unicast from the shared neighbour cache,
 #                  while a bystander on the bridge captures no broadcast announcement of them;
 #                  with true (n1 back, taking them over again) the bystander captures them
+#   17-hung-node   n3's engine and corosync both stopped (nothing can release its DuraVIPs):
+#                  the survivors' address probes are answered by n3's kernel, so they plumb
+#                  nothing of n3's for 3 s (never two owners; the probes are counted); n3's
+#                  engine resumed releases (its corosync still stopped) and the survivors take
+#                  over within 3 s; corosync resumed, the cluster converges
 set -uo pipefail
 scenario=${1:?scenario}
 here=$(cd "$(dirname "$0")" && pwd)
@@ -617,6 +622,41 @@ s_16_arp_unicast() {
 	done
 	got=$(captured cap2)
 	check "the bystander captured n1's broadcast announcements (packets=$got)" test "${got:-0}" -gt 0
+}
+
+s_17_hung_node() {
+	steady_six
+	local cpid epid t0 claims=0 n got
+	epid=$(L pid n3 engine)
+	cpid=$(L pid n3 corosync)
+	kill -STOP "$epid"
+	kill -STOP "$cpid"
+	t0=$(date +%s%N)
+	log "n3's engine $epid and corosync $cpid stopped"
+	# n1 and n2 lose n3 (about 0.2 s), wait the takeover delay, then probe n3's DuraVIPs:
+	# n3's kernel still has them and answers, so they wait.
+	sleep 3
+	check "n3 still holds its two DuraVIPs (its engine cannot release them)" count_is n3 2
+	check "no survivor plumbed them" test "$(holders 203.0.113.105) $(holders 203.0.113.106)" = "n3 n3"
+	for n in n1 n2; do
+		got=$(metric "$n" vipd_probe_claims_total)
+		claims=$((claims + ${got:-0}))
+	done
+	check "the survivors' probes were answered (vipd_probe_claims_total on n1 + n2: $claims)" \
+		test "$claims" -gt 0
+	check "n1 and n2 kept their own" total_is 4 n1 n2
+	t0=$(date +%s%N)
+	kill -CONT "$epid"
+	log "n3's engine resumed (its corosync still stopped)"
+	check "n3 released its DuraVIPs within 2 s" wait_until 2 count_is n3 0
+	expect_taken_over n3 3
+	log "n3's DuraVIPs answered by survivors $(ms_since "$t0") ms after its engine resumed"
+	got=$(($(metric n1 vipd_probe_cleared_total) + $(metric n2 vipd_probe_cleared_total)))
+	check "they were plumbed after a probe nobody answered (vipd_probe_cleared_total: $got)" test "$got" -ge 2
+	kill -CONT "$cpid"
+	log "n3's corosync resumed"
+	local a
+	for a in $SIX; do expect_owner "$a" "$(pref_of "$a")" 15; done
 }
 
 fn=s_${scenario//-/_}
