@@ -36,7 +36,8 @@ struct engine_probe {
 	uint64_t next;   /* claimed: when to probe again */
 	unsigned claims; /* probes a host answered */
 	bool claimed;    /* the last probe was answered (or could not be sent) */
-	bool seen;       /* the last plan still wanted it */
+	bool seen;       /* the current plan still wants it */
+	bool done;       /* cleared: plumbed by this plan, dropped after it */
 };
 
 /* One link a DuraVIP goes on. */
@@ -59,7 +60,7 @@ struct vipd_engine {
 	bool dirty;
 	bool unavail_dirty;          /* the unavailable set changed: tell the protocol */
 	struct engine_probe *probes; /* addresses being probed (engine-probe.c) */
-	size_t n_probes, cap_probes;
+	size_t n_probes, n_probes_sorted, cap_probes;
 	bool listening;         /* the port takes answers */
 	bool probe_unsupported; /* the port cannot probe: plumb after the takeover delay alone */
 	bool failover_armed;

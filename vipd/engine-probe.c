@@ -11,8 +11,12 @@
  * thousands of addresses, or a foreign host): the engine waits, probes again
  * with a growing interval, and plumbs once the claims stop.
  *
- * The probing entries are few and short-lived, so they live in their own
- * small array keyed by address, not in the per-DuraVIP entries.
+ * The probing entries are short-lived, so they live in their own array, not
+ * in the per-DuraVIP entries, and the array is freed when the last one goes.
+ * It is sorted by address outside a plan; a plan appends the new entries
+ * after the sorted part (it visits each DuraVIP once, so it never looks a
+ * new one up) and marks finished ones done; engine_probe_send compacts and
+ * sorts it again.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -31,17 +35,40 @@
 /* At most this many answers read in one turn; the fd stays readable for the rest. */
 #define ANSWERS_MAX 8192
 
-static struct engine_probe *probe_find(struct vipd_engine *e, const struct vip_addr *a)
+static int probe_cmp(const void *a, const void *b)
 {
-	for (size_t i = 0; i < e->n_probes; i++)
-		if (vip_addr_equal(&e->probes[i].addr, a))
-			return &e->probes[i];
-	return NULL;
+	return vip_addr_cmp(&((const struct engine_probe *)a)->addr, &((const struct engine_probe *)b)->addr);
 }
 
-static void probe_drop(struct vipd_engine *e, struct engine_probe *pr)
+/* The live entry for a in the sorted part, or NULL. */
+static struct engine_probe *probe_find(struct vipd_engine *e, const struct vip_addr *a)
 {
-	*pr = e->probes[--e->n_probes];
+	struct engine_probe key = { .addr = *a }, *pr;
+
+	if (!e->n_probes_sorted)
+		return NULL;
+	pr = bsearch(&key, e->probes, e->n_probes_sorted, sizeof(key), probe_cmp);
+	return pr && !pr->done ? pr : NULL;
+}
+
+/* Drop the entries done or not seen by the last plan, sort the rest; free an empty array. */
+static void probe_compact(struct vipd_engine *e)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < e->n_probes; i++)
+		if (!e->probes[i].done && e->probes[i].seen) {
+			e->probes[k] = e->probes[i];
+			e->probes[k++].seen = false;
+		}
+	e->n_probes = k;
+	qsort(e->probes, k, sizeof(*e->probes), probe_cmp);
+	e->n_probes_sorted = k;
+	if (k == 0) {
+		free(e->probes);
+		e->probes = NULL;
+		e->cap_probes = 0;
+	}
 }
 
 static uint64_t retry_ms(unsigned claims)
@@ -90,7 +117,7 @@ bool engine_probe_gate(struct vipd_engine *e, const struct engine_vip *v, uint64
 				pr->claims);
 		}
 		e->m.probe_cleared++;
-		probe_drop(e, pr);
+		pr->done = true;
 		return true;
 	}
 	return false;
@@ -161,7 +188,7 @@ static void probe_give_up(struct vipd_engine *e, int err)
 	log_notice_errno(err, "Address probes are not possible here (%m): DuraVIPs taken over from a lost "
 			      "node are plumbed after the takeover delay alone");
 	e->probe_unsupported = true;
-	e->n_probes = 0;
+	e->n_probes = e->n_probes_sorted = 0;
 	e->dirty = true;
 }
 
@@ -190,11 +217,7 @@ int engine_probe_send(struct vipd_engine *e, uint64_t now)
 	int r;
 
 	/* Entries the plan just built did not ask for are no longer wanted here. */
-	for (size_t i = 0; i < e->n_probes; i++)
-		if (!e->probes[i].seen)
-			probe_drop(e, &e->probes[i--]);
-	for (size_t i = 0; i < e->n_probes; i++)
-		e->probes[i].seen = false;
+	probe_compact(e);
 	if (e->n_probes == 0) {
 		(void)set_listening(e, false);
 		return 0;
@@ -271,6 +294,6 @@ void engine_probe_free(struct vipd_engine *e)
 		(void)e->deps.port_ops->probe_listen(e->deps.port, false);
 	free(e->probes);
 	e->probes = NULL;
-	e->n_probes = e->cap_probes = 0;
+	e->n_probes = e->n_probes_sorted = e->cap_probes = 0;
 	e->listening = false;
 }
