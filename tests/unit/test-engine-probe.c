@@ -19,6 +19,9 @@
 
 #define IF_ETH0 2
 #define NV 6
+#define NV_LARGE 3000
+
+static size_t nv = NV; /* DuraVIPs of the next setup */
 
 struct h {
 	struct vip_port *port;
@@ -89,6 +92,8 @@ static void pump(struct h *h)
 			free(h->msg[k]);
 		}
 		progress |= vipd_engine_drain_port(h->e, h->now) > 0;
+		if (vipd_engine_next_probe(h->e) <= h->now) /* the daemon's probe timer, due now */
+			vipd_engine_probe_due(h->e, h->now);
 		if (vipd_engine_is_dirty(h->e)) {
 			assert_true(vipd_engine_reconcile(h->e, h->now) >= 0);
 			progress = true;
@@ -131,8 +136,8 @@ static size_t n_wanted(struct h *h)
 {
 	size_t n = 0;
 
-	for (size_t i = 0; i < NV; i++) {
-		struct vip_addr x = cltest_addr(i, NV);
+	for (size_t i = 0; i < nv; i++) {
+		struct vip_addr x = cltest_addr(i, nv);
 		n += vip_cl_proto_wants(h->a, &x);
 	}
 	return n;
@@ -153,14 +158,19 @@ static int setup(void **state)
 	struct vip_port_addr own = { .addr = cltest_addr(0, 1), .prefix = 24, .ifindex = IF_ETH0 };
 
 	own.addr.bytes[3] = 1; /* 198.51.100.1/24: the DuraVIPs resolve to eth0 */
+	if (nv > 200) {        /* 198.18.0.1/15 */
+		own.addr.bytes[1] = 18;
+		own.addr.bytes[2] = 0;
+		own.prefix = 15;
+	}
 	h->now = 1000;
 	h->ids[0] = (struct vip_cl_member){ .nodeid = 1, .pid = 11 };
 	h->ids[1] = (struct vip_cl_member){ .nodeid = 2, .pid = 22 };
 	assert_int_equal(vip_port_fake_ops.open(NULL, &h->port), 0);
 	assert_int_equal(vip_port_fake_set_link(h->port, &l), 0);
 	assert_int_equal(vip_port_fake_put_addr(h->port, &own), 0);
-	h->cfg_a = cltest_config("a", NV, NULL, NULL);
-	h->cfg_b = cltest_config("b", NV, NULL, NULL);
+	h->cfg_a = cltest_config("a", nv, NULL, NULL);
+	h->cfg_b = cltest_config("b", nv, NULL, NULL);
 	h->cfg_a->cluster.view_mature_time_ms = h->cfg_b->cluster.view_mature_time_ms = 0;
 	assert_int_equal(vip_cl_proto_new(h->cfg_a, &h->a), 0);
 	assert_int_equal(vip_cl_proto_new(h->cfg_b, &h->b), 0);
@@ -316,6 +326,38 @@ static void test_node_loss_probes_what_it_held(void **state)
 	assert_int_equal(n_plumbed(h), NV);
 }
 
+static int setup_large(void **state)
+{
+	nv = NV_LARGE;
+	int r = setup(state);
+	nv = NV;
+	return r;
+}
+
+/* Thousands at once: probed in batches of 1,024 at once, one claimed among them waits. */
+static void test_many(void **state)
+{
+	struct h *h = *state;
+	const struct vip_port_probe *p;
+	size_t want, n;
+
+	nv = NV_LARGE;
+	want = n_wanted(h);
+	assert_true(want > 1024);
+	n = vip_port_fake_probed(h->port, &p);
+	assert_int_equal(n, want); /* the first batch and the next ones, each due at once */
+	struct vip_port_answer ans = { .addr = p[want / 2].addr, .ifindex = IF_ETH0 };
+	assert_int_equal(vip_port_fake_answer(h->port, &ans), 0);
+	advance(h, 10);
+	assert_int_equal(n_plumbed(h), want - 1);
+	assert_false(plumbed(h, &ans.addr));
+	advance(h, 20);
+	advance(h, 10);
+	assert_true(plumbed(h, &ans.addr));
+	assert_false(vip_port_fake_listening(h->port));
+	nv = NV;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -324,6 +366,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_lost_answers_count_as_claims, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unwanted_stops_probing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_node_loss_probes_what_it_held, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_many, setup_large, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
