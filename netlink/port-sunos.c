@@ -570,7 +570,7 @@ static int sun_dump_neigh(struct vip_port *p, struct vip_port_neighs *t)
 	return -EOPNOTSUPP;
 }
 
-/* Not supported (see the header; docs/port.md §8): the engine falls back to its delay. */
+/* Not supported (see the header; docs/port.md §8). */
 static int sun_probe(_unused_ struct vip_port *p, _unused_ struct vip_port_probe *b, _unused_ size_t n)
 {
 	return -EOPNOTSUPP;
