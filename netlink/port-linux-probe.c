@@ -29,6 +29,7 @@
 #include <linux/sock_diag.h>
 #include <netinet/icmp6.h>
 #include <netinet/in.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -112,7 +113,21 @@ static int arp_open(void)
 	return fd;
 }
 
-static int nd_open(void)
+/* The socket's drop counter (SO_MEMINFO): 1 when it moved since *last (updated), 0, or -errno. */
+static int meminfo_drops(int fd, uint32_t *last)
+{
+	uint32_t mem[SK_MEMINFO_VARS] = { 0 };
+	socklen_t len = sizeof(mem);
+	if (getsockopt(fd, SOL_SOCKET, SO_MEMINFO, mem, &len) < 0)
+		return negerrno();
+	if (len < (SK_MEMINFO_DROPS + 1) * sizeof(uint32_t))
+		return -EOPNOTSUPP;
+	int grew = mem[SK_MEMINFO_DROPS] != *last;
+	*last = mem[SK_MEMINFO_DROPS];
+	return grew;
+}
+
+static int nd_open(struct vip_port *p)
 {
 	int fd = socket(AF_INET6, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_ICMPV6);
 	if (fd < 0)
@@ -124,6 +139,9 @@ static int nd_open(void)
 		r = setint(fd, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, 1);
 	if (r >= 0)
 		r = vip_nl_sock_bufsize(fd, SO_RCVBUFFORCE, SO_RCVBUF, RX_RCVBUF);
+	/* Without a drop counter (SO_MEMINFO: Linux 4.12) a loss could go unseen: no socket. */
+	if (r >= 0)
+		r = meminfo_drops(fd, &p->nd_drops);
 	if (r < 0) {
 		close(fd);
 		return r;
@@ -137,7 +155,7 @@ void vip_nl_probe_open(struct vip_port *p)
 {
 	int fd = arp_open();
 	p->arp_rx = fd >= 0 ? fd : -1;
-	fd = nd_open();
+	fd = nd_open(p);
 	p->nd_rx = fd >= 0 ? fd : -1;
 	p->listening = false;
 }
@@ -166,18 +184,7 @@ static int arp_drops(struct vip_port *p)
 
 static int nd_drops(struct vip_port *p)
 {
-	uint32_t mem[SK_MEMINFO_VARS] = { 0 };
-	socklen_t len = sizeof(mem);
-	if (p->nd_rx < 0)
-		return 0;
-	if (getsockopt(p->nd_rx, SOL_SOCKET, SO_MEMINFO, mem, &len) < 0)
-		return negerrno();
-	if (len < (SK_MEMINFO_DROPS + 1) * sizeof(uint32_t))
-		return -EOPNOTSUPP;
-	uint32_t now = mem[SK_MEMINFO_DROPS];
-	int grew = now != p->nd_drops;
-	p->nd_drops = now;
-	return grew;
+	return p->nd_rx < 0 ? 0 : meminfo_drops(p->nd_rx, &p->nd_drops);
 }
 
 int vip_nl_probe_listen(struct vip_port *p, bool on)
@@ -224,7 +231,9 @@ static int arp_read(struct vip_port *p, struct vip_port_answer *ret)
 	ssize_t n = recvfrom(p->arp_rx, buf, sizeof(buf), MSG_DONTWAIT, (struct sockaddr *)&from, &fl);
 	if (n < 0)
 		return errno == EINTR ? 0 : errno == EWOULDBLOCK ? -EAGAIN : negerrno();
-	if (fl < sizeof(from) || from.sll_ifindex <= 0 || from.sll_pkttype == PACKET_OUTGOING)
+	/* Older kernels give the address up to sll_addr's used bytes only. */
+	if (fl < offsetof(struct sockaddr_ll, sll_addr) || from.sll_ifindex <= 0 ||
+	    from.sll_pkttype == PACKET_OUTGOING)
 		return 0;
 	/* A frame of ours that came back (a looped switch port) is no claim; when the link
 	 * cannot be looked up the packet counts, the safe side. */
