@@ -169,7 +169,7 @@ void vip_nl_probe_close(struct vip_port *p)
 	p->arp_rx = p->nd_rx = -1;
 }
 
-/* Drops since the last look at each socket: the count (0 or more) or -errno. */
+/* Whether answers were dropped since the last look at each socket: 1, 0, or -errno. */
 static int arp_drops(struct vip_port *p)
 {
 	struct tpacket_stats st;
@@ -191,6 +191,9 @@ int vip_nl_probe_listen(struct vip_port *p, bool on)
 {
 	if (p->arp_rx < 0 && p->nd_rx < 0)
 		return -ENOTCONN;
+	/* Again on while on: what is queued answers probes in flight, keep it. */
+	if (on && p->listening)
+		return 0;
 	int r = 0;
 	/* Off: stop queueing, then forget. On: forget what raced the last off, take the drop
 	 * counters as they are now, then queue. */

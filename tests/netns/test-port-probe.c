@@ -195,8 +195,14 @@ static void test_answers(struct vip_port *p, struct rig *rig, const uint8_t mac_
 		CHECK_EQ(w[i].ans.mac_len, 6);
 		CHECK(memcmp(w[i].ans.mac, mac_b, 6) == 0);
 	}
+	/* Turned on again once the answers are queued: they stay (probes are in flight). */
+	probe_wants(p, rig, w, 2);
+	usleep(100000);
+	CHECK_EQ(ops->probe_listen(p, true), 0);
+	CHECK_EQ(collect(p, w, 2, 1.0, true, &others), 2);
 	fprintf(stderr,
-		"answers: 198.51.100.80 and 2001:db8:1::80 answered by the peer in %.1f ms, its MAC\n",
+		"answers: 198.51.100.80 and 2001:db8:1::80 answered by the peer in %.1f ms, its MAC; "
+		"kept across a second probe_listen(true)\n",
 		took * 1000);
 
 	struct want none[2] = { { .ip = "198.51.100.81" }, { .ip = "2001:db8:1::81" } };
