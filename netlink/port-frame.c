@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Announcement frames, built byte by byte so the layout is explicit and
- * testable: gratuitous ARP (RFC 5227 §3, RFC 5944 §4.6) and unsolicited
- * neighbour advertisement (RFC 4861 §7.2.6).
+ * Announcement and probe frames, built byte by byte so the layout is explicit
+ * and testable: gratuitous ARP (RFC 5227 §3, RFC 5944 §4.6), unsolicited
+ * neighbour advertisement (RFC 4861 §7.2.6), ARP probe (RFC 5227 §2.1.1) and
+ * duplicate address detection NS (RFC 4862 §5.4.2); and the parsers of the
+ * answers to probes (docs/port.md §8).
  */
+#include <errno.h>
 #include <netinet/in.h>
 #include <string.h>
 
@@ -154,4 +157,101 @@ size_t vip_frame_announce(uint8_t *buf, const uint8_t mac[VIP_ETH_ALEN], const s
 				  : vip_frame_na(buf, mac, &a->addr.v6, router);
 	return a->unicast ? vip_frame_arp_to(buf, mac, &a->addr.v4, reply, a->dst_mac, &a->dst_ip.v4)
 			  : vip_frame_arp(buf, mac, &a->addr.v4, reply);
+}
+
+size_t vip_frame_arp_probe(uint8_t *buf, const uint8_t mac[VIP_ETH_ALEN], const struct in_addr *ip)
+{
+	static const uint8_t bcast[VIP_ETH_ALEN] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+	static const uint8_t zero[VIP_ETH_ALEN];
+	const struct in_addr any = { 0 };
+
+	/* Sender 0.0.0.0: no host that hears it learns or updates anything. */
+	return arp_build(buf, mac, &any, false, bcast, zero, ip);
+}
+
+size_t vip_frame_dad_ns(uint8_t *buf, const uint8_t mac[VIP_ETH_ALEN], const struct in6_addr *ip)
+{
+	const size_t icmp_len = VIP_ND_HDR_LEN;
+	const uint8_t *t = ip->s6_addr;
+	const uint8_t eth_dst[VIP_ETH_ALEN] = { 0x33, 0x33, 0xff, t[13], t[14], t[15] };
+	const struct in6_addr any = IN6ADDR_ANY_INIT;
+	struct in6_addr group = { { { 0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0xff, t[13], t[14],
+				      t[15] } } };
+	uint8_t *p = put_eth(buf, eth_dst, mac, 0x86dd);
+
+	*p++ = 0x60; /* version 6, traffic class 0, flow label 0 */
+	*p++ = 0;
+	p = put16(p, 0);
+	p = put16(p, (uint16_t)icmp_len);
+	*p++ = IPPROTO_ICMPV6;
+	*p++ = 255; /* hop limit: receivers drop NS with anything else */
+	p = put(p, &any, 16);
+	p = put(p, &group, 16);
+
+	uint8_t *icmp = p;
+	*p++ = 135; /* neighbour solicitation */
+	*p++ = 0;
+	p = put16(p, 0); /* checksum, filled below */
+	p = put16(p, 0); /* reserved */
+	p = put16(p, 0);
+	p = put(p, ip, 16);
+
+	put16(icmp + 2, vip_frame_icmp6_csum(&any, &group, icmp, icmp_len));
+	return (size_t)(p - buf);
+}
+
+static uint16_t get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+int vip_frame_parse_arp_answer(const uint8_t *arp, size_t len, const uint8_t *own_mac,
+			       struct vip_port_answer *ret)
+{
+	static const uint8_t any[4];
+
+	/* Ethernet padding may follow: only the first VIP_ARP_PKT_LEN bytes are ARP. */
+	if (len < VIP_ARP_PKT_LEN || get16(arp) != 1 || get16(arp + 2) != 0x0800 || arp[4] != VIP_ETH_ALEN ||
+	    arp[5] != 4)
+		return -EBADMSG;
+	uint16_t op = get16(arp + 6);
+	if (op != 1 && op != 2)
+		return -EBADMSG;
+	const uint8_t *sha = arp + 8, *spa = arp + 14;
+	if (memcmp(spa, any, 4) == 0 || (own_mac && memcmp(sha, own_mac, VIP_ETH_ALEN) == 0))
+		return -ENOMSG;
+	memset(ret, 0, sizeof(*ret));
+	ret->addr.family = AF_INET;
+	memcpy(&ret->addr.v4, spa, 4);
+	memcpy(ret->mac, sha, VIP_ETH_ALEN);
+	ret->mac_len = VIP_ETH_ALEN;
+	return 0;
+}
+
+int vip_frame_parse_na_answer(const uint8_t *icmp, size_t len, struct vip_port_answer *ret)
+{
+	const uint8_t *mac = NULL;
+
+	if (len < 1)
+		return -EBADMSG;
+	if (icmp[0] != 136)
+		return -ENOMSG;
+	if (len < VIP_ND_HDR_LEN || icmp[1] != 0 || icmp[8] == 0xff) /* RFC 4861 §7.1.2 */
+		return -EBADMSG;
+	for (size_t off = VIP_ND_HDR_LEN; off < len;) {
+		if (len - off < 2 || icmp[off + 1] == 0 || (size_t)icmp[off + 1] * 8 > len - off)
+			return -EBADMSG;
+		/* Target link-layer address, Ethernet length: the first one counts. */
+		if (icmp[off] == 2 && icmp[off + 1] == 1 && !mac)
+			mac = icmp + off + 2;
+		off += (size_t)icmp[off + 1] * 8;
+	}
+	memset(ret, 0, sizeof(*ret));
+	ret->addr.family = AF_INET6;
+	memcpy(&ret->addr.v6, icmp + 8, 16);
+	if (mac) {
+		memcpy(ret->mac, mac, VIP_ETH_ALEN);
+		ret->mac_len = VIP_ETH_ALEN;
+	}
+	return 0;
 }

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Linux port: announcements on one AF_PACKET socket. The socket is opened
- * before the privilege drop (cap_net_raw), protocol 0 and a drop-all filter so
- * it never queues received traffic, and frames go out with sendmmsg.
+ * Linux port: announcements and probes on one AF_PACKET socket. The socket
+ * is opened before the privilege drop (cap_net_raw), protocol 0 and a drop-all
+ * filter so it never queues received traffic, and frames go out with
+ * sendmmsg. Answers to probes come in on sockets of their own
+ * (port-linux-probe.c).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -51,21 +53,21 @@ struct announce_ctx {
 	uint8_t frames[FRAMES_PER_CALL][VIP_FRAME_MAX];
 	struct iovec iov[FRAMES_PER_CALL];
 	struct mmsghdr msgs[FRAMES_PER_CALL];
-	size_t owner[FRAMES_PER_CALL]; /* batch entry of each frame */
+	int *owner[FRAMES_PER_CALL]; /* result of the batch entry of each frame */
 	unsigned n;
 	int sent;
 };
 
-static void flush_frames(struct announce_ctx *c, struct vip_port_announce *batch);
+static void flush_frames(struct announce_ctx *c);
 
-static struct link_info *link_info(struct announce_ctx *c, struct vip_port_announce *batch, int ifindex)
+static struct link_info *link_info(struct announce_ctx *c, int ifindex)
 {
 	for (size_t i = 0; i < c->n_links; i++)
 		if (c->links[i].ifindex == ifindex)
 			return &c->links[i];
 	/* A per-call cache: when full, send what refers to it and start over. */
 	if (c->n_links == LINKS_PER_CALL) {
-		flush_frames(c, batch);
+		flush_frames(c);
 		c->n_links = 0;
 	}
 	struct link_info *li = &c->links[c->n_links++];
@@ -81,7 +83,7 @@ static struct link_info *link_info(struct announce_ctx *c, struct vip_port_annou
 }
 
 /* Send what is queued; a frame the kernel refused marks its entry. */
-static void flush_frames(struct announce_ctx *c, struct vip_port_announce *batch)
+static void flush_frames(struct announce_ctx *c)
 {
 	unsigned done = 0;
 	for (int tries = 0; done < c->n && tries < 1000; tries++) {
@@ -91,21 +93,20 @@ static void flush_frames(struct announce_ctx *c, struct vip_port_announce *batch
 		if (r <= 0) {
 			/* The first unsent frame failed: charge it and go on with the rest. */
 			int err = r < 0 ? negerrno() : -EIO;
-			batch[c->owner[done]].result = err;
+			*c->owner[done] = err;
 			done++;
 			continue;
 		}
 		for (unsigned k = done; k < done + (unsigned)r; k++)
-			if (batch[c->owner[k]].result >= 0)
-				batch[c->owner[k]].result++;
+			if (*c->owner[k] >= 0)
+				(*c->owner[k])++;
 		c->sent += r;
 		done += (unsigned)r;
 	}
 	c->n = 0;
 }
 
-static void queue_frame(struct announce_ctx *c, struct vip_port_announce *batch, size_t owner,
-			struct link_info *li, size_t len, uint16_t proto)
+static void queue_frame(struct announce_ctx *c, int *owner, struct link_info *li, size_t len, uint16_t proto)
 {
 	unsigned k = c->n++;
 	c->iov[k] = (struct iovec){ c->frames[k], len };
@@ -117,14 +118,22 @@ static void queue_frame(struct announce_ctx *c, struct vip_port_announce *batch,
 	c->owner[k] = owner;
 	li->sll.sll_protocol = htons(proto);
 	if (c->n == FRAMES_PER_CALL)
-		flush_frames(c, batch);
+		flush_frames(c);
 }
 
-static void announce_one(struct announce_ctx *c, struct vip_port_announce *batch, size_t i,
-			 enum vip_arp_mode mode)
+/* Where the next frame for li goes: frames already queued for this link keep their
+ * protocol (sll_protocol only selects the packet's skb->protocol), so ARP and IPv6
+ * never share a flush. */
+static uint8_t *frame_slot(struct announce_ctx *c, struct link_info *li, uint16_t proto)
 {
-	struct vip_port_announce *a = &batch[i];
-	struct link_info *li = link_info(c, batch, a->ifindex);
+	if (c->n && li->sll.sll_protocol != htons(proto))
+		flush_frames(c);
+	return c->frames[c->n];
+}
+
+static void announce_one(struct announce_ctx *c, struct vip_port_announce *a, enum vip_arp_mode mode)
+{
+	struct link_info *li = link_info(c, a->ifindex);
 	a->result = li->err;
 	if (li->err < 0 || li->l.noarp)
 		return;
@@ -132,17 +141,14 @@ static void announce_one(struct announce_ctx *c, struct vip_port_announce *batch
 		a->result = -EINVAL;
 		return;
 	}
-	/* Frames already queued for this link keep their protocol: sll_protocol only
-	 * selects the packet's skb->protocol, and ARP and IPv6 never share a flush. */
 	if (a->addr.family == AF_INET) {
-		if (c->n && li->sll.sll_protocol != htons(ETH_P_ARP))
-			flush_frames(c, batch);
+		(void)frame_slot(c, li, ETH_P_ARP);
 		if (mode != VIP_ARP_REPLY)
-			queue_frame(c, batch, i, li,
+			queue_frame(c, &a->result, li,
 				    vip_frame_announce(c->frames[c->n], li->l.hwaddr, a, false, false),
 				    ETH_P_ARP);
 		if (mode != VIP_ARP_REQUEST)
-			queue_frame(c, batch, i, li,
+			queue_frame(c, &a->result, li,
 				    vip_frame_announce(c->frames[c->n], li->l.hwaddr, a, true, false),
 				    ETH_P_ARP);
 	} else if (a->addr.family == AF_INET6) {
@@ -150,14 +156,33 @@ static void announce_one(struct announce_ctx *c, struct vip_port_announce *batch
 			li->router = vip_nl_links_forwarding(c->p, &li->l);
 			li->router_known = true;
 		}
-		if (c->n && li->sll.sll_protocol != htons(ETH_P_IPV6))
-			flush_frames(c, batch);
-		queue_frame(c, batch, i, li,
-			    vip_frame_announce(c->frames[c->n], li->l.hwaddr, a, false, li->router),
+		uint8_t *f = frame_slot(c, li, ETH_P_IPV6);
+		queue_frame(c, &a->result, li, vip_frame_announce(f, li->l.hwaddr, a, false, li->router),
 			    ETH_P_IPV6);
 	} else {
 		a->result = -EAFNOSUPPORT;
 	}
+}
+
+static struct announce_ctx *ctx_new(struct vip_port *p)
+{
+	struct announce_ctx *c = malloc(sizeof(*c));
+	if (!c)
+		return NULL;
+	c->p = p;
+	c->n_links = 0;
+	c->n = 0;
+	c->sent = 0;
+	return c;
+}
+
+/* Send what is still queued, free; the number of frames sent. */
+static int ctx_finish(struct announce_ctx *c)
+{
+	flush_frames(c);
+	int sent = c->sent;
+	free(c);
+	return sent;
 }
 
 int vip_nl_announce(struct vip_port *p, struct vip_port_announce *batch, size_t n, enum vip_arp_mode mode)
@@ -166,17 +191,50 @@ int vip_nl_announce(struct vip_port *p, struct vip_port_announce *batch, size_t 
 		return -ENOTCONN;
 	if ((unsigned)mode >= _VIP_ARP_MODE_MAX)
 		return -EINVAL;
-	struct announce_ctx *c = malloc(sizeof(*c));
+	struct announce_ctx *c = ctx_new(p);
 	if (!c)
 		return -ENOMEM;
-	c->p = p;
-	c->n_links = 0;
-	c->n = 0;
-	c->sent = 0;
 	for (size_t i = 0; i < n; i++)
-		announce_one(c, batch, i, mode);
-	flush_frames(c, batch);
-	int sent = c->sent;
-	free(c);
-	return sent;
+		announce_one(c, &batch[i], mode);
+	return ctx_finish(c);
+}
+
+/* A probe is only worth sending when its answer can be heard: without the receive socket
+ * of its family the entry fails -ENOTCONN and the caller knows it learnt nothing. */
+static void probe_one(struct announce_ctx *c, struct vip_port_probe *pr)
+{
+	struct link_info *li = link_info(c, pr->ifindex);
+	pr->result = li->err;
+	if (li->err < 0 || li->l.noarp)
+		return;
+	if (pr->addr.family == AF_INET) {
+		if (c->p->arp_rx < 0) {
+			pr->result = -ENOTCONN;
+			return;
+		}
+		uint8_t *f = frame_slot(c, li, ETH_P_ARP);
+		queue_frame(c, &pr->result, li, vip_frame_arp_probe(f, li->l.hwaddr, &pr->addr.v4),
+			    ETH_P_ARP);
+	} else if (pr->addr.family == AF_INET6) {
+		if (c->p->nd_rx < 0) {
+			pr->result = -ENOTCONN;
+			return;
+		}
+		uint8_t *f = frame_slot(c, li, ETH_P_IPV6);
+		queue_frame(c, &pr->result, li, vip_frame_dad_ns(f, li->l.hwaddr, &pr->addr.v6), ETH_P_IPV6);
+	} else {
+		pr->result = -EAFNOSUPPORT;
+	}
+}
+
+int vip_nl_probe(struct vip_port *p, struct vip_port_probe *batch, size_t n)
+{
+	if (p->pkt < 0)
+		return -ENOTCONN;
+	struct announce_ctx *c = ctx_new(p);
+	if (!c)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		probe_one(c, &batch[i]);
+	return ctx_finish(c);
 }

@@ -47,7 +47,14 @@ struct vip_port {
 	struct vip_port_event pending[VIP_NL_PENDING_MAX];
 	unsigned n_pending, pending_pos;
 
-	int pkt; /* AF_PACKET for announcements, -1 with NO_PACKET */
+	int pkt; /* AF_PACKET for announcements and probes, -1 with NO_PACKET */
+
+	/* Answers to probes (port-linux-probe.c); -1 with NO_PACKET or when they could not open. */
+	int arp_rx;          /* AF_PACKET SOCK_DGRAM, ETH_P_ARP */
+	int nd_rx;           /* raw ICMPv6 */
+	bool listening;      /* probe_listen(true) */
+	unsigned probe_turn; /* which socket next_answer reads first */
+	uint32_t nd_drops;   /* nd_rx's drop counter when last looked at */
 
 	/* Link state for announcements (port-linux-links.c); NULL with NO_PACKET. */
 	struct mnl_socket *lsock;
@@ -144,5 +151,14 @@ int vip_nl_dump_neigh(struct vip_port *p, struct vip_port_neighs *t);
 /* port-linux-announce.c */
 int vip_nl_packet_open(struct vip_port *p);
 int vip_nl_announce(struct vip_port *p, struct vip_port_announce *batch, size_t n, enum vip_arp_mode mode);
+int vip_nl_probe(struct vip_port *p, struct vip_port_probe *batch, size_t n);
+
+/* port-linux-probe.c: the sockets answers come in on. open never fails: a socket that
+ * could not be opened stays -1 and probes of its family fail -ENOTCONN. */
+void vip_nl_probe_open(struct vip_port *p);
+void vip_nl_probe_close(struct vip_port *p);
+int vip_nl_probe_listen(struct vip_port *p, bool on);
+int vip_nl_probe_fds(struct vip_port *p, int ret[VIP_PORT_PROBE_FDS]);
+int vip_nl_next_answer(struct vip_port *p, struct vip_port_answer *ret);
 
 #endif

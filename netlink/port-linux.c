@@ -3,7 +3,8 @@
  * Linux port: the rtnetlink request socket, batched add/remove (one ACK per
  * chunk, each failure answered on its own), the address dump, flush, and the
  * ops table. Events live in port-linux-events.c, the link and route dumps
- * in port-linux-dump.c, announcements in port-linux-announce.c.
+ * in port-linux-dump.c, announcements and probes in port-linux-announce.c,
+ * the answers to probes in port-linux-probe.c.
  */
 #include <errno.h>
 #include <linux/if_addr.h>
@@ -90,6 +91,7 @@ static void linux_close(struct vip_port *p)
 		return;
 	vip_nl_events_close(p);
 	vip_nl_links_close(p);
+	vip_nl_probe_close(p);
 	if (p->pkt >= 0)
 		close(p->pkt);
 	if (p->rq)
@@ -105,7 +107,7 @@ static int linux_open(const struct vip_port_opts *opts, struct vip_port **ret)
 	struct vip_port *p = calloc(1, sizeof(*p));
 	if (!p)
 		return -ENOMEM;
-	p->pkt = -1;
+	p->pkt = p->arp_rx = p->nd_rx = -1;
 	int r = rq_open(p);
 	if (r >= 0 && !(o.flags & VIP_PORT_OPEN_NO_MONITOR))
 		r = vip_nl_events_open(p, o.monitor_rcvbuf);
@@ -115,6 +117,8 @@ static int linux_open(const struct vip_port_opts *opts, struct vip_port **ret)
 		r = vip_nl_packet_open(p);
 	if (r >= 0 && !(o.flags & VIP_PORT_OPEN_NO_PACKET))
 		r = vip_nl_links_open(p, o.monitor_rcvbuf);
+	if (r >= 0 && !(o.flags & VIP_PORT_OPEN_NO_PACKET))
+		vip_nl_probe_open(p);
 	if (r < 0) {
 		linux_close(p);
 		return r;
@@ -407,6 +411,10 @@ const struct vip_port_ops vip_port_linux_ops = {
 	.link_get = vip_nl_link_get,
 	.announce = linux_announce,
 	.dump_neigh = vip_nl_dump_neigh,
+	.probe = vip_nl_probe,
+	.probe_listen = vip_nl_probe_listen,
+	.probe_fds = vip_nl_probe_fds,
+	.next_answer = vip_nl_next_answer,
 };
 
 const struct vip_port_ops *vip_port_native(void)

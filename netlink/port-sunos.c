@@ -19,7 +19,9 @@
  * text. dump_routes() does not read the kernel's routing table (that takes
  * the STREAMS MIB interface): it reports what the interfaces' addresses
  * imply, a local host route per address and a connected route per subnet,
- * so static device routes and gateways are not seen.
+ * so static device routes and gateways are not seen. Probes before a
+ * takeover (probe, probe_listen, next_answer) return -EOPNOTSUPP and
+ * probe_fds() none: answers would need a DLPI stream per link.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -568,6 +570,27 @@ static int sun_dump_neigh(struct vip_port *p, struct vip_port_neighs *t)
 	return -EOPNOTSUPP;
 }
 
+/* Not supported (see the header; docs/port.md §8). */
+static int sun_probe(_unused_ struct vip_port *p, _unused_ struct vip_port_probe *b, _unused_ size_t n)
+{
+	return -EOPNOTSUPP;
+}
+
+static int sun_probe_listen(_unused_ struct vip_port *p, _unused_ bool on)
+{
+	return -EOPNOTSUPP;
+}
+
+static int sun_probe_fds(_unused_ struct vip_port *p, _unused_ int ret[VIP_PORT_PROBE_FDS])
+{
+	return 0;
+}
+
+static int sun_next_answer(_unused_ struct vip_port *p, _unused_ struct vip_port_answer *ret)
+{
+	return -EOPNOTSUPP;
+}
+
 static const struct vip_port_ops vip_port_sunos_ops = {
 	.name = "sunos",
 	.open = sun_open,
@@ -583,6 +606,10 @@ static const struct vip_port_ops vip_port_sunos_ops = {
 	.link_get = sun_link_get,
 	.announce = sun_announce,
 	.dump_neigh = sun_dump_neigh,
+	.probe = sun_probe,
+	.probe_listen = sun_probe_listen,
+	.probe_fds = sun_probe_fds,
+	.next_answer = sun_next_answer,
 };
 
 const struct vip_port_ops *vip_port_native(void)

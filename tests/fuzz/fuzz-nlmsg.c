@@ -4,6 +4,8 @@
  * monitor datagram could hold: walk the messages as the port does and feed
  * each to the address, link, route, neighbour and ACK parsers, to the event builder,
  * which keeps a link table across messages, and to the announcements' link cache.
+ * The same bytes are also what a probe's answer could be (an ARP packet, an
+ * ICMPv6 message): they go whole to the two answer parsers (docs/port.md §8).
  * Parsed results are checked for sanity.
  */
 #include <linux/rtnetlink.h>
@@ -11,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "port-internal.h"
 #include "port-linux-internal.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -67,11 +70,28 @@ static void one(struct vip_port *p, const struct nlmsghdr *nlh)
 			abort();
 }
 
+/* The answer parsers: an answer is of its family, names a claimer, never 0.0.0.0, never us. */
+static void answers(const uint8_t *data, size_t size)
+{
+	static const uint8_t own[VIP_ETH_ALEN] = { 0x02, 0, 0, 0, 0, 0x01 };
+	struct vip_port_answer a;
+	if (vip_frame_parse_arp_answer(data, size, own, &a) == 0 &&
+	    (a.addr.family != AF_INET || a.addr.v4.s_addr == 0 || a.mac_len != VIP_ETH_ALEN ||
+	     memcmp(a.mac, own, VIP_ETH_ALEN) == 0 || a.ifindex != 0 || size < VIP_ARP_PKT_LEN))
+		abort();
+	if (vip_frame_parse_na_answer(data, size, &a) == 0 &&
+	    (a.addr.family != AF_INET6 || a.addr.v6.s6_addr[0] == 0xff ||
+	     (a.mac_len != 0 && a.mac_len != VIP_ETH_ALEN) || a.ifindex != 0 || size < VIP_ND_HDR_LEN ||
+	     data[0] != 136))
+		abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	/* Netlink messages are 4-byte aligned in the kernel's buffers: copy to an aligned one. */
 	uint32_t *buf = malloc(size + 4);
 	struct vip_port p = { 0 };
+	answers(data, size);
 	if (!buf)
 		return 0;
 	memcpy(buf, data, size);

@@ -2,7 +2,8 @@
 /*
  * netns: the Linux port opened as root keeps working after the process drops
  * to uid/gid 65534 with only cap_net_admin + cap_net_raw (add, remove, dump,
- * events, dumps, announce, flush), and refuses once cap_net_admin is gone.
+ * events, dumps, announce, probes and their answers, flush), and refuses once
+ * cap_net_admin is gone.
  */
 #include <grp.h>
 #include <sys/prctl.h>
@@ -28,6 +29,34 @@ static bool is_arp_for(const uint8_t *f, size_t n, const void *arg)
 {
 	const struct vip_addr *a = arg;
 	return n >= 42 && f[12] == 0x08 && f[13] == 0x06 && memcmp(f + 28, &a->v4, 4) == 0;
+}
+
+/* Listen, probe the peer's own addresses, hear both answers (bounded), stop listening. */
+static void probe_peer(struct vip_port *p, const struct rig *rig)
+{
+	struct vip_port_probe pr[2] = {
+		{ .addr = addr_of("198.51.100.2"), .ifindex = rig->ifindex_a },
+		{ .addr = addr_of("2001:db8:1::2"), .ifindex = rig->ifindex_a },
+	};
+	int fds[VIP_PORT_PROBE_FDS];
+	CHECK_EQ(ops->probe_fds(p, fds), 2);
+	CHECK_EQ(ops->probe_listen(p, true), 0);
+	CHECK_EQ(ops->probe(p, pr, 2), 2);
+	bool got[2] = { false, false };
+	double end = now_s() + 2;
+	for (int i = 0; i < 10000 && now_s() < end && !(got[0] && got[1]); i++) {
+		struct vip_port_answer a;
+		int r = ops->next_answer(p, &a);
+		CHECK(r >= 0);
+		for (int k = 0; k < 2 && r == 1; k++)
+			got[k] |= vip_addr_equal(&a.addr, &pr[k].addr);
+		if (r == 0) {
+			struct pollfd pfd[2] = { { fds[0], POLLIN, 0 }, { fds[1], POLLIN, 0 } };
+			(void)poll(pfd, 2, 20);
+		}
+	}
+	CHECK(got[0] && got[1]);
+	CHECK_EQ(ops->probe_listen(p, false), 0);
 }
 
 static void child(struct rig *rig, int cap)
@@ -72,6 +101,7 @@ static void child(struct rig *rig, int cap)
 	struct vip_port_announce an = { .addr = r[0].addr, .ifindex = rig->ifindex_a };
 	CHECK_EQ(ops->announce(p, &an, 1, VIP_ARP_REQUEST), 1);
 	CHECK(capture_next(cap, f, sizeof(f), 3, is_arp_for, &r[0].addr) > 0);
+	probe_peer(p, rig);
 
 	CHECK_EQ(ops->remove(p, r, 1), 0);
 	CHECK(wait_event(ops, p, VIP_PORT_EV_ADDR_DEL, &r[0].addr, rig->ifindex_a, 5, NULL));
@@ -90,7 +120,7 @@ static void child(struct rig *rig, int cap)
 	ops->close(light);
 	ops->close(p);
 	fprintf(stderr, "privdrop: uid 65534 with cap_net_admin+cap_net_raw: add, events, dump, "
-			"dumps, announce, remove, flush all work; EPERM without cap_net_admin\n");
+			"dumps, announce, probes, remove, flush all work; EPERM without cap_net_admin\n");
 	_exit(0);
 }
 
