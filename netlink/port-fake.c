@@ -405,6 +405,8 @@ static int fake_probe_listen(struct vip_port *p, bool on)
 {
 	if (p->flags & VIP_PORT_OPEN_NO_PACKET)
 		return -ENOTCONN;
+	if (on && p->listening)
+		return 0; /* keeps what is queued, as the Linux port does */
 	p->listening = on;
 	p->n_answers = 0;
 	p->lose_answers = false;

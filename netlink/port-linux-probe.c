@@ -330,5 +330,6 @@ int vip_nl_next_answer(struct vip_port *p, struct vip_port_answer *ret)
 		else if (r != 0)
 			return r;
 	}
-	return 0;
+	/* Only packets that were no answers so far, and more queued: say so, never "none". */
+	return empty[0] && empty[1] ? 0 : -EAGAIN;
 }

@@ -321,7 +321,8 @@ struct vip_port_ops {
 
 	/*
 	 * Take answers (on) or not (off). While off nothing is queued and what was queued is
-	 * discarded; turn it on before the probes go out. 0 or -errno (-EOPNOTSUPP as above).
+	 * discarded; turn it on before the probes go out. On while already on keeps what is
+	 * queued (answers to probes in flight). 0 or -errno (-EOPNOTSUPP as above).
 	 * Works after the privilege drop: the sockets are opened by open().
 	 */
 	int (*probe_listen)(struct vip_port *p, bool on);
@@ -332,8 +333,10 @@ struct vip_port_ops {
 
 	/*
 	 * Next answer heard while listening: 1 with *ret filled, 0 when none is pending
-	 * (never blocks), -ENOBUFS once when answers were lost (a receive queue overflowed:
-	 * the caller must treat every probe it has in flight as answered), or -errno.
+	 * (never blocks), -EAGAIN when it skipped a bounded number of packets that were no
+	 * answers and more are queued (call again: one of them may be an answer), -ENOBUFS
+	 * once when answers were lost (a receive queue overflowed: the caller must treat
+	 * every probe it has in flight as answered), or -errno.
 	 * Frames the port itself sent, and probes (sender 0.0.0.0, source ::), are never
 	 * answers.
 	 */

@@ -123,29 +123,41 @@ bool engine_probe_gate(struct vipd_engine *e, const struct engine_vip *v, uint64
 	return false;
 }
 
+/* Every probe in flight counts as claimed: its answer may be among those not read. */
+static void claim_all(struct vipd_engine *e, uint64_t now, const char *why)
+{
+	log_warning_ratelimit("%s: treating every address probe in flight as claimed", why);
+	for (size_t k = 0; k < e->n_probes; k++)
+		if (e->probes[k].sent && !e->probes[k].claimed) {
+			e->probes[k].claimed = true;
+			e->probes[k].next = now + PROBE_WAIT_MS;
+		}
+}
+
 /* Read every answer queued; an overrun counts as a claim on every probe in flight. */
 static void drain_answers(struct vipd_engine *e, uint64_t now)
 {
 	struct vip_port_answer a;
 	char buf[VIP_ADDR_STRLEN], mac[3 * VIP_PORT_HWADDR_MAX];
+	int i;
 
 	if (!e->listening)
 		return;
-	for (int i = 0; i < ANSWERS_MAX; i++) {
+	for (i = 0; i < ANSWERS_MAX; i++) {
 		int r = e->deps.port_ops->next_answer(e->deps.port, &a);
 		struct engine_probe *pr;
 
 		if (r == -ENOBUFS) {
-			log_warning_ratelimit("Answers to address probes were lost: treating every probe in "
-					      "flight as claimed");
-			for (size_t k = 0; k < e->n_probes; k++)
-				if (e->probes[k].sent && !e->probes[k].claimed) {
-					e->probes[k].claimed = true;
-					e->probes[k].next = now + PROBE_WAIT_MS;
-				}
+			claim_all(e, now, "Answers to address probes were lost");
 			continue;
 		}
-		if (r <= 0)
+		if (r == -EAGAIN)
+			continue; /* packets that were no answers, more queued */
+		if (r < 0) {
+			claim_all(e, now, "Reading answers to address probes failed");
+			break;
+		}
+		if (r == 0)
 			break;
 		pr = probe_find(e, &a.addr);
 		if (!pr || !pr->sent || pr->claimed)
@@ -163,6 +175,8 @@ static void drain_answers(struct vipd_engine *e, uint64_t now)
 					      vip_addr_to_string(&a.addr, buf, sizeof(buf)),
 					      mac[0] ? mac : "a host", a.ifindex);
 	}
+	if (i == ANSWERS_MAX) /* more queued than read: the rest is read at the next turn */
+		claim_all(e, now, "More answers to address probes than one turn reads");
 }
 
 void vipd_engine_drain_answers(struct vipd_engine *e, uint64_t now)
