@@ -12,40 +12,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "port-internal.h"
+#include "port-fake-internal.h"
 
-struct fake_fail {
-	struct vip_addr addr;
-	int err;
-	char msg[VIP_PORT_ERRMSG_MAX];
-};
-
-struct vip_port {
-	unsigned flags;
-	int pipe[2]; /* one byte per queued event */
-	struct vip_port_event *q;
-	size_t q_head, q_n, q_cap;
-	struct vip_port_link *links;
-	size_t n_links, cap_links;
-	struct vip_port_table addrs;
-	struct vip_port_routes routes; /* put by the test, beyond those derived from addrs */
-	struct vip_port_neighs neighs; /* the neighbour table, put by the test */
-	struct fake_fail *fails;
-	size_t n_fails;
-	int call_err;
-	unsigned call_fail_left;
-	bool echo;
-	struct vip_port_fake_frame *log;
-	size_t n_log, cap_log;
-	struct vip_port_probe *probes; /* every probe since the last reset */
-	size_t n_probes, cap_probes;
-	struct vip_port_answer *answers; /* queued answers, while listening */
-	size_t n_answers, cap_answers;
-	bool listening, lose_answers;
-	struct vip_port_fake_stats st;
-};
-
-static int grow(void **items, size_t *cap, size_t need, size_t size)
+int vip_fake_grow(void **items, size_t *cap, size_t need, size_t size)
 {
 	if (need <= *cap)
 		return 0;
@@ -102,7 +71,7 @@ static int queue_event(struct vip_port *p, const struct vip_port_event *ev)
 		return 0;
 	if (p->q_head > 0 && p->q_head == p->q_n)
 		p->q_head = p->q_n = 0;
-	int r = grow((void **)&p->q, &p->q_cap, p->q_n + 1, sizeof(*p->q));
+	int r = vip_fake_grow((void **)&p->q, &p->q_cap, p->q_n + 1, sizeof(*p->q));
 	if (r < 0)
 		return r;
 	p->q[p->q_n++] = *ev;
@@ -118,7 +87,7 @@ static void addr_event(struct vip_port *p, enum vip_port_event_type type, const 
 		(void)queue_event(p, &ev);
 }
 
-static struct vip_port_link *find_link(struct vip_port *p, int ifindex)
+struct vip_port_link *vip_fake_find_link(struct vip_port *p, int ifindex)
 {
 	for (size_t i = 0; i < p->n_links; i++)
 		if (p->links[i].ifindex == ifindex)
@@ -126,7 +95,7 @@ static struct vip_port_link *find_link(struct vip_port *p, int ifindex)
 	return NULL;
 }
 
-static const struct fake_fail *find_fail(struct vip_port *p, const struct vip_addr *a)
+const struct fake_fail *vip_fake_find_fail(struct vip_port *p, const struct vip_addr *a)
 {
 	for (size_t i = 0; i < p->n_fails; i++)
 		if (vip_addr_equal(&p->fails[i].addr, a))
@@ -134,7 +103,7 @@ static const struct fake_fail *find_fail(struct vip_port *p, const struct vip_ad
 	return NULL;
 }
 
-static int call_fails(struct vip_port *p)
+int vip_fake_call_fails(struct vip_port *p)
 {
 	if (p->call_fail_left == 0)
 		return 0;
@@ -158,12 +127,12 @@ static void addr_delete(struct vip_port *p, size_t i)
 
 static int add_one(struct vip_port *p, struct vip_port_req *r)
 {
-	const struct fake_fail *f = find_fail(p, &r->addr);
+	const struct fake_fail *f = vip_fake_find_fail(p, &r->addr);
 	if (f) {
 		snprintf(r->errmsg, sizeof(r->errmsg), "%s", f->msg);
 		return f->err;
 	}
-	if (!find_link(p, r->ifindex)) {
+	if (!vip_fake_find_link(p, r->ifindex)) {
 		snprintf(r->errmsg, sizeof(r->errmsg), "fake: no link with index %d", r->ifindex);
 		return -ENODEV;
 	}
@@ -188,7 +157,7 @@ static int add_one(struct vip_port *p, struct vip_port_req *r)
 
 static int remove_one(struct vip_port *p, struct vip_port_req *r)
 {
-	const struct fake_fail *f = find_fail(p, &r->addr);
+	const struct fake_fail *f = vip_fake_find_fail(p, &r->addr);
 	if (f) {
 		snprintf(r->errmsg, sizeof(r->errmsg), "%s", f->msg);
 		return f->err;
@@ -201,7 +170,7 @@ static int remove_one(struct vip_port *p, struct vip_port_req *r)
 
 static int batch(struct vip_port *p, struct vip_port_req *reqs, size_t n, bool add)
 {
-	int failed = 0, r = call_fails(p);
+	int failed = 0, r = vip_fake_call_fails(p);
 	for (size_t i = 0; i < n; i++) {
 		reqs[i].errmsg[0] = '\0';
 		reqs[i].result = r < 0 ? r : add ? add_one(p, &reqs[i]) : remove_one(p, &reqs[i]);
@@ -230,7 +199,7 @@ static int fake_remove(struct vip_port *p, struct vip_port_req *reqs, size_t n)
 static int fake_dump(struct vip_port *p, int ifindex, struct vip_port_table *t)
 {
 	p->st.dump_calls++;
-	int r = call_fails(p);
+	int r = vip_fake_call_fails(p);
 	t->n = 0;
 	for (size_t i = 0; r == 0 && i < p->addrs.n; i++)
 		if (ifindex == 0 || p->addrs.items[i].ifindex == ifindex)
@@ -245,7 +214,7 @@ static int fake_dump(struct vip_port *p, int ifindex, struct vip_port_table *t)
 static int fake_flush_tagged(struct vip_port *p, int ifindex)
 {
 	p->st.flush_calls++;
-	int r = call_fails(p), n = 0;
+	int r = vip_fake_call_fails(p), n = 0;
 	if (r < 0)
 		return r;
 	for (size_t i = p->addrs.n; i-- > 0;) {
@@ -278,7 +247,7 @@ static int fake_next_event(struct vip_port *p, struct vip_port_event *ret)
 static int fake_link_get(struct vip_port *p, int ifindex, struct vip_port_link *ret)
 {
 	p->st.link_get_calls++;
-	const struct vip_port_link *l = find_link(p, ifindex);
+	const struct vip_port_link *l = vip_fake_find_link(p, ifindex);
 	if (!l)
 		return -ENODEV;
 	*ret = *l;
@@ -288,7 +257,7 @@ static int fake_link_get(struct vip_port *p, int ifindex, struct vip_port_link *
 static int fake_dump_links(struct vip_port *p, struct vip_port_links *t)
 {
 	p->st.dump_links_calls++;
-	int r = call_fails(p);
+	int r = vip_fake_call_fails(p);
 	t->n = 0;
 	for (size_t i = 0; r == 0 && i < p->n_links; i++)
 		r = vip_port_links_add(t, &p->links[i]);
@@ -302,7 +271,7 @@ static int fake_dump_links(struct vip_port *p, struct vip_port_links *t)
 static int fake_dump_routes(struct vip_port *p, struct vip_port_routes *t)
 {
 	p->st.dump_routes_calls++;
-	int r = call_fails(p);
+	int r = vip_fake_call_fails(p);
 	t->n = 0;
 	for (size_t i = 0; r == 0 && i < p->addrs.n; i++)
 		r = vip_port_routes_implied(&p->addrs.items[i], t);
@@ -317,7 +286,7 @@ static int fake_dump_routes(struct vip_port *p, struct vip_port_routes *t)
 
 static int log_frame(struct vip_port *p, const struct vip_port_announce *a, enum vip_arp_mode mode)
 {
-	if (grow((void **)&p->log, &p->cap_log, p->n_log + 1, sizeof(*p->log)) < 0)
+	if (vip_fake_grow((void **)&p->log, &p->cap_log, p->n_log + 1, sizeof(*p->log)) < 0)
 		return -ENOMEM;
 	unsigned frames = a->addr.family == AF_INET && mode == VIP_ARP_BOTH ? 2 : 1;
 	p->log[p->n_log++] = (struct vip_port_fake_frame){
@@ -341,12 +310,12 @@ static int fake_announce(struct vip_port *p, struct vip_port_announce *b, size_t
 		return -ENOTCONN;
 	if ((unsigned)mode >= _VIP_ARP_MODE_MAX)
 		return -EINVAL;
-	int r = call_fails(p), sent = 0;
+	int r = vip_fake_call_fails(p), sent = 0;
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < n; i++) {
-		const struct fake_fail *f = find_fail(p, &b[i].addr);
-		const struct vip_port_link *l = find_link(p, b[i].ifindex);
+		const struct fake_fail *f = vip_fake_find_fail(p, &b[i].addr);
+		const struct vip_port_link *l = vip_fake_find_link(p, b[i].ifindex);
 		if (f)
 			b[i].result = f->err;
 		else if (!l)
@@ -369,7 +338,7 @@ static int fake_dump_neigh(struct vip_port *p, struct vip_port_neighs *t)
 {
 	p->st.dump_neigh_calls++;
 	t->n = 0;
-	int r = call_fails(p);
+	int r = vip_fake_call_fails(p);
 	for (size_t i = 0; r == 0 && i < p->neighs.n; i++)
 		r = vip_port_neighs_add(t, &p->neighs.items[i]);
 	if (r < 0) {
@@ -377,60 +346,6 @@ static int fake_dump_neigh(struct vip_port *p, struct vip_port_neighs *t)
 		return r;
 	}
 	return (int)t->n;
-}
-
-static int fake_probe(struct vip_port *p, struct vip_port_probe *b, size_t n)
-{
-	p->st.probe_calls++;
-	if (p->flags & VIP_PORT_OPEN_NO_PACKET)
-		return -ENOTCONN;
-	int r = call_fails(p), sent = 0;
-	if (r < 0)
-		return r;
-	for (size_t i = 0; i < n; i++) {
-		const struct fake_fail *f = find_fail(p, &b[i].addr);
-		const struct vip_port_link *l = find_link(p, b[i].ifindex);
-		b[i].result = f ? f->err : !l ? -ENODEV : l->noarp ? 0 : 1;
-		if (b[i].result <= 0)
-			continue;
-		if (grow((void **)&p->probes, &p->cap_probes, p->n_probes + 1, sizeof(*p->probes)) < 0)
-			return -ENOMEM;
-		p->probes[p->n_probes++] = b[i];
-		sent++;
-	}
-	return sent;
-}
-
-static int fake_probe_listen(struct vip_port *p, bool on)
-{
-	if (p->flags & VIP_PORT_OPEN_NO_PACKET)
-		return -ENOTCONN;
-	if (on && p->listening)
-		return 0; /* keeps what is queued, as the Linux port does */
-	p->listening = on;
-	p->n_answers = 0;
-	p->lose_answers = false;
-	return 0;
-}
-
-static int fake_probe_fds(struct vip_port *p _unused_, int ret[VIP_PORT_PROBE_FDS] _unused_)
-{
-	return 0;
-}
-
-static int fake_next_answer(struct vip_port *p, struct vip_port_answer *ret)
-{
-	if (!p->listening)
-		return 0;
-	if (p->lose_answers) {
-		p->lose_answers = false;
-		return -ENOBUFS;
-	}
-	if (p->n_answers == 0)
-		return 0;
-	*ret = p->answers[0];
-	memmove(p->answers, p->answers + 1, --p->n_answers * sizeof(*p->answers));
-	return 1;
 }
 
 const struct vip_port_ops vip_port_fake_ops = {
@@ -448,10 +363,10 @@ const struct vip_port_ops vip_port_fake_ops = {
 	.link_get = fake_link_get,
 	.announce = fake_announce,
 	.dump_neigh = fake_dump_neigh,
-	.probe = fake_probe,
-	.probe_listen = fake_probe_listen,
-	.probe_fds = fake_probe_fds,
-	.next_answer = fake_next_answer,
+	.probe = vip_fake_probe,
+	.probe_listen = vip_fake_probe_listen,
+	.probe_fds = vip_fake_probe_fds,
+	.next_answer = vip_fake_next_answer,
 };
 
 /* ---- test hooks ---- */
@@ -466,9 +381,9 @@ int vip_port_fake_set_link(struct vip_port *p, const struct vip_port_link *l)
 {
 	if (l->ifindex <= 0 || l->hwaddr_len > VIP_PORT_HWADDR_MAX)
 		return -EINVAL;
-	struct vip_port_link *old = find_link(p, l->ifindex);
+	struct vip_port_link *old = vip_fake_find_link(p, l->ifindex);
 	if (!old) {
-		int r = grow((void **)&p->links, &p->cap_links, p->n_links + 1, sizeof(*p->links));
+		int r = vip_fake_grow((void **)&p->links, &p->cap_links, p->n_links + 1, sizeof(*p->links));
 		if (r < 0)
 			return r;
 		p->links[p->n_links++] = *l;
@@ -487,7 +402,7 @@ int vip_port_fake_set_link(struct vip_port *p, const struct vip_port_link *l)
 
 int vip_port_fake_del_link(struct vip_port *p, int ifindex)
 {
-	struct vip_port_link *l = find_link(p, ifindex);
+	struct vip_port_link *l = vip_fake_find_link(p, ifindex);
 	if (!l)
 		return -ENODEV;
 	struct vip_port_link gone = *l;
@@ -604,32 +519,6 @@ size_t vip_port_fake_announced(struct vip_port *p, const struct vip_port_fake_fr
 void vip_port_fake_get_stats(struct vip_port *p, struct vip_port_fake_stats *ret)
 {
 	*ret = p->st;
-}
-
-size_t vip_port_fake_probed(struct vip_port *p, const struct vip_port_probe **ret)
-{
-	*ret = p->probes;
-	return p->n_probes;
-}
-
-int vip_port_fake_answer(struct vip_port *p, const struct vip_port_answer *a)
-{
-	if (!p->listening)
-		return -EAGAIN;
-	if (grow((void **)&p->answers, &p->cap_answers, p->n_answers + 1, sizeof(*p->answers)) < 0)
-		return -ENOMEM;
-	p->answers[p->n_answers++] = *a;
-	return 0;
-}
-
-void vip_port_fake_lose_answers(struct vip_port *p)
-{
-	p->lose_answers = true;
-}
-
-bool vip_port_fake_listening(struct vip_port *p)
-{
-	return p->listening;
 }
 
 void vip_port_fake_reset_log(struct vip_port *p)
