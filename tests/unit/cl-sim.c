@@ -118,8 +118,10 @@ static void sim_hold(void *data, const struct vip_addr *a)
 		if (j != i && s->n[j].up && s->n[j].comp == n->comp && s->n[j].plumbed[v])
 			fail_msg("t=%llu: %s plumbs vip %zu while %s holds it", (unsigned long long)s->now,
 				 sim_node_name(i), v, sim_node_name(j));
-	if (!n->plumbed[v])
+	if (!n->plumbed[v]) {
 		check_probe_first(s, i, v, a);
+		s->probed += vip_cl_proto_probe_first(n->p, a);
+	}
 	n->plumbed[v] = true;
 	s->holds++;
 	if (getenv("VIPD_SIM_DEBUG"))

@@ -116,6 +116,7 @@ struct sim {
 	/* plumbs while a node outside the component had the address on the wire, and of
 	 * those the ones the protocol did not say to probe first (vip_cl_proto_probe_first) */
 	size_t cross_plumbs, unprobed;
+	size_t probed;          /* plumbs the engine would have probed first */
 	unsigned overlap[VMAX]; /* nodes that plumbed it while a node out of their component had it */
 };
 

@@ -258,11 +258,14 @@ static void test_crash_with_monitor(void **state)
 		}
 	}
 	sim_check(&s);
+	size_t probed = s.probed;
 	sim_flush(&s, 1);
 	sim_run(&s);
 	assert_int_equal(sim_n_ghosts(&s, 0), 0);
 	for (size_t v = 0; v < s.nv; v++)
 		assert_true(!of1[v] || s.n[0].plumbed[v] || s.n[2].plumbed[v]);
+	/* the monitor confirmed the removal: nothing is probed (docs/protocol.md §6) */
+	assert_int_equal(s.probed, probed);
 	sim_check(&s);
 	/* n1's next engine (clean slate) gets its own back once mature */
 	sim_start_node(&s, 1);
@@ -275,6 +278,14 @@ static void test_crash_with_monitor(void **state)
 	sim_free(&s);
 }
 
+static size_t count_true(const bool *b, size_t n)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		k += b[i];
+	return k;
+}
+
 /* Without a monitor of its node in the view, a crashed engine's addresses are taken over at once. */
 static void test_crash_without_monitor(void **state)
 {
@@ -285,11 +296,14 @@ static void test_crash_without_monitor(void **state)
 	sim_run(&s);
 	bool of1[VMAX];
 	memcpy(of1, s.n[1].plumbed, sizeof(of1));
+	size_t probed = s.probed;
 	sim_crash(&s, 1);
 	sim_run(&s); /* no time passes */
 	assert_int_equal(sim_n_ghosts(&s, 0), 0);
 	for (size_t v = 0; v < s.nv; v++)
 		assert_true(!of1[v] || s.n[0].plumbed[v] || s.n[2].plumbed[v]);
+	/* nothing confirmed their removal: every one of n1's is probed first */
+	assert_int_equal(s.probed - probed, count_true(of1, s.nv));
 	sim_check(&s);
 	sim_free(&s);
 }
@@ -305,11 +319,14 @@ static void test_monitor_leaving_clears_ghost(void **state)
 	sim_crash(&s, 1);
 	sim_run(&s);
 	assert_int_equal(sim_n_ghosts(&s, 2), 1);
+	size_t probed = s.probed;
 	sim_monitor(&s, 1, false);
 	sim_run(&s);
 	assert_int_equal(sim_n_ghosts(&s, 2), 0);
 	for (size_t v = 0; v < s.nv; v++)
 		assert_true(!of1[v] || s.n[0].plumbed[v] || s.n[2].plumbed[v]);
+	/* the monitor left before its FLUSHED: the crashed engine's addresses are probed first */
+	assert_int_equal(s.probed - probed, count_true(of1, s.nv));
 	sim_check(&s);
 	sim_free(&s);
 }
@@ -329,9 +346,11 @@ static void test_clean_stop_no_ghost(void **state)
 	sim_drain(&s, 1);
 	sim_run(&s);
 	assert_int_equal(sim_count_plumbed(&s, 1), 0);
+	size_t probed = s.probed;
 	sim_crash(&s, 1); /* (the leave) */
 	sim_run(&s);
 	assert_int_equal(sim_n_ghosts(&s, 0), 0);
+	assert_int_equal(s.probed, probed); /* released in order: nothing to probe */
 	for (size_t v = 0; v < s.nv; v++)
 		assert_true(!of1[v] || s.n[0].plumbed[v] || s.n[2].plumbed[v]);
 	sim_check(&s);
