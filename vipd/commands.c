@@ -24,6 +24,8 @@ struct show_vip {
 	const char *preference;
 	const char *ifname; /* NULL: unresolved */
 	bool plumbed, unavailable;
+	bool probing;          /* being probed before it is plumbed here */
+	unsigned probe_claims; /* answers to those probes so far */
 	uint64_t owned_ms;
 };
 
@@ -68,6 +70,11 @@ static void show_text(struct vip_ctl_buf *o, const void *data)
 		vip_ctl_buf_printf(o, "    interface:  %s%s%s\n", v->ifname ? v->ifname : "(unresolved)",
 				   v->plumbed ? " (plumbed here)" : "",
 				   v->unavailable ? " (unavailable here)" : "");
+		if (v->probing)
+			vip_ctl_buf_printf(o,
+					   "    probing:    %u claim%s by another host so far; plumbed here "
+					   "once nobody claims it\n",
+					   v->probe_claims, cmd_plural(v->probe_claims));
 		cmd_duration(v->owned_ms, a, sizeof(a));
 		if (v->owner)
 			vip_ctl_buf_printf(o, "    owned for:  %s\n", a);
@@ -121,6 +128,8 @@ static void show_json(struct vip_json *w, const void *data)
 		vip_json_string(w, "preference", v->preference);
 		vip_json_string(w, "interface", v->ifname);
 		vip_json_bool(w, "plumbed", v->plumbed);
+		vip_json_bool(w, "probing", v->probing);
+		vip_json_uint(w, "probe_claims", v->probe_claims);
 		vip_json_uint(w, "owned_ms", v->owned_ms);
 		vip_json_object_end(w);
 	}
@@ -145,6 +154,8 @@ static void show_one(struct vipd_daemon *d, const struct vip_cl_vip_info *pi, ui
 	v->ifname = known && ev->ifname[0] ? ev->ifname : NULL;
 	v->plumbed = known && ev->present;
 	v->unavailable = known && ev->unavailable;
+	v->probing = known && ev->probing;
+	v->probe_claims = known ? ev->probe_claims : 0;
 	v->owned_ms = pi->owner ? cmd_age(now, pi->since) : 0;
 }
 

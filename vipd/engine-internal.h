@@ -133,5 +133,8 @@ void engine_probe_before_plan(struct vipd_engine *e, uint64_t now);
 /* After a plan: forget what it no longer wants, send the probes due. 0 or -ENOMEM. */
 int engine_probe_send(struct vipd_engine *e, uint64_t now);
 void engine_probe_free(struct vipd_engine *e);
+/* Is a being probed, and how many claims so far (the console)? */
+void engine_probe_info(const struct vipd_engine *e, const struct vip_addr *a, bool *ret_probing,
+		       unsigned *ret_claims);
 
 #endif

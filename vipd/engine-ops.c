@@ -153,6 +153,7 @@ static void vip_info(const struct vipd_engine *e, const struct engine_vip *v, st
 		.since = v->since,
 	};
 	snprintf(ret->ifname, sizeof(ret->ifname), "%s", engine_vip_ifname(e, v));
+	engine_probe_info(e, &v->conf->addr, &ret->probing, &ret->probe_claims);
 }
 
 size_t vipd_engine_n_vips(const struct vipd_engine *e)

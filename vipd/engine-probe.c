@@ -62,7 +62,8 @@ static void probe_compact(struct vipd_engine *e)
 			e->probes[k++].seen = false;
 		}
 	e->n_probes = k;
-	qsort(e->probes, k, sizeof(*e->probes), probe_cmp);
+	if (k > 1)
+		qsort(e->probes, k, sizeof(*e->probes), probe_cmp);
 	e->n_probes_sorted = k;
 	if (k == 0) {
 		free(e->probes);
@@ -300,6 +301,15 @@ void vipd_engine_probe_due(struct vipd_engine *e, uint64_t now)
 void engine_probe_before_plan(struct vipd_engine *e, uint64_t now)
 {
 	drain_answers(e, now);
+}
+
+void engine_probe_info(const struct vipd_engine *e, const struct vip_addr *a, bool *ret_probing,
+		       unsigned *ret_claims)
+{
+	const struct engine_probe *pr = probe_find((struct vipd_engine *)e, a);
+
+	*ret_probing = pr != NULL;
+	*ret_claims = pr ? pr->claims : 0;
 }
 
 void engine_probe_free(struct vipd_engine *e)

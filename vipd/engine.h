@@ -144,6 +144,8 @@ struct vipd_engine_vip {
 	bool unavailable;               /* link down past the limit, or unresolved */
 	int resolve_error;              /* last resolve error, 0 when resolved */
 	uint64_t since;                 /* when it was plumbed here (valid when present) */
+	bool probing;                   /* being probed before it is plumbed here (engine-probe.c) */
+	unsigned probe_claims;          /* probes another host answered so far */
 };
 size_t vipd_engine_n_vips(const struct vipd_engine *e);
 int vipd_engine_vip(const struct vipd_engine *e, size_t i, struct vipd_engine_vip *ret); /* 0 or -ERANGE */

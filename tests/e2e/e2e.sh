@@ -644,6 +644,14 @@ s_17_hung_node() {
 	done
 	check "the survivors' probes were answered (vipd_probe_claims_total on n1 + n2: $claims)" \
 		test "$claims" -gt 0
+	# The console of the node the group gave 203.0.113.105 says why it is not plumbed there.
+	got=$(L exec n1 "$VIPCTL" --json cluster duravip show 203.0.113.105 | python3 -c '
+import json, sys
+v = json.load(sys.stdin)["duravips"][0]
+print(v["owner"] or "-")')
+	check "the group gave 203.0.113.105 to a survivor ($got)" test "$got" = n1 -o "$got" = n2
+	check "$got's console shows it probing, claimed, not plumbed" sh -c "$LAB --prefix $PREFIX exec $got $VIPCTL --json cluster duravip show 203.0.113.105 |
+		python3 -c 'import json,sys; v=json.load(sys.stdin)[\"duravips\"][0]; sys.exit(0 if v[\"probing\"] is True and v[\"probe_claims\"] > 0 and v[\"plumbed\"] is False else 1)'"
 	check "n1 and n2 kept their own" total_is 4 n1 n2
 	t0=$(date +%s%N)
 	kill -CONT "$epid"

@@ -244,6 +244,11 @@ static void test_claim_holds_back(void **state)
 	assert_int_equal(n_plumbed(h), want - 1);
 	assert_false(plumbed(h, &x));
 	assert_true(vip_port_fake_listening(h->port));
+	struct vipd_engine_vip ev; /* what the console shows */
+	assert_int_equal(vipd_engine_find(h->e, &x, &ev), 0);
+	assert_true(ev.probing);
+	assert_int_equal(ev.probe_claims, 1);
+	assert_false(ev.present);
 	advance(h, 19);
 	assert_int_equal(n_probed(h), want);
 	advance(h, 1); /* 20 ms after the claim: probed again */
@@ -259,6 +264,9 @@ static void test_claim_holds_back(void **state)
 	assert_true(plumbed(h, &x));
 	assert_int_equal(n_plumbed(h), want);
 	assert_false(vip_port_fake_listening(h->port));
+	assert_int_equal(vipd_engine_find(h->e, &x, &ev), 0);
+	assert_false(ev.probing);
+	assert_int_equal(ev.probe_claims, 0);
 	struct vipd_engine_metrics m;
 	vipd_engine_get_metrics(h->e, &m);
 	assert_int_equal(m.probe_claims, 2);
