@@ -4,8 +4,8 @@
 # one that did not settle, and the run (sourced after soak-lib.sh).
 
 KINDS=(kill9-vipd kill9-monitor kill9-corosync stop-vipd stop-corosync stall link partition
-	sigterm-vipd reload move balance)
-WEIGHTS=(3 2 2 2 2 2 2 2 1 1 1 1)
+	sigterm-vipd reload move balance stop-node)
+WEIGHTS=(3 2 2 2 2 2 2 2 1 1 1 1 2)
 FAILOVER_BOUND=3 # s: a stall's failover, while the stopped vipd is still stopped
 
 # --only: the weight of every kind not named is 0.
@@ -106,6 +106,33 @@ f_stop() { # node vipd|corosync
 	sleep_ms "$D_HOLD"
 	now; ref=$NOW
 	cont_proc "$pid" "$st"
+	wait_settled after "$ref" "$BOUND" "$NODES" 1
+}
+
+# A whole node hung: its vipd and its corosync stopped, so nothing releases its
+# addresses while the survivors see it lost; then vipd resumed (its corosync
+# still stopped: it releases), 0.3 s later corosync.
+f_stop_node() { # node
+	local n=$1 epid est cpid cst ref
+	worker_of "$n" || { F_FAIL+="no vipd ran on $n before the fault; "; return; }
+	epid=$WPID est=$WST
+	if ! cpid=$(L pid "$n" corosync 2>/dev/null) || ! starttime "$cpid"; then
+		F_FAIL+="no corosync ran on $n before the fault; "
+		return
+	fi
+	cst=$REPLY
+	F_ACT="SIGSTOP of the $WKIND $epid and of corosync $cpid on $n for ${D_HOLD} ms"
+	stop_proc "$epid" "$est" || { F_FAIL+="SIGSTOP of $epid failed; "; return; }
+	if ! stop_proc "$cpid" "$cst"; then
+		cont_proc "$epid" "$est"
+		F_FAIL+="SIGSTOP of $cpid failed; "
+		return
+	fi
+	sleep_ms "$D_HOLD"
+	cont_proc "$epid" "$est"
+	sleep_ms 300
+	now; ref=$NOW
+	cont_proc "$cpid" "$cst"
 	wait_settled after "$ref" "$BOUND" "$NODES" 1
 }
 
@@ -246,6 +273,7 @@ run_fault() { # index
 	kill9-corosync) f_kill9_corosync "$D_NODE" ;;
 	stop-vipd) f_stop "$D_NODE" vipd ;;
 	stop-corosync) f_stop "$D_NODE" corosync ;;
+	stop-node) f_stop_node "$D_NODE" ;;
 	stall) f_stall "$D_NODE" ;;
 	link) f_link "$D_NODE" ;;
 	partition) f_partition "$D_NODE" ;;
