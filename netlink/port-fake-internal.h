@@ -37,6 +37,7 @@ struct vip_port {
 	struct vip_port_answer *answers; /* queued answers, while listening */
 	size_t n_answers, cap_answers;
 	bool listening, lose_answers;
+	int probe_err; /* vip_port_fake_fail_probes */
 	struct vip_port_fake_stats st;
 };
 

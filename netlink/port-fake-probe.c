@@ -21,7 +21,7 @@ int vip_fake_probe(struct vip_port *p, struct vip_port_probe *b, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		const struct fake_fail *f = vip_fake_find_fail(p, &b[i].addr);
 		const struct vip_port_link *l = vip_fake_find_link(p, b[i].ifindex);
-		b[i].result = f ? f->err : !l ? -ENODEV : l->noarp ? 0 : 1;
+		b[i].result = p->probe_err ? p->probe_err : f ? f->err : !l ? -ENODEV : l->noarp ? 0 : 1;
 		if (b[i].result <= 0)
 			continue;
 		if (vip_fake_grow((void **)&p->probes, &p->cap_probes, p->n_probes + 1, sizeof(*p->probes)) <
@@ -81,6 +81,11 @@ int vip_port_fake_answer(struct vip_port *p, const struct vip_port_answer *a)
 		return -ENOMEM;
 	p->answers[p->n_answers++] = *a;
 	return 0;
+}
+
+void vip_port_fake_fail_probes(struct vip_port *p, int err)
+{
+	p->probe_err = err;
 }
 
 void vip_port_fake_lose_answers(struct vip_port *p)

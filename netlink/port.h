@@ -426,6 +426,9 @@ size_t vip_port_fake_probed(struct vip_port *p, const struct vip_port_probe **re
  * next_answer() returns it while listening). 0 or -ENOMEM; -EAGAIN when not listening
  * (a real port would not have queued it either). */
 int vip_port_fake_answer(struct vip_port *p, const struct vip_port_answer *a);
+/* Make every probe entry fail with err as a link or family that cannot be probed would
+ * (-EOPNOTSUPP, -ENOTCONN); 0 clears it. */
+void vip_port_fake_fail_probes(struct vip_port *p, int err);
 /* Make the next next_answer() return -ENOBUFS (answers lost). */
 void vip_port_fake_lose_answers(struct vip_port *p);
 /* Whether the fake is listening for answers. */

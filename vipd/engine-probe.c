@@ -254,7 +254,24 @@ int engine_probe_send(struct vipd_engine *e, uint64_t now)
 	for (size_t i = 0; i < n; i++) {
 		struct engine_probe *pr = who[i];
 
-		if (r < 0 || batch[i].result < 0) {
+		int res = r < 0 ? r : batch[i].result;
+
+		if (res == -EOPNOTSUPP || res == -ENOTCONN) {
+			/* this link or family cannot be probed (not Ethernet; no socket to hear
+			 * its answers): the takeover delay alone guards it, as without probes */
+			char buf[VIP_ADDR_STRLEN];
+
+			(void)log_full_errno_ratelimit(
+				LOG_NOTICE, res,
+				"DuraVIP %s cannot be probed on link %d (%m): plumbing it "
+				"after the takeover delay alone",
+				vip_addr_to_string(&pr->addr, buf, sizeof(buf)), pr->ifindex);
+			pr->sent = now > PROBE_WAIT_MS ? now - PROBE_WAIT_MS : 1;
+			pr->claimed = false;
+			e->dirty = true;
+			continue;
+		}
+		if (res < 0) {
 			/* not sent: try again later, never plumb unprobed */
 			pr->sent = pr->sent ? pr->sent : now;
 			pr->claimed = true;

@@ -7,6 +7,7 @@
  * probed; a claim holds an address back and it is probed again later; lost
  * answers count as claims; an address no longer wanted stops being probed.
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -287,6 +288,25 @@ static void test_lost_answers_count_as_claims(void **state)
 	assert_int_equal(n_plumbed(h), want);
 }
 
+/* A link or family that cannot be probed: plumbed after the takeover delay alone, never stuck. */
+static void test_unprobeable_plumbs_after_wait(void **state)
+{
+	struct h *h = *state;
+	size_t want = n_wanted(h);
+	struct vipd_engine_metrics m;
+
+	/* the probes of the first turn went out; make the next turn's fail as unprobeable */
+	vip_port_fake_lose_answers(h->port);
+	vip_port_fake_fail_probes(h->port, -ENOTCONN);
+	advance(h, 10); /* lost answers: all claimed, probed again at +10 */
+	assert_int_equal(n_plumbed(h), 0);
+	advance(h, 10);
+	assert_int_equal(n_plumbed(h), want);
+	vipd_engine_get_metrics(h->e, &m);
+	assert_int_equal(m.probes_sent, want);
+	assert_false(vip_port_fake_listening(h->port));
+}
+
 /* An address no longer wanted stops being probed; with none left the port stops listening. */
 static void test_unwanted_stops_probing(void **state)
 {
@@ -373,6 +393,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_claim_holds_back, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lost_answers_count_as_claims, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unwanted_stops_probing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unprobeable_plumbs_after_wait, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_node_loss_probes_what_it_held, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_many, setup_large, teardown),
 	};
