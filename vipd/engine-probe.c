@@ -204,6 +204,7 @@ static void probe_give_up(struct vipd_engine *e, int err)
 			      "node are plumbed after the takeover delay alone");
 	e->probe_unsupported = true;
 	e->n_probes = e->n_probes_sorted = 0;
+	(void)set_listening(e, false);
 	e->dirty = true;
 }
 
