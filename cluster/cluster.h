@@ -659,6 +659,16 @@ bool vip_cl_proto_wants(const struct vip_cl_proto *p, const struct vip_addr *add
  * view that brought members this node had not seen in its previous one.
  */
 bool vip_cl_proto_probe_first(const struct vip_cl_proto *p, const struct vip_addr *addr);
+/*
+ * While the takeover delay runs (a member lost to node loss, or quorum back): when it
+ * ends (0: not running), and whether this node would want addr then as things stand
+ * now, so that its probe can go out before (docs/fault-tolerance.md, "Probing before
+ * a takeover"). The view sequence is bumped at every view: a probe's silence counts
+ * only in the view it was sent in.
+ */
+uint64_t vip_cl_proto_guard_until(const struct vip_cl_proto *p);
+bool vip_cl_proto_wants_after_guard(const struct vip_cl_proto *p, const struct vip_addr *addr);
+uint64_t vip_cl_proto_view_seq(const struct vip_cl_proto *p);
 /* Every address this node wants plumbed, sorted; *ret malloc'ed. Count or -ENOMEM. */
 ssize_t vip_cl_proto_desired(const struct vip_cl_proto *p, struct vip_addr **ret);
 /* Bumped whenever the wanted set changes. */

@@ -203,12 +203,13 @@ int vip_cl_send_state(struct vip_cl_proto *p, uint64_t now)
 
 /* ---- the wanted set ---- */
 
-static bool decide_want(const struct vip_cl_proto *p, const struct lvip *l, int me)
+/* What this node wants of l now; with past_guard, as if the takeover delay had ended. */
+static bool decide_want(const struct vip_cl_proto *p, const struct lvip *l, int me, bool past_guard)
 {
 	bool keep = p->qpolicy == VIP_QUORUM_KEEP;
 	bool allowed = ((p->quorate && p->live) || keep) && (p->in_view || keep) && l->configured && !l->down;
 
-	if (!p->round_complete || p->quorum_fence || p->guarded)
+	if (!p->round_complete || p->quorum_fence || (p->guarded && !past_guard))
 		return allowed && l->want; /* between views: hold what we hold, plumb nothing new */
 	const struct pvip *e = vip_cl_table_find(p, &l->addr);
 	/*
@@ -263,7 +264,7 @@ int vip_cl_update_wants(struct vip_cl_proto *p)
 
 	for (size_t i = 0; i < p->n_l; i++) {
 		struct lvip *l = &p->l[i];
-		bool w = decide_want(p, l, me);
+		bool w = decide_want(p, l, me, false);
 
 		if (l->probe && p->round_complete) {
 			/* another member's records hold it again: its release will be ordered
@@ -283,6 +284,22 @@ int vip_cl_update_wants(struct vip_cl_proto *p)
 		p->generation++;
 	}
 	return sweep_released(p);
+}
+
+uint64_t vip_cl_proto_guard_until(const struct vip_cl_proto *p)
+{
+	return p->guarded ? p->guard_until : 0;
+}
+
+bool vip_cl_proto_wants_after_guard(const struct vip_cl_proto *p, const struct vip_addr *addr)
+{
+	const struct lvip *l = vip_cl_local_find(p, addr);
+	return l && p->guarded && decide_want(p, l, vip_cl_table_self_anode(p), true);
+}
+
+uint64_t vip_cl_proto_view_seq(const struct vip_cl_proto *p)
+{
+	return p->st.n_views;
 }
 
 bool vip_cl_proto_probe_first(const struct vip_cl_proto *p, const struct vip_addr *addr)

@@ -33,6 +33,7 @@ struct engine_probe {
 	struct vip_addr addr;
 	int ifindex;
 	uint64_t sent;   /* when the last probe went out, 0: not yet */
+	uint64_t view;   /* the protocol's view sequence then: silence counts only in it */
 	uint64_t next;   /* claimed: when to probe again */
 	unsigned claims; /* probes a host answered */
 	bool claimed;    /* the last probe was answered (or could not be sent) */
@@ -63,6 +64,7 @@ struct vipd_engine {
 	size_t n_probes, n_probes_sorted, cap_probes;
 	bool listening;         /* the port takes answers */
 	bool probe_unsupported; /* the port cannot probe: plumb after the takeover delay alone */
+	uint64_t ahead_for;     /* the takeover delay's end whose probes went out ahead of it */
 	bool failover_armed;
 	uint64_t failover_since;
 	bool failover_acquired; /* something was plumbed since the mark */
@@ -126,8 +128,11 @@ int engine_push_unavailable(struct vipd_engine *e, uint64_t now);
 void engine_on_link_event(struct vipd_engine *e, const struct vip_port_event *ev, uint64_t now);
 
 /* engine-probe.c */
-/* May v be plumbed now, or must it wait for a probe (starting one)? */
+/* May v (wanted) be plumbed now, or must it wait for a probe (starting one)? */
 bool engine_probe_gate(struct vipd_engine *e, const struct engine_vip *v, uint64_t now);
+/* v is not wanted yet: probe it ahead if the takeover delay ends within the probe wait
+ * and this node will want it then. */
+void engine_probe_ahead(struct vipd_engine *e, const struct engine_vip *v, uint64_t now);
 /* Read the answers queued (before a plan, so a claim is never missed). */
 void engine_probe_before_plan(struct vipd_engine *e, uint64_t now);
 /* After a plan: forget what it no longer wants, send the probes due. 0 or -ENOMEM. */

@@ -81,14 +81,10 @@ static uint64_t retry_ms(unsigned claims)
 	return ms < PROBE_RETRY_MAX_MS ? ms : PROBE_RETRY_MAX_MS;
 }
 
-bool engine_probe_gate(struct vipd_engine *e, const struct engine_vip *v, uint64_t now)
+/* The entry for v (a new one to probe when it has none); NULL when out of memory. */
+static struct engine_probe *probe_entry(struct vipd_engine *e, const struct engine_vip *v)
 {
-	struct engine_probe *pr;
-
-	if (v->obs_ifindex || !e->deps.proto || e->probe_unsupported ||
-	    !vip_cl_proto_probe_first(e->deps.proto, &v->conf->addr))
-		return true;
-	pr = probe_find(e, &v->conf->addr);
+	struct engine_probe *pr = probe_find(e, &v->conf->addr);
 	if (!pr) {
 		struct engine_probe *grown;
 
@@ -97,17 +93,35 @@ bool engine_probe_gate(struct vipd_engine *e, const struct engine_vip *v, uint64
 
 			grown = reallocarray(e->probes, cap, sizeof(*grown));
 			if (!grown)
-				return false; /* tried again at the next reconcile */
+				return NULL;
 			e->probes = grown;
 			e->cap_probes = cap;
 		}
 		e->probes[e->n_probes++] = (struct engine_probe){ .addr = v->conf->addr,
 								  .ifindex = v->ifindex,
 								  .seen = true };
-		return false;
+		return &e->probes[e->n_probes - 1];
 	}
 	pr->ifindex = v->ifindex;
 	pr->seen = true;
+	/* Silence says the old holder let go only within one view: in another, probe again. */
+	if (pr->sent && pr->view != vip_cl_proto_view_seq(e->deps.proto)) {
+		pr->sent = 0;
+		pr->claimed = false;
+	}
+	return pr;
+}
+
+bool engine_probe_gate(struct vipd_engine *e, const struct engine_vip *v, uint64_t now)
+{
+	struct engine_probe *pr;
+
+	if (v->obs_ifindex || !e->deps.proto || e->probe_unsupported ||
+	    !vip_cl_proto_probe_first(e->deps.proto, &v->conf->addr))
+		return true;
+	pr = probe_entry(e, v);
+	if (!pr)
+		return false; /* tried again at the next reconcile */
 	if (pr->sent && !pr->claimed && now >= pr->sent + PROBE_WAIT_MS) {
 		if (pr->claims) {
 			char buf[VIP_ADDR_STRLEN];
@@ -122,6 +136,24 @@ bool engine_probe_gate(struct vipd_engine *e, const struct engine_vip *v, uint64
 		return true;
 	}
 	return false;
+}
+
+/*
+ * The lost node can only remove addresses while it is out of the view (it has
+ * no quorum to take any), so a probe sent PROBE_WAIT_MS before the takeover
+ * delay ends and not answered by its end says the address is free then: the
+ * wait is hidden in the delay, not added to it.
+ */
+void engine_probe_ahead(struct vipd_engine *e, const struct engine_vip *v, uint64_t now)
+{
+	const struct vip_cl_proto *p = e->deps.proto;
+	uint64_t g = p ? vip_cl_proto_guard_until(p) : 0;
+
+	if (!g || now + PROBE_WAIT_MS < g || e->probe_unsupported || !engine_vip_available(e, v) ||
+	    !vip_cl_proto_probe_first(p, &v->conf->addr) ||
+	    !vip_cl_proto_wants_after_guard(p, &v->conf->addr))
+		return;
+	(void)probe_entry(e, v);
 }
 
 /* Every probe in flight counts as claimed: its answer may be among those not read. */
@@ -288,6 +320,7 @@ int engine_probe_send(struct vipd_engine *e, uint64_t now)
 			continue;
 		}
 		pr->sent = now ? now : 1;
+		pr->view = vip_cl_proto_view_seq(e->deps.proto);
 		pr->claimed = false;
 		e->m.probes_sent++;
 	}
@@ -298,7 +331,11 @@ int engine_probe_send(struct vipd_engine *e, uint64_t now)
 
 uint64_t vipd_engine_next_probe(const struct vipd_engine *e)
 {
-	uint64_t t = UINT64_MAX;
+	uint64_t t = UINT64_MAX, g = e->deps.proto ? vip_cl_proto_guard_until(e->deps.proto) : 0;
+
+	/* the probes that go out ahead of the takeover delay's end, once per delay */
+	if (g && g != e->ahead_for && !e->probe_unsupported)
+		t = g > PROBE_WAIT_MS ? g - PROBE_WAIT_MS : 0;
 
 	for (size_t i = 0; i < e->n_probes; i++) {
 		const struct engine_probe *pr = &e->probes[i];
@@ -318,6 +355,11 @@ void vipd_engine_probe_due(struct vipd_engine *e, uint64_t now)
 
 void engine_probe_before_plan(struct vipd_engine *e, uint64_t now)
 {
+	uint64_t g = e->deps.proto ? vip_cl_proto_guard_until(e->deps.proto) : 0;
+
+	/* this plan probes ahead of the delay's end whatever needs it: no second wake-up */
+	if (g && now + PROBE_WAIT_MS >= g)
+		e->ahead_for = g;
 	drain_answers(e, now);
 }
 

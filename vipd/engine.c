@@ -364,6 +364,8 @@ static int plan_build(struct vipd_engine *e, struct plan *p, uint64_t now)
 		}
 		if (want && !right && engine_probe_gate(e, v, now))
 			p->add_vip[p->n_add++] = v; /* its request is made with its slice (apply_adds) */
+		else if (!want && !v->obs_ifindex)
+			engine_probe_ahead(e, v, now);
 	}
 	return 0;
 }

@@ -22,7 +22,8 @@
 #define NV 6
 #define NV_LARGE 3000
 
-static size_t nv = NV; /* DuraVIPs of the next setup */
+static size_t nv = NV;    /* DuraVIPs of the next setup */
+static uint32_t delay_ms; /* duravip_takeover_delay of the next setup */
 
 struct h {
 	struct vip_port *port;
@@ -173,6 +174,7 @@ static int setup(void **state)
 	h->cfg_a = cltest_config("a", nv, NULL, NULL);
 	h->cfg_b = cltest_config("b", nv, NULL, NULL);
 	h->cfg_a->cluster.view_mature_time_ms = h->cfg_b->cluster.view_mature_time_ms = 0;
+	h->cfg_a->cluster.duravip_takeover_delay_ms = h->cfg_b->cluster.duravip_takeover_delay_ms = delay_ms;
 	assert_int_equal(vip_cl_proto_new(h->cfg_a, &h->a), 0);
 	assert_int_equal(vip_cl_proto_new(h->cfg_b, &h->b), 0);
 	struct vipd_engine_deps deps = { .port_ops = &vip_port_fake_ops, .port = h->port, .proto = h->a };
@@ -362,6 +364,64 @@ static int setup_large(void **state)
 	return r;
 }
 
+static int setup_delay(void **state)
+{
+	delay_ms = 100;
+	int r = setup(state);
+	delay_ms = 0;
+	return r;
+}
+
+/* Lose b to node loss at t; a state where b held its share. */
+static uint64_t lose_b(struct h *h)
+{
+	advance(h, 10);
+	vip_port_fake_reset_log(h->port);
+	struct vip_cl_member gone = h->ids[1];
+	gone.reason = VIP_CL_REASON_NODEDOWN;
+	struct vip_cl_view v = { .members = h->ids, .n_members = 1, .self = 0, .left = &gone, .n_left = 1 };
+	vip_cl_proto_free(h->b);
+	h->b = NULL;
+	assert_int_equal(vip_cl_proto_on_view(h->a, &v, h->now), 0);
+	pump(h);
+	return h->now;
+}
+
+/*
+ * With a takeover delay the probes go out its last 10 ms, so silence is known when it
+ * ends: the addresses are plumbed at its end, not 10 ms later; a claim still holds one back.
+ */
+static void test_probe_ahead_of_takeover_delay(void **state)
+{
+	struct h *h = *state;
+	size_t mine = n_wanted(h);
+
+	advance(h, 10);
+	assert_int_equal(n_plumbed(h), mine);
+	uint64_t t = lose_b(h);
+	assert_int_equal(n_probed(h), 0);
+	assert_int_equal(vipd_engine_next_probe(h->e), t + 90);
+	advance(h, 89);
+	assert_int_equal(n_probed(h), 0);
+	assert_int_equal(n_plumbed(h), mine);
+	advance(h, 1); /* 10 ms before the delay ends: probed ahead */
+	assert_int_equal(n_probed(h), NV - mine);
+	assert_int_equal(n_plumbed(h), mine);
+	const struct vip_port_probe *p;
+	vip_port_fake_probed(h->port, &p);
+	struct vip_port_answer ans = { .addr = p[0].addr, .ifindex = IF_ETH0 };
+	assert_int_equal(vip_port_fake_answer(h->port, &ans), 0);
+	advance(h, 9);
+	assert_int_equal(n_plumbed(h), mine);
+	advance(h, 1); /* the delay ends: the silent ones at once, the claimed one waits */
+	assert_int_equal(h->now, t + 100);
+	assert_int_equal(n_plumbed(h), NV - 1);
+	assert_false(plumbed(h, &ans.addr));
+	advance(h, 20);
+	advance(h, 10);
+	assert_int_equal(n_plumbed(h), NV);
+}
+
 /* Thousands at once: probed in batches of 1,024 at once, one claimed among them waits. */
 static void test_many(void **state)
 {
@@ -396,6 +456,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_unprobeable_plumbs_after_wait, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_node_loss_probes_what_it_held, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_many, setup_large, teardown),
+		cmocka_unit_test_setup_teardown(test_probe_ahead_of_takeover_delay, setup_delay, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
