@@ -182,7 +182,7 @@ int vipd_engine_find(const struct vipd_engine *e, const struct vip_addr *addr, s
 size_t vipd_engine_bytes(const struct vipd_engine *e)
 {
 	return e->n_vips * sizeof(*e->vips) + e->n_links * sizeof(*e->links) +
-	       e->strays.n * sizeof(*e->strays.items);
+	       e->strays.n * sizeof(*e->strays.items) + e->cap_probes * sizeof(*e->probes);
 }
 
 void vipd_engine_get_metrics(const struct vipd_engine *e, struct vipd_engine_metrics *ret)
