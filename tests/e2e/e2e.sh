@@ -38,6 +38,9 @@
 #                  nothing of n3's for 3 s (never two owners; the probes are counted); n3's
 #                  engine resumed releases (its corosync still stopped) and the survivors take
 #                  over within 3 s; corosync resumed, the cluster converges
+#   18-hung-node-ipv6  the same with IPv6 DuraVIPs: the survivors' DAD solicitations are
+#                  answered by n3's kernel, so n3's address stays on n3 alone until its engine
+#                  resumes and releases it
 set -uo pipefail
 scenario=${1:?scenario}
 here=$(cd "$(dirname "$0")" && pwd)
@@ -665,6 +668,39 @@ print(v["owner"] or "-")')
 	log "n3's corosync resumed"
 	local a
 	for a in $SIX; do expect_owner "$a" "$(pref_of "$a")" 15; done
+}
+
+s_18_hung_node_ipv6() {
+	write_conf "$WORK/conf" <<'EOF'
+ESMTP_Listener {
+  Listen "[2001:db8::100:1]:25" { Enable_Duravip = true Duravip_Preference = "n1" }
+  Listen "[2001:db8::100:2]:25" { Enable_Duravip = true Duravip_Preference = "n2" }
+  Listen "[2001:db8::100:3]:25" { Enable_Duravip = true Duravip_Preference = "n3" }
+}
+EOF
+	start_cluster "$WORK/conf/ecelerity.conf"
+	local i epid cpid claims=0 n got h
+	for i in 1 2 3; do check "2001:db8::100:$i held by n$i" wait_until 10 is_held_by "2001:db8::100:$i" "n$i"; done
+	epid=$(L pid n3 engine)
+	cpid=$(L pid n3 corosync)
+	kill -STOP "$epid"
+	kill -STOP "$cpid"
+	log "n3's engine $epid and corosync $cpid stopped"
+	sleep 3
+	check "2001:db8::100:3 is still on n3 alone" is_held_by 2001:db8::100:3 n3
+	for n in n1 n2; do
+		got=$(metric "$n" vipd_probe_claims_total)
+		claims=$((claims + ${got:-0}))
+	done
+	check "the survivors' DAD solicitations were answered (vipd_probe_claims_total: $claims)" test "$claims" -gt 0
+	kill -CONT "$epid"
+	log "n3's engine resumed (its corosync still stopped)"
+	check "2001:db8::100:3 taken over by a survivor" wait_until 3 held_by_one_of 2001:db8::100:3 n1 n2
+	h=$(holders 2001:db8::100:3)
+	[ -n "$h" ] && check "$h answers on 2001:db8::100:3" test "$(answer 2001:db8::100:3)" = "$h"
+	kill -CONT "$cpid"
+	log "n3's corosync resumed"
+	check "2001:db8::100:3 back on n3" wait_until 15 is_held_by 2001:db8::100:3 n3
 }
 
 fn=s_${scenario//-/_}
