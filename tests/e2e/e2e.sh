@@ -296,7 +296,8 @@ s_08_bulk() {
 	check "the client learnt no bulk address" test "$(L exec c ip neigh show to 198.18.0.0/15 | wc -l)" = 0
 }
 
-s_09_ipv6() {
+# Three IPv6 DuraVIPs, 2001:db8::100:N preferring nN, and the cluster started.
+start_v6_three() {
 	write_conf "$WORK/conf" <<'EOF'
 ESMTP_Listener {
   Listen "[2001:db8::100:1]:25" { Enable_Duravip = true Duravip_Preference = "n1" }
@@ -305,6 +306,10 @@ ESMTP_Listener {
 }
 EOF
 	start_cluster "$WORK/conf/ecelerity.conf"
+}
+
+s_09_ipv6() {
+	start_v6_three
 	local i
 	for i in 1 2 3; do
 		check "2001:db8::100:$i held by n$i" wait_until 10 is_held_by "2001:db8::100:$i" "n$i"
@@ -565,6 +570,15 @@ metric() { # node name: one value of `vipctl metrics --json`
 import json, sys
 print(int(json.load(sys.stdin)[sys.argv[1]]))' "$2"
 }
+metric_sum() { # name nodes...: the sum of one metric over the nodes (a missing one counts 0)
+	local name=$1 n sum=0 v
+	shift
+	for n in "$@"; do
+		v=$(metric "$n" "$name")
+		sum=$((sum + ${v:-0}))
+	done
+	echo "$sum"
+}
 # A capture at the bystander of broadcast and multicast announcements of UNI, in the background
 # for S seconds; its result line (packets=N) ends up in $S/host/TAG.log.
 bystander_capture() { # tag seconds
@@ -629,7 +643,7 @@ s_16_arp_unicast() {
 
 s_17_hung_node() {
 	steady_six
-	local cpid epid t0 claims=0 n got
+	local cpid epid t0 claims got
 	epid=$(L pid n3 engine)
 	cpid=$(L pid n3 corosync)
 	kill -STOP "$epid"
@@ -641,10 +655,7 @@ s_17_hung_node() {
 	sleep 3
 	check "n3 still holds its two DuraVIPs (its engine cannot release them)" count_is n3 2
 	check "no survivor plumbed them" test "$(holders 203.0.113.105) $(holders 203.0.113.106)" = "n3 n3"
-	for n in n1 n2; do
-		got=$(metric "$n" vipd_probe_claims_total)
-		claims=$((claims + ${got:-0}))
-	done
+	claims=$(metric_sum vipd_probe_claims_total n1 n2)
 	check "the survivors' probes were answered (vipd_probe_claims_total on n1 + n2: $claims)" \
 		test "$claims" -gt 0
 	# The console of the node the group gave 203.0.113.105 says why it is not plumbed there.
@@ -662,7 +673,7 @@ print(v["owner"] or "-")')
 	check "n3 released its DuraVIPs within 2 s" wait_until 2 count_is n3 0
 	expect_taken_over n3 3
 	log "n3's DuraVIPs answered by survivors $(ms_since "$t0") ms after its engine resumed"
-	got=$(($(metric n1 vipd_probe_cleared_total) + $(metric n2 vipd_probe_cleared_total)))
+	got=$(metric_sum vipd_probe_cleared_total n1 n2)
 	check "they were plumbed after a probe nobody answered (vipd_probe_cleared_total: $got)" test "$got" -ge 2
 	kill -CONT "$cpid"
 	log "n3's corosync resumed"
@@ -671,15 +682,8 @@ print(v["owner"] or "-")')
 }
 
 s_18_hung_node_ipv6() {
-	write_conf "$WORK/conf" <<'EOF'
-ESMTP_Listener {
-  Listen "[2001:db8::100:1]:25" { Enable_Duravip = true Duravip_Preference = "n1" }
-  Listen "[2001:db8::100:2]:25" { Enable_Duravip = true Duravip_Preference = "n2" }
-  Listen "[2001:db8::100:3]:25" { Enable_Duravip = true Duravip_Preference = "n3" }
-}
-EOF
-	start_cluster "$WORK/conf/ecelerity.conf"
-	local i epid cpid claims=0 n got h
+	start_v6_three
+	local i epid cpid claims h
 	for i in 1 2 3; do check "2001:db8::100:$i held by n$i" wait_until 10 is_held_by "2001:db8::100:$i" "n$i"; done
 	epid=$(L pid n3 engine)
 	cpid=$(L pid n3 corosync)
@@ -688,10 +692,7 @@ EOF
 	log "n3's engine $epid and corosync $cpid stopped"
 	sleep 3
 	check "2001:db8::100:3 is still on n3 alone" is_held_by 2001:db8::100:3 n3
-	for n in n1 n2; do
-		got=$(metric "$n" vipd_probe_claims_total)
-		claims=$((claims + ${got:-0}))
-	done
+	claims=$(metric_sum vipd_probe_claims_total n1 n2)
 	check "the survivors' DAD solicitations were answered (vipd_probe_claims_total: $claims)" test "$claims" -gt 0
 	kill -CONT "$epid"
 	log "n3's engine resumed (its corosync still stopped)"

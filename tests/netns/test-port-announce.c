@@ -17,11 +17,6 @@
 
 static const struct vip_port_ops *ops;
 
-static uint16_t be16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
 static bool is_arp_for(const uint8_t *f, size_t n, const void *arg)
 {
 	const struct vip_addr *a = arg;
@@ -54,21 +49,6 @@ static void check_arp(const uint8_t *f, size_t n, const struct rig *rig, const s
 	else
 		CHECK(memcmp(f + 32, "\0\0\0\0\0\0", 6) == 0);
 	CHECK(memcmp(f + 38, &a->v4, 4) == 0); /* target protocol */
-}
-
-/* Independent one's-complement sum over pseudo-header and ICMPv6 message. */
-static bool icmp6_sum_ok(const uint8_t *ip6)
-{
-	uint32_t sum = 0;
-	unsigned plen = be16(ip6 + 4);
-	for (int i = 8; i < 40; i += 2)
-		sum += be16(ip6 + i);
-	sum += plen + 58;
-	for (unsigned i = 0; i < plen; i += 2)
-		sum += be16(ip6 + 40 + i);
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return sum == 0xffff;
 }
 
 static void check_na(const uint8_t *f, size_t n, const struct rig *rig, const struct vip_addr *a, bool router)

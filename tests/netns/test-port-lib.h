@@ -147,6 +147,27 @@ static inline void drain(int fd)
 		;
 }
 
+/* A big-endian 16-bit field of a captured frame. */
+static inline uint16_t be16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+/* Independent one's-complement sum over pseudo-header and ICMPv6 message. */
+static inline bool icmp6_sum_ok(const uint8_t *ip6)
+{
+	uint32_t sum = 0;
+	unsigned plen = be16(ip6 + 4);
+	for (int i = 8; i < 40; i += 2)
+		sum += be16(ip6 + i);
+	sum += plen + 58;
+	for (unsigned i = 0; i < plen; i += 2)
+		sum += be16(ip6 + 40 + i);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return sum == 0xffff;
+}
+
 static inline struct vip_addr addr_of(const char *s)
 {
 	struct vip_addr a;

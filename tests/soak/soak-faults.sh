@@ -88,6 +88,16 @@ f_kill9_corosync() { # node
 	wait_settled after "$ref" "$BOUND" "$NODES" 1
 }
 
+# The node's corosync -> CPID CST (its start time), or F_FAIL said and false.
+corosync_of() { # node
+	CPID="" CST=""
+	if ! CPID=$(L pid "$1" corosync 2>/dev/null) || ! starttime "$CPID"; then
+		F_FAIL+="no corosync ran on $1 before the fault; "
+		return 1
+	fi
+	CST=$REPLY
+}
+
 f_stop() { # node vipd|corosync
 	local n=$1 pid st ref
 	if [ "$2" = vipd ]; then
@@ -95,11 +105,8 @@ f_stop() { # node vipd|corosync
 		pid=$WPID st=$WST
 		F_ACT="SIGSTOP of the $WKIND $pid on $n for ${D_HOLD} ms"
 	else
-		if ! pid=$(L pid "$n" corosync 2>/dev/null) || ! starttime "$pid"; then
-			F_FAIL+="no corosync ran on $n before the fault; "
-			return
-		fi
-		st=$REPLY
+		corosync_of "$n" || return
+		pid=$CPID st=$CST
 		F_ACT="SIGSTOP of corosync $pid on $n for ${D_HOLD} ms"
 	fi
 	stop_proc "$pid" "$st" || { F_FAIL+="SIGSTOP of $pid failed; "; return; }
@@ -116,11 +123,8 @@ f_stop_node() { # node
 	local n=$1 epid est cpid cst ref
 	worker_of "$n" || { F_FAIL+="no vipd ran on $n before the fault; "; return; }
 	epid=$WPID est=$WST
-	if ! cpid=$(L pid "$n" corosync 2>/dev/null) || ! starttime "$cpid"; then
-		F_FAIL+="no corosync ran on $n before the fault; "
-		return
-	fi
-	cst=$REPLY
+	corosync_of "$n" || return
+	cpid=$CPID cst=$CST
 	F_ACT="SIGSTOP of the $WKIND $epid and of corosync $cpid on $n for ${D_HOLD} ms"
 	stop_proc "$epid" "$est" || { F_FAIL+="SIGSTOP of $epid failed; "; return; }
 	if ! stop_proc "$cpid" "$cst"; then
