@@ -37,7 +37,8 @@ struct vip_port {
 	struct vip_port_answer *answers; /* queued answers, while listening */
 	size_t n_answers, cap_answers;
 	bool listening, lose_answers;
-	int probe_err; /* vip_port_fake_fail_probes */
+	int probe_err;      /* vip_port_fake_fail_probes */
+	unsigned skip_left; /* vip_port_fake_skip_answers */
 	struct vip_port_fake_stats st;
 };
 
@@ -46,6 +47,9 @@ int vip_fake_grow(void **items, size_t *cap, size_t need, size_t size);
 struct vip_port_link *vip_fake_find_link(struct vip_port *p, int ifindex);
 /* The failure set for a, or NULL. */
 const struct fake_fail *vip_fake_find_fail(struct vip_port *p, const struct vip_addr *a);
+/* Can a frame for a go out on ifindex: 1, 0 (IFF_NOARP: nothing is sent there), or the
+ * failure set for a (vip_port_fake_fail_addr), -ENODEV for an unknown link. */
+int vip_fake_wire_check(struct vip_port *p, const struct vip_addr *a, int ifindex);
 /* -errno while vip_port_fake_fail_calls is in effect (counting one call), else 0. */
 int vip_fake_call_fails(struct vip_port *p);
 

@@ -19,9 +19,7 @@ int vip_fake_probe(struct vip_port *p, struct vip_port_probe *b, size_t n)
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < n; i++) {
-		const struct fake_fail *f = vip_fake_find_fail(p, &b[i].addr);
-		const struct vip_port_link *l = vip_fake_find_link(p, b[i].ifindex);
-		b[i].result = p->probe_err ? p->probe_err : f ? f->err : !l ? -ENODEV : l->noarp ? 0 : 1;
+		b[i].result = p->probe_err ? p->probe_err : vip_fake_wire_check(p, &b[i].addr, b[i].ifindex);
 		if (b[i].result <= 0)
 			continue;
 		if (vip_fake_grow((void **)&p->probes, &p->cap_probes, p->n_probes + 1, sizeof(*p->probes)) <
@@ -58,6 +56,10 @@ int vip_fake_next_answer(struct vip_port *p, struct vip_port_answer *ret)
 		p->lose_answers = false;
 		return -ENOBUFS;
 	}
+	if (p->skip_left) {
+		p->skip_left--;
+		return -EAGAIN;
+	}
 	if (p->n_answers == 0)
 		return 0;
 	*ret = p->answers[0];
@@ -86,6 +88,11 @@ int vip_port_fake_answer(struct vip_port *p, const struct vip_port_answer *a)
 void vip_port_fake_fail_probes(struct vip_port *p, int err)
 {
 	p->probe_err = err;
+}
+
+void vip_port_fake_skip_answers(struct vip_port *p, unsigned count)
+{
+	p->skip_left = count;
 }
 
 void vip_port_fake_lose_answers(struct vip_port *p)

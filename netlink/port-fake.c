@@ -303,6 +303,14 @@ static int log_frame(struct vip_port *p, const struct vip_port_announce *a, enum
 	return (int)frames;
 }
 
+int vip_fake_wire_check(struct vip_port *p, const struct vip_addr *a, int ifindex)
+{
+	const struct fake_fail *f = vip_fake_find_fail(p, a);
+	const struct vip_port_link *l = vip_fake_find_link(p, ifindex);
+
+	return f ? f->err : !l ? -ENODEV : l->noarp ? 0 : 1;
+}
+
 static int fake_announce(struct vip_port *p, struct vip_port_announce *b, size_t n, enum vip_arp_mode mode)
 {
 	p->st.announce_calls++;
@@ -314,18 +322,11 @@ static int fake_announce(struct vip_port *p, struct vip_port_announce *b, size_t
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < n; i++) {
-		const struct fake_fail *f = vip_fake_find_fail(p, &b[i].addr);
-		const struct vip_port_link *l = vip_fake_find_link(p, b[i].ifindex);
-		if (f)
-			b[i].result = f->err;
-		else if (!l)
-			b[i].result = -ENODEV;
-		else if (l->noarp)
-			b[i].result = 0;
-		else if (b[i].unicast && b[i].dst_ip.family != b[i].addr.family)
-			b[i].result = -EINVAL;
-		else
-			b[i].result = log_frame(p, &b[i], mode);
+		b[i].result = vip_fake_wire_check(p, &b[i].addr, b[i].ifindex);
+		if (b[i].result > 0)
+			b[i].result = b[i].unicast && b[i].dst_ip.family != b[i].addr.family
+					      ? -EINVAL
+					      : log_frame(p, &b[i], mode);
 		if (b[i].result > 0) {
 			sent += b[i].result;
 			p->st.announced++;

@@ -187,6 +187,24 @@ static int nd_drops(struct vip_port *p)
 	return p->nd_rx < 0 ? 0 : meminfo_drops(p->nd_rx, &p->nd_drops);
 }
 
+/*
+ * One receive socket (none when fd < 0). Off: stop queueing, then forget. On: forget
+ * what raced the last off, take the drop counter as it is now, then queue.
+ */
+static int listen_one(struct vip_port *p, int fd, int (*filter)(int fd, bool on),
+		      int (*drops)(struct vip_port *p), bool on)
+{
+	int r;
+	if (fd < 0)
+		return 0;
+	if (!on && (r = filter(fd, false)) < 0)
+		return r;
+	drain(fd);
+	if (on && ((r = drops(p)) < 0 || (r = filter(fd, true)) < 0))
+		return r;
+	return 0;
+}
+
 int vip_nl_probe_listen(struct vip_port *p, bool on)
 {
 	if (p->arp_rx < 0 && p->nd_rx < 0)
@@ -194,25 +212,12 @@ int vip_nl_probe_listen(struct vip_port *p, bool on)
 	/* Again on while on: what is queued answers probes in flight, keep it. */
 	if (on && p->listening)
 		return 0;
-	int r = 0;
-	/* Off: stop queueing, then forget. On: forget what raced the last off, take the drop
-	 * counters as they are now, then queue. */
-	if (p->arp_rx >= 0) {
-		if (!on && (r = arp_filter(p->arp_rx, false)) < 0)
-			return r;
-		drain(p->arp_rx);
-		if (on && ((r = arp_drops(p)) < 0 || (r = arp_filter(p->arp_rx, true)) < 0))
-			return r;
-	}
-	if (p->nd_rx >= 0) {
-		if (!on && (r = nd_filter(p->nd_rx, false)) < 0)
-			return r;
-		drain(p->nd_rx);
-		if (on && ((r = nd_drops(p)) < 0 || (r = nd_filter(p->nd_rx, true)) < 0))
-			return r;
-	}
-	p->listening = on;
-	return 0;
+	int r = listen_one(p, p->arp_rx, arp_filter, arp_drops, on);
+	if (r == 0)
+		r = listen_one(p, p->nd_rx, nd_filter, nd_drops, on);
+	if (r == 0)
+		p->listening = on;
+	return r;
 }
 
 int vip_nl_probe_fds(struct vip_port *p, int ret[VIP_PORT_PROBE_FDS])

@@ -429,6 +429,9 @@ int vip_port_fake_answer(struct vip_port *p, const struct vip_port_answer *a);
 /* Make every probe entry fail with err as a link or family that cannot be probed would
  * (-EOPNOTSUPP, -ENOTCONN); 0 clears it. */
 void vip_port_fake_fail_probes(struct vip_port *p, int err);
+/* Make the next count next_answer() calls return -EAGAIN (packets that were no answers,
+ * more queued), as the Linux port does at its per-call bound. */
+void vip_port_fake_skip_answers(struct vip_port *p, unsigned count);
 /* Make the next next_answer() return -ENOBUFS (answers lost). */
 void vip_port_fake_lose_answers(struct vip_port *p);
 /* Whether the fake is listening for answers. */

@@ -226,6 +226,9 @@ static void test_view_with_new_member_probes(void **state)
 	vipd_engine_get_metrics(h->e, &m);
 	assert_int_equal(m.probes_sent, want);
 	assert_int_equal(m.probe_cleared, want);
+	struct vip_port_fake_stats st;
+	vip_port_fake_get_stats(h->port, &st);
+	assert_int_equal(st.probe_calls, 1); /* one batch */
 	assert_int_equal(m.probe_claims, 0);
 }
 
@@ -328,15 +331,9 @@ static void test_unwanted_stops_probing(void **state)
 	assert_int_equal(n_plumbed(h), 0);
 }
 
-/* b lost to node loss: a probes only what b held, not what it plumbed itself. */
-static void test_node_loss_probes_what_it_held(void **state)
+/* 10 ms on (b plumbs its share: its STATE says so), then b lost to node loss; returns when. */
+static uint64_t lose_b(struct h *h)
 {
-	struct h *h = *state;
-	size_t mine = n_wanted(h);
-
-	advance(h, 10);
-	assert_int_equal(n_plumbed(h), mine);
-	/* b plumbs its share: its STATE says so */
 	advance(h, 10);
 	vip_port_fake_reset_log(h->port);
 	struct vip_cl_member gone = h->ids[1];
@@ -346,6 +343,18 @@ static void test_node_loss_probes_what_it_held(void **state)
 	h->b = NULL;
 	assert_int_equal(vip_cl_proto_on_view(h->a, &v, h->now), 0);
 	pump(h);
+	return h->now;
+}
+
+/* b lost to node loss: a probes only what b held, not what it plumbed itself. */
+static void test_node_loss_probes_what_it_held(void **state)
+{
+	struct h *h = *state;
+	size_t mine = n_wanted(h);
+
+	advance(h, 10);
+	assert_int_equal(n_plumbed(h), mine);
+	(void)lose_b(h);
 	assert_int_equal(n_wanted(h), NV);
 	assert_int_equal(n_probed(h), NV - mine);
 	const struct vip_port_probe *p;
@@ -370,21 +379,6 @@ static int setup_delay(void **state)
 	int r = setup(state);
 	delay_ms = 0;
 	return r;
-}
-
-/* Lose b to node loss at t; a state where b held its share. */
-static uint64_t lose_b(struct h *h)
-{
-	advance(h, 10);
-	vip_port_fake_reset_log(h->port);
-	struct vip_cl_member gone = h->ids[1];
-	gone.reason = VIP_CL_REASON_NODEDOWN;
-	struct vip_cl_view v = { .members = h->ids, .n_members = 1, .self = 0, .left = &gone, .n_left = 1 };
-	vip_cl_proto_free(h->b);
-	h->b = NULL;
-	assert_int_equal(vip_cl_proto_on_view(h->a, &v, h->now), 0);
-	pump(h);
-	return h->now;
 }
 
 /*
@@ -418,6 +412,61 @@ static void test_probe_ahead_of_takeover_delay(void **state)
 	assert_int_equal(n_plumbed(h), NV - 1);
 	assert_false(plumbed(h, &ans.addr));
 	advance(h, 20);
+	advance(h, 10);
+	assert_int_equal(n_plumbed(h), NV);
+}
+
+/*
+ * A claim behind packets that were no answers (-EAGAIN) is still read before the
+ * decision; more answers than one turn reads count as claims on every probe in flight.
+ */
+static void test_claims_behind_other_packets(void **state)
+{
+	struct h *h = *state;
+	const struct vip_port_probe *p;
+	size_t want = vip_port_fake_probed(h->port, &p);
+
+	struct vip_port_answer ans = { .addr = p[0].addr, .ifindex = IF_ETH0 };
+	struct vip_addr x = p[0].addr;
+	vip_port_fake_skip_answers(h->port, 100);
+	assert_int_equal(vip_port_fake_answer(h->port, &ans), 0);
+	advance(h, 10);
+	assert_false(plumbed(h, &x));
+	assert_int_equal(n_plumbed(h), want - 1);
+	/* the re-probe's answers: a flood of others' ARP before any claim */
+	advance(h, 20);
+	assert_int_equal(n_probed(h), want + 1);
+	struct vip_port_answer other = { .addr = cltest_addr(100, 200), .ifindex = IF_ETH0 };
+	for (int i = 0; i < 9000; i++)
+		assert_int_equal(vip_port_fake_answer(h->port, &other), 0);
+	advance(h, 10); /* 8,192 read, the rest unread: the probe counts as claimed */
+	assert_false(plumbed(h, &x));
+	advance(h, 10); /* probed again (the rest read now), silence */
+	advance(h, 10);
+	assert_true(plumbed(h, &x));
+}
+
+/*
+ * A probe's silence counts only in the view it went out in: a view between the probe
+ * ahead of the delay's end and that end makes it probe again.
+ */
+static void test_new_view_probes_again(void **state)
+{
+	struct h *h = *state;
+	size_t mine = n_wanted(h);
+
+	advance(h, 10);
+	uint64_t t = lose_b(h);
+	advance(h, 90); /* probed ahead */
+	assert_int_equal(n_probed(h), NV - mine);
+	advance(h, 5);
+	struct vip_cl_view v = { .members = h->ids, .n_members = 1, .self = 0 };
+	assert_int_equal(vip_cl_proto_on_view(h->a, &v, h->now), 0); /* the same member list again */
+	pump(h);
+	advance(h, 5);
+	assert_int_equal(h->now, t + 100);
+	assert_int_equal(n_plumbed(h), mine); /* the old silence does not count */
+	assert_int_equal(n_probed(h), 2 * (NV - mine));
 	advance(h, 10);
 	assert_int_equal(n_plumbed(h), NV);
 }
@@ -457,6 +506,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_node_loss_probes_what_it_held, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_many, setup_large, teardown),
 		cmocka_unit_test_setup_teardown(test_probe_ahead_of_takeover_delay, setup_delay, teardown),
+		cmocka_unit_test_setup_teardown(test_claims_behind_other_packets, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_new_view_probes_again, setup_delay, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
