@@ -660,6 +660,14 @@ bool vip_cl_proto_wants(const struct vip_cl_proto *p, const struct vip_addr *add
  */
 bool vip_cl_proto_probe_first(const struct vip_cl_proto *p, const struct vip_addr *addr);
 /*
+ * The engine cannot probe addr (its link is not Ethernet, or no socket hears
+ * its family's answers), or with addr NULL cannot probe at all (the port):
+ * from now on it is plumbed without a probe, and with duravip_takeover_guard
+ * = probe it waits for the takeover delay again. Kept across reloads. 0 or
+ * -ENOMEM (updating the wanted set).
+ */
+int vip_cl_proto_probe_unable(struct vip_cl_proto *p, const struct vip_addr *addr);
+/*
  * While the takeover delay runs (a member lost to node loss, or quorum back): when it
  * ends (0: not running), and whether this node would want addr then as things stand
  * now, so that its probe can go out before (docs/fault-tolerance.md, "Probing before

@@ -131,11 +131,18 @@ static void mark_probe(struct vip_cl_proto *p, const struct vip_addr *a)
 		l->probe = true;
 }
 
-static void mark_probe_records(struct vip_cl_proto *p, const struct pmember *o)
+/*
+ * Every address: a member lost unconfirmed may also hold one that its records
+ * here do not show — granted to it by a RELEASED it delivered in the old view
+ * and this node did not (they did not move to the new view together). The flag
+ * goes again from what another member's records hold once the round is
+ * complete (vip_cl_update_wants).
+ */
+static void mark_probe_all(struct vip_cl_proto *p)
 {
-	for (size_t i = 0; i < o->n_records; i++)
-		if (o->records[i].flags & VIP_CL_R_HELD)
-			mark_probe(p, &o->records[i].addr);
+	for (size_t i = 0; i < p->n_l; i++)
+		if (p->l[i].configured)
+			p->l[i].probe = true;
 }
 
 int vip_cl_ghosts_on_view(struct vip_cl_proto *p, const struct pmember *old, size_t n_old,
@@ -155,19 +162,22 @@ int vip_cl_ghosts_on_view(struct vip_cl_proto *p, const struct pmember *old, siz
 		g->confirmed = false;
 		g->anode = -1;
 	}
+	bool unconfirmed = false;
 	for (size_t k = 0; k < n_old; k++) {
 		const struct pmember *o = &old[k];
 		bool stays = false;
 		for (size_t i = 0; i < v->n_members && !stays; i++)
 			stays = v->members[i].nodeid == o->id.nodeid && v->members[i].pid == o->id.pid;
-		if (stays || o->monitor || !holds_any(o))
+		if (stays || o->monitor)
 			continue;
 		/* no ghost (node loss, or no monitor to flush): the survivors take over unconfirmed */
 		if (!o->name || left_reason(v, &o->id) == VIP_CL_REASON_NODEDOWN ||
 		    !monitor_in_view(p, o->id.nodeid)) {
-			mark_probe_records(p, o);
+			unconfirmed = true;
 			continue;
 		}
+		if (!holds_any(o))
+			continue;
 		struct pghost *g = ghost_find(p, &o->id);
 		if (!g && !(g = ghost_new(p, &o->id, o->name)))
 			return -ENOMEM;
@@ -175,6 +185,8 @@ int vip_cl_ghosts_on_view(struct vip_cl_proto *p, const struct pmember *old, siz
 		if (r < 0)
 			return r;
 	}
+	if (unconfirmed)
+		mark_probe_all(p);
 	return 0;
 }
 

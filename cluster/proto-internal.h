@@ -29,6 +29,8 @@ struct lvip {
 	bool want;     /* this node wants it plumbed (HOLD issued) */
 	bool may_hold; /* HOLD issued and no local_released since */
 	bool probe;    /* its last holder left unconfirmed: probe before plumbing (proto-ghost.c) */
+	bool no_probe; /* the engine cannot probe it (its link or family): the takeover delay guards it */
+	bool early;    /* wanted while the takeover delay runs, for it is probed (guard_probe) */
 	bool has_follow;
 	uint32_t x; /* 0, or 1 + its index in p->lx */
 	uint64_t binding_digest, services_digest;
@@ -211,12 +213,20 @@ struct vip_cl_proto {
 	bool guarded;
 	uint64_t guard_until;
 	/*
-	 * The view brought members this node had not seen in its previous view: they
-	 * may know of holders it never saw (docs/protocol.md, "Unconfirmed releases"),
-	 * so everything it plumbs in this view is probed first.
+	 * The view brought members this node had not seen in its previous view, or
+	 * lost one whose records it never had as they are: they may know of (or be)
+	 * holders it never saw (docs/protocol.md, "Unconfirmed releases"), so
+	 * everything it plumbs in this view is probed first.
 	 */
 	bool view_joined;
 	uint32_t takeover_delay_ms;
+	/*
+	 * duravip_takeover_guard = probe: an address the engine probes before
+	 * plumbing it is not held back by the takeover delay (its probe is the
+	 * guard), unless the engine cannot probe here (probe_unable) or it
+	 * (lvip.no_probe). docs/fault-tolerance.md, "Probing before a takeover".
+	 */
+	bool guard_probe, probe_unable;
 	uint64_t ring_seq, view_since, stable_since, last_balance, generation;
 	struct vip_cl_status st;
 };

@@ -120,6 +120,8 @@ int vip_cl_local_load(struct vip_cl_proto *p, const struct vipd_config *cfg)
 			e->may_hold = old->may_hold;
 			e->down = old->down;
 			e->probe = old->probe;
+			e->no_probe = old->no_probe;
+			e->early = old->early;
 		}
 		if (local_fill(p, cfg, d, e, x, &n_x) < 0) {
 			free(l);
@@ -203,14 +205,33 @@ int vip_cl_send_state(struct vip_cl_proto *p, uint64_t now)
 
 /* ---- the wanted set ---- */
 
+static bool probe_first(const struct vip_cl_proto *p, const struct lvip *l)
+{
+	return (l->probe || p->view_joined) && !l->no_probe;
+}
+
+/*
+ * Does the takeover delay hold l back? Not with duravip_takeover_guard =
+ * probe when the engine probes l before plumbing it: a holder still on the
+ * link answers the probe, one that is not cannot be reached there either.
+ */
+static bool guard_holds(const struct vip_cl_proto *p, const struct lvip *l)
+{
+	return p->guarded && !(p->guard_probe && !p->probe_unable && probe_first(p, l));
+}
+
 /* What this node wants of l now; with past_guard, as if the takeover delay had ended. */
 static bool decide_want(const struct vip_cl_proto *p, const struct lvip *l, int me, bool past_guard)
 {
 	bool keep = p->qpolicy == VIP_QUORUM_KEEP;
 	bool allowed = ((p->quorate && p->live) || keep) && (p->in_view || keep) && l->configured && !l->down;
 
-	if (!p->round_complete || p->quorum_fence || (p->guarded && !past_guard))
+	if (!p->round_complete || p->quorum_fence)
 		return allowed && l->want; /* between views: hold what we hold, plumb nothing new */
+	/* the same while the takeover delay runs, but for what was wanted early only
+	 * for its probe, and can no longer be probed (probe_unable) */
+	if (guard_holds(p, l) && !past_guard)
+		return allowed && l->want && !l->early;
 	const struct pvip *e = vip_cl_table_find(p, &l->addr);
 	/*
 	 * Not while our RELEASED of it is on its way: delivered after we
@@ -264,7 +285,6 @@ int vip_cl_update_wants(struct vip_cl_proto *p)
 
 	for (size_t i = 0; i < p->n_l; i++) {
 		struct lvip *l = &p->l[i];
-		bool w = decide_want(p, l, me, false);
 
 		if (l->probe && p->round_complete) {
 			/* another member's records hold it again: its release will be ordered
@@ -273,6 +293,9 @@ int vip_cl_update_wants(struct vip_cl_proto *p)
 			uint64_t others = e ? e->held & ~(me >= 0 ? vip_cl_bit(me) : 0) : 0;
 			l->probe = others == 0;
 		}
+		bool w = decide_want(p, l, me, false);
+		/* a want that comes while the delay runs comes for its probe (guard_holds) */
+		l->early = w && p->guarded && (l->want ? l->early : true);
 		if (w == l->want)
 			continue;
 		l->want = w;
@@ -305,7 +328,20 @@ uint64_t vip_cl_proto_view_seq(const struct vip_cl_proto *p)
 bool vip_cl_proto_probe_first(const struct vip_cl_proto *p, const struct vip_addr *addr)
 {
 	const struct lvip *l = vip_cl_local_find(p, addr);
-	return l && (l->probe || p->view_joined);
+	return l && !p->probe_unable && probe_first(p, l);
+}
+
+int vip_cl_proto_probe_unable(struct vip_cl_proto *p, const struct vip_addr *addr)
+{
+	struct lvip *l = addr ? vip_cl_local_find(p, addr) : NULL;
+
+	if (addr ? !l || l->no_probe : p->probe_unable)
+		return 0;
+	if (l)
+		l->no_probe = true;
+	else
+		p->probe_unable = true;
+	return vip_cl_update_wants(p);
 }
 
 bool vip_cl_proto_wants(const struct vip_cl_proto *p, const struct vip_addr *addr)

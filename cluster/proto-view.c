@@ -108,6 +108,38 @@ static void gone_drop_replaced(struct vip_cl_proto *p, const struct vip_cl_view 
 			}
 }
 
+static bool in_view(const struct vip_cl_view *v, const struct vip_cl_member *id)
+{
+	for (size_t i = 0; i < v->n_members; i++)
+		if (same_process(&v->members[i], id))
+			return true;
+	return false;
+}
+
+/*
+ * Does v bring members this node had not seen in its previous view, or lose one
+ * whose records it never had as they are (it joined or came back, and left
+ * before its STATE was delivered here)? Either may hold addresses this node
+ * knows nothing of: what it plumbs in v is probed first (docs/protocol.md §6,
+ * "Unconfirmed releases").
+ */
+static bool view_unknown_holders(const struct vip_cl_proto *p, const struct vip_cl_view *v)
+{
+	for (size_t i = 0; i < v->n_members; i++) {
+		bool seen = (ssize_t)i == v->self;
+		for (size_t k = 0; k < p->n_m && !seen; k++)
+			seen = same_process(&p->m[k].id, &v->members[i]);
+		if (!seen)
+			return true;
+	}
+	for (size_t k = 0; k < p->n_m; k++) {
+		const struct pmember *o = &p->m[k];
+		if ((ssize_t)k != p->self && !o->monitor && (!o->known || o->stale) && !in_view(v, &o->id))
+			return true;
+	}
+	return false;
+}
+
 int vip_cl_proto_on_view(struct vip_cl_proto *p, const struct vip_cl_view *v, uint64_t now)
 {
 	int r = vip_cl_round_fold_grants(p);
@@ -116,6 +148,7 @@ int vip_cl_proto_on_view(struct vip_cl_proto *p, const struct vip_cl_view *v, ui
 	p->last_now = now;
 	if (!m)
 		return -ENOMEM;
+	p->view_joined = view_unknown_holders(p, v);
 	for (size_t i = 0; i < v->n_members; i++) {
 		m[i] = (struct pmember){ .id = v->members[i], .anode = -1 };
 		m[i].id.reason = VIP_CL_REASON_JOIN;
@@ -125,13 +158,6 @@ int vip_cl_proto_on_view(struct vip_cl_proto *p, const struct vip_cl_view *v, ui
 	struct pmember *old = p->m;
 	size_t n_old = p->n_m;
 
-	p->view_joined = false;
-	for (size_t i = 0; i < v->n_members && !p->view_joined; i++) {
-		bool seen = (ssize_t)i == v->self;
-		for (size_t k = 0; k < n_old && !seen; k++)
-			seen = old[k].id.nodeid == v->members[i].nodeid && old[k].id.pid == v->members[i].pid;
-		p->view_joined = !seen;
-	}
 	p->m = m;
 	p->n_m = v->n_members;
 	p->n_nodes = 0; /* their names go now */

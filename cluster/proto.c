@@ -50,6 +50,7 @@ static void set_timing(struct vip_cl_proto *p, const struct vipd_config *cfg)
 	p->set_size = cfg->cluster.duravip_balance_set_size;
 	p->qpolicy = cfg->cluster.quorum_policy;
 	p->takeover_delay_ms = cfg->cluster.duravip_takeover_delay_ms;
+	p->guard_probe = cfg->cluster.takeover_guard == VIP_TAKEOVER_PROBE;
 }
 
 int vip_cl_proto_new(const struct vipd_config *cfg, struct vip_cl_proto **ret)

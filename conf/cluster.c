@@ -23,6 +23,7 @@ enum opt_kind {
 	KIND_BOOL,
 	KIND_QUORUM,
 	KIND_ARP_MODE,
+	KIND_GUARD,
 };
 
 struct cluster_opt {
@@ -64,6 +65,7 @@ static const struct cluster_opt cluster_opts[] = {
 	OPT("arp_pace", KIND_UINT, arp_pace, src_arp_pace, 0, 1000000, false),
 	OPT("duravip_takeover_delay", KIND_SECONDS, duravip_takeover_delay_ms, src_duravip_takeover_delay, 1,
 	    60000, true),
+	OPT("duravip_takeover_guard", KIND_GUARD, takeover_guard, src_takeover_guard, 0, 0, false),
 	OPT("corosync_token", KIND_SECONDS, corosync_token_ms, src_corosync_token, 10, 600000, false),
 	OPT("duravip_round_timeout", KIND_SECONDS, duravip_round_timeout_ms, src_duravip_round_timeout, 50,
 	    600000, false),
@@ -91,6 +93,7 @@ static void cluster_defaults(struct vipd_cluster *cl)
 	cl->duravip_round_timeout_ms = VIP_CONF_AUTO;
 	cl->duravip_liveness_timeout_ms = VIP_CONF_AUTO;
 	cl->duravip_takeover_delay_ms = VIP_CONF_AUTO;
+	cl->takeover_guard = VIP_TAKEOVER_DELAY;
 }
 
 /* v within [lo, hi]: a derived value never leaves the range the option accepts when set. */
@@ -201,6 +204,12 @@ static void cluster_option(struct schema *s, const struct cluster_opt *o, const 
 			return (void)schema_error(s, loc, "%s = '%s' must be request, reply or both", n->name,
 						  text);
 		*(enum vip_arp_mode *)(void *)(base + o->off) = (enum vip_arp_mode)e;
+		break;
+	case KIND_GUARD:
+		e = vip_takeover_guard_from_string(text);
+		if (e < 0)
+			return (void)schema_error(s, loc, "%s = '%s' must be delay or probe", n->name, text);
+		*(enum vip_takeover_guard *)(void *)(base + o->off) = (enum vip_takeover_guard)e;
 		break;
 	}
 	if (schema_src_from_loc((struct vip_conf_src *)(void *)(base + o->src_off), &n->loc) < 0)

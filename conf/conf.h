@@ -215,6 +215,21 @@ enum vip_quorum_policy {
 const char *vip_quorum_policy_to_string(enum vip_quorum_policy p);
 int vip_quorum_policy_from_string(const char *s); /* value or -EINVAL */
 
+/*
+ * duravip_takeover_guard: what keeps a new owner from plumbing an address a
+ * lost node may still have (docs/fault-tolerance.md, "The takeover guard").
+ * delay (the default): everything waits the takeover delay, and the probes go
+ * out in its last 10 ms. probe: such an address is probed at once and taken
+ * when nobody claims it; the delay holds back only what cannot be probed.
+ */
+enum vip_takeover_guard {
+	VIP_TAKEOVER_DELAY,
+	VIP_TAKEOVER_PROBE,
+	_VIP_TAKEOVER_GUARD_MAX,
+};
+const char *vip_takeover_guard_to_string(enum vip_takeover_guard g);
+int vip_takeover_guard_from_string(const char *s); /* value or -EINVAL */
+
 /* A timing option not set in the file: derived from corosync's token (vip_config_resolve_timing). */
 #define VIP_CONF_AUTO UINT32_MAX
 /* corosync's own default totem token timeout, used when corosync.conf cannot be read. */
@@ -260,9 +275,10 @@ struct vipd_cluster {
 	uint32_t corosync_token_ms; /* corosync_token: AUTO = read from corosync.conf, else 3 s */
 	uint32_t
 		duravip_round_timeout_ms; /* a STATE round closes without silent members; AUTO = 2 x token, >= 200 ms */
-	uint32_t duravip_liveness_timeout_ms; /* corosync must answer within; AUTO = token, >= 100 ms */
-	uint32_t duravip_takeover_delay_ms;   /* wait before taking addresses of a node lost to NODEDOWN
+	uint32_t duravip_liveness_timeout_ms;   /* corosync must answer within; AUTO = token, >= 100 ms */
+	uint32_t duravip_takeover_delay_ms;     /* wait before taking addresses of a node lost to NODEDOWN
 					       * or after regained quorum; AUTO = 2 x token */
+	enum vip_takeover_guard takeover_guard; /* duravip_takeover_guard, default delay */
 	struct vipd_topology *topology;
 	size_t n_topology;
 	struct vip_conf_src src_nodename, src_cluster_group, src_view_mature_time, src_view_balance_interval,
@@ -270,7 +286,7 @@ struct vipd_cluster {
 		src_arp_cache_size, src_arp_cache_max_age, src_quorum_policy, src_arp_mode, src_arp_repeat,
 		src_arp_repeat_interval, src_arp_refresh_interval, src_arp_pace, src_duravip_takeover_delay,
 		src_corosync_token, src_duravip_round_timeout, src_duravip_liveness_timeout, src_authkey,
-		src_standby;
+		src_standby, src_takeover_guard;
 };
 
 struct vipd_duravip {

@@ -83,7 +83,7 @@ static unsigned cluster_diff(const struct vipd_cluster *a, const struct vipd_clu
 	    a->if_check_interval_ms != b->if_check_interval_ms || a->if_down_limit != b->if_down_limit ||
 	    a->quorum_policy != b->quorum_policy ||
 	    a->duravip_takeover_delay_ms != b->duravip_takeover_delay_ms ||
-	    a->corosync_token_ms != b->corosync_token_ms ||
+	    a->takeover_guard != b->takeover_guard || a->corosync_token_ms != b->corosync_token_ms ||
 	    a->duravip_round_timeout_ms != b->duravip_round_timeout_ms ||
 	    a->duravip_liveness_timeout_ms != b->duravip_liveness_timeout_ms)
 		ch |= VIP_CHANGE_TIMING;

@@ -64,6 +64,8 @@ size_t schema_cluster_settings(const struct vipd_cluster *cl, struct schema_sett
 		 &cl->src_duravip_liveness_timeout);
 	set_secs(&out[n++], "duravip_takeover_delay", cl->duravip_takeover_delay_ms,
 		 &cl->src_duravip_takeover_delay);
+	set_str(&out[n++], "duravip_takeover_guard", vip_takeover_guard_to_string(cl->takeover_guard),
+		&cl->src_takeover_guard);
 	return n;
 }
 

@@ -30,6 +30,24 @@ int vip_quorum_policy_from_string(const char *s)
 	return -EINVAL;
 }
 
+static const char *const takeover_guard_names[_VIP_TAKEOVER_GUARD_MAX] = {
+	[VIP_TAKEOVER_DELAY] = "delay",
+	[VIP_TAKEOVER_PROBE] = "probe",
+};
+
+const char *vip_takeover_guard_to_string(enum vip_takeover_guard g)
+{
+	return (unsigned)g < _VIP_TAKEOVER_GUARD_MAX ? takeover_guard_names[g] : NULL;
+}
+
+int vip_takeover_guard_from_string(const char *s)
+{
+	for (int i = 0; s && i < _VIP_TAKEOVER_GUARD_MAX; i++)
+		if (strcasecmp(s, takeover_guard_names[i]) == 0)
+			return i;
+	return -EINVAL;
+}
+
 int vip_config_load(const char *path, const struct vip_config_opts *opts, struct vipd_config **ret,
 		    struct vip_conf_diag *diag)
 {
@@ -137,6 +155,7 @@ static void cluster_free(struct vipd_cluster *cl)
 		&cl->src_duravip_liveness_timeout,
 		&cl->src_authkey,
 		&cl->src_standby,
+		&cl->src_takeover_guard,
 	};
 
 	free(cl->nodename);

@@ -230,7 +230,7 @@ static int set_listening(struct vipd_engine *e, bool on)
 }
 
 /* This system cannot probe: plumb as before (the takeover delay alone guards). */
-static void probe_give_up(struct vipd_engine *e, int err)
+static int probe_give_up(struct vipd_engine *e, int err)
 {
 	log_notice_errno(err, "Address probes are not possible here (%m): DuraVIPs taken over from a lost "
 			      "node are plumbed after the takeover delay alone");
@@ -238,6 +238,7 @@ static void probe_give_up(struct vipd_engine *e, int err)
 	e->n_probes = e->n_probes_sorted = 0;
 	(void)set_listening(e, false);
 	e->dirty = true;
+	return vip_cl_proto_probe_unable(e->deps.proto, NULL);
 }
 
 /* The entries to probe now into batch (room for PROBE_BATCH_MAX); their count. */
@@ -262,7 +263,7 @@ int engine_probe_send(struct vipd_engine *e, uint64_t now)
 	_cleanup_free_ struct vip_port_probe *batch = NULL;
 	_cleanup_free_ struct engine_probe **who = NULL;
 	size_t n;
-	int r;
+	int r, err = 0;
 
 	/* Entries the plan just built did not ask for are no longer wanted here. */
 	probe_compact(e);
@@ -280,10 +281,8 @@ int engine_probe_send(struct vipd_engine *e, uint64_t now)
 	r = set_listening(e, true);
 	if (r == 0)
 		r = e->deps.port_ops->probe ? e->deps.port_ops->probe(e->deps.port, batch, n) : -EOPNOTSUPP;
-	if (r == -EOPNOTSUPP || r == -ENOTCONN) {
-		probe_give_up(e, r);
-		return 0;
-	}
+	if (r == -EOPNOTSUPP || r == -ENOTCONN)
+		return probe_give_up(e, r);
 	for (size_t i = 0; i < n; i++) {
 		struct engine_probe *pr = who[i];
 
@@ -291,7 +290,8 @@ int engine_probe_send(struct vipd_engine *e, uint64_t now)
 
 		if (res == -EOPNOTSUPP || res == -ENOTCONN) {
 			/* this link or family cannot be probed (not Ethernet; no socket to hear
-			 * its answers): the takeover delay alone guards it, as without probes */
+			 * its answers): the takeover delay alone guards it, as without probes;
+			 * the protocol holds it back until the delay's end, if one runs */
 			char buf[VIP_ADDR_STRLEN];
 
 			(void)log_full_errno_ratelimit(
@@ -299,9 +299,10 @@ int engine_probe_send(struct vipd_engine *e, uint64_t now)
 				"DuraVIP %s cannot be probed on link %d (%m): plumbing it "
 				"after the takeover delay alone",
 				vip_addr_to_string(&pr->addr, buf, sizeof(buf)), pr->ifindex);
-			pr->sent = now > PROBE_WAIT_MS ? now - PROBE_WAIT_MS : 1;
-			pr->claimed = false;
+			pr->done = true;
 			e->dirty = true;
+			int q = vip_cl_proto_probe_unable(e->deps.proto, &pr->addr);
+			err = q < 0 ? q : err;
 			continue;
 		}
 		if (res < 0) {
@@ -326,7 +327,7 @@ int engine_probe_send(struct vipd_engine *e, uint64_t now)
 	}
 	if (r < 0)
 		log_warning_errno_ratelimit(r, "Failed to send %zu address probes: %m", n);
-	return 0;
+	return err;
 }
 
 uint64_t vipd_engine_next_probe(const struct vipd_engine *e)

@@ -41,6 +41,11 @@
 #   18-hung-node-ipv6  the same with IPv6 DuraVIPs: the survivors' DAD solicitations are
 #                  answered by n3's kernel, so n3's address stays on n3 alone until its engine
 #                  resumes and releases it
+#   19-probe-guard duravip_takeover_guard = probe, takeover delay 30 s: n3's link cut, the
+#                  survivors take its DuraVIPs within 5 s after unanswered probes; n3's
+#                  engine and corosync stopped: its kernel answers their probes, so they plumb
+#                  nothing of n3's for 3 s; its engine resumed releases, the survivors take
+#                  over within 5 s; never two owners
 set -uo pipefail
 scenario=${1:?scenario}
 here=$(cd "$(dirname "$0")" && pwd)
@@ -641,68 +646,8 @@ s_16_arp_unicast() {
 	check "the bystander captured n1's broadcast announcements (packets=$got)" test "${got:-0}" -gt 0
 }
 
-s_17_hung_node() {
-	steady_six
-	local cpid epid t0 claims got
-	epid=$(L pid n3 engine)
-	cpid=$(L pid n3 corosync)
-	kill -STOP "$epid"
-	kill -STOP "$cpid"
-	t0=$(date +%s%N)
-	log "n3's engine $epid and corosync $cpid stopped"
-	# n1 and n2 lose n3 (about 0.2 s), wait the takeover delay, then probe n3's DuraVIPs:
-	# n3's kernel still has them and answers, so they wait.
-	sleep 3
-	check "n3 still holds its two DuraVIPs (its engine cannot release them)" count_is n3 2
-	check "no survivor plumbed them" test "$(holders 203.0.113.105) $(holders 203.0.113.106)" = "n3 n3"
-	claims=$(metric_sum vipd_probe_claims_total n1 n2)
-	check "the survivors' probes were answered (vipd_probe_claims_total on n1 + n2: $claims)" \
-		test "$claims" -gt 0
-	# The console of the node the group gave 203.0.113.105 says why it is not plumbed there.
-	got=$(L exec n1 "$VIPCTL" --json cluster duravip show 203.0.113.105 | python3 -c '
-import json, sys
-v = json.load(sys.stdin)["duravips"][0]
-print(v["owner"] or "-")')
-	check "the group gave 203.0.113.105 to a survivor ($got)" test "$got" = n1 -o "$got" = n2
-	check "$got's console shows it probing, claimed, not plumbed" sh -c "$LAB --prefix $PREFIX exec $got $VIPCTL --json cluster duravip show 203.0.113.105 |
-		python3 -c 'import json,sys; v=json.load(sys.stdin)[\"duravips\"][0]; sys.exit(0 if v[\"probing\"] is True and v[\"probe_claims\"] > 0 and v[\"plumbed\"] is False else 1)'"
-	check "n1 and n2 kept their own" total_is 4 n1 n2
-	t0=$(date +%s%N)
-	kill -CONT "$epid"
-	log "n3's engine resumed (its corosync still stopped)"
-	check "n3 released its DuraVIPs within 2 s" wait_until 2 count_is n3 0
-	expect_taken_over n3 3
-	log "n3's DuraVIPs answered by survivors $(ms_since "$t0") ms after its engine resumed"
-	got=$(metric_sum vipd_probe_cleared_total n1 n2)
-	check "they were plumbed after a probe nobody answered (vipd_probe_cleared_total: $got)" test "$got" -ge 2
-	kill -CONT "$cpid"
-	log "n3's corosync resumed"
-	local a
-	for a in $SIX; do expect_owner "$a" "$(pref_of "$a")" 15; done
-}
-
-s_18_hung_node_ipv6() {
-	start_v6_three
-	local i epid cpid claims h
-	for i in 1 2 3; do check "2001:db8::100:$i held by n$i" wait_until 10 is_held_by "2001:db8::100:$i" "n$i"; done
-	epid=$(L pid n3 engine)
-	cpid=$(L pid n3 corosync)
-	kill -STOP "$epid"
-	kill -STOP "$cpid"
-	log "n3's engine $epid and corosync $cpid stopped"
-	sleep 3
-	check "2001:db8::100:3 is still on n3 alone" is_held_by 2001:db8::100:3 n3
-	claims=$(metric_sum vipd_probe_claims_total n1 n2)
-	check "the survivors' DAD solicitations were answered (vipd_probe_claims_total: $claims)" test "$claims" -gt 0
-	kill -CONT "$epid"
-	log "n3's engine resumed (its corosync still stopped)"
-	check "2001:db8::100:3 taken over by a survivor" wait_until 3 held_by_one_of 2001:db8::100:3 n1 n2
-	h=$(holders 2001:db8::100:3)
-	[ -n "$h" ] && check "$h answers on 2001:db8::100:3" test "$(answer 2001:db8::100:3)" = "$h"
-	kill -CONT "$cpid"
-	log "n3's corosync resumed"
-	check "2001:db8::100:3 back on n3" wait_until 15 is_held_by 2001:db8::100:3 n3
-}
+# shellcheck source=e2e-probe.sh
+. "$here/e2e-probe.sh"
 
 fn=s_${scenario//-/_}
 declare -F "$fn" >/dev/null || { echo "unknown scenario $scenario" >&2; exit 2; }

@@ -63,10 +63,21 @@ static void check_out(const struct sim *s)
 		if (!n->up || !n->alive || n->stopped || !n->out)
 			continue;
 		vip_cl_proto_status(n->p, &st);
-		if (st.round_complete && sim_count_plumbed(s, i))
+		/* (in its takeover delay a member keeps what it holds) */
+		if (st.round_complete && sim_count_plumbed(s, i) && !vip_cl_proto_guard_until(n->p))
 			fail_msg("t=%llu: %s is no candidate (%u) and plumbs %zu", (unsigned long long)s->now,
 				 sim_node_name(i), n->out, sim_count_plumbed(s, i));
 	}
+}
+
+/* A running member of component c in its takeover delay (until its next tick): it plumbs nothing new. */
+static bool comp_guarded(const struct sim *s, int c)
+{
+	for (size_t i = 0; i < s->nn; i++)
+		if (s->n[i].up && s->n[i].alive && !s->n[i].stopped && s->n[i].comp == c &&
+		    vip_cl_proto_guard_until(s->n[i].p) != 0)
+			return true;
+	return false;
 }
 
 void sim_check(struct sim *s)
@@ -77,6 +88,7 @@ void sim_check(struct sim *s)
 		if (!size)
 			continue;
 		bool quorate = size * 2 > s->nn, nobody = running_candidates(s, c) == 0;
+		bool guarded = comp_guarded(s, c);
 		for (size_t v = 0; v < s->nv; v++) {
 			size_t holders = 0, stopped = 0;
 			const char *owner = NULL, *holder = NULL;
@@ -106,21 +118,25 @@ void sim_check(struct sim *s)
 						 (unsigned long long)s->now, v, sim_node_name(first),
 						 owner ? owner : "-", sim_node_name(i),
 						 info.owner ? info.owner : "-");
-				if (s->n[i].plumbed[v] && quorate)
+				/* (in its takeover delay a member keeps what it holds, whoever owns it now) */
+				if (s->n[i].plumbed[v] && quorate && !vip_cl_proto_guard_until(s->n[i].p))
 					assert_string_equal(info.owner, sim_node_name(i));
 			}
 			if (first == SIZE_MAX)
 				continue; /* every member stopped: nothing can happen here */
 			bool left_to_stopped = is_stopped_node(s, c, owner) || is_stopped_node(s, c, holder);
+			/* policy keep: partitions that each took an address keep it after they
+			 * merge while a holder is stopped, or until the takeover delay ends */
 			bool keep_dup = s->policy == VIP_QUORUM_KEEP && holders > 1 &&
-					stopped_holders(s, c, v) > 0;
+					(stopped_holders(s, c, v) > 0 || guarded);
 			if (nobody) {
 				/* no running candidate: what the running members had went nowhere */
-				if (holders != stopped)
+				if (holders != stopped && !guarded)
 					fail_msg("t=%llu comp %d vip %zu: %zu holders and no candidate",
 						 (unsigned long long)s->now, c, v, holders - stopped);
 			} else if (quorate || s->policy == VIP_QUORUM_KEEP) {
-				if (holders != 1 && !(holders == 0 && left_to_stopped) && !keep_dup)
+				if (holders != 1 && !(holders == 0 && (left_to_stopped || guarded)) &&
+				    !keep_dup)
 					fail_msg("t=%llu comp %d vip %zu: %zu holders (owner %s, holder %s)",
 						 (unsigned long long)s->now, c, v, holders,
 						 owner ? owner : "-", holder ? holder : "-");

@@ -667,6 +667,14 @@ void sim_init(struct sim *s, size_t nn, size_t nv, uint64_t seed, enum vip_quoru
 	}
 }
 
+void sim_use_guard(struct sim *s, uint32_t delay_ms, enum vip_takeover_guard guard)
+{
+	for (size_t i = 0; i < s->nn; i++) {
+		s->n[i].cfg->cluster.duravip_takeover_delay_ms = delay_ms;
+		s->n[i].cfg->cluster.takeover_guard = guard;
+	}
+}
+
 void sim_use_key(struct sim *s)
 {
 	uint8_t b[VIP_CL_KEY_MIN];

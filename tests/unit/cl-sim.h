@@ -122,6 +122,8 @@ struct sim {
 
 /* Set up nn nodes (not started) sharing nv DuraVIPs; seed picks the interleaving. */
 void sim_init(struct sim *s, size_t nn, size_t nv, uint64_t seed, enum vip_quorum_policy pol);
+/* Every node's duravip_takeover_delay and duravip_takeover_guard (before the nodes start). */
+void sim_use_guard(struct sim *s, uint32_t delay_ms, enum vip_takeover_guard guard);
 void sim_free(struct sim *s);
 /* Authenticate the cluster's messages with one key (docs/protocol.md); before any sim_start_node. */
 void sim_use_key(struct sim *s);

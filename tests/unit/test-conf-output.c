@@ -111,6 +111,8 @@ static void test_print_json(void **state)
 	assert_string_equal(json_str(v, "security.privileges.value"), "tab\there \"quoted\" back\\slash");
 	assert_true(json_num(v, "cluster.view_mature_time.value") == 2.5);
 	assert_true(json_bool(v, "cluster.enabled"));
+	assert_string_equal(json_str(v, "cluster.duravip_takeover_guard.value"), "delay");
+	assert_string_equal(json_str(v, "cluster.duravip_takeover_guard.from"), "default");
 	assert_string_equal(json_str(v, "duravips.1.follow"), "a");
 	json_free(v);
 	free(out);
@@ -206,6 +208,8 @@ static void test_diff(void **state)
 			 VIP_CHANGE_TIMING);
 	assert_int_equal(diff_of(SEC "cluster { }", SEC "cluster { if_down_limit = 2 }"), VIP_CHANGE_TIMING);
 	assert_int_equal(diff_of(SEC "cluster { }", SEC "cluster { duravip_quorum_policy = keep }"),
+			 VIP_CHANGE_TIMING);
+	assert_int_equal(diff_of(SEC "cluster { }", SEC "cluster { duravip_takeover_guard = probe }"),
 			 VIP_CHANGE_TIMING);
 	assert_int_equal(diff_of(SEC "cluster { }", SEC "cluster { arp_mode = both }"), VIP_CHANGE_ANNOUNCE);
 	assert_int_equal(diff_of(SEC "cluster { }", SEC "cluster { arp_all_hosts = no arp_pace = 5 }"),

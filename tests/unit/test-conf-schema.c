@@ -299,6 +299,7 @@ static void test_cluster_defaults(void **state)
 	assert_int_equal(c->if_down_limit, 4);
 	assert_true(c->arp_all_hosts);
 	assert_int_equal(c->quorum_policy, VIP_QUORUM_RELEASE);
+	assert_int_equal(c->takeover_guard, VIP_TAKEOVER_DELAY);
 	assert_int_equal(c->arp_mode, VIP_ARP_REQUEST);
 	assert_int_equal(c->arp_repeat, 5);
 	assert_int_equal(c->arp_repeat_interval_ms, 1100);
@@ -371,7 +372,7 @@ static void test_cluster_options(void **state)
 					  "  if_down_limit = 9\n"
 					  "  arp_all_hosts = Off\n"
 					  "  duravip_quorum_policy = KEEP\n"
-					  "  arp_mode = both\n"
+					  "  arp_mode = both duravip_takeover_guard = Probe\n"
 					  "  arp_repeat = 2\n"
 					  "  arp_repeat_interval = 1.005\n"
 					  "  arp_refresh_interval = 60\n"
@@ -396,6 +397,8 @@ static void test_cluster_options(void **state)
 	assert_false(c->arp_all_hosts);
 	assert_string_equal(src_text(&c->src_arp_all_hosts), "t.conf:9");
 	assert_int_equal(c->quorum_policy, VIP_QUORUM_KEEP);
+	assert_int_equal(c->takeover_guard, VIP_TAKEOVER_PROBE);
+	assert_string_equal(src_text(&c->src_takeover_guard), "t.conf:11");
 	assert_int_equal(c->arp_mode, VIP_ARP_BOTH);
 	assert_int_equal(c->arp_repeat, 2);
 	assert_int_equal(c->arp_repeat_interval_ms, 1005);
@@ -457,6 +460,8 @@ static void test_cluster_errors(void **state)
 		  "t.conf:2:28: error: arp_all_hosts = 'maybe' is not a boolean (true/false, on/off, yes/no, enabled/disabled, 1/0)" },
 		{ "duravip_quorum_policy = hold",
 		  "t.conf:2:36: error: duravip_quorum_policy = 'hold' must be release or keep" },
+		{ "duravip_takeover_guard = wait",
+		  "t.conf:2:37: error: duravip_takeover_guard = 'wait' must be delay or probe" },
 		{ "arp_mode = gratuitous",
 		  "t.conf:2:23: error: arp_mode = 'gratuitous' must be request, reply or both" },
 		{ "if_down_limit = ( 1 2 )",

@@ -6,6 +6,9 @@
  * everything a plumbs in it; b lost to node loss makes only b's addresses
  * probed; a claim holds an address back and it is probed again later; lost
  * answers count as claims; an address no longer wanted stops being probed.
+ * With a takeover delay: duravip_takeover_guard = delay probes in the delay's
+ * last 10 ms; = probe probes at once and plumbs on silence, and only what
+ * cannot be probed waits for the delay.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -22,8 +25,11 @@
 #define NV 6
 #define NV_LARGE 3000
 
-static size_t nv = NV;    /* DuraVIPs of the next setup */
-static uint32_t delay_ms; /* duravip_takeover_delay of the next setup */
+static size_t nv = NV;                                     /* DuraVIPs of the next setup */
+static uint32_t delay_ms;                                  /* duravip_takeover_delay of the next setup */
+static enum vip_takeover_guard guard = VIP_TAKEOVER_DELAY; /* duravip_takeover_guard of the next setup */
+static bool port_cannot_probe;                             /* the next setup's port has no probe ops */
+static struct vip_port_ops no_probe_ops;
 
 struct h {
 	struct vip_port *port;
@@ -175,9 +181,15 @@ static int setup(void **state)
 	h->cfg_b = cltest_config("b", nv, NULL, NULL);
 	h->cfg_a->cluster.view_mature_time_ms = h->cfg_b->cluster.view_mature_time_ms = 0;
 	h->cfg_a->cluster.duravip_takeover_delay_ms = h->cfg_b->cluster.duravip_takeover_delay_ms = delay_ms;
+	h->cfg_a->cluster.takeover_guard = h->cfg_b->cluster.takeover_guard = guard;
 	assert_int_equal(vip_cl_proto_new(h->cfg_a, &h->a), 0);
 	assert_int_equal(vip_cl_proto_new(h->cfg_b, &h->b), 0);
-	struct vipd_engine_deps deps = { .port_ops = &vip_port_fake_ops, .port = h->port, .proto = h->a };
+	no_probe_ops = vip_port_fake_ops;
+	no_probe_ops.probe = NULL;
+	no_probe_ops.probe_listen = NULL;
+	struct vipd_engine_deps deps = { .port_ops = port_cannot_probe ? &no_probe_ops : &vip_port_fake_ops,
+					 .port = h->port,
+					 .proto = h->a };
 	assert_int_equal(vipd_engine_new(&deps, h->cfg_a, &h->e), 0);
 	assert_int_equal(vipd_engine_start(h->e, h->now), 0);
 	assert_int_equal(vip_cl_proto_on_quorum(h->a, true, h->now), 0);
@@ -381,6 +393,92 @@ static int setup_delay(void **state)
 	return r;
 }
 
+static int setup_delay_probe_guard(void **state)
+{
+	guard = VIP_TAKEOVER_PROBE;
+	int r = setup_delay(state);
+	guard = VIP_TAKEOVER_DELAY;
+	return r;
+}
+
+static int setup_delay_no_probes(void **state)
+{
+	port_cannot_probe = true;
+	int r = setup_delay_probe_guard(state);
+	port_cannot_probe = false;
+	return r;
+}
+
+/*
+ * duravip_takeover_guard = probe: b's addresses are probed as soon as b is lost and
+ * plumbed after 10 ms of silence, not at the end of the 100 ms delay; a claimed one
+ * waits for the claims to stop.
+ */
+static void test_probe_guard_skips_delay(void **state)
+{
+	struct h *h = *state;
+	size_t mine = n_wanted(h);
+	const struct vip_port_probe *p;
+
+	advance(h, 10);
+	assert_int_equal(n_plumbed(h), mine);
+	uint64_t t = lose_b(h);
+	assert_int_equal(vip_cl_proto_guard_until(h->a), t + 100); /* the delay runs */
+	assert_int_equal(vip_port_fake_probed(h->port, &p), NV - mine);
+	assert_int_equal(n_plumbed(h), mine);
+	struct vip_port_answer ans = { .addr = p[0].addr, .ifindex = IF_ETH0 };
+	assert_int_equal(vip_port_fake_answer(h->port, &ans), 0);
+	advance(h, 9);
+	assert_int_equal(n_plumbed(h), mine);
+	advance(h, 1);
+	assert_int_equal(n_plumbed(h), NV - 1);
+	assert_false(plumbed(h, &ans.addr));
+	advance(h, 20); /* probed again, silence */
+	assert_int_equal(n_probed(h), NV - mine + 1);
+	advance(h, 10);
+	assert_int_equal(h->now, t + 40);
+	assert_int_equal(n_plumbed(h), NV);
+}
+
+/* ... but what cannot be probed (here: its link or family) waits for the delay's end. */
+static void test_probe_guard_unprobeable_waits(void **state)
+{
+	struct h *h = *state;
+	size_t mine = n_wanted(h);
+	struct vipd_engine_metrics m;
+
+	advance(h, 10);
+	vip_port_fake_fail_probes(h->port, -EOPNOTSUPP);
+	uint64_t t = lose_b(h);
+	assert_int_equal(n_probed(h), 0);
+	assert_int_equal(n_wanted(h), mine); /* held back again */
+	advance(h, 99);
+	assert_int_equal(n_plumbed(h), mine);
+	advance(h, 1);
+	assert_int_equal(h->now, t + 100);
+	assert_int_equal(n_plumbed(h), NV);
+	vipd_engine_get_metrics(h->e, &m);
+	assert_int_equal(m.probes_sent, mine); /* those of a's first view only */
+	assert_false(vip_port_fake_listening(h->port));
+}
+
+/* A port that cannot probe at all: the same, and nothing is probed after that. */
+static void test_probe_guard_port_cannot_probe(void **state)
+{
+	struct h *h = *state;
+	size_t mine = n_wanted(h);
+
+	assert_int_equal(n_plumbed(h), mine); /* the first view: given up, plumbed at once */
+	uint64_t t = lose_b(h);
+	assert_false(vip_cl_proto_probe_first(h->a, &(struct vip_addr){ 0 }));
+	advance(h, 99);
+	assert_int_equal(n_plumbed(h), mine);
+	advance(h, 1);
+	assert_int_equal(h->now, t + 100);
+	assert_int_equal(n_plumbed(h), NV);
+	assert_int_equal(n_probed(h), 0);
+}
+
 /*
  * With a takeover delay the probes go out its last 10 ms, so silence is known when it
  * ends: the addresses are plumbed at its end, not 10 ms later; a claim still holds one back.
@@ -508,6 +606,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_probe_ahead_of_takeover_delay, setup_delay, teardown),
 		cmocka_unit_test_setup_teardown(test_claims_behind_other_packets, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_new_view_probes_again, setup_delay, teardown),
+		cmocka_unit_test_setup_teardown(test_probe_guard_skips_delay, setup_delay_probe_guard,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_probe_guard_unprobeable_waits, setup_delay_probe_guard,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_probe_guard_port_cannot_probe, setup_delay_no_probes,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
