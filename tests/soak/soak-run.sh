@@ -56,6 +56,15 @@ soak_main() {
 	WORK=$(mktemp -d /tmp/vipd-soak.XXXXXX)
 	chmod 755 "$WORK" # vipd reads its configuration as ecuser
 	cp -r "$top/tools/lab/conf" "$WORK/conf"
+	local f
+	case ${SOAK_GUARD:-} in
+	"") ;;
+	delay | probe)
+		for f in "$WORK"/conf/n*/ecelerity-cluster.conf; do
+			sed -i "s/^cluster {\$/cluster {\n  duravip_takeover_guard = $SOAK_GUARD/" "$f"
+		done ;;
+	*) echo "soak: SOAK_GUARD=$SOAK_GUARD: delay or probe" >&2; exit 2 ;;
+	esac
 	chmod -R a+rX "$WORK/conf"
 	STATE=$WORK/state
 	trap soak_exit EXIT
