@@ -37,6 +37,7 @@ struct engine_probe {
 	uint64_t next;   /* claimed: when to probe again */
 	unsigned claims; /* probes a host answered */
 	bool claimed;    /* the last probe was answered (or could not be sent) */
+	bool resent;     /* its second probe of this round went out (engine-probe.c) */
 	bool seen;       /* the current plan still wants it */
 	bool done;       /* cleared: plumbed by this plan, dropped after it */
 };

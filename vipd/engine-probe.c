@@ -27,6 +27,12 @@
 
 /* No claim this long after a probe: the address is free. */
 #define PROBE_WAIT_MS 10u
+/*
+ * With duravip_takeover_guard = probe the probe is all that guards a takeover
+ * from a lost node: a second one goes this long after the first, so one frame
+ * lost on the wire does not decide it (the wait still counts from the first).
+ */
+#define PROBE_RESEND_MS 5u
 /* After a claim the next probe goes this long later, doubling up to the maximum. */
 #define PROBE_RETRY_MIN_MS 20u
 #define PROBE_RETRY_MAX_MS 320u
@@ -108,8 +114,16 @@ static struct engine_probe *probe_entry(struct vipd_engine *e, const struct engi
 	if (pr->sent && pr->view != vip_cl_proto_view_seq(e->deps.proto)) {
 		pr->sent = 0;
 		pr->claimed = false;
+		pr->resent = false;
 	}
 	return pr;
+}
+
+/* Does this round of pr's probes still owe its second probe (PROBE_RESEND_MS)? */
+static bool resend_owed(const struct vipd_engine *e, const struct engine_probe *pr)
+{
+	return e->cfg->cluster.takeover_guard == VIP_TAKEOVER_PROBE && pr->sent && !pr->claimed &&
+	       !pr->resent;
 }
 
 bool engine_probe_gate(struct vipd_engine *e, const struct engine_vip *v, uint64_t now)
@@ -250,7 +264,8 @@ static size_t probe_collect(struct vipd_engine *e, struct vip_port_probe *batch,
 	for (size_t i = 0; i < e->n_probes && n < PROBE_BATCH_MAX; i++) {
 		struct engine_probe *pr = &e->probes[i];
 
-		if (pr->sent && !(pr->claimed && now >= pr->next))
+		bool resend = resend_owed(e, pr) && now >= pr->sent + PROBE_RESEND_MS;
+		if (pr->sent && !(pr->claimed && now >= pr->next) && !resend)
 			continue;
 		batch[n] = (struct vip_port_probe){ .addr = pr->addr, .ifindex = pr->ifindex };
 		who[n++] = pr;
@@ -320,10 +335,15 @@ int engine_probe_send(struct vipd_engine *e, uint64_t now)
 			e->dirty = true;
 			continue;
 		}
+		e->m.probes_sent++;
+		if (resend_owed(e, pr) && pr->view == vip_cl_proto_view_seq(e->deps.proto)) {
+			pr->resent = true; /* the second of this round: the wait counts from the first */
+			continue;
+		}
 		pr->sent = now ? now : 1;
 		pr->view = vip_cl_proto_view_seq(e->deps.proto);
 		pr->claimed = false;
-		e->m.probes_sent++;
+		pr->resent = false;
 	}
 	if (r < 0)
 		log_warning_errno_ratelimit(r, "Failed to send %zu address probes: %m", n);
@@ -340,7 +360,10 @@ uint64_t vipd_engine_next_probe(const struct vipd_engine *e)
 
 	for (size_t i = 0; i < e->n_probes; i++) {
 		const struct engine_probe *pr = &e->probes[i];
-		uint64_t due = !pr->sent ? 0 : pr->claimed ? pr->next : pr->sent + PROBE_WAIT_MS;
+		uint64_t due = !pr->sent            ? 0
+			       : pr->claimed        ? pr->next
+			       : resend_owed(e, pr) ? pr->sent + PROBE_RESEND_MS
+						    : pr->sent + PROBE_WAIT_MS;
 
 		t = due < t ? due : t;
 	}

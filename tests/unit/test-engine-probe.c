@@ -410,9 +410,10 @@ static int setup_delay_no_probes(void **state)
 }
 
 /*
- * duravip_takeover_guard = probe: b's addresses are probed as soon as b is lost and
- * plumbed after 10 ms of silence, not at the end of the 100 ms delay; a claimed one
- * waits for the claims to stop.
+ * duravip_takeover_guard = probe: b's addresses are probed as soon as b is lost, a
+ * second time 5 ms later (the probe alone guards them: one lost frame must not
+ * decide), and plumbed 10 ms after the first in silence, not at the end of the
+ * 100 ms delay; a claimed one is not probed twice and waits for the claims to stop.
  */
 static void test_probe_guard_skips_delay(void **state)
 {
@@ -420,24 +421,37 @@ static void test_probe_guard_skips_delay(void **state)
 	size_t mine = n_wanted(h);
 	const struct vip_port_probe *p;
 
+	struct vipd_engine_metrics m0, m;
 	advance(h, 10);
 	assert_int_equal(n_plumbed(h), mine);
+	vipd_engine_get_metrics(h->e, &m0);
 	uint64_t t = lose_b(h);
+	size_t lost = NV - mine;
 	assert_int_equal(vip_cl_proto_guard_until(h->a), t + 100); /* the delay runs */
-	assert_int_equal(vip_port_fake_probed(h->port, &p), NV - mine);
+	assert_int_equal(vip_port_fake_probed(h->port, &p), lost);
 	assert_int_equal(n_plumbed(h), mine);
 	struct vip_port_answer ans = { .addr = p[0].addr, .ifindex = IF_ETH0 };
 	assert_int_equal(vip_port_fake_answer(h->port, &ans), 0);
-	advance(h, 9);
+	assert_int_equal(vipd_engine_next_probe(h->e), t + 5);
+	advance(h, 4);
+	assert_int_equal(n_probed(h), lost);
+	advance(h, 1); /* the second probes, but for the claimed one */
+	assert_int_equal(n_probed(h), 2 * lost - 1);
+	advance(h, 4);
 	assert_int_equal(n_plumbed(h), mine);
 	advance(h, 1);
+	assert_int_equal(h->now, t + 10);
 	assert_int_equal(n_plumbed(h), NV - 1);
 	assert_false(plumbed(h, &ans.addr));
-	advance(h, 20); /* probed again, silence */
-	assert_int_equal(n_probed(h), NV - mine + 1);
-	advance(h, 10);
-	assert_int_equal(h->now, t + 40);
+	advance(h, 15); /* 20 ms after the claim: probed again, then a second time, silence */
+	assert_int_equal(n_probed(h), 2 * lost);
+	advance(h, 5);
+	assert_int_equal(n_probed(h), 2 * lost + 1);
+	advance(h, 5);
+	assert_int_equal(h->now, t + 35);
 	assert_int_equal(n_plumbed(h), NV);
+	vipd_engine_get_metrics(h->e, &m);
+	assert_int_equal(m.probes_sent - m0.probes_sent, 2 * lost + 1);
 }
 
 /* ... but what cannot be probed (here: its link or family) waits for the delay's end. */
