@@ -653,10 +653,12 @@ int vip_cl_proto_drain(struct vip_cl_proto *p, const struct vip_cl_sink *s, bool
 bool vip_cl_proto_wants(const struct vip_cl_proto *p, const struct vip_addr *addr);
 /*
  * Must the engine probe addr on its link before plumbing it (docs/protocol.md §6,
- * "Unconfirmed releases")? True when its last holder left the view with nothing to
- * confirm that it removed it (node loss, or no monitor of its node left to flush
- * it), until a member's records say it is held again; and for every address in a
- * view that brought members this node had not seen in its previous one.
+ * "Unconfirmed releases")? True for every address once a member left with nothing
+ * to confirm its removals (node loss, or no monitor of its node left to flush
+ * them), until another member's records hold it after the round; and for every
+ * address in a view that brought members this node had not seen in its previous
+ * one (or lost one whose records it never had as they are). False once the engine
+ * said it cannot probe it (vip_cl_proto_probe_unable).
  */
 bool vip_cl_proto_probe_first(const struct vip_cl_proto *p, const struct vip_addr *addr);
 /*

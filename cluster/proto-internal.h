@@ -223,8 +223,8 @@ struct vip_cl_proto {
 	/*
 	 * duravip_takeover_guard = probe: an address the engine probes before
 	 * plumbing it is not held back by the takeover delay (its probe is the
-	 * guard), unless the engine cannot probe here (probe_unable) or it
-	 * (lvip.no_probe). docs/fault-tolerance.md, "Probing before a takeover".
+	 * guard), unless the engine cannot probe at all (probe_unable) or
+	 * cannot probe that address (lvip.no_probe). docs/fault-tolerance.md, "Probing before a takeover".
 	 */
 	bool guard_probe, probe_unable;
 	uint64_t ring_seq, view_since, stable_since, last_balance, generation;

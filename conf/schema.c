@@ -22,12 +22,18 @@ const char *vip_quorum_policy_to_string(enum vip_quorum_policy p)
 	return (unsigned)p < _VIP_QUORUM_POLICY_MAX ? quorum_policy_names[p] : NULL;
 }
 
-int vip_quorum_policy_from_string(const char *s)
+/* The index of s in names (any case), or -EINVAL. */
+static int name_index(const char *const *names, int n, const char *s)
 {
-	for (int i = 0; s && i < _VIP_QUORUM_POLICY_MAX; i++)
-		if (strcasecmp(s, quorum_policy_names[i]) == 0)
+	for (int i = 0; s && i < n; i++)
+		if (strcasecmp(s, names[i]) == 0)
 			return i;
 	return -EINVAL;
+}
+
+int vip_quorum_policy_from_string(const char *s)
+{
+	return name_index(quorum_policy_names, _VIP_QUORUM_POLICY_MAX, s);
 }
 
 static const char *const takeover_guard_names[_VIP_TAKEOVER_GUARD_MAX] = {
@@ -42,10 +48,7 @@ const char *vip_takeover_guard_to_string(enum vip_takeover_guard g)
 
 int vip_takeover_guard_from_string(const char *s)
 {
-	for (int i = 0; s && i < _VIP_TAKEOVER_GUARD_MAX; i++)
-		if (strcasecmp(s, takeover_guard_names[i]) == 0)
-			return i;
-	return -EINVAL;
+	return name_index(takeover_guard_names, _VIP_TAKEOVER_GUARD_MAX, s);
 }
 
 int vip_config_load(const char *path, const struct vip_config_opts *opts, struct vipd_config **ret,

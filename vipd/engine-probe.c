@@ -336,7 +336,7 @@ int engine_probe_send(struct vipd_engine *e, uint64_t now)
 			continue;
 		}
 		e->m.probes_sent++;
-		if (resend_owed(e, pr) && pr->view == vip_cl_proto_view_seq(e->deps.proto)) {
+		if (resend_owed(e, pr)) {
 			pr->resent = true; /* the second of this round: the wait counts from the first */
 			continue;
 		}
