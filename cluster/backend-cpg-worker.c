@@ -50,6 +50,7 @@ struct vip_cl_cpg_worker {
 
 	cpg_model_v1_data_t model;
 	quorum_callbacks_t qcb;
+	bool no_quorum; /* started without quorum callbacks: no quorum connection, always quorate */
 	void *context;
 	struct vip_cl_cpg_conn conn;
 	int connect_result; /* CONNECT_PENDING, 0 or -errno */
@@ -213,6 +214,10 @@ static int do_connect(struct vip_cl_cpg_worker *w)
 		e = cpg_fd_get(c->cpg, &c->cpg_fd);
 	if (e != CS_OK)
 		return vip_cl_cpg_errno(e);
+	if (w->no_quorum) {
+		c->quorate = true;
+		return 0;
+	}
 	return connect_quorum(w);
 }
 
@@ -439,7 +444,9 @@ int vip_cl_cpg_worker_start(const cpg_model_v1_data_t *model, const quorum_callb
 	if (r < 0)
 		return r;
 	w->model = *model;
-	w->qcb = *qcb;
+	if (qcb)
+		w->qcb = *qcb;
+	w->no_quorum = !qcb;
 	w->context = context;
 	/* Signals belong to the loop's signalfd: the worker must never take one. */
 	sigfillset(&all);

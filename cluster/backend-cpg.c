@@ -96,6 +96,9 @@ struct vip_cl_backend {
 	unsigned q_count;       /* notifications received */
 	unsigned view_q_count;  /* ... when the suspect view arrived */
 	bool view_suspect;      /* a view lost half or more to node loss */
+	/* a delivery this dispatch was large: give the stack it used back (backend-cpg-stack.c) */
+	bool big_delivery;
+	struct vip_cl_cpg_stack stack;
 };
 
 static enum vip_cl_reason map_reason(uint32_t r)
@@ -270,6 +273,8 @@ static void on_deliver(cpg_handle_t h, _unused_ const struct cpg_name *group, ui
 		heartbeat_delivered(b, nodeid, pid, msg);
 		return;
 	}
+	if (len > VIP_CL_CPG_STACK_BIG)
+		b->big_delivery = true;
 	if (b->cbs.message)
 		b->cbs.message(b->userdata, &s, msg, len);
 }
@@ -438,7 +443,7 @@ static int cpg_backend_connect(const struct vip_cl_backend_cbs *cbs, void *userd
 	b->pid = (uint32_t)getpid();
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	b->hb_nonce = (uint32_t)ts.tv_nsec ^ (uint32_t)(uintptr_t)b ^ b->pid << 16;
-	r = vip_cl_cpg_worker_start(&model, &qcb, b, &b->w, &b->conn);
+	r = vip_cl_cpg_worker_start(&model, cbs->quorum ? &qcb : NULL, b, &b->w, &b->conn);
 	if (r < 0) {
 		free(b);
 		return r;
@@ -556,6 +561,10 @@ static int cpg_backend_dispatch(struct vip_cl_backend *b)
 			return lost(b, -ECONNRESET);
 		cs_error_t e = ev[i].data.u64 == TAG_CPG ? cpg_dispatch(b->conn.cpg, CS_DISPATCH_ALL)
 							 : quorum_dispatch(b->conn.quorum, CS_DISPATCH_ALL);
+		if (b->big_delivery) {
+			b->big_delivery = false;
+			vip_cl_cpg_stack_release(&b->stack);
+		}
 		if (e != CS_OK && e != CS_ERR_TRY_AGAIN)
 			return lost(b, vip_cl_cpg_errno(e) == -EAGAIN ? -EIO : -ECONNRESET);
 	}

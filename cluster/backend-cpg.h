@@ -71,7 +71,8 @@ struct vip_cl_cpg_worker_status {
 /*
  * Start the worker and let it connect (cpg_model_initialize with model and
  * context, cpg_local_get, quorum_initialize with qcb and context, the
- * quorum's current verdict and tracking). Waits at most
+ * quorum's current verdict and tracking; qcb NULL: no quorum connection,
+ * conn->quorate true, conn->quorum_fd -1). Waits at most
  * VIP_CL_CPG_CONNECT_WAIT_MS for corosync. 0 with *ret and *conn filled;
  * -ECONNREFUSED (corosync not running), -ETIMEDOUT (corosync did not answer:
  * the worker is left to finish and clean up on its own), or another -errno.
@@ -115,6 +116,20 @@ void vip_cl_cpg_worker_set_timeout(struct vip_cl_cpg_worker *w, uint32_t timeout
 
 /* CLOCK_MONOTONIC in milliseconds. */
 uint64_t vip_cl_cpg_now_ms(void);
+
+/*
+ * The stack of the thread that runs cpg_dispatch (backend-cpg-stack.c):
+ * deliveries larger than VIP_CL_CPG_STACK_BIG leave it resident, and
+ * vip_cl_cpg_stack_release, called on that thread once cpg_dispatch has
+ * returned, gives every page below the caller's frame back. Zero it first.
+ */
+#define VIP_CL_CPG_STACK_BIG (64u << 10)
+struct vip_cl_cpg_stack {
+	bool known;        /* the bounds were asked for */
+	uintptr_t low;     /* the stack's lowest address, 0 when unknown */
+	unsigned released; /* times it gave pages back */
+};
+void vip_cl_cpg_stack_release(struct vip_cl_cpg_stack *s);
 /* A corosync error as -errno. */
 int vip_cl_cpg_errno(cs_error_t e);
 

@@ -112,7 +112,12 @@ struct vip_cl_backend_cbs {
 	void (*view)(void *userdata, const struct vip_cl_view *v);
 	/* A message multicast by sender, in agreed order; data valid during the call. */
 	void (*message)(void *userdata, const struct vip_cl_member *sender, const void *data, size_t len);
-	/* Quorum changed (also called once after join with the current value). */
+	/*
+	 * Quorum changed (also called once after join with the current value).
+	 * Optional: when NULL, the corosync backend does not connect to the
+	 * quorum service at all (a monitor needs no quorum; its IPC rings cost
+	 * memory, docs/port.md "Memory").
+	 */
 	void (*quorum)(void *userdata, bool quorate);
 	/*
 	 * The membership engine went away (corosync stopped or the connection

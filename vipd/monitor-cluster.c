@@ -81,10 +81,6 @@ bool monitor_cluster_flush_unconfirmed(const struct vipd_monitor *m, uint32_t ma
 	       loop_now_ms() - m->cl.flushed_since < max_wait_ms;
 }
 
-static void cl_quorum(void *data _unused_, bool quorate _unused_)
-{
-}
-
 static void cl_lost(void *data, int error)
 {
 	struct vipd_monitor *m = data;
@@ -96,7 +92,7 @@ static void cl_lost(void *data, int error)
 static const struct vip_cl_backend_cbs callbacks = {
 	.view = cl_view,
 	.message = cl_message,
-	.quorum = cl_quorum,
+	/* no .quorum: the monitor never asks corosync's quorum service */
 	.lost = cl_lost,
 };
 

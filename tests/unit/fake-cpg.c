@@ -231,6 +231,7 @@ cs_error_t __wrap_quorum_initialize(quorum_handle_t *h, quorum_callbacks_t *cb, 
 {
 	pthread_mutex_lock(&mu);
 	blocking_call(NULL, NULL);
+	fk.q_inits++;
 	fk.qfn = cb->quorum_notify_fn;
 	*type = fk.qtype;
 	fk.q_fd = eventfd(0, EFD_NONBLOCK);
@@ -291,7 +292,21 @@ static size_t echoed; /* fk.sent[] entries looked at by echo_heartbeats() */
 cs_error_t __wrap_cpg_dispatch(cpg_handle_t h, cs_dispatch_flags_t f);
 cs_error_t __wrap_quorum_dispatch(quorum_handle_t h, cs_dispatch_flags_t f);
 
-/* One dispatch delivers: the totem ring, a view (n8 joined, n9's node went down), a message. */
+/* libcpg's way: the event is read into a buffer of IPC_DISPATCH_SIZE on the caller's stack. */
+static __attribute__((noinline)) void deliver_big(cpg_handle_t h, const struct cpg_name *g)
+{
+	char buf[1u << 20];
+	size_t len = fk.big_len < sizeof(buf) ? fk.big_len : sizeof(buf);
+
+	memset(buf, 'V', len);
+	__asm__ volatile("" : : "r"(buf) : "memory"); /* the writes stay */
+	fk.model.cpg_deliver_fn(h, g, 8, 99, buf, len);
+}
+
+/*
+ * One dispatch delivers: the totem ring, a view (n8 joined, n9's node went
+ * down), a message; or, with fk.big_len, one large message alone.
+ */
 cs_error_t __wrap_cpg_dispatch(cpg_handle_t h, _unused_ cs_dispatch_flags_t f)
 {
 	uint64_t v;
@@ -299,6 +314,11 @@ cs_error_t __wrap_cpg_dispatch(cpg_handle_t h, _unused_ cs_dispatch_flags_t f)
 		return CS_ERR_TRY_AGAIN;
 	if (fk.dispatch_err != CS_OK)
 		return fk.dispatch_err;
+	if (fk.big_len) {
+		struct cpg_name big = { .length = 3, .value = "grp" };
+		deliver_big(h, &big);
+		return CS_OK;
+	}
 	struct cpg_ring_id ring = { .nodeid = 7, .seq = 42 };
 	uint32_t ids[2] = { 7, 8 };
 	fk.model.cpg_totem_confchg_fn(h, ring, 2, ids);

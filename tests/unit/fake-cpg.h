@@ -50,7 +50,12 @@ struct fake_cpg {
 	int guarantee;
 	bool bad_iov;        /* an mcast with other than one iovec */
 	bool on_loop_thread; /* a call that waits for corosync ran on the test's thread */
-	size_t mcast_calls, local_calls, joins, leaves, finalized, q_finalized;
+	size_t mcast_calls, local_calls, joins, leaves, finalized, q_finalized, q_inits;
+	/*
+	 * nonzero: the next dispatch delivers one message of big_len bytes from
+	 * a 1 MiB buffer on its own stack, as libcpg's cpg_dispatch does
+	 */
+	size_t big_len;
 	struct fake_sent sent[FAKE_SENT_MAX]; /* multicasts that succeeded, in order */
 	size_t n_sent;
 };

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
@@ -151,6 +152,71 @@ static void test_connect_refused_and_no_provider(void **state)
 	ops->free(NULL);
 }
 
+/* A backend without a quorum callback (the monitor's) never opens the quorum service. */
+static void test_no_quorum_callback(void **state)
+{
+	(void)state;
+	const struct vip_cl_backend_ops *ops = cpg();
+	struct vip_cl_backend_cbs no_q = cbs;
+	struct vip_cl_backend *b;
+	struct seen s = { 0 };
+	no_q.quorum = NULL;
+	assert_int_equal(ops->connect(&no_q, &s, &b), 0);
+	assert_int_equal(fk.q_inits, 0);
+	assert_true(ops->is_quorate(b));
+	assert_int_equal(ops->join(b, "ec_cluster"), 0);
+	kick(fk.cpg_fd);
+	assert_int_equal(ops->dispatch(b), 0);
+	assert_int_equal(s.views, 1);
+	assert_int_equal(s.quorums, 0);
+	ops->free(b);
+	assert_int_equal(fk.q_finalized, 0);
+	assert_int_equal(ops->connect(&cbs, &s, &b), 0); /* with one, it does */
+	assert_int_equal(fk.q_inits, 1);
+	ops->free(b);
+}
+
+/* Pages of the stack resident in [from, to), counted page by page (holes skipped). */
+static size_t stack_resident(uintptr_t from, uintptr_t to)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE), n = 0;
+	unsigned char vec;
+	for (uintptr_t p = from & ~(uintptr_t)(page - 1); p < to; p += page)
+		if (mincore((void *)p, page, &vec) == 0 && (vec & 1))
+			n++;
+	return n;
+}
+
+/*
+ * A large delivery: libcpg's on-stack buffer leaves the pages it filled
+ * resident; the backend gives them back once cpg_dispatch returned
+ * (backend-cpg-stack.c). A small one releases nothing.
+ */
+static void test_big_delivery_gives_stack_back(void **state)
+{
+	(void)state;
+	const struct vip_cl_backend_ops *ops = cpg();
+	struct vip_cl_backend *b;
+	struct seen s = { 0 };
+	uintptr_t here = (uintptr_t)__builtin_frame_address(0);
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	assert_int_equal(ops->connect(&cbs, &s, &b), 0);
+	assert_int_equal(ops->join(b, "ec_cluster"), 0);
+
+	fk.big_len = 8u << 10; /* below VIP_CL_CPG_STACK_BIG: nothing given back */
+	kick(fk.cpg_fd);
+	assert_int_equal(ops->dispatch(b), 0);
+	assert_int_equal(s.messages, 1);
+	fk.big_len = 512u << 10;
+	kick(fk.cpg_fd);
+	assert_int_equal(ops->dispatch(b), 0);
+	assert_int_equal(s.messages, 2);
+	/* the buffer's filled part lies about 1 MiB below this frame */
+	size_t left = stack_resident(here - (3u << 20) / 2, here - (64u << 10));
+	assert_true(left < (64u << 10) / page);
+	ops->free(b);
+}
+
 static void view_of(size_t n_members, size_t n_left, uint32_t reason)
 {
 	struct cpg_address members[3] = { { 7, (uint32_t)getpid(), CPG_REASON_JOIN },
@@ -236,6 +302,8 @@ int main(void)
 		T(test_send_queued_in_order),
 		T(test_lost_once),
 		T(test_connect_refused_and_no_provider),
+		T(test_no_quorum_callback),
+		T(test_big_delivery_gives_stack_back),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);
