@@ -17,6 +17,38 @@
 #include "cluster-internal.h"
 
 /*
+ * What records (and this node's list) of one address share: kept once,
+ * counted by reference (proto-body.c). Compared and hashed as bytes: the
+ * address's bytes past its family's length are zero.
+ */
+struct pbody {
+	struct vip_addr addr;
+	uint32_t follow; /* 0, or 1 + the index of the bare body (no digests) of the address it follows */
+	uint64_t binding_digest, services_digest;
+};
+
+/* The bodies: b[i] is live while ref[i] > 0; a hash chain (next) per bucket, free slots chained too. */
+struct pbodies {
+	struct pbody *b;
+	uint32_t *ref, *next, *bucket;
+	uint32_t n;        /* slots used so far (live or free) */
+	uint32_t cap;      /* slots allocated */
+	uint32_t n_bucket; /* a power of two, or 0 */
+	uint32_t free;     /* first free slot, UINT32_MAX: none */
+	uint32_t live;
+};
+
+/*
+ * A record as kept (a member's STATE, a CLOSE): its flags and its body. The
+ * wire's struct vip_cl_record is made from it when a message needs it.
+ */
+struct prec {
+	uint32_t body : 24; /* index in p->bodies */
+	uint32_t flags : 8; /* VIP_CL_R_* */
+};
+_Static_assert(sizeof(struct prec) == 4, "a record is 4 bytes");
+
+/*
  * This node's view of one address: configured here and/or possibly plumbed
  * here. One per DuraVIP, so what few have (a follow target, a preference)
  * is in p->lx.
@@ -63,8 +95,8 @@ struct pmember {
 	bool stale;        /* known from before it left our view and came back */
 	bool silent;       /* the round closed without hearing it in this view */
 	bool mature;
-	uint8_t out;                   /* VIP_CL_OUT_* from its STATE of this view (0: a candidate) */
-	struct vip_cl_record *records; /* sorted; RELEASED clears HELD, a grant sets it at the next view */
+	uint8_t out;          /* VIP_CL_OUT_* from its STATE of this view (0: a candidate) */
+	struct prec *records; /* sorted by address; RELEASED clears HELD, a grant sets it at the next view */
 	size_t n_records;
 	int anode; /* index in proto->nodes, -1 when not an assignment node */
 };
@@ -152,6 +184,8 @@ struct vip_cl_proto {
 	struct lextra *lx; /* indexed by lvip.x - 1 */
 	size_t n_lx;
 
+	struct pbodies bodies; /* proto-body.c */
+
 	struct pmember *m; /* view order */
 	size_t n_m;
 	/* members that left, with what was known of them (proto-view.c), oldest first */
@@ -236,6 +270,42 @@ static inline bool vip_cl_left_out(const struct pmember *m)
 {
 	return m->foreign || m->untrusted;
 }
+
+/* proto-body.c */
+/*
+ * The body of (addr, follow or NULL, digests), with a reference taken
+ * (vip_cl_body_put gives it back). 0 and *ret, or -ENOMEM.
+ */
+int vip_cl_body_get(struct vip_cl_proto *p, const struct vip_addr *addr, const struct vip_addr *follow,
+		    uint64_t binding_digest, uint64_t services_digest, uint32_t *ret);
+void vip_cl_body_put(struct vip_cl_proto *p, uint32_t i);
+void vip_cl_body_ref(struct vip_cl_proto *p, uint32_t i);
+/* Valid until the next vip_cl_body_get. */
+static inline const struct pbody *vip_cl_body(const struct vip_cl_proto *p, uint32_t i)
+{
+	return &p->bodies.b[i];
+}
+static inline const struct vip_addr *vip_cl_rec_addr(const struct vip_cl_proto *p, const struct prec *r)
+{
+	return &p->bodies.b[r->body].addr;
+}
+void vip_cl_bodies_init(struct vip_cl_proto *p);
+void vip_cl_bodies_free(struct vip_cl_proto *p);
+/* Bytes the bodies hold (allocated slots and buckets). */
+size_t vip_cl_bodies_mem(const struct vip_cl_proto *p);
+/* In records r[0..n) sorted by address: where a is or would go; the record of a or NULL. */
+size_t vip_cl_rec_lower_bound(const struct vip_cl_proto *p, const struct prec *r, size_t n,
+			      const struct vip_addr *a);
+struct prec *vip_cl_rec_find(const struct vip_cl_proto *p, struct prec *r, size_t n,
+			     const struct vip_addr *a);
+/* Records from a message's (each takes a body reference); *ret malloc'ed (NULL when n is 0). 0 or -ENOMEM. */
+int vip_cl_recs_from_msg(struct vip_cl_proto *p, const struct vip_cl_record *in, size_t n, struct prec **ret);
+/* Give back r's body references and free r (accepts NULL with n 0). */
+void vip_cl_recs_free(struct vip_cl_proto *p, struct prec *r, size_t n);
+/* The wire's record of r; of r[0..n) into *ret (malloc'ed). 0 or -ENOMEM. */
+void vip_cl_rec_expand(const struct vip_cl_proto *p, const struct prec *r, struct vip_cl_record *ret);
+int vip_cl_recs_expand(const struct vip_cl_proto *p, const struct prec *r, size_t n,
+		       struct vip_cl_record **ret);
 
 /* proto-table.c */
 /* Rebuild the table from the members' records and the local configuration. 0 or -ENOMEM. */

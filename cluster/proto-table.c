@@ -78,8 +78,8 @@ int vip_cl_table_self_anode(const struct vip_cl_proto *p)
 }
 
 /* Merge sorted, unique a[] with the record addresses r[] into out; returns the count. */
-static size_t merge_addrs(const struct vip_addr *a, size_t na, const struct vip_cl_record *r, size_t nr,
-			  struct vip_addr *out)
+static size_t merge_addrs(const struct vip_cl_proto *p, const struct vip_addr *a, size_t na,
+			  const struct prec *r, size_t nr, struct vip_addr *out)
 {
 	size_t i = 0, j = 0, n = 0;
 
@@ -88,13 +88,13 @@ static size_t merge_addrs(const struct vip_addr *a, size_t na, const struct vip_
 			j++; /* released and not configured: gone */
 			continue;
 		}
-		int c = i == na ? 1 : j == nr ? -1 : vip_addr_cmp(&a[i], &r[j].addr);
+		int c = i == na ? 1 : j == nr ? -1 : vip_addr_cmp(&a[i], vip_cl_rec_addr(p, &r[j]));
 		if (c <= 0) {
 			out[n++] = a[i++];
 			if (c == 0)
 				j++;
 		} else {
-			out[n++] = r[j++].addr;
+			out[n++] = *vip_cl_rec_addr(p, &r[j++]);
 		}
 	}
 	return n;
@@ -144,7 +144,7 @@ static int collect_addrs(const struct vip_cl_proto *p, struct vip_addr **ret, si
 		const struct pmember *m = &p->m[i];
 		if (m->anode < 0 || !m->n_records)
 			continue;
-		n = merge_addrs(cur, n, m->records, m->n_records, tmp);
+		n = merge_addrs(p, cur, n, m->records, m->n_records, tmp);
 		swap_bufs(&cur, &tmp);
 	}
 	for (size_t i = 0; i < p->n_ghosts; i++) {
@@ -163,13 +163,15 @@ static int collect_addrs(const struct vip_cl_proto *p, struct vip_addr **ret, si
 struct pcfg {
 	uint64_t candidates, kept, prefer;
 	uint64_t bind_d, svc_d;
-	struct vip_addr follow;
+	uint32_t follow;   /* pbody.follow of the first configured record */
 	uint32_t in_flags; /* VIP_CL_F_UNSAFE / BROKEN */
 	bool cfg_seen;
 };
 
-static void add_record(struct pvip *e, struct pcfg *c, const struct vip_cl_record *rec, int anode)
+static void add_record(const struct vip_cl_proto *p, struct pvip *e, struct pcfg *c, const struct prec *rec,
+		       int anode)
 {
+	const struct pbody *b = vip_cl_body(p, rec->body);
 	uint64_t bit = vip_cl_bit(anode);
 
 	if (rec->flags & VIP_CL_R_HELD) {
@@ -184,30 +186,33 @@ static void add_record(struct pvip *e, struct pcfg *c, const struct vip_cl_recor
 	if (rec->flags & VIP_CL_R_PREFER)
 		c->prefer |= bit;
 	bool follows = rec->flags & VIP_CL_R_FOLLOW;
+	/* the follow target's bare body: one per address (proto-body.c) */
+	uint32_t follow = follows ? b->follow : 0;
 	if (!c->cfg_seen) {
 		c->cfg_seen = true;
-		c->bind_d = rec->binding_digest;
-		c->svc_d = rec->services_digest;
+		c->bind_d = b->binding_digest;
+		c->svc_d = b->services_digest;
 		e->has_follow = follows;
-		c->follow = rec->follow;
+		c->follow = follow;
 		return;
 	}
-	if (c->bind_d != rec->binding_digest)
+	if (c->bind_d != b->binding_digest)
 		c->in_flags |= VIP_CL_F_BROKEN;
-	if (c->svc_d != rec->services_digest || e->has_follow != follows ||
-	    (follows && !vip_addr_equal(&c->follow, &rec->follow)))
+	if (c->svc_d != b->services_digest || e->has_follow != follows || (follows && c->follow != follow))
 		c->in_flags |= VIP_CL_F_UNSAFE;
 }
 
-static void add_member(struct pvip *t, struct pcfg *c, size_t n, const struct pmember *m)
+static void add_member(const struct vip_cl_proto *p, struct pvip *t, struct pcfg *c, size_t n,
+		       const struct pmember *m)
 {
 	size_t j = 0;
 
 	for (size_t i = 0; i < m->n_records; i++) {
-		while (j < n && vip_addr_cmp(&t[j].addr, &m->records[i].addr) < 0)
+		const struct vip_addr *a = vip_cl_rec_addr(p, &m->records[i]);
+		while (j < n && vip_addr_cmp(&t[j].addr, a) < 0)
 			j++;
-		if (j < n && vip_addr_equal(&t[j].addr, &m->records[i].addr))
-			add_record(&t[j], &c[j], &m->records[i], m->anode);
+		if (j < n && vip_addr_equal(&t[j].addr, a))
+			add_record(p, &t[j], &c[j], &m->records[i], m->anode);
 	}
 }
 
@@ -254,7 +259,7 @@ static int table_rebuild(struct vip_cl_proto *p, struct pcfg **ret_cfg)
 	}
 	for (size_t k = 0; k < p->n_m; k++)
 		if (p->m[k].anode >= 0)
-			add_member(t, c, n, &p->m[k]);
+			add_member(p, t, c, n, &p->m[k]);
 	for (size_t k = 0; k < p->n_ghosts; k++)
 		if (p->ghosts[k].anode >= 0)
 			add_ghost(t, n, &p->ghosts[k]);
@@ -290,7 +295,9 @@ static void fill_input(const struct vip_cl_proto *p, const struct pcfg *c, struc
 			.move_to = e->move_to,
 			.follow = -1,
 		};
-		const struct pvip *f = e->has_follow ? vip_cl_table_find(p, &c[i].follow) : NULL;
+		const struct pvip *f = e->has_follow && c[i].follow
+					       ? vip_cl_table_find(p, &vip_cl_body(p, c[i].follow - 1)->addr)
+					       : NULL;
 		if (f)
 			v[i].follow = f - p->t;
 	}
@@ -448,6 +455,7 @@ void vip_cl_proto_mem(const struct vip_cl_proto *p, struct vip_cl_mem *ret)
 		.table = p->n_t * sizeof(*p->t),
 		.local = p->n_l * sizeof(*p->l) + p->n_lx * sizeof(*p->lx),
 	};
+	ret->records = vip_cl_bodies_mem(p);
 	for (size_t i = 0; i < p->n_m; i++)
 		ret->records += p->m[i].n_records * sizeof(*p->m[i].records);
 	for (size_t i = 0; i < p->n_gone; i++)

@@ -64,6 +64,7 @@ int vip_cl_proto_new(const struct vipd_config *cfg, struct vip_cl_proto **ret)
 		return -ENOMEM;
 	p->self = -1;
 	p->live = true;
+	vip_cl_bodies_init(p);
 	set_timing(p, cfg);
 	p->nodename = strdup(cfg->cluster.nodename);
 	int r = p->nodename ? vip_cl_local_load(p, cfg) : -ENOMEM;
@@ -93,6 +94,8 @@ void vip_cl_proto_free(struct vip_cl_proto *p)
 	vip_cl_queue_free(p);
 	vip_cl_neigh_free(p);
 	free(p->t);
+	assert(p->bodies.live == 0); /* everything above gave its references back */
+	vip_cl_bodies_free(p);
 	free(p->nodename);
 	free(p);
 }
