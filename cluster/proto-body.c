@@ -124,14 +124,15 @@ int vip_cl_body_get(struct vip_cl_proto *p, const struct vip_addr *addr, const s
 	struct pbody key;
 	uint32_t f = 0;
 
+	/* addr may point into the bodies, which the follow target's body may move */
+	memset(&key, 0, sizeof(key));
+	addr_norm(&key.addr, addr);
 	if (follow) {
 		int r = vip_cl_body_get(p, follow, NULL, 0, 0, &f);
 		if (r < 0)
 			return r;
 		f++;
 	}
-	memset(&key, 0, sizeof(key));
-	addr_norm(&key.addr, addr);
 	key.follow = f;
 	key.binding_digest = binding_digest;
 	key.services_digest = services_digest;

@@ -50,28 +50,22 @@ _Static_assert(sizeof(struct prec) == 4, "a record is 4 bytes");
 
 /*
  * This node's view of one address: configured here and/or possibly plumbed
- * here. One per DuraVIP, so what few have (a follow target, a preference)
- * is in p->lx.
+ * here. One per DuraVIP, so 12 bytes: the address, the digests and the
+ * follow target are in its body (a reference: configured, the same body as
+ * this node's delivered records of it; else the address's bare body), the
+ * preference an index into p->prefs (each distinct string once).
  */
 struct lvip {
-	struct vip_addr addr;
-	bool configured;
-	bool prefer;   /* Duravip_Preference names this node */
-	bool down;     /* set_unavailable */
-	bool want;     /* this node wants it plumbed (HOLD issued) */
-	bool may_hold; /* HOLD issued and no local_released since */
-	bool probe;    /* its last holder left unconfirmed: probe before plumbing (proto-ghost.c) */
-	bool no_probe; /* the engine cannot probe it (its link or family): the takeover delay guards it */
-	bool early;    /* wanted while the takeover delay runs, for it is probed (guard_probe) */
-	bool has_follow;
-	uint32_t x; /* 0, or 1 + its index in p->lx */
-	uint64_t binding_digest, services_digest;
-};
-
-/* What a configured lvip has when it follows another address or names a preference. */
-struct lextra {
-	struct vip_addr follow; /* with lvip.has_follow */
-	char *preference;       /* configured preference (display) or NULL */
+	uint32_t body; /* proto-body.c */
+	uint32_t pref; /* 0, or 1 + the index in p->prefs of its configured preference (display) */
+	bool configured : 1;
+	bool prefer : 1;   /* Duravip_Preference names this node */
+	bool down : 1;     /* set_unavailable */
+	bool want : 1;     /* this node wants it plumbed (HOLD issued) */
+	bool may_hold : 1; /* HOLD issued and no local_released since */
+	bool probe : 1;    /* its last holder left unconfirmed: probe before plumbing (proto-ghost.c) */
+	bool no_probe : 1; /* the engine cannot probe it (its link or family): the takeover delay guards it */
+	bool early : 1;    /* wanted while the takeover delay runs, for it is probed (guard_probe) */
 };
 
 /*
@@ -181,8 +175,8 @@ struct vip_cl_proto {
 
 	struct lvip *l; /* sorted by address */
 	size_t n_l;
-	struct lextra *lx; /* indexed by lvip.x - 1 */
-	size_t n_lx;
+	char **prefs; /* the configured preferences, sorted, unique (lvip.pref) */
+	size_t n_prefs;
 
 	struct pbodies bodies; /* proto-body.c */
 
@@ -327,11 +321,18 @@ bool vip_cl_table_unbalanced(const struct vip_cl_proto *p);
 
 /* proto-local.c */
 struct lvip *vip_cl_local_find(const struct vip_cl_proto *p, const struct vip_addr *a);
-/* l's follow target and preference, or NULL when it has neither. */
-static inline const struct lextra *vip_cl_local_extra(const struct vip_cl_proto *p, const struct lvip *l)
+/* l's address (valid until the next vip_cl_body_get). */
+static inline const struct vip_addr *vip_cl_local_addr(const struct vip_cl_proto *p, const struct lvip *l)
 {
-	return l->x ? &p->lx[l->x - 1] : NULL;
+	return &p->bodies.b[l->body].addr;
 }
+/* l's configured preference or NULL. */
+static inline const char *vip_cl_local_pref(const struct vip_cl_proto *p, const struct lvip *l)
+{
+	return l->pref ? p->prefs[l->pref - 1] : NULL;
+}
+/* Bytes this node's list holds (entries and preferences). */
+size_t vip_cl_local_mem(const struct vip_cl_proto *p);
 /* (Re)load the local list from cfg, keeping what the engine may hold. 0 or -ENOMEM. */
 int vip_cl_local_load(struct vip_cl_proto *p, const struct vipd_config *cfg);
 void vip_cl_local_free(struct vip_cl_proto *p);

@@ -139,7 +139,7 @@ static int collect_addrs(const struct vip_cl_proto *p, struct vip_addr **ret, si
 	size_t n = 0;
 	for (size_t i = 0; i < p->n_l; i++)
 		if (p->l[i].configured || p->l[i].may_hold || p->l[i].want)
-			cur[n++] = p->l[i].addr;
+			cur[n++] = *vip_cl_local_addr(p, &p->l[i]);
 	for (size_t i = 0; i < p->n_m; i++) {
 		const struct pmember *m = &p->m[i];
 		if (m->anode < 0 || !m->n_records)
@@ -391,7 +391,7 @@ int vip_cl_proto_vip(const struct vip_cl_proto *p, size_t i, struct vip_cl_vip_i
 		.addr = e->addr,
 		.owner = p->round_complete ? anode_name(p, e->owner) : NULL,
 		.holder = others ? anode_name(p, __builtin_ctzll(others)) : NULL,
-		.preference = l && l->x ? vip_cl_local_extra(p, l)->preference : NULL,
+		.preference = l ? vip_cl_local_pref(p, l) : NULL,
 		.flags = p->round_complete ? e->flags : 0,
 		.since = e->since,
 		.local_hold = l && l->want,
@@ -453,7 +453,7 @@ void vip_cl_proto_mem(const struct vip_cl_proto *p, struct vip_cl_mem *ret)
 {
 	*ret = (struct vip_cl_mem){
 		.table = p->n_t * sizeof(*p->t),
-		.local = p->n_l * sizeof(*p->l) + p->n_lx * sizeof(*p->lx),
+		.local = vip_cl_local_mem(p),
 	};
 	ret->records = vip_cl_bodies_mem(p);
 	for (size_t i = 0; i < p->n_m; i++)

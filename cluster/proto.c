@@ -290,7 +290,8 @@ int vip_cl_proto_set_unavailable(struct vip_cl_proto *p, const struct vip_addr *
 		memcpy(sorted, addrs, n * sizeof(*sorted));
 	qsort(sorted, n, sizeof(*sorted), cmp_addr);
 	for (size_t i = 0; i < p->n_l; i++) {
-		bool down = bsearch(&p->l[i].addr, sorted, n, sizeof(*sorted), cmp_addr) != NULL;
+		bool down = bsearch(vip_cl_local_addr(p, &p->l[i]), sorted, n, sizeof(*sorted), cmp_addr) !=
+			    NULL;
 		changed |= down != p->l[i].down;
 		p->l[i].down = down;
 	}
