@@ -119,27 +119,28 @@ struct pghost {
  * (proto-table.c).
  */
 struct pvip {
-	struct vip_addr addr;
-	int8_t owner;   /* anode or -1; persistent within a view */
-	int8_t move_to; /* one-shot operator move, anode or -1 */
-	uint16_t flags; /* VIP_CL_F_* (they fit: proto-table.c) */
-	/* derived from records at each rebuild (bit = anode) */
-	uint64_t held;
-	/* persistent within a view */
-	uint64_t granted; /* members told they may plumb it (until their RELEASED) */
-	uint64_t since;
+	uint32_t body;       /* a body of its address (a reference; proto-body.c) */
+	int8_t owner;        /* anode or -1; persistent within a view */
+	int8_t move_to;      /* one-shot operator move, anode or -1 */
+	uint16_t flags : 12; /* VIP_CL_F_* (they fit: proto-table.c) */
 	/* local */
 	/*
 	 * This node multicast RELEASED for it, not delivered yet; kept across
 	 * views (it may be delivered in the next one). Our own STATE queued
 	 * after it (serial > rel_serial) delivered means it was delivered or lost.
 	 */
+	bool rel_pending : 1;
+	bool has_follow : 1; /* derived: its configuration follows another address */
+	bool pinned : 1;
+	bool plumb : 1;
 	uint32_t rel_serial;
-	bool rel_pending;
-	bool has_follow; /* derived: its configuration follows another address */
-	bool pinned;
-	bool plumb;
+	/* derived from records at each rebuild (bit = anode) */
+	uint64_t held;
+	/* persistent within a view */
+	uint64_t granted; /* members told they may plumb it (until their RELEASED) */
+	uint64_t since;
 };
+_Static_assert(sizeof(struct pvip) == 40, "a table entry is 40 bytes");
 
 enum lact_type { LACT_HOLD, LACT_RELEASE };
 
@@ -306,6 +307,13 @@ int vip_cl_recs_expand(const struct vip_cl_proto *p, const struct prec *r, size_
 int vip_cl_table_rebuild(struct vip_cl_proto *p);
 /* Rebuild, run vip_cl_assign, apply. 0 or -errno. */
 int vip_cl_table_recompute(struct vip_cl_proto *p, uint64_t now, bool balance);
+/* Give back the table's bodies and free it. */
+void vip_cl_table_free(struct vip_cl_proto *p);
+/* e's address (valid until the next vip_cl_body_get). */
+static inline const struct vip_addr *vip_cl_table_addr(const struct vip_cl_proto *p, const struct pvip *e)
+{
+	return &p->bodies.b[e->body].addr;
+}
 /* Forget owners and grants (a new view restarts the round). */
 void vip_cl_table_reset(struct vip_cl_proto *p);
 /* Table entry for addr or NULL. */

@@ -331,12 +331,12 @@ int vip_cl_sweep_one(struct vip_cl_proto *p, struct pvip *e)
 	 * only be answered by the same grant again. */
 	if (p->round_complete && e->owner == me && e->plumb)
 		return 0;
-	const struct lvip *l = vip_cl_local_find(p, &e->addr);
+	const struct lvip *l = vip_cl_local_find(p, vip_cl_table_addr(p, e));
 	if (l && (l->may_hold || l->want))
 		return 0;
 	e->rel_pending = true;
 	e->rel_serial = p->state_serial;
-	return vip_cl_queue_released(p, &e->addr);
+	return vip_cl_queue_released(p, vip_cl_table_addr(p, e));
 }
 
 /*

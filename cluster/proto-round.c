@@ -66,7 +66,8 @@ int vip_cl_round_fold_grants(struct vip_cl_proto *p)
 			struct pmember *m = &p->m[k];
 			if (m->anode < 0 || !(e->granted & vip_cl_bit(m->anode)))
 				continue;
-			int r = record_hold(p, m, &e->addr);
+			struct vip_addr a = *vip_cl_table_addr(p, e); /* record_hold may move the bodies */
+			int r = record_hold(p, m, &a);
 			if (r < 0)
 				return r;
 		}

@@ -10,11 +10,23 @@
 
 /* An anode fits pvip.owner and .move_to, a VIP_CL_F_* set fits pvip.flags. */
 _Static_assert(VIP_CL_MAX_MEMBERS <= INT8_MAX, "anode index in int8_t");
-_Static_assert(VIP_CL_F_PINNED < (1u << 15), "VIP_CL_F_* in uint16_t");
+_Static_assert(VIP_CL_F_PINNED < (1u << 12), "VIP_CL_F_* in pvip.flags");
 
 struct pvip *vip_cl_table_find(const struct vip_cl_proto *p, const struct vip_addr *a)
 {
-	return VIP_CL_ADDR_FIND(p->t, p->n_t, a);
+	size_t lo = 0, hi = p->n_t;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = vip_addr_cmp(vip_cl_table_addr(p, &p->t[mid]), a);
+		if (c == 0)
+			return &p->t[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
 }
 
 void vip_cl_table_reset(struct vip_cl_proto *p)
@@ -77,9 +89,16 @@ int vip_cl_table_self_anode(const struct vip_cl_proto *p)
 	return p->self >= 0 && (size_t)p->self < p->n_m ? p->m[p->self].anode : -1;
 }
 
+/* An address of the table being built, and a body of it (NO_BODY: only a ghost holds it). */
+struct asrc {
+	struct vip_addr addr;
+	uint32_t body;
+};
+#define NO_BODY UINT32_MAX
+
 /* Merge sorted, unique a[] with the record addresses r[] into out; returns the count. */
-static size_t merge_addrs(const struct vip_cl_proto *p, const struct vip_addr *a, size_t na,
-			  const struct prec *r, size_t nr, struct vip_addr *out)
+static size_t merge_addrs(const struct vip_cl_proto *p, const struct asrc *a, size_t na, const struct prec *r,
+			  size_t nr, struct asrc *out)
 {
 	size_t i = 0, j = 0, n = 0;
 
@@ -88,27 +107,31 @@ static size_t merge_addrs(const struct vip_cl_proto *p, const struct vip_addr *a
 			j++; /* released and not configured: gone */
 			continue;
 		}
-		int c = i == na ? 1 : j == nr ? -1 : vip_addr_cmp(&a[i], vip_cl_rec_addr(p, &r[j]));
+		int c = i == na ? 1 : j == nr ? -1 : vip_addr_cmp(&a[i].addr, vip_cl_rec_addr(p, &r[j]));
 		if (c <= 0) {
-			out[n++] = a[i++];
+			out[n] = a[i++];
+			if (out[n].body == NO_BODY && c == 0)
+				out[n].body = r[j].body;
+			n++;
 			if (c == 0)
 				j++;
 		} else {
-			out[n++] = *vip_cl_rec_addr(p, &r[j++]);
+			out[n++] = (struct asrc){ .addr = *vip_cl_rec_addr(p, &r[j]), .body = r[j].body };
+			j++;
 		}
 	}
 	return n;
 }
 
-/* Merge sorted, unique a[] and b[] into out; returns the count. */
-static size_t merge_plain(const struct vip_addr *a, size_t na, const struct vip_addr *b, size_t nb,
-			  struct vip_addr *out)
+/* Merge sorted, unique a[] and the addresses b[] into out; returns the count. */
+static size_t merge_plain(const struct asrc *a, size_t na, const struct vip_addr *b, size_t nb,
+			  struct asrc *out)
 {
 	size_t i = 0, j = 0, n = 0;
 
 	while (i < na || j < nb) {
-		int c = i == na ? 1 : j == nb ? -1 : vip_addr_cmp(&a[i], &b[j]);
-		out[n++] = c <= 0 ? a[i] : b[j];
+		int c = i == na ? 1 : j == nb ? -1 : vip_addr_cmp(&a[i].addr, &b[j]);
+		out[n++] = c <= 0 ? a[i] : (struct asrc){ .addr = b[j], .body = NO_BODY };
 		i += c <= 0;
 		j += c >= 0;
 	}
@@ -116,30 +139,31 @@ static size_t merge_plain(const struct vip_addr *a, size_t na, const struct vip_
 }
 
 /* The merge wrote into *b: it becomes the current union, *a the next output. */
-static void swap_bufs(struct vip_addr **a, struct vip_addr **b)
+static void swap_bufs(struct asrc **a, struct asrc **b)
 {
-	struct vip_addr *t = *a;
+	struct asrc *t = *a;
 
 	*a = *b;
 	*b = t;
 }
 
 /* The sorted union of the local addresses, every member's record addresses and the ghosts'. */
-static int collect_addrs(const struct vip_cl_proto *p, struct vip_addr **ret, size_t *ret_n)
+static int collect_addrs(const struct vip_cl_proto *p, struct asrc **ret, size_t *ret_n)
 {
 	size_t cap = p->n_l + 1;
 	for (size_t i = 0; i < p->n_m; i++)
 		cap += p->m[i].anode >= 0 ? p->m[i].n_records : 0;
 	for (size_t i = 0; i < p->n_ghosts; i++)
 		cap += p->ghosts[i].anode >= 0 ? p->ghosts[i].n_addrs : 0;
-	_cleanup_free_ struct vip_addr *cur = malloc(cap * sizeof(*cur));
-	_cleanup_free_ struct vip_addr *tmp = malloc(cap * sizeof(*tmp));
+	_cleanup_free_ struct asrc *cur = malloc(cap * sizeof(*cur));
+	_cleanup_free_ struct asrc *tmp = malloc(cap * sizeof(*tmp));
 	if (!cur || !tmp)
 		return -ENOMEM;
 	size_t n = 0;
 	for (size_t i = 0; i < p->n_l; i++)
 		if (p->l[i].configured || p->l[i].may_hold || p->l[i].want)
-			cur[n++] = *vip_cl_local_addr(p, &p->l[i]);
+			cur[n++] = (struct asrc){ .addr = *vip_cl_local_addr(p, &p->l[i]),
+						  .body = p->l[i].body };
 	for (size_t i = 0; i < p->n_m; i++) {
 		const struct pmember *m = &p->m[i];
 		if (m->anode < 0 || !m->n_records)
@@ -202,72 +226,104 @@ static void add_record(const struct vip_cl_proto *p, struct pvip *e, struct pcfg
 		c->in_flags |= VIP_CL_F_UNSAFE;
 }
 
-static void add_member(const struct vip_cl_proto *p, struct pvip *t, struct pcfg *c, size_t n,
-		       const struct pmember *m)
+/* The table's addresses are a[0..n) (sorted): add m's records. */
+static void add_member(const struct vip_cl_proto *p, struct pvip *t, struct pcfg *c, const struct asrc *a,
+		       size_t n, const struct pmember *m)
 {
 	size_t j = 0;
 
 	for (size_t i = 0; i < m->n_records; i++) {
-		const struct vip_addr *a = vip_cl_rec_addr(p, &m->records[i]);
-		while (j < n && vip_addr_cmp(&t[j].addr, a) < 0)
+		const struct vip_addr *ra = vip_cl_rec_addr(p, &m->records[i]);
+		while (j < n && vip_addr_cmp(&a[j].addr, ra) < 0)
 			j++;
-		if (j < n && vip_addr_equal(&t[j].addr, a))
+		if (j < n && vip_addr_equal(&a[j].addr, ra))
 			add_record(p, &t[j], &c[j], &m->records[i], m->anode);
 	}
 }
 
 /* A ghost holds its addresses, releasing: a holder, never a keeper or candidate. */
-static void add_ghost(struct pvip *t, size_t n, const struct pghost *g)
+static void add_ghost(struct pvip *t, const struct asrc *a, size_t n, const struct pghost *g)
 {
 	size_t j = 0;
 
 	for (size_t i = 0; i < g->n_addrs; i++) {
-		while (j < n && vip_addr_cmp(&t[j].addr, &g->addrs[i]) < 0)
+		while (j < n && vip_addr_cmp(&a[j].addr, &g->addrs[i]) < 0)
 			j++;
-		if (j < n && vip_addr_equal(&t[j].addr, &g->addrs[i]))
+		if (j < n && vip_addr_equal(&a[j].addr, &g->addrs[i]))
 			t[j].held |= vip_cl_bit(g->anode);
 	}
+}
+
+/*
+ * Entries t[0..n) for the addresses a[0..n), with the persistent fields of
+ * the current table's entry of each address, and a reference on a body of
+ * it (one it has; the bare body of an address only a ghost holds). 0 or -ENOMEM.
+ */
+static int table_entries(struct vip_cl_proto *p, const struct asrc *a, size_t n, struct pvip *t)
+{
+	for (size_t i = 0, j = 0; i < n; i++) {
+		while (j < p->n_t && vip_addr_cmp(vip_cl_table_addr(p, &p->t[j]), &a[i].addr) < 0)
+			j++;
+		if (j < p->n_t && vip_addr_equal(vip_cl_table_addr(p, &p->t[j]), &a[i].addr)) {
+			t[i] = p->t[j]; /* keep the persistent fields */
+		} else {
+			t[i].owner = -1;
+			t[i].move_to = -1;
+		}
+		t[i].held = 0;
+		t[i].has_follow = false;
+		int r = 0;
+		if (a[i].body != NO_BODY) {
+			t[i].body = a[i].body;
+			vip_cl_body_ref(p, a[i].body);
+		} else {
+			r = vip_cl_body_get(p, &a[i].addr, NULL, 0, 0, &t[i].body);
+		}
+		if (r < 0) {
+			while (i--)
+				vip_cl_body_put(p, t[i].body);
+			return r;
+		}
+	}
+	return 0;
 }
 
 /* Rebuild the table; *ret_cfg (malloc'ed, one per entry) is what the assignment reads besides. */
 static int table_rebuild(struct vip_cl_proto *p, struct pcfg **ret_cfg)
 {
-	_cleanup_free_ struct vip_addr *addrs = NULL;
+	_cleanup_free_ struct asrc *addrs = NULL;
 	size_t n = 0;
 	int r = collect_addrs(p, &addrs, &n);
 	if (r < 0)
 		return r;
 	struct pvip *t = calloc(n + 1, sizeof(*t));
 	struct pcfg *c = calloc(n + 1, sizeof(*c));
-	if (!t || !c) {
+	r = t && c ? table_entries(p, addrs, n, t) : -ENOMEM;
+	if (r < 0) {
 		free(t);
 		free(c);
-		return -ENOMEM;
-	}
-	for (size_t i = 0, j = 0; i < n; i++) {
-		while (j < p->n_t && vip_addr_cmp(&p->t[j].addr, &addrs[i]) < 0)
-			j++;
-		if (j < p->n_t && vip_addr_equal(&p->t[j].addr, &addrs[i])) {
-			t[i] = p->t[j]; /* keep the persistent fields */
-		} else {
-			t[i].owner = -1;
-			t[i].move_to = -1;
-		}
-		t[i].addr = addrs[i];
-		t[i].held = 0;
-		t[i].has_follow = false;
+		return r;
 	}
 	for (size_t k = 0; k < p->n_m; k++)
 		if (p->m[k].anode >= 0)
-			add_member(p, t, c, n, &p->m[k]);
+			add_member(p, t, c, addrs, n, &p->m[k]);
 	for (size_t k = 0; k < p->n_ghosts; k++)
 		if (p->ghosts[k].anode >= 0)
-			add_ghost(t, n, &p->ghosts[k]);
-	free(p->t);
+			add_ghost(t, addrs, n, &p->ghosts[k]);
+	vip_cl_table_free(p);
 	p->t = t;
 	p->n_t = n;
 	*ret_cfg = c;
 	return 0;
+}
+
+void vip_cl_table_free(struct vip_cl_proto *p)
+{
+	for (size_t i = 0; i < p->n_t; i++)
+		vip_cl_body_put(p, p->t[i].body);
+	free(p->t);
+	p->t = NULL;
+	p->n_t = 0;
 }
 
 int vip_cl_table_rebuild(struct vip_cl_proto *p)
@@ -284,7 +340,7 @@ static void fill_input(const struct vip_cl_proto *p, const struct pcfg *c, struc
 	for (size_t i = 0; i < p->n_t; i++) {
 		const struct pvip *e = &p->t[i];
 		v[i] = (struct vip_cl_avip){
-			.addr = e->addr,
+			.addr = *vip_cl_table_addr(p, e),
 			.candidates = c[i].candidates,
 			.holders = e->held | e->granted,
 			.keepers = c[i].kept | e->granted,
@@ -385,10 +441,10 @@ int vip_cl_proto_vip(const struct vip_cl_proto *p, size_t i, struct vip_cl_vip_i
 	if (i >= p->n_t)
 		return -ERANGE;
 	const struct pvip *e = &p->t[i];
-	const struct lvip *l = vip_cl_local_find(p, &e->addr);
+	const struct lvip *l = vip_cl_local_find(p, vip_cl_table_addr(p, e));
 	uint64_t others = e->owner >= 0 ? (e->held | e->granted) & ~vip_cl_bit(e->owner) : 0;
 	*ret = (struct vip_cl_vip_info){
-		.addr = e->addr,
+		.addr = *vip_cl_table_addr(p, e),
 		.owner = p->round_complete ? anode_name(p, e->owner) : NULL,
 		.holder = others ? anode_name(p, __builtin_ctzll(others)) : NULL,
 		.preference = l ? vip_cl_local_pref(p, l) : NULL,

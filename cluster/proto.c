@@ -93,7 +93,7 @@ void vip_cl_proto_free(struct vip_cl_proto *p)
 	vip_cl_local_free(p);
 	vip_cl_queue_free(p);
 	vip_cl_neigh_free(p);
-	free(p->t);
+	vip_cl_table_free(p);
 	assert(p->bodies.live == 0); /* everything above gave its references back */
 	vip_cl_bodies_free(p);
 	free(p->nodename);
