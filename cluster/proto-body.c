@@ -193,6 +193,26 @@ void vip_cl_bodies_init(struct vip_cl_proto *p)
 	p->bodies = (struct pbodies){ .free = NIL };
 }
 
+void *vip_cl_body_find(const struct vip_cl_proto *p, const void *arr, size_t n, size_t size,
+		       const struct vip_addr *a)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		uint32_t body;
+		memcpy(&body, (const uint8_t *)arr + mid * size, sizeof(body));
+		int c = vip_addr_cmp(&p->bodies.b[body].addr, a);
+		if (c == 0)
+			return (uint8_t *)arr + mid * size;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
 /* ---- records ---- */
 
 size_t vip_cl_rec_lower_bound(const struct vip_cl_proto *p, const struct prec *r, size_t n,

@@ -123,16 +123,16 @@ struct pvip {
 	int8_t owner;        /* anode or -1; persistent within a view */
 	int8_t move_to;      /* one-shot operator move, anode or -1 */
 	uint16_t flags : 12; /* VIP_CL_F_* (they fit: proto-table.c) */
-	/* local */
-	/*
-	 * This node multicast RELEASED for it, not delivered yet; kept across
-	 * views (it may be delivered in the next one). Our own STATE queued
-	 * after it (serial > rel_serial) delivered means it was delivered or lost.
-	 */
-	bool rel_pending : 1;
 	bool has_follow : 1; /* derived: its configuration follows another address */
 	bool pinned : 1;
 	bool plumb : 1;
+	/*
+	 * local: this node multicast RELEASED for it, not delivered yet; kept
+	 * across views (it may be delivered in the next one). Our own STATE
+	 * queued after it (serial > rel_serial) delivered means it was
+	 * delivered or lost.
+	 */
+	bool rel_pending : 1;
 	uint32_t rel_serial;
 	/* derived from records at each rebuild (bit = anode) */
 	uint64_t held;
@@ -141,6 +141,7 @@ struct pvip {
 	uint64_t since;
 };
 _Static_assert(sizeof(struct pvip) == 40, "a table entry is 40 bytes");
+_Static_assert(offsetof(struct pvip, body) == 0 && offsetof(struct lvip, body) == 0, "vip_cl_body_find");
 
 enum lact_type { LACT_HOLD, LACT_RELEASE };
 
@@ -284,6 +285,12 @@ static inline const struct vip_addr *vip_cl_rec_addr(const struct vip_cl_proto *
 {
 	return &p->bodies.b[r->body].addr;
 }
+/*
+ * In arr[0..n), elements of size bytes sorted by address that begin with
+ * their uint32_t body (struct lvip, struct pvip): the one of a, or NULL.
+ */
+void *vip_cl_body_find(const struct vip_cl_proto *p, const void *arr, size_t n, size_t size,
+		       const struct vip_addr *a);
 void vip_cl_bodies_init(struct vip_cl_proto *p);
 void vip_cl_bodies_free(struct vip_cl_proto *p);
 /* Bytes the bodies hold (allocated slots and buckets). */

@@ -9,19 +9,7 @@
 
 struct lvip *vip_cl_local_find(const struct vip_cl_proto *p, const struct vip_addr *a)
 {
-	size_t lo = 0, hi = p->n_l;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = vip_addr_cmp(vip_cl_local_addr(p, &p->l[mid]), a);
-		if (c == 0)
-			return &p->l[mid];
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
+	return vip_cl_body_find(p, p->l, p->n_l, sizeof(*p->l), a);
 }
 
 static uint64_t services_digest(const struct vipd_duravip *d)

@@ -14,19 +14,7 @@ _Static_assert(VIP_CL_F_PINNED < (1u << 12), "VIP_CL_F_* in pvip.flags");
 
 struct pvip *vip_cl_table_find(const struct vip_cl_proto *p, const struct vip_addr *a)
 {
-	size_t lo = 0, hi = p->n_t;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = vip_addr_cmp(vip_cl_table_addr(p, &p->t[mid]), a);
-		if (c == 0)
-			return &p->t[mid];
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
+	return vip_cl_body_find(p, p->t, p->n_t, sizeof(*p->t), a);
 }
 
 void vip_cl_table_reset(struct vip_cl_proto *p)
