@@ -25,9 +25,17 @@
 /* prec.body is 24 bits: indices past that are refused (far past any STATE's record count). */
 #define BODY_MAX ((UINT32_C(1) << 24) - 1)
 
+_Static_assert(sizeof(struct pbody) % 8 == 0, "a body hashes as 64-bit words");
+
+/* Word by word: a STATE of 10,000 records looks up 10,000 bodies. */
 static uint32_t body_hash(const struct pbody *b)
 {
-	return (uint32_t)vip_cl_mix64(vip_cl_hash_bytes(VIP_CL_HASH_INIT, b, sizeof(*b)));
+	uint64_t w[sizeof(*b) / 8], h = 0;
+
+	memcpy(w, b, sizeof(w));
+	for (size_t i = 0; i < ARRAY_SIZE(w); i++)
+		h = vip_cl_mix64(h ^ w[i]);
+	return (uint32_t)h;
 }
 
 /* Rehash every live body into n buckets (a power of two). 0 or -ENOMEM. */

@@ -284,8 +284,12 @@ static bool guard_holds(const struct vip_cl_proto *p, const struct lvip *l)
 	return p->guarded && !(p->guard_probe && !p->probe_unable && probe_first(p, l));
 }
 
-/* What this node wants of l now; with past_guard, as if the takeover delay had ended. */
-static bool decide_want(const struct vip_cl_proto *p, const struct lvip *l, int me, bool past_guard)
+/*
+ * What this node wants of l (its table entry e, or NULL) now; with
+ * past_guard, as if the takeover delay had ended.
+ */
+static bool decide_want(const struct vip_cl_proto *p, const struct lvip *l, const struct pvip *e, int me,
+			bool past_guard)
 {
 	bool keep = p->qpolicy == VIP_QUORUM_KEEP;
 	bool allowed = ((p->quorate && p->live) || keep) && (p->in_view || keep) && l->configured && !l->down;
@@ -296,7 +300,6 @@ static bool decide_want(const struct vip_cl_proto *p, const struct lvip *l, int 
 	 * for its probe, and can no longer be probed (probe_unable) */
 	if (guard_holds(p, l) && !past_guard)
 		return allowed && l->want && !l->early;
-	const struct pvip *e = vip_cl_table_find(p, vip_cl_local_addr(p, l));
 	/*
 	 * Not while our RELEASED of it is on its way: delivered after we
 	 * plumbed it again, it would tell the group we do not hold it. Its
@@ -342,22 +345,39 @@ static int sweep_released(struct vip_cl_proto *p)
 	return 0;
 }
 
+/*
+ * The table entry of l, walking the table (sorted like the list) from *j,
+ * which only moves forward; the entry usually refers to l's own body.
+ */
+static const struct pvip *table_walk(const struct vip_cl_proto *p, const struct lvip *l, size_t *j)
+{
+	const struct vip_addr *a = vip_cl_local_addr(p, l);
+
+	while (*j < p->n_t && p->t[*j].body != l->body &&
+	       vip_addr_cmp(vip_cl_table_addr(p, &p->t[*j]), a) < 0)
+		(*j)++;
+	if (*j < p->n_t && (p->t[*j].body == l->body || vip_addr_equal(vip_cl_table_addr(p, &p->t[*j]), a)))
+		return &p->t[*j];
+	return NULL;
+}
+
 int vip_cl_update_wants(struct vip_cl_proto *p)
 {
 	int me = vip_cl_table_self_anode(p);
+	size_t j = 0;
 	int r;
 
 	for (size_t i = 0; i < p->n_l; i++) {
 		struct lvip *l = &p->l[i];
+		const struct pvip *e = table_walk(p, l, &j);
 
 		if (l->probe && p->round_complete) {
 			/* another member's records hold it again: its release will be ordered
 			 * (our own hold may be one we are releasing, not a confirmation) */
-			const struct pvip *e = vip_cl_table_find(p, vip_cl_local_addr(p, l));
 			uint64_t others = e ? e->held & ~(me >= 0 ? vip_cl_bit(me) : 0) : 0;
 			l->probe = others == 0;
 		}
-		bool w = decide_want(p, l, me, false);
+		bool w = decide_want(p, l, e, me, false);
 		/* a want that comes while the delay runs comes for its probe (guard_holds) */
 		l->early = w && p->guarded && (l->want ? l->early : true);
 		if (w == l->want)
@@ -381,7 +401,8 @@ uint64_t vip_cl_proto_guard_until(const struct vip_cl_proto *p)
 bool vip_cl_proto_wants_after_guard(const struct vip_cl_proto *p, const struct vip_addr *addr)
 {
 	const struct lvip *l = vip_cl_local_find(p, addr);
-	return l && p->guarded && decide_want(p, l, vip_cl_table_self_anode(p), true);
+	return l && p->guarded &&
+	       decide_want(p, l, vip_cl_table_find(p, addr), vip_cl_table_self_anode(p), true);
 }
 
 uint64_t vip_cl_proto_view_seq(const struct vip_cl_proto *p)

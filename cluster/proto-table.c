@@ -84,89 +84,104 @@ struct asrc {
 };
 #define NO_BODY UINT32_MAX
 
-/* Merge sorted, unique a[] with the record addresses r[] into out; returns the count. */
-static size_t merge_addrs(const struct vip_cl_proto *p, const struct asrc *a, size_t na, const struct prec *r,
-			  size_t nr, struct asrc *out)
-{
-	size_t i = 0, j = 0, n = 0;
+/*
+ * A sorted source of the table's addresses: this node's list (what it has
+ * configured or may hold), a member's records (what it has configured or
+ * holds) or a ghost's addresses; i is its cursor.
+ */
+struct asource {
+	const struct lvip *l;
+	const struct prec *r;
+	const struct vip_addr *g;
+	size_t i, n;
+};
 
-	while (i < na || j < nr) {
-		if (j < nr && !(r[j].flags & (VIP_CL_R_CONFIGURED | VIP_CL_R_HELD))) {
-			j++; /* released and not configured: gone */
-			continue;
-		}
-		int c = i == na ? 1 : j == nr ? -1 : vip_addr_cmp(&a[i].addr, vip_cl_rec_addr(p, &r[j]));
-		if (c <= 0) {
-			out[n] = a[i++];
-			if (out[n].body == NO_BODY && c == 0)
-				out[n].body = r[j].body;
-			n++;
-			if (c == 0)
-				j++;
-		} else {
-			out[n++] = (struct asrc){ .addr = *vip_cl_rec_addr(p, &r[j]), .body = r[j].body };
-			j++;
-		}
-	}
-	return n;
+/* Move s's cursor past what does not go into the table. */
+static void source_settle(struct asource *s)
+{
+	while (s->i < s->n && (s->l   ? !(s->l[s->i].configured || s->l[s->i].may_hold || s->l[s->i].want)
+			       : s->r ? !(s->r[s->i].flags & (VIP_CL_R_CONFIGURED | VIP_CL_R_HELD))
+				      : false))
+		s->i++;
 }
 
-/* Merge sorted, unique a[] and the addresses b[] into out; returns the count. */
-static size_t merge_plain(const struct asrc *a, size_t na, const struct vip_addr *b, size_t nb,
-			  struct asrc *out)
+static const struct vip_addr *source_addr(const struct vip_cl_proto *p, const struct asource *s)
 {
-	size_t i = 0, j = 0, n = 0;
-
-	while (i < na || j < nb) {
-		int c = i == na ? 1 : j == nb ? -1 : vip_addr_cmp(&a[i].addr, &b[j]);
-		out[n++] = c <= 0 ? a[i] : (struct asrc){ .addr = b[j], .body = NO_BODY };
-		i += c <= 0;
-		j += c >= 0;
-	}
-	return n;
+	if (s->l)
+		return vip_cl_local_addr(p, &s->l[s->i]);
+	return s->r ? vip_cl_rec_addr(p, &s->r[s->i]) : &s->g[s->i];
 }
 
-/* The merge wrote into *b: it becomes the current union, *a the next output. */
-static void swap_bufs(struct asrc **a, struct asrc **b)
+static uint32_t source_body(const struct asource *s)
 {
-	struct asrc *t = *a;
+	return s->l ? s->l[s->i].body : s->r ? s->r[s->i].body : NO_BODY;
+}
 
-	*a = *b;
-	*b = t;
+/*
+ * The sorted union of the sources' addresses into out (NULL: only count),
+ * each with the body of the first source that has it. Returns the count.
+ */
+static size_t merge_sources(const struct vip_cl_proto *p, struct asource *src, size_t k, struct asrc *out)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < k; i++) {
+		src[i].i = 0;
+		source_settle(&src[i]);
+	}
+	for (;;) {
+		const struct vip_addr *min = NULL;
+		uint32_t body = NO_BODY;
+		for (size_t i = 0; i < k; i++) {
+			if (src[i].i == src[i].n)
+				continue;
+			/* one body, one address: the records of one configuration share it */
+			uint32_t b = source_body(&src[i]);
+			int c = !min                        ? -1
+				: b != NO_BODY && b == body ? 0
+							    : vip_addr_cmp(source_addr(p, &src[i]), min);
+			if (c < 0 || (c == 0 && body == NO_BODY))
+				body = b;
+			if (c < 0)
+				min = source_addr(p, &src[i]);
+		}
+		if (!min)
+			return n;
+		if (out)
+			out[n] = (struct asrc){ .addr = *min, .body = body };
+		n++;
+		struct vip_addr cur = *min;
+		for (size_t i = 0; i < k; i++) {
+			if (src[i].i == src[i].n)
+				continue;
+			uint32_t b = source_body(&src[i]);
+			if ((b != NO_BODY && b == body) || vip_addr_equal(source_addr(p, &src[i]), &cur)) {
+				src[i].i++;
+				source_settle(&src[i]);
+			}
+		}
+	}
 }
 
 /* The sorted union of the local addresses, every member's record addresses and the ghosts'. */
 static int collect_addrs(const struct vip_cl_proto *p, struct asrc **ret, size_t *ret_n)
 {
-	size_t cap = p->n_l + 1;
-	for (size_t i = 0; i < p->n_m; i++)
-		cap += p->m[i].anode >= 0 ? p->m[i].n_records : 0;
-	for (size_t i = 0; i < p->n_ghosts; i++)
-		cap += p->ghosts[i].anode >= 0 ? p->ghosts[i].n_addrs : 0;
-	_cleanup_free_ struct asrc *cur = malloc(cap * sizeof(*cur));
-	_cleanup_free_ struct asrc *tmp = malloc(cap * sizeof(*tmp));
-	if (!cur || !tmp)
+	struct asource src[1 + VIP_CL_MAX_MEMBERS + ARRAY_SIZE(p->ghosts)];
+	size_t k = 0;
+
+	src[k++] = (struct asource){ .l = p->l, .n = p->n_l };
+	for (size_t i = 0; i < p->n_m && k < ARRAY_SIZE(src); i++)
+		if (p->m[i].anode >= 0 && p->m[i].n_records)
+			src[k++] = (struct asource){ .r = p->m[i].records, .n = p->m[i].n_records };
+	for (size_t i = 0; i < p->n_ghosts && k < ARRAY_SIZE(src); i++)
+		if (p->ghosts[i].anode >= 0 && p->ghosts[i].n_addrs)
+			src[k++] = (struct asource){ .g = p->ghosts[i].addrs, .n = p->ghosts[i].n_addrs };
+	size_t n = merge_sources(p, src, k, NULL);
+	struct asrc *a = malloc((n + 1) * sizeof(*a));
+	if (!a)
 		return -ENOMEM;
-	size_t n = 0;
-	for (size_t i = 0; i < p->n_l; i++)
-		if (p->l[i].configured || p->l[i].may_hold || p->l[i].want)
-			cur[n++] = (struct asrc){ .addr = *vip_cl_local_addr(p, &p->l[i]),
-						  .body = p->l[i].body };
-	for (size_t i = 0; i < p->n_m; i++) {
-		const struct pmember *m = &p->m[i];
-		if (m->anode < 0 || !m->n_records)
-			continue;
-		n = merge_addrs(p, cur, n, m->records, m->n_records, tmp);
-		swap_bufs(&cur, &tmp);
-	}
-	for (size_t i = 0; i < p->n_ghosts; i++) {
-		const struct pghost *g = &p->ghosts[i];
-		if (g->anode < 0 || !g->n_addrs)
-			continue;
-		n = merge_plain(cur, n, g->addrs, g->n_addrs, tmp);
-		swap_bufs(&cur, &tmp);
-	}
-	*ret = steal_ptr(cur);
+	merge_sources(p, src, k, a);
+	*ret = a;
 	*ret_n = n;
 	return 0;
 }
@@ -222,9 +237,10 @@ static void add_member(const struct vip_cl_proto *p, struct pvip *t, struct pcfg
 
 	for (size_t i = 0; i < m->n_records; i++) {
 		const struct vip_addr *ra = vip_cl_rec_addr(p, &m->records[i]);
-		while (j < n && vip_addr_cmp(&a[j].addr, ra) < 0)
+		uint32_t b = m->records[i].body;
+		while (j < n && a[j].body != b && vip_addr_cmp(&a[j].addr, ra) < 0)
 			j++;
-		if (j < n && vip_addr_equal(&a[j].addr, ra))
+		if (j < n && (a[j].body == b || vip_addr_equal(&a[j].addr, ra)))
 			add_record(p, &t[j], &c[j], &m->records[i], m->anode);
 	}
 }
