@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * What records of one address share, kept once (docs/protocol.md, "Memory").
+ * What records of one address share, kept once (docs/protocol.md §3, "In memory").
  *
  * Every member's records of an address nearly always say the same address,
  * binding and services digests and follow target: the group runs one
