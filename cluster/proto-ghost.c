@@ -82,21 +82,18 @@ static struct pghost *ghost_new(struct vip_cl_proto *p, const struct vip_cl_memb
 	return g;
 }
 
-/* Add the held addresses of recs to g (both sorted). 0 or -ENOMEM. */
-static int ghost_merge(struct pghost *g, const struct vip_cl_record *recs, size_t n)
+/* Add a[0..n) to g (both sorted, unique). Takes a (malloc'ed, may be NULL with n 0). 0 or -ENOMEM. */
+static int ghost_merge(struct pghost *g, struct vip_addr *a, size_t n)
 {
+	_cleanup_free_ struct vip_addr *held = a;
 	struct vip_addr *out = malloc((g->n_addrs + n + 1) * sizeof(*out));
 	size_t i = 0, j = 0, k = 0;
 
 	if (!out)
 		return -ENOMEM;
 	while (i < g->n_addrs || j < n) {
-		if (j < n && !(recs[j].flags & VIP_CL_R_HELD)) {
-			j++;
-			continue;
-		}
-		int c = i == g->n_addrs ? 1 : j == n ? -1 : vip_addr_cmp(&g->addrs[i], &recs[j].addr);
-		out[k++] = c <= 0 ? g->addrs[i] : recs[j].addr;
+		int c = i == g->n_addrs ? 1 : j == n ? -1 : vip_addr_cmp(&g->addrs[i], &held[j]);
+		out[k++] = c <= 0 ? g->addrs[i] : held[j];
 		i += c <= 0;
 		j += c >= 0;
 	}
@@ -104,6 +101,34 @@ static int ghost_merge(struct pghost *g, const struct vip_cl_record *recs, size_
 	g->addrs = out;
 	g->n_addrs = k;
 	return 0;
+}
+
+/* Merge the held addresses of kept records into g. 0 or -ENOMEM. */
+static int ghost_merge_kept(const struct vip_cl_proto *p, struct pghost *g, const struct prec *r, size_t n)
+{
+	struct vip_addr *a = malloc((n + 1) * sizeof(*a));
+	size_t k = 0;
+
+	if (!a)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		if (r[i].flags & VIP_CL_R_HELD)
+			a[k++] = *vip_cl_rec_addr(p, &r[i]);
+	return ghost_merge(g, a, k);
+}
+
+/* Merge the held addresses of a message's records into g. 0 or -ENOMEM. */
+static int ghost_merge_msg(struct pghost *g, const struct vip_cl_record *r, size_t n)
+{
+	struct vip_addr *a = malloc((n + 1) * sizeof(*a));
+	size_t k = 0;
+
+	if (!a)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		if (r[i].flags & VIP_CL_R_HELD)
+			a[k++] = r[i].addr;
+	return ghost_merge(g, a, k);
 }
 
 static enum vip_cl_reason left_reason(const struct vip_cl_view *v, const struct vip_cl_member *id)
@@ -181,7 +206,7 @@ int vip_cl_ghosts_on_view(struct vip_cl_proto *p, const struct pmember *old, siz
 		struct pghost *g = ghost_find(p, &o->id);
 		if (!g && !(g = ghost_new(p, &o->id, o->name)))
 			return -ENOMEM;
-		int r = ghost_merge(g, o->records, o->n_records);
+		int r = ghost_merge_kept(p, g, o->records, o->n_records);
 		if (r < 0)
 			return r;
 	}
@@ -220,7 +245,7 @@ int vip_cl_ghosts_from_state(struct vip_cl_proto *p, uint32_t nodeid, const stru
 			g->addrs = NULL;
 			g->n_addrs = 0;
 		}
-		int r = ghost_merge(g, pe->records, pe->n_records);
+		int r = ghost_merge_msg(g, pe->records, pe->n_records);
 		if (r < 0)
 			return r;
 		ghost_confirm(p, g);

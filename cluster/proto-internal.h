@@ -17,29 +17,55 @@
 #include "cluster-internal.h"
 
 /*
- * This node's view of one address: configured here and/or possibly plumbed
- * here. One per DuraVIP, so what few have (a follow target, a preference)
- * is in p->lx.
+ * What records (and this node's list) of one address share: kept once,
+ * counted by reference (proto-body.c). Compared and hashed as bytes: the
+ * address's bytes past its family's length are zero.
  */
-struct lvip {
+struct pbody {
 	struct vip_addr addr;
-	bool configured;
-	bool prefer;   /* Duravip_Preference names this node */
-	bool down;     /* set_unavailable */
-	bool want;     /* this node wants it plumbed (HOLD issued) */
-	bool may_hold; /* HOLD issued and no local_released since */
-	bool probe;    /* its last holder left unconfirmed: probe before plumbing (proto-ghost.c) */
-	bool no_probe; /* the engine cannot probe it (its link or family): the takeover delay guards it */
-	bool early;    /* wanted while the takeover delay runs, for it is probed (guard_probe) */
-	bool has_follow;
-	uint32_t x; /* 0, or 1 + its index in p->lx */
+	uint32_t follow; /* 0, or 1 + the index of the bare body (no digests) of the address it follows */
 	uint64_t binding_digest, services_digest;
 };
 
-/* What a configured lvip has when it follows another address or names a preference. */
-struct lextra {
-	struct vip_addr follow; /* with lvip.has_follow */
-	char *preference;       /* configured preference (display) or NULL */
+/* The bodies: b[i] is live while ref[i] > 0; a hash chain (next) per bucket, free slots chained too. */
+struct pbodies {
+	struct pbody *b;
+	uint32_t *ref, *next, *bucket;
+	uint32_t n;        /* slots used so far (live or free) */
+	uint32_t cap;      /* slots allocated */
+	uint32_t n_bucket; /* a power of two, or 0 */
+	uint32_t free;     /* first free slot, UINT32_MAX: none */
+	uint32_t live;
+};
+
+/*
+ * A record as kept (a member's STATE, a CLOSE): its flags and its body. The
+ * wire's struct vip_cl_record is made from it when a message needs it.
+ */
+struct prec {
+	uint32_t body : 24; /* index in p->bodies */
+	uint32_t flags : 8; /* VIP_CL_R_* */
+};
+_Static_assert(sizeof(struct prec) == 4, "a record is 4 bytes");
+
+/*
+ * This node's view of one address: configured here and/or possibly plumbed
+ * here. One per DuraVIP, so 12 bytes: the address, the digests and the
+ * follow target are in its body (a reference: configured, the same body as
+ * this node's delivered records of it; else the address's bare body), the
+ * preference an index into p->prefs (each distinct string once).
+ */
+struct lvip {
+	uint32_t body; /* proto-body.c */
+	uint32_t pref; /* 0, or 1 + the index in p->prefs of its configured preference (display) */
+	bool configured : 1;
+	bool prefer : 1;   /* Duravip_Preference names this node */
+	bool down : 1;     /* set_unavailable */
+	bool want : 1;     /* this node wants it plumbed (HOLD issued) */
+	bool may_hold : 1; /* HOLD issued and no local_released since */
+	bool probe : 1;    /* its last holder left unconfirmed: probe before plumbing (proto-ghost.c) */
+	bool no_probe : 1; /* the engine cannot probe it (its link or family): the takeover delay guards it */
+	bool early : 1;    /* wanted while the takeover delay runs, for it is probed (guard_probe) */
 };
 
 /*
@@ -63,8 +89,8 @@ struct pmember {
 	bool stale;        /* known from before it left our view and came back */
 	bool silent;       /* the round closed without hearing it in this view */
 	bool mature;
-	uint8_t out;                   /* VIP_CL_OUT_* from its STATE of this view (0: a candidate) */
-	struct vip_cl_record *records; /* sorted; RELEASED clears HELD, a grant sets it at the next view */
+	uint8_t out;          /* VIP_CL_OUT_* from its STATE of this view (0: a candidate) */
+	struct prec *records; /* sorted by address; RELEASED clears HELD, a grant sets it at the next view */
 	size_t n_records;
 	int anode; /* index in proto->nodes, -1 when not an assignment node */
 };
@@ -93,27 +119,29 @@ struct pghost {
  * (proto-table.c).
  */
 struct pvip {
-	struct vip_addr addr;
-	int8_t owner;   /* anode or -1; persistent within a view */
-	int8_t move_to; /* one-shot operator move, anode or -1 */
-	uint16_t flags; /* VIP_CL_F_* (they fit: proto-table.c) */
+	uint32_t body;       /* a body of its address (a reference; proto-body.c) */
+	int8_t owner;        /* anode or -1; persistent within a view */
+	int8_t move_to;      /* one-shot operator move, anode or -1 */
+	uint16_t flags : 12; /* VIP_CL_F_* (they fit: proto-table.c) */
+	bool has_follow : 1; /* derived: its configuration follows another address */
+	bool pinned : 1;
+	bool plumb : 1;
+	/*
+	 * local: this node multicast RELEASED for it, not delivered yet; kept
+	 * across views (it may be delivered in the next one). Our own STATE
+	 * queued after it (serial > rel_serial) delivered means it was
+	 * delivered or lost.
+	 */
+	bool rel_pending : 1;
+	uint32_t rel_serial;
 	/* derived from records at each rebuild (bit = anode) */
 	uint64_t held;
 	/* persistent within a view */
 	uint64_t granted; /* members told they may plumb it (until their RELEASED) */
 	uint64_t since;
-	/* local */
-	/*
-	 * This node multicast RELEASED for it, not delivered yet; kept across
-	 * views (it may be delivered in the next one). Our own STATE queued
-	 * after it (serial > rel_serial) delivered means it was delivered or lost.
-	 */
-	uint32_t rel_serial;
-	bool rel_pending;
-	bool has_follow; /* derived: its configuration follows another address */
-	bool pinned;
-	bool plumb;
 };
+_Static_assert(sizeof(struct pvip) == 40, "a table entry is 40 bytes");
+_Static_assert(offsetof(struct pvip, body) == 0 && offsetof(struct lvip, body) == 0, "vip_cl_body_find");
 
 enum lact_type { LACT_HOLD, LACT_RELEASE };
 
@@ -149,8 +177,10 @@ struct vip_cl_proto {
 
 	struct lvip *l; /* sorted by address */
 	size_t n_l;
-	struct lextra *lx; /* indexed by lvip.x - 1 */
-	size_t n_lx;
+	char **prefs; /* the configured preferences, sorted, unique (lvip.pref) */
+	size_t n_prefs;
+
+	struct pbodies bodies; /* proto-body.c */
 
 	struct pmember *m; /* view order */
 	size_t n_m;
@@ -237,11 +267,60 @@ static inline bool vip_cl_left_out(const struct pmember *m)
 	return m->foreign || m->untrusted;
 }
 
+/* proto-body.c */
+/*
+ * The body of (addr, follow or NULL, digests), with a reference taken
+ * (vip_cl_body_put gives it back). 0 and *ret, or -ENOMEM.
+ */
+int vip_cl_body_get(struct vip_cl_proto *p, const struct vip_addr *addr, const struct vip_addr *follow,
+		    uint64_t binding_digest, uint64_t services_digest, uint32_t *ret);
+void vip_cl_body_put(struct vip_cl_proto *p, uint32_t i);
+void vip_cl_body_ref(struct vip_cl_proto *p, uint32_t i);
+/* Valid until the next vip_cl_body_get. */
+static inline const struct pbody *vip_cl_body(const struct vip_cl_proto *p, uint32_t i)
+{
+	return &p->bodies.b[i];
+}
+static inline const struct vip_addr *vip_cl_rec_addr(const struct vip_cl_proto *p, const struct prec *r)
+{
+	return &p->bodies.b[r->body].addr;
+}
+/*
+ * In arr[0..n), elements of size bytes sorted by address that begin with
+ * their uint32_t body (struct lvip, struct pvip): the one of a, or NULL.
+ */
+void *vip_cl_body_find(const struct vip_cl_proto *p, const void *arr, size_t n, size_t size,
+		       const struct vip_addr *a);
+void vip_cl_bodies_init(struct vip_cl_proto *p);
+void vip_cl_bodies_free(struct vip_cl_proto *p);
+/* Bytes the bodies hold (allocated slots and buckets). */
+size_t vip_cl_bodies_mem(const struct vip_cl_proto *p);
+/* In records r[0..n) sorted by address: where a is or would go; the record of a or NULL. */
+size_t vip_cl_rec_lower_bound(const struct vip_cl_proto *p, const struct prec *r, size_t n,
+			      const struct vip_addr *a);
+struct prec *vip_cl_rec_find(const struct vip_cl_proto *p, struct prec *r, size_t n,
+			     const struct vip_addr *a);
+/* Records from a message's (each takes a body reference); *ret malloc'ed (NULL when n is 0). 0 or -ENOMEM. */
+int vip_cl_recs_from_msg(struct vip_cl_proto *p, const struct vip_cl_record *in, size_t n, struct prec **ret);
+/* Give back r's body references and free r (accepts NULL with n 0). */
+void vip_cl_recs_free(struct vip_cl_proto *p, struct prec *r, size_t n);
+/* The wire's record of r; of r[0..n) into *ret (malloc'ed). 0 or -ENOMEM. */
+void vip_cl_rec_expand(const struct vip_cl_proto *p, const struct prec *r, struct vip_cl_record *ret);
+int vip_cl_recs_expand(const struct vip_cl_proto *p, const struct prec *r, size_t n,
+		       struct vip_cl_record **ret);
+
 /* proto-table.c */
 /* Rebuild the table from the members' records and the local configuration. 0 or -ENOMEM. */
 int vip_cl_table_rebuild(struct vip_cl_proto *p);
 /* Rebuild, run vip_cl_assign, apply. 0 or -errno. */
 int vip_cl_table_recompute(struct vip_cl_proto *p, uint64_t now, bool balance);
+/* Give back the table's bodies and free it. */
+void vip_cl_table_free(struct vip_cl_proto *p);
+/* e's address (valid until the next vip_cl_body_get). */
+static inline const struct vip_addr *vip_cl_table_addr(const struct vip_cl_proto *p, const struct pvip *e)
+{
+	return &p->bodies.b[e->body].addr;
+}
 /* Forget owners and grants (a new view restarts the round). */
 void vip_cl_table_reset(struct vip_cl_proto *p);
 /* Table entry for addr or NULL. */
@@ -257,11 +336,18 @@ bool vip_cl_table_unbalanced(const struct vip_cl_proto *p);
 
 /* proto-local.c */
 struct lvip *vip_cl_local_find(const struct vip_cl_proto *p, const struct vip_addr *a);
-/* l's follow target and preference, or NULL when it has neither. */
-static inline const struct lextra *vip_cl_local_extra(const struct vip_cl_proto *p, const struct lvip *l)
+/* l's address (valid until the next vip_cl_body_get). */
+static inline const struct vip_addr *vip_cl_local_addr(const struct vip_cl_proto *p, const struct lvip *l)
 {
-	return l->x ? &p->lx[l->x - 1] : NULL;
+	return &p->bodies.b[l->body].addr;
 }
+/* l's configured preference or NULL. */
+static inline const char *vip_cl_local_pref(const struct vip_cl_proto *p, const struct lvip *l)
+{
+	return l->pref ? p->prefs[l->pref - 1] : NULL;
+}
+/* Bytes this node's list holds (entries and preferences). */
+size_t vip_cl_local_mem(const struct vip_cl_proto *p);
 /* (Re)load the local list from cfg, keeping what the engine may hold. 0 or -ENOMEM. */
 int vip_cl_local_load(struct vip_cl_proto *p, const struct vipd_config *cfg);
 void vip_cl_local_free(struct vip_cl_proto *p);

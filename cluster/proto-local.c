@@ -9,7 +9,7 @@
 
 struct lvip *vip_cl_local_find(const struct vip_cl_proto *p, const struct vip_addr *a)
 {
-	return VIP_CL_ADDR_FIND(p->l, p->n_l, a);
+	return vip_cl_body_find(p, p->l, p->n_l, sizeof(*p->l), a);
 }
 
 static uint64_t services_digest(const struct vipd_duravip *d)
@@ -52,33 +52,108 @@ static bool resolve_follow(const struct vipd_config *cfg, const char *follow, st
 	return vip_addr_from_string(buf, ret) == 0;
 }
 
-static void lextra_free_all(struct lextra *x, size_t n)
+static void prefs_free(char **prefs, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		free(x[i].preference);
-	free(x);
+		free(prefs[i]);
+	free(prefs);
 }
 
-/* Fill d's entry e (configured), with an extra in x[*n_x] when it follows or prefers. 0 or -ENOMEM. */
-static int local_fill(const struct vip_cl_proto *p, const struct vipd_config *cfg,
-		      const struct vipd_duravip *d, struct lvip *e, struct lextra *x, size_t *n_x)
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The distinct preferences of cfg, sorted, each copied once. 0 or -ENOMEM. */
+static int prefs_build(const struct vipd_config *cfg, char ***ret, size_t *ret_n)
+{
+	_cleanup_free_ const char **all = malloc((cfg->n_duravips + 1) * sizeof(*all));
+	size_t n = 0, k = 0;
+
+	if (!all)
+		return -ENOMEM;
+	for (size_t i = 0; i < cfg->n_duravips; i++)
+		if (cfg->duravips[i].preference)
+			all[n++] = cfg->duravips[i].preference;
+	qsort(all, n, sizeof(*all), cmp_str);
+	char **prefs = calloc(n + 1, sizeof(*prefs));
+	if (!prefs)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		if (k > 0 && strcmp(prefs[k - 1], all[i]) == 0)
+			continue;
+		if (!(prefs[k++] = strdup(all[i]))) {
+			prefs_free(prefs, k);
+			return -ENOMEM;
+		}
+	}
+	*ret = prefs;
+	*ret_n = k;
+	return 0;
+}
+
+/* 1 + the index of s in prefs, 0 when s is NULL. */
+static uint32_t pref_index(char **prefs, size_t n, const char *s)
+{
+	char **hit = s ? bsearch(&s, prefs, n, sizeof(*prefs), cmp_str) : NULL;
+	return hit ? (uint32_t)(hit - prefs) + 1 : 0;
+}
+
+/* Give back the bodies of l[0..n) and free l. */
+static void lvips_free(struct vip_cl_proto *p, struct lvip *l, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		vip_cl_body_put(p, l[i].body);
+	free(l);
+}
+
+/* Fill d's entry e (configured): its body and its preference. 0 or -ENOMEM. */
+static int local_fill(struct vip_cl_proto *p, const struct vipd_config *cfg, const struct vipd_duravip *d,
+		      struct lvip *e, char **prefs, size_t n_prefs)
 {
 	struct vip_addr follow;
+	bool has_follow = d->follow && resolve_follow(cfg, d->follow, &follow) &&
+			  !vip_addr_equal(&follow, &d->addr);
 
 	e->prefer = streq_ptr(d->preference, p->nodename);
-	e->binding_digest = binding_digest(d);
-	e->services_digest = services_digest(d);
-	e->has_follow = d->follow && resolve_follow(cfg, d->follow, &follow) &&
-			!vip_addr_equal(&follow, &d->addr);
-	if (!e->has_follow && !d->preference)
-		return 0;
-	struct lextra *xe = &x[(*n_x)++];
-	e->x = (uint32_t)*n_x;
-	if (e->has_follow)
-		xe->follow = follow;
-	if (d->preference && !(xe->preference = strdup(d->preference)))
-		return -ENOMEM;
-	return 0;
+	e->pref = pref_index(prefs, n_prefs, d->preference);
+	return vip_cl_body_get(p, &d->addr, has_follow ? &follow : NULL, binding_digest(d),
+			       services_digest(d), &e->body);
+}
+
+/* The entry of a configured address: what the engine may hold of it is kept. 0 or -ENOMEM. */
+static int local_configured(struct vip_cl_proto *p, const struct vipd_config *cfg,
+			    const struct vipd_duravip *d, struct lvip *e, char **prefs, size_t n_prefs)
+{
+	const struct lvip *old = vip_cl_local_find(p, &d->addr);
+
+	*e = (struct lvip){ .configured = true };
+	if (old) {
+		e->want = old->want;
+		e->may_hold = old->may_hold;
+		e->down = old->down;
+		e->probe = old->probe;
+		e->no_probe = old->no_probe;
+		e->early = old->early;
+	}
+	return local_fill(p, cfg, d, e, prefs, n_prefs);
+}
+
+/* Carry o, unconfigured now but maybe held, into e (the address's bare body). 0 or -ENOMEM. */
+static int local_carry(struct vip_cl_proto *p, const struct lvip *o, struct lvip *e)
+{
+	*e = (struct lvip){ .want = o->want, .may_hold = o->may_hold };
+	return vip_cl_body_get(p, vip_cl_local_addr(p, o), NULL, 0, 0, &e->body);
+}
+
+/* Install the new list (the old one gives its bodies back). */
+static void local_set(struct vip_cl_proto *p, struct lvip *l, size_t n, char **prefs, size_t n_prefs)
+{
+	vip_cl_local_free(p);
+	p->l = l;
+	p->n_l = n;
+	p->prefs = prefs;
+	p->n_prefs = n_prefs;
 }
 
 /*
@@ -87,66 +162,54 @@ static int local_fill(const struct vip_cl_proto *p, const struct vipd_config *cf
  */
 int vip_cl_local_load(struct vip_cl_proto *p, const struct vipd_config *cfg)
 {
-	size_t cap = cfg->n_duravips + p->n_l + 1, n = 0, cap_x = 1, n_x = 0;
-	for (size_t i = 0; i < cfg->n_duravips; i++)
-		cap_x += cfg->duravips[i].follow || cfg->duravips[i].preference;
-	struct lvip *l = calloc(cap, sizeof(*l));
-	struct lextra *x = calloc(cap_x, sizeof(*x));
-	if (!l || !x) {
-		free(l);
-		free(x);
-		return -ENOMEM;
-	}
-	size_t j = 0;
-	for (size_t i = 0; i <= cfg->n_duravips; i++) {
+	size_t cap = cfg->n_duravips + p->n_l + 1, n = 0, n_prefs = 0, j = 0;
+	char **prefs = NULL;
+	int r = prefs_build(cfg, &prefs, &n_prefs);
+	struct lvip *l = r < 0 ? NULL : calloc(cap, sizeof(*l));
+
+	for (size_t i = 0; l && r == 0 && i <= cfg->n_duravips; i++) {
 		const struct vipd_duravip *d = i < cfg->n_duravips ? &cfg->duravips[i] : NULL;
 		/* carry unconfigured, possibly held addresses that sort before d */
-		for (; j < p->n_l && (!d || vip_addr_cmp(&p->l[j].addr, &d->addr) < 0); j++)
+		for (; r == 0 && j < p->n_l &&
+		       (!d || vip_addr_cmp(vip_cl_local_addr(p, &p->l[j]), &d->addr) < 0);
+		     j++)
 			if (p->l[j].may_hold || p->l[j].want)
-				l[n++] = (struct lvip){
-					.addr = p->l[j].addr,
-					.want = p->l[j].want,
-					.may_hold = p->l[j].may_hold,
-				};
-		if (!d)
+				r = local_carry(p, &p->l[j], &l[n++]);
+		if (!d || r < 0)
 			break;
-		if (n > 0 && vip_addr_equal(&l[n - 1].addr, &d->addr))
+		if (n > 0 && vip_addr_equal(vip_cl_local_addr(p, &l[n - 1]), &d->addr))
 			continue; /* duplicate in config: first wins */
-		struct lvip *e = &l[n++];
-		const struct lvip *old = vip_cl_local_find(p, &d->addr);
-		*e = (struct lvip){ .addr = d->addr, .configured = true };
-		if (old) {
-			e->want = old->want;
-			e->may_hold = old->may_hold;
-			e->down = old->down;
-			e->probe = old->probe;
-			e->no_probe = old->no_probe;
-			e->early = old->early;
-		}
-		if (local_fill(p, cfg, d, e, x, &n_x) < 0) {
-			free(l);
-			lextra_free_all(x, n_x);
-			return -ENOMEM;
-		}
-		if (j < p->n_l && vip_addr_equal(&p->l[j].addr, &d->addr))
+		r = local_configured(p, cfg, d, &l[n++], prefs, n_prefs);
+		if (j < p->n_l && vip_addr_equal(vip_cl_local_addr(p, &p->l[j]), &d->addr))
 			j++;
 	}
-	vip_cl_local_free(p);
-	p->l = l;
-	p->n_l = n;
-	p->lx = x;
-	p->n_lx = n_x;
+	if (!l || r < 0) {
+		if (l) /* the failed entry took no body */
+			lvips_free(p, l, n - 1);
+		prefs_free(prefs, n_prefs);
+		return r < 0 ? r : -ENOMEM;
+	}
+	local_set(p, l, n, prefs, n_prefs);
 	return 0;
 }
 
 void vip_cl_local_free(struct vip_cl_proto *p)
 {
-	free(p->l);
-	lextra_free_all(p->lx, p->n_lx);
+	lvips_free(p, p->l, p->n_l);
+	prefs_free(p->prefs, p->n_prefs);
 	p->l = NULL;
 	p->n_l = 0;
-	p->lx = NULL;
-	p->n_lx = 0;
+	p->prefs = NULL;
+	p->n_prefs = 0;
+}
+
+size_t vip_cl_local_mem(const struct vip_cl_proto *p)
+{
+	size_t n = p->n_l * sizeof(*p->l) + p->n_prefs * sizeof(*p->prefs);
+
+	for (size_t i = 0; i < p->n_prefs; i++)
+		n += strlen(p->prefs[i]) + 1;
+	return n;
 }
 
 /* ---- STATE ---- */
@@ -166,6 +229,7 @@ int vip_cl_send_state(struct vip_cl_proto *p, uint64_t now)
 	snprintf(m.name, sizeof(m.name), "%s", p->nodename);
 	for (size_t i = 0; i < p->n_l; i++) {
 		const struct lvip *l = &p->l[i];
+		const struct pbody *b = vip_cl_body(p, l->body);
 		uint8_t f = 0;
 		if (!l->configured && !l->may_hold)
 			continue;
@@ -174,13 +238,13 @@ int vip_cl_send_state(struct vip_cl_proto *p, uint64_t now)
 		f |= l->may_hold && !l->want ? VIP_CL_R_RELEASING : 0;
 		f |= l->configured && l->prefer ? VIP_CL_R_PREFER : 0;
 		f |= l->down ? VIP_CL_R_DOWN : 0;
-		f |= l->configured && l->has_follow ? VIP_CL_R_FOLLOW : 0;
+		f |= l->configured && b->follow ? VIP_CL_R_FOLLOW : 0;
 		rec[m.n_records++] = (struct vip_cl_record){
-			.addr = l->addr,
+			.addr = b->addr,
 			.flags = f,
-			.binding_digest = l->binding_digest,
-			.services_digest = l->services_digest,
-			.follow = l->has_follow ? vip_cl_local_extra(p, l)->follow : (struct vip_addr){ 0 },
+			.binding_digest = b->binding_digest,
+			.services_digest = b->services_digest,
+			.follow = b->follow ? vip_cl_body(p, b->follow - 1)->addr : (struct vip_addr){ 0 },
 		};
 	}
 	m.records = rec;
@@ -220,8 +284,12 @@ static bool guard_holds(const struct vip_cl_proto *p, const struct lvip *l)
 	return p->guarded && !(p->guard_probe && !p->probe_unable && probe_first(p, l));
 }
 
-/* What this node wants of l now; with past_guard, as if the takeover delay had ended. */
-static bool decide_want(const struct vip_cl_proto *p, const struct lvip *l, int me, bool past_guard)
+/*
+ * What this node wants of l (its table entry e, or NULL) now; with
+ * past_guard, as if the takeover delay had ended.
+ */
+static bool decide_want(const struct vip_cl_proto *p, const struct lvip *l, const struct pvip *e, int me,
+			bool past_guard)
 {
 	bool keep = p->qpolicy == VIP_QUORUM_KEEP;
 	bool allowed = ((p->quorate && p->live) || keep) && (p->in_view || keep) && l->configured && !l->down;
@@ -232,7 +300,6 @@ static bool decide_want(const struct vip_cl_proto *p, const struct lvip *l, int 
 	 * for its probe, and can no longer be probed (probe_unable) */
 	if (guard_holds(p, l) && !past_guard)
 		return allowed && l->want && !l->early;
-	const struct pvip *e = vip_cl_table_find(p, &l->addr);
 	/*
 	 * Not while our RELEASED of it is on its way: delivered after we
 	 * plumbed it again, it would tell the group we do not hold it. Its
@@ -255,12 +322,12 @@ int vip_cl_sweep_one(struct vip_cl_proto *p, struct pvip *e)
 	 * only be answered by the same grant again. */
 	if (p->round_complete && e->owner == me && e->plumb)
 		return 0;
-	const struct lvip *l = vip_cl_local_find(p, &e->addr);
+	const struct lvip *l = vip_cl_local_find(p, vip_cl_table_addr(p, e));
 	if (l && (l->may_hold || l->want))
 		return 0;
 	e->rel_pending = true;
 	e->rel_serial = p->state_serial;
-	return vip_cl_queue_released(p, &e->addr);
+	return vip_cl_queue_released(p, vip_cl_table_addr(p, e));
 }
 
 /*
@@ -278,22 +345,39 @@ static int sweep_released(struct vip_cl_proto *p)
 	return 0;
 }
 
+/*
+ * The table entry of l, walking the table (sorted like the list) from *j,
+ * which only moves forward; the entry usually refers to l's own body.
+ */
+static const struct pvip *table_walk(const struct vip_cl_proto *p, const struct lvip *l, size_t *j)
+{
+	const struct vip_addr *a = vip_cl_local_addr(p, l);
+
+	while (*j < p->n_t && p->t[*j].body != l->body &&
+	       vip_addr_cmp(vip_cl_table_addr(p, &p->t[*j]), a) < 0)
+		(*j)++;
+	if (*j < p->n_t && (p->t[*j].body == l->body || vip_addr_equal(vip_cl_table_addr(p, &p->t[*j]), a)))
+		return &p->t[*j];
+	return NULL;
+}
+
 int vip_cl_update_wants(struct vip_cl_proto *p)
 {
 	int me = vip_cl_table_self_anode(p);
+	size_t j = 0;
 	int r;
 
 	for (size_t i = 0; i < p->n_l; i++) {
 		struct lvip *l = &p->l[i];
+		const struct pvip *e = table_walk(p, l, &j);
 
 		if (l->probe && p->round_complete) {
 			/* another member's records hold it again: its release will be ordered
 			 * (our own hold may be one we are releasing, not a confirmation) */
-			const struct pvip *e = vip_cl_table_find(p, &l->addr);
 			uint64_t others = e ? e->held & ~(me >= 0 ? vip_cl_bit(me) : 0) : 0;
 			l->probe = others == 0;
 		}
-		bool w = decide_want(p, l, me, false);
+		bool w = decide_want(p, l, e, me, false);
 		/* a want that comes while the delay runs comes for its probe (guard_holds) */
 		l->early = w && p->guarded && (l->want ? l->early : true);
 		if (w == l->want)
@@ -301,7 +385,7 @@ int vip_cl_update_wants(struct vip_cl_proto *p)
 		l->want = w;
 		if (w)
 			l->may_hold = true;
-		r = vip_cl_queue_local(p, w ? LACT_HOLD : LACT_RELEASE, &l->addr);
+		r = vip_cl_queue_local(p, w ? LACT_HOLD : LACT_RELEASE, vip_cl_local_addr(p, l));
 		if (r < 0)
 			return r;
 		p->generation++;
@@ -317,7 +401,8 @@ uint64_t vip_cl_proto_guard_until(const struct vip_cl_proto *p)
 bool vip_cl_proto_wants_after_guard(const struct vip_cl_proto *p, const struct vip_addr *addr)
 {
 	const struct lvip *l = vip_cl_local_find(p, addr);
-	return l && p->guarded && decide_want(p, l, vip_cl_table_self_anode(p), true);
+	return l && p->guarded &&
+	       decide_want(p, l, vip_cl_table_find(p, addr), vip_cl_table_self_anode(p), true);
 }
 
 uint64_t vip_cl_proto_view_seq(const struct vip_cl_proto *p)
@@ -359,7 +444,7 @@ ssize_t vip_cl_proto_desired(const struct vip_cl_proto *p, struct vip_addr **ret
 		return -ENOMEM;
 	for (size_t i = 0; i < p->n_l; i++)
 		if (p->l[i].want)
-			a[n++] = p->l[i].addr;
+			a[n++] = *vip_cl_local_addr(p, &p->l[i]);
 	*ret = a;
 	return (ssize_t)n;
 }

@@ -29,28 +29,32 @@ static struct pmember *find_member(struct vip_cl_proto *p, const struct vip_cl_m
 	return NULL;
 }
 
-static struct vip_cl_record *find_record(struct pmember *m, const struct vip_addr *a)
+static struct prec *find_record(const struct vip_cl_proto *p, struct pmember *m, const struct vip_addr *a)
 {
-	return VIP_CL_ADDR_FIND(m->records, m->n_records, a);
+	return vip_cl_rec_find(p, m->records, m->n_records, a);
 }
 
 /* m was told it may plumb a: its records say it holds a (kept). 0 or -ENOMEM. */
-static int record_hold(struct pmember *m, const struct vip_addr *a)
+static int record_hold(struct vip_cl_proto *p, struct pmember *m, const struct vip_addr *a)
 {
-	struct vip_cl_record *rec = find_record(m, a);
+	struct prec *rec = find_record(p, m, a);
 
 	if (!rec) {
-		struct vip_cl_record *n = realloc(m->records, (m->n_records + 1) * sizeof(*n));
+		uint32_t b;
+		struct prec *n = realloc(m->records, (m->n_records + 1) * sizeof(*n));
 		if (!n)
 			return -ENOMEM;
 		m->records = n;
-		size_t i = VIP_CL_ADDR_LOWER_BOUND(n, m->n_records, a);
+		int r = vip_cl_body_get(p, a, NULL, 0, 0, &b);
+		if (r < 0)
+			return r;
+		size_t i = vip_cl_rec_lower_bound(p, n, m->n_records, a);
 		memmove(&n[i + 1], &n[i], (m->n_records - i) * sizeof(*n));
-		n[i] = (struct vip_cl_record){ .addr = *a };
+		n[i] = (struct prec){ .body = b };
 		m->n_records++;
 		rec = &n[i];
 	}
-	rec->flags = (uint8_t)((rec->flags | VIP_CL_R_HELD) & ~VIP_CL_R_RELEASING);
+	rec->flags = (rec->flags | VIP_CL_R_HELD) & ~(uint32_t)VIP_CL_R_RELEASING;
 	return 0;
 }
 
@@ -62,7 +66,8 @@ int vip_cl_round_fold_grants(struct vip_cl_proto *p)
 			struct pmember *m = &p->m[k];
 			if (m->anode < 0 || !(e->granted & vip_cl_bit(m->anode)))
 				continue;
-			int r = record_hold(m, &e->addr);
+			struct vip_addr a = *vip_cl_table_addr(p, e); /* record_hold may move the bodies */
+			int r = record_hold(p, m, &a);
 			if (r < 0)
 				return r;
 		}
@@ -132,8 +137,12 @@ static int handle_state(struct vip_cl_proto *p, struct pmember *m, struct vip_cl
 		return r;
 	if (from_self && msg->serial == p->state_serial)
 		p->state_pending = false;
-	free(m->records);
-	m->records = steal_ptr(msg->records);
+	struct prec *recs = NULL;
+	r = vip_cl_recs_from_msg(p, msg->records, msg->n_records, &recs);
+	if (r < 0)
+		return r;
+	vip_cl_recs_free(p, m->records, m->n_records);
+	m->records = recs;
 	m->n_records = msg->n_records;
 	m->heard = m->known = true;
 	m->stale = false;
@@ -152,9 +161,9 @@ static int handle_released(struct vip_cl_proto *p, struct pmember *m, const stru
 	bool from_self = p->self >= 0 && m == &p->m[p->self];
 
 	for (size_t i = 0; i < msg->n_addrs; i++) {
-		struct vip_cl_record *rec = find_record(m, &msg->addrs[i]);
+		struct prec *rec = find_record(p, m, &msg->addrs[i]);
 		if (rec)
-			rec->flags &= (uint8_t) ~(VIP_CL_R_HELD | VIP_CL_R_RELEASING);
+			rec->flags &= ~(uint32_t)(VIP_CL_R_HELD | VIP_CL_R_RELEASING);
 		struct pvip *e = vip_cl_table_find(p, &msg->addrs[i]);
 		if (e && m->anode >= 0)
 			e->granted &= ~vip_cl_bit(m->anode);
@@ -194,9 +203,16 @@ static const struct vip_cl_peer *find_peer(const struct vip_cl_msg *msg, const s
 }
 
 /* What the delivered CLOSE says about x, exactly: a member it does not name holds nothing. */
-static int apply_peer(struct pmember *x, struct vip_cl_peer *pe)
+static int apply_peer(struct vip_cl_proto *p, struct pmember *x, const struct vip_cl_peer *pe)
 {
-	free(x->records);
+	struct prec *recs = NULL;
+
+	if (pe) {
+		int r = vip_cl_recs_from_msg(p, pe->records, pe->n_records, &recs);
+		if (r < 0)
+			return r;
+	}
+	vip_cl_recs_free(p, x->records, x->n_records);
 	x->records = NULL;
 	x->n_records = 0;
 	x->monitor = false;
@@ -206,12 +222,14 @@ static int apply_peer(struct pmember *x, struct vip_cl_peer *pe)
 	} else {
 		if (!x->name || strcmp(x->name, pe->name) != 0) {
 			char *n = strdup(pe->name);
-			if (!n)
+			if (!n) {
+				vip_cl_recs_free(p, recs, pe->n_records);
 				return -ENOMEM;
+			}
 			free(x->name);
 			x->name = n;
 		}
-		x->records = steal_ptr(pe->records);
+		x->records = recs;
 		x->n_records = pe->n_records;
 		x->monitor = pe->monitor;
 	}
@@ -239,7 +257,7 @@ static int handle_close(struct vip_cl_proto *p, const struct pmember *m, struct 
 		struct pmember *x = &p->m[i];
 		if (x->heard || vip_cl_left_out(x))
 			continue;
-		int r = apply_peer(x, (struct vip_cl_peer *)find_peer(msg, &x->id));
+		int r = apply_peer(p, x, find_peer(msg, &x->id));
 		if (r < 0)
 			return r;
 	}
@@ -257,6 +275,32 @@ static int cmp_peer(const void *a, const void *b)
 	return x->pid < y->pid ? -1 : x->pid > y->pid;
 }
 
+/* The peers of a CLOSE: what this node knows of every member not heard, records expanded. */
+static int close_peers(const struct vip_cl_proto *p, struct vip_cl_peer *pe, size_t *ret_n)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < p->n_m; i++) {
+		const struct pmember *x = &p->m[i];
+		if (x->heard || vip_cl_left_out(x) || !x->known || !x->name)
+			continue; /* a member known without a name holds nothing: leaving it out says so */
+		struct vip_cl_peer *e = &pe[n++];
+		*e = (struct vip_cl_peer){
+			.nodeid = x->id.nodeid,
+			.pid = x->id.pid,
+			.monitor = x->monitor,
+			.n_records = x->n_records,
+		};
+		*ret_n = n;
+		int r = vip_cl_recs_expand(p, x->records, x->n_records, &e->records);
+		if (r < 0)
+			return r;
+		snprintf(e->name, sizeof(e->name), "%s", x->name);
+	}
+	qsort(pe, n, sizeof(*pe), cmp_peer);
+	return 0;
+}
+
 int vip_cl_round_send_close(struct vip_cl_proto *p, uint64_t now)
 {
 	_cleanup_free_ struct vip_cl_peer *pe = calloc(p->n_m + 1, sizeof(*pe));
@@ -264,23 +308,14 @@ int vip_cl_round_send_close(struct vip_cl_proto *p, uint64_t now)
 
 	if (!pe)
 		return -ENOMEM;
-	for (size_t i = 0; i < p->n_m; i++) {
-		const struct pmember *x = &p->m[i];
-		if (x->heard || vip_cl_left_out(x) || !x->known || !x->name)
-			continue; /* a member known without a name holds nothing: leaving it out says so */
-		struct vip_cl_peer *e = &pe[msg.n_peers++];
-		*e = (struct vip_cl_peer){
-			.nodeid = x->id.nodeid,
-			.pid = x->id.pid,
-			.monitor = x->monitor,
-			.records = x->records,
-			.n_records = x->n_records,
-		};
-		snprintf(e->name, sizeof(e->name), "%s", x->name);
+	int r = close_peers(p, pe, &msg.n_peers);
+	if (r == 0) {
+		p->close_next = now + p->round_timeout_ms; /* again if none is delivered by then */
+		r = vip_cl_queue_send(p, &msg);
 	}
-	qsort(pe, msg.n_peers, sizeof(*pe), cmp_peer);
-	p->close_next = now + p->round_timeout_ms; /* again if none is delivered by then */
-	return vip_cl_queue_send(p, &msg);
+	for (size_t i = 0; i < msg.n_peers; i++)
+		free(pe[i].records);
+	return r;
 }
 
 uint64_t vip_cl_round_close_time(const struct vip_cl_proto *p)
@@ -331,7 +366,7 @@ static int handle_monitor(struct vip_cl_proto *p, struct pmember *m, const struc
 			free(n); /* an assignment node keeps its name (the table points to it) */
 		}
 	}
-	free(m->records);
+	vip_cl_recs_free(p, m->records, m->n_records);
 	m->records = NULL;
 	m->n_records = 0;
 	m->monitor = m->heard = m->known = true;

@@ -10,11 +10,11 @@
 
 /* An anode fits pvip.owner and .move_to, a VIP_CL_F_* set fits pvip.flags. */
 _Static_assert(VIP_CL_MAX_MEMBERS <= INT8_MAX, "anode index in int8_t");
-_Static_assert(VIP_CL_F_PINNED < (1u << 15), "VIP_CL_F_* in uint16_t");
+_Static_assert(VIP_CL_F_PINNED < (1u << 12), "VIP_CL_F_* in pvip.flags");
 
 struct pvip *vip_cl_table_find(const struct vip_cl_proto *p, const struct vip_addr *a)
 {
-	return VIP_CL_ADDR_FIND(p->t, p->n_t, a);
+	return vip_cl_body_find(p, p->t, p->n_t, sizeof(*p->t), a);
 }
 
 void vip_cl_table_reset(struct vip_cl_proto *p)
@@ -77,84 +77,111 @@ int vip_cl_table_self_anode(const struct vip_cl_proto *p)
 	return p->self >= 0 && (size_t)p->self < p->n_m ? p->m[p->self].anode : -1;
 }
 
-/* Merge sorted, unique a[] with the record addresses r[] into out; returns the count. */
-static size_t merge_addrs(const struct vip_addr *a, size_t na, const struct vip_cl_record *r, size_t nr,
-			  struct vip_addr *out)
-{
-	size_t i = 0, j = 0, n = 0;
+/* An address of the table being built, and a body of it (NO_BODY: only a ghost holds it). */
+struct asrc {
+	struct vip_addr addr;
+	uint32_t body;
+};
+#define NO_BODY UINT32_MAX
 
-	while (i < na || j < nr) {
-		if (j < nr && !(r[j].flags & (VIP_CL_R_CONFIGURED | VIP_CL_R_HELD))) {
-			j++; /* released and not configured: gone */
-			continue;
-		}
-		int c = i == na ? 1 : j == nr ? -1 : vip_addr_cmp(&a[i], &r[j].addr);
-		if (c <= 0) {
-			out[n++] = a[i++];
-			if (c == 0)
-				j++;
-		} else {
-			out[n++] = r[j++].addr;
-		}
-	}
-	return n;
+/*
+ * A sorted source of the table's addresses: this node's list (what it has
+ * configured or may hold), a member's records (what it has configured or
+ * holds) or a ghost's addresses; i is its cursor.
+ */
+struct asource {
+	const struct lvip *l;
+	const struct prec *r;
+	const struct vip_addr *g;
+	size_t i, n;
+};
+
+/* Move s's cursor past what does not go into the table. */
+static void source_settle(struct asource *s)
+{
+	while (s->i < s->n && (s->l   ? !(s->l[s->i].configured || s->l[s->i].may_hold || s->l[s->i].want)
+			       : s->r ? !(s->r[s->i].flags & (VIP_CL_R_CONFIGURED | VIP_CL_R_HELD))
+				      : false))
+		s->i++;
 }
 
-/* Merge sorted, unique a[] and b[] into out; returns the count. */
-static size_t merge_plain(const struct vip_addr *a, size_t na, const struct vip_addr *b, size_t nb,
-			  struct vip_addr *out)
+static const struct vip_addr *source_addr(const struct vip_cl_proto *p, const struct asource *s)
 {
-	size_t i = 0, j = 0, n = 0;
-
-	while (i < na || j < nb) {
-		int c = i == na ? 1 : j == nb ? -1 : vip_addr_cmp(&a[i], &b[j]);
-		out[n++] = c <= 0 ? a[i] : b[j];
-		i += c <= 0;
-		j += c >= 0;
-	}
-	return n;
+	if (s->l)
+		return vip_cl_local_addr(p, &s->l[s->i]);
+	return s->r ? vip_cl_rec_addr(p, &s->r[s->i]) : &s->g[s->i];
 }
 
-/* The merge wrote into *b: it becomes the current union, *a the next output. */
-static void swap_bufs(struct vip_addr **a, struct vip_addr **b)
+static uint32_t source_body(const struct asource *s)
 {
-	struct vip_addr *t = *a;
+	return s->l ? s->l[s->i].body : s->r ? s->r[s->i].body : NO_BODY;
+}
 
-	*a = *b;
-	*b = t;
+/*
+ * The sorted union of the sources' addresses into out (NULL: only count),
+ * each with the body of the first source that has it. Returns the count.
+ */
+static size_t merge_sources(const struct vip_cl_proto *p, struct asource *src, size_t k, struct asrc *out)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < k; i++) {
+		src[i].i = 0;
+		source_settle(&src[i]);
+	}
+	for (;;) {
+		const struct vip_addr *min = NULL;
+		uint32_t body = NO_BODY;
+		for (size_t i = 0; i < k; i++) {
+			if (src[i].i == src[i].n)
+				continue;
+			/* one body, one address: the records of one configuration share it */
+			uint32_t b = source_body(&src[i]);
+			int c = !min                        ? -1
+				: b != NO_BODY && b == body ? 0
+							    : vip_addr_cmp(source_addr(p, &src[i]), min);
+			if (c < 0 || (c == 0 && body == NO_BODY))
+				body = b;
+			if (c < 0)
+				min = source_addr(p, &src[i]);
+		}
+		if (!min)
+			return n;
+		if (out)
+			out[n] = (struct asrc){ .addr = *min, .body = body };
+		n++;
+		struct vip_addr cur = *min;
+		for (size_t i = 0; i < k; i++) {
+			if (src[i].i == src[i].n)
+				continue;
+			uint32_t b = source_body(&src[i]);
+			if ((b != NO_BODY && b == body) || vip_addr_equal(source_addr(p, &src[i]), &cur)) {
+				src[i].i++;
+				source_settle(&src[i]);
+			}
+		}
+	}
 }
 
 /* The sorted union of the local addresses, every member's record addresses and the ghosts'. */
-static int collect_addrs(const struct vip_cl_proto *p, struct vip_addr **ret, size_t *ret_n)
+static int collect_addrs(const struct vip_cl_proto *p, struct asrc **ret, size_t *ret_n)
 {
-	size_t cap = p->n_l + 1;
-	for (size_t i = 0; i < p->n_m; i++)
-		cap += p->m[i].anode >= 0 ? p->m[i].n_records : 0;
-	for (size_t i = 0; i < p->n_ghosts; i++)
-		cap += p->ghosts[i].anode >= 0 ? p->ghosts[i].n_addrs : 0;
-	_cleanup_free_ struct vip_addr *cur = malloc(cap * sizeof(*cur));
-	_cleanup_free_ struct vip_addr *tmp = malloc(cap * sizeof(*tmp));
-	if (!cur || !tmp)
+	struct asource src[1 + VIP_CL_MAX_MEMBERS + ARRAY_SIZE(p->ghosts)];
+	size_t k = 0;
+
+	src[k++] = (struct asource){ .l = p->l, .n = p->n_l };
+	for (size_t i = 0; i < p->n_m && k < ARRAY_SIZE(src); i++)
+		if (p->m[i].anode >= 0 && p->m[i].n_records)
+			src[k++] = (struct asource){ .r = p->m[i].records, .n = p->m[i].n_records };
+	for (size_t i = 0; i < p->n_ghosts && k < ARRAY_SIZE(src); i++)
+		if (p->ghosts[i].anode >= 0 && p->ghosts[i].n_addrs)
+			src[k++] = (struct asource){ .g = p->ghosts[i].addrs, .n = p->ghosts[i].n_addrs };
+	size_t n = merge_sources(p, src, k, NULL);
+	struct asrc *a = malloc((n + 1) * sizeof(*a));
+	if (!a)
 		return -ENOMEM;
-	size_t n = 0;
-	for (size_t i = 0; i < p->n_l; i++)
-		if (p->l[i].configured || p->l[i].may_hold || p->l[i].want)
-			cur[n++] = p->l[i].addr;
-	for (size_t i = 0; i < p->n_m; i++) {
-		const struct pmember *m = &p->m[i];
-		if (m->anode < 0 || !m->n_records)
-			continue;
-		n = merge_addrs(cur, n, m->records, m->n_records, tmp);
-		swap_bufs(&cur, &tmp);
-	}
-	for (size_t i = 0; i < p->n_ghosts; i++) {
-		const struct pghost *g = &p->ghosts[i];
-		if (g->anode < 0 || !g->n_addrs)
-			continue;
-		n = merge_plain(cur, n, g->addrs, g->n_addrs, tmp);
-		swap_bufs(&cur, &tmp);
-	}
-	*ret = steal_ptr(cur);
+	merge_sources(p, src, k, a);
+	*ret = a;
 	*ret_n = n;
 	return 0;
 }
@@ -163,13 +190,15 @@ static int collect_addrs(const struct vip_cl_proto *p, struct vip_addr **ret, si
 struct pcfg {
 	uint64_t candidates, kept, prefer;
 	uint64_t bind_d, svc_d;
-	struct vip_addr follow;
+	uint32_t follow;   /* pbody.follow of the first configured record */
 	uint32_t in_flags; /* VIP_CL_F_UNSAFE / BROKEN */
 	bool cfg_seen;
 };
 
-static void add_record(struct pvip *e, struct pcfg *c, const struct vip_cl_record *rec, int anode)
+static void add_record(const struct vip_cl_proto *p, struct pvip *e, struct pcfg *c, const struct prec *rec,
+		       int anode)
 {
+	const struct pbody *b = vip_cl_body(p, rec->body);
 	uint64_t bit = vip_cl_bit(anode);
 
 	if (rec->flags & VIP_CL_R_HELD) {
@@ -184,85 +213,121 @@ static void add_record(struct pvip *e, struct pcfg *c, const struct vip_cl_recor
 	if (rec->flags & VIP_CL_R_PREFER)
 		c->prefer |= bit;
 	bool follows = rec->flags & VIP_CL_R_FOLLOW;
+	/* the follow target's bare body: one per address (proto-body.c) */
+	uint32_t follow = follows ? b->follow : 0;
 	if (!c->cfg_seen) {
 		c->cfg_seen = true;
-		c->bind_d = rec->binding_digest;
-		c->svc_d = rec->services_digest;
+		c->bind_d = b->binding_digest;
+		c->svc_d = b->services_digest;
 		e->has_follow = follows;
-		c->follow = rec->follow;
+		c->follow = follow;
 		return;
 	}
-	if (c->bind_d != rec->binding_digest)
+	if (c->bind_d != b->binding_digest)
 		c->in_flags |= VIP_CL_F_BROKEN;
-	if (c->svc_d != rec->services_digest || e->has_follow != follows ||
-	    (follows && !vip_addr_equal(&c->follow, &rec->follow)))
+	if (c->svc_d != b->services_digest || e->has_follow != follows || (follows && c->follow != follow))
 		c->in_flags |= VIP_CL_F_UNSAFE;
 }
 
-static void add_member(struct pvip *t, struct pcfg *c, size_t n, const struct pmember *m)
+/* The table's addresses are a[0..n) (sorted): add m's records. */
+static void add_member(const struct vip_cl_proto *p, struct pvip *t, struct pcfg *c, const struct asrc *a,
+		       size_t n, const struct pmember *m)
 {
 	size_t j = 0;
 
 	for (size_t i = 0; i < m->n_records; i++) {
-		while (j < n && vip_addr_cmp(&t[j].addr, &m->records[i].addr) < 0)
+		const struct vip_addr *ra = vip_cl_rec_addr(p, &m->records[i]);
+		uint32_t b = m->records[i].body;
+		while (j < n && a[j].body != b && vip_addr_cmp(&a[j].addr, ra) < 0)
 			j++;
-		if (j < n && vip_addr_equal(&t[j].addr, &m->records[i].addr))
-			add_record(&t[j], &c[j], &m->records[i], m->anode);
+		if (j < n && (a[j].body == b || vip_addr_equal(&a[j].addr, ra)))
+			add_record(p, &t[j], &c[j], &m->records[i], m->anode);
 	}
 }
 
 /* A ghost holds its addresses, releasing: a holder, never a keeper or candidate. */
-static void add_ghost(struct pvip *t, size_t n, const struct pghost *g)
+static void add_ghost(struct pvip *t, const struct asrc *a, size_t n, const struct pghost *g)
 {
 	size_t j = 0;
 
 	for (size_t i = 0; i < g->n_addrs; i++) {
-		while (j < n && vip_addr_cmp(&t[j].addr, &g->addrs[i]) < 0)
+		while (j < n && vip_addr_cmp(&a[j].addr, &g->addrs[i]) < 0)
 			j++;
-		if (j < n && vip_addr_equal(&t[j].addr, &g->addrs[i]))
+		if (j < n && vip_addr_equal(&a[j].addr, &g->addrs[i]))
 			t[j].held |= vip_cl_bit(g->anode);
 	}
+}
+
+/*
+ * Entries t[0..n) for the addresses a[0..n), with the persistent fields of
+ * the current table's entry of each address, and a reference on a body of
+ * it (one it has; the bare body of an address only a ghost holds). 0 or -ENOMEM.
+ */
+static int table_entries(struct vip_cl_proto *p, const struct asrc *a, size_t n, struct pvip *t)
+{
+	for (size_t i = 0, j = 0; i < n; i++) {
+		while (j < p->n_t && vip_addr_cmp(vip_cl_table_addr(p, &p->t[j]), &a[i].addr) < 0)
+			j++;
+		if (j < p->n_t && vip_addr_equal(vip_cl_table_addr(p, &p->t[j]), &a[i].addr)) {
+			t[i] = p->t[j]; /* keep the persistent fields */
+		} else {
+			t[i].owner = -1;
+			t[i].move_to = -1;
+		}
+		t[i].held = 0;
+		t[i].has_follow = false;
+		int r = 0;
+		if (a[i].body != NO_BODY) {
+			t[i].body = a[i].body;
+			vip_cl_body_ref(p, a[i].body);
+		} else {
+			r = vip_cl_body_get(p, &a[i].addr, NULL, 0, 0, &t[i].body);
+		}
+		if (r < 0) {
+			while (i--)
+				vip_cl_body_put(p, t[i].body);
+			return r;
+		}
+	}
+	return 0;
 }
 
 /* Rebuild the table; *ret_cfg (malloc'ed, one per entry) is what the assignment reads besides. */
 static int table_rebuild(struct vip_cl_proto *p, struct pcfg **ret_cfg)
 {
-	_cleanup_free_ struct vip_addr *addrs = NULL;
+	_cleanup_free_ struct asrc *addrs = NULL;
 	size_t n = 0;
 	int r = collect_addrs(p, &addrs, &n);
 	if (r < 0)
 		return r;
 	struct pvip *t = calloc(n + 1, sizeof(*t));
 	struct pcfg *c = calloc(n + 1, sizeof(*c));
-	if (!t || !c) {
+	r = t && c ? table_entries(p, addrs, n, t) : -ENOMEM;
+	if (r < 0) {
 		free(t);
 		free(c);
-		return -ENOMEM;
-	}
-	for (size_t i = 0, j = 0; i < n; i++) {
-		while (j < p->n_t && vip_addr_cmp(&p->t[j].addr, &addrs[i]) < 0)
-			j++;
-		if (j < p->n_t && vip_addr_equal(&p->t[j].addr, &addrs[i])) {
-			t[i] = p->t[j]; /* keep the persistent fields */
-		} else {
-			t[i].owner = -1;
-			t[i].move_to = -1;
-		}
-		t[i].addr = addrs[i];
-		t[i].held = 0;
-		t[i].has_follow = false;
+		return r;
 	}
 	for (size_t k = 0; k < p->n_m; k++)
 		if (p->m[k].anode >= 0)
-			add_member(t, c, n, &p->m[k]);
+			add_member(p, t, c, addrs, n, &p->m[k]);
 	for (size_t k = 0; k < p->n_ghosts; k++)
 		if (p->ghosts[k].anode >= 0)
-			add_ghost(t, n, &p->ghosts[k]);
-	free(p->t);
+			add_ghost(t, addrs, n, &p->ghosts[k]);
+	vip_cl_table_free(p);
 	p->t = t;
 	p->n_t = n;
 	*ret_cfg = c;
 	return 0;
+}
+
+void vip_cl_table_free(struct vip_cl_proto *p)
+{
+	for (size_t i = 0; i < p->n_t; i++)
+		vip_cl_body_put(p, p->t[i].body);
+	free(p->t);
+	p->t = NULL;
+	p->n_t = 0;
 }
 
 int vip_cl_table_rebuild(struct vip_cl_proto *p)
@@ -279,7 +344,7 @@ static void fill_input(const struct vip_cl_proto *p, const struct pcfg *c, struc
 	for (size_t i = 0; i < p->n_t; i++) {
 		const struct pvip *e = &p->t[i];
 		v[i] = (struct vip_cl_avip){
-			.addr = e->addr,
+			.addr = *vip_cl_table_addr(p, e),
 			.candidates = c[i].candidates,
 			.holders = e->held | e->granted,
 			.keepers = c[i].kept | e->granted,
@@ -290,7 +355,9 @@ static void fill_input(const struct vip_cl_proto *p, const struct pcfg *c, struc
 			.move_to = e->move_to,
 			.follow = -1,
 		};
-		const struct pvip *f = e->has_follow ? vip_cl_table_find(p, &c[i].follow) : NULL;
+		const struct pvip *f = e->has_follow && c[i].follow
+					       ? vip_cl_table_find(p, &vip_cl_body(p, c[i].follow - 1)->addr)
+					       : NULL;
 		if (f)
 			v[i].follow = f - p->t;
 	}
@@ -378,13 +445,13 @@ int vip_cl_proto_vip(const struct vip_cl_proto *p, size_t i, struct vip_cl_vip_i
 	if (i >= p->n_t)
 		return -ERANGE;
 	const struct pvip *e = &p->t[i];
-	const struct lvip *l = vip_cl_local_find(p, &e->addr);
+	const struct lvip *l = vip_cl_local_find(p, vip_cl_table_addr(p, e));
 	uint64_t others = e->owner >= 0 ? (e->held | e->granted) & ~vip_cl_bit(e->owner) : 0;
 	*ret = (struct vip_cl_vip_info){
-		.addr = e->addr,
+		.addr = *vip_cl_table_addr(p, e),
 		.owner = p->round_complete ? anode_name(p, e->owner) : NULL,
 		.holder = others ? anode_name(p, __builtin_ctzll(others)) : NULL,
-		.preference = l && l->x ? vip_cl_local_extra(p, l)->preference : NULL,
+		.preference = l ? vip_cl_local_pref(p, l) : NULL,
 		.flags = p->round_complete ? e->flags : 0,
 		.since = e->since,
 		.local_hold = l && l->want,
@@ -446,8 +513,9 @@ void vip_cl_proto_mem(const struct vip_cl_proto *p, struct vip_cl_mem *ret)
 {
 	*ret = (struct vip_cl_mem){
 		.table = p->n_t * sizeof(*p->t),
-		.local = p->n_l * sizeof(*p->l) + p->n_lx * sizeof(*p->lx),
+		.local = vip_cl_local_mem(p),
 	};
+	ret->records = vip_cl_bodies_mem(p);
 	for (size_t i = 0; i < p->n_m; i++)
 		ret->records += p->m[i].n_records * sizeof(*p->m[i].records);
 	for (size_t i = 0; i < p->n_gone; i++)

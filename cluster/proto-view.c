@@ -20,7 +20,7 @@ void vip_cl_members_free(struct vip_cl_proto *p)
 {
 	for (size_t i = 0; i < p->n_m; i++) {
 		free(p->m[i].name);
-		free(p->m[i].records);
+		vip_cl_recs_free(p, p->m[i].records, p->m[i].n_records);
 	}
 	free(p->m);
 	p->m = NULL;
@@ -33,7 +33,7 @@ void vip_cl_gone_free(struct vip_cl_proto *p)
 {
 	for (size_t i = 0; i < p->n_gone; i++) {
 		free(p->gone[i].name);
-		free(p->gone[i].records);
+		vip_cl_recs_free(p, p->gone[i].records, p->gone[i].n_records);
 	}
 	p->n_gone = 0;
 }
@@ -49,6 +49,7 @@ static void carry(struct pmember *m, struct pmember *o)
 	m->name = steal_ptr(o->name);
 	m->records = steal_ptr(o->records);
 	m->n_records = o->n_records;
+	o->n_records = 0;
 	m->monitor = o->monitor;
 	m->known = o->known;
 	m->stale = o->stale;
@@ -58,7 +59,7 @@ static void carry(struct pmember *m, struct pmember *o)
 static void gone_drop(struct vip_cl_proto *p, size_t i)
 {
 	free(p->gone[i].name);
-	free(p->gone[i].records);
+	vip_cl_recs_free(p, p->gone[i].records, p->gone[i].n_records);
 	memmove(&p->gone[i], &p->gone[i + 1], (p->n_gone - i - 1) * sizeof(p->gone[0]));
 	p->n_gone--;
 }
@@ -167,7 +168,7 @@ int vip_cl_proto_on_view(struct vip_cl_proto *p, const struct vip_cl_view *v, ui
 	for (size_t k = 0; k < n_old; k++) {
 		gone_add(p, &old[k]);
 		free(old[k].name);
-		free(old[k].records);
+		vip_cl_recs_free(p, old[k].records, old[k].n_records);
 	}
 	free(old);
 	if (r < 0)

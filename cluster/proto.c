@@ -64,6 +64,7 @@ int vip_cl_proto_new(const struct vipd_config *cfg, struct vip_cl_proto **ret)
 		return -ENOMEM;
 	p->self = -1;
 	p->live = true;
+	vip_cl_bodies_init(p);
 	set_timing(p, cfg);
 	p->nodename = strdup(cfg->cluster.nodename);
 	int r = p->nodename ? vip_cl_local_load(p, cfg) : -ENOMEM;
@@ -92,7 +93,9 @@ void vip_cl_proto_free(struct vip_cl_proto *p)
 	vip_cl_local_free(p);
 	vip_cl_queue_free(p);
 	vip_cl_neigh_free(p);
-	free(p->t);
+	vip_cl_table_free(p);
+	assert(p->bodies.live == 0); /* everything above gave its references back */
+	vip_cl_bodies_free(p);
 	free(p->nodename);
 	free(p);
 }
@@ -287,7 +290,8 @@ int vip_cl_proto_set_unavailable(struct vip_cl_proto *p, const struct vip_addr *
 		memcpy(sorted, addrs, n * sizeof(*sorted));
 	qsort(sorted, n, sizeof(*sorted), cmp_addr);
 	for (size_t i = 0; i < p->n_l; i++) {
-		bool down = bsearch(&p->l[i].addr, sorted, n, sizeof(*sorted), cmp_addr) != NULL;
+		bool down = bsearch(vip_cl_local_addr(p, &p->l[i]), sorted, n, sizeof(*sorted), cmp_addr) !=
+			    NULL;
 		changed |= down != p->l[i].down;
 		p->l[i].down = down;
 	}
