@@ -289,13 +289,19 @@ struct vipd_cluster {
 		src_standby, src_takeover_guard;
 };
 
+#define VIP_DURAVIP_MAX_SERVICES 65535u
+/*
+ * One per DuraVIP (10,000 and more), so kept small: 80 bytes. In a loaded
+ * configuration the strings are in its duravip_strings block, and equal
+ * ones are often one copy (conf/duravip-pack.c): compare them by text.
+ */
 struct vipd_duravip {
 	struct vip_addr addr;
-	unsigned prefix; /* Topology cidrmask, else 32 / 128 */
-	char *interface; /* from Topology, NULL: placed at run time by vipd/topology */
-	char *binding;   /* binding name when a Binding uses it, else NULL */
-	char **services; /* "binding:NAME", "ESMTP_Listener:ADDR:PORT", sorted */
-	size_t n_services;
+	uint8_t prefix;          /* Topology cidrmask, else 32 / 128 */
+	uint16_t n_services;     /* at most VIP_DURAVIP_MAX_SERVICES */
+	char *interface;         /* from Topology, NULL: placed at run time by vipd/topology */
+	char *binding;           /* binding name when a Binding uses it, else NULL */
+	char **services;         /* "binding:NAME", "ESMTP_Listener:ADDR:PORT", sorted */
 	char *preference;        /* node name or NULL */
 	char *follow;            /* what a following listener follows (as written) or NULL */
 	struct vip_conf_src src; /* first place it was declared */

@@ -515,7 +515,7 @@ static int fill_duravip(struct schema *s, const struct build *b, const struct gr
 	}
 	d->addr = b->byaddr[g->first]->addr;
 	const struct vipd_topology *t = topology_for(&s->cfg->cluster, &d->addr);
-	d->prefix = t ? t->cidrmask : (unsigned)vip_addr_len(&d->addr) * 8;
+	d->prefix = (uint8_t)(t ? t->cidrmask : vip_addr_len(&d->addr) * 8);
 	d->interface = dup_or_null(t ? t->interface : NULL, &r);
 	d->binding = dup_or_null(binding ? binding->scope->instance : NULL, &r);
 	d->preference = dup_or_null(pref_group->pref_svc ? pref_group->pref_svc->pref : NULL, &r);
@@ -537,8 +537,16 @@ static void emit(struct schema *s, struct build *b)
 		return (void)schema_oom(s, -ENOMEM);
 	for (size_t gi = 0; gi < b->n_groups; gi++) {
 		const struct group *g = &b->groups[gi];
+		char addr[VIP_ADDR_STRLEN];
 		if (!g->vip && !g->follows)
 			continue;
+		if (g->n > VIP_DURAVIP_MAX_SERVICES) {
+			const struct svc *x = b->byaddr[g->first];
+			schema_error(s, &x->scope->loc, "DuraVIP %s has %zu services, more than %u",
+				     vip_addr_to_string(&x->addr, addr, sizeof(addr)), g->n,
+				     VIP_DURAVIP_MAX_SERVICES);
+			continue;
+		}
 		/* counted first so vip_config_free releases a half-filled entry */
 		struct vipd_duravip *d = &cfg->duravips[cfg->n_duravips++];
 		if (fill_duravip(s, b, g, d) < 0)

@@ -394,6 +394,47 @@ static void test_duravip_all_errors(void **state)
 	vip_conf_diag_clear(&d);
 }
 
+/* The packed list shares what DuraVIPs have in common (conf/duravip-pack.c). */
+static void test_duravip_packed_shared(void **state)
+{
+	(void)state;
+	struct vip_conf_diag d = { 0 };
+	struct vipd_config *cfg = expect_ok(
+		SEC
+		"cluster { nodename = n1\n"
+		"  Topology \"198.51.100.0/24\" { interface = eth0 cidrmask = 24 } }\n"
+		"Binding \"b1\" { Bind_Address = 198.51.100.1 Enable_Duravip = true Duravip_Preference = n2 }\n"
+		"Binding \"b2\" { Bind_Address = 198.51.100.2 Enable_Duravip = true Duravip_Preference = n2 }\n"
+		"ESMTP_Listener { Listen \"198.51.100.3:25\" { Duravip_Follow = b1 } }\n",
+		&d);
+	const struct vipd_duravip *a = find_vip(cfg, "198.51.100.1"), *b = find_vip(cfg, "198.51.100.2"),
+				  *c = find_vip(cfg, "198.51.100.3");
+
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_non_null(c);
+	assert_string_equal(a->interface, "eth0");
+	assert_ptr_equal(a->interface, b->interface);
+	assert_ptr_equal(a->interface, c->interface);
+	assert_string_equal(a->preference, "n2");
+	assert_ptr_equal(a->preference, b->preference);
+	/* The binding name is its label's tail. */
+	assert_string_equal(a->binding, "b1");
+	assert_ptr_equal(a->binding, a->services[0] + strlen("binding:"));
+	assert_string_equal(c->follow, "b1");
+	assert_null(c->binding);
+	assert_ptr_equal(a->src.file, c->src.file);
+	/* 3 service pointers; the labels; "eth0", "n2", "b1" and the file name once each. */
+	size_t chars = sizeof("binding:b1") + sizeof("binding:b2") +
+		       sizeof("ESMTP_Listener:198.51.100.3:25") + sizeof("eth0") + sizeof("n2") +
+		       sizeof("b1") + strlen(a->src.file) + 1;
+	assert_int_equal(vip_config_duravips_bytes(cfg),
+			 3 * sizeof(struct vipd_duravip) + 3 * sizeof(char *) + chars);
+	assert_int_equal(sizeof(struct vipd_duravip), 80);
+	vip_config_free(cfg);
+	vip_conf_diag_clear(&d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -409,6 +450,7 @@ int main(void)
 		cmocka_unit_test(test_duravip_preference),
 		cmocka_unit_test(test_duravip_find_sorted),
 		cmocka_unit_test(test_duravip_all_errors),
+		cmocka_unit_test(test_duravip_packed_shared),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
