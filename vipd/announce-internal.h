@@ -103,6 +103,8 @@ void rest_get(const struct rest *r, size_t i, struct entry *ret);
 bool rest_take(struct rest *r, const struct vip_addr *addr, struct entry *ret);
 /* Move every entry of a with nothing scheduled into the store (what memory allows). */
 void rest_sweep(struct vipd_announce *a);
+/* Give back what the entries array holds beyond a quarter more than its entries (all when none). */
+void entries_shrink(struct vipd_announce *a);
 /* Move every record back to a's entries (they stay sorted). 0 or -ENOMEM (nothing moved). */
 int rest_unpack_all(struct vipd_announce *a);
 

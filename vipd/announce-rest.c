@@ -190,18 +190,17 @@ static void fam_merge(struct vipd_announce *a, size_t f, size_t k, const bool fa
 	rf->n += k;
 }
 
-/* Give back what the entries array no longer needs. */
-static void entries_shrink(struct vipd_announce *a)
+void entries_shrink(struct vipd_announce *a)
 {
 	if (a->n == 0) {
 		free(a->entries);
 		a->entries = NULL;
 		a->cap = 0;
-	} else if (a->n < a->cap / 4) {
-		struct entry *ne = realloc(a->entries, a->n * 2 * sizeof(*ne));
+	} else if (a->cap - a->n > a->n / 4) {
+		struct entry *ne = realloc(a->entries, a->n * sizeof(*ne));
 		if (ne) {
 			a->entries = ne;
-			a->cap = a->n * 2;
+			a->cap = a->n;
 		}
 	}
 }
@@ -246,7 +245,6 @@ void rest_sweep(struct vipd_announce *a)
 			a->entries[w++] = a->entries[j];
 	a->n = w;
 	slots_recount(r);
-	entries_shrink(a);
 }
 
 int rest_unpack_all(struct vipd_announce *a)

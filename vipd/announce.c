@@ -247,6 +247,7 @@ void vipd_announce_set_opts(struct vipd_announce *a, const struct vipd_announce_
 		e->next_ms = a->opts.refresh_interval_ms ? e->last_ms + a->opts.refresh_interval_ms : NEVER;
 	}
 	rest_sweep(a);
+	entries_shrink(a);
 }
 
 static void entry_advance(const struct vipd_announce *a, struct entry *e, uint64_t now)
@@ -482,8 +483,9 @@ int vipd_announce_tick(struct vipd_announce *a, uint64_t now_ms)
 	a->batch_idx = NULL;
 	a->udone = NULL;
 	a->batch_cap = 0;
-	/* What has nothing more scheduled rests. */
+	/* What has nothing more scheduled rests; the array is given back what it does not use. */
 	rest_sweep(a);
+	entries_shrink(a);
 	return first_err < 0 ? first_err : total;
 }
 
@@ -503,6 +505,11 @@ uint64_t vipd_announce_next_due(const struct vipd_announce *a, uint64_t now_ms)
 			best = t;
 	}
 	return best;
+}
+
+size_t vipd_announce_scheduled(const struct vipd_announce *a)
+{
+	return a->n;
 }
 
 size_t vipd_announce_count(const struct vipd_announce *a)

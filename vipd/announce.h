@@ -123,6 +123,8 @@ struct vipd_announce_entry {
 	uint64_t last_ms;      /* UINT64_MAX: never */
 	uint64_t next_ms;      /* UINT64_MAX: nothing more scheduled */
 };
+/* Addresses with an announcement still scheduled (the others rest). */
+size_t vipd_announce_scheduled(const struct vipd_announce *a);
 /* Every address known: scheduled or resting (all sent, nothing more due). */
 size_t vipd_announce_count(const struct vipd_announce *a);
 /* Copy entry i (0 <= i < count; the scheduled ones first, then the resting ones,

@@ -339,7 +339,7 @@ static void test_cmd_metrics_security(void **state)
 	assert_int_equal(json_num(v, "vipd_probes_sent_total"), 0); /* alone: nothing is probed */
 	assert_int_equal(json_num(v, "vipd_probe_claims_total"), 0);
 	assert_int_equal(json_num(v, "vipd_probe_cleared_total"), 0);
-	assert_int_equal(json_len(v, ""), 62);
+	assert_int_equal(json_len(v, ""), 64);
 	/* the per-DuraVIP structures of 3 DuraVIPs */
 	assert_true(json_num(v, "vipd_memory_config_bytes") >= 3 * sizeof(struct vipd_duravip));
 	assert_true(json_num(v, "vipd_memory_engine_bytes") >= 3 * sizeof(void *));
@@ -348,6 +348,10 @@ static void test_cmd_metrics_security(void **state)
 	assert_true(json_num(v, "vipd_memory_records_bytes") >= 3 * sizeof(struct vip_cl_record));
 	assert_true(json_num(v, "vipd_memory_announce_bytes") >= 3 * sizeof(struct vip_addr));
 	assert_true(json_num(v, "vipd_memory_owners_bytes") >= 3 * sizeof(struct vip_addr));
+#ifdef __GLIBC__
+	assert_true(json_num(v, "vipd_memory_heap_used_bytes") > 0); /* this process's own malloc heap */
+#endif
+	assert_true(json_num(v, "vipd_memory_heap_free_bytes") >= 0);
 	json_free(v);
 	assert_int_equal(CMD(f, false, "config", "show", "security"), 0);
 	assert_non_null(strstr(f->body,
