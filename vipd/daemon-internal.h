@@ -67,6 +67,8 @@ struct vipd_daemon {
 	size_t last_owned;           /* for STATUS updates */
 	struct daemon_owner *owners; /* last owner and flags per DuraVIP (daemon-owners.c) */
 	size_t n_owners;
+	uint8_t *owner_addrs; /* their addresses: owners_n4 of 4 bytes, then the others of 16 */
+	size_t owners_n4;
 	char **owner_names; /* the owners' names, each once: daemon_owner.owner - 1 indexes it */
 	size_t n_owner_names;
 	struct vipd_daemon_stats stats;
