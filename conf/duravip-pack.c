@@ -4,10 +4,10 @@
  * 10,000 DuraVIPs holds some 50,000 small heap strings (binding, service
  * labels and their array, the origin's file name), each in a malloc chunk of
  * 32 bytes or more: 1.4 MB. Packed, a string takes its length, and what
- * DuraVIPs share is stored once (docs/port.md, "Memory"): the file name, and
- * an interface, preference or follow target equal to one of the last few
- * placed (a handful of interfaces and node names serve 10,000 DuraVIPs). A
- * binding name is the tail of its service label "binding:NAME".
+ * DuraVIPs share is stored once (docs/port.md, "Memory"): a preference or
+ * follow target equal to one of the last few placed (a handful of node names
+ * serve 10,000 DuraVIPs). A binding name is the tail of its service label
+ * "binding:NAME". (Interfaces and file names are indexes: conf.h.)
  *
  * Two passes make the same choices: the first only sums the sizes, the
  * second copies; both compare strings by their text.
@@ -17,7 +17,7 @@
 
 #include "schema-internal.h"
 
-/* Distinct interface, preference and follow strings remembered for sharing. */
+/* Distinct preference and follow strings remembered for sharing. */
 #define RECENT 16
 #define BINDING_LABEL "binding:"
 
@@ -26,10 +26,6 @@ struct pack {
 	char **ptrs; /* the services arrays, at the start of the block */
 	char *chars; /* the strings, after them */
 	size_t n_ptrs, n_chars;
-	/* file names placed so far: the config's copies and their packed ones */
-	const char **file_from;
-	const char **file_to;
-	size_t n_files;
 	const char *recent[RECENT]; /* placed shared strings, the latest at recent_at - 1 */
 	size_t recent_at;
 };
@@ -37,15 +33,6 @@ struct pack {
 static size_t str_size(const char *s)
 {
 	return s ? strlen(s) + 1 : 0;
-}
-
-/* Index of file among the distinct names seen so far, or n when new. */
-static size_t file_index(const char **seen, size_t n, const char *file)
-{
-	for (size_t i = n; i-- > 0;) /* the latest first: DuraVIPs come file by file */
-		if (strcmp(seen[i], file) == 0)
-			return i;
-	return n;
 }
 
 /* Where s goes (a dry pass: s itself); NULL stays NULL. */
@@ -78,19 +65,6 @@ static char *place_shared(struct pack *p, const char *s)
 	return t;
 }
 
-/* The index of file among the names placed, placed first when new. */
-static size_t place_file(struct pack *p, const char *file)
-{
-	size_t i = file_index(p->file_from, p->n_files, file);
-
-	if (i == p->n_files) {
-		p->file_from[i] = file;
-		p->file_to[i] = place(p, file);
-		p->n_files++;
-	}
-	return i;
-}
-
 /* The label "binding:NAME" of binding NAME among the services, or NULL. */
 static char *binding_label(char *const *services, size_t n, const char *binding)
 {
@@ -118,16 +92,10 @@ static void pack_duravip(struct pack *p, struct vipd_duravip *d)
 	to.services = svc;
 	label = binding_label(p->dry ? d->services : svc, d->n_services, d->binding);
 	to.binding = label ? label + strlen(BINDING_LABEL) : place(p, d->binding);
-	to.interface = place_shared(p, d->interface);
 	to.preference = place_shared(p, d->preference);
 	to.follow = place_shared(p, d->follow);
-	size_t fi = d->src.file ? place_file(p, d->src.file) : 0;
-	to.src.file = d->src.file ? p->file_to[fi] : NULL;
 	if (p->dry)
 		return;
-	/* The first copy of each file name is compared with until the end (pack_pass frees it). */
-	if (d->src.file && p->file_from[fi] == d->src.file)
-		d->src.file = NULL;
 	schema_duravip_clear(d);
 	*d = to;
 }
@@ -135,27 +103,19 @@ static void pack_duravip(struct pack *p, struct vipd_duravip *d)
 /* One pass over the list; block NULL: count only. */
 static void pack_pass(struct vipd_config *c, struct pack *p, char *block, size_t n_ptrs)
 {
-	const char **from = p->file_from, **to = p->file_to;
-
-	*p = (struct pack){ .dry = !block, .file_from = from, .file_to = to };
+	*p = (struct pack){ .dry = !block };
 	p->ptrs = block ? (char **)(void *)block : NULL;
 	p->chars = block ? block + n_ptrs * sizeof(char *) : NULL;
 	for (size_t i = 0; i < c->n_duravips; i++)
 		pack_duravip(p, &c->duravips[i]);
-	for (size_t i = 0; block && i < p->n_files; i++)
-		free((char *)p->file_from[i]);
 }
 
 int schema_duravips_pack(struct vipd_config *c)
 {
-	_cleanup_free_ const char **from = calloc(c->n_duravips + 1, sizeof(*from));
-	_cleanup_free_ const char **to = calloc(c->n_duravips + 1, sizeof(*to));
-	struct pack p = { .file_from = from, .file_to = to };
+	struct pack p;
 	size_t n_ptrs, size;
 	char *block;
 
-	if (!from || !to)
-		return -ENOMEM;
 	pack_pass(c, &p, NULL, 0);
 	n_ptrs = p.n_ptrs;
 	size = n_ptrs * sizeof(char *) + p.n_chars;

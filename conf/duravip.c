@@ -498,6 +498,31 @@ static char *dup_or_null(const char *t, int *r)
 	return c;
 }
 
+/* d's origin file: 1 + its index in cfg->duravip_files, added when new. 0 or -ENOMEM. */
+static int origin_file(struct vipd_config *cfg, const char *file, uint16_t *ret)
+{
+	char **nf;
+
+	*ret = 0;
+	if (!file)
+		return 0;
+	for (size_t i = cfg->n_duravip_files; i-- > 0;) /* the latest first: DuraVIPs come file by file */
+		if (strcmp(cfg->duravip_files[i], file) == 0) {
+			*ret = (uint16_t)(i + 1);
+			return 0;
+		}
+	if (cfg->n_duravip_files >= UINT16_MAX)
+		return 0; /* not said: more than 65,535 configuration files */
+	nf = realloc(cfg->duravip_files, (cfg->n_duravip_files + 1) * sizeof(*nf));
+	if (!nf)
+		return -ENOMEM;
+	cfg->duravip_files = nf;
+	if (!(nf[cfg->n_duravip_files] = strdup(file)))
+		return -ENOMEM;
+	*ret = (uint16_t)++cfg->n_duravip_files;
+	return 0;
+}
+
 static int fill_duravip(struct schema *s, const struct build *b, const struct group *g,
 			struct vipd_duravip *d)
 {
@@ -516,11 +541,16 @@ static int fill_duravip(struct schema *s, const struct build *b, const struct gr
 	d->addr = b->byaddr[g->first]->addr;
 	const struct vipd_topology *t = topology_for(&s->cfg->cluster, &d->addr);
 	d->prefix = (uint8_t)(t ? t->cidrmask : vip_addr_len(&d->addr) * 8);
-	d->interface = dup_or_null(t ? t->interface : NULL, &r);
+	if (t && (size_t)(t - s->cfg->cluster.topology) >= UINT16_MAX)
+		schema_error(s, &origin->scope->loc, "more than %u Topology rules", UINT16_MAX - 1);
+	else if (t)
+		d->topology = (uint16_t)(t - s->cfg->cluster.topology + 1);
 	d->binding = dup_or_null(binding ? binding->scope->instance : NULL, &r);
 	d->preference = dup_or_null(pref_group->pref_svc ? pref_group->pref_svc->pref : NULL, &r);
 	d->follow = dup_or_null(g->vip ? NULL : g->follower->follow_opt->value->str, &r);
-	if (r < 0 || fill_services(b, g, d) < 0 || schema_src_from_loc(&d->src, &origin->scope->loc) < 0)
+	d->src_line = origin->scope->loc.line;
+	if (r < 0 || fill_services(b, g, d) < 0 ||
+	    origin_file(s->cfg, origin->scope->loc.file, &d->src_file) < 0)
 		return -ENOMEM;
 	return 0;
 }
