@@ -191,15 +191,21 @@ static size_t count_owner_changes(struct vipd_daemon *d, size_t n)
 	return changed;
 }
 
-/* IPv4 addresses in the table (they come first). */
+/* IPv4 addresses in the table: they come first (address order), found by bisection. */
 static size_t table_n4(const struct vipd_daemon *d, size_t n)
 {
-	size_t n4 = 0;
+	size_t lo = 0, hi = n;
 	struct vip_cl_vip_info pi;
 
-	while (n4 < n && vip_cl_proto_vip(d->proto, n4, &pi) == 0 && pi.addr.family == AF_INET)
-		n4++;
-	return n4;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (vip_cl_proto_vip(d->proto, mid, &pi) == 0 && pi.addr.family == AF_INET)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
 }
 
 /*
