@@ -43,9 +43,10 @@ static char *place(struct pack *p, const char *s)
 
 	if (!s)
 		return NULL;
-	if (!p->dry)
+	if (!p->dry) {
 		t = memcpy(p->chars, s, n);
-	p->chars += n;
+		p->chars += n;
+	}
 	p->n_chars += n;
 	return t;
 }
@@ -87,7 +88,8 @@ static void pack_duravip(struct pack *p, struct vipd_duravip *d)
 		if (!p->dry)
 			svc[k] = s;
 	}
-	p->ptrs += d->n_services;
+	if (!p->dry)
+		p->ptrs += d->n_services;
 	p->n_ptrs += d->n_services;
 	to.services = svc;
 	label = binding_label(p->dry ? d->services : svc, d->n_services, d->binding);
@@ -108,6 +110,30 @@ static void pack_pass(struct vipd_config *c, struct pack *p, char *block, size_t
 	p->chars = block ? block + n_ptrs * sizeof(char *) : NULL;
 	for (size_t i = 0; i < c->n_duravips; i++)
 		pack_duravip(p, &c->duravips[i]);
+}
+
+int schema_duravip_file(struct vipd_config *cfg, const char *file, uint16_t *ret)
+{
+	char **nf;
+
+	*ret = 0;
+	if (!file)
+		return 0;
+	for (size_t i = cfg->n_duravip_files; i-- > 0;) /* the latest first: DuraVIPs come file by file */
+		if (strcmp(cfg->duravip_files[i], file) == 0) {
+			*ret = (uint16_t)(i + 1);
+			return 0;
+		}
+	if (cfg->n_duravip_files >= UINT16_MAX)
+		return 0; /* not said: more than 65,535 configuration files */
+	nf = realloc(cfg->duravip_files, (cfg->n_duravip_files + 1) * sizeof(*nf));
+	if (!nf)
+		return -ENOMEM;
+	cfg->duravip_files = nf;
+	if (!(nf[cfg->n_duravip_files] = strdup(file)))
+		return -ENOMEM;
+	*ret = (uint16_t)++cfg->n_duravip_files;
+	return 0;
 }
 
 int schema_duravips_pack(struct vipd_config *c)

@@ -498,31 +498,6 @@ static char *dup_or_null(const char *t, int *r)
 	return c;
 }
 
-/* d's origin file: 1 + its index in cfg->duravip_files, added when new. 0 or -ENOMEM. */
-static int origin_file(struct vipd_config *cfg, const char *file, uint16_t *ret)
-{
-	char **nf;
-
-	*ret = 0;
-	if (!file)
-		return 0;
-	for (size_t i = cfg->n_duravip_files; i-- > 0;) /* the latest first: DuraVIPs come file by file */
-		if (strcmp(cfg->duravip_files[i], file) == 0) {
-			*ret = (uint16_t)(i + 1);
-			return 0;
-		}
-	if (cfg->n_duravip_files >= UINT16_MAX)
-		return 0; /* not said: more than 65,535 configuration files */
-	nf = realloc(cfg->duravip_files, (cfg->n_duravip_files + 1) * sizeof(*nf));
-	if (!nf)
-		return -ENOMEM;
-	cfg->duravip_files = nf;
-	if (!(nf[cfg->n_duravip_files] = strdup(file)))
-		return -ENOMEM;
-	*ret = (uint16_t)++cfg->n_duravip_files;
-	return 0;
-}
-
 static int fill_duravip(struct schema *s, const struct build *b, const struct group *g,
 			struct vipd_duravip *d)
 {
@@ -550,7 +525,7 @@ static int fill_duravip(struct schema *s, const struct build *b, const struct gr
 	d->follow = dup_or_null(g->vip ? NULL : g->follower->follow_opt->value->str, &r);
 	d->src_line = origin->scope->loc.line;
 	if (r < 0 || fill_services(b, g, d) < 0 ||
-	    origin_file(s->cfg, origin->scope->loc.file, &d->src_file) < 0)
+	    schema_duravip_file(s->cfg, origin->scope->loc.file, &d->src_file) < 0)
 		return -ENOMEM;
 	return 0;
 }
