@@ -289,16 +289,26 @@ struct vipd_cluster {
 		src_standby, src_takeover_guard;
 };
 
+#define VIP_DURAVIP_MAX_SERVICES 65535u
+/*
+ * One per DuraVIP (10,000 and more), so kept small: 64 bytes. What many
+ * share is an index: the interface is its Topology rule's
+ * (vip_config_duravip_interface), the origin's file name is in the
+ * configuration's duravip_files (vip_config_duravip_src). In a loaded
+ * configuration the strings are in its duravip_strings block, and equal ones
+ * are often one copy (conf/duravip-pack.c): compare them by text.
+ */
 struct vipd_duravip {
 	struct vip_addr addr;
-	unsigned prefix; /* Topology cidrmask, else 32 / 128 */
-	char *interface; /* from Topology, NULL: placed at run time by vipd/topology */
-	char *binding;   /* binding name when a Binding uses it, else NULL */
-	char **services; /* "binding:NAME", "ESMTP_Listener:ADDR:PORT", sorted */
-	size_t n_services;
-	char *preference;        /* node name or NULL */
-	char *follow;            /* what a following listener follows (as written) or NULL */
-	struct vip_conf_src src; /* first place it was declared */
+	uint8_t prefix;      /* Topology cidrmask, else 32 / 128 */
+	uint16_t n_services; /* at most VIP_DURAVIP_MAX_SERVICES */
+	char *binding;       /* binding name when a Binding uses it, else NULL */
+	char **services;     /* "binding:NAME", "ESMTP_Listener:ADDR:PORT", sorted */
+	char *preference;    /* node name or NULL */
+	char *follow;        /* what a following listener follows (as written) or NULL */
+	uint32_t src_line;   /* first place it was declared: line, */
+	uint16_t src_file;   /* and 1 + its file's index in duravip_files (0: none) */
+	uint16_t topology;   /* 1 + the index of its Topology rule, 0: placed at run time by vipd/topology */
 };
 
 /* Control { admin_group }: who may change state through the control socket (besides root). */
@@ -359,6 +369,8 @@ struct vipd_config {
 	 */
 	char *duravip_strings;
 	size_t duravip_strings_size;
+	char **duravip_files; /* the DuraVIPs' origin file names, each once (src_file - 1) */
+	size_t n_duravip_files;
 	struct vipd_health_check *checks; /* in reading order */
 	size_t n_checks;
 	struct vipd_notify_conf notify;
@@ -421,6 +433,11 @@ void vip_config_drop_duravips(struct vipd_config *c);
 
 /* Bytes the DuraVIP list holds: its entries and their packed strings (the metrics). */
 size_t vip_config_duravips_bytes(const struct vipd_config *c);
+
+/* The interface d goes on, from its Topology rule; NULL: placed at run time (vipd/topology). */
+const char *vip_config_duravip_interface(const struct vipd_config *c, const struct vipd_duravip *d);
+/* Where d was first declared (file owned by c). */
+struct vip_conf_src vip_config_duravip_src(const struct vipd_config *c, const struct vipd_duravip *d);
 
 /* The DuraVIP with this address, or NULL. */
 const struct vipd_duravip *vip_config_find_duravip(const struct vipd_config *c, const struct vip_addr *a);

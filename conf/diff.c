@@ -47,11 +47,13 @@ static bool topology_equal(const struct vipd_cluster *a, const struct vipd_clust
 	return true;
 }
 
-static bool duravip_equal(const struct vipd_duravip *x, const struct vipd_duravip *y)
+static bool duravip_equal(const struct vipd_config *a, const struct vipd_duravip *x,
+			  const struct vipd_config *b, const struct vipd_duravip *y)
 {
 	return vip_addr_equal(&x->addr, &y->addr) && x->prefix == y->prefix &&
-	       streq_ptr(x->interface, y->interface) && streq_ptr(x->binding, y->binding) &&
-	       streq_ptr(x->preference, y->preference) && streq_ptr(x->follow, y->follow) &&
+	       streq_ptr(vip_config_duravip_interface(a, x), vip_config_duravip_interface(b, y)) &&
+	       streq_ptr(x->binding, y->binding) && streq_ptr(x->preference, y->preference) &&
+	       streq_ptr(x->follow, y->follow) &&
 	       strv_equal(x->services, x->n_services, y->services, y->n_services);
 }
 
@@ -60,7 +62,7 @@ static bool duravips_equal(const struct vipd_config *a, const struct vipd_config
 	if (a->n_duravips != b->n_duravips)
 		return false;
 	for (size_t i = 0; i < a->n_duravips; i++)
-		if (!duravip_equal(&a->duravips[i], &b->duravips[i]))
+		if (!duravip_equal(a, &a->duravips[i], b, &b->duravips[i]))
 			return false;
 	return true;
 }

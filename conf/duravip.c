@@ -515,12 +515,17 @@ static int fill_duravip(struct schema *s, const struct build *b, const struct gr
 	}
 	d->addr = b->byaddr[g->first]->addr;
 	const struct vipd_topology *t = topology_for(&s->cfg->cluster, &d->addr);
-	d->prefix = t ? t->cidrmask : (unsigned)vip_addr_len(&d->addr) * 8;
-	d->interface = dup_or_null(t ? t->interface : NULL, &r);
+	d->prefix = (uint8_t)(t ? t->cidrmask : vip_addr_len(&d->addr) * 8);
+	if (t && (size_t)(t - s->cfg->cluster.topology) >= UINT16_MAX)
+		schema_error(s, &origin->scope->loc, "more than %u Topology rules", UINT16_MAX - 1);
+	else if (t)
+		d->topology = (uint16_t)(t - s->cfg->cluster.topology + 1);
 	d->binding = dup_or_null(binding ? binding->scope->instance : NULL, &r);
 	d->preference = dup_or_null(pref_group->pref_svc ? pref_group->pref_svc->pref : NULL, &r);
 	d->follow = dup_or_null(g->vip ? NULL : g->follower->follow_opt->value->str, &r);
-	if (r < 0 || fill_services(b, g, d) < 0 || schema_src_from_loc(&d->src, &origin->scope->loc) < 0)
+	d->src_line = origin->scope->loc.line;
+	if (r < 0 || fill_services(b, g, d) < 0 ||
+	    schema_duravip_file(s->cfg, origin->scope->loc.file, &d->src_file) < 0)
 		return -ENOMEM;
 	return 0;
 }
@@ -537,8 +542,16 @@ static void emit(struct schema *s, struct build *b)
 		return (void)schema_oom(s, -ENOMEM);
 	for (size_t gi = 0; gi < b->n_groups; gi++) {
 		const struct group *g = &b->groups[gi];
+		char addr[VIP_ADDR_STRLEN];
 		if (!g->vip && !g->follows)
 			continue;
+		if (g->n > VIP_DURAVIP_MAX_SERVICES) {
+			const struct svc *x = b->byaddr[g->first];
+			schema_error(s, &x->scope->loc, "DuraVIP %s has %zu services, more than %u",
+				     vip_addr_to_string(&x->addr, addr, sizeof(addr)), g->n,
+				     VIP_DURAVIP_MAX_SERVICES);
+			continue;
+		}
 		/* counted first so vip_config_free releases a half-filled entry */
 		struct vipd_duravip *d = &cfg->duravips[cfg->n_duravips++];
 		if (fill_duravip(s, b, g, d) < 0)

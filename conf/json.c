@@ -115,7 +115,7 @@ static void json_duravips(struct vip_json *w, const struct vipd_config *c)
 		vip_json_object_begin(w, NULL);
 		vip_json_string(w, "address", vip_addr_to_string(&d->addr, addr, sizeof(addr)));
 		vip_json_uint(w, "prefix", d->prefix);
-		vip_json_string(w, "interface", d->interface);
+		vip_json_string(w, "interface", vip_config_duravip_interface(c, d));
 		vip_json_array_begin(w, "services");
 		for (size_t j = 0; j < d->n_services; j++)
 			vip_json_string(w, NULL, d->services[j]);
@@ -123,7 +123,8 @@ static void json_duravips(struct vip_json *w, const struct vipd_config *c)
 		vip_json_string(w, "preference", d->preference);
 		vip_json_string(w, "follow", d->follow);
 		vip_json_string(w, "binding", d->binding);
-		jw_from(w, &d->src);
+		struct vip_conf_src src = vip_config_duravip_src(c, d);
+		jw_from(w, &src);
 		vip_json_object_end(w);
 	}
 	vip_json_array_end(w);

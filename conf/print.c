@@ -151,7 +151,8 @@ static void print_duravips(const struct vipd_config *c, FILE *f)
 		const struct vipd_duravip *d = &c->duravips[i];
 		vip_addr_to_string(&d->addr, addr, VIP_ADDR_STRLEN);
 		snprintf(addr + strlen(addr), sizeof(addr) - strlen(addr), "/%u", d->prefix);
-		fprintf(f, "  %-30s %-10s %-12s %-12s", addr, d->interface ? d->interface : "(route)",
+		const char *ifname = vip_config_duravip_interface(c, d);
+		fprintf(f, "  %-30s %-10s %-12s %-12s", addr, ifname ? ifname : "(route)",
 			d->preference ? d->preference : "-", d->follow ? d->follow : "-");
 		for (size_t j = 0; j < d->n_services; j++)
 			fprintf(f, "%s%s", j ? ", " : " ", d->services[j]);

@@ -84,6 +84,12 @@ void schema_duravip_clear(struct vipd_duravip *d);
  * copy per file name (duravip-pack.c). 0, or -ENOMEM with nothing changed.
  */
 int schema_duravips_pack(struct vipd_config *c);
+/*
+ * A DuraVIP's origin file as its src_file: 1 + the index of file in
+ * cfg->duravip_files, added when new (0 for NULL, or past 65,535 files).
+ * 0 or -ENOMEM.
+ */
+int schema_duravip_file(struct vipd_config *cfg, const char *file, uint16_t *ret);
 
 /*
  * The capabilities in mask as names ("cap_net_admin"), sorted by name, in a

@@ -175,14 +175,12 @@ static void cluster_free(struct vipd_cluster *cl)
 
 void schema_duravip_clear(struct vipd_duravip *d)
 {
-	free(d->interface);
 	free(d->binding);
 	for (size_t i = 0; i < d->n_services; i++)
 		free(d->services[i]);
 	free(d->services);
 	free(d->preference);
 	free(d->follow);
-	schema_src_clear(&d->src);
 }
 
 void vip_config_free(struct vipd_config *c)
@@ -210,11 +208,35 @@ void vip_config_drop_duravips(struct vipd_config *c)
 	free(c->duravips);
 	c->duravips = NULL;
 	c->n_duravips = 0;
+	for (size_t i = 0; i < c->n_duravip_files; i++)
+		free(c->duravip_files[i]);
+	free(c->duravip_files);
+	c->duravip_files = NULL;
+	c->n_duravip_files = 0;
 }
 
 size_t vip_config_duravips_bytes(const struct vipd_config *c)
 {
-	return c->n_duravips * sizeof(*c->duravips) + c->duravip_strings_size;
+	size_t n = c->n_duravips * sizeof(*c->duravips) + c->duravip_strings_size +
+		   c->n_duravip_files * sizeof(*c->duravip_files);
+
+	for (size_t i = 0; i < c->n_duravip_files; i++)
+		n += strlen(c->duravip_files[i]) + 1;
+	return n;
+}
+
+const char *vip_config_duravip_interface(const struct vipd_config *c, const struct vipd_duravip *d)
+{
+	return d->topology && d->topology <= c->cluster.n_topology ? c->cluster.topology[d->topology - 1].interface : NULL;
+}
+
+struct vip_conf_src vip_config_duravip_src(const struct vipd_config *c, const struct vipd_duravip *d)
+{
+	return (struct vip_conf_src){
+		.file = d->src_file && d->src_file <= c->n_duravip_files ? c->duravip_files[d->src_file - 1]
+									 : NULL,
+		.line = d->src_line,
+	};
 }
 
 const struct vipd_duravip *vip_config_find_duravip(const struct vipd_config *c, const struct vip_addr *a)

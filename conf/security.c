@@ -294,7 +294,8 @@ void schema_security_check_duravips(struct schema *s)
 	if (!sec->user)
 		return; /* already reported */
 	const struct vipd_duravip *first = &cfg->duravips[0];
-	struct vip_conf_loc at = { .file = first->src.file, .line = first->src.line };
+	struct vip_conf_src src = vip_config_duravip_src(cfg, first);
+	struct vip_conf_loc at = { .file = src.file, .line = src.line };
 	const struct vip_conf_loc *loc = s->caps_opt ? &s->caps_opt->value->loc : &at;
 
 	if (!(sec->cap_permitted & CAP_BIT(CAP_NET_ADMIN)))

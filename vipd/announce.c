@@ -2,67 +2,25 @@
 /*
  * vipd/announce: the announcement schedule (see announce.h for the rules).
  *
- * Entries live in one array; a tick scans it once per interface that has
- * something due. That is linear in the number of addresses, which is fine for
- * the tens of thousands vipd is sized for: ticks happen at most a few times
- * per second per schedule phase.
+ * Entries with something scheduled live in one array; a tick scans it once
+ * per interface that has something due. That is linear in the number of
+ * addresses, which is fine for the tens of thousands vipd is sized for: ticks
+ * happen at most a few times per second per schedule phase. Addresses with
+ * nothing scheduled rest in a compact store (announce-rest.c).
  */
 #include <errno.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "announce.h"
+#include "announce-internal.h"
 #include "log.h"
 
-#define NEVER UINT64_MAX
 /* Token bucket amounts are kept in thousandths of a packet so a rate in
  * packets/s refills exactly `pace` units per millisecond. */
 #define MILLI 1000u
 /* Unicast announcements per send call, at most. */
 #define UNI_CHUNK 512u
-
-struct entry {
-	struct vip_addr addr;
-	int ifindex;
-	uint32_t sent;
-	uint32_t repeats_left;
-	uint64_t last_ms;
-	uint64_t next_ms;
-	uint16_t host_next;   /* unicast: hosts of the current announcement already sent */
-	bool fallback_logged; /* unicast: "no host known" said since the last acquisition */
-};
-
-struct bucket {
-	int ifindex;
-	uint64_t tokens; /* milli-packets */
-	uint64_t stamp;  /* last refill */
-	bool fresh;      /* never refilled: starts full */
-};
-
-struct vipd_announce {
-	struct vipd_announce_opts opts;
-	vipd_announce_send_fn send;
-	void *data;
-	struct entry *entries;
-	size_t n, cap;
-	struct bucket *buckets;
-	size_t n_buckets;
-	struct vip_addr *batch; /* scratch for one send call */
-	size_t *batch_idx;
-	size_t batch_cap;
-	struct vipd_announce_stats stats;
-	/* arp_all_hosts = false */
-	vipd_announce_hosts_fn hosts_fn;
-	vipd_announce_send_to_fn send_to;
-	void *hosts_data;
-	struct vipd_announce_host *hosts; /* scratch: one address's hosts */
-	struct vipd_announce_dst *ubatch; /* scratch: one unicast send call */
-	size_t un;
-	size_t *udone; /* entries whose announcement the queued frames complete */
-	size_t n_udone;
-	int uerr; /* 0, or the -errno of a unicast send of this tick */
-};
 
 static uint32_t at_least_min(uint32_t ms)
 {
@@ -108,6 +66,7 @@ void vipd_announce_free(struct vipd_announce *a)
 	if (!a)
 		return;
 	free(a->entries);
+	rest_free(&a->rest);
 	free(a->buckets);
 	free(a->batch);
 	free(a->batch_idx);
@@ -216,11 +175,14 @@ int vipd_announce_add(struct vipd_announce *a, const struct vip_addr *addr, int 
 	struct entry *e = at < a->n && vip_addr_equal(&a->entries[at].addr, addr) ? &a->entries[at] : NULL;
 
 	if (!e) {
+		struct entry back;
+		bool rested = rest_take(&a->rest, addr, &back);
+
 		if (a->n == a->cap) {
 			size_t nc = a->cap ? a->cap * 2 : 16;
 			struct entry *ne = realloc(a->entries, nc * sizeof(*ne));
 			if (!ne)
-				return -ENOMEM;
+				return -ENOMEM; /* a rested address is forgotten: as if never announced */
 			a->entries = ne;
 			a->cap = nc;
 		}
@@ -228,7 +190,7 @@ int vipd_announce_add(struct vipd_announce *a, const struct vip_addr *addr, int 
 		memmove(&a->entries[at + 1], &a->entries[at], (a->n - at) * sizeof(*a->entries));
 		a->n++;
 		e = &a->entries[at];
-		*e = (struct entry){ .addr = *addr, .last_ms = NEVER };
+		*e = rested ? back : (struct entry){ .addr = *addr, .last_ms = NEVER };
 	}
 	e->ifindex = ifindex;
 	e->fallback_logged = false;
@@ -241,7 +203,7 @@ int vipd_announce_remove(struct vipd_announce *a, const struct vip_addr *addr)
 	struct entry *e = entry_find(a, addr);
 
 	if (!e)
-		return -ENOENT;
+		return rest_take(&a->rest, addr, NULL) ? 0 : -ENOENT;
 	size_t at = (size_t)(e - a->entries);
 	memmove(e, e + 1, (a->n - at - 1) * sizeof(*e));
 	a->n--;
@@ -250,6 +212,8 @@ int vipd_announce_remove(struct vipd_announce *a, const struct vip_addr *addr)
 
 size_t vipd_announce_restart_all(struct vipd_announce *a, uint64_t now_ms)
 {
+	/* Out of memory, the resting addresses stay where they are: nothing is lost. */
+	(void)rest_unpack_all(a);
 	for (size_t i = 0; i < a->n; i++)
 		entry_restart(a, &a->entries[i], now_ms);
 	return a->n;
@@ -267,6 +231,10 @@ void vipd_announce_set_opts(struct vipd_announce *a, const struct vipd_announce_
 {
 	a->opts = *opts;
 	normalise(&a->opts);
+	/* With refresh on every address has a next announcement again (out of memory,
+	 * the resting ones are refreshed from their next acquisition or `announce view`). */
+	if (a->opts.refresh_interval_ms)
+		(void)rest_unpack_all(a);
 	for (size_t i = 0; i < a->n; i++) {
 		struct entry *e = &a->entries[i];
 
@@ -278,6 +246,8 @@ void vipd_announce_set_opts(struct vipd_announce *a, const struct vipd_announce_
 		/* In (or past) the refresh phase: follow the new refresh setting. */
 		e->next_ms = a->opts.refresh_interval_ms ? e->last_ms + a->opts.refresh_interval_ms : NEVER;
 	}
+	rest_sweep(a);
+	entries_shrink(a);
 }
 
 static void entry_advance(const struct vipd_announce *a, struct entry *e, uint64_t now)
@@ -505,12 +475,17 @@ int vipd_announce_tick(struct vipd_announce *a, uint64_t now_ms)
 		else if (r > 0)
 			total += r;
 	}
-	/* The scratch is as large as the table (280 kB at 10,000): not kept between ticks. */
+	/* The scratch is as large as the table (360 kB at 10,000): not kept between ticks. */
 	free(a->batch);
 	free(a->batch_idx);
+	free(a->udone);
 	a->batch = NULL;
 	a->batch_idx = NULL;
+	a->udone = NULL;
 	a->batch_cap = 0;
+	/* What has nothing more scheduled rests; the array is given back what it does not use. */
+	rest_sweep(a);
+	entries_shrink(a);
 	return first_err < 0 ? first_err : total;
 }
 
@@ -532,18 +507,27 @@ uint64_t vipd_announce_next_due(const struct vipd_announce *a, uint64_t now_ms)
 	return best;
 }
 
-size_t vipd_announce_count(const struct vipd_announce *a)
+size_t vipd_announce_scheduled(const struct vipd_announce *a)
 {
 	return a->n;
 }
 
+size_t vipd_announce_count(const struct vipd_announce *a)
+{
+	return a->n + rest_count(&a->rest);
+}
+
 int vipd_announce_get(const struct vipd_announce *a, size_t i, struct vipd_announce_entry *ret)
 {
-	const struct entry *e;
+	struct entry rested;
+	const struct entry *e = &rested;
 
-	if (i >= a->n)
+	if (i >= vipd_announce_count(a))
 		return -ENOENT;
-	e = &a->entries[i];
+	if (i < a->n)
+		e = &a->entries[i];
+	else
+		rest_get(&a->rest, i - a->n, &rested);
 	*ret = (struct vipd_announce_entry){
 		.addr = e->addr,
 		.ifindex = e->ifindex,
@@ -567,5 +551,11 @@ const struct vipd_announce_opts *vipd_announce_get_opts(const struct vipd_announ
 
 size_t vipd_announce_bytes(const struct vipd_announce *a)
 {
-	return a->n * sizeof(*a->entries);
+	size_t b = a->cap * sizeof(*a->entries) + rest_bytes(&a->rest) + a->n_buckets * sizeof(*a->buckets);
+
+	if (a->hosts)
+		b += VIPD_ANNOUNCE_MAX_HOSTS * sizeof(*a->hosts);
+	if (a->ubatch)
+		b += UNI_CHUNK * sizeof(*a->ubatch);
+	return b;
 }

@@ -123,8 +123,12 @@ struct vipd_announce_entry {
 	uint64_t last_ms;      /* UINT64_MAX: never */
 	uint64_t next_ms;      /* UINT64_MAX: nothing more scheduled */
 };
+/* Addresses with an announcement still scheduled (the others rest). */
+size_t vipd_announce_scheduled(const struct vipd_announce *a);
+/* Every address known: scheduled or resting (all sent, nothing more due). */
 size_t vipd_announce_count(const struct vipd_announce *a);
-/* Copy entry i (0 <= i < count). 0 or -ENOENT. */
+/* Copy entry i (0 <= i < count; the scheduled ones first, then the resting ones,
+ * IPv4 before IPv6, so not in address order). 0 or -ENOENT. */
 int vipd_announce_get(const struct vipd_announce *a, size_t i, struct vipd_announce_entry *ret);
 
 struct vipd_announce_stats {
@@ -153,7 +157,7 @@ int vipd_announce_port_send(void *data, int ifindex, const struct vip_addr *addr
 /* A vipd_announce_send_to_fn: one port announce call, each entry to its host. */
 int vipd_announce_port_send_to(void *data, int ifindex, const struct vipd_announce_dst *dsts, size_t n);
 
-/* Bytes its entries hold (the metrics). */
+/* Bytes its entries, its resting addresses and its kept scratch hold, as allocated (the metrics). */
 size_t vipd_announce_bytes(const struct vipd_announce *a);
 
 #endif

@@ -441,6 +441,13 @@ static void arp_json(struct vip_json *w, const void *data)
 	vip_json_object_end(w);
 }
 
+static int arp_row_cmp(const void *x, const void *y)
+{
+	const struct arp_row *a = x, *b = y;
+
+	return vip_addr_cmp(&a->en.addr, &b->en.addr);
+}
+
 int cmd_arp_show(struct vipd_control_call *call)
 {
 	static const struct vipd_control_view view = { arp_json, arp_text };
@@ -465,6 +472,8 @@ int cmd_arp_show(struct vipd_control_call *call)
 		snprintf(row->ifname, sizeof(row->ifname), "%s", ev.ifname);
 		s.n++;
 	}
+	/* The schedule lists what is due first: the table is in address order. */
+	qsort(s.rows, s.n, sizeof(*s.rows), arp_row_cmp);
 	r = cmd_neigh_collect(call->userdata, &s.neigh);
 	if (r == 0)
 		r = vipd_control_reply(call, &view, &s);

@@ -4,6 +4,9 @@
  */
 #include <assert.h>
 #include <errno.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -243,6 +246,18 @@ struct metrics {
 	size_t n;
 };
 
+/* The malloc heap (not the blocks it maps on their own): bytes in use and free in it. */
+static void heap_bytes(size_t *ret_used, size_t *ret_free)
+{
+	*ret_used = *ret_free = 0;
+#ifdef __GLIBC__
+	struct mallinfo2 mi = mallinfo2();
+
+	*ret_used = mi.uordblks;
+	*ret_free = mi.fordblks;
+#endif
+}
+
 static void metrics_collect(struct vipd_daemon *d, struct metrics *out)
 {
 	const struct vip_cl_proto *p = vipd_daemon_proto(d);
@@ -253,6 +268,7 @@ static void metrics_collect(struct vipd_daemon *d, struct metrics *out)
 	struct vipd_node_state ns;
 	struct vipd_neigh_stats nst = { 0 };
 	struct vip_cl_mem mem;
+	size_t heap_used, heap_free;
 	struct metric *m = out->m;
 	size_t i = 0;
 
@@ -364,6 +380,11 @@ static void metrics_collect(struct vipd_daemon *d, struct metrics *out)
 	M("vipd_memory_announce_bytes", "gauge", "the announcement schedule's entries",
 	  vipd_announce_bytes(vipd_daemon_announce(d)));
 	M("vipd_memory_owners_bytes", "gauge", "the owner and state watch", di.owner_watch_bytes);
+	heap_bytes(&heap_used, &heap_free);
+	M("vipd_memory_heap_used_bytes", "gauge",
+	  "malloc's heap: bytes in use (blocks mapped alone not counted)", heap_used);
+	M("vipd_memory_heap_free_bytes", "gauge", "malloc's heap: bytes free (resident or given back)",
+	  heap_free);
 #undef M
 	out->n = i;
 }

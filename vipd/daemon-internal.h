@@ -15,6 +15,14 @@
 
 struct daemon_owner;
 
+/*
+ * A pump that plumbed or removed this many addresses gives the heap's free
+ * pages back: the plans, dumps and messages of 10,000 DuraVIPs leave some
+ * 250 kB of free heap behind (vipd/main.c tune_malloc, docs/port.md); so
+ * does the announcement schedule when it falls idle after this many.
+ */
+#define TRIM_AFTER_CHANGES 1024u
+
 struct vipd_daemon {
 	struct vipd_daemon_opts opts;
 	struct vipd_config *cfg;
@@ -32,6 +40,7 @@ struct vipd_daemon {
 
 	struct vipd_engine *engine;
 	struct vipd_announce *announce;
+	size_t announce_peak; /* most addresses scheduled since the schedule was last idle */
 	struct vipd_announce_port announce_port; /* the announcements' port and arp_mode */
 	struct daemon_hosts_memo *hosts_memo;    /* arp_all_hosts = false (daemon-announce.c) */
 	struct vipd_neigh *neigh; /* the shared neighbour cache (daemon-neigh.c); the engine feeds it */
@@ -58,6 +67,8 @@ struct vipd_daemon {
 	size_t last_owned;           /* for STATUS updates */
 	struct daemon_owner *owners; /* last owner and flags per DuraVIP (daemon-owners.c) */
 	size_t n_owners;
+	uint8_t *owner_addrs; /* their addresses: owners_n4 of 4 bytes, then the others of 16 */
+	size_t owners_n4;
 	char **owner_names; /* the owners' names, each once: daemon_owner.owner - 1 indexes it */
 	size_t n_owner_names;
 	struct vipd_daemon_stats stats;

@@ -11,14 +11,17 @@
 #include "log.h"
 
 /*
- * One per DuraVIP, so kept small: the owner's name is an index into
+ * One per DuraVIP, so kept small: 4 bytes, and its address in
+ * d->owner_addrs (4 bytes for IPv4, 16 for IPv6: the table lists IPv4 first,
+ * so slot i < d->owners_n4 is an IPv4 one). The owner's name is an index into
  * d->owner_names (a handful of node names for 10,000 DuraVIPs), not a copy.
  */
 struct daemon_owner {
-	struct vip_addr addr;
 	uint16_t flags; /* VIP_CL_F_* (they fit: cluster/proto-table.c) */
-	uint16_t owner; /* 0: none, else 1 + its index in d->owner_names */
+	uint16_t
+		owner; /* 0: none, OWNER_UNSET: nothing seen in this slot, else 1 + its index in d->owner_names */
 };
+#define OWNER_UNSET UINT16_MAX
 
 /* Names kept before the unused ones are dropped; a view has at most VIP_CL_MAX_MEMBERS. */
 #define OWNER_NAMES_MAX 256
@@ -26,8 +29,31 @@ struct daemon_owner {
 static void owners_free(struct vipd_daemon *d)
 {
 	free(d->owners);
+	free(d->owner_addrs);
 	d->owners = NULL;
+	d->owner_addrs = NULL;
 	d->n_owners = 0;
+	d->owners_n4 = 0;
+}
+
+static size_t addrs_size(size_t n, size_t n4)
+{
+	return n4 * 4 + (n - n4) * 16;
+}
+
+/* Whether slot i holds address a (in the layout of n4 IPv4 slots). */
+static bool slot_is(const uint8_t *addrs, size_t n4, size_t i, const struct vip_addr *a)
+{
+	if (a->family != (i < n4 ? AF_INET : AF_INET6))
+		return false;
+	return memcmp(addrs + (i < n4 ? i * 4 : n4 * 4 + (i - n4) * 16), a->bytes, vip_addr_len(a)) == 0;
+}
+
+static void slot_set(struct vipd_daemon *d, size_t i, const struct vip_addr *a)
+{
+	size_t n4 = d->owners_n4;
+
+	memcpy(d->owner_addrs + (i < n4 ? i * 4 : n4 * 4 + (i - n4) * 16), a->bytes, vip_addr_len(a));
 }
 
 void daemon_owners_free(struct vipd_daemon *d)
@@ -42,7 +68,8 @@ void daemon_owners_free(struct vipd_daemon *d)
 
 size_t daemon_owners_bytes(const struct vipd_daemon *d)
 {
-	size_t n = d->n_owners * sizeof(*d->owners) + d->n_owner_names * sizeof(*d->owner_names);
+	size_t n = d->n_owners * sizeof(*d->owners) + addrs_size(d->n_owners, d->owners_n4) +
+		   d->n_owner_names * sizeof(*d->owner_names);
 
 	for (size_t k = 0; k < d->n_owner_names; k++)
 		n += strlen(d->owner_names[k]) + 1;
@@ -51,7 +78,7 @@ size_t daemon_owners_bytes(const struct vipd_daemon *d)
 
 static const char *owner_name(const struct vipd_daemon *d, uint16_t owner)
 {
-	return owner ? d->owner_names[owner - 1] : NULL;
+	return owner && owner != OWNER_UNSET ? d->owner_names[owner - 1] : NULL;
 }
 
 /* Drop the names no entry uses, renumbering the entries. */
@@ -61,7 +88,8 @@ static void owner_names_compact(struct vipd_daemon *d)
 	size_t n = 0;
 
 	for (size_t i = 0; i < d->n_owners; i++)
-		map[d->owners[i].owner] = 1;
+		if (d->owners[i].owner != OWNER_UNSET)
+			map[d->owners[i].owner] = 1;
 	for (size_t k = 0; k < d->n_owner_names; k++) {
 		if (!map[k + 1]) {
 			free(d->owner_names[k]);
@@ -72,7 +100,8 @@ static void owner_names_compact(struct vipd_daemon *d)
 	}
 	d->n_owner_names = n;
 	for (size_t i = 0; i < d->n_owners; i++)
-		d->owners[i].owner = d->owners[i].owner ? map[d->owners[i].owner] : 0;
+		if (d->owners[i].owner != OWNER_UNSET)
+			d->owners[i].owner = d->owners[i].owner ? map[d->owners[i].owner] : 0;
 }
 
 /* The entry's value for name: 0 for NULL (or when out of memory, logged), else 1 + its index. */
@@ -154,11 +183,67 @@ static size_t count_owner_changes(struct vipd_daemon *d, size_t n)
 	for (size_t i = 0; i < n && i < d->n_owners; i++) {
 		struct vip_cl_vip_info pi;
 
-		if (vip_cl_proto_vip(d->proto, i, &pi) == 0 && vip_addr_equal(&d->owners[i].addr, &pi.addr) &&
+		if (vip_cl_proto_vip(d->proto, i, &pi) == 0 && d->owners[i].owner != OWNER_UNSET &&
+		    slot_is(d->owner_addrs, d->owners_n4, i, &pi.addr) &&
 		    !streq_ptr(owner_name(d, d->owners[i].owner), pi.owner))
 			changed++;
 	}
 	return changed;
+}
+
+/* IPv4 addresses in the table: they come first (address order), found by bisection. */
+static size_t table_n4(const struct vipd_daemon *d, size_t n)
+{
+	size_t lo = 0, hi = n;
+	struct vip_cl_vip_info pi;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (vip_cl_proto_vip(d->proto, mid, &pi) == 0 && pi.addr.family == AF_INET)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/*
+ * Size the watch for n slots of which n4 IPv4 (the table's current layout).
+ * A slot keeps what it saw when its address is the same as before; every
+ * other slot is unset. 0 or -ENOMEM (the watch is then empty).
+ */
+static int owners_layout(struct vipd_daemon *d, size_t n, size_t n4)
+{
+	_cleanup_free_ uint8_t *old = NULL;
+	size_t old_n4 = d->owners_n4;
+	struct vip_cl_vip_info pi;
+
+	if (n == d->n_owners && n4 == d->owners_n4 && d->owners)
+		return 0;
+	if (n != d->n_owners) {
+		owners_free(d);
+		d->owners = malloc((n ? n : 1) * sizeof(*d->owners));
+		if (!d->owners)
+			return -ENOMEM;
+		for (size_t i = 0; i < n; i++)
+			d->owners[i] = (struct daemon_owner){ .owner = OWNER_UNSET };
+		d->n_owners = n;
+	}
+	old = steal_ptr(d->owner_addrs);
+	d->owners_n4 = n4;
+	d->owner_addrs = calloc(addrs_size(n, n4) + 1, 1);
+	if (!d->owner_addrs) {
+		owners_free(d);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (vip_cl_proto_vip(d->proto, i, &pi) < 0 || !old || !slot_is(old, old_n4, i, &pi.addr))
+			d->owners[i].owner = OWNER_UNSET;
+		else
+			slot_set(d, i, &pi.addr);
+	}
+	return 0;
 }
 
 void daemon_watch_owners(struct vipd_daemon *d)
@@ -166,15 +251,8 @@ void daemon_watch_owners(struct vipd_daemon *d)
 	size_t n = d->proto ? vip_cl_proto_n_vips(d->proto) : 0, changed;
 	bool quiet;
 
-	if (n != d->n_owners) {
-		owners_free(d);
-		d->owners = calloc(n ? n : 1, sizeof(*d->owners));
-		if (!d->owners)
-			return;
-		d->n_owners = n;
-		for (size_t i = 0; i < n; i++)
-			d->owners[i].addr.family = AF_UNSPEC;
-	}
+	if (owners_layout(d, n, table_n4(d, n)) < 0)
+		return;
 	changed = count_owner_changes(d, n);
 	quiet = changed > OWNER_LOG_EACH_MAX;
 	if (quiet)
@@ -185,9 +263,10 @@ void daemon_watch_owners(struct vipd_daemon *d)
 
 		if (vip_cl_proto_vip(d->proto, i, &pi) < 0)
 			continue;
-		if (!vip_addr_equal(&o->addr, &pi.addr)) {
+		if (o->owner == OWNER_UNSET || !slot_is(d->owner_addrs, d->owners_n4, i, &pi.addr)) {
 			/* New in this slot (start-up, reload): remember it without a message. */
-			*o = (struct daemon_owner){ .addr = pi.addr, .flags = pi.flags };
+			*o = (struct daemon_owner){ .flags = (uint16_t)pi.flags };
+			slot_set(d, i, &pi.addr);
 			o->owner = owner_intern(d, pi.owner);
 			flags_changed(d, &pi, 0);
 			continue;
@@ -198,7 +277,7 @@ void daemon_watch_owners(struct vipd_daemon *d)
 		}
 		if (pi.flags != o->flags) {
 			flags_changed(d, &pi, o->flags);
-			o->flags = pi.flags;
+			o->flags = (uint16_t)pi.flags;
 		}
 	}
 }

@@ -15,12 +15,6 @@
 #define PUMP_MAX_ROUNDS 32
 #define RETRY_FAILED_MS 1000u
 #define RETRY_SEND_MS 20u
-/*
- * A pump that plumbed or removed this many addresses gives the heap's free
- * pages back: the plans, dumps and messages of 10,000 DuraVIPs leave some
- * 250 kB of free heap behind (vipd/main.c tune_malloc, docs/port.md).
- */
-#define TRIM_AFTER_CHANGES 1024u
 
 void vipd_daemon_notify_status(struct vipd_daemon *d)
 {

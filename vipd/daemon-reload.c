@@ -71,9 +71,11 @@ void vipd_reload_result_clear(struct vipd_reload_result *r)
 	*r = (struct vipd_reload_result){ 0 };
 }
 
-static bool duravip_same(const struct vipd_duravip *a, const struct vipd_duravip *b)
+static bool duravip_same(const struct vipd_config *o, const struct vipd_duravip *a,
+			 const struct vipd_config *n, const struct vipd_duravip *b)
 {
-	if (a->prefix != b->prefix || !streq_ptr(a->interface, b->interface) ||
+	if (a->prefix != b->prefix ||
+	    !streq_ptr(vip_config_duravip_interface(o, a), vip_config_duravip_interface(n, b)) ||
 	    !streq_ptr(a->binding, b->binding) || !streq_ptr(a->preference, b->preference) ||
 	    !streq_ptr(a->follow, b->follow) || a->n_services != b->n_services)
 		return false;
@@ -99,7 +101,7 @@ static int diff_duravips(const struct vipd_config *o, const struct vipd_config *
 
 		if (!old)
 			res->added[res->n_added++] = n->duravips[i].addr;
-		else if (!duravip_same(old, &n->duravips[i]))
+		else if (!duravip_same(o, old, n, &n->duravips[i]))
 			res->changed[res->n_changed++] = n->duravips[i].addr;
 	}
 	for (size_t i = 0; i < o->n_duravips; i++)

@@ -6,6 +6,7 @@
  * table in (opts.console) and the control server calls them.
  */
 #include <errno.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,8 +66,19 @@ static void on_proto_timer(struct loop *l _unused_, struct loop_timer *t _unused
 static void on_announce_timer(struct loop *l _unused_, struct loop_timer *t _unused_, void *data)
 {
 	struct vipd_daemon *d = data;
+	size_t before = vipd_announce_scheduled(d->announce);
 
 	vipd_announce_tick(d->announce, loop_now_ms());
+	if (before > d->announce_peak)
+		d->announce_peak = before;
+	/* The last repeat went out: the tick's scratch and the schedule's array are freed. */
+	if (vipd_announce_scheduled(d->announce) == 0 && d->announce_peak) {
+#ifdef __GLIBC__
+		if (d->announce_peak >= TRIM_AFTER_CHANGES)
+			malloc_trim(0);
+#endif
+		d->announce_peak = 0;
+	}
 	daemon_arm_timers(d);
 }
 

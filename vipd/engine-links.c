@@ -74,7 +74,7 @@ int engine_place(struct vipd_engine *e, bool missing_only, const struct vipd_sys
 		/* Without a view of the system a placed DuraVIP stays where it is. */
 		if (r < 0 && v->ifindex > 0)
 			continue;
-		set_target(e, v, r < 0 ? r : vipd_topology_place(sv, v->conf, &t), &t);
+		set_target(e, v, r < 0 ? r : vipd_topology_place(sv, e->cfg, v->conf, &t), &t);
 	}
 	vipd_sysview_clear(&own);
 	return r;

@@ -142,8 +142,10 @@ static const struct vip_port_link *link_by_name(const struct vipd_sysview *s, co
 	return NULL;
 }
 
-int vipd_topology_place(const struct vipd_sysview *s, const struct vipd_duravip *d, struct vipd_target *ret)
+int vipd_topology_place(const struct vipd_sysview *s, const struct vipd_config *cfg,
+			const struct vipd_duravip *d, struct vipd_target *ret)
 {
+	const char *ifname = vip_config_duravip_interface(cfg, d);
 	const struct vip_addr *a = &d->addr;
 	const struct vip_port_addr *mine;
 	const struct vip_port_link *l;
@@ -152,8 +154,8 @@ int vipd_topology_place(const struct vipd_sysview *s, const struct vipd_duravip 
 		return -EAFNOSUPPORT;
 	if (is_own_address(s, a, &mine))
 		return -EADDRINUSE;
-	if (d->interface) {
-		l = link_by_name(s, d->interface);
+	if (ifname) {
+		l = link_by_name(s, ifname);
 		if (!l)
 			return -ENODEV;
 	} else if (mine) {
@@ -172,7 +174,7 @@ int vipd_topology_place(const struct vipd_sysview *s, const struct vipd_duravip 
 	ret->ifindex = l->ifindex;
 	memcpy(ret->ifname, l->ifname, sizeof(ret->ifname));
 	ret->prefix = d->prefix;
-	ret->from_topology = d->interface != NULL;
+	ret->from_topology = ifname != NULL;
 	(void)vip_port_label(l->ifname, a->family, ret->label);
 	return 0;
 }

@@ -57,8 +57,9 @@ struct vipd_target {
 	bool from_topology;            /* a Topology rule decided it */
 };
 
-/* Place d (rules above). 0 with *ret filled, or -EADDRINUSE, -ENODEV, -ENETUNREACH,
- * -EAFNOSUPPORT; *ret untouched on failure. */
-int vipd_topology_place(const struct vipd_sysview *s, const struct vipd_duravip *d, struct vipd_target *ret);
+/* Place d, an entry of cfg (rules above). 0 with *ret filled, or -EADDRINUSE, -ENODEV,
+ * -ENETUNREACH, -EAFNOSUPPORT; *ret untouched on failure. */
+int vipd_topology_place(const struct vipd_sysview *s, const struct vipd_config *cfg,
+			const struct vipd_duravip *d, struct vipd_target *ret);
 
 #endif

@@ -4,6 +4,14 @@
 
 #define SEC "Security { user = root group = root }\n"
 
+/* "file:line" where v was first declared. */
+static const char *src_of(const struct vipd_config *c, const struct vipd_duravip *v)
+{
+	struct vip_conf_src src = vip_config_duravip_src(c, v);
+
+	return src_text(&src);
+}
+
 static void test_duravip_binding(void **state)
 {
 	(void)state;
@@ -25,13 +33,13 @@ static void test_duravip_binding(void **state)
 	const struct vipd_duravip *v = find_vip(cfg, "198.51.100.21");
 	assert_non_null(v);
 	assert_int_equal(v->prefix, 32);
-	assert_null(v->interface);
+	assert_null(vip_config_duravip_interface(cfg, v));
 	assert_string_equal(v->binding, "out1");
 	assert_int_equal(v->n_services, 1);
 	assert_string_equal(v->services[0], "binding:out1");
 	assert_string_equal(v->preference, "node2");
 	assert_null(v->follow);
-	assert_string_equal(src_text(&v->src), "t.conf:2");
+	assert_string_equal(src_of(cfg, v), "t.conf:2");
 	v = find_vip(cfg, "198.51.100.22");
 	assert_non_null(v);
 	assert_string_equal(v->binding, "out2");
@@ -98,7 +106,7 @@ static void test_duravip_listeners(void **state)
 	assert_string_equal(v->services[2], "http_listener:198.51.100.30:80");
 	assert_string_equal(v->binding, "mx");
 	assert_string_equal(v->preference, "n1");
-	assert_string_equal(src_text(&v->src), "t.conf:4");
+	assert_string_equal(src_of(cfg, v), "t.conf:4");
 	v = find_vip(cfg, "2001:db8:1::30");
 	assert_non_null(v);
 	assert_int_equal(v->prefix, 128);
@@ -131,16 +139,16 @@ static void test_duravip_topology(void **state)
 	const struct vipd_duravip *v = find_vip(cfg, "198.51.100.10");
 
 	assert_int_equal(v->prefix, 24);
-	assert_string_equal(v->interface, "eth0");
+	assert_string_equal(vip_config_duravip_interface(cfg, v), "eth0");
 	v = find_vip(cfg, "198.51.100.200"); /* the longest matching network wins */
 	assert_int_equal(v->prefix, 32);
-	assert_string_equal(v->interface, "eth1");
+	assert_string_equal(vip_config_duravip_interface(cfg, v), "eth1");
 	v = find_vip(cfg, "203.0.113.5");
 	assert_int_equal(v->prefix, 32);
-	assert_null(v->interface);
+	assert_null(vip_config_duravip_interface(cfg, v));
 	v = find_vip(cfg, "2001:db8::e");
 	assert_int_equal(v->prefix, 64);
-	assert_string_equal(v->interface, "eth2");
+	assert_string_equal(vip_config_duravip_interface(cfg, v), "eth2");
 	vip_config_free(cfg);
 	vip_conf_diag_clear(&d);
 }
@@ -171,7 +179,7 @@ static void test_duravip_follow(void **state)
 	assert_int_equal(v->n_services, 2);
 	assert_string_equal(v->services[0], "ESMTP_Listener:198.51.100.40:25");
 	assert_string_equal(v->services[1], "ESMTP_Listener:198.51.100.40:587");
-	assert_string_equal(src_text(&v->src), "t.conf:5");
+	assert_string_equal(src_of(cfg, v), "t.conf:5");
 	v = find_vip(cfg, "198.51.100.41");
 	assert_string_equal(v->follow, "198.51.100.12");
 	assert_null(v->preference);
@@ -394,6 +402,50 @@ static void test_duravip_all_errors(void **state)
 	vip_conf_diag_clear(&d);
 }
 
+/* The packed list shares what DuraVIPs have in common (conf/duravip-pack.c). */
+static void test_duravip_packed_shared(void **state)
+{
+	(void)state;
+	struct vip_conf_diag d = { 0 };
+	struct vipd_config *cfg = expect_ok(
+		SEC
+		"cluster { nodename = n1\n"
+		"  Topology \"198.51.100.0/24\" { interface = eth0 cidrmask = 24 } }\n"
+		"Binding \"b1\" { Bind_Address = 198.51.100.1 Enable_Duravip = true Duravip_Preference = n2 }\n"
+		"Binding \"b2\" { Bind_Address = 198.51.100.2 Enable_Duravip = true Duravip_Preference = n2 }\n"
+		"ESMTP_Listener { Listen \"198.51.100.3:25\" { Duravip_Follow = b1 } }\n",
+		&d);
+	const struct vipd_duravip *a = find_vip(cfg, "198.51.100.1"), *b = find_vip(cfg, "198.51.100.2"),
+				  *c = find_vip(cfg, "198.51.100.3");
+
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_non_null(c);
+	assert_string_equal(vip_config_duravip_interface(cfg, a), "eth0");
+	assert_int_equal(a->topology, 1);
+	assert_int_equal(b->topology, 1);
+	assert_int_equal(c->topology, 1);
+	assert_string_equal(a->preference, "n2");
+	assert_ptr_equal(a->preference, b->preference);
+	/* The binding name is its label's tail. */
+	assert_string_equal(a->binding, "b1");
+	assert_ptr_equal(a->binding, a->services[0] + strlen("binding:"));
+	assert_string_equal(c->follow, "b1");
+	assert_null(c->binding);
+	assert_int_equal(a->src_file, 1);
+	assert_int_equal(c->src_file, 1);
+	assert_int_equal(cfg->n_duravip_files, 1);
+	/* 3 service pointers; the labels; "n2" and "b1" once each; the file name once. */
+	size_t chars = sizeof("binding:b1") + sizeof("binding:b2") +
+		       sizeof("ESMTP_Listener:198.51.100.3:25") + sizeof("n2") + sizeof("b1");
+	size_t files = sizeof(char *) + strlen(cfg->duravip_files[0]) + 1;
+	assert_int_equal(vip_config_duravips_bytes(cfg),
+			 3 * sizeof(struct vipd_duravip) + 3 * sizeof(char *) + chars + files);
+	assert_int_equal(sizeof(struct vipd_duravip), 64);
+	vip_config_free(cfg);
+	vip_conf_diag_clear(&d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -409,6 +461,7 @@ int main(void)
 		cmocka_unit_test(test_duravip_preference),
 		cmocka_unit_test(test_duravip_find_sorted),
 		cmocka_unit_test(test_duravip_all_errors),
+		cmocka_unit_test(test_duravip_packed_shared),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -288,7 +288,7 @@ static void test_data_cluster(void **state)
 	const struct vipd_duravip *v = find_vip(cfg, "198.51.100.40");
 	assert_string_equal(v->follow, "mx-a");
 	assert_string_equal(v->preference, "node1");
-	assert_string_equal(v->interface, "eth0");
+	assert_string_equal(vip_config_duravip_interface(cfg, v), "eth0");
 	v = find_vip(cfg, "198.51.100.12");
 	assert_int_equal(v->n_services, 2);
 	assert_string_equal(v->services[0], "ESMTP_Listener:198.51.100.12:25");
@@ -315,10 +315,10 @@ static void test_data_others(void **state)
 	cfg = load_data("topology/ecelerity.conf", &d, 0);
 	assert_int_equal(cfg->n_duravips, 5);
 	assert_int_equal(find_vip(cfg, "198.51.100.10")->prefix, 24);
-	assert_string_equal(find_vip(cfg, "198.51.100.200")->interface, "eth1");
+	assert_string_equal(vip_config_duravip_interface(cfg, find_vip(cfg, "198.51.100.200")), "eth1");
 	assert_int_equal(find_vip(cfg, "203.0.113.5")->prefix, 28);
-	assert_null(find_vip(cfg, "198.18.0.1")->interface);
-	assert_string_equal(find_vip(cfg, "2001:db8::e")->interface, "eth2");
+	assert_null(vip_config_duravip_interface(cfg, find_vip(cfg, "198.18.0.1")));
+	assert_string_equal(vip_config_duravip_interface(cfg, find_vip(cfg, "2001:db8::e")), "eth2");
 	vip_config_free(cfg);
 	vip_conf_diag_clear(&d);
 

@@ -149,7 +149,7 @@ static int place(struct h *h, const char *addr, struct vipd_target *t)
 	const struct vipd_duravip *d = vip_config_find_duravip(h->cfg, &a);
 
 	assert_non_null(d);
-	return vipd_topology_place(&h->sv, d, t);
+	return vipd_topology_place(&h->sv, h->cfg, d, t);
 }
 
 static void test_topology_rule(void **state)
@@ -235,7 +235,7 @@ static void test_one_view(void **state)
 	vip_port_fake_reset_log(h->port);
 	assert_int_equal(vipd_sysview_read(&vip_port_fake_ops, h->port, &h->sv), 0);
 	for (size_t i = 0; i < h->cfg->n_duravips; i++)
-		(void)vipd_topology_place(&h->sv, &h->cfg->duravips[i], &t);
+		(void)vipd_topology_place(&h->sv, h->cfg, &h->cfg->duravips[i], &t);
 	vip_port_fake_get_stats(h->port, &st);
 	assert_int_equal(st.dump_links_calls, 1);
 	assert_int_equal(st.dump_calls, 1);
