@@ -103,8 +103,12 @@ static int ghost_merge(struct pghost *g, struct vip_addr *a, size_t n)
 	return 0;
 }
 
-/* Merge the held addresses of kept records into g. 0 or -ENOMEM. */
-static int ghost_merge_kept(const struct vip_cl_proto *p, struct pghost *g, const struct prec *r, size_t n)
+/*
+ * Merge into g the addresses held by n records: kept ones (a member's, in
+ * memory) or, with kept NULL, a message's. 0 or -ENOMEM.
+ */
+static int ghost_merge_held(const struct vip_cl_proto *p, struct pghost *g, const struct prec *kept,
+			    const struct vip_cl_record *msg, size_t n)
 {
 	struct vip_addr *a = malloc((n + 1) * sizeof(*a));
 	size_t k = 0;
@@ -112,22 +116,8 @@ static int ghost_merge_kept(const struct vip_cl_proto *p, struct pghost *g, cons
 	if (!a)
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++)
-		if (r[i].flags & VIP_CL_R_HELD)
-			a[k++] = *vip_cl_rec_addr(p, &r[i]);
-	return ghost_merge(g, a, k);
-}
-
-/* Merge the held addresses of a message's records into g. 0 or -ENOMEM. */
-static int ghost_merge_msg(struct pghost *g, const struct vip_cl_record *r, size_t n)
-{
-	struct vip_addr *a = malloc((n + 1) * sizeof(*a));
-	size_t k = 0;
-
-	if (!a)
-		return -ENOMEM;
-	for (size_t i = 0; i < n; i++)
-		if (r[i].flags & VIP_CL_R_HELD)
-			a[k++] = r[i].addr;
+		if ((kept ? kept[i].flags : msg[i].flags) & VIP_CL_R_HELD)
+			a[k++] = kept ? *vip_cl_rec_addr(p, &kept[i]) : msg[i].addr;
 	return ghost_merge(g, a, k);
 }
 
@@ -206,7 +196,7 @@ int vip_cl_ghosts_on_view(struct vip_cl_proto *p, const struct pmember *old, siz
 		struct pghost *g = ghost_find(p, &o->id);
 		if (!g && !(g = ghost_new(p, &o->id, o->name)))
 			return -ENOMEM;
-		int r = ghost_merge_kept(p, g, o->records, o->n_records);
+		int r = ghost_merge_held(p, g, o->records, NULL, o->n_records);
 		if (r < 0)
 			return r;
 	}
@@ -245,7 +235,7 @@ int vip_cl_ghosts_from_state(struct vip_cl_proto *p, uint32_t nodeid, const stru
 			g->addrs = NULL;
 			g->n_addrs = 0;
 		}
-		int r = ghost_merge_msg(g, pe->records, pe->n_records);
+		int r = ghost_merge_held(p, g, NULL, pe->records, pe->n_records);
 		if (r < 0)
 			return r;
 		ghost_confirm(p, g);
